@@ -1,0 +1,21 @@
+from snakemake.utils import min_version
+from surveysem.config import validate_config_or_exit
+
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate_config_or_exit(config, workflow.source_path("config/schema.yaml"))
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/instrument.smk"
+
+
+rule all:
+    input:
+        DEFAULT_TARGETS,
+    default_target: True

@@ -1,0 +1,206 @@
+"""Codebook and printable questionnaire, built from the instrument in ``scales/``.
+
+The codebook has one row per variable: ``variable, construct, wording, response_scale,
+keying, type`` (plus construct label, first-order code, section and source, which
+reviewers ask for). The questionnaire lists the sections in questionnaire order with the
+response anchors, ready to print or to paste into a survey tool.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from surveysem.instrument import Instrument, load_instrument
+from surveysem.io import write_csv, write_text
+
+CODEBOOK_COLUMNS = [
+    "variable",
+    "construct",
+    "wording",
+    "response_scale",
+    "keying",
+    "type",
+    "construct_label",
+    "construct_kind",
+    "code",
+    "section",
+    "source",
+]
+
+
+def codebook_table(inst: Instrument) -> pd.DataFrame:
+    """One row per survey variable, in questionnaire order."""
+    rows = []
+    for item in inst.profile:
+        if item.type == "categorical":
+            scale = "; ".join(f"{code} = {label}" for code, label in item.options.items())
+        elif item.min is not None or item.max is not None:
+            scale = f"{item.min if item.min is not None else ''}..{item.max if item.max is not None else ''}"
+        else:
+            scale = ""
+        rows.append(
+            dict(
+                variable=item.id,
+                construct="PROFILE",
+                wording=item.wording,
+                response_scale=scale,
+                keying="",
+                type=item.type,
+                construct_label="Firm profile",
+                construct_kind="profile",
+                code="",
+                section=inst.profile_section,
+                source="",
+                _order=inst.profile_order,
+            )
+        )
+    for construct in inst.constructs.values():
+        scale = construct.response_scale
+        for item in construct.items:
+            rows.append(
+                dict(
+                    variable=item.id,
+                    construct=construct.id,
+                    wording=item.wording,
+                    response_scale=f"{scale.id} ({scale.min}-{scale.max})",
+                    keying="reverse" if item.reverse else "forward",
+                    type="attention check" if construct.kind == "attention" else "likert",
+                    construct_label=construct.label,
+                    construct_kind=construct.kind,
+                    code=item.code,
+                    section=construct.section,
+                    source=construct.source,
+                    _order=construct.order,
+                )
+            )
+    table = pd.DataFrame(rows)
+    table = table.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+    return table[CODEBOOK_COLUMNS]
+
+
+def _sections(inst: Instrument):
+    """Sections in questionnaire order: (title, [(order, construct or 'profile')])."""
+    entries = [(inst.profile_order, inst.profile_section, "profile")]
+    entries += [(c.order, c.section, c) for c in inst.constructs.values()]
+    sections: dict[str, list] = {}
+    first: dict[str, float] = {}
+    for order, title, what in sorted(entries, key=lambda e: e[0]):
+        sections.setdefault(title, []).append(what)
+        first.setdefault(title, order)
+    return sorted(sections.items(), key=lambda kv: first[kv[0]])
+
+
+STYLE = """
+body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.4}
+h1{font-size:1.6rem}h2{font-size:1.25rem;border-bottom:1px solid #999;margin-top:2rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}
+th,td{border-top:1px solid #ccc;padding:.3rem .4rem;vertical-align:top;text-align:left}
+thead th{border-bottom:2px solid #333}td.box{text-align:center;font-size:1.1rem}
+.note{color:#555;font-size:.85rem}.stem{font-style:italic}
+.banner{background:#fff3cd;border:1px solid #e0b84c;padding:.5rem .8rem;margin:1rem 0}
+@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:avoid}a{color:#000}}
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def codebook_html(inst: Instrument, table: pd.DataFrame) -> str:
+    e = html.escape
+    head = "".join(f"<th>{e(c)}</th>" for c in CODEBOOK_COLUMNS[:7])
+    rows = []
+    for r in table.itertuples(index=False):
+        cells = [r.variable, r.construct, r.wording, r.response_scale, r.keying, r.type, r.construct_label]
+        rows.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
+    n_cap = int((table["construct_kind"] == "capability").sum())
+    counts = table.groupby("construct_kind", sort=False).size()
+    summary = ", ".join(f"{e(str(k))}: {int(v)}" for k, v in counts.items())
+    constructs = []
+    for c in inst.constructs.values():
+        meta = [f"kind: {c.kind}"]
+        if c.process:
+            meta.append(f"process: {c.process}")
+        if c.level:
+            meta.append(f"level: {c.level}")
+        if c.propositions:
+            meta.append("propositions: " + ", ".join(c.propositions))
+        constructs.append(
+            f"<tr><td>{e(c.id)}</td><td>{e(c.label)}</td><td>{e(c.definition)}</td>"
+            f"<td>{e('; '.join(meta))}</td><td>{e(c.source)}</td></tr>"
+        )
+    body = f"""<h1>Codebook</h1>
+<p>{len(table)} variables ({summary}); {n_cap} capability items over {len(inst.constructs_of_kind('capability'))} capabilities.
+Machine-readable: <code>results/codebook.csv</code>. Printable questionnaire: <a href="questionnaire.html">questionnaire.html</a>.</p>
+<h2>Constructs</h2>
+<table><thead><tr><th>id</th><th>construct</th><th>definition</th><th>role</th><th>source</th></tr></thead>
+<tbody>{''.join(constructs)}</tbody></table>
+<h2>Variables</h2>
+<table><thead><tr>{head}</tr></thead><tbody>
+{chr(10).join(rows)}
+</tbody></table>
+<p class="note">keying: reverse-keyed items are reversed (min + max &minus; x) before scoring.</p>"""
+    return _page("Codebook", body)
+
+
+def questionnaire_html(inst: Instrument, title: str) -> str:
+    e = html.escape
+    parts = [f"<h1>{e(title)}</h1>", "<p class=\"note\">Survey questionnaire generated from <code>scales/</code>.</p>"]
+    for number, (section, members) in enumerate(_sections(inst), start=1):
+        parts.append(f"<h2>Section {number}. {e(section)}</h2>")
+        for member in members:
+            if member == "profile":
+                parts.append("<ol class=\"profile\">")
+                for item in inst.profile:
+                    if item.type == "categorical":
+                        answer = " &nbsp; ".join(f"&#9744; {e(label)}" for label in item.options.values())
+                    else:
+                        answer = "__________________________"
+                    parts.append(f"<li>{e(item.wording)}<br>{answer}</li>")
+                parts.append("</ol>")
+                continue
+            scale = member.response_scale
+            points = range(scale.min, scale.max + 1)
+            if member.stem:
+                parts.append(f"<p class=\"stem\">{e(member.stem)}</p>")
+            header = "".join(f"<th>{p}<br><span class=\"note\">{e(scale.anchors.get(p, ''))}</span></th>" for p in points)
+            rows = "".join(
+                f"<tr><td>{e(item.wording)}</td>" + "".join("<td class=\"box\">&#9675;</td>" for _ in points) + "</tr>"
+                for item in member.items
+            )
+            parts.append(f"<table><thead><tr><th></th>{header}</tr></thead><tbody>{rows}</tbody></table>")
+    return _page(title, "\n".join(parts))
+
+
+def write_codebook(scales_dir, csv_path, codebook_path, questionnaire_path, title: str) -> pd.DataFrame:
+    inst = load_instrument(scales_dir)
+    table = codebook_table(inst)
+    write_csv(csv_path, table)
+    write_text(codebook_path, codebook_html(inst, table))
+    write_text(questionnaire_path, questionnaire_html(inst, title))
+    return table
+
+
+def configure_parser(parser) -> None:
+    parser.add_argument("--scales", default="scales", help="scales folder (default: scales)")
+    parser.add_argument("--out", default=".", help="folder that receives results/ and reports/ (default: .)")
+    parser.add_argument("--title", default="Survey of born-global firms", help="questionnaire title")
+
+
+def run(args) -> int:
+    out = Path(args.out)
+    table = write_codebook(
+        args.scales,
+        out / "results" / "codebook.csv",
+        out / "reports" / "codebook.html",
+        out / "reports" / "questionnaire.html",
+        args.title,
+    )
+    print(f"{len(table)} variables written to {out / 'results' / 'codebook.csv'}")
+    return 0

@@ -1,0 +1,79 @@
+"""Loading and validating ``config/config.yaml`` against ``config/schema.yaml``.
+
+Validation goes through :func:`snakemake.utils.validate` (so schema defaults are filled in
+exactly as in the workflow), and a failure is reduced to one line naming the key path and
+the problem, e.g. ``config/config.yaml: data.on_invalid: 'x' is not one of ['error', 'drop']``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from surveysem.errors import SurveySemError
+
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+
+
+def _first_validation_error(exc: BaseException):
+    import jsonschema
+
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, jsonschema.ValidationError):
+            return seen
+        for arg in getattr(seen, "args", ()):
+            if isinstance(arg, jsonschema.ValidationError):
+                return arg
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _describe(error, config_name: str) -> str:
+    path = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    message = error.message
+    if error.validator == "additionalProperties":
+        message = f"unknown key; {message}"
+    return f"{config_name}: {path}: {message}"
+
+
+def validate_config(config: dict, schema_path, config_name: str = "config/config.yaml") -> dict:
+    """Validate ``config`` in place (defaults filled in); raise a one-line SurveySemError."""
+    from snakemake.utils import validate
+
+    try:
+        validate(config, str(schema_path), set_default=True)
+    except Exception as exc:  # snakemake wraps jsonschema's error in a WorkflowError
+        error = _first_validation_error(exc)
+        if error is None:
+            raise SurveySemError(f"invalid configuration: {exc}", file=config_name) from None
+        raise SurveySemError(_describe(error, config_name)) from None
+    return config
+
+
+def validate_config_or_exit(config: dict, schema_path, config_name: str = "config/config.yaml") -> dict:
+    """For the Snakefile: on an invalid config print one line and stop with exit status 1."""
+    try:
+        return validate_config(config, schema_path, config_name)
+    except SurveySemError as err:
+        print(f"surveysem: error: {err.one_line()}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def load_config(path, schema_path=DEFAULT_SCHEMA) -> dict:
+    """Read a YAML config file and validate it."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            config = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise SurveySemError("config file not found", file=path) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = None if mark is None else mark.line + 1
+        raise SurveySemError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path, row=row) from None
+    if not isinstance(config, dict):
+        raise SurveySemError("config must be a mapping of sections", file=path)
+    return validate_config(config, schema_path, str(path))

@@ -1,0 +1,308 @@
+"""Hypotheses are data: the config key ``hypotheses`` parsed into :class:`Hypothesis` objects.
+
+Each entry of the list ``hypotheses:`` in ``config/config.yaml`` is one proposition::
+
+    - id: P1
+      statement: "Post-entry speed of international spread is accelerated by PDC, SOE, ECP, CUS"
+      outcome: spread                 # spread | diversification | intensity | growth
+      family: gamma_log               # the model the verdict uses (see FAMILIES_BY_OUTCOME)
+      checks: [ols_log]               # robustness models, reported beside it
+      predictors: [PDC, SOE, ECP, CUS, "ECP:SOE"]   # construct ids; "A:B" is an interaction
+      expected: ["+", "+", "+", "+", "-"]           # one sign per predictor (or one for all)
+      sub_ids: [P1a, P1b, P1c, P1d, P1e]            # optional; default P1a, P1b, ...
+      controls: [{variable: age, transform: log}, {variable: size}, {variable: tech_intensity, categorical: true}]
+      typology_group: 1               # the firm group in which these capabilities should matter more
+
+P4 (``outcome: growth``, ``family: sem``) names ``processes`` (sensing / seizing / reconfiguring ->
+construct ids) instead of ``predictors``; its sub-hypotheses P4a..P4c are the three processes.
+
+A user adds a hypothesis (e.g. on the OIE constructs) by adding an entry; nothing in the code
+changes. Every problem is one line naming the key, e.g.
+``config/config.yaml: hypotheses[2].predictors[1]: unknown construct 'XYZ'``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from surveysem.errors import SurveySemError
+
+OUTCOMES = ("spread", "diversification", "intensity", "growth")
+FAMILIES_BY_OUTCOME = {
+    "spread": ("gamma_log", "ols_log"),
+    "diversification": ("binomial", "quasibinomial", "poisson"),
+    "intensity": ("fractional_logit",),
+    "growth": ("sem",),
+}
+FAMILIES = tuple(f for fams in FAMILIES_BY_OUTCOME.values() for f in fams)
+SIGNS = ("+", "-")
+PROCESSES = ("sensing", "seizing", "reconfiguring")
+CONTROL_VARIABLES = ("age", "size", "sector", "tech_intensity", "customer_type")
+CONTROL_TRANSFORMS = ("none", "log")
+SE_TYPES = ("HC0", "HC1")
+
+# Used when no instrument is at hand (tests, a config check without scales/).
+DEFAULT_CONSTRUCTS = (
+    "PDC", "CCA", "EFT", "SOE", "ECP", "ODV", "TEC", "BMM", "CUS", "TOC", "ICO",
+    "OIE_RSP", "OIE_IEM", "OIE_IOC", "OIE_CEN", "MARKER",
+)
+
+
+@dataclass(frozen=True)
+class Control:
+    variable: str
+    transform: str = "none"
+    categorical: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"log_{self.variable}" if self.transform == "log" else self.variable
+
+
+@dataclass(frozen=True)
+class SubHypothesis:
+    id: str
+    proposition: str
+    term: str  # construct id, "A:B" for an interaction, or a process name for P4
+    expected: str  # "+" or "-"
+
+    @property
+    def is_interaction(self) -> bool:
+        return ":" in self.term
+
+
+@dataclass
+class Hypothesis:
+    id: str
+    statement: str
+    outcome: str
+    family: str
+    checks: list[str]
+    predictors: list[str]
+    subs: list[SubHypothesis]
+    controls: list[Control]
+    typology_group: int | None = None
+    se: str = "HC1"
+    overdispersion: float = 1.2
+    processes: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def main_terms(self) -> list[str]:
+        return [p for p in self.predictors if ":" not in p]
+
+    @property
+    def interactions(self) -> list[str]:
+        return [p for p in self.predictors if ":" in p]
+
+    @property
+    def constructs(self) -> list[str]:
+        seen: list[str] = []
+        for p in self.predictors:
+            for part in p.split(":"):
+                if part not in seen:
+                    seen.append(part)
+        return seen
+
+    @property
+    def is_sem(self) -> bool:
+        return self.family == "sem"
+
+
+def _letters(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(ord("a") + r) + out
+    return out
+
+
+class _Path:
+    def __init__(self, file: str, prefix: str):
+        self.file = file
+        self.prefix = prefix
+
+    def fail(self, key: str, problem: str):
+        raise SurveySemError(f"{self.prefix}{key}: {problem}", file=self.file)
+
+
+def parse_hypotheses(entries, known_constructs=None, config_name: str = "config/config.yaml") -> list[Hypothesis]:
+    """Validate the config list ``hypotheses`` and return :class:`Hypothesis` objects.
+
+    ``known_constructs``: construct ids that exist (instrument or score columns); default
+    :data:`DEFAULT_CONSTRUCTS`.
+    """
+    known = set(DEFAULT_CONSTRUCTS if known_constructs is None else known_constructs)
+    if not isinstance(entries, list) or not entries:
+        raise SurveySemError("hypotheses: must be a non-empty list of propositions", file=config_name)
+    out: list[Hypothesis] = []
+    ids: set[str] = set()
+    sub_seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        at = _Path(config_name, f"hypotheses[{i}].")
+        if not isinstance(entry, dict):
+            raise SurveySemError(f"hypotheses[{i}]: must be a mapping", file=config_name)
+        allowed = {"id", "statement", "outcome", "family", "checks", "predictors", "expected", "sub_ids",
+                   "controls", "typology_group", "se", "overdispersion", "processes"}
+        for key in entry:
+            if key not in allowed:
+                at.fail(str(key), f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        hid = entry.get("id")
+        if not isinstance(hid, str) or not hid:
+            at.fail("id", "missing")
+        if hid in ids:
+            at.fail("id", f"duplicate hypothesis id {hid!r}")
+        ids.add(hid)
+        outcome = entry.get("outcome")
+        if outcome not in OUTCOMES:
+            at.fail("outcome", f"unknown outcome {outcome!r} (use one of {', '.join(OUTCOMES)})")
+        family = entry.get("family", FAMILIES_BY_OUTCOME[outcome][0])
+        if family not in FAMILIES:
+            at.fail("family", f"unknown family {family!r} (use one of {', '.join(FAMILIES)})")
+        if family not in FAMILIES_BY_OUTCOME[outcome]:
+            at.fail("family", f"family {family!r} does not fit outcome {outcome!r} "
+                              f"(use one of {', '.join(FAMILIES_BY_OUTCOME[outcome])})")
+        checks = entry.get("checks", []) or []
+        if not isinstance(checks, list):
+            at.fail("checks", "must be a list of families")
+        for j, fam in enumerate(checks):
+            if fam not in FAMILIES:
+                at.fail(f"checks[{j}]", f"unknown family {fam!r} (use one of {', '.join(FAMILIES)})")
+            if fam not in FAMILIES_BY_OUTCOME[outcome]:
+                at.fail(f"checks[{j}]", f"family {fam!r} does not fit outcome {outcome!r}")
+        processes: dict[str, list[str]] = {}
+        if family == "sem":
+            raw = entry.get("processes")
+            if not isinstance(raw, dict) or not raw:
+                at.fail("processes", "a growth (SEM) hypothesis needs processes: {sensing: [...], seizing: [...], reconfiguring: [...]}")
+            for name, members in raw.items():
+                if name not in PROCESSES:
+                    at.fail(f"processes.{name}", f"unknown process (use {', '.join(PROCESSES)})")
+                if not isinstance(members, list) or not members:
+                    at.fail(f"processes.{name}", "must be a non-empty list of construct ids")
+                for j, c in enumerate(members):
+                    if c not in known:
+                        at.fail(f"processes.{name}[{j}]", f"unknown construct {c!r}")
+                processes[name] = list(members)
+            predictors = list(processes)
+        else:
+            predictors = entry.get("predictors")
+            if not isinstance(predictors, list) or not predictors:
+                at.fail("predictors", "must be a non-empty list of construct ids")
+            for j, p in enumerate(predictors):
+                if not isinstance(p, str) or not p:
+                    at.fail(f"predictors[{j}]", f"not a construct id: {p!r}")
+                parts = p.split(":")
+                if len(parts) > 2:
+                    at.fail(f"predictors[{j}]", f"only two-way interactions are supported: {p!r}")
+                for part in parts:
+                    if part not in known:
+                        at.fail(f"predictors[{j}]", f"unknown construct {part!r}")
+                if len(parts) == 2:
+                    for part in parts:
+                        if part not in predictors:
+                            at.fail(f"predictors[{j}]", f"interaction {p!r} needs {part!r} as a main effect too")
+            if len(set(predictors)) != len(predictors):
+                at.fail("predictors", "a construct is listed twice")
+        expected = entry.get("expected", "+")
+        if isinstance(expected, str):
+            expected = [expected] * len(predictors)
+        if not isinstance(expected, list) or len(expected) != len(predictors):
+            at.fail("expected", f"needs one sign per predictor ({len(predictors)}), or one sign for all")
+        for j, s in enumerate(expected):
+            if s not in SIGNS:
+                at.fail(f"expected[{j}]", f"sign must be '+' or '-', not {s!r}")
+        sub_ids = entry.get("sub_ids") or [f"{hid}{_letters(j)}" for j in range(len(predictors))]
+        if not isinstance(sub_ids, list) or len(sub_ids) != len(predictors):
+            at.fail("sub_ids", f"needs one id per predictor ({len(predictors)})")
+        for j, s in enumerate(sub_ids):
+            if s in sub_seen:
+                at.fail(f"sub_ids[{j}]", f"duplicate sub-hypothesis id {s!r}")
+            sub_seen.add(s)
+        controls: list[Control] = []
+        raw_controls = entry.get("controls", []) or []
+        if not isinstance(raw_controls, list):
+            at.fail("controls", "must be a list")
+        for j, c in enumerate(raw_controls):
+            if isinstance(c, str):
+                c = {"variable": c}
+            if not isinstance(c, dict):
+                at.fail(f"controls[{j}]", "must be a mapping {variable:, transform:, categorical:}")
+            extra = set(c) - {"variable", "transform", "categorical"}
+            if extra:
+                at.fail(f"controls[{j}]", f"unknown key {sorted(extra)[0]!r}")
+            var = c.get("variable")
+            if var not in CONTROL_VARIABLES:
+                at.fail(f"controls[{j}].variable", f"unknown control {var!r} (use one of {', '.join(CONTROL_VARIABLES)})")
+            tr = c.get("transform", "none")
+            if tr not in CONTROL_TRANSFORMS:
+                at.fail(f"controls[{j}].transform", f"unknown transform {tr!r} (use none or log)")
+            controls.append(Control(var, tr, bool(c.get("categorical", False))))
+        se = entry.get("se", "HC1")
+        if se not in SE_TYPES:
+            at.fail("se", f"unknown robust SE type {se!r} (use HC0 or HC1)")
+        od = entry.get("overdispersion", 1.2)
+        if not isinstance(od, (int, float)) or od <= 0:
+            at.fail("overdispersion", f"must be a positive number, not {od!r}")
+        tg = entry.get("typology_group")
+        if tg is not None and tg not in (1, 2, 3):
+            at.fail("typology_group", f"must be 1, 2 or 3, not {tg!r}")
+        subs = [SubHypothesis(sub_ids[j], hid, predictors[j], expected[j]) for j in range(len(predictors))]
+        out.append(Hypothesis(
+            id=hid, statement=str(entry.get("statement", "")), outcome=outcome, family=family,
+            checks=list(checks), predictors=list(predictors), subs=subs, controls=controls,
+            typology_group=tg, se=se, overdispersion=float(od), processes=processes,
+        ))
+    return out
+
+
+def hypotheses_from_config(config: dict, known_constructs=None, config_name: str = "config/config.yaml") -> list[Hypothesis]:
+    return parse_hypotheses(config.get("hypotheses"), known_constructs, config_name)
+
+
+# --------------------------------------------------------------------------- verdict rule
+
+DEFAULT_VERDICT_RULE = {
+    "alpha": 0.05,
+    "adjust": "holm",
+    "p4_model": "b",
+    "p4_effects": "total",
+    "p4_ci": "bootstrap",
+}
+
+
+def verdict_rule(config: dict) -> dict:
+    rule = dict(DEFAULT_VERDICT_RULE)
+    rule.update(config.get("verdict_rule") or {})
+    return rule
+
+
+def rule_text(rule: dict, level: float = 0.95) -> str:
+    """The verdict rule in words; written beside every verdict table."""
+    adj = "Holm-adjusted (within the proposition) " if rule["adjust"] == "holm" else "unadjusted "
+    model = {"a": "model (a), correlated processes -> growth",
+             "b": "model (b), the process chain sensing -> seizing -> reconfiguration -> growth",
+             "c": "model (c)"}.get(rule["p4_model"], rule["p4_model"])
+    eff = "total effect" if rule["p4_effects"] == "total" else "direct path"
+    ci = ("bootstrap percentile" if rule["p4_ci"] == "bootstrap" else "Wald (delta-method)")
+    return (
+        f"P1-P3 sub-hypothesis: supported when the coefficient of the primary model (robust sandwich SEs) has the "
+        f"predicted sign and its {adj}one-sided p < {rule['alpha']}; not supported otherwise. "
+        f"Proposition: supported when all its sub-hypotheses are supported, partially supported when some are, "
+        f"not supported when none are. "
+        f"P4 sub-hypotheses P4a-P4c (sensing, seizing, reconfiguration): supported when the {eff} of the process on "
+        f"latent growth in {model} is positive and its {round(level * 100)}% {ci} CI excludes 0; "
+        f"P4 supported when all three are, partially when one or two are, not supported when none are. "
+        f"Non-converged or non-estimable models give 'not estimable'."
+    )
+
+
+def proposition_verdict(sub_verdicts: list[str]) -> str:
+    ok = [v == "supported" for v in sub_verdicts]
+    if not sub_verdicts or any(v == "not estimable" for v in sub_verdicts) and not any(ok):
+        return "not estimable"
+    if all(ok):
+        return "supported"
+    if any(ok):
+        return "partially supported"
+    return "not supported"

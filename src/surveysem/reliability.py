@@ -1,0 +1,549 @@
+"""Scale reliability: Cronbach's alpha (Feldt CI), standardized alpha, omega, item statistics.
+
+Everything here follows R's ``psych`` package (``psych::alpha``, ``psych::describe``) and
+``semTools::compRelSEM`` so that the numbers match what reviewers compute in R.
+
+Missing data
+------------
+As in ``psych::alpha`` (``use = "pairwise"``): the item covariance matrix is computed from
+pairwise-complete observations; item means/SDs use every available value; the scale total of a
+respondent is the mean of the items she answered. Omega comes from a one-factor CFA fitted to the
+listwise-complete rows (as ``lavaan::cfa(missing = "listwise")`` + ``compRelSEM``).
+
+Reverse keying is *not* done here: pass already keyed items (``results/clean/analysis.csv`` has
+reverse-keyed items reversed; the ``surveysem reliability`` command reverses ``-item`` columns
+as ``MIN + MAX - x``, which is what ``psych::alpha(keys=)`` does with the observed min and max).
+
+Example
+-------
+>>> import pandas as pd
+>>> from surveysem.reliability import cronbach_alpha
+>>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
+>>> round(cronbach_alpha(df)["alpha"], 4)
+0.9344
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from surveysem.errors import SurveySemError
+
+__all__ = [
+    "cronbach_alpha",
+    "feldt_ci",
+    "describe",
+    "item_statistics",
+    "smc",
+    "one_factor_ml",
+    "omega_one_factor",
+    "scale_reliability",
+    "ScaleReliability",
+    "configure_parser",
+    "run",
+]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def pairwise_cov(data: pd.DataFrame) -> np.ndarray:
+    """Covariance matrix from pairwise-complete observations (n - 1 denominator), as R's
+    ``cov(x, use = "pairwise")``."""
+    return data.cov(min_periods=2).to_numpy(dtype=float)
+
+
+def _cov2cor(C: np.ndarray) -> np.ndarray:
+    d = np.sqrt(np.diag(C))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return C / np.outer(d, d)
+
+
+def smc(R: np.ndarray) -> np.ndarray:
+    """Squared multiple correlations ``1 - 1/diag(R^-1)`` (psych::smc; pseudo-inverse, capped at 1)."""
+    Rinv = np.linalg.pinv(R)
+    out = 1.0 - 1.0 / np.diag(Rinv)
+    return np.minimum(out, 1.0)
+
+
+def _alpha_core(C: np.ndarray, R: np.ndarray) -> dict:
+    """psych's internal ``alpha.1``: raw and standardized alpha, G6, mean r, S/N, Q (for the ASE)."""
+    n = C.shape[0]
+    sumC = C.sum()
+    trC = np.trace(C)
+    raw = (1.0 - trC / sumC) * (n / (n - 1))
+    sumR = R.sum()
+    std = (1.0 - n / sumR) * (n / (n - 1))
+    g6 = 1.0 - (n - smc(R).sum()) / sumR
+    av_r = (sumR - n) / (n * (n - 1))
+    lower = R[np.tril_indices(n, -1)]
+    med_r = float(np.median(lower))
+    sn = n * av_r / (1.0 - av_r)
+    Q = (2 * n**2 / ((n - 1) ** 2 * sumC**3)) * (sumC * (np.trace(C @ C) + trC**2) - 2 * (trC * (C @ C).sum()))
+    return {"alpha": raw, "std_alpha": std, "g6_smc": g6, "average_r": av_r, "median_r": med_r, "s_n": sn, "Q": Q}
+
+
+def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
+    """Feldt (1965) confidence interval for coefficient alpha (``psych::alpha.ci``).
+
+    ``lower = 1 - (1 - alpha) F_{1-p/2}(n-1, (n-1)(k-1))``, ``upper = 1 - (1 - alpha) F_{p/2}(...)``
+    with ``p = 1 - level``, ``n`` respondents and ``k`` items.
+
+    >>> [round(v, 4) for v in feldt_ci(0.8, 100, 5)]
+    [0.7368, 0.8532]
+    """
+    p = 1.0 - level
+    d1, d2 = n - 1, (n - 1) * (k - 1)
+    lower = 1.0 - (1.0 - alpha) * stats.f.ppf(1 - p / 2, d1, d2)
+    upper = 1.0 - (1.0 - alpha) * stats.f.ppf(p / 2, d1, d2)
+    return float(lower), float(upper)
+
+
+def cronbach_alpha(data: pd.DataFrame, level: float = 0.95) -> dict:
+    """Cronbach's alpha of keyed items, as ``psych::alpha`` (pairwise covariances).
+
+    ``alpha = k/(k-1) * (1 - tr(C) / sum(C))`` with ``C`` the pairwise item covariance matrix;
+    standardized alpha uses the correlation matrix ``R`` instead; the average inter-item
+    correlation is ``(sum(R) - k) / (k (k - 1))``. The Feldt CI uses ``n`` = number of rows
+    (psych's ``nsub``); ``ase`` is Duhachek's asymptotic SE ``sqrt(Q / n)``.
+
+    Returns a dict: alpha, std_alpha, g6_smc, average_r, median_r, s_n, ase, ci_lower, ci_upper,
+    n, k, scale_mean, scale_sd.
+
+    >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
+    >>> round(cronbach_alpha(df)["std_alpha"], 4)
+    0.9397
+    """
+    X = data.astype(float)
+    k = X.shape[1]
+    if k < 2:
+        raise SurveySemError(f"alpha needs at least 2 items, got {k}")
+    C = pairwise_cov(X)
+    R = _cov2cor(C)
+    core = _alpha_core(C, R)
+    n = int(X.shape[0])
+    lo, hi = feldt_ci(core["alpha"], n, k, level)
+    total = X.mean(axis=1, skipna=True)
+    out = dict(core)
+    Q = out.pop("Q")
+    out.update(
+        ase=math.sqrt(Q / n) if Q >= 0 else float("nan"),
+        ci_lower=lo,
+        ci_upper=hi,
+        ci_level=level,
+        n=n,
+        n_complete=int(X.notna().all(axis=1).sum()),
+        k=k,
+        scale_mean=float(total.mean()),
+        scale_sd=float(total.std(ddof=1)),
+    )
+    return out
+
+
+def describe(x: pd.Series) -> dict:
+    """psych::describe (type 3) of one item: n, mean, sd, median, min, max, skew, kurtosis, se.
+
+    ``skew = m3 / s^3`` and ``kurtosis = m4 / s^4 - 3`` with central moments ``m_r`` (divided by
+    n) and ``s`` the sample SD (n - 1 denominator) — i.e. ``b1`` and ``b2 - 3`` of Joanes &
+    Gill (1998), the default of psych.
+
+    >>> d = describe(pd.Series([1, 2, 2, 3, 7]))
+    >>> round(d["skew"], 4), round(d["kurtosis"], 4)
+    (0.9985, -0.7222)
+    """
+    v = pd.to_numeric(x, errors="coerce").dropna().to_numpy(dtype=float)
+    n = v.size
+    if n == 0:
+        return {k: float("nan") for k in ("mean", "sd", "median", "min", "max", "skew", "kurtosis", "se")} | {"n": 0}
+    mean = v.mean()
+    sd = v.std(ddof=1) if n > 1 else float("nan")
+    dev = v - mean
+    if n > 1 and sd > 0:
+        skew = np.sum(dev**3) / (n * sd**3)
+        kurt = np.sum(dev**4) / (n * sd**4) - 3.0
+    else:
+        skew = kurt = float("nan")
+    return {
+        "n": int(n),
+        "mean": float(mean),
+        "sd": float(sd),
+        "median": float(np.median(v)),
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "skew": float(skew),
+        "kurtosis": float(kurt),
+        "se": float(sd / math.sqrt(n)) if n > 1 else float("nan"),
+    }
+
+
+def item_statistics(data: pd.DataFrame) -> pd.DataFrame:
+    """Item statistics of a keyed scale, as ``psych::alpha(...)$item.stats`` and ``$alpha.drop``
+    plus ``psych::describe`` (type 3) and the share missing.
+
+    Columns: item, n, share_missing, mean, sd, skew, kurtosis, raw_r (item–total, total = mean of
+    answered items), std_r, r_cor (corrected for overlap with SMCs), r_drop (corrected item–total:
+    item vs. the sum of the other items, from pairwise covariances), alpha_if_deleted,
+    std_alpha_if_deleted.
+    """
+    X = data.astype(float)
+    k = X.shape[1]
+    C = pairwise_cov(X)
+    R = _cov2cor(C)
+    total = X.mean(axis=1, skipna=True)
+    item_r = R.sum(axis=0) / math.sqrt(R.sum())
+    RC = R.copy()
+    np.fill_diagonal(RC, smc(R))
+    item_rc = RC.sum(axis=0) / math.sqrt(RC.sum())
+    rows = []
+    for i, col in enumerate(X.columns):
+        keep = [j for j in range(k) if j != i]
+        v_drop = C[np.ix_(keep, keep)].sum()
+        c_drop = C[:, i].sum() - C[i, i]
+        r_drop = c_drop / math.sqrt(C[i, i] * v_drop) if C[i, i] > 0 and v_drop > 0 else float("nan")
+        if k > 2:
+            drop = _alpha_core(C[np.ix_(keep, keep)], R[np.ix_(keep, keep)])
+            a_del, s_del = drop["alpha"], drop["std_alpha"]
+        else:  # psych: with two items, "alpha if deleted" is the regression slope / correlation
+            j = keep[0]
+            a_del, s_del = C[i, j] / C[j, j], R[i, j]
+        pair = pd.concat([total, X[col]], axis=1).dropna()
+        raw_r = float(np.corrcoef(pair.to_numpy().T)[0, 1]) if len(pair) > 2 else float("nan")
+        d = describe(X[col])
+        rows.append(
+            {
+                "item": col,
+                "n": d["n"],
+                "share_missing": float(X[col].isna().mean()),
+                "mean": d["mean"],
+                "sd": d["sd"],
+                "skew": d["skew"],
+                "kurtosis": d["kurtosis"],
+                "raw_r": raw_r,
+                "std_r": float(item_r[i]),
+                "r_cor": float(item_rc[i]),
+                "r_drop": float(r_drop),
+                "alpha_if_deleted": float(a_del),
+                "std_alpha_if_deleted": float(s_del),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- omega
+
+
+@dataclass
+class OneFactorFit:
+    """A one-factor ML CFA (factor variance fixed to 1)."""
+
+    loadings: np.ndarray
+    residuals: np.ndarray
+    std_loadings: np.ndarray
+    S: np.ndarray  # sample covariance, N denominator (lavaan)
+    n: int
+    converged: bool
+    chisq: float
+    df: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def one_factor_ml(S: np.ndarray, n: int) -> OneFactorFit:
+    """Maximum-likelihood one-factor CFA of a covariance matrix ``S`` (N denominator).
+
+    Minimises ``F = log|Sigma| + tr(S Sigma^-1) - log|S| - p`` with ``Sigma = l l' + diag(theta)``
+    (as ``lavaan::cfa(..., std.lv = TRUE)``; residual variances unbounded so a Heywood case shows
+    up as a negative variance and a warning). ``chisq = n * F``.
+    """
+    S = np.asarray(S, dtype=float)
+    p = S.shape[0]
+    d = np.diag(S).copy()
+    try:
+        h = smc(_cov2cor(S))
+    except np.linalg.LinAlgError:
+        h = np.full(p, 0.5)
+    h = np.clip(h, 0.05, 0.95)
+    x0 = np.concatenate([np.sqrt(h * d), (1 - h) * d])
+    _, logdetS = np.linalg.slogdet(S)
+
+    def fg(x):
+        lam, th = x[:p], x[p:]
+        Sig = np.outer(lam, lam) + np.diag(th)
+        sign, logdet = np.linalg.slogdet(Sig)
+        if sign <= 0:
+            return 1e10, np.zeros_like(x)
+        Si = np.linalg.inv(Sig)
+        f = logdet + np.trace(S @ Si) - logdetS - p
+        G = Si - Si @ S @ Si
+        return f, np.concatenate([2 * G @ lam, np.diag(G)])
+
+    res = optimize.minimize(fg, x0, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
+    lam, th = res.x[:p], res.x[p:]
+    if lam.sum() < 0:
+        lam = -lam
+    warnings = []
+    converged = bool(res.success) or np.max(np.abs(res.jac)) < 1e-5
+    if not converged:
+        warnings.append(f"one-factor model did not converge ({res.message})")
+    if np.any(th < 0):
+        warnings.append("Heywood case: negative residual variance in the one-factor model")
+    implied_var = lam**2 + th
+    with np.errstate(invalid="ignore"):
+        std = lam / np.sqrt(implied_var)
+    return OneFactorFit(lam, th, std, S, int(n), converged, float(n * res.fun), p * (p + 1) // 2 - 2 * p, warnings)
+
+
+def omega_one_factor(data: pd.DataFrame, engine: str = "auto") -> dict:
+    """McDonald's omega total from a one-factor CFA, as ``semTools::compRelSEM`` (defaults
+    ``obs.var = TRUE, tau.eq = FALSE``): ``omega = (sum lambda)^2 psi / 1' S 1`` with ``S`` the
+    observed (listwise, N-denominator) covariance matrix.
+
+    ``engine``: ``"sem"`` fits ``F =~ items`` with :func:`surveysem.sem.fit_model`; ``"own"`` uses
+    :func:`one_factor_ml`; ``"auto"`` tries the SEM engine and falls back to ``"own"``.
+    Returns omega, std_loadings (dict), n, converged, method, warnings.
+    """
+    X = data.astype(float).dropna()
+    n = len(X)
+    cols = list(X.columns)
+    if n <= len(cols):
+        return {"omega": float("nan"), "std_loadings": {}, "n": n, "converged": False, "method": None,
+                "warnings": [f"omega not estimated: {n} complete rows for {len(cols)} items"]}
+    S = np.cov(X.to_numpy().T, ddof=0)
+    if engine in ("auto", "sem"):
+        try:
+            out = _omega_sem(X, cols, S)
+            if out is not None:
+                return out
+        except Exception as exc:  # noqa: BLE001 - engine still in development: fall back
+            if engine == "sem":
+                raise
+            fallback_reason = f"{type(exc).__name__}: {exc}"
+        else:
+            fallback_reason = "SEM engine unavailable"
+        if engine == "sem":
+            raise SurveySemError(f"SEM engine could not fit the one-factor model ({fallback_reason})")
+    fit = one_factor_ml(S, n)
+    omega = fit.loadings.sum() ** 2 / S.sum()
+    return {
+        "omega": float(omega),
+        "std_loadings": dict(zip(cols, map(float, fit.std_loadings))),
+        "n": n,
+        "converged": fit.converged,
+        "method": "one-factor ML (surveysem.reliability.one_factor_ml), listwise",
+        "warnings": list(fit.warnings),
+    }
+
+
+def _omega_sem(X: pd.DataFrame, cols: list[str], S: np.ndarray):
+    try:
+        from surveysem.sem import fit_model
+    except ImportError:
+        return None
+    syntax = "F =~ " + " + ".join(cols)
+    res = fit_model(syntax, X, estimator="ML", missing="listwise", std_lv=True)
+    est = res.estimates
+    lam = est[(est["op"] == "=~") & (est["lhs"] == "F")].set_index("rhs").loc[cols]
+    psi = est[(est["op"] == "~~") & (est["lhs"] == "F") & (est["rhs"] == "F")]["est"].iloc[0]
+    loadings = lam["est"].to_numpy(dtype=float)
+    sign = 1.0 if loadings.sum() >= 0 else -1.0
+    omega = loadings.sum() ** 2 * psi / S.sum()
+    return {
+        "omega": float(omega),
+        "std_loadings": dict(zip(cols, map(float, sign * lam["std_all"].to_numpy(dtype=float)))),
+        "n": len(X),
+        "converged": bool(res.converged),
+        "method": "one-factor CFA (surveysem.sem.fit_model, ML, listwise)",
+        "warnings": list(res.warnings),
+    }
+
+
+# ----------------------------------------------------------------------------- one scale
+
+
+@dataclass
+class ScaleReliability:
+    name: str
+    items: list[str]
+    summary: dict
+    item_stats: pd.DataFrame
+    warnings: list[str]
+
+
+def scale_reliability(data: pd.DataFrame, items: list[str], name: str = "scale", level: float = 0.95,
+                      omega_engine: str = "auto") -> ScaleReliability:
+    """All reliability numbers of one keyed scale.
+
+    Zero-variance items are reported (warning) and left out of alpha/omega, so the run continues.
+    """
+    missing = [c for c in items if c not in data.columns]
+    if missing:
+        raise SurveySemError(f"scale {name}: item(s) not in the data: {', '.join(missing)}")
+    X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
+    warnings: list[str] = []
+    sd = X.std(ddof=1)
+    zero = [c for c in items if not (sd[c] > 0)]
+    for c in zero:
+        warnings.append(f"{name}: item {c} has zero variance (or fewer than 2 answers); left out of alpha and omega")
+    use = [c for c in items if c not in zero]
+    summary: dict = {"scale": name, "k": len(items), "k_used": len(use)}
+    if len(use) >= 2:
+        a = cronbach_alpha(X[use], level=level)
+        summary.update(a)
+        stats_used = item_statistics(X[use])
+        om = omega_one_factor(X[use], engine=omega_engine) if len(use) >= 3 else {
+            "omega": float("nan"), "std_loadings": {}, "n": None, "converged": False, "method": None,
+            "warnings": [f"{name}: omega needs at least 3 items"]}
+        summary["omega"] = om["omega"]
+        summary["omega_method"] = om["method"]
+        summary["omega_n"] = om["n"]
+        warnings += [w if w.startswith(name) else f"{name}: {w}" for w in om["warnings"]]
+        summary["k"] = len(items)
+    else:
+        warnings.append(f"{name}: fewer than 2 usable items; no alpha")
+        stats_used = pd.DataFrame({"item": use})
+        om = {"std_loadings": {}}
+        summary.update(alpha=float("nan"), std_alpha=float("nan"), omega=float("nan"))
+    # item table in scale order, incl. zero-variance items with their descriptives only
+    rows = []
+    by_item = stats_used.set_index("item") if len(stats_used) else pd.DataFrame()
+    for c in items:
+        if c in by_item.index:
+            r = by_item.loc[c].to_dict()
+        else:
+            d = describe(X[c])
+            r = {"n": d["n"], "share_missing": float(X[c].isna().mean()), "mean": d["mean"], "sd": d["sd"],
+                 "skew": d["skew"], "kurtosis": d["kurtosis"]}
+        r["item"] = c
+        r["scale"] = name
+        r["loading_one_factor"] = om["std_loadings"].get(c, float("nan"))
+        rows.append(r)
+    cols = ["scale", "item", "n", "share_missing", "mean", "sd", "skew", "kurtosis", "raw_r", "std_r", "r_cor",
+            "r_drop", "alpha_if_deleted", "std_alpha_if_deleted", "loading_one_factor"]
+    table = pd.DataFrame(rows).reindex(columns=cols)
+    for w in warnings:
+        pass
+    return ScaleReliability(name, list(items), summary, table, warnings)
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data", help="CSV file with one column per item")
+    parser.add_argument("--scale", action="append", required=True, metavar="NAME=item,item,-item",
+                        help="a scale: its name and items; '-item' marks a reverse-keyed item (repeatable)")
+    parser.add_argument("--range", nargs=2, type=float, metavar=("MIN", "MAX"),
+                        help="response range, needed to reverse '-item's as MIN + MAX - x")
+    parser.add_argument("--htmt-bootstrap", type=int, default=0, metavar="B",
+                        help="bootstrap replicates for HTMT percentile CIs (0 = none)")
+    parser.add_argument("--seed", type=int, default=1, help="seed for the HTMT bootstrap")
+    parser.add_argument("--json", action="store_true", help="print JSON (default: a text summary)")
+
+
+def _parse_scales(specs: list[str]) -> dict[str, list[tuple[str, bool]]]:
+    scales: dict[str, list[tuple[str, bool]]] = {}
+    for spec in specs:
+        if "=" not in spec:
+            raise SurveySemError("--scale must look like NAME=item,item,-item", value=spec)
+        name, _, rest = spec.partition("=")
+        name = name.strip()
+        items = [t.strip() for t in rest.split(",") if t.strip()]
+        if not name or len(items) < 2:
+            raise SurveySemError("--scale needs a name and at least 2 items", value=spec)
+        if name in scales:
+            raise SurveySemError("scale given twice", value=name)
+        scales[name] = [(t[1:], True) if t.startswith("-") else (t, False) for t in items]
+    return scales
+
+
+def reliability_report(data: pd.DataFrame, scales: dict[str, list[str]], htmt_bootstrap: int = 0, seed: int = 1,
+                       omega_engine: str = "auto") -> dict:
+    """Reliability of several keyed scales plus HTMT between them (the ``reliability`` command)."""
+    from surveysem import validity
+
+    out: dict = {"scales": {}, "warnings": []}
+    for name, items in scales.items():
+        r = scale_reliability(data, items, name, omega_engine=omega_engine)
+        out["scales"][name] = {**r.summary, "items": r.item_stats.drop(columns=["scale"]).to_dict(orient="records")}
+        out["warnings"] += r.warnings
+        # CR and AVE of the one-factor model of this scale
+        X = data[items].astype(float).dropna()
+        if len(X) > len(items) and len(items) >= 3 and (X.std() > 0).all():
+            fit = one_factor_ml(np.cov(X.to_numpy().T, ddof=0), len(X))
+            out["scales"][name]["cr"] = validity.composite_reliability(fit.loadings, fit.residuals)
+            out["scales"][name]["ave"] = validity.ave(fit.loadings, fit.residuals)
+        else:
+            out["scales"][name]["cr"] = out["scales"][name]["ave"] = None
+    if len(scales) >= 2:
+        h = validity.htmt(data, scales, htmt2=False)
+        h2 = validity.htmt(data, scales, htmt2=True)
+        out["htmt"] = {a: {b: h.loc[a, b] for b in h.columns} for a in h.index}
+        out["htmt2"] = {a: {b: h2.loc[a, b] for b in h2.columns} for a in h2.index}
+        if htmt_bootstrap > 0:
+            ci = validity.htmt_bootstrap(data, scales, B=htmt_bootstrap, seed=seed)
+            out["htmt_ci"] = ci.to_dict(orient="records")
+    return out
+
+
+def run(args) -> int:
+    try:
+        data = pd.read_csv(args.data)
+    except FileNotFoundError:
+        raise SurveySemError("data file not found", file=args.data) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise SurveySemError(f"cannot read CSV: {exc}", file=args.data) from None
+    specs = _parse_scales(args.scale)
+    any_rev = any(rev for items in specs.values() for _, rev in items)
+    if any_rev and args.range is None:
+        raise SurveySemError("--range MIN MAX is required when an item is reverse-keyed ('-item')")
+    keyed = pd.DataFrame(index=data.index)
+    scales: dict[str, list[str]] = {}
+    for name, items in specs.items():
+        scales[name] = []
+        for item, rev in items:
+            if item not in data.columns:
+                raise SurveySemError(f"scale {name}: item not in the data", file=args.data, column=item)
+            col = pd.to_numeric(data[item].replace("", np.nan), errors="coerce")
+            bad = data[item].notna() & col.isna()
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+                raise SurveySemError("not a number", file=args.data, row=row, column=item, value=data[item][bad].iloc[0])
+            if rev:
+                lo, hi = args.range
+                out_of = col.notna() & ((col < lo) | (col > hi))
+                if out_of.any():
+                    row = int(np.flatnonzero(out_of.to_numpy())[0]) + 2
+                    raise SurveySemError(f"value outside --range {lo:g}..{hi:g}", file=args.data, row=row, column=item,
+                                         value=float(col[out_of].iloc[0]))
+                col = lo + hi - col
+            keyed[item] = col
+            scales[name].append(item)
+    result = reliability_report(keyed, scales, htmt_bootstrap=args.htmt_bootstrap, seed=args.seed)
+    result["reversed"] = sorted(i for items in specs.values() for i, rev in items if rev)
+    if args.json:
+        from surveysem.io import to_jsonable
+
+        print(json.dumps(to_jsonable(result), indent=2, sort_keys=True))
+    else:
+        for name, s in result["scales"].items():
+            print(f"{name}: k={s['k']} alpha={s['alpha']:.3f} [{s.get('ci_lower', float('nan')):.3f}, "
+                  f"{s.get('ci_upper', float('nan')):.3f}] std.alpha={s['std_alpha']:.3f} omega={s['omega']:.3f} "
+                  f"CR={_fmt(s.get('cr'))} AVE={_fmt(s.get('ave'))}")
+        if "htmt" in result:
+            print("HTMT:")
+            names = list(result["htmt"])
+            for a in names:
+                print("  " + a + ": " + " ".join(f"{b}={result['htmt'][a][b]:.3f}" for b in names if b != a))
+        for w in result["warnings"]:
+            print(f"warning: {w}")
+    return 0
+
+
+def _fmt(x) -> str:
+    return "NA" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"

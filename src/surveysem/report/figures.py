@@ -1,0 +1,314 @@
+"""Figures as hand-written, deterministic SVG (no matplotlib state, no fonts, no timestamps).
+
+* :func:`likert_bars` – diverging stacked bars of item responses (one figure per construct);
+* :func:`heatmap` – correlation heatmap (e.g. of scale scores);
+* :func:`forest_plot` – coefficients with confidence intervals.
+
+Each returns :class:`~surveysem.report.html.Safe` markup for inline use. All labels are escaped.
+Coordinates are printed with at most two decimals so the output is byte-identical across runs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from surveysem.report.html import Safe, esc, tag
+from surveysem.report.tables import fmt_bounded, fmt_num
+
+FONT = 'font-family="Helvetica, Arial, sans-serif"'
+CHAR_W = 0.58  # average glyph width as a share of the font size (for layout only)
+
+
+def _f(x: float) -> str:
+    """Coordinate with at most 2 decimals, no trailing zeros, no '-0'."""
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def text_width(text: str, size: float) -> float:
+    return len(str(text)) * size * CHAR_W
+
+
+def truncate(text: str, max_chars: int) -> str:
+    text = str(text)
+    return text if len(text) <= max_chars else text[: max(1, max_chars - 1)].rstrip() + "\u2026"
+
+
+def _svg(width: float, height: float, body: list[str], title: str, desc: str = "") -> Safe:
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(height)}" '
+        f'width="{_f(width)}" height="{_f(height)}" role="img" {FONT}>'
+    )
+    parts = [head, f"<title>{esc(title)}</title>"]
+    if desc:
+        parts.append(f"<desc>{esc(desc)}</desc>")
+    parts.extend(body)
+    parts.append("</svg>")
+    return Safe("\n".join(parts))
+
+
+def _text(x, y, text, size=12, anchor="start", weight=None, fill="#1a1a1a", baseline="middle", extra="") -> str:
+    w = f' font-weight="{weight}"' if weight else ""
+    return (
+        f'<text x="{_f(x)}" y="{_f(y)}" font-size="{_f(size)}" text-anchor="{anchor}" '
+        f'dominant-baseline="{baseline}" fill="{fill}"{w}{extra}>{esc(text)}</text>'
+    )
+
+
+def _rect(x, y, w, h, fill, stroke=None, extra="") -> str:
+    s = f' stroke="{stroke}"' if stroke else ""
+    return f'<rect x="{_f(x)}" y="{_f(y)}" width="{_f(max(w, 0))}" height="{_f(max(h, 0))}" fill="{fill}"{s}{extra}/>'
+
+
+def _line(x1, y1, x2, y2, stroke="#1a1a1a", width=1, dash=None) -> str:
+    d = f' stroke-dasharray="{dash}"' if dash else ""
+    return f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" y2="{_f(y2)}" stroke="{stroke}" stroke-width="{_f(width)}"{d}/>'
+
+
+def figure(svg: Safe, caption, fid: str | None = None) -> Safe:
+    """Wrap an SVG in ``<figure>`` with an escaped caption."""
+    return tag("figure", svg, tag("figcaption", caption), id=fid)
+
+
+# ---------------------------------------------------------------- Likert bars
+
+def diverging_palette(k: int) -> list[str]:
+    """k colours from brown (disagree) through grey (neutral) to teal (agree); colour-blind safe (BrBG)."""
+    anchors = [(140, 81, 10), (216, 179, 101), (246, 232, 195), (220, 220, 220), (199, 234, 229), (90, 180, 172), (1, 102, 94)]
+    if k == 1:
+        return ["#dcdcdc"]
+    out = []
+    for i in range(k):
+        pos = i / (k - 1) * (len(anchors) - 1)
+        lo = int(math.floor(pos))
+        hi = min(lo + 1, len(anchors) - 1)
+        t = pos - lo
+        rgb = [round(a + (b - a) * t) for a, b in zip(anchors[lo], anchors[hi])]
+        out.append("#%02x%02x%02x" % tuple(rgb))
+    return out
+
+
+def response_shares(values: pd.Series, low: int, high: int) -> tuple[np.ndarray, int]:
+    """Shares of each category low..high among answered values, and the number answered."""
+    answered = pd.to_numeric(values, errors="coerce").dropna()
+    cats = np.arange(low, high + 1)
+    counts = np.array([(answered == c).sum() for c in cats], dtype=float)
+    n = int(counts.sum())
+    return (counts / n if n else counts), n
+
+
+def likert_bars(
+    items: Sequence[tuple[str, str, pd.Series]],
+    low: int,
+    high: int,
+    anchors: dict[int, str] | None = None,
+    title: str = "Item responses",
+) -> Safe:
+    """Diverging stacked bars: one bar per item, categories below the midpoint to the left of 0,
+    above it to the right, the midpoint split half and half across 0.
+
+    ``items`` are (item id, label, responses). Shares are of answered responses; n is printed
+    beside each bar.
+    """
+    k = high - low + 1
+    colours = diverging_palette(k)
+    mid = (low + high) / 2
+    size = 11
+    label_chars = 58
+    labels = [truncate(f"{iid}  {label}", label_chars) for iid, label, _ in items]
+    left = max([text_width(t, size) for t in labels] + [80]) + 12
+    plot_w = 420
+    right_pad = 56
+    bar_h = 16
+    gap = 8
+    top = 30
+    rows_h = len(items) * (bar_h + gap)
+    legend_h = 24 + 16 * math.ceil(k / 4)
+    height = top + rows_h + 28 + legend_h
+    width = left + plot_w + right_pad
+    x0 = left + plot_w / 2
+    scale = plot_w / 2  # 100 % each side
+    body: list[str] = []
+    # grid
+    for pct in (-100, -50, 0, 50, 100):
+        x = x0 + scale * pct / 100
+        body.append(_line(x, top - 6, x, top + rows_h, stroke="#999" if pct else "#1a1a1a", width=0.6 if pct else 1, dash="3 3" if pct else None))
+        body.append(_text(x, top - 14, f"{abs(pct)}%", size=10, anchor="middle", fill="#555"))
+    for r, ((iid, label, values), shown) in enumerate(zip(items, labels)):
+        y = top + r * (bar_h + gap)
+        shares, n = response_shares(values, low, high)
+        body.append(_text(left - 8, y + bar_h / 2, shown, size=size, anchor="end"))
+        if n == 0:
+            body.append(_text(x0, y + bar_h / 2, "no answers", size=10, anchor="middle", fill="#6b6b6b"))
+            continue
+        neg = sum(s for c, s in zip(range(low, high + 1), shares) if c < mid) + sum(
+            s / 2 for c, s in zip(range(low, high + 1), shares) if c == mid
+        )
+        x = x0 - neg * scale
+        for c, s, colour in zip(range(low, high + 1), shares, colours):
+            w = s * scale
+            if w > 0:
+                body.append(_rect(x, y, w, bar_h, colour, extra=f' data-cat="{c}"'))
+            x += w
+        body.append(_text(left + plot_w + 6, y + bar_h / 2, f"n = {n}", size=10, fill="#555"))
+    # legend
+    ly = top + rows_h + 24
+    per_row = 4
+    col_w = (width - 20) / per_row
+    for i, (c, colour) in enumerate(zip(range(low, high + 1), colours)):
+        lx = 10 + (i % per_row) * col_w
+        yy = ly + (i // per_row) * 16
+        name = f"{c}"
+        if anchors and c in anchors:
+            name = f"{c} {anchors[c]}"
+        body.append(_rect(lx, yy - 5, 10, 10, colour, stroke="#888"))
+        body.append(_text(lx + 14, yy, truncate(name, int(col_w / (10 * CHAR_W)) - 2), size=10))
+    desc = "; ".join(f"{iid}: n={response_shares(v, low, high)[1]}" for iid, _, v in items)
+    return _svg(width, height, body, title, desc)
+
+
+# ---------------------------------------------------------------- heatmap
+
+def _diverging_colour(r: float) -> str:
+    """Blue (negative) – white – red (positive) for r in [-1, 1]."""
+    r = max(-1.0, min(1.0, r))
+    if r >= 0:
+        target = (178, 24, 43)
+    else:
+        target = (33, 102, 172)
+    t = abs(r)
+    rgb = [round(255 + (c - 255) * t) for c in target]
+    return "#%02x%02x%02x" % tuple(rgb)
+
+
+def heatmap(matrix: pd.DataFrame, title: str = "Correlations", lower_only: bool = True) -> Safe:
+    """A correlation heatmap with the value in each cell (two decimals, no leading zero)."""
+    labels = [str(c) for c in matrix.columns]
+    k = len(labels)
+    cell = 38 if k <= 16 else 28
+    size = 10
+    left = max([text_width(t, 11) for t in labels] + [30]) + 10
+    top = max([text_width(t, 11) for t in labels] + [30]) * 0.75 + 16
+    width = left + k * cell + 70
+    height = top + k * cell + 20
+    body: list[str] = []
+    values = matrix.to_numpy(dtype=float)
+    for i in range(k):
+        body.append(_text(left - 6, top + i * cell + cell / 2, labels[i], size=11, anchor="end"))
+        cx = left + i * cell + cell / 2
+        body.append(
+            f'<text x="{_f(cx)}" y="{_f(top - 6)}" font-size="11" text-anchor="start" '
+            f'transform="rotate(-45 {_f(cx)} {_f(top - 6)})" fill="#1a1a1a">{esc(labels[i])}</text>'
+        )
+        for j in range(k):
+            if lower_only and j > i:
+                continue
+            v = values[i, j]
+            x, y = left + j * cell, top + i * cell
+            if not math.isfinite(v):
+                body.append(_rect(x, y, cell, cell, "#f3f3f3", stroke="#fff"))
+                body.append(_text(x + cell / 2, y + cell / 2, "\u2014", size=size, anchor="middle", fill="#6b6b6b"))
+                continue
+            body.append(_rect(x, y, cell, cell, _diverging_colour(v), stroke="#fff"))
+            body.append(
+                _text(x + cell / 2, y + cell / 2, fmt_bounded(v), size=size, anchor="middle", fill="#fff" if abs(v) > 0.6 else "#1a1a1a")
+            )
+    # colour key
+    kx = left + k * cell + 22
+    for step in range(21):
+        r = 1 - step / 10
+        body.append(_rect(kx, top + step * (k * cell / 21), 14, k * cell / 21 + 0.5, _diverging_colour(r)))
+    body.append(_text(kx + 18, top + 4, "1", size=10))
+    body.append(_text(kx + 18, top + k * cell / 2, "0", size=10))
+    body.append(_text(kx + 18, top + k * cell - 4, "\u22121", size=10))
+    return _svg(width, height, body, title)
+
+
+# ---------------------------------------------------------------- forest plot
+
+def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo]
+    raw = (hi - lo) / max(n - 1, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=raw)
+    start = math.ceil(lo / step) * step
+    ticks = []
+    t = start
+    while t <= hi + 1e-12:
+        ticks.append(round(t, 10))
+        t += step
+    return ticks
+
+
+def forest_plot(
+    rows: Sequence[dict],
+    title: str = "Coefficients",
+    xlabel: str = "Estimate (95% CI)",
+    null_value: float = 0.0,
+) -> Safe:
+    """Point estimates with CI whiskers.
+
+    ``rows``: dicts with ``label``, ``est``, ``lo``, ``hi`` and optional ``mark`` (significance
+    marks printed after the value) and ``group`` (a header row is drawn when it changes).
+    Rows without an estimate are listed with "not computed".
+    """
+    size = 11
+    labels = [truncate(r["label"], 48) for r in rows]
+    left = max([text_width(t, size) for t in labels] + [80]) + 14
+    plot_w = 360
+    right = 150
+    row_h = 22
+    top = 24
+    lines: list[tuple[str, dict | None]] = []
+    last_group = object()
+    for r, shown in zip(rows, labels):
+        g = r.get("group")
+        if g is not None and g != last_group:
+            lines.append((str(g), None))
+            last_group = g
+        lines.append((shown, r))
+    height = top + len(lines) * row_h + 44
+    width = left + plot_w + right
+    finite = [v for r in rows for v in (r.get("lo"), r.get("hi"), r.get("est")) if v is not None and math.isfinite(float(v))]
+    lo = min(finite + [null_value])
+    hi = max(finite + [null_value])
+    pad = (hi - lo) * 0.06 or 0.5
+    lo, hi = lo - pad, hi + pad
+
+    def sx(v: float) -> float:
+        return left + (v - lo) / (hi - lo) * plot_w
+
+    body: list[str] = []
+    axis_y = top + len(lines) * row_h + 6
+    body.append(_line(sx(null_value), top - 8, sx(null_value), axis_y, stroke="#777", dash="4 3"))
+    body.append(_line(left, axis_y, left + plot_w, axis_y))
+    for t in _nice_ticks(lo, hi):
+        body.append(_line(sx(t), axis_y, sx(t), axis_y + 4))
+        body.append(_text(sx(t), axis_y + 14, fmt_num(t), size=10, anchor="middle"))
+    body.append(_text(left + plot_w / 2, axis_y + 32, xlabel, size=11, anchor="middle"))
+    body.append(_text(left + plot_w + 10, top - 12, "b [95% CI]", size=10, fill="#555"))
+    for i, (shown, r) in enumerate(lines):
+        y = top + i * row_h + row_h / 2
+        if r is None:
+            body.append(_text(8, y, shown, size=size, weight="bold"))
+            continue
+        body.append(_text(left - 8, y, shown, size=size, anchor="end"))
+        est, l, h = (r.get(k) for k in ("est", "lo", "hi"))
+        if est is None or not math.isfinite(float(est)):
+            body.append(_text(left + 4, y, "not computed", size=10, fill="#6b6b6b"))
+            continue
+        if l is not None and h is not None and math.isfinite(float(l)) and math.isfinite(float(h)):
+            body.append(_line(sx(float(l)), y, sx(float(h)), y, width=1.4))
+            body.append(_line(sx(float(l)), y - 4, sx(float(l)), y + 4, width=1.2))
+            body.append(_line(sx(float(h)), y - 4, sx(float(h)), y + 4, width=1.2))
+            ci = f" [{fmt_num(l)}, {fmt_num(h)}]"
+        else:
+            ci = ""
+        body.append(f'<circle cx="{_f(sx(float(est)))}" cy="{_f(y)}" r="4" fill="#1f4e79"/>')
+        body.append(_text(left + plot_w + 10, y, f"{fmt_num(est)}{r.get('mark', '')}{ci}", size=10))
+    return _svg(width, height, body, title)

@@ -1,0 +1,280 @@
+"""The P4 path diagram, drawn as SVG by hand (no graphviz).
+
+The diagram is built from a lavaan-style estimates table (columns ``lhs``, ``op``, ``rhs``,
+``std_all`` and ``pvalue``; extra columns are ignored), so whatever model was fitted is what
+is drawn:
+
+* second-order factors (latents measured by latents, e.g. sensing, seizing, reconfiguring)
+  in the middle column, their first-order factors (capabilities) to the left;
+* latent outcomes (growth) to the right, with their observed indicators (rectangles);
+* ``=~`` loadings and ``~`` regressions as single-headed arrows, ``~~`` covariances between
+  distinct variables as curved double-headed arrows;
+* on every arrow the standardized estimate (two decimals) with significance marks
+  (* p < .05, ** p < .01, *** p < .001). Item indicators of first-order factors are omitted
+  (the measurement page has them).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from surveysem.report.figures import _f, _svg, _text, text_width
+from surveysem.report.html import Safe, esc
+from surveysem.report.tables import fmt_num, stars
+
+PROCESS_ORDER = ["sensing", "seizing", "reconfiguring", "reconfiguration"]
+
+
+@dataclass
+class Node:
+    name: str
+    kind: str  # 'latent' | 'observed'
+    x: float
+    y: float
+    rx: float
+    ry: float
+
+
+def _order_key(name: str, first_seen: dict[str, int]) -> tuple:
+    low = name.lower()
+    for i, p in enumerate(PROCESS_ORDER):
+        if low.startswith(p[:6]):
+            return (0, i, first_seen.get(name, 0))
+    return (1, 0, first_seen.get(name, 0))
+
+
+def structure(estimates: pd.DataFrame) -> dict:
+    """Classify the variables of a fitted model: second-order, first-order, outcomes, their indicators."""
+    est = estimates.copy()
+    est["lhs"] = est["lhs"].astype(str)
+    est["rhs"] = est["rhs"].astype(str)
+    first_seen: dict[str, int] = {}
+    for i, (a, b) in enumerate(zip(est["lhs"], est["rhs"])):
+        first_seen.setdefault(a, 2 * i)
+        first_seen.setdefault(b, 2 * i + 1)
+    loads = est[est["op"] == "=~"]
+    latents = list(dict.fromkeys(loads["lhs"]))
+    latent_set = set(latents)
+    indicators = {lv: list(dict.fromkeys(loads.loc[loads["lhs"] == lv, "rhs"])) for lv in latents}
+    regs = est[est["op"] == "~"]
+    second = [lv for lv in latents if indicators[lv] and all(i in latent_set for i in indicators[lv])]
+    second_set = set(second)
+    under = {i for s in second for i in indicators[s]}
+    # outcomes: endogenous in regressions that are not second-order processes and not first-order under a process
+    outcomes = [v for v in dict.fromkeys(regs["lhs"]) if v not in second_set and v not in under]
+    first = [lv for lv in latents if lv not in second_set and lv not in outcomes]
+    second.sort(key=lambda n: _order_key(n, first_seen))
+    return {
+        "second": second,
+        "first": first,
+        "outcomes": outcomes,
+        "indicators": indicators,
+        "latents": latent_set,
+    }
+
+
+def _boundary(node: Node, dx: float, dy: float) -> tuple[float, float]:
+    """Point on the node outline in direction (dx, dy) from its centre."""
+    if dx == 0 and dy == 0:
+        return node.x, node.y
+    if node.kind == "latent":
+        t = 1.0 / math.sqrt((dx / node.rx) ** 2 + (dy / node.ry) ** 2)
+    else:
+        tx = node.rx / abs(dx) if dx else math.inf
+        ty = node.ry / abs(dy) if dy else math.inf
+        t = min(tx, ty)
+    return node.x + dx * t, node.y + dy * t
+
+
+def _arrowhead(x: float, y: float, ux: float, uy: float, size: float = 7) -> str:
+    """Filled triangle with its tip at (x, y) pointing along unit vector (ux, uy)."""
+    bx, by = x - ux * size, y - uy * size
+    px, py = -uy * size * 0.45, ux * size * 0.45
+    return f'<polygon points="{_f(x)},{_f(y)} {_f(bx + px)},{_f(by + py)} {_f(bx - px)},{_f(by - py)}" fill="#1a1a1a"/>'
+
+
+def _label(x: float, y: float, text: str, size: float = 10) -> str:
+    w = text_width(text, size) + 6
+    return (
+        f'<rect x="{_f(x - w / 2)}" y="{_f(y - size * 0.75)}" width="{_f(w)}" height="{_f(size * 1.5)}" fill="#fff" opacity="0.9"/>'
+        + _text(x, y, text, size=size, anchor="middle")
+    )
+
+
+def _edge_text(row) -> str:
+    value = row.get("std_all")
+    if value is None or (isinstance(value, float) and not math.isfinite(value)) or pd.isna(value):
+        return "n.c."
+    return f"{fmt_num(value)}{stars(row.get('pvalue'))}"
+
+
+def path_diagram(estimates: pd.DataFrame, title: str = "Path diagram", labels: dict[str, str] | None = None) -> Safe:
+    """Draw the model of ``estimates`` (see module docstring). ``labels`` maps variable → display name."""
+    labels = labels or {}
+    s = structure(estimates)
+    est = estimates.copy()
+    est["lhs"] = est["lhs"].astype(str)
+    est["rhs"] = est["rhs"].astype(str)
+    size = 11
+    nodes: dict[str, Node] = {}
+
+    def disp(name: str) -> str:
+        return labels.get(name, name)
+
+    # column widths from the longest label in each column
+    first_w = max([text_width(disp(n), size) for n in s["first"]] + [50]) / 2 + 18
+    second_w = max([text_width(disp(n), size) for n in s["second"]] + [60]) / 2 + 20
+    out_w = max([text_width(disp(n), size) for n in s["outcomes"]] + [50]) / 2 + 20
+    out_ind = [i for o in s["outcomes"] for i in s["indicators"].get(o, []) if i not in s["latents"]]
+    ind_w = max([text_width(disp(n), size) for n in out_ind] + [40]) / 2 + 10
+    x_first = 16 + first_w
+    x_second = x_first + first_w + 150 + second_w
+    x_out = x_second + second_w + 170 + out_w
+    x_ind = x_out + out_w + 120 + ind_w
+    width = x_ind + ind_w + 16
+    row_h, group_gap, top = 38, 18, 40
+
+    # first-order factors grouped under their process
+    y = top
+    assigned = set()
+    groups = []
+    for sec in s["second"]:
+        members = [m for m in s["indicators"][sec] if m in s["first"] or m in s["latents"]]
+        groups.append((sec, members))
+    free_first = [f for f in s["first"] if all(f not in m for _, m in groups)]
+    if free_first:
+        groups.append((None, free_first))
+    for sec, members in groups:
+        ys = []
+        for m in members:
+            if m in assigned:
+                continue
+            nodes[m] = Node(m, "latent", x_first, y, first_w, 15)
+            ys.append(y)
+            assigned.add(m)
+            y += row_h
+        if sec is not None:
+            cy = sum(ys) / len(ys) if ys else y
+            nodes[sec] = Node(sec, "latent", x_second, cy, second_w, 22)
+        y += group_gap
+    bottom = max(y - group_gap, top + 2 * row_h)
+    mids = [nodes[sec].y for sec in s["second"]] or [(top + bottom) / 2]
+    out_y0 = sum(mids) / len(mids)
+    for k, o in enumerate(s["outcomes"]):
+        oy = out_y0 + (k - (len(s["outcomes"]) - 1) / 2) * 120
+        nodes[o] = Node(o, "latent", x_out, oy, out_w, 24)
+        inds = [i for i in s["indicators"].get(o, []) if i not in s["latents"]]
+        for j, ind in enumerate(inds):
+            iy = oy + (j - (len(inds) - 1) / 2) * 44
+            nodes[ind] = Node(ind, "observed", x_ind, iy, ind_w, 13)
+    height = max(bottom + 40, max(n.y + n.ry for n in nodes.values()) + 40) if nodes else 120
+
+    body: list[str] = []
+    # edges first (nodes drawn on top)
+    drawn_pairs = set()
+    for row in est.to_dict(orient="records"):
+        op, lhs, rhs = row["op"], row["lhs"], row["rhs"]
+        if op == "=~" and lhs in nodes and rhs in nodes:
+            a, b, t = nodes[lhs], nodes[rhs], 0.68
+        elif op == "~" and lhs in nodes and rhs in nodes:
+            a, b, t = nodes[rhs], nodes[lhs], 0.5
+        elif op == "~~" and lhs != rhs and lhs in nodes and rhs in nodes:
+            key = tuple(sorted((lhs, rhs)))
+            if key in drawn_pairs:
+                continue
+            drawn_pairs.add(key)
+            body.append(_curve(nodes[lhs], nodes[rhs], _edge_text(row), double=True))
+            continue
+        else:
+            continue
+        text = _edge_text(row)
+        if abs(a.x - b.x) < 1:  # same column: curve to the right
+            body.append(_curve(a, b, text, double=False))
+            continue
+        dx, dy = b.x - a.x, b.y - a.y
+        x1, y1 = _boundary(a, dx, dy)
+        x2, y2 = _boundary(b, -dx, -dy)
+        length = math.hypot(x2 - x1, y2 - y1) or 1
+        ux, uy = (x2 - x1) / length, (y2 - y1) / length
+        body.append(f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2 - ux * 6)}" y2="{_f(y2 - uy * 6)}" stroke="#1a1a1a" stroke-width="1.2"/>')
+        body.append(_arrowhead(x2, y2, ux, uy))
+        body.append(_label(x1 + (x2 - x1) * t, y1 + (y2 - y1) * t, text))
+    for node in nodes.values():
+        name = disp(node.name)
+        if node.kind == "latent":
+            body.append(
+                f'<ellipse cx="{_f(node.x)}" cy="{_f(node.y)}" rx="{_f(node.rx)}" ry="{_f(node.ry)}" fill="#eef3f9" stroke="#1f4e79" stroke-width="1.4"/>'
+            )
+        else:
+            body.append(
+                f'<rect x="{_f(node.x - node.rx)}" y="{_f(node.y - node.ry)}" width="{_f(2 * node.rx)}" height="{_f(2 * node.ry)}" fill="#fff" stroke="#1a1a1a"/>'
+            )
+        body.append(_text(node.x, node.y, name, size=size, weight="bold" if node.name in s["second"] or node.name in s["outcomes"] else None))
+    # R² of outcomes when given as r2 rows (op 'r2')
+    for row in est[est["op"] == "r2"].to_dict(orient="records"):
+        if row["lhs"] in nodes:
+            n = nodes[row["lhs"]]
+            body.append(_text(n.x, n.y + n.ry + 12, f"R\u00b2 = {fmt_num(row.get('est'))}", size=10, anchor="middle"))
+    desc = f"{len(s['first'])} first-order factors, {len(s['second'])} second-order factors, outcomes: {', '.join(s['outcomes'])}"
+    return _svg(width, height, body, title, desc)
+
+
+def _curve(a: Node, b: Node, text: str, double: bool) -> str:
+    """Quadratic curve between two nodes bulging to the right (same column) or upward."""
+    mx, my = (a.x + b.x) / 2, (a.y + b.y) / 2
+    dist = math.hypot(b.x - a.x, b.y - a.y) or 1
+    if abs(a.x - b.x) < 1:
+        cx, cy = mx + max(a.rx, b.rx) + 0.35 * dist, my
+    else:
+        cx, cy = mx, my - 0.3 * dist
+    x1, y1 = _boundary(a, cx - a.x, cy - a.y)
+    x2, y2 = _boundary(b, cx - b.x, cy - b.y)
+    parts = []
+
+    def unit(px, py, qx, qy):
+        length = math.hypot(qx - px, qy - py) or 1
+        return (qx - px) / length, (qy - py) / length
+
+    u2 = unit(cx, cy, x2, y2)
+    u1 = unit(cx, cy, x1, y1)
+    sx1, sy1 = (x1 - u1[0] * 6, y1 - u1[1] * 6) if double else (x1, y1)
+    parts.append(
+        f'<path d="M {_f(sx1)} {_f(sy1)} Q {_f(cx)} {_f(cy)} {_f(x2 - u2[0] * 6)} {_f(y2 - u2[1] * 6)}" fill="none" stroke="#1a1a1a" stroke-width="1.1"/>'
+    )
+    parts.append(_arrowhead(x2, y2, *u2))
+    if double:
+        parts.append(_arrowhead(x1, y1, *u1))
+    # label at the curve's midpoint (t = .5 of the quadratic Bezier)
+    lx = 0.25 * x1 + 0.5 * cx + 0.25 * x2
+    ly = 0.25 * y1 + 0.5 * cy + 0.25 * y2
+    parts.append(_label(lx, ly, text))
+    return "\n".join(parts)
+
+
+def fit_caption(fit: dict | None) -> str:
+    """'χ²(df) = …, p …; CFI = …; TLI = …; RMSEA = … [90% CI …]; SRMR = …' from a fit dict; what's absent says not computed."""
+    from surveysem.report.tables import fmt_bounded, fmt_int, fmt_p
+
+    if not fit:
+        return "Fit indices: not computed."
+    parts = []
+    if fit.get("chisq") is not None:
+        p = fmt_p(fit.get("pvalue"))
+        p_text = f"p {p}" if p.startswith("<") else f"p = {p}"
+        parts.append(f"\u03c7\u00b2({fmt_int(fit.get('df'))}) = {fmt_num(fit.get('chisq'))}, {p_text}")
+    for key, name in (("cfi", "CFI"), ("tli", "TLI")):
+        if fit.get(key) is not None:
+            parts.append(f"{name} = {fmt_bounded(fit[key], 3)}")
+    if fit.get("rmsea") is not None:
+        ci = ""
+        if fit.get("rmsea_ci_lower") is not None and fit.get("rmsea_ci_upper") is not None:
+            ci = f" [90% CI {fmt_bounded(fit['rmsea_ci_lower'], 3)}, {fmt_bounded(fit['rmsea_ci_upper'], 3)}]"
+        parts.append(f"RMSEA = {fmt_bounded(fit['rmsea'], 3)}{ci}")
+    if fit.get("srmr") is not None:
+        parts.append(f"SRMR = {fmt_bounded(fit['srmr'], 3)}")
+    if fit.get("nobs") is not None:
+        parts.append(f"N = {fmt_int(fit['nobs'])}")
+    return ("; ".join(parts) + ".") if parts else "Fit indices: not computed."

@@ -1,0 +1,249 @@
+"""APA-style tables: number formatting, notes, HTML and CSV.
+
+Formatting rules (APA 7th ed., section 6.36):
+
+* coefficients, means, SDs, loadings and anything that can exceed 1 in absolute value: two
+  decimals with a leading zero (``0.45``, ``−1.20``);
+* values that cannot exceed 1 (p, r, alpha, omega, CR, AVE, R², CFI, TLI, RMSEA, SRMR,
+  proportions): no leading zero (``.87``);
+* p values: three decimals without a leading zero; below .001 as ``< .001``;
+* negative numbers use the minus sign (U+2212) in HTML and ``-`` in the CSV copy;
+* significance marks ``*`` p < .05, ``**`` p < .01, ``***`` p < .001, explained in the note.
+
+A missing value (None/NaN) prints as an em dash in the table and its meaning goes in the note;
+the formatting functions never invent a number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from surveysem.report.html import Safe, esc, tag
+
+MINUS = "\u2212"
+DASH = "\u2014"
+SIG_LEVELS = ((0.001, "***"), (0.01, "**"), (0.05, "*"))
+SIG_NOTE = "* p < .05. ** p < .01. *** p < .001."
+
+
+def _is_missing(x) -> bool:
+    if x is None:
+        return True
+    try:
+        return isinstance(x, str) and x.strip() == "" or (not isinstance(x, str) and bool(pd.isna(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(x) -> float | None:
+    if _is_missing(x):
+        return None
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", MINUS) if text.startswith("-") else text
+
+
+def fmt_num(x, decimals: int = 2) -> str:
+    """A number with a leading zero: ``fmt_num(0.456) == '0.46'``, ``fmt_num(-1.2) == '−1.20'``."""
+    value = _num(x)
+    if value is None:
+        return DASH
+    text = f"{value:.{decimals}f}"
+    if float(text) == 0:  # no "−0.00"
+        text = text.lstrip("-")
+    return _minus(text)
+
+
+def fmt_bounded(x, decimals: int = 2) -> str:
+    """A value bounded by 1 in absolute value, no leading zero: ``.87``, ``−.30``, ``1.00``."""
+    value = _num(x)
+    if value is None:
+        return DASH
+    text = fmt_num(value, decimals)
+    if text.startswith("0."):
+        text = text[1:]
+    elif text.startswith(MINUS + "0."):
+        text = MINUS + text[2:]
+    return text
+
+
+def fmt_p(p) -> str:
+    """p value in APA style: ``.032``, ``< .001``, ``.050``, ``1.000``."""
+    value = _num(p)
+    if value is None:
+        return DASH
+    if value < 0.001:
+        return "< .001"
+    return fmt_bounded(value, 3)
+
+
+def fmt_int(x) -> str:
+    value = _num(x)
+    if value is None:
+        return DASH
+    return _minus(f"{int(round(value)):d}")
+
+
+def fmt_percent(x, decimals: int = 1) -> str:
+    """A share 0..1 as a percentage: ``fmt_percent(0.125) == '12.5%'``."""
+    value = _num(x)
+    if value is None:
+        return DASH
+    return _minus(f"{100 * value:.{decimals}f}%")
+
+
+def stars(p) -> str:
+    """Significance marks for a (two- or one-sided, as the table says) p value."""
+    value = _num(p)
+    if value is None:
+        return ""
+    for level, mark in SIG_LEVELS:
+        if value < level:
+            return mark
+    return ""
+
+
+def fmt_ci(lo, hi, decimals: int = 2, bounded: bool = False) -> str:
+    """``[0.12, 0.56]``; an em dash when a bound was not computed."""
+    f = fmt_bounded if bounded else fmt_num
+    if _num(lo) is None or _num(hi) is None:
+        return DASH
+    return f"[{f(lo, decimals)}, {f(hi, decimals)}]"
+
+
+def fmt_text(x) -> str:
+    return DASH if _is_missing(x) else str(x)
+
+
+# Column-name based formatters, for tables built from result files with known column names.
+BOUNDED_NAMES = {
+    "p", "pvalue", "p_value", "p_adj", "p_holm", "p_one_sided", "p_onesided", "r", "alpha", "alpha_std", "std_alpha",
+    "omega", "omega_total", "cr", "ave", "r2", "r_squared", "rsquared", "pseudo_r2", "cfi", "tli", "rmsea", "srmr",
+    "rmsea_ci_lower", "rmsea_ci_upper", "share", "share_missing", "missing_share", "average_r", "mean_r",
+    "item_total", "r_it", "r_drop", "corrected_item_total", "alpha_if_deleted", "alpha_drop", "kmo", "msa",
+    "delta_cfi", "delta_rmsea", "cfi_robust", "tli_robust", "rmsea_robust", "f2",
+}
+
+
+def formatter_for(column: str) -> Callable[[object], str]:
+    """Pick a formatter from a column name (p values, bounded indices, counts, text)."""
+    name = column.lower()
+    if name in {"p", "pvalue", "p_value", "p_adj", "p_holm", "p_one_sided", "p_onesided"} or name.startswith("p_") and (
+        "adj" in name or "holm" in name or "sided" in name
+    ):
+        return fmt_p
+    if name in {"n", "df", "n_before", "n_after", "n_excluded", "npar", "nobs", "n_items", "count", "k"} or name.startswith(
+        "n_"
+    ):
+        return lambda x: fmt_int(x) if _num(x) is not None and float(_num(x)).is_integer() else fmt_num(x)
+    if name in BOUNDED_NAMES:
+        return fmt_bounded
+    return fmt_num
+
+
+@dataclass
+class Table:
+    """An APA table: number, title, column headers, rows of already formatted cells, a note.
+
+    ``rows`` hold strings (or :class:`Safe` markup for badges); ``text_columns`` are left
+    aligned. ``to_csv_frame`` gives the same table as plain text for ``results/tables/``.
+    """
+
+    title: str
+    columns: Sequence[str]
+    rows: list[list]
+    note: str = ""
+    number: int | None = None
+    text_columns: set[int] = field(default_factory=lambda: {0})
+    table_id: str | None = None
+
+    def to_html(self) -> Safe:
+        caption_parts = []
+        if self.number is not None:
+            caption_parts.append(tag("span", f"Table {self.number}", class_="tnum"))
+        caption_parts.append(tag("span", self.title, class_="ttitle"))
+        head = tag("thead", tag("tr", *[tag("th", c, scope="col") for c in self.columns]))
+        body_rows = []
+        for row in self.rows:
+            cells = []
+            for j, cell in enumerate(row):
+                cells.append(tag("td", cell, class_="text" if j in self.text_columns else None))
+            body_rows.append(tag("tr", *cells))
+        parts = [tag("caption", *caption_parts), head, tag("tbody", *body_rows)]
+        if self.note:
+            parts.append(
+                tag("tfoot", tag("tr", tag("td", tag("em", "Note."), " ", self.note, colspan=str(len(self.columns)))))
+            )
+        return tag("div", tag("table", *parts, class_="apa", id=self.table_id), class_="table-wrap")
+
+    def to_csv_frame(self) -> pd.DataFrame:
+        """The displayed table as text (ASCII minus), one CSV row per table row."""
+
+        def plain(cell) -> str:
+            text = _strip_tags(cell) if isinstance(cell, Safe) else str(cell)
+            return text.replace(MINUS, "-")
+
+        return pd.DataFrame([[plain(c) for c in row] for row in self.rows], columns=list(self.columns))
+
+
+def _strip_tags(markup: str) -> str:
+    import html as _html
+    import re
+
+    return _html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def frame_table(
+    frame: pd.DataFrame,
+    title: str,
+    *,
+    columns: dict[str, str] | None = None,
+    formatters: dict[str, Callable[[object], str]] | None = None,
+    note: str = "",
+    text_columns: Sequence[str] = (),
+    number: int | None = None,
+    table_id: str | None = None,
+) -> Table:
+    """Build a :class:`Table` from a result frame.
+
+    ``columns`` maps source column → header (and fixes the order; absent columns are skipped);
+    formatters default to :func:`formatter_for` by column name; object (string) columns are text.
+    """
+    columns = columns or {c: c for c in frame.columns}
+    present = [c for c in columns if c in frame.columns]
+    formatters = formatters or {}
+    fmts = {}
+    text_idx = set()
+    for j, col in enumerate(present):
+        if col in formatters:
+            fmts[col] = formatters[col]
+        elif col in text_columns or not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
+            fmts[col] = fmt_text
+        else:
+            fmts[col] = formatter_for(col)
+        if fmts[col] is fmt_text or col in text_columns:
+            text_idx.add(j)
+    rows = [[fmts[c](v) for c, v in zip(present, record)] for record in frame[present].itertuples(index=False, name=None)]
+    return Table(
+        title=title,
+        columns=[columns[c] for c in present],
+        rows=rows,
+        note=note,
+        number=number,
+        text_columns=text_idx or {0},
+        table_id=table_id,
+    )
+
+
+def join_note(*parts: str) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())

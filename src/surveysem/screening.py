@@ -1,0 +1,388 @@
+"""Screening respondents: data-quality rules and born-global eligibility.
+
+Every rule can be switched off and tuned in the ``screening:`` section of the config.
+Rules are applied in ``screening.order`` (default below); a respondent is excluded at the
+first rule failed. Each rule is nevertheless evaluated for *every* respondent, so
+``results/screening/exclusions.csv`` lists every (respondent, rule) failure, with
+``excluded = 1`` on the rule that excluded the respondent. ``flow.csv`` has one row per
+applied rule: step, rule, n_before, n_excluded, n_after.
+
+Rules (defaults in ``config/config.yaml``):
+
+``duplicates``
+    Two submissions are duplicates when their respondent ids are equal after
+    normalisation (case-folded, all whitespace removed) or when their item response
+    vectors over all rated items are identical (missing equals missing; vectors without
+    any answer are not compared). The first submission is kept, "first" by
+    ``duplicates.order_column`` (RecordedDate) when it parses as dates, else file order.
+``eligibility``
+    The born-global sampling criteria of ``scales/eligibility.yaml`` (Yang & Stoian 2024,
+    Section 3.3), one step per criterion (``eligibility:<id>``). Derived variables:
+    ``years_to_first_foreign_sale = FIRSTSALE - FOUNDED``, ``n_continents`` = distinct
+    continents (``scales/regions.csv``) of the MARKETS countries,
+    ``years_of_international_experience = study.survey_year - FIRSTSALE``; any other
+    variable name is a profile column. A respondent whose value is missing cannot be
+    shown to be eligible and fails the criterion (value ``NA``).
+``attention``
+    Every attention-check item (construct kind ``attention``, e.g. ATTN1) must equal its
+    ``expected`` answer; a missing answer fails.
+``speeders``
+    Completion time (``speeders.duration_column``, Qualtrics' "Duration (in seconds)")
+    below the threshold fails. With ``relative_to_median: true`` (default) the threshold is
+    ``threshold`` x the median completion time of the respondents entering the step
+    (default 1/3 of the median); otherwise ``threshold`` is in seconds. Missing times do
+    not fail.
+``straightlining``
+    Long-string index: the longest run of identical consecutive answers over the rated
+    items (all constructs except attention checks) in questionnaire order; missing
+    answers are skipped (the run continues across them). Fails when the index is
+    >= ``threshold`` (default 20 of the 79 rated items: with reverse-keyed items
+    interspersed, an attentive respondent rarely gives one answer 20 times in a row).
+``outliers``
+    Multivariate outliers on the capability items: squared Mahalanobis distance from the
+    mean, using the mean and covariance of the *complete cases among the respondents
+    entering the step*. Each respondent's distance uses the items they answered (the
+    matching sub-vector and sub-matrix) and is referred to a chi-square distribution with
+    df = number of items answered; p < ``threshold`` (default .001) fails. When there are
+    too few complete cases for a non-singular covariance (n <= items + 1) the rule is
+    skipped with a warning (no exclusions).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import operator as op
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from surveysem.errors import SurveySemError
+from surveysem.markets import parse_market_history
+from surveysem.validation import ID_OUT, ROW_OUT
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ORDER = ("duplicates", "eligibility", "attention", "speeders", "straightlining", "outliers")
+DEFAULTS = {
+    "order": list(DEFAULT_ORDER),
+    "duplicates": {"enabled": True, "order_column": "RecordedDate"},
+    "eligibility": {"enabled": True},
+    "attention": {"enabled": True},
+    "speeders": {"enabled": True, "threshold": 1 / 3, "relative_to_median": True,
+                 "duration_column": "Duration (in seconds)"},
+    "straightlining": {"enabled": True, "threshold": 20},
+    "outliers": {"enabled": True, "threshold": 0.001},
+}
+_OPS = {"<": op.lt, "<=": op.le, ">": op.gt, ">=": op.ge, "==": op.eq, "!=": op.ne}
+
+
+def settings(screening_cfg: dict | None) -> dict:
+    """The screening section with defaults filled in."""
+    cfg = {"order": list((screening_cfg or {}).get("order") or DEFAULTS["order"])}
+    for rule in DEFAULT_ORDER:
+        merged = dict(DEFAULTS[rule])
+        merged.update((screening_cfg or {}).get(rule) or {})
+        cfg[rule] = merged
+    unknown = [r for r in cfg["order"] if r not in DEFAULT_ORDER]
+    if unknown:
+        raise SurveySemError(f"screening.order: unknown rule {unknown[0]!r} (known: {', '.join(DEFAULT_ORDER)})")
+    return cfg
+
+
+@dataclass
+class RuleOutcome:
+    rule: str
+    failed: pd.Series  # bool, index = frame index
+    value: pd.Series  # what was measured, for exclusions.csv
+    info: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScreeningResult:
+    retained: pd.DataFrame
+    exclusions: pd.DataFrame
+    flow: pd.DataFrame
+    report: dict
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _values(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "NA"
+    if isinstance(x, (float, np.floating)) and float(x).is_integer():
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.6g}"
+    return str(x)
+
+
+def rated_items(inst) -> list[str]:
+    """Rated items in questionnaire order, without attention checks (for the long-string index)."""
+    return [i.id for c in inst.constructs.values() if c.kind != "attention" for i in c.items]
+
+
+def capability_items(inst) -> list[str]:
+    return [i.id for c in inst.constructs_of_kind("capability") for i in c.items]
+
+
+def longest_run(values) -> int:
+    """Longest run of identical consecutive answers, skipping missing ones."""
+    best = run = 0
+    last = None
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        if last is not None and v == last:
+            run += 1
+        else:
+            run = 1
+        last = v
+        best = max(best, run)
+    return best
+
+
+def rule_duplicates(frame: pd.DataFrame, active: pd.Index, inst, cfg: dict) -> RuleOutcome:
+    items = [c for c in inst.item_ids if c in frame.columns]
+    order_col = cfg.get("order_column", "RecordedDate")
+    warnings = []
+    order = frame[ROW_OUT].astype(float)
+    sort_keys = [order]
+    if order_col and order_col in frame.columns:
+        stamps = pd.to_datetime(frame[order_col], errors="coerce", format="mixed")
+        if stamps.notna().all():
+            sort_keys = [stamps, order]
+        elif stamps.notna().any():
+            warnings.append(f"duplicates: {order_col} does not parse as a date in every row; file order used")
+    ranked = pd.DataFrame({f"k{i}": k for i, k in enumerate(sort_keys)}).sort_values(
+        [f"k{i}" for i in range(len(sort_keys))], kind="stable").index
+    failed = pd.Series(False, index=frame.index)
+    value = pd.Series("", index=frame.index, dtype=object)
+    seen_id: dict[str, object] = {}
+    seen_vec: dict[tuple, object] = {}
+    for pos in ranked:
+        rid = frame.at[pos, ID_OUT]
+        key = "".join(str(rid).split()).casefold() if rid is not None and rid == rid else None
+        vec = tuple("NA" if pd.isna(v) else float(v) for v in frame.loc[pos, items]) if items else ()
+        answered = any(v != "NA" for v in vec)
+        if key is not None and key in seen_id:
+            first = seen_id[key]
+            failed[pos] = True
+            value[pos] = f"same id as {frame.at[first, ID_OUT]} (row {frame.at[first, ROW_OUT]})"
+        elif answered and vec in seen_vec:
+            first = seen_vec[vec]
+            failed[pos] = True
+            value[pos] = f"same responses as {frame.at[first, ID_OUT]} (row {frame.at[first, ROW_OUT]})"
+        if key is not None:
+            seen_id.setdefault(key, pos)
+        if answered:
+            seen_vec.setdefault(vec, pos)
+    return RuleOutcome("duplicates", failed, value, {"order_column": order_col}, warnings)
+
+
+def eligibility_values(frame: pd.DataFrame, inst, survey_year: int | None) -> dict[str, pd.Series]:
+    """Derived variables of the eligibility rules, one Series each."""
+    derived: dict[str, pd.Series] = {}
+    if {"FIRSTSALE", "FOUNDED"} <= set(frame.columns):
+        derived["years_to_first_foreign_sale"] = frame["FIRSTSALE"] - frame["FOUNDED"]
+    if "FIRSTSALE" in frame.columns and survey_year is not None:
+        derived["years_of_international_experience"] = survey_year - frame["FIRSTSALE"]
+    if "MARKETS" in frame.columns:
+        counts = []
+        for text in frame["MARKETS"]:
+            if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
+                counts.append(np.nan)
+                continue
+            continents = {inst.continent_of(country) for country, _ in parse_market_history(str(text))}
+            counts.append(float(len(continents)))
+        derived["n_continents"] = pd.Series(counts, index=frame.index)
+    return derived
+
+
+def rule_eligibility(frame, active, inst, cfg, survey_year) -> list[RuleOutcome]:
+    derived = eligibility_values(frame, inst, survey_year)
+    outcomes = []
+    source = str(inst.directory / "eligibility.yaml")
+    for rule in inst.eligibility:
+        if rule.variable in derived:
+            values = derived[rule.variable]
+        elif rule.variable in frame.columns:
+            values = pd.to_numeric(frame[rule.variable], errors="coerce")
+        else:
+            raise SurveySemError(
+                f"rule {rule.id}: variable {rule.variable!r} is neither a derived variable "
+                f"({', '.join(sorted(derived))}) nor a profile column of the validated data", file=source)
+        compare = _OPS[rule.operator]
+        passed = values.map(lambda x: (not pd.isna(x)) and bool(compare(x, rule.threshold)))
+        outcomes.append(RuleOutcome(
+            f"eligibility:{rule.id}", ~passed.astype(bool), values.map(_values),
+            {"variable": rule.variable, "operator": rule.operator, "threshold": rule.threshold,
+             "description": rule.description}))
+    return outcomes
+
+
+def rule_attention(frame, active, inst, cfg) -> RuleOutcome:
+    checks = [(i.id, i.expected) for c in inst.constructs_of_kind("attention") for i in c.items
+              if i.expected is not None]
+    failed = pd.Series(False, index=frame.index)
+    value = pd.Series("", index=frame.index, dtype=object)
+    warnings = []
+    for item_id, expected in checks:
+        if item_id not in frame.columns:
+            warnings.append(f"attention: item {item_id} not in the data; check skipped")
+            continue
+        col = frame[item_id]
+        bad = col.isna() | (col != expected)
+        for pos in frame.index[bad.to_numpy()]:
+            failed[pos] = True
+            part = f"{item_id}={_values(col[pos])} (expected {expected})"
+            value[pos] = f"{value[pos]}; {part}" if value[pos] else part
+    return RuleOutcome("attention", failed, value, {"items": {k: v for k, v in checks}}, warnings)
+
+
+def rule_speeders(frame, active, inst, cfg) -> RuleOutcome:
+    col = cfg.get("duration_column", "Duration (in seconds)")
+    if col not in frame.columns:
+        raise SurveySemError(f"screening.speeders: column {col!r} is not in the validated data "
+                             "(set duration_column or enabled: false)")
+    durations = pd.to_numeric(frame[col], errors="coerce")
+    threshold = float(cfg.get("threshold", 1 / 3))
+    info = {"duration_column": col, "relative_to_median": bool(cfg.get("relative_to_median", True))}
+    warnings = []
+    if info["relative_to_median"]:
+        median = float(durations.loc[active].median()) if len(active) else float("nan")
+        info["median_seconds"] = median
+        info["fraction_of_median"] = threshold
+        seconds = threshold * median
+    else:
+        seconds = threshold
+    info["threshold_seconds"] = seconds
+    n_missing = int(durations.loc[active].isna().sum())
+    if n_missing:
+        warnings.append(f"speeders: {n_missing} respondent(s) without a completion time were not screened")
+    failed = (durations < seconds).fillna(False) if not math.isnan(seconds) else pd.Series(False, index=frame.index)
+    return RuleOutcome("speeders", failed.astype(bool), durations.map(_values), info, warnings)
+
+
+def rule_straightlining(frame, active, inst, cfg) -> RuleOutcome:
+    items = [c for c in rated_items(inst) if c in frame.columns]
+    threshold = int(cfg.get("threshold", 20))
+    lsi = pd.Series([longest_run(list(row)) for row in frame[items].itertuples(index=False)],
+                    index=frame.index, dtype=float)
+    return RuleOutcome("straightlining", lsi >= threshold, lsi.map(_values),
+                       {"threshold": threshold, "n_items": len(items), "index": "longest run of identical answers"})
+
+
+def mahalanobis_squared(frame: pd.DataFrame, items: list[str], fit_index) -> tuple[pd.Series, pd.Series, dict]:
+    """Squared distances and their df (items answered), mean/cov from complete cases in ``fit_index``."""
+    data = frame[items].to_numpy(dtype=float)
+    fit = frame.loc[fit_index, items].dropna()
+    info = {"n_items": len(items), "n_complete_cases": int(len(fit))}
+    if len(fit) <= len(items) + 1:
+        raise np.linalg.LinAlgError(f"{len(fit)} complete cases for {len(items)} items")
+    mean = fit.to_numpy().mean(axis=0)
+    cov = np.cov(fit.to_numpy(), rowvar=False, ddof=1)
+    if np.linalg.matrix_rank(cov) < len(items):
+        raise np.linalg.LinAlgError("the item covariance matrix is singular")
+    d2 = np.full(len(frame), np.nan)
+    df = np.zeros(len(frame), dtype=int)
+    full_inverse = np.linalg.inv(cov)
+    for k in range(len(frame)):
+        obs = ~np.isnan(data[k])
+        if not obs.any():
+            continue
+        diff = data[k, obs] - mean[obs]
+        inverse = full_inverse if obs.all() else np.linalg.inv(cov[np.ix_(obs, obs)])
+        d2[k] = float(diff @ inverse @ diff)
+        df[k] = int(obs.sum())
+    return pd.Series(d2, index=frame.index), pd.Series(df, index=frame.index), info
+
+
+def rule_outliers(frame, active, inst, cfg) -> RuleOutcome:
+    from scipy.stats import chi2
+
+    items = [c for c in capability_items(inst) if c in frame.columns]
+    alpha = float(cfg.get("threshold", 0.001))
+    info = {"alpha": alpha, "n_items": len(items), "distribution": "chi-square, df = items answered"}
+    try:
+        d2, df, fit_info = mahalanobis_squared(frame, items, active)
+    except np.linalg.LinAlgError as exc:
+        message = f"outliers: Mahalanobis distance not computed ({exc}); rule skipped"
+        none = pd.Series(False, index=frame.index)
+        return RuleOutcome("outliers", none, pd.Series("NA", index=frame.index), info, [message])
+    info.update(fit_info)
+    p = pd.Series(np.where(df > 0, chi2.sf(d2.fillna(0), np.maximum(df, 1)), np.nan), index=frame.index)
+    failed = (p < alpha).fillna(False)
+    value = pd.Series([f"D2={_values(a)}, df={b}, p={_values(c)}" if b else "NA" for a, b, c in zip(d2, df, p)],
+                      index=frame.index)
+    return RuleOutcome("outliers", failed.astype(bool), value, info)
+
+
+# --------------------------------------------------------------------------- screen
+
+
+def screen(frame: pd.DataFrame, inst, screening_cfg: dict | None, survey_year: int | None = None) -> ScreeningResult:
+    """Apply the enabled rules in order; return retained rows, exclusions, flow and a report."""
+    cfg = settings(screening_cfg)
+    frame = frame.copy()
+    remaining = frame.index
+    excluded_at: dict[object, str] = {}
+    exclusion_rows = []
+    flow_rows = []
+    report = {"rules": [], "warnings": [], "order": cfg["order"]}
+    step = 0
+    for name in cfg["order"]:
+        rule_cfg = cfg[name]
+        if not rule_cfg.get("enabled", True):
+            report["rules"].append({"rule": name, "enabled": False})
+            continue
+        if name == "duplicates":
+            outcomes = [rule_duplicates(frame, remaining, inst, rule_cfg)]
+        elif name == "eligibility":
+            outcomes = rule_eligibility(frame, remaining, inst, rule_cfg, survey_year)
+        elif name == "attention":
+            outcomes = [rule_attention(frame, remaining, inst, rule_cfg)]
+        elif name == "speeders":
+            outcomes = [rule_speeders(frame, remaining, inst, rule_cfg)]
+        elif name == "straightlining":
+            outcomes = [rule_straightlining(frame, remaining, inst, rule_cfg)]
+        else:
+            outcomes = [rule_outliers(frame, remaining, inst, rule_cfg)]
+        for outcome in outcomes:
+            step += 1
+            failed = outcome.failed.reindex(frame.index).fillna(False).astype(bool)
+            n_before = len(remaining)
+            out_now = [pos for pos in remaining if failed[pos]]
+            for pos in frame.index[failed.to_numpy()]:
+                first = pos not in excluded_at and pos in remaining
+                exclusion_rows.append({
+                    ID_OUT: frame.at[pos, ID_OUT],
+                    "rule": outcome.rule,
+                    "value": outcome.value[pos],
+                    "step": step,
+                    "excluded": int(first),
+                    "_row": frame.at[pos, ROW_OUT],
+                })
+            for pos in out_now:
+                excluded_at[pos] = outcome.rule
+            remaining = remaining.difference(pd.Index(out_now), sort=False)
+            flow_rows.append({"step": step, "rule": outcome.rule, "n_before": n_before,
+                              "n_excluded": len(out_now), "n_after": len(remaining)})
+            report["rules"].append({"rule": outcome.rule, "enabled": True, "step": step,
+                                    "n_failed_all": int(failed.sum()), "n_excluded": len(out_now),
+                                    **outcome.info})
+            report["warnings"].extend(outcome.warnings)
+            log.info("screening step %d %s: %d excluded, %d remain", step, outcome.rule, len(out_now), len(remaining))
+    exclusions = pd.DataFrame(exclusion_rows, columns=[ID_OUT, "rule", "value", "step", "excluded", "_row"])
+    if len(exclusions):
+        exclusions = exclusions.sort_values(["_row", "step"], kind="stable")
+    exclusions = exclusions.drop(columns="_row").reset_index(drop=True)
+    flow = pd.DataFrame(flow_rows, columns=["step", "rule", "n_before", "n_excluded", "n_after"])
+    retained = frame.loc[[pos for pos in frame.index if pos in set(remaining)]]
+    report.update({"n_screened": int(len(frame)), "n_retained": int(len(retained)),
+                   "n_excluded": int(len(frame) - len(retained))})
+    return ScreeningResult(retained=retained, exclusions=exclusions, flow=flow, report=report)

@@ -1,0 +1,309 @@
+"""Normal-theory maximum likelihood for RAM-parameterised SEMs.
+
+Model-implied moments per group: ``B = (I - A)^-1``, ``Sigma = F B S B' F'``,
+``mu = F B m``.  Each free matrix entry ``k`` has a rank-two derivative
+``dSigma_k = a_k b_k' + b_k a_k'`` and a mean derivative ``dmu_k``, so the gradient and
+the expected (Fisher) information are computed from a few small matrix products; see
+:meth:`Engine.evaluate`.
+
+Data enter as *patterns* per group: ``(observed index, n, mean, covariance (n
+divisor), raw rows)``.  Complete data are one pattern per group; FIML uses one per
+missing-data pattern (casewise likelihood summed by pattern).  The objective is
+``f(theta) = -logl(theta) / N`` (lavaan's ``N`` likelihood).
+
+Optimisation is Fisher scoring with step halving; the expected information it uses is
+also the ML standard-error information for complete data.  Observed information (MLR,
+FIML) is the numerical Jacobian of the analytic gradient (as lavaan does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LOG2PI = np.log(2.0 * np.pi)
+
+
+@dataclass
+class Pattern:
+    obs: np.ndarray  # indices of observed variables
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray  # n divisor
+    X: np.ndarray | None = None  # raw rows (n x p_o), for casewise scores
+    complete: bool = True
+
+
+@dataclass
+class GroupData:
+    patterns: list
+    n: int
+    # complete-data (or EM h1) sample moments of all observed variables
+    mean: np.ndarray
+    cov: np.ndarray
+
+
+class _GroupStruct:
+    def __init__(self, spec, g, nvar, p, q):
+        rows = [r for r in spec.rows if r.group == g]
+        self.p, self.nvar = p, nvar
+        self.A0 = np.zeros((nvar, nvar))
+        self.S0 = np.zeros((nvar, nvar))
+        self.m0 = np.zeros(nvar)
+        ai, aj, ap, si, sj, sp, mi, mp = [], [], [], [], [], [], [], []
+        self.exo_rows = []
+        for r in rows:
+            if r.free:
+                if r.mat == "A":
+                    ai.append(r.i), aj.append(r.j), ap.append(r.par)
+                elif r.mat == "S":
+                    si.append(r.i), sj.append(r.j), sp.append(r.par)
+                else:
+                    mi.append(r.i), mp.append(r.par)
+            else:
+                if r.exo:
+                    self.exo_rows.append(r)
+                val = 0.0 if r.value is None else r.value
+                if r.mat == "A":
+                    self.A0[r.i, r.j] = val
+                elif r.mat == "S":
+                    self.S0[r.i, r.j] = val
+                    self.S0[r.j, r.i] = val
+                else:
+                    self.m0[r.i] = val
+        self.ai, self.aj, self.ap = np.array(ai, int), np.array(aj, int), np.array(ap, int)
+        self.si, self.sj, self.sp = np.array(si, int), np.array(sj, int), np.array(sp, int)
+        self.mi, self.mp = np.array(mi, int), np.array(mp, int)
+        self.sdiag_half = np.where(self.si == self.sj, 0.5, 1.0)
+        K = len(ai) + len(si) + len(mi)
+        self.K = K
+        L = np.zeros((K, q))
+        pars = np.concatenate([self.ap, self.sp, self.mp]).astype(int)
+        if K:
+            L[np.arange(K), pars] = 1.0
+        self.L = L
+        self.pars = pars
+
+    def set_exo(self, cov, mean):
+        for r in self.exo_rows:
+            if r.mat == "S":
+                v = cov[r.i, r.j]
+                self.S0[r.i, r.j] = v
+                self.S0[r.j, r.i] = v
+            elif r.mat == "m":
+                self.m0[r.i] = mean[r.i]
+
+    def matrices(self, theta):
+        A = self.A0.copy()
+        A[self.ai, self.aj] = theta[self.ap]
+        S = self.S0.copy()
+        S[self.si, self.sj] = theta[self.sp]
+        S[self.sj, self.si] = theta[self.sp]
+        m = self.m0.copy()
+        m[self.mi] = theta[self.mp]
+        return A, S, m
+
+    def implied(self, theta):
+        A, S, m = self.matrices(theta)
+        B = np.linalg.inv(np.eye(self.nvar) - A)
+        C = B @ S @ B.T
+        nu = B @ m
+        return A, S, m, B, C, nu
+
+    def derivs(self, B, C, nu):
+        p = self.p
+        FB = B[:p]
+        FC = C[:p]
+        Am = np.concatenate([FB[:, self.ai], FB[:, self.si], np.zeros((p, len(self.mi)))], axis=1)
+        Bm = np.concatenate(
+            [FC[:, self.aj], FB[:, self.sj] * self.sdiag_half, np.zeros((p, len(self.mi)))], axis=1
+        )
+        Mm = np.concatenate([FB[:, self.ai] * nu[self.aj], np.zeros((p, len(self.si))), FB[:, self.mi]], axis=1)
+        return Am, Bm, Mm
+
+
+class Engine:
+    """Objective, gradient and information of a :class:`~surveysem.sem.model.ModelSpec`."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.p = len(spec.ov_names)
+        self.nvar = self.p + len(spec.lv_names)
+        self.q = spec.npar
+        self.groups = [_GroupStruct(spec, g, self.nvar, self.p, self.q) for g in range(1, spec.ngroups + 1)]
+        self.meanstructure = spec.meanstructure
+        self.data: list[GroupData] = []
+        self.ntotal = 0
+
+    def set_data(self, data: list):
+        self.data = data
+        self.ntotal = sum(d.n for d in data)
+        for gs, d in zip(self.groups, data):
+            gs.set_exo(d.cov, d.mean)
+
+    # ------------------------------------------------------------------ objective
+    def _group_eval(self, gs, gd, theta, level):
+        """level 0: f only; 1: + gradient; 2: + expected information. Unscaled sums."""
+        A, S, m, B, C, nu = gs.implied(theta)
+        p = self.p
+        Sigma = C[:p, :p]
+        mu = nu[:p]
+        f = 0.0
+        if level >= 1:
+            Rfull = np.zeros((p, p))
+            vfull = np.zeros(p)
+            info = np.zeros((gs.K, gs.K)) if level >= 2 else None
+            Am, Bm, Mm = gs.derivs(B, C, nu)
+        for pat in gd.patterns:
+            o = pat.obs
+            Sig = Sigma[np.ix_(o, o)] if len(o) < p else Sigma
+            try:
+                Lc = np.linalg.cholesky(Sig)
+            except np.linalg.LinAlgError:
+                return np.inf, None, None
+            logdet = 2.0 * np.sum(np.log(np.diag(Lc)))
+            Linv = np.linalg.inv(Lc)
+            P = Linv.T @ Linv
+            if self.meanstructure:
+                d = pat.mean - mu[o]
+            else:
+                d = np.zeros(len(o))
+            Pd = P @ d
+            M2 = pat.cov + np.outer(d, d)
+            f += 0.5 * pat.n * (len(o) * LOG2PI + logdet + np.sum(P * M2))
+            if level >= 1:
+                R = P - P @ M2 @ P
+                if len(o) < p:
+                    Rfull[np.ix_(o, o)] += pat.n * R
+                    vfull[o] += pat.n * Pd
+                else:
+                    Rfull += pat.n * R
+                    vfull += pat.n * Pd
+                if level >= 2:
+                    Ao, Bo, Mo = Am[o], Bm[o], Mm[o]
+                    PA = P @ Ao
+                    PB = P @ Bo
+                    Gba = Bo.T @ PA
+                    Gbb = Bo.T @ PB
+                    Gaa = Ao.T @ PA
+                    info += pat.n * (Gba * Gba.T + Gbb * Gaa + Mo.T @ (P @ Mo))
+        if level == 0:
+            return f, None, None
+        grad_e = np.einsum("ik,ik->k", Bm, Rfull @ Am)
+        if self.meanstructure:
+            grad_e -= Mm.T @ vfull
+        return f, grad_e, info
+
+    def evaluate(self, theta, level=2):
+        """Return f = -logl/N, its gradient and expected information (per observation)."""
+        f = 0.0
+        grad = np.zeros(self.q) if level >= 1 else None
+        info = np.zeros((self.q, self.q)) if level >= 2 else None
+        for gs, gd in zip(self.groups, self.data):
+            fg, ge, ie = self._group_eval(gs, gd, theta, level)
+            if not np.isfinite(fg):
+                return np.inf, None, None
+            f += fg
+            if level >= 1 and gs.K:
+                grad += gs.L.T @ ge
+            if level >= 2 and gs.K:
+                info += gs.L.T @ ie @ gs.L
+        N = self.ntotal
+        return f / N, (grad / N if grad is not None else None), (info / N if info is not None else None)
+
+    def logl(self, theta):
+        f, _, _ = self.evaluate(theta, level=0)
+        return -f * self.ntotal
+
+    # ------------------------------------------------------------------ optimisation
+    def optimize(self, theta0, max_iter=500, tol=1e-10):
+        theta = np.array(theta0, float)
+        f, g, info = self.evaluate(theta)
+        if not np.isfinite(f):
+            return theta, False, 0, "start values give a non-positive-definite implied covariance matrix"
+        it = 0
+        converged = False
+        for it in range(1, max_iter + 1):
+            try:
+                step = np.linalg.solve(info + 1e-12 * np.eye(self.q), g)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(info, g, rcond=None)[0]
+            t = 1.0
+            accepted = False
+            while t > 1e-10:
+                new = theta - t * step
+                fn, _, _ = self.evaluate(new, level=0)
+                if np.isfinite(fn) and fn <= f + 1e-14 * max(1.0, abs(f)):
+                    accepted = True
+                    break
+                t *= 0.5
+            if not accepted:
+                # try a plain gradient step
+                t = 1.0
+                while t > 1e-12:
+                    new = theta - t * g
+                    fn, _, _ = self.evaluate(new, level=0)
+                    if np.isfinite(fn) and fn < f:
+                        accepted = True
+                        break
+                    t *= 0.5
+            if not accepted:
+                converged = np.max(np.abs(g)) < 1e-6
+                break
+            small = np.max(np.abs(theta - new)) < tol * 10 or abs(f - fn) < 1e-15
+            theta = new
+            f, g, info = self.evaluate(theta)
+            if small or np.max(np.abs(g)) < tol:
+                converged = True
+                break
+        return theta, converged, it, None
+
+    # ------------------------------------------------------------------ observed information
+    def gradient(self, theta):
+        return self.evaluate(theta, level=1)[1]
+
+    def observed_information(self, theta):
+        """Numerical Jacobian of the analytic gradient (Richardson, as lavaan)."""
+        q = self.q
+        H = np.zeros((q, q))
+        h = 1e-6
+        for k in range(q):
+            e = np.zeros(q)
+            e[k] = h
+            g1 = self.gradient(theta + e)
+            g2 = self.gradient(theta - e)
+            g3 = self.gradient(theta + 2 * e)
+            g4 = self.gradient(theta - 2 * e)
+            H[:, k] = (-g3 + 8 * g1 - 8 * g2 + g4) / (12 * h)
+        return 0.5 * (H + H.T)
+
+    # ------------------------------------------------------------------ casewise scores
+    def casewise_scores(self, theta):
+        """Per group: (n_g x q) scores of the casewise log-likelihood."""
+        out = []
+        for gs, gd in zip(self.groups, self.data):
+            A, S, m, B, C, nu = gs.implied(theta)
+            p = self.p
+            Sigma = C[:p, :p]
+            mu = nu[:p]
+            Am, Bm, Mm = gs.derivs(B, C, nu)
+            rows = []
+            for pat in gd.patterns:
+                o = pat.obs
+                Sig = Sigma[np.ix_(o, o)]
+                P = np.linalg.inv(Sig)
+                if self.meanstructure:
+                    E = pat.X - mu[o]
+                else:
+                    E = pat.X - pat.mean
+                U = E @ P
+                Ao, Bo, Mo = Am[o], Bm[o], Mm[o]
+                base = np.einsum("ik,ik->k", Bo, P @ Ao)
+                s = (U @ Ao) * (U @ Bo) - base
+                if self.meanstructure:
+                    s = s + U @ Mo
+                rows.append(s)
+            se = np.concatenate(rows, axis=0) if rows else np.zeros((0, gs.K))
+            out.append(se @ gs.L)
+        return out

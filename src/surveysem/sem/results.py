@@ -1,0 +1,409 @@
+"""Standard errors, fit measures (lavaan definitions), standardized solution, R²."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import optimize as sopt
+from scipy import stats
+
+from surveysem.sem.engine import LOG2PI, Engine
+from surveysem.sem.model import ModelSpec, ParRow, baseline_spec
+
+
+# ---------------------------------------------------------------- defined parameters
+_FUNCS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs}
+
+
+def _label_values(spec: ModelSpec, values_by_row):
+    env = {}
+    for k, r in enumerate(spec.rows):
+        if r.label and r.label not in env:
+            env[r.label] = values_by_row[k]
+    return env
+
+
+def _eval_defs(spec, env):
+    out = []
+    env = dict(env)
+    for d in spec.definitions:
+        try:
+            with np.errstate(all="ignore"):
+                v = float(eval(compile(d.expr, "<def>", "eval"), {"__builtins__": {}, **_FUNCS}, env))
+        except (ZeroDivisionError, ValueError, OverflowError):
+            v = float("nan")
+        env[d.name] = v
+        out.append(v)
+    return np.array(out, float)
+
+
+def row_values(spec, theta):
+    return np.array([theta[r.par] if r.free else (r.value if r.value is not None else np.nan) for r in spec.rows])
+
+
+def defined_values(spec, theta):
+    if not spec.definitions:
+        return np.zeros(0)
+    return _eval_defs(spec, _label_values(spec, row_values(spec, theta)))
+
+
+# ---------------------------------------------------------------- standardized solution
+def standardized(spec: ModelSpec, eng: Engine, theta):
+    """std.all for every partable row followed by every defined parameter."""
+    out = np.full(len(spec.rows), np.nan)
+    per_group = {}
+    for g, gs in enumerate(eng.groups, start=1):
+        A, S, m, B, C, nu = gs.implied(theta)
+        per_group[g] = (A, S, m, np.diag(C))
+    for k, r in enumerate(spec.rows):
+        A, S, m, tv = per_group[r.group]
+        with np.errstate(all="ignore"):
+            if r.mat == "A":
+                out[k] = A[r.i, r.j] * math.sqrt(tv[r.j]) / math.sqrt(tv[r.i]) if tv[r.i] > 0 and tv[r.j] > 0 else np.nan
+            elif r.mat == "S":
+                if r.i == r.j:
+                    out[k] = S[r.i, r.i] / tv[r.i] if tv[r.i] != 0 else np.nan
+                else:
+                    den = S[r.i, r.i] * S[r.j, r.j]
+                    out[k] = S[r.i, r.j] / math.sqrt(den) if den > 0 else np.nan
+            else:
+                out[k] = m[r.i] / math.sqrt(tv[r.i]) if tv[r.i] > 0 else np.nan
+    if spec.definitions:
+        defs = _eval_defs(spec, _label_values(spec, out))
+        out = np.concatenate([out, defs])
+    return out
+
+
+def r_squared(spec, eng, theta):
+    res = {}
+    endo = set()
+    for r in spec.rows:
+        if r.op == "=~":
+            endo.add(r.rhs)
+        elif r.op == "~":
+            endo.add(r.lhs)
+    names = spec.var_names
+    for g, gs in enumerate(eng.groups, start=1):
+        A, S, m, B, C, nu = gs.implied(theta)
+        tv = np.diag(C)
+        for k, v in enumerate(names):
+            if v in endo:
+                val = 1.0 - S[k, k] / tv[k] if tv[k] != 0 else float("nan")
+                res[v if spec.ngroups == 1 else (v, g)] = float(val)
+    return res
+
+
+# ---------------------------------------------------------------- fit measures helpers
+def _ndat(spec: ModelSpec):
+    p = len(spec.ov_names)
+    nx = len(spec.ov_x)
+    per = p * (p + 1) // 2 - nx * (nx + 1) // 2
+    if spec.meanstructure:
+        per += p - nx
+    return per * spec.ngroups
+
+
+def h1_logl(gdata, meanstructure):
+    total = 0.0
+    for gd in gdata:
+        if len(gd.patterns) == 1 and gd.patterns[0].complete:
+            pat = gd.patterns[0]
+            p = len(pat.obs)
+            sign, logdet = np.linalg.slogdet(pat.cov)
+            total += -0.5 * pat.n * (p * LOG2PI + logdet + p)
+        else:
+            for pat in gd.patterns:
+                o = pat.obs
+                Sig = gd.cov[np.ix_(o, o)]
+                d = pat.mean - gd.mean[o]
+                P = np.linalg.inv(Sig)
+                sign, logdet = np.linalg.slogdet(Sig)
+                total += -0.5 * pat.n * (len(o) * LOG2PI + logdet + np.sum(P * (pat.cov + np.outer(d, d))))
+    return total
+
+
+def rmsea_value(X2, df, N, G):
+    if df <= 0:
+        return 0.0
+    return math.sqrt(max(X2 / N / df - 1.0 / N, 0.0)) * math.sqrt(G)
+
+
+def _ncp_solve(X2, df, target):
+    # lambda such that pchisq(X2, df, lambda) = target
+    f = lambda lam: stats.ncx2.cdf(X2, df, lam) - target if lam > 0 else stats.chi2.cdf(X2, df) - target
+    if f(0.0) < 0:
+        return 0.0
+    hi = max(X2, 1.0)
+    while f(hi) > 0:
+        hi *= 2
+    return sopt.brentq(f, 0.0, hi, xtol=1e-12)
+
+
+def rmsea_ci(X2, df, N, G, scale=1.0):
+    if df <= 0:
+        return 0.0, 0.0
+    lo = _ncp_solve(X2, df, 0.95)
+    hi = _ncp_solve(X2, df, 0.05)
+    return (math.sqrt(scale * lo / (N * df)) * math.sqrt(G), math.sqrt(scale * hi / (N * df)) * math.sqrt(G))
+
+
+def srmr_bentler(spec, eng, theta, gdata):
+    vals = []
+    for gs, gd in zip(eng.groups, gdata):
+        A, S, m, B, C, nu = gs.implied(theta)
+        p = eng.p
+        Sig = C[:p, :p]
+        mu = nu[:p]
+        sd = np.sqrt(np.diag(gd.cov))
+        R = (gd.cov - Sig) / np.outer(sd, sd)
+        il = np.tril_indices(p)
+        ss = np.sum(R[il] ** 2)
+        cnt = len(il[0])
+        if spec.meanstructure:
+            ss += np.sum(((gd.mean - mu) / sd) ** 2)
+            cnt += p
+        vals.append((gd.n, math.sqrt(ss / cnt)))
+    N = sum(n for n, _ in vals)
+    return sum(n * v for n, v in vals) / N
+
+
+# ---------------------------------------------------------------- saturated model (h1) for robust tests
+def saturated_spec(spec: ModelSpec) -> ModelSpec:
+    ov = spec.ov_names
+    p = len(ov)
+    rows = []
+    k = 0
+    for g in range(1, spec.ngroups + 1):
+        for j in range(p):
+            for i in range(j, p):
+                rows.append(ParRow(ov[i], "~~", ov[j], g, False, True, None, mat="S", i=i, j=j, par=k))
+                k += 1
+        if spec.meanstructure:
+            for i in range(p):
+                rows.append(ParRow(ov[i], "~1", "", g, False, True, None, mat="m", i=i, j=0, par=k))
+                k += 1
+    return ModelSpec(rows=rows, ov_names=list(ov), lv_names=[], ov_x=[], ngroups=spec.ngroups,
+                     meanstructure=spec.meanstructure, definitions=[], npar=k)
+
+
+def _h1_traces(spec, gdata):
+    """Per group trace(A1^-1 B1) of the unstructured h1 model and its number of moments."""
+    sat = saturated_spec(spec)
+    out = []
+    for g, gd in enumerate(gdata, start=1):
+        sub = ModelSpec(rows=[r for r in sat.rows if r.group == g], ov_names=sat.ov_names, lv_names=[],
+                        ov_x=[], ngroups=1, meanstructure=sat.meanstructure, definitions=[], npar=0)
+        pars = sorted({r.par for r in sub.rows})
+        remap = {pp: n for n, pp in enumerate(pars)}
+        sub.rows = [ParRow(**{**r.__dict__, "group": 1, "par": remap[r.par]}) for r in sub.rows]
+        sub.npar = len(pars)
+        eng = Engine(sub)
+        eng.set_data([gd])
+        theta = np.array([gd.cov[r.i, r.j] if r.mat == "S" else gd.mean[r.i] for r in sub.rows])
+        complete = len(gd.patterns) == 1 and gd.patterns[0].complete
+        if complete:
+            A1 = eng.evaluate(theta, level=2)[2]
+        else:
+            A1 = eng.observed_information(theta)
+        sc = eng.casewise_scores(theta)[0]
+        B1 = sc.T @ sc / gd.n
+        out.append((float(np.trace(np.linalg.solve(A1, B1))), sub.npar))
+    return out
+
+
+def robust_quantities(spec, eng, theta, gdata):
+    """Observed information, sandwich vcov, Yuan-Bentler-Mplus trace for one model."""
+    N = eng.ntotal
+    H = eng.observed_information(theta)  # per observation
+    Hinv = np.linalg.inv(H)
+    scores = eng.casewise_scores(theta)
+    Btot = sum(s.T @ s for s in scores)
+    vcov = Hinv @ Btot @ Hinv / (N * N)
+    trace_h0 = 0.0
+    for s, gd in zip(scores, gdata):
+        fg = gd.n / N
+        B0g = s.T @ s / gd.n
+        trace_h0 += fg * float(np.sum(B0g * Hinv.T))
+    return H, vcov, trace_h0
+
+
+# ---------------------------------------------------------------- assembly
+def _fit_baseline(spec, gdata):
+    bspec = baseline_spec(spec)
+    beng = Engine(bspec)
+    beng.set_data(gdata)
+    theta = np.zeros(bspec.npar)
+    for r in bspec.rows:
+        if r.free:
+            gd = gdata[r.group - 1]
+            theta[r.par] = gd.cov[r.i, r.i] if r.mat == "S" else gd.mean[r.i]
+    theta, conv, _, _ = beng.optimize(theta, max_iter=200)
+    return bspec, beng, theta
+
+
+def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
+    from surveysem.sem.api import SEMResult
+
+    spec: ModelSpec = pm.spec
+    eng: Engine = pm.engine
+    N = eng.ntotal
+    G = spec.ngroups
+    fiml = pm.missing == "fiml"
+    mlr = pm.estimator == "MLR"
+    q = spec.npar
+    vcov = None
+    H = None
+    trace_h0 = None
+    try:
+        if mlr:
+            H, vcov, trace_h0 = robust_quantities(spec, eng, theta, gdata)
+        elif fiml:
+            H = eng.observed_information(theta)
+            vcov = np.linalg.inv(H) / N
+        else:
+            info = eng.evaluate(theta, level=2)[2]
+            vcov = np.linalg.inv(info) / N
+    except np.linalg.LinAlgError:
+        warnings.append("information matrix is singular: standard errors not available (model may not be identified)")
+        vcov = np.full((q, q), np.nan)
+    if vcov is not None:
+        dg = np.diag(vcov)
+        if np.any(dg < 0):
+            warnings.append("some estimated variances of parameters are negative: standard errors unreliable")
+    se_par = np.sqrt(np.where(np.diag(vcov) >= 0, np.diag(vcov), np.nan))
+
+    # ---- estimates table
+    vals = row_values(spec, theta)
+    std = standardized(spec, eng, theta)
+    recs = []
+    for k, r in enumerate(spec.rows):
+        if r.free:
+            se = se_par[r.par]
+            z = vals[k] / se if se > 0 else np.nan
+            pv = 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan
+        else:
+            se, z, pv = 0.0, np.nan, np.nan
+        recs.append(dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=r.group, label=r.label, est=vals[k], se=se, z=z,
+                         pvalue=pv, std_all=std[k], free=bool(r.free)))
+    if spec.definitions:
+        dv = defined_values(spec, theta)
+        J = np.zeros((len(dv), q))
+        for j in range(q):
+            h = 1e-6 * max(1.0, abs(theta[j]))
+            e = np.zeros(q)
+            e[j] = h
+            J[:, j] = (defined_values(spec, theta + e) - defined_values(spec, theta - e)) / (2 * h)
+        dcov = J @ vcov @ J.T
+        for n, d in enumerate(spec.definitions):
+            se = math.sqrt(dcov[n, n]) if dcov[n, n] >= 0 else np.nan
+            z = dv[n] / se if se > 0 else np.nan
+            pv = 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan
+            recs.append(dict(lhs=d.name, op=":=", rhs=_r_expr(d.expr), group=0, label=d.name, est=dv[n], se=se, z=z,
+                             pvalue=pv, std_all=std[len(spec.rows) + n], free=False))
+    est = pd.DataFrame.from_records(recs, columns=["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
+                                                   "std_all", "free"])
+
+    # ---- Heywood
+    for k, r in enumerate(spec.rows):
+        if r.op == "~~" and r.lhs == r.rhs and r.free and vals[k] < 0:
+            what = "residual variance" if r.lhs in spec.ov_names or _is_endo(spec, r.lhs) else "variance"
+            tag = f" in group {pm.group_levels[r.group - 1]}" if G > 1 else ""
+            warnings.append(f"Heywood case: negative {what} for {r.lhs} ({vals[k]:.3g}){tag}")
+    for k, r in enumerate(spec.rows):
+        if r.op in ("=~", "~~") and r.lhs != r.rhs and np.isfinite(std[k]) and abs(std[k]) > 1 + 1e-8:
+            tag = f" in group {pm.group_levels[r.group - 1]}" if G > 1 else ""
+            warnings.append(f"Heywood case: standardized {r.lhs} {r.op} {r.rhs} is {std[k]:.3g} (|value| > 1){tag}")
+
+    # ---- fit measures
+    logl = eng.logl(theta)
+    logl1 = h1_logl(gdata, spec.meanstructure)
+    chisq = max(2.0 * (logl1 - logl), 0.0) if True else 0.0
+    ndat = _ndat(spec)
+    df = ndat - q
+    bspec, beng, btheta = _fit_baseline(spec, gdata)
+    blogl = beng.logl(btheta)
+    bchisq = 2.0 * (logl1 - blogl)
+    bdf = ndat - bspec.npar
+    fit = {}
+    fit["npar"] = q
+    fit["nobs"] = N
+    fit["chisq"] = chisq
+    fit["df"] = df
+    fit["pvalue"] = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
+    fit["baseline_chisq"] = bchisq
+    fit["baseline_df"] = bdf
+    fit["baseline_pvalue"] = float(stats.chi2.sf(bchisq, bdf)) if bdf > 0 else float("nan")
+    fit["cfi"] = _cfi(chisq, df, bchisq, bdf)
+    fit["tli"] = _tli(chisq, df, bchisq, bdf)
+    fit["rmsea"] = rmsea_value(chisq, df, N, G)
+    lo, hi = rmsea_ci(chisq, df, N, G)
+    fit["rmsea_ci_lower"], fit["rmsea_ci_upper"] = lo, hi
+    fit["srmr"] = srmr_bentler(spec, eng, theta, gdata)
+    fit["logl"] = logl
+    fit["unrestricted_logl"] = logl1
+    fit["aic"] = -2 * logl + 2 * q
+    fit["bic"] = -2 * logl + math.log(N) * q
+    fit["bic2"] = -2 * logl + math.log((N + 2) / 24) * q
+    if mlr:
+        h1tr = _h1_traces(spec, gdata)
+        trace_h1 = sum(t for t, _ in h1tr)
+        c = (trace_h1 - trace_h0) / df if df > 0 else float("nan")
+        _, _, btr0 = robust_quantities(bspec, beng, btheta, gdata)
+        cb = (trace_h1 - btr0) / bdf
+        fit["scaling_factor"] = c
+        fit["chisq_scaled"] = chisq / c
+        fit["df_scaled"] = df
+        fit["pvalue_scaled"] = float(stats.chi2.sf(chisq / c, df))
+        fit["baseline_chisq_scaled"] = bchisq / cb
+        fit["baseline_scaling_factor"] = cb
+        fit["cfi_scaled"] = _cfi(chisq / c, df, bchisq / cb, bdf)
+        fit["tli_scaled"] = _tli(chisq / c, df, bchisq / cb, bdf)
+        fit["rmsea_scaled"] = rmsea_value(chisq / c, df, N, G)
+        # robust versions (Brosseau-Liard & Savalei; lavaan 0.6)
+        num = max(chisq - c * df, 0.0)
+        den = max(chisq - c * df, bchisq - cb * bdf, 0.0)
+        fit["cfi_robust"] = 1.0 - num / den if den > 0 else 1.0
+        t1 = (chisq - c * df) / df
+        t2 = (bchisq - cb * bdf) / bdf
+        fit["tli_robust"] = 1.0 - t1 / t2 if t2 != 0 else float("nan")
+        fit["rmsea_robust"] = math.sqrt(max(chisq - c * df, 0.0) / (N * df)) * math.sqrt(G)
+        lo, hi = rmsea_ci(chisq / c, df, N, G, scale=c)
+        fit["rmsea_ci_lower_robust"], fit["rmsea_ci_upper_robust"] = lo, hi
+    res = SEMResult(
+        converged=bool(converged),
+        warnings=warnings,
+        fit=fit,
+        estimates=est,
+        r_squared=r_squared(spec, eng, theta),
+        free_params=np.array(theta),
+        estimator=pm.estimator,
+        ngroups=G,
+        group_labels=list(pm.group_levels or []),
+        vcov=vcov,
+        iterations=iters,
+        n_dropped=n_dropped,
+    )
+    return res
+
+
+def _is_endo(spec, v):
+    return any((r.op == "=~" and r.rhs == v) or (r.op == "~" and r.lhs == v) for r in spec.rows)
+
+
+def _r_expr(expr):
+    return expr.replace("**", "^").replace(" ", "")
+
+
+def _cfi(x, df, xb, dfb):
+    num = max(x - df, 0.0)
+    den = max(x - df, xb - dfb, 0.0)
+    return 1.0 - num / den if den > 0 else 1.0
+
+
+def _tli(x, df, xb, dfb):
+    if df <= 0 or dfb <= 0:
+        return 1.0
+    t2 = xb / dfb - 1.0
+    return (xb / dfb - x / df) / t2 if t2 != 0 else float("nan")

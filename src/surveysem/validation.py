@@ -1,0 +1,396 @@
+"""Validating a survey table against the instrument.
+
+:func:`validate` checks every cell the analysis uses and returns *all* problems it finds
+(``surveysem check`` prints them); the pipeline stops at the first one
+(``data.on_invalid: error``) or drops the rows concerned (``drop``).
+
+Checks, in this order:
+
+1. structure: every rated item column present (one problem listing the missing ones),
+   every profile column present (free-text profile questions are optional), the
+   respondent-id column present, and any column a screening rule needs;
+2. per row: respondent id non-empty and unique (the first occurrence is kept);
+   rated items numeric, whole, inside the response scale (min..max);
+   profile questions by type (``integer``/``number``/``percent`` ranges, ``categorical``
+   codes, ``market_history`` parseable with every country in the region table);
+   first foreign sale not before founding; completion time a non-negative number.
+
+Configured missing-value codes (``data.missing_codes``; numbers match numerically, text
+case-insensitively) and empty cells become missing before the checks. Text such as
+``NA`` is *not* silently treated as missing: add it to ``data.missing_codes`` if it
+means missing in your export.
+
+Every problem is a :class:`Problem` whose :meth:`~Problem.error` is a one-line
+:class:`~surveysem.errors.SurveySemError` naming file, row (as counted in the file),
+column and value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from surveysem.errors import SurveySemError
+from surveysem.markets import parse_market_history
+from surveysem.readers import SurveyTable
+
+ID_OUT = "respondent_id"
+ROW_OUT = "source_row"
+SHOW_MISSING = 10
+
+# reasons (short codes used in invalid_rows.csv and ingest.json)
+MISSING_COLUMNS = "missing_columns"
+MISSING_ID_COLUMN = "missing_id_column"
+MISSING_ID = "missing_id"
+DUPLICATE_ID = "duplicate_id"
+NOT_A_NUMBER = "not_a_number"
+NOT_WHOLE = "not_a_whole_number"
+OUT_OF_RANGE = "out_of_range"
+UNKNOWN_CODE = "unknown_code"
+BAD_MARKETS = "unparseable_market_history"
+UNKNOWN_COUNTRY = "unknown_country"
+INCONSISTENT = "inconsistent_years"
+NO_ROWS = "no_valid_rows"
+
+
+@dataclass
+class Problem:
+    """One validation problem. ``position`` is the row's index in the table (None: structural)."""
+
+    reason: str
+    message: str
+    file: str
+    position: int | None = None
+    row: int | None = None
+    column: str | None = None
+    value: object = None
+    respondent_id: str | None = None
+
+    @property
+    def structural(self) -> bool:
+        return self.position is None
+
+    def error(self) -> SurveySemError:
+        return SurveySemError(self.message, file=self.file, row=self.row, column=self.column, value=self.value)
+
+    def one_line(self) -> str:
+        return self.error().one_line()
+
+
+@dataclass
+class ValidationResult:
+    frame: pd.DataFrame  # validated columns; index = row positions as read
+    problems: list[Problem] = field(default_factory=list)
+    columns: dict = field(default_factory=dict)
+
+    @property
+    def structural(self) -> list[Problem]:
+        return [p for p in self.problems if p.structural]
+
+    @property
+    def row_problems(self) -> list[Problem]:
+        return [p for p in self.problems if not p.structural]
+
+    def invalid_positions(self) -> list[int]:
+        return sorted({p.position for p in self.row_problems})
+
+
+# --------------------------------------------------------------------------- cells
+
+
+class _MissingCodes:
+    def __init__(self, codes):
+        self.numbers: set[float] = set()
+        self.texts: set[str] = set()
+        for code in codes or []:
+            if isinstance(code, bool):
+                self.texts.add(str(code).casefold())
+            elif isinstance(code, (int, float)):
+                self.numbers.add(float(code))
+            else:
+                text = str(code).strip()
+                self.texts.add(text.casefold())
+                number = _parse_float(text)
+                if number is not None:
+                    self.numbers.add(number)
+
+    def is_missing(self, value) -> bool:
+        if _is_blank(value):
+            return True
+        if isinstance(value, str):
+            text = value.strip()
+            if text.casefold() in self.texts:
+                return True
+            number = _parse_float(text)
+            return number is not None and number in self.numbers
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            return float(value) in self.numbers or str(value).casefold() in self.texts
+        return False
+
+
+def _is_blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    if isinstance(value, (float, np.floating)):
+        return math.isnan(value)
+    return value is pd.NA or value is pd.NaT
+
+
+def _parse_float(text: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    return number
+
+
+def to_number(value) -> float | None:
+    """A cell as a finite float, or None when it is not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return float(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        return _parse_float(value)
+    return None
+
+
+def normalise_id(value) -> str:
+    """Respondent id as text: strip blanks; whole numbers from SPSS/Excel lose their '.0'."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
+    return " ".join(str(value).split())
+
+
+def _show(value):
+    """The value as the user typed it, for messages."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (int, np.integer, float, np.floating)):
+        return str(value)
+    return str(value)
+
+
+def _fmt(x) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() else f"{x:g}"
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def required_columns(inst, screening: dict | None = None) -> dict[str, list[str]]:
+    """Columns the analysis needs, by kind."""
+    profile = [p.id for p in inst.profile if p.type != "text"]
+    extra = []
+    screening = screening or {}
+    speeders = screening.get("speeders") or {}
+    if speeders.get("enabled", False):
+        extra.append(speeders.get("duration_column", "Duration (in seconds)"))
+    return {"items": list(inst.item_ids), "profile": profile, "screening": extra}
+
+
+def _missing_message(kind: str, missing: list[str]) -> str:
+    shown = ", ".join(missing[:SHOW_MISSING])
+    more = f", ... (first {SHOW_MISSING} shown)" if len(missing) > SHOW_MISSING else ""
+    noun = "column" if len(missing) == 1 else "columns"
+    return f"missing {len(missing)} {kind} {noun}: {shown}{more}"
+
+
+def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict | None = None,
+             screening_cfg: dict | None = None) -> ValidationResult:
+    """Check ``table`` against ``inst``; return the cleaned frame and every problem found."""
+    file = str(table.file)
+    frame = table.frame
+    id_column = data_cfg.get("id_column", "ResponseId")
+    codes = _MissingCodes(data_cfg.get("missing_codes", []))
+    problems: list[Problem] = []
+    needed = required_columns(inst, screening_cfg)
+    present = set(frame.columns)
+
+    # ---- structure
+    missing_items = [c for c in needed["items"] if c not in present]
+    missing_profile = [c for c in needed["profile"] if c not in present]
+    if missing_items:
+        problems.append(Problem(MISSING_COLUMNS, _missing_message("item", missing_items), file))
+    if missing_profile:
+        problems.append(Problem(MISSING_COLUMNS, _missing_message("profile", missing_profile), file))
+    if id_column not in present:
+        problems.append(Problem(MISSING_ID_COLUMN,
+                                f"respondent-id column {id_column!r} not found (set data.id_column)", file))
+    for col in needed["screening"]:
+        if col not in present:
+            problems.append(Problem(MISSING_COLUMNS,
+                                    f"missing column {col!r} needed by screening.speeders "
+                                    "(set screening.speeders.duration_column or enabled: false)", file))
+
+    out = pd.DataFrame(index=frame.index)
+    out[ROW_OUT] = [table.file_row(i) for i in frame.index]
+
+    def problem(reason, message, pos, column, value, rid=None):
+        problems.append(Problem(reason, message, file, position=int(pos), row=table.file_row(pos),
+                                column=column, value=None if value is None else _show(value), respondent_id=rid))
+
+    # ---- respondent ids
+    ids = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    if id_column in present:
+        first_seen: dict[str, int] = {}
+        for pos, raw in frame[id_column].items():
+            if _is_blank(raw):
+                problem(MISSING_ID, "respondent id is empty", pos, id_column, None)
+                continue
+            rid = normalise_id(raw)
+            ids[pos] = rid
+            if rid in first_seen:
+                problem(DUPLICATE_ID, f"duplicate respondent id (first at row {table.file_row(first_seen[rid])})",
+                        pos, id_column, raw, rid)
+            else:
+                first_seen[rid] = pos
+    out[ID_OUT] = ids
+
+    # ---- rated items
+    for item in inst.items:
+        col = item.id
+        if col not in present:
+            continue
+        scale = inst.scale_of_item(col)
+        values = np.full(len(frame), np.nan)
+        for k, (pos, raw) in enumerate(frame[col].items()):
+            if codes.is_missing(raw):
+                continue
+            number = to_number(raw)
+            if number is None:
+                problem(NOT_A_NUMBER, "not a number (add it to data.missing_codes if it means missing)",
+                        pos, col, raw, ids[pos])
+            elif not float(number).is_integer():
+                problem(NOT_WHOLE, f"not a whole number on the {scale.min}..{scale.max} response scale",
+                        pos, col, raw, ids[pos])
+            elif not scale.min <= number <= scale.max:
+                problem(OUT_OF_RANGE, f"outside the response scale {scale.min}..{scale.max}", pos, col, raw, ids[pos])
+            else:
+                values[k] = number
+        out[col] = values
+
+    # ---- profile
+    for spec in inst.profile:
+        col = spec.id
+        if col not in present:
+            continue
+        if spec.type == "text":
+            continue  # free text never leaves ingest (privacy.comment_flags)
+        if spec.type == "market_history":
+            last_year = spec.max if spec.max is not None else (study_cfg or {}).get("survey_year")
+            out[col] = _validate_markets(frame[col], spec, inst, codes, problem, ids, last_year)
+            continue
+        values = np.full(len(frame), np.nan)
+        for k, (pos, raw) in enumerate(frame[col].items()):
+            if codes.is_missing(raw):
+                continue
+            text = raw.strip() if isinstance(raw, str) else raw
+            if spec.type == "percent" and isinstance(text, str) and text.endswith("%"):
+                text = text[:-1].strip()
+            number = to_number(text)
+            if number is None:
+                problem(NOT_A_NUMBER, "not a number (add it to data.missing_codes if it means missing)",
+                        pos, col, raw, ids[pos])
+                continue
+            if spec.type in ("integer", "categorical") and not number.is_integer():
+                problem(NOT_WHOLE, "not a whole number", pos, col, raw, ids[pos])
+                continue
+            if spec.type == "categorical":
+                if int(number) not in spec.options:
+                    allowed = ", ".join(str(c) for c in sorted(spec.options))
+                    problem(UNKNOWN_CODE, f"not one of the answer codes {allowed}", pos, col, raw, ids[pos])
+                    continue
+            else:
+                low = spec.min if spec.min is not None else (0 if spec.type == "percent" else None)
+                high = spec.max if spec.max is not None else (100 if spec.type == "percent" else None)
+                if (low is not None and number < low) or (high is not None and number > high):
+                    lo = "-inf" if low is None else _fmt(low)
+                    hi = "inf" if high is None else _fmt(high)
+                    problem(OUT_OF_RANGE, f"outside the allowed range {lo}..{hi}", pos, col, raw, ids[pos])
+                    continue
+            values[k] = number
+        out[col] = values
+
+    # ---- consistency of years (only when the instrument has both questions)
+    if {"FOUNDED", "FIRSTSALE"} <= set(out.columns):
+        bad = out["FIRSTSALE"] < out["FOUNDED"]
+        for pos in out.index[bad.fillna(False).to_numpy(dtype=bool)]:
+            problem(INCONSISTENT, f"first foreign sale ({_fmt(out.at[pos, 'FIRSTSALE'])}) is before the founding "
+                    f"year ({_fmt(out.at[pos, 'FOUNDED'])})", pos, "FIRSTSALE", frame.at[pos, "FIRSTSALE"], ids[pos])
+
+    # ---- completion time and submission order (screening metadata)
+    speeders = (screening_cfg or {}).get("speeders") or {}
+    duration_col = speeders.get("duration_column", "Duration (in seconds)")
+    if duration_col in present:
+        values = np.full(len(frame), np.nan)
+        for k, (pos, raw) in enumerate(frame[duration_col].items()):
+            if _is_blank(raw):
+                continue
+            number = to_number(raw)
+            if number is None or number < 0:
+                problem(NOT_A_NUMBER, "completion time is not a non-negative number of seconds",
+                        pos, duration_col, raw, ids[pos])
+            else:
+                values[k] = number
+        out[duration_col] = values
+    order_col = (screening_cfg or {}).get("duplicates", {}).get("order_column", "RecordedDate")
+    if order_col in present and order_col != duration_col:
+        out[order_col] = [None if _is_blank(v) else str(v).strip() for v in frame[order_col]]
+
+    problems.sort(key=lambda p: (p.position is not None, -1 if p.position is None else p.position))
+    order = [ID_OUT, ROW_OUT] + [c for c in out.columns if c not in (ID_OUT, ROW_OUT)]
+    return ValidationResult(frame=out[order], problems=problems, columns=needed)
+
+
+def _validate_markets(series, spec, inst, codes, problem, ids, last_year):
+    values = []
+    for pos, raw in series.items():
+        if codes.is_missing(raw):
+            values.append(None)
+            continue
+        text = raw if isinstance(raw, str) else _show(raw)
+        try:
+            entries = parse_market_history(text)
+        except ValueError as exc:
+            problem(BAD_MARKETS, f"cannot read the market history: {exc} "
+                    "(expected e.g. 'Germany (2015); USA (2016)')", pos, spec.id, raw, ids[pos])
+            values.append(None)
+            continue
+        ok = True
+        for country, year in entries:
+            try:
+                inst.continent_of(country)
+            except SurveySemError:
+                problem(UNKNOWN_COUNTRY, f"unknown country {country!r} (add it to scales/regions.csv)",
+                        pos, spec.id, None, ids[pos])
+                ok = False
+                break
+            if last_year is not None and year > last_year:
+                problem(OUT_OF_RANGE, f"entry year {year} for {country} is after {_fmt(last_year)}",
+                        pos, spec.id, None, ids[pos])
+                ok = False
+                break
+        values.append("; ".join(f"{c} ({y})" for c, y in entries) if ok else None)
+    return values
+
+
+def raise_first(result: ValidationResult) -> None:
+    """For ``on_invalid: error``: raise the first problem as a one-line SurveySemError."""
+    if result.problems:
+        raise result.problems[0].error()

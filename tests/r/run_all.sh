@@ -1,0 +1,13 @@
+#!/bin/sh
+# Regenerate every R reference fixture: tests/results/*.json and tests/data/*.csv.
+# Run from anywhere; the scripts are executed from the repository root.
+# Needs R with lavaan, semTools, psych, GPArotation, jsonlite, sandwich
+# (Debian: r-cran-lavaan r-cran-semtools r-cran-psych r-cran-gparotation r-cran-jsonlite r-cran-sandwich).
+set -eu
+cd "$(dirname "$0")/../.."
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+for s in hs_cfa hs_invariance poldem_sem second_order_sem hs_fiml \
+         reliability_bfi efa_hs cmv_hs glm_reference; do
+  echo "== tests/r/$s.R"
+  Rscript "tests/r/$s.R"
+done

@@ -1,0 +1,28 @@
+# Shared definitions for all rule files.
+import os
+
+# One BLAS/OpenMP thread per job: with default threading, concurrent fits on 2 cores run ~100x slower.
+for _thread_var in (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+):
+    os.environ.setdefault(_thread_var, "1")
+
+# Every rule file appends the final outputs of its stage; `rule all` builds them.
+DEFAULT_TARGETS = []
+
+SCALES_DIR = config["instrument"]["scales_dir"]
+
+
+def scale_files():
+    """All files of the instrument; rules that read the instrument depend on them."""
+    from surveysem.instrument import instrument_files
+
+    return instrument_files(SCALES_DIR)
+
+
+def scales_dir_of_input(wildcards, input):
+    """The scales folder, derived from a rule's ``scales`` input (the first is response_scales.yaml)."""
+    return os.path.dirname(input.scales[0])
