@@ -13,6 +13,8 @@ validate_config_or_exit(config, workflow.source_path("config/schema.yaml"))
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/instrument.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/outcomes.smk"
 
 
 rule all:

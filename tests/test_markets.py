@@ -79,7 +79,6 @@ def test_table1_rows_match_the_long_markets_table():
     table1 = pd.read_csv(REPO / "data" / "yang_stoian_2024_table1.csv")
     markets = pd.read_csv(REPO / "data" / "yang_stoian_2024_markets.csv")
     for _, row in table1.iterrows():
-        expected = [
-            (c, int(y)) for c, y in markets.loc[markets["firm"] == row["firm"], ["country", "entry_year"]].itertuples(index=False)
-        ]
+        rows = markets.loc[markets["firm"] == row["firm"], ["country", "entry_year"]]
+        expected = [(c, int(y)) for c, y in rows.itertuples(index=False)]
         assert parse_market_history(row["markets_as_printed"]) == expected, row["firm"]

@@ -9,7 +9,7 @@
   marker scale and the substantive scales; ``t = r_adj / sqrt((1 - r_adj^2) / (n - 3))`` with
   ``n - 3`` df (their eq. 5).
 * Common latent factor: the CFA with an added orthogonal method factor loading on all items
-  (loadings free, variance 1) compared with the CFA without it: delta chi-square, delta CFI, and
+  (variance 1; loadings equal by default, or free) compared with the CFA without it: delta chi-square, delta CFI, and
   the share of item variance due to the method factor (mean squared standardized method loading).
 * Full-collinearity VIF (Kock 2015): each construct score regressed on all other construct scores;
   ``VIF = 1 / (1 - R^2)``; VIF > 3.3 flags pathological collinearity / common-method bias.
@@ -116,18 +116,33 @@ def full_collinearity_vif(scores: pd.DataFrame, threshold: float = 3.3) -> pd.Da
     return pd.DataFrame(rows)
 
 
-def clf_syntax(scales: dict[str, list[str]], method_name: str = "CMV") -> tuple[str, str]:
-    """lavaan syntax of the CFA and of the same CFA plus an orthogonal common latent factor."""
+def clf_syntax(scales: dict[str, list[str]], method_name: str = "CMV", loadings: str = "equal") -> tuple[str, str]:
+    """lavaan syntax of the CFA and of the same CFA plus an orthogonal common latent factor
+    (variance 1; ``loadings="equal"``: one common label on all method loadings, ``"free"``: all free).
+
+    >>> print(clf_syntax({"A": ["a1", "a2"], "B": ["b1", "b2"]})[1])
+    A =~ a1 + a2
+    B =~ b1 + b2
+    CMV =~ NA*a1 + cmv*a1 + cmv*a2 + cmv*b1 + cmv*b2
+    CMV ~~ 1*CMV
+    CMV ~~ 0*A
+    CMV ~~ 0*B
+    """
+    if loadings not in ("equal", "free"):
+        raise ValueError("loadings must be 'equal' or 'free'")
     base = "\n".join(f"{f} =~ " + " + ".join(items) for f, items in scales.items())
     items = [i for its in scales.values() for i in its]
-    clf = [base, f"{method_name} =~ " + " + ".join(f"NA*{i}" if k == 0 else i for k, i in enumerate(items)),
-           f"{method_name} ~~ 1*{method_name}"]
+    if loadings == "equal":
+        rhs = f"NA*{items[0]} + " + " + ".join(f"cmv*{i}" for i in items)
+    else:
+        rhs = f"NA*{items[0]}" + "".join(f" + {i}" for i in items[1:])
+    clf = [base, f"{method_name} =~ {rhs}", f"{method_name} ~~ 1*{method_name}"]
     clf += [f"{method_name} ~~ 0*{f}" for f in scales]
     return base, "\n".join(clf)
 
 
 def common_latent_factor(data: pd.DataFrame, scales: dict[str, list[str]], fit_model=None, estimator: str = "ML",
-                         missing: str = "listwise", base_result=None) -> dict:
+                         missing: str = "listwise", base_result=None, loadings: str = "equal") -> dict:
     """Compare the CFA with and without an orthogonal common latent (method) factor.
 
     ``fit_model``: the SEM engine's ``fit_model`` (injected so tests can stub nothing and use the
@@ -137,9 +152,9 @@ def common_latent_factor(data: pd.DataFrame, scales: dict[str, list[str]], fit_m
     """
     if fit_model is None:
         from surveysem.sem import fit_model
-    base_syntax, clf = clf_syntax(scales)
+    base_syntax, clf = clf_syntax(scales, loadings=loadings)
     warns: list[str] = []
-    out: dict = {"syntax_base": base_syntax, "syntax_clf": clf}
+    out: dict = {"syntax_base": base_syntax, "syntax_clf": clf, "loadings": loadings}
     try:
         base = base_result if base_result is not None else fit_model(base_syntax, data, estimator=estimator, missing=missing)
         m = fit_model(clf, data, estimator=estimator, missing=missing)

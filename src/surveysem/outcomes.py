@@ -132,6 +132,13 @@ def speed_of_spread(n_countries, age, first_entry_year_of_firm):
     >>> round(speed_of_spread(9, 15, 1), 1)   # BG 1: 9 countries in 15 years
     0.6
     """
+    if np.ndim(n_countries) == 0 and np.ndim(age) == 0 and np.ndim(first_entry_year_of_firm) == 0:
+        try:
+            n_, a_, f_ = float(n_countries), float(age), float(first_entry_year_of_firm)
+        except (TypeError, ValueError):
+            return float("nan")
+        years_ = a_ - f_ + 1.0
+        return n_ / years_ if years_ >= 1 else float("nan")  # NaN inputs fail the comparison too
     n = pd.to_numeric(pd.Series(np.atleast_1d(n_countries)), errors="coerce").astype(float)
     a = pd.to_numeric(pd.Series(np.atleast_1d(age)), errors="coerce").astype(float)
     f = pd.to_numeric(pd.Series(np.atleast_1d(first_entry_year_of_firm)), errors="coerce").astype(float)
@@ -241,6 +248,11 @@ def sales_intensity(foreign_share_percent):
     0.25
     """
     scalar = np.ndim(foreign_share_percent) == 0
+    if scalar and isinstance(foreign_share_percent, (int, float, np.integer, np.floating)):
+        value = float(foreign_share_percent)
+        if value < 0 or value > 100:
+            raise SurveySemError("foreign sales share must be a percentage between 0 and 100", value=value)
+        return value / 100.0  # NaN stays NaN
     values = pd.to_numeric(pd.Series(np.atleast_1d(foreign_share_percent)), errors="coerce").astype(float)
     bad = values[(values < 0) | (values > 100)]
     if len(bad):
@@ -407,7 +419,16 @@ def firm_outcomes(analysis_df: pd.DataFrame, inst, survey_year: int, home_countr
             if math.isnan(spread):
                 warn.append(f"respondent {rid}: first foreign entry {int(firstsale)} not before the survey year "
                             f"{survey_year}; spread undefined")
-        intensity = sales_intensity(rec["FSHARE"]) if not _missing(rec["FSHARE"]) else np.nan
+        try:
+            intensity = sales_intensity(rec["FSHARE"]) if not _missing(rec["FSHARE"]) else np.nan
+        except SurveySemError as err:
+            raise SurveySemError(f"respondent {rid}: {err.message}", row=i + 2, column="FSHARE",
+                                 value=rec["FSHARE"]) from None
+        try:
+            group = typology_group(rec["TECH"], rec["CUSTOMER"])
+        except SurveySemError as err:
+            raise SurveySemError(f"respondent {rid}: {err.message}", row=i + 2, column="TECH/CUSTOMER",
+                                 value=err.value) from None
         rows.append({
             "respondent_id": rid,
             "n_countries": n_countries,
@@ -419,7 +440,7 @@ def firm_outcomes(analysis_df: pd.DataFrame, inst, survey_year: int, home_countr
             "sector": rec["SECTOR"],
             "tech_intensity": rec["TECH"],
             "customer_type": rec["CUSTOMER"],
-            "group": typology_group(rec["TECH"], rec["CUSTOMER"]),
+            "group": group,
         })
     out = pd.DataFrame(rows, columns=FIRM_OUTCOME_COLUMNS)
     for col in ("n_countries", "diversification", "age", "size", "sector", "tech_intensity", "customer_type", "group"):
@@ -487,38 +508,45 @@ def _fmt_regions(regions: dict[str, list[str]]) -> str:
 
 def _diversification_note(regions: dict[str, list[str]], reported: int, continent_of: dict[str, str],
                           regions_by_continent: dict[str, list[str]]) -> str:
+    """Say which regions were computed and what would have to differ to get ``reported``.
+
+    For a difference of one region the note lists every single re-assignment of one country
+    to another region *of the same continent* that would give the reported count (a country
+    sharing its region moved to a region not entered: +1; a country alone in its region moved
+    into a region already entered: -1). Nothing is changed; the note only describes.
+    """
     computed = len(regions)
     diff = reported - computed
     head = f"diversification: computed {computed} regions ({_fmt_regions(regions)}), reported {reported}"
     entered = set(regions)
+    moves: list[str] = []
     if diff > 0:
         shared = [(c, r) for r, cs in sorted(regions.items()) if len(cs) > 1 for c in cs]
         if not shared:
             return f"{head}; {diff} more region(s) would need more countries than the {computed} listed"
         which = ", ".join(f"{c} ({r})" for c, r in shared)
-        example = ""
-        for c, r in shared:  # prefer a move to another region of the same continent
-            cont = continent_of.get(country_key(c))
-            options = [reg for reg in regions_by_continent.get(cont, []) if reg not in entered]
-            if options:
-                example = f", e.g. {c} in {options[0]}"
-                break
-        return (f"{head}; to reach {reported}, {diff} of the countries sharing a region [{which}] would have to "
-                f"belong to region(s) not otherwise entered{example}")
-    if diff < 0:
-        sizes = sorted(regions.items(), key=lambda kv: (len(kv[1]), kv[0]))
-        alone = [(r, cs) for r, cs in sizes if len(cs) == 1]
-        which = ", ".join(f"{cs[0]} ({r})" for r, cs in alone) or "none"
-        example = ""
-        for r, cs in alone:
-            cont = continent_of.get(country_key(cs[0]))
-            options = [reg for reg in regions_by_continent.get(cont, []) if reg in entered and reg != r]
-            if options:
-                example = f", e.g. {cs[0]} in {options[0]}"
-                break
-        return (f"{head}; to reach {reported}, {-diff} region(s) would have to merge into regions already "
-                f"entered (countries alone in their region: {which}){example}")
-    return ""
+        if diff == 1:
+            for c, r in shared:
+                for reg in regions_by_continent.get(continent_of.get(country_key(c)), []):
+                    if reg not in entered:
+                        moves.append(f"{c} in {reg}")
+        text = (f"{head}; to reach {reported}, {diff} of the countries sharing a region [{which}] would have to "
+                f"belong to region(s) not otherwise entered")
+    elif diff < 0:
+        alone = [(r, cs[0]) for r, cs in sorted(regions.items()) if len(cs) == 1]
+        which = ", ".join(f"{c} ({r})" for r, c in alone) or "none"
+        if diff == -1:
+            for r, c in alone:
+                for reg in regions_by_continent.get(continent_of.get(country_key(c)), []):
+                    if reg in entered and reg != r:
+                        moves.append(f"{c} in {reg}")
+        text = (f"{head}; to reach {reported}, {-diff} region(s) would have to merge into regions already "
+                f"entered (countries alone in their region: {which})")
+    else:
+        return ""
+    if moves:
+        text += f"; single changes within the same continent that give {reported}: {' or '.join(moves)}"
+    return text
 
 
 def table1_regions(table1_df: pd.DataFrame, markets_df: pd.DataFrame, regions_df: pd.DataFrame,

@@ -5,8 +5,8 @@ Supported formats (``data.format``; ``auto`` picks by extension):
 - ``csv`` – delimited text (``.csv``, ``.tsv``, ``.txt``). Encoding detected from a BOM
   (UTF-8, UTF-16 LE/BE), else strict UTF-8, else Windows-1252, else Latin-1 (refused if
   it would produce control characters: then the file is not text in any of these
-  encodings). The delimiter is detected among ``, ; tab |`` by parsing the first lines
-  with each and choosing the one that gives the most columns, equally many on every line.
+  encodings). The delimiter is detected among ``, ; tab |``: the one splitting the
+  header row into the most columns (ties: the one consistent over more of the first lines).
   Both can be set in ``data.encoding`` / ``data.delimiter``.
 - ``qualtrics`` – a Qualtrics CSV export: row 1 variable names, row 2 question text,
   row 3 ``{"ImportId": ...}`` JSON. Detected by that third row, also when the format is
@@ -135,10 +135,14 @@ def read_survey(path, fmt: str = "auto", *, encoding: str = "auto", delimiter: s
     kind = resolve_format(path, fmt)
     if path.stat().st_size == 0:
         raise _err(path, "file is empty")
-    if kind in ("csv", "qualtrics"):
+    is_excel = path.suffix.lower() in (".xlsx", ".xlsm")
+    if kind in ("csv", "qualtrics") and not is_excel:
         table = _read_delimited(path, kind, encoding, delimiter)
-    elif kind == "xlsx":
+    elif kind in ("xlsx", "qualtrics"):
         table = _read_xlsx(path, fmt)
+        if kind == "qualtrics" and table.format != "xlsx-qualtrics":
+            raise _err(path, "not a Qualtrics export: row 3 is not the ImportId JSON row "
+                       "(set data.format: xlsx for a plain workbook)")
     elif kind == "sav":
         table = _read_stat(path, "sav")
     else:
@@ -224,21 +228,29 @@ def _first_control(text: str):
     return None if m is None else m.start()
 
 
-def _parse_rows(text: str, delimiter: str, limit: int | None = None) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+def _parse_rows(text: str, delimiter: str, limit: int | None = None, numbers: list | None = None) -> list[list[str]]:
+    """Records of ``text``; blank lines are skipped, their 1-based record numbers go to ``numbers``."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
+                        strict=False)
     rows = []
-    for row in reader:
+    for number, row in enumerate(reader, start=1):
         if not row or (len(row) == 1 and row[0].strip() == ""):
-            continue  # blank line
+            continue  # blank line (still counted: a spreadsheet shows it as an empty row)
         rows.append(row)
+        if numbers is not None:
+            numbers.append(number)
         if limit is not None and len(rows) >= limit:
             break
     return rows
 
 
 def _sniff_delimiter(text: str) -> str | None:
-    """The delimiter among DELIMITERS giving the most columns, consistent over the first lines."""
-    best, best_cols = None, 1
+    """The delimiter among DELIMITERS splitting the header row into the most columns.
+
+    Column names rarely contain a delimiter, values often do (decimal commas, text), so the
+    header decides; ties go to the delimiter giving the same count on more of the first lines.
+    """
+    best, best_key = None, (1, 0.0)
     for delim in DELIMITERS:
         try:
             rows = _parse_rows(text, delim, SNIFF_LINES)
@@ -250,10 +262,9 @@ def _sniff_delimiter(text: str) -> str | None:
         if n <= 1:
             continue
         consistent = sum(len(r) == n for r in rows) / len(rows)
-        if consistent < 0.9:
-            continue
-        if n > best_cols:
-            best, best_cols = delim, n
+        key = (n, consistent)
+        if key > best_key:
+            best, best_key = delim, key
     return best
 
 
@@ -302,8 +313,9 @@ def _read_delimited(path: Path, kind: str, encoding: str, delimiter: str) -> Sur
         if len(delim_cfg) != 1:
             raise _err(path, f"data.delimiter must be one character, got {delim_cfg!r}")
         delim = delim_cfg
+    record_numbers: list[int] = []
     try:
-        rows = _parse_rows(text, delim)
+        rows = _parse_rows(text, delim, numbers=record_numbers)
     except csv.Error as exc:
         raise _err(path, f"cannot parse as delimited text: {exc}") from None
     if not rows:
@@ -324,20 +336,26 @@ def _read_delimited(path: Path, kind: str, encoding: str, delimiter: str) -> Sur
         kind = "qualtrics"
         question_text = {n: (rows[1][i].strip() if i < len(rows[1]) else "") for i, n in enumerate(names)}
         body = rows[3:]
+        body_numbers = record_numbers[3:]
         first_data_row = 4
     else:
         body = rows[1:]
+        body_numbers = record_numbers[1:]
+        first_data_row = 2
+    # row numbers as a spreadsheet shows the file: records (a quoted line break stays in its
+    # cell), blank lines counted
+    consecutive = body_numbers == list(range(first_data_row, first_data_row + len(body_numbers)))
     width = len(names)
-    # Row numbers in error messages: count records (not physical lines), header = row 1.
     for i, row in enumerate(body):
         if len(row) != width:
             # a trailing empty field produced by a trailing delimiter is harmless
             if len(row) == width + 1 and row[-1].strip() == "":
                 body[i] = row[:-1]
                 continue
+            name = _DELIMITER_NAMES.get(delim, delim)
             raise _err(path, f"has {len(row)} fields but the header has {width} "
-                       f"(wrong delimiter, unquoted {_DELIMITER_NAMES.get(delim, delim)} in a value, or a truncated file)",
-                       row=i + first_data_row)
+                       f"(wrong delimiter, unquoted {name} in a value, or a truncated file)",
+                       row=body_numbers[i])
     frame = pd.DataFrame(body, columns=names, dtype=object)
     return SurveyTable(
         frame=frame,
@@ -347,6 +365,7 @@ def _read_delimited(path: Path, kind: str, encoding: str, delimiter: str) -> Sur
         delimiter=delim,
         first_data_row=first_data_row,
         question_text=question_text,
+        row_numbers=None if consecutive else body_numbers,
     )
 
 

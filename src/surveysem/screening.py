@@ -12,14 +12,16 @@ Rules (defaults in ``config/config.yaml``):
 ``duplicates``
     Two submissions are duplicates when their respondent ids are equal after
     normalisation (case-folded, all whitespace removed) or when their item response
-    vectors over all rated items are identical (missing equals missing; vectors without
-    any answer are not compared). The first submission is kept, "first" by
+    vectors over all rated items are identical (missing equals missing; vectors with fewer
+    than two different answers are not compared: two straight-liners are not one person
+    submitting twice). The first submission is kept, "first" by
     ``duplicates.order_column`` (RecordedDate) when it parses as dates, else file order.
 ``eligibility``
     The born-global sampling criteria of ``scales/eligibility.yaml`` (Yang & Stoian 2024,
     Section 3.3), one step per criterion (``eligibility:<id>``). Derived variables:
     ``years_to_first_foreign_sale = FIRSTSALE - FOUNDED``, ``n_continents`` = distinct
-    continents (``scales/regions.csv``) of the MARKETS countries,
+    continents (``scales/regions.csv``) of the MARKETS countries (the home country,
+    config ``outcomes.home_country``, is not counted),
     ``years_of_international_experience = study.survey_year - FIRSTSALE``; any other
     variable name is a profile column. A respondent whose value is missing cannot be
     shown to be eligible and fails the criterion (value ``NA``).
@@ -40,12 +42,15 @@ Rules (defaults in ``config/config.yaml``):
     interspersed, an attentive respondent rarely gives one answer 20 times in a row).
 ``outliers``
     Multivariate outliers on the capability items: squared Mahalanobis distance from the
-    mean, using the mean and covariance of the *complete cases among the respondents
-    entering the step*. Each respondent's distance uses the items they answered (the
-    matching sub-vector and sub-matrix) and is referred to a chi-square distribution with
-    df = number of items answered; p < ``threshold`` (default .001) fails. When there are
-    too few complete cases for a non-singular covariance (n <= items + 1) the rule is
-    skipped with a warning (no exclusions).
+    mean, with mean and covariance estimated on the respondents entering the step from
+    *pairwise-available* data (each item mean over the answers given, each covariance over
+    the respondents answering both items; complete cases alone would be too few: with 55
+    items and 5% missing answers only about 1 in 15 respondents is complete). Each
+    respondent's distance uses the items they answered (the matching sub-vector and
+    sub-matrix) and is referred to a chi-square distribution with df = number of items
+    answered; p < ``threshold`` (default .001) fails. When the covariance cannot be
+    estimated or is not positive definite (e.g. n <= items + 1) the rule is skipped with a
+    warning (no exclusions).
 """
 
 from __future__ import annotations
@@ -168,7 +173,8 @@ def rule_duplicates(frame: pd.DataFrame, active: pd.Index, inst, cfg: dict) -> R
         rid = frame.at[pos, ID_OUT]
         key = "".join(str(rid).split()).casefold() if rid is not None and rid == rid else None
         vec = tuple("NA" if pd.isna(v) else float(v) for v in frame.loc[pos, items]) if items else ()
-        answered = any(v != "NA" for v in vec)
+        # a vector with one answer repeated is straight-lining, not evidence of a resubmission
+        answered = len({v for v in vec if v != "NA"}) >= 2
         if key is not None and key in seen_id:
             first = seen_id[key]
             failed[pos] = True
@@ -184,8 +190,14 @@ def rule_duplicates(frame: pd.DataFrame, active: pd.Index, inst, cfg: dict) -> R
     return RuleOutcome("duplicates", failed, value, {"order_column": order_col}, warnings)
 
 
-def eligibility_values(frame: pd.DataFrame, inst, survey_year: int | None) -> dict[str, pd.Series]:
-    """Derived variables of the eligibility rules, one Series each."""
+def eligibility_values(frame: pd.DataFrame, inst, survey_year: int | None,
+                       home_country: str | None = None) -> dict[str, pd.Series]:
+    """Derived variables of the eligibility rules, one Series each.
+
+    ``home_country`` (config ``outcomes.home_country``) is not a foreign market: it does
+    not count towards ``n_continents``.
+    """
+    home = None if not home_country else " ".join(str(home_country).split()).casefold()
     derived: dict[str, pd.Series] = {}
     if {"FIRSTSALE", "FOUNDED"} <= set(frame.columns):
         derived["years_to_first_foreign_sale"] = frame["FIRSTSALE"] - frame["FOUNDED"]
@@ -197,14 +209,15 @@ def eligibility_values(frame: pd.DataFrame, inst, survey_year: int | None) -> di
             if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
                 counts.append(np.nan)
                 continue
-            continents = {inst.continent_of(country) for country, _ in parse_market_history(str(text))}
+            continents = {inst.continent_of(country) for country, _ in parse_market_history(str(text))
+                          if " ".join(country.split()).casefold() != home}
             counts.append(float(len(continents)))
         derived["n_continents"] = pd.Series(counts, index=frame.index)
     return derived
 
 
-def rule_eligibility(frame, active, inst, cfg, survey_year) -> list[RuleOutcome]:
-    derived = eligibility_values(frame, inst, survey_year)
+def rule_eligibility(frame, active, inst, cfg, survey_year, home_country=None) -> list[RuleOutcome]:
+    derived = eligibility_values(frame, inst, survey_year, home_country)
     outcomes = []
     source = str(inst.directory / "eligibility.yaml")
     for rule in inst.eligibility:
@@ -278,16 +291,31 @@ def rule_straightlining(frame, active, inst, cfg) -> RuleOutcome:
 
 
 def mahalanobis_squared(frame: pd.DataFrame, items: list[str], fit_index) -> tuple[pd.Series, pd.Series, dict]:
-    """Squared distances and their df (items answered), mean/cov from complete cases in ``fit_index``."""
+    """Squared distances and their df (items answered).
+
+    Mean and covariance are estimated on the rows ``fit_index`` with pairwise-available data
+    (item means over the answers given; each covariance over the respondents answering both
+    items, ddof = 1). Raises :class:`numpy.linalg.LinAlgError` when they cannot be estimated
+    or the covariance matrix is not positive definite.
+    """
     data = frame[items].to_numpy(dtype=float)
-    fit = frame.loc[fit_index, items].dropna()
-    info = {"n_items": len(items), "n_complete_cases": int(len(fit))}
-    if len(fit) <= len(items) + 1:
-        raise np.linalg.LinAlgError(f"{len(fit)} complete cases for {len(items)} items")
-    mean = fit.to_numpy().mean(axis=0)
-    cov = np.cov(fit.to_numpy(), rowvar=False, ddof=1)
-    if np.linalg.matrix_rank(cov) < len(items):
-        raise np.linalg.LinAlgError("the item covariance matrix is singular")
+    fit = frame.loc[fit_index, items].astype(float)
+    answered = fit.notna()
+    n_rows = int(answered.any(axis=1).sum())
+    pair_n = answered.astype(int).T @ answered.astype(int)
+    info = {"n_items": len(items), "n_fit": n_rows, "n_complete_cases": int(answered.all(axis=1).sum()),
+            "min_pairwise_n": int(pair_n.to_numpy().min()) if len(items) else 0,
+            "estimation": "pairwise-available mean and covariance"}
+    if n_rows <= len(items) + 1:
+        raise np.linalg.LinAlgError(f"{n_rows} respondents for {len(items)} items")
+    mean = fit.mean(axis=0, skipna=True).to_numpy()
+    cov = fit.cov(min_periods=2).to_numpy()
+    if np.isnan(cov).any():
+        raise np.linalg.LinAlgError("some item pairs have fewer than two common answers")
+    try:
+        np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError("the item covariance matrix is not positive definite") from None
     d2 = np.full(len(frame), np.nan)
     df = np.zeros(len(frame), dtype=int)
     full_inverse = np.linalg.inv(cov)
@@ -325,7 +353,8 @@ def rule_outliers(frame, active, inst, cfg) -> RuleOutcome:
 # --------------------------------------------------------------------------- screen
 
 
-def screen(frame: pd.DataFrame, inst, screening_cfg: dict | None, survey_year: int | None = None) -> ScreeningResult:
+def screen(frame: pd.DataFrame, inst, screening_cfg: dict | None, survey_year: int | None = None,
+           home_country: str | None = None) -> ScreeningResult:
     """Apply the enabled rules in order; return retained rows, exclusions, flow and a report."""
     cfg = settings(screening_cfg)
     frame = frame.copy()
@@ -343,7 +372,7 @@ def screen(frame: pd.DataFrame, inst, screening_cfg: dict | None, survey_year: i
         if name == "duplicates":
             outcomes = [rule_duplicates(frame, remaining, inst, rule_cfg)]
         elif name == "eligibility":
-            outcomes = rule_eligibility(frame, remaining, inst, rule_cfg, survey_year)
+            outcomes = rule_eligibility(frame, remaining, inst, rule_cfg, survey_year, home_country)
         elif name == "attention":
             outcomes = [rule_attention(frame, remaining, inst, rule_cfg)]
         elif name == "speeders":
@@ -382,7 +411,8 @@ def screen(frame: pd.DataFrame, inst, screening_cfg: dict | None, survey_year: i
         exclusions = exclusions.sort_values(["_row", "step"], kind="stable")
     exclusions = exclusions.drop(columns="_row").reset_index(drop=True)
     flow = pd.DataFrame(flow_rows, columns=["step", "rule", "n_before", "n_excluded", "n_after"])
-    retained = frame.loc[[pos for pos in frame.index if pos in set(remaining)]]
+    keep = set(remaining)
+    retained = frame.loc[[pos for pos in frame.index if pos in keep]]
     report.update({"n_screened": int(len(frame)), "n_retained": int(len(retained)),
                    "n_excluded": int(len(frame) - len(retained))})
     return ScreeningResult(retained=retained, exclusions=exclusions, flow=flow, report=report)

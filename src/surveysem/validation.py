@@ -176,12 +176,10 @@ def normalise_id(value) -> str:
     return " ".join(str(value).split())
 
 
-def _show(value):
-    """The value as the user typed it, for messages."""
+def _show(value) -> str:
+    """The value as the user typed it, for messages (whole floats from SPSS/Excel without '.0')."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
-    if isinstance(value, (int, np.integer, float, np.floating)):
-        return str(value)
     return str(value)
 
 
@@ -268,14 +266,17 @@ def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict | None
         if col not in present:
             continue
         scale = inst.scale_of_item(col)
+        labels = {str(text).strip().casefold(): code for code, text in scale.anchors.items()}
         values = np.full(len(frame), np.nan)
         for k, (pos, raw) in enumerate(frame[col].items()):
             if codes.is_missing(raw):
                 continue
             number = to_number(raw)
             if number is None:
-                problem(NOT_A_NUMBER, "not a number (add it to data.missing_codes if it means missing)",
-                        pos, col, raw, ids[pos])
+                code = labels.get(str(raw).strip().casefold()) if isinstance(raw, str) else None
+                hint = (f"the answer label of code {code}, not the code: export numeric values" if code is not None
+                        else "add it to data.missing_codes if it means missing")
+                problem(NOT_A_NUMBER, f"not a number ({hint})", pos, col, raw, ids[pos])
             elif not float(number).is_integer():
                 problem(NOT_WHOLE, f"not a whole number on the {scale.min}..{scale.max} response scale",
                         pos, col, raw, ids[pos])
@@ -305,8 +306,11 @@ def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict | None
                 text = text[:-1].strip()
             number = to_number(text)
             if number is None:
-                problem(NOT_A_NUMBER, "not a number (add it to data.missing_codes if it means missing)",
-                        pos, col, raw, ids[pos])
+                options = {str(label).strip().casefold(): code for code, label in spec.options.items()}
+                code = options.get(text.casefold()) if isinstance(text, str) else None
+                hint = (f"the answer label of code {code}, not the code: export numeric values" if code is not None
+                        else "add it to data.missing_codes if it means missing")
+                problem(NOT_A_NUMBER, f"not a number ({hint})", pos, col, raw, ids[pos])
                 continue
             if spec.type in ("integer", "categorical") and not number.is_integer():
                 problem(NOT_WHOLE, "not a whole number", pos, col, raw, ids[pos])

@@ -40,7 +40,7 @@ p.lead { color: var(--muted); }
 .warnings { border-left: 3px solid var(--warn); padding-left: .6rem; }
 .table-wrap { overflow-x: auto; margin: .6rem 0 1.2rem 0; }
 table.apa { border-collapse: collapse; font-family: "Times New Roman", Times, "Liberation Serif", serif;
-            font-size: .95rem; margin: 0; }
+            font-size: .95rem; margin: 0; min-width: 26rem; }
 table.apa caption { caption-side: top; text-align: left; padding-bottom: .35rem; }
 table.apa caption .tnum { display: block; font-weight: bold; }
 table.apa caption .ttitle { display: block; font-style: italic; }

@@ -212,7 +212,7 @@ def path_diagram(estimates: pd.DataFrame, title: str = "Path diagram", labels: d
             body.append(
                 f'<rect x="{_f(node.x - node.rx)}" y="{_f(node.y - node.ry)}" width="{_f(2 * node.rx)}" height="{_f(2 * node.ry)}" fill="#fff" stroke="#1a1a1a"/>'
             )
-        body.append(_text(node.x, node.y, name, size=size, weight="bold" if node.name in s["second"] or node.name in s["outcomes"] else None))
+        body.append(_text(node.x, node.y, name, size=size, anchor="middle", weight="bold" if node.name in s["second"] or node.name in s["outcomes"] else None))
     # R² of outcomes when given as r2 rows (op 'r2')
     for row in est[est["op"] == "r2"].to_dict(orient="records"):
         if row["lhs"] in nodes:

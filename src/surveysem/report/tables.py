@@ -122,7 +122,15 @@ def fmt_ci(lo, hi, decimals: int = 2, bounded: bool = False) -> str:
 
 
 def fmt_text(x) -> str:
+    """Text as is; an empty string stays empty, a missing value (None/NaN) is an em dash."""
+    if isinstance(x, str):
+        return x
     return DASH if _is_missing(x) else str(x)
+
+
+def fmt_text_blank(x) -> str:
+    """Text cell of a table: a missing value is left blank (e.g. an empty note)."""
+    return "" if _is_missing(x) else str(x)
 
 
 # Column-name based formatters, for tables built from result files with known column names.
@@ -138,15 +146,13 @@ BOUNDED_NAMES = {
 def formatter_for(column: str) -> Callable[[object], str]:
     """Pick a formatter from a column name (p values, bounded indices, counts, text)."""
     name = column.lower()
-    if name in {"p", "pvalue", "p_value", "p_adj", "p_holm", "p_one_sided", "p_onesided"} or name.startswith("p_") and (
-        "adj" in name or "holm" in name or "sided" in name
-    ):
+    if name in {"p", "pvalue", "p_value", "p.value", "pr(>|z|)"} or name.startswith("p_") or name.endswith("_p") or "pvalue" in name:
         return fmt_p
     if name in {"n", "df", "n_before", "n_after", "n_excluded", "npar", "nobs", "n_items", "count", "k"} or name.startswith(
         "n_"
     ):
         return lambda x: fmt_int(x) if _num(x) is not None and float(_num(x)).is_integer() else fmt_num(x)
-    if name in BOUNDED_NAMES:
+    if name in BOUNDED_NAMES or "share" in name or "proportion" in name:
         return fmt_bounded
     return fmt_num
 
@@ -203,6 +209,25 @@ def _strip_tags(markup: str) -> str:
     return _html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
+# Headers for well-known result columns; others get underscores replaced by spaces.
+HEADERS = {
+    "mean": "M", "sd": "SD", "std": "SD", "median": "Mdn", "min": "Min", "max": "Max", "n": "n", "se": "SE",
+    "pvalue": "p", "p_value": "p", "chisq": "χ²", "df": "df", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR",
+    "aic": "AIC", "bic": "BIC", "delta_cfi": "ΔCFI", "delta_rmsea": "ΔRMSEA", "delta_chisq": "Δχ²", "delta_df": "Δdf",
+    "alpha": "α", "omega": "ω", "cr": "CR", "ave": "AVE", "htmt": "HTMT", "htmt2": "HTMT2", "vif": "VIF", "kmo": "KMO",
+    "msa": "MSA", "r_drop": "r (item–rest)", "std_all": "β", "est": "Estimate", "estimate": "Estimate", "skew": "Skew",
+    "kurtosis": "Kurtosis", "ci_lower": "CI lower", "ci_upper": "CI upper", "r2": "R²", "r_squared": "R²",
+}
+
+
+def pretty_header(column: str) -> str:
+    name = str(column)
+    if name.lower() in HEADERS:
+        return HEADERS[name.lower()]
+    text = name.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 def frame_table(
     frame: pd.DataFrame,
     title: str,
@@ -219,7 +244,7 @@ def frame_table(
     ``columns`` maps source column → header (and fixes the order; absent columns are skipped);
     formatters default to :func:`formatter_for` by column name; object (string) columns are text.
     """
-    columns = columns or {c: c for c in frame.columns}
+    columns = columns or {c: pretty_header(c) for c in frame.columns}
     present = [c for c in columns if c in frame.columns]
     formatters = formatters or {}
     fmts = {}
@@ -228,10 +253,12 @@ def frame_table(
         if col in formatters:
             fmts[col] = formatters[col]
         elif col in text_columns or not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
-            fmts[col] = fmt_text
+            fmts[col] = fmt_text_blank
+        elif pd.api.types.is_integer_dtype(frame[col]) and formatter_for(col) is not fmt_p:
+            fmts[col] = fmt_int
         else:
             fmts[col] = formatter_for(col)
-        if fmts[col] is fmt_text or col in text_columns:
+        if fmts[col] is fmt_text_blank or col in text_columns:
             text_idx.add(j)
     rows = [[fmts[c](v) for c, v in zip(present, record)] for record in frame[present].itertuples(index=False, name=None)]
     return Table(

@@ -39,8 +39,14 @@ def _eval_defs(spec, env):
     return np.array(out, float)
 
 
-def row_values(spec, theta):
-    return np.array([theta[r.par] if r.free else (r.value if r.value is not None else np.nan) for r in spec.rows])
+def row_values(spec, theta, eng=None):
+    out = np.array([theta[r.par] if r.free else (r.value if r.value is not None else np.nan) for r in spec.rows])
+    if eng is not None:
+        for k, r in enumerate(spec.rows):
+            if r.exo and not r.free:
+                gs = eng.groups[r.group - 1]
+                out[k] = gs.S0[r.i, r.j] if r.mat == "S" else gs.m0[r.i]
+    return out
 
 
 def defined_values(spec, theta):
@@ -213,6 +219,98 @@ def _h1_traces(spec, gdata):
     return out
 
 
+def _sub_engine(spec, g, gd):
+    """Single-group saturated engine for group g (1-based) with its data."""
+    sub = ModelSpec(rows=[r for r in spec.rows if r.group == g], ov_names=spec.ov_names, lv_names=[],
+                    ov_x=[], ngroups=1, meanstructure=spec.meanstructure, definitions=[], npar=0)
+    pars = sorted({r.par for r in sub.rows})
+    remap = {pp: n for n, pp in enumerate(pars)}
+    sub.rows = [ParRow(**{**r.__dict__, "group": 1, "par": remap[r.par]}) for r in sub.rows]
+    sub.npar = len(pars)
+    eng = Engine(sub)
+    eng.set_data([gd])
+    theta = np.array([gd.cov[r.i, r.j] if r.mat == "S" else gd.mean[r.i] for r in sub.rows])
+    return sub, eng, theta
+
+
+def _moments(eng, theta, sub_rows):
+    """Model-implied moments of each group in the saturated ordering (vech Sigma, mu)."""
+    out = []
+    for gs in eng.groups:
+        A, S, m, B, C, nu = gs.implied(theta)
+        out.append(np.array([C[r.i, r.j] if r.mat == "S" else nu[r.i] for r in sub_rows]))
+    return np.concatenate(out)
+
+
+def fiml_corrected(spec, eng, theta, gdata, H, bspec, beng, btheta):
+    """lavaan's FIML-C (V3) robust RMSEA/CFI ingredients (lav_fit_fiml_corrected)."""
+    from surveysem.sem.engine import GroupData, Pattern
+
+    sat = saturated_spec(spec)
+    N = eng.ntotal
+    Wm, Wmi, Wc, Gam, sub_rows = [], [], [], [], None
+    xx3 = 0.0
+    xx3b = 0.0
+    for g, gd in enumerate(gdata, start=1):
+        fg = gd.n / N
+        sub, seng, sth = _sub_engine(sat, g, gd)
+        sub_rows = sub.rows
+        W = seng.observed_information(sth)
+        sc = seng.casewise_scores(sth)[0]
+        J = sc.T @ sc / gd.n
+        Wi = np.linalg.inv(W)
+        cd = GroupData([Pattern(np.arange(len(gd.mean)), gd.n, gd.mean, gd.cov, None, True)], gd.n, gd.mean, gd.cov)
+        ceng = Engine(sub)
+        ceng.set_data([cd])
+        Wcg = ceng.evaluate(sth, level=2)[2]
+        Wm.append(fg * W)
+        Wmi.append(Wi / fg)
+        Wc.append(fg * Wcg)
+        Gam.append(Wi @ J @ Wi / fg)
+        # complete-data ML discrepancy of the FIML solution against the EM moments
+        for e, th, acc in ((eng, theta, "m"), (beng, btheta, "b")):
+            gs = e.groups[g - 1]
+            A, S, m, B, C, nu = gs.implied(th)
+            p = e.p
+            Sig, mu = C[:p, :p], nu[:p]
+            P = np.linalg.inv(Sig)
+            d = gd.mean - mu
+            val = gd.n * (np.linalg.slogdet(Sig)[1] + np.sum(P * gd.cov) - np.linalg.slogdet(gd.cov)[1] - p + d @ P @ d)
+            if acc == "m":
+                xx3 += val
+            else:
+                xx3b += val
+    from scipy.linalg import block_diag
+
+    Wm_all, Wmi_all, Wc_all, G_all = (block_diag(*x) for x in (Wm, Wmi, Wc, Gam))
+
+    def delta(e, th):
+        q = len(th)
+        D = np.zeros((Wm_all.shape[0], q))
+        for k in range(q):
+            h = 1e-6 * max(1.0, abs(th[k]))
+            ee = np.zeros(q)
+            ee[k] = h
+            D[:, k] = (_moments(e, th + ee, sub_rows) - _moments(e, th - ee, sub_rows)) / (2 * h)
+        return D
+
+    def kval(e, th, Hm):
+        D = delta(e, th)
+        # lavaan recomputes the information with observed.information = "h1",
+        # h1.information = "unstructured": E = Delta' Wm Delta
+        Hm = D.T @ Wm_all @ D
+        U = Wm_all - Wm_all @ D @ np.linalg.solve(Hm, D.T) @ Wm_all
+        M = U @ Wmi_all @ Wc_all @ Wmi_all @ U @ G_all
+        return float(np.trace(M))
+
+    ndat = _ndat(spec)
+    df3 = ndat - spec.npar
+    dfb = ndat - bspec.npar
+    c3 = kval(eng, theta, H) / df3
+    cb = kval(beng, btheta, None) / dfb
+    return dict(XX3=xx3, df3=df3, c3=c3, XX3b=xx3b, dfb=dfb, cb=cb)
+
+
 def robust_quantities(spec, eng, theta, gdata):
     """Observed information, sandwich vcov, Yuan-Bentler-Mplus trace for one model."""
     N = eng.ntotal
@@ -275,7 +373,7 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
     se_par = np.sqrt(np.where(np.diag(vcov) >= 0, np.diag(vcov), np.nan))
 
     # ---- estimates table
-    vals = row_values(spec, theta)
+    vals = row_values(spec, theta, eng)
     std = standardized(spec, eng, theta)
     recs = []
     for k, r in enumerate(spec.rows):
@@ -319,11 +417,16 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
     # ---- fit measures
     logl = eng.logl(theta)
     logl1 = h1_logl(gdata, spec.meanstructure)
+    if spec.ov_x:
+        # lavaan (fixed.x = TRUE) reports the likelihood conditional on the covariates
+        lx = _x_logl(spec, gdata)
+        logl -= lx
+        logl1 -= lx
     chisq = max(2.0 * (logl1 - logl), 0.0) if True else 0.0
     ndat = _ndat(spec)
     df = ndat - q
     bspec, beng, btheta = _fit_baseline(spec, gdata)
-    blogl = beng.logl(btheta)
+    blogl = beng.logl(btheta) - (_x_logl(spec, gdata) if spec.ov_x else 0.0)
     bchisq = 2.0 * (logl1 - blogl)
     bdf = ndat - bspec.npar
     fit = {}
@@ -362,14 +465,18 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
         fit["tli_scaled"] = _tli(chisq / c, df, bchisq / cb, bdf)
         fit["rmsea_scaled"] = rmsea_value(chisq / c, df, N, G)
         # robust versions (Brosseau-Liard & Savalei; lavaan 0.6)
-        num = max(chisq - c * df, 0.0)
-        den = max(chisq - c * df, bchisq - cb * bdf, 0.0)
+        x3, c3, xb, c3b = chisq, c, bchisq, cb
+        if fiml:
+            fc = fiml_corrected(spec, eng, theta, gdata, H, bspec, beng, btheta)
+            x3, c3, xb, c3b = fc["XX3"], fc["c3"], fc["XX3b"], fc["cb"]
+        num = max(x3 - c3 * df, 0.0)
+        den = max(x3 - c3 * df, xb - c3b * bdf, 0.0)
         fit["cfi_robust"] = 1.0 - num / den if den > 0 else 1.0
-        t1 = (chisq - c * df) / df
-        t2 = (bchisq - cb * bdf) / bdf
+        t1 = (x3 - c3 * df) / df
+        t2 = (xb - c3b * bdf) / bdf
         fit["tli_robust"] = 1.0 - t1 / t2 if t2 != 0 else float("nan")
-        fit["rmsea_robust"] = math.sqrt(max(chisq - c * df, 0.0) / (N * df)) * math.sqrt(G)
-        lo, hi = rmsea_ci(chisq / c, df, N, G, scale=c)
+        fit["rmsea_robust"] = math.sqrt(max(x3 - c3 * df, 0.0) / (N * df)) * math.sqrt(G)
+        lo, hi = rmsea_ci(x3 / c3, df, N, G, scale=c3)
         fit["rmsea_ci_lower_robust"], fit["rmsea_ci_upper_robust"] = lo, hi
     res = SEMResult(
         converged=bool(converged),
@@ -386,6 +493,15 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
         n_dropped=n_dropped,
     )
     return res
+
+
+def _x_logl(spec, gdata):
+    idx = [spec.ov_names.index(v) for v in spec.ov_x]
+    total = 0.0
+    for gd in gdata:
+        Sx = gd.cov[np.ix_(idx, idx)]
+        total += -0.5 * gd.n * (len(idx) * LOG2PI + np.linalg.slogdet(Sx)[1] + len(idx))
+    return total
 
 
 def _is_endo(spec, v):

@@ -1,0 +1,615 @@
+"""The measurement stage: from ``results/clean/analysis.csv`` to validated scales and scale scores.
+
+Steps (each a function called by one Snakemake rule, see ``workflow/rules/measurement.smk``):
+
+1. :func:`reliability_step` – per scale alpha (Feldt CI), standardized alpha, omega, item statistics
+   (``reliability.csv``, ``item_stats.csv``); KMO, Bartlett, parallel analysis and EFA of the
+   capability items (``efa.json``, ``kmo.csv``).
+2. :func:`cfa_step` – CFA of all measured constructs (capabilities, OIE roles, marker) with the SEM
+   engine (ML or MLR; FIML when ``data.missing: fiml``): fit (``cfa_fit.json``), standardized
+   loadings with delta-method SEs (``loadings.csv``), CR/AVE (``validity.csv``), Fornell–Larcker
+   (``fornell_larcker.csv``), common-method variance (``cmv.json``), scale scores
+   (``results/scores/scale_scores.csv``).
+3. :func:`htmt_step` – HTMT and HTMT2 with seeded percentile bootstrap CIs (``htmt.csv``).
+4. :func:`invariance_step` – configural / metric / scalar invariance across the grouping variable
+   (``invariance.csv``, ``invariance.json``).
+5. :func:`verdicts_step` – a verdict per scale (``verdicts.csv``) and every warning of the stage
+   (``warnings.json``).
+
+Statistical problems (zero-variance item, Heywood case, non-convergence, too-small group) are
+collected as warnings; the stage always completes. JSON side files carry ``synthetic`` from
+``results/clean/ingest.json``; CSVs stay plain tables.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from surveysem import cmv as cmv_mod
+from surveysem import efa as efa_mod
+from surveysem import reliability as rel_mod
+from surveysem import scores as scores_mod
+from surveysem import validity as val_mod
+from surveysem import verdicts as verd_mod
+from surveysem.errors import SurveySemError
+from surveysem.io import write_csv, write_json
+
+log = logging.getLogger("surveysem.measurement")
+
+MEASURED_KINDS = ("capability", "oie", "marker")
+
+DEFAULTS: dict = {
+    "estimator": "ML",
+    "seed": None,
+    "htmt_bootstrap_B": 500,
+    "invariance_group": "group",
+    "min_item_share": 0.5,
+    "factor_scores": False,
+    "omega_engine": "auto",
+    "efa": {"method": "minres", "rotation": "oblimin", "n_factors": None, "parallel_iter": 20},
+    "cmv": {"marker": "MARKER", "marker_rank": 1, "harman_method": "ml", "clf_loadings": "equal",
+            "vif_threshold": 3.3},
+    "thresholds": dict(verd_mod.DEFAULT_THRESHOLDS),
+}
+
+
+def settings(config: dict | None) -> dict:
+    """The ``measurement`` section merged over :data:`DEFAULTS` (plus ``seed`` and ``missing``
+    resolved from ``study.seed`` and ``data.missing``)."""
+    config = config or {}
+    sec = dict(config.get("measurement") or {})
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
+    for k, v in sec.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k].update(v)
+        else:
+            out[k] = v
+    if out["seed"] is None:
+        out["seed"] = int((config.get("study") or {}).get("seed", 1))
+    out["missing"] = (config.get("data") or {}).get("missing", "listwise")
+    out["estimator"] = str(out["estimator"]).upper()
+    return out
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def construct_scales(inst) -> dict[str, list[str]]:
+    """construct id -> item ids for the measured constructs (capability, oie, marker)."""
+    return {c.id: [i.id for i in c.items] for c in inst.constructs.values() if c.kind in MEASURED_KINDS}
+
+
+def read_analysis(path) -> pd.DataFrame:
+    try:
+        data = pd.read_csv(path, dtype={"respondent_id": str})
+    except FileNotFoundError:
+        raise SurveySemError("analysis table not found", file=path) from None
+    if "respondent_id" not in data.columns:
+        raise SurveySemError("analysis table has no respondent_id column", file=path, column="respondent_id")
+    return data
+
+
+def read_synthetic(ingest_path) -> bool:
+    if ingest_path is None:
+        return False
+    try:
+        with open(ingest_path, encoding="utf-8") as fh:
+            return bool(json.load(fh).get("synthetic", False))
+    except FileNotFoundError:
+        raise SurveySemError("ingest report not found", file=ingest_path) from None
+
+
+def _items_numeric(data: pd.DataFrame, scales: dict[str, list[str]], source="analysis table") -> pd.DataFrame:
+    items = [i for its in scales.values() for i in its]
+    missing = [i for i in items if i not in data.columns]
+    if missing:
+        raise SurveySemError(f"item column(s) missing from the {source}: {', '.join(missing[:5])}"
+                             + (" ..." if len(missing) > 5 else ""))
+    X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
+    return X
+
+
+def _zero_variance(X: pd.DataFrame) -> list[str]:
+    sd = X.std(ddof=1)
+    return [c for c in X.columns if not (sd[c] > 0)]
+
+
+def _usable_scales(X: pd.DataFrame, scales: dict[str, list[str]], warnings: list[str], where: str) -> dict:
+    """Scales without zero-variance items (one warning per dropped item), dropping scales left
+    with fewer than 2 items."""
+    zero = set(_zero_variance(X))
+    out = {}
+    for name, items in scales.items():
+        keep = [i for i in items if i not in zero]
+        for i in items:
+            if i in zero:
+                warnings.append(f"{where}: item {i} of {name} has zero variance; left out of the {where}")
+        if len(keep) >= 2:
+            out[name] = keep
+        else:
+            warnings.append(f"{where}: {name} has fewer than 2 usable items; left out of the {where}")
+    return out
+
+
+# ----------------------------------------------------------------------------- step 1
+
+
+def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
+    X = _items_numeric(data, scales)
+    rel_rows, item_tables, warnings = [], [], []
+    for name, items in scales.items():
+        r = rel_mod.scale_reliability(X, items, name, omega_engine=cfg.get("omega_engine", "auto"))
+        s = r.summary
+        rel_rows.append({
+            "construct": name, "k": s["k"], "k_used": s.get("k_used"), "n": s.get("n"), "n_complete": s.get("n_complete"),
+            "alpha": s.get("alpha"), "alpha_ci_lower": s.get("ci_lower"), "alpha_ci_upper": s.get("ci_upper"),
+            "std_alpha": s.get("std_alpha"), "omega": s.get("omega"), "average_r": s.get("average_r"),
+            "median_r": s.get("median_r"), "g6_smc": s.get("g6_smc"), "ase": s.get("ase"),
+            "scale_mean": s.get("scale_mean"), "scale_sd": s.get("scale_sd"),
+        })
+        item_tables.append(r.item_stats.rename(columns={"scale": "construct"}))
+        warnings += r.warnings
+    return {"reliability": pd.DataFrame(rel_rows), "item_stats": pd.concat(item_tables, ignore_index=True),
+            "warnings": warnings}
+
+
+def efa_report(data: pd.DataFrame, items: list[str], cfg: dict) -> dict:
+    e = cfg["efa"]
+    X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
+    d = efa_mod.item_pool_diagnostics(X, n_factors=e.get("n_factors"), method=e.get("method", "minres"),
+                                      rotation=e.get("rotation", "oblimin"), n_iter=int(e.get("parallel_iter", 20)),
+                                      seed=int(cfg["seed"]))
+    out: dict = {"items": d["items"], "n": d["n"], "warnings": d["warnings"]}
+    if "kmo" in d:
+        out["kmo"] = d["kmo"]
+        out["bartlett"] = d["bartlett"]
+        out["eigenvalues"] = d["eigenvalues"]
+        out["parallel"] = d["parallel"]
+    if "efa" in d:
+        f = d["efa"]
+        out["efa"] = {k: v for k, v in f.items() if k not in ("loadings", "phi")}
+        out["efa"]["loadings"] = {i: f["loadings"].loc[i].to_dict() for i in f["loadings"].index}
+        out["efa"]["phi"] = {i: f["phi"].loc[i].to_dict() for i in f["phi"].index}
+    return out
+
+
+def reliability_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
+    """Write reliability.csv, item_stats.csv, efa.json, kmo.csv."""
+    from surveysem.instrument import load_instrument
+
+    cfg = settings(config)
+    synthetic = read_synthetic(ingest_path)
+    inst = load_instrument(scales_dir)
+    scales = construct_scales(inst)
+    data = read_analysis(analysis_path)
+    tabs = reliability_tables(data, scales, cfg)
+    write_csv(out["reliability"], tabs["reliability"])
+    write_csv(out["item_stats"], tabs["item_stats"])
+    cap_items = [i for c in inst.constructs_of_kind("capability") for i in (it.id for it in c.items)]
+    e = efa_report(data, cap_items, cfg)
+    e["warnings"] = tabs["warnings"] + e["warnings"]
+    e["synthetic"] = synthetic
+    e["item_pool"] = "capability items"
+    write_json(out["efa"], e)
+    kmo_rows = []
+    if "kmo" in e:
+        kmo_rows = [{"item": "(overall)", "msa": e["kmo"]["overall"]}] + [
+            {"item": k, "msa": v} for k, v in e["kmo"]["items"].items()]
+    write_csv(out["kmo"], pd.DataFrame(kmo_rows, columns=["item", "msa"]))
+
+
+# ----------------------------------------------------------------------------- step 2
+
+
+def cfa_syntax(scales: dict[str, list[str]]) -> str:
+    return "\n".join(f"{f} =~ " + " + ".join(items) for f, items in scales.items())
+
+
+def _sem_missing(cfg) -> str:
+    return "fiml" if cfg.get("missing") == "fiml" else "listwise"
+
+
+def standardized_se(pm, res, eps: float = 1e-6) -> np.ndarray:
+    """Delta-method SEs of ``std_all`` for every estimate row (lavaan ``standardizedSolution``):
+    numerical Jacobian (central differences) of the standardized solution times the
+    parameter covariance matrix of the fit."""
+    from surveysem.sem.results import standardized
+
+    theta = np.asarray(res.free_params, dtype=float)
+    V = res.vcov
+    n_rows = len(res.estimates)
+    if V is None or not np.all(np.isfinite(V)):
+        return np.full(n_rows, np.nan)
+    f0 = standardized(pm.spec, pm.engine, theta)
+    J = np.zeros((f0.size, theta.size))
+    for k in range(theta.size):
+        h = eps * max(1.0, abs(theta[k]))
+        tp, tm = theta.copy(), theta.copy()
+        tp[k] += h
+        tm[k] -= h
+        J[:, k] = (standardized(pm.spec, pm.engine, tp) - standardized(pm.spec, pm.engine, tm)) / (2 * h)
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.einsum("ij,jk,ik->i", J, V, J))
+    out = np.full(n_rows, np.nan)
+    out[: min(n_rows, se.size)] = se[:n_rows]
+    return out
+
+
+def fit_cfa(data: pd.DataFrame, scales: dict[str, list[str]], estimator: str = "ML", missing: str = "listwise") -> dict:
+    """Fit the CFA with the SEM engine; return result, loadings table (with std SE/z/p), the sample
+    covariance lavaan would use (N denominator; EM estimate under FIML) and warnings."""
+    from scipy import stats
+
+    from surveysem.sem import prepare_model
+
+    syntax = cfa_syntax(scales)
+    items = [i for its in scales.values() for i in its]
+    X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
+    pm = prepare_model(syntax, items, estimator=estimator, missing=missing)
+    res = pm.fit(X)
+    est = res.estimates.copy()
+    est["std_se"] = standardized_se(pm, res)
+    # restore the engine's data/state for anything else (standardized_se does not change it)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est["std_z"] = est["std_all"] / est["std_se"]
+    est["std_pvalue"] = 2 * stats.norm.sf(np.abs(est["std_z"].astype(float)))
+    groups, _, _ = pm._split_data(X)
+    gd = pm._group_data(groups[0])
+    S = pd.DataFrame(gd.cov, index=pm.spec.ov_names, columns=pm.spec.ov_names)
+    return {"syntax": syntax, "result": res, "estimates": est, "sample_cov": S, "prepared": pm}
+
+
+def _fit_dict(res) -> dict:
+    keep = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic", "bic",
+            "logl", "npar", "nobs", "chisq_scaled", "pvalue_scaled", "scaling_factor", "cfi_robust", "tli_robust",
+            "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust", "baseline_chisq", "baseline_df"]
+    return {k: res.fit.get(k) for k in keep if k in res.fit}
+
+
+def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
+    """Everything of step 2 as in-memory tables (no files)."""
+    warnings: list[str] = []
+    X = _items_numeric(data, scales)
+    use = _usable_scales(X, scales, warnings, "CFA")
+    missing = _sem_missing(cfg)
+    out: dict = {"warnings": warnings, "scales": use, "estimator": cfg["estimator"], "missing": missing}
+    fit = None
+    try:
+        fit = fit_cfa(X, use, estimator=cfg["estimator"], missing=missing)
+    except SurveySemError as exc:
+        warnings.append(f"CFA could not be fitted: {exc.one_line()}")
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        warnings.append(f"CFA could not be fitted: {type(exc).__name__}: {exc}")
+    if fit is not None:
+        res = fit["result"]
+        out["syntax"] = fit["syntax"]
+        out["converged"] = bool(res.converged)
+        if not res.converged:
+            warnings.append("CFA did not converge; estimates are unreliable")
+        warnings += [f"CFA: {w}" for w in res.warnings]
+        out["fit"] = _fit_dict(res)
+        est = fit["estimates"]
+        L = est[est["op"] == "=~"]
+        out["loadings"] = pd.DataFrame({
+            "construct": L["lhs"], "item": L["rhs"], "est": L["est"], "se": L["se"], "z": L["z"], "pvalue": L["pvalue"],
+            "std_all": L["std_all"], "std_se": L["std_se"], "std_z": L["std_z"], "std_pvalue": L["std_pvalue"],
+        }).reset_index(drop=True)
+        cra = val_mod.cr_ave_table(est, fit["sample_cov"], obs_var=True)
+        parts = val_mod.measurement_parts(est)
+        lat = parts["phi_std"].copy()
+        for f in lat.index:
+            lat.loc[f, f] = 1.0
+        ave_map = dict(zip(cra["construct"], cra["ave"]))
+        fl, passes = val_mod.fornell_larcker(ave_map, lat)
+        cra["sqrt_ave"] = np.sqrt(cra["ave"].clip(lower=0))
+        cra["fornell_larcker_pass"] = cra["construct"].map(passes)
+        out["validity"] = cra
+        out["fornell_larcker"] = fl
+        out["latent_correlations"] = lat
+        out["estimates"] = est
+        out["_fit"] = fit
+    return out
+
+
+def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base_result=None,
+               mean_scores: pd.DataFrame | None = None) -> dict:
+    c = cfg["cmv"]
+    warnings: list[str] = []
+    X = _items_numeric(data, scales)
+    use = _usable_scales(X, scales, warnings, "CMV")
+    items = [i for its in use.values() for i in its]
+    out: dict = {"warnings": warnings}
+    try:
+        out["harman"] = cmv_mod.harman(X[items], method=c.get("harman_method", "ml"))
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        warnings.append(f"Harman test failed: {exc}")
+    if mean_scores is None:
+        mean_scores = scores_mod.mean_scores(X, use, cfg["min_item_share"])
+    marker = c.get("marker")
+    substantive = [k for k in use if k != marker]
+    if marker and marker in use and len(substantive) >= 2:
+        mt = cmv_mod.marker_table(mean_scores, marker, substantive, marker_rank=int(c.get("marker_rank", 1)))
+        mt["table"] = mt["table"].to_dict(orient="records")
+        out["marker"] = mt
+    else:
+        warnings.append(f"marker-variable adjustment skipped: marker construct {marker!r} not measured")
+    vif = cmv_mod.full_collinearity_vif(mean_scores[substantive], threshold=float(c.get("vif_threshold", 3.3)))
+    out["full_collinearity"] = {"threshold": float(c.get("vif_threshold", 3.3)), "scores": "scale means",
+                                "table": vif.to_dict(orient="records")}
+    for r in vif.itertuples():
+        if r.above_threshold:
+            warnings.append(f"full-collinearity VIF of {r.construct} is {r.vif:.2f} > {c.get('vif_threshold', 3.3)}")
+    clf = cmv_mod.common_latent_factor(X, use, estimator=cfg["estimator"], missing=_sem_missing(cfg),
+                                       base_result=base_result, loadings=c.get("clf_loadings", "equal"))
+    warnings += clf.pop("warnings", [])
+    out["common_latent_factor"] = clf
+    return out
+
+
+def cfa_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
+    """Write cfa_fit.json, loadings.csv, validity.csv, fornell_larcker.csv, cmv.json, scale_scores.csv."""
+    from surveysem.instrument import load_instrument
+
+    cfg = settings(config)
+    synthetic = read_synthetic(ingest_path)
+    inst = load_instrument(scales_dir)
+    scales = construct_scales(inst)
+    data = read_analysis(analysis_path)
+    t = cfa_tables(data, scales, cfg)
+    fit_json = {k: t.get(k) for k in ("syntax", "converged", "fit", "estimator", "missing", "warnings")}
+    fit_json["synthetic"] = synthetic
+    fit_json["n_constructs"] = len(t["scales"])
+    fit_json["missing_note"] = ("FIML (data.missing = fiml)" if t["missing"] == "fiml" else
+                                "listwise deletion (the SEM engine has no pairwise option)")
+    if "latent_correlations" in t:
+        lc = t["latent_correlations"]
+        fit_json["latent_correlations"] = {i: lc.loc[i].to_dict() for i in lc.index}
+    write_json(out["cfa_fit"], fit_json)
+    cols_l = ["construct", "item", "est", "se", "z", "pvalue", "std_all", "std_se", "std_z", "std_pvalue"]
+    write_csv(out["loadings"], t.get("loadings", pd.DataFrame(columns=cols_l)))
+    write_csv(out["validity"], t.get("validity", pd.DataFrame(
+        columns=["construct", "k", "cr", "ave", "sqrt_ave", "fornell_larcker_pass"])))
+    fl = t.get("fornell_larcker")
+    write_csv(out["fornell_larcker"], fl.rename_axis("construct").reset_index() if fl is not None
+              else pd.DataFrame(columns=["construct"]))
+    X = _items_numeric(data, scales)
+    ms = scores_mod.mean_scores(X, scales, cfg["min_item_share"])
+    base = t["_fit"]["result"] if "_fit" in t else None
+    c = cmv_report(data, scales, cfg, base_result=base, mean_scores=ms)
+    c["synthetic"] = synthetic
+    write_json(out["cmv"], c)
+    sc = ms.copy()
+    if cfg.get("factor_scores") and "estimates" in t:
+        fs = scores_mod.factor_scores(X, t["estimates"])
+        for col in fs.columns:
+            sc[f"{col}_fs"] = fs[col]
+    sc.insert(0, "respondent_id", data["respondent_id"].astype(str))
+    write_csv(out["scale_scores"], sc)
+
+
+# ----------------------------------------------------------------------------- step 3
+
+
+def htmt_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
+    warnings: list[str] = []
+    X = _items_numeric(data, scales)
+    use = _usable_scales(X, scales, warnings, "HTMT")
+    B = int(cfg.get("htmt_bootstrap_B", 500))
+    n_complete = int(X[[i for its in use.values() for i in its]].notna().all(axis=1).sum())
+    if n_complete < 3 or len(use) < 2:
+        warnings.append(f"HTMT not computed: {n_complete} complete rows, {len(use)} scales")
+        return {"table": pd.DataFrame(), "warnings": warnings, "n": n_complete}
+    if B > 0:
+        tab = val_mod.htmt_bootstrap(X, use, B=B, seed=int(cfg["seed"]))
+    else:
+        h1, h2 = val_mod.htmt(X, use, False), val_mod.htmt(X, use, True)
+        rows = [{"a": a, "b": b, "htmt": h1.loc[a, b], "htmt2": h2.loc[a, b]}
+                for k, a in enumerate(use) for b in list(use)[k + 1:]]
+        tab = pd.DataFrame(rows)
+    tab.insert(2, "n", n_complete)
+    for r in tab.itertuples():
+        if not (np.isfinite(r.htmt) and np.isfinite(r.htmt2)):
+            warnings.append(f"HTMT of {r.a} and {r.b} is undefined (a non-positive mean correlation)")
+    return {"table": tab, "warnings": warnings, "n": n_complete}
+
+
+def htmt_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
+    """Write htmt.csv (and htmt.json with warnings and the synthetic flag)."""
+    from surveysem.instrument import load_instrument
+
+    cfg = settings(config)
+    inst = load_instrument(scales_dir)
+    t = htmt_tables(read_analysis(analysis_path), construct_scales(inst), cfg)
+    write_csv(out["htmt"], t["table"])
+    write_json(out["json"], {"synthetic": read_synthetic(ingest_path), "warnings": t["warnings"], "n": t["n"],
+                             "B": int(cfg.get("htmt_bootstrap_B", 500)), "seed": int(cfg["seed"]),
+                             "missing": "listwise (semTools::htmt default)",
+                             "ci": "percentile bootstrap, 95%"})
+
+
+# ----------------------------------------------------------------------------- step 4
+
+
+def invariance_tables(data: pd.DataFrame, scales: dict[str, list[str]], group: pd.Series, cfg: dict) -> dict:
+    """Configural/metric/scalar sequence; groups too small for the model are a warning, not a failure."""
+    warnings: list[str] = []
+    X = _items_numeric(data, scales)
+    use = _usable_scales(X, scales, warnings, "invariance")
+    items = [i for its in use.values() for i in its]
+    missing = _sem_missing(cfg)
+    df = X[items].copy()
+    df["_group"] = group.to_numpy()
+    df = df[df["_group"].notna()]
+    if missing == "listwise":
+        df = df.dropna(subset=items)
+    counts = df["_group"].astype(str).value_counts().sort_index()
+    p = len(items)
+    k = len(use)
+    npar_group = 2 * p + (p - k) + k * (k + 1) // 2  # intercepts, residuals, loadings, factor (co)variances
+    out = {"warnings": warnings, "group_sizes": counts.to_dict(), "free_parameters_per_group": npar_group,
+           "table": pd.DataFrame()}
+    small = [g for g, n in counts.items() if n < npar_group]
+    if len(counts) < 2:
+        warnings.append("invariance not tested: fewer than two groups with data")
+        return out
+    if small:
+        warnings.append("invariance not tested: group(s) " + ", ".join(f"{g} (n = {counts[g]})" for g in small)
+                        + f" smaller than the {npar_group} free parameters per group")
+        return out
+    from surveysem.sem.invariance import invariance_sequence
+
+    try:
+        tab = invariance_sequence(cfa_syntax(use), df.rename(columns={"_group": "group_"}), "group_",
+                                  estimator=cfg["estimator"], missing=missing)
+    except SurveySemError as exc:
+        warnings.append(f"invariance models could not be fitted: {exc.one_line()}")
+        return out
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        warnings.append(f"invariance models could not be fitted: {type(exc).__name__}: {exc}")
+        return out
+    for r in tab.itertuples():
+        if not r.converged:
+            warnings.append(f"invariance: the {r.model} model did not converge")
+        if isinstance(r.warnings, str) and r.warnings:
+            warnings.append(f"invariance ({r.model}): {r.warnings}")
+    out["table"] = tab
+    return out
+
+
+def invariance_step(analysis_path, ingest_path, outcomes_path, scales_dir, config, out: dict) -> None:
+    """Write invariance.csv and invariance.json."""
+    from surveysem.instrument import load_instrument
+
+    cfg = settings(config)
+    inst = load_instrument(scales_dir)
+    data = read_analysis(analysis_path)
+    gname = cfg.get("invariance_group")
+    info: dict = {"synthetic": read_synthetic(ingest_path), "group": gname, "estimator": cfg["estimator"]}
+    if not gname:
+        t = {"table": pd.DataFrame(), "warnings": ["invariance not tested: measurement.invariance_group is null"]}
+    else:
+        group = None
+        if outcomes_path:
+            oc = pd.read_csv(outcomes_path, dtype={"respondent_id": str})
+            if gname in oc.columns:
+                group = data[["respondent_id"]].merge(oc[["respondent_id", gname]], on="respondent_id", how="left")[gname]
+        if group is None:
+            if gname not in data.columns:
+                raise SurveySemError("measurement.invariance_group is neither a column of the outcomes table nor of "
+                                     "the analysis table", file="config/config.yaml", value=gname)
+            group = data[gname]
+        t = invariance_tables(data, construct_scales(inst), group.reset_index(drop=True).set_axis(data.index), cfg)
+        info["group_sizes"] = t.get("group_sizes")
+        info["free_parameters_per_group"] = t.get("free_parameters_per_group")
+    info["warnings"] = t["warnings"]
+    write_csv(out["invariance"], t["table"])
+    write_json(out["json"], info)
+
+
+# ----------------------------------------------------------------------------- step 5
+
+
+def _warnings_of(name: str, warnings: list[str], items: list[str]) -> list[str]:
+    keys = [name] + items
+    out = []
+    for w in warnings:
+        toks = set(w.replace(",", " ").replace(":", " ").replace("(", " ").replace(")", " ").split())
+        if any(k in toks for k in keys):
+            out.append(w)
+    return out
+
+
+def verdict_rows(scales: dict[str, list[str]], reliability: pd.DataFrame, item_stats: pd.DataFrame,
+                 validity: pd.DataFrame, loadings: pd.DataFrame, htmt: pd.DataFrame, warnings: list[str],
+                 thresholds: dict) -> pd.DataFrame:
+    rel = reliability.set_index("construct") if len(reliability) else pd.DataFrame()
+    val = validity.set_index("construct") if len(validity) else pd.DataFrame()
+    rows = []
+    for name, items in scales.items():
+        stats = {"alpha": rel.loc[name, "alpha"] if name in rel.index else None,
+                 "omega": rel.loc[name, "omega"] if name in rel.index else None,
+                 "cr": val.loc[name, "cr"] if name in val.index else None,
+                 "ave": val.loc[name, "ave"] if name in val.index else None}
+        its = []
+        ist = item_stats[item_stats["construct"] == name].set_index("item") if len(item_stats) else pd.DataFrame()
+        ld = loadings[loadings["construct"] == name].set_index("item") if len(loadings) else pd.DataFrame()
+        for i in items:
+            its.append({"item": i,
+                        "loading": ld.loc[i, "std_all"] if i in ld.index else None,
+                        "alpha_if_deleted": ist.loc[i, "alpha_if_deleted"] if i in ist.index else None})
+        h = {}
+        if len(htmt):
+            for r in htmt.itertuples():
+                if r.a == name:
+                    h[r.b] = r.htmt
+                elif r.b == name:
+                    h[r.a] = r.htmt
+        fl = None
+        if name in val.index and "fornell_larcker_pass" in val.columns:
+            v = val.loc[name, "fornell_larcker_pass"]
+            fl = None if pd.isna(v) else bool(v)
+        rows.append(verd_mod.scale_verdict(name, stats, its, h, fl, _warnings_of(name, warnings, items), thresholds))
+    return verd_mod.verdict_table(rows)
+
+
+def _read_csv_or_empty(path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def verdicts_step(inputs: dict, ingest_path, scales_dir, config, out: dict) -> None:
+    """Collect warnings of all steps, write verdicts.csv and warnings.json."""
+    from surveysem.instrument import load_instrument
+
+    cfg = settings(config)
+    inst = load_instrument(scales_dir)
+    scales = construct_scales(inst)
+    all_warnings: list[dict] = []
+    flat: list[str] = []
+    for step, key in (("reliability/EFA", "efa"), ("CFA", "cfa_fit"), ("CMV", "cmv"), ("HTMT", "htmt_json"),
+                      ("invariance", "invariance_json")):
+        with open(inputs[key], encoding="utf-8") as fh:
+            ws = json.load(fh).get("warnings", []) or []
+        for w in ws:
+            all_warnings.append({"step": step, "message": w})
+            flat.append(w)
+    table = verdict_rows(scales, _read_csv_or_empty(inputs["reliability"]), _read_csv_or_empty(inputs["item_stats"]),
+                         _read_csv_or_empty(inputs["validity"]), _read_csv_or_empty(inputs["loadings"]),
+                         _read_csv_or_empty(inputs["htmt"]), flat, cfg["thresholds"])
+    write_csv(out["verdicts"], table)
+    write_json(out["warnings"], {"synthetic": read_synthetic(ingest_path), "n_warnings": len(all_warnings),
+                                 "warnings": all_warnings,
+                                 "verdicts": dict(zip(table["construct"], table["verdict"]))})
+
+
+def run_all(analysis_path, ingest_path, outcomes_path, scales_dir, config, outdir) -> dict:
+    """Run the whole stage into ``outdir`` (used by tests and for a quick run without Snakemake)."""
+    outdir = Path(outdir)
+    m = outdir / "measurement"
+    paths = {
+        "reliability": m / "reliability.csv", "item_stats": m / "item_stats.csv", "efa": m / "efa.json",
+        "kmo": m / "kmo.csv", "cfa_fit": m / "cfa_fit.json", "loadings": m / "loadings.csv",
+        "validity": m / "validity.csv", "fornell_larcker": m / "fornell_larcker.csv", "cmv": m / "cmv.json",
+        "scale_scores": outdir / "scores" / "scale_scores.csv", "htmt": m / "htmt.csv", "htmt_json": m / "htmt.json",
+        "invariance": m / "invariance.csv", "invariance_json": m / "invariance.json", "verdicts": m / "verdicts.csv",
+        "warnings": m / "warnings.json",
+    }
+    reliability_step(analysis_path, ingest_path, scales_dir, config, paths)
+    cfa_step(analysis_path, ingest_path, scales_dir, config, paths)
+    htmt_step(analysis_path, ingest_path, scales_dir, config, {"htmt": paths["htmt"], "json": paths["htmt_json"]})
+    invariance_step(analysis_path, ingest_path, outcomes_path, scales_dir, config,
+                    {"invariance": paths["invariance"], "json": paths["invariance_json"]})
+    verdicts_step(paths, ingest_path, scales_dir, config, paths)
+    return paths
+
+
+def _isnan(x) -> bool:
+    return isinstance(x, float) and math.isnan(x)

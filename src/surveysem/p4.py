@@ -1,0 +1,236 @@
+"""Proposition 4 as a structural equation model (surveysem's own engine, :mod:`surveysem.sem`).
+
+Measurement: every capability is a first-order factor of its items (``results/clean/analysis.csv``,
+reverse-keyed items already reversed). Second-order factors ``sensing``, ``seizing`` and
+``reconfiguring`` are indicated by the capabilities the P4 entry of ``hypotheses:`` assigns to
+them. Growth is a latent outcome indicated by three transformed, standardized outcomes:
+
+``g_spread``  log(spread)
+``g_div``     logit((diversification + c) / (12 + 2c)), continuity correction ``c`` (config
+              ``p4.diversification_correction``, default 0.5) so that 0 and 12 regions stay finite
+``g_int``     logit(clip(intensity, e, 1 - e)), ``e`` = ``p4.intensity_clip`` (default 0.01), because
+              "almost 100%" foreign sales occur and logit(1) is infinite
+
+each z-scored (sample mean and SD) so the three indicators share a metric.
+
+Structural models (all fitted, compared):
+
+(a) ``correlated``: sensing, seizing, reconfiguring correlated, all three -> growth.
+(b) ``chain``: sensing -> seizing -> reconfiguring -> growth, with ``:=`` indirect/total effects
+    (total_sensing = a*b*c, total_seizing = b*c, total_reconfiguring = c). (b) is nested in (a)
+    (it fixes three of (a)'s six structural parameters).
+(c) ``direct``: the first-order capabilities (no second-order factors) -> growth. (a) is nested in
+    (c): a second-order structure with growth regressed on the second-order factors restricts
+    (c)'s free factor covariances and paths.
+
+Nested pairs get a chi-square difference test (ML; with MLR the Satorra-Bentler 2001 scaled
+difference when the engine reports scaling factors, else the naive difference, flagged);
+all models get AIC and BIC. Heywood cases and non-convergence become warnings, never errors.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from surveysem.errors import SurveySemError
+
+PROCESS_ORDER = ("sensing", "seizing", "reconfiguring")
+GROWTH = "growth"
+GROWTH_INDICATORS = ("g_spread", "g_div", "g_int")
+MODELS = {"a": "correlated processes -> growth", "b": "process chain sensing -> seizing -> reconfiguring -> growth",
+          "c": "first-order capabilities -> growth"}
+NESTED = (("b", "a"), ("a", "c"))  # (restricted, general)
+
+
+def _z(s: pd.Series) -> pd.Series:
+    sd = s.std(ddof=1)
+    return (s - s.mean()) / sd if sd and np.isfinite(sd) else s * np.nan
+
+
+def growth_indicators(outcomes: pd.DataFrame, trials: int = 12, correction: float = 0.5,
+                      clip: float = 0.01) -> pd.DataFrame:
+    """The three transformed, z-scored growth indicators (see module docstring)."""
+    for c in ("respondent_id", "spread", "diversification", "intensity"):
+        if c not in outcomes.columns:
+            raise SurveySemError(f"firm outcomes have no column {c!r}")
+    spread = pd.to_numeric(outcomes["spread"], errors="coerce")
+    div = pd.to_numeric(outcomes["diversification"], errors="coerce")
+    inten = pd.to_numeric(outcomes["intensity"], errors="coerce")
+    g_spread = np.log(spread.where(spread > 0))
+    p = (div + correction) / (trials + 2 * correction)
+    g_div = np.log(p / (1 - p))
+    q = inten.clip(clip, 1 - clip)
+    g_int = np.log(q / (1 - q))
+    return pd.DataFrame({"respondent_id": outcomes["respondent_id"].to_numpy(),
+                         "g_spread": _z(g_spread).to_numpy(), "g_div": _z(g_div).to_numpy(),
+                         "g_int": _z(g_int).to_numpy()})
+
+
+def items_by_construct(columns, constructs, instrument=None) -> dict[str, list[str]]:
+    """Item columns of each construct: from the instrument when given, else ``<ID><digits>``."""
+    cols = list(columns)
+    out = {}
+    for c in constructs:
+        if instrument is not None and c in instrument.constructs:
+            items = [it.id for it in instrument.constructs[c].items if it.id in cols]
+        else:
+            pat = re.compile(rf"^{re.escape(c)}\d+$")
+            items = [x for x in cols if pat.match(x)]
+        if len(items) < 2:
+            raise SurveySemError(f"P4: construct {c!r} has {len(items)} item column(s) in the analysis data; need >= 2")
+        out[c] = items
+    return out
+
+
+def p4_syntax(processes: dict[str, list[str]], items: dict[str, list[str]], model: str) -> str:
+    """lavaan syntax of model (a), (b) or (c)."""
+    procs = [p for p in PROCESS_ORDER if p in processes]
+    lines = [f"{c} =~ " + " + ".join(items[c]) for p in procs for c in processes[p]]
+    lines.append(f"{GROWTH} =~ " + " + ".join(GROWTH_INDICATORS))
+    if model in ("a", "b"):
+        lines += [f"{p} =~ " + " + ".join(processes[p]) for p in procs]
+    if model == "a":
+        lines.append(f"{GROWTH} ~ " + " + ".join(procs))
+    elif model == "b":
+        labels = "abcdefgh"
+        chain = procs + [GROWTH]
+        for i in range(len(chain) - 1):
+            lines.append(f"{chain[i + 1]} ~ {labels[i]}*{chain[i]}")
+        n = len(chain) - 1
+        for i, p in enumerate(procs):
+            lines.append(f"total_{p} := " + "*".join(labels[i:n]))
+        if len(procs) == 3:
+            lines.append("ind_sensing_reconfiguring := a*b")
+    elif model == "c":
+        caps = [c for p in procs for c in processes[p]]
+        lines.append(f"{GROWTH} ~ " + " + ".join(caps))
+    else:
+        raise SurveySemError(f"unknown P4 model {model!r} (use a, b or c)")
+    return "\n".join(lines) + "\n"
+
+
+def p4_data(analysis: pd.DataFrame, outcomes: pd.DataFrame, items: dict[str, list[str]], cfg: dict,
+            trials: int = 12) -> pd.DataFrame:
+    if "respondent_id" not in analysis.columns:
+        raise SurveySemError("analysis data have no respondent_id column")
+    g = growth_indicators(outcomes, trials, cfg.get("diversification_correction", 0.5), cfg.get("intensity_clip", 0.01))
+    cols = ["respondent_id"] + [i for its in items.values() for i in its]
+    data = analysis[cols].merge(g, on="respondent_id", how="inner")
+    return data.sort_values("respondent_id", kind="stable").reset_index(drop=True)
+
+
+def heywood_warnings(res, model: str) -> list[str]:
+    e = res.estimates
+    out = []
+    var = e[(e.op == "~~") & (e.lhs == e.rhs)]
+    for _, r in var.iterrows():
+        if np.isfinite(r.est) and r.est < 0:
+            out.append(f"model ({model}): Heywood case: negative variance of {r.lhs} ({r.est:.3g})")
+    lo = e[e.op == "=~"]
+    for _, r in lo.iterrows():
+        if np.isfinite(r.std_all) and abs(r.std_all) > 1:
+            out.append(f"model ({model}): Heywood case: standardized loading {r.lhs} =~ {r.rhs} = {r.std_all:.3g} > 1")
+    return out
+
+
+def resolve_missing(cfg: dict, data_missing: str | None) -> str:
+    m = cfg.get("missing", "auto")
+    if m == "auto":
+        return "fiml" if data_missing == "fiml" else "listwise"
+    return m
+
+
+def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str, list[str]], *,
+           models=("a", "b", "c"), estimator: str = "ML", missing: str = "listwise", level: float = 0.95) -> dict:
+    """Fit the P4 models; returns dict(models=..., comparisons=..., paths=DataFrame, warnings=[...])."""
+    from surveysem.sem import fit_model
+
+    results, out_models, paths, warn = {}, {}, [], []
+    q = stats.norm.ppf(0.5 + level / 2)
+    structural = set(PROCESS_ORDER) | {GROWTH}
+    for m in models:
+        syntax = p4_syntax(processes, items, m)
+        try:
+            res = fit_model(syntax, data.drop(columns=["respondent_id"]), estimator=estimator, missing=missing)
+        except SurveySemError as err:
+            warn.append(f"model ({m}): not estimable: {err.one_line()}")
+            out_models[m] = {"model": m, "description": MODELS[m], "syntax": syntax, "converged": False,
+                             "warnings": [err.one_line()], "fit": {}, "r2_growth": None}
+            continue
+        results[m] = res
+        w = [f"model ({m}): {x}" for x in res.warnings] + heywood_warnings(res, m)
+        if not res.converged:
+            w.append(f"model ({m}): did not converge")
+        warn.extend(w)
+        fit = {k: res.fit.get(k) for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
+                                           "rmsea_ci_upper", "srmr", "aic", "bic", "logl", "npar", "nobs",
+                                           "chisq_scaled", "scaling_factor", "chisq_scaling_factor")
+               if k in res.fit}
+        out_models[m] = {"model": m, "description": MODELS[m], "syntax": syntax, "converged": bool(res.converged),
+                         "warnings": w, "fit": fit, "r2_growth": res.r_squared.get(GROWTH),
+                         "r_squared": {k: v for k, v in res.r_squared.items() if k in structural},
+                         "estimator": estimator, "missing": missing}
+        e = res.estimates
+        sel = (e.op.isin(["~", ":="])) | ((e.op == "=~") & e.lhs.isin(structural))
+        for _, r in e[sel].iterrows():
+            paths.append({"model": m, "lhs": r.lhs, "op": r.op, "rhs": r.rhs, "label": r.label, "est": r.est,
+                          "se": r.se, "z": r.z, "pvalue": r.pvalue, "ci_lower": r.est - q * r.se,
+                          "ci_upper": r.est + q * r.se, "std_all": r.std_all})
+    comps = []
+    for small, big in NESTED:
+        if small in results and big in results:
+            comps.append(chisq_difference(results[small], results[big], small, big))
+    return {"models": out_models, "comparisons": comps, "paths": pd.DataFrame(paths), "warnings": warn,
+            "results": results}
+
+
+def chisq_difference(r0, r1, name0: str, name1: str) -> dict:
+    """Chi-square difference of nested models r0 (restricted) within r1 (general)."""
+    f0, f1 = r0.fit, r1.fit
+    ddf = int(f0["df"] - f1["df"])
+    d = float(f0["chisq"] - f1["chisq"])
+    method = "ML chi-square difference"
+    c0 = f0.get("chisq_scaling_factor") or f0.get("scaling_factor")
+    c1 = f1.get("chisq_scaling_factor") or f1.get("scaling_factor")
+    if r0.estimator == "MLR":
+        if c0 and c1 and ddf > 0:
+            cd = (f0["df"] * c0 - f1["df"] * c1) / ddf
+            d = d / cd if cd > 0 else np.nan
+            method = "Satorra-Bentler (2001) scaled difference"
+        else:
+            method = "naive difference of unscaled chi-squares (no scaling factors)"
+    p = float(stats.chi2.sf(d, ddf)) if ddf > 0 and np.isfinite(d) else np.nan
+    return {"restricted": name0, "general": name1, "delta_chisq": d, "delta_df": ddf, "pvalue": p,
+            "method": method, "delta_aic": float(f0["aic"] - f1["aic"]), "delta_bic": float(f0["bic"] - f1["bic"])}
+
+
+def multigroup_check(data: pd.DataFrame, groups: pd.Series, processes, items, *, min_n: int,
+                     estimator: str = "ML") -> dict:
+    """Multi-group model (a) by typology group: loadings equal vs loadings + regressions equal.
+
+    Skipped (with the reason) when a group has fewer than ``min_n`` firms."""
+    counts = groups.value_counts().sort_index()
+    info = {"group_sizes": {str(k): int(v) for k, v in counts.items()}, "min_group_n": min_n}
+    if len(counts) < 2 or counts.min() < min_n:
+        info.update(status="skipped", reason=(f"multi-group SEM needs >= {min_n} firms in every group "
+                                              f"(p4.multigroup_min_n); sizes {info['group_sizes']}"))
+        return info
+    from surveysem.sem import fit_model
+
+    syntax = p4_syntax(processes, items, "a")
+    d = data.drop(columns=["respondent_id"]).assign(group=groups.astype(int).astype(str).to_numpy())
+    try:
+        r_load = fit_model(syntax, d, estimator=estimator, group="group", group_equal=("loadings",))
+        r_reg = fit_model(syntax, d, estimator=estimator, group="group", group_equal=("loadings", "regressions"))
+    except SurveySemError as err:
+        info.update(status="skipped", reason=f"not estimable: {err.one_line()}")
+        return info
+    comp = chisq_difference(r_reg, r_load, "loadings+regressions equal", "loadings equal")
+    info.update(status="estimated", reason="", comparison=comp,
+                warnings=[*r_load.warnings, *r_reg.warnings],
+                converged=bool(r_load.converged and r_reg.converged))
+    return info

@@ -1,0 +1,453 @@
+"""The propositions stage: one function per workflow step (called by ``workflow/scripts/propositions_*.py``).
+
+Outputs under ``results/propositions/``:
+
+``regression/<P>.json``        every model of one P1-P3 style hypothesis (coefficients, fits, VIF, sub-hypotheses)
+``typology.json`` / ``.csv``   capability x group interaction tests
+``p4_models.json``             P4 models (a), (b), (c): fit, R2 of growth, warnings, nested comparisons, multi-group check
+``p4_paths.csv``               structural paths, second-order loadings and := effects of each P4 model
+``bootstrap/chunk_<k>.csv``    bootstrap resamples of one chunk; ``p4_bootstrap.csv`` the percentile CIs
+``coefficients.csv``           every coefficient of every regression model
+``fits.csv``                   fit table of every regression model (R2, pseudo-R2, f2, Wald test, dispersion)
+``vif.csv``                    VIFs of the main models; ``subhypotheses.csv`` every sub-hypothesis test
+``verdicts.csv`` / ``.json``   the verdict table with the rule text and the synthetic flag
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from surveysem.errors import SurveySemError
+from surveysem.hypotheses import (Hypothesis, parse_hypotheses, proposition_verdict, rule_text,
+                                  verdict_rule)
+from surveysem.io import write_csv, write_json
+
+log = logging.getLogger("surveysem.propositions")
+
+P4_DEFAULTS = {"estimator": "ML", "missing": "auto", "models": ["a", "b", "c"], "diversification_correction": 0.5,
+               "intensity_clip": 0.01, "regions": 12, "multigroup_min_n": 100, "typology_min_group_n": 30,
+               "level": 0.95}
+BOOT_DEFAULTS = {"B": 2000, "chunks": 8, "seed": None, "model": "b", "max_iter": 100, "level": 0.95}
+
+
+def p4_config(config: dict) -> dict:
+    return {**P4_DEFAULTS, **(config.get("p4") or {})}
+
+
+def boot_config(config: dict) -> dict:
+    cfg = {**BOOT_DEFAULTS, **(config.get("bootstrap") or {})}
+    if cfg["seed"] is None:
+        cfg["seed"] = int(config.get("study", {}).get("seed", 0))
+    return cfg
+
+
+def read_csv(path, what: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise SurveySemError(f"{what} not found", file=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise SurveySemError(f"{what} cannot be read: {str(exc).splitlines()[0]}", file=path) from None
+
+
+def read_ingest(path) -> dict:
+    if path is None:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise SurveySemError("ingest summary not found", file=path) from None
+    except json.JSONDecodeError as exc:
+        raise SurveySemError(f"ingest summary is not valid JSON: {exc.msg}", file=path) from None
+
+
+def load_hypotheses(config: dict, known=None) -> list[Hypothesis]:
+    return parse_hypotheses(config.get("hypotheses"), known)
+
+
+def _known_from_scores(scores: pd.DataFrame):
+    return [c for c in scores.columns if c != "respondent_id"]
+
+
+def hypothesis_by_id(hyps, hyp_id: str) -> Hypothesis:
+    for h in hyps:
+        if h.id == hyp_id:
+            return h
+    raise SurveySemError(f"hypotheses: no hypothesis with id {hyp_id!r}")
+
+
+def _synthetic(ingest: dict, config: dict) -> bool:
+    if "synthetic" in ingest:
+        return bool(ingest["synthetic"])
+    return bool(config.get("data", {}).get("synthetic", False))
+
+
+# --------------------------------------------------------------------------- P1-P3
+
+
+def step_regression(scores_path, outcomes_path, ingest_path, config: dict, hyp_id: str, out_json) -> dict:
+    from surveysem.regression import analyse_hypothesis, analysis_frame
+
+    scores = read_csv(scores_path, "scale scores")
+    outcomes = read_csv(outcomes_path, "firm outcomes")
+    ingest = read_ingest(ingest_path)
+    hyps = load_hypotheses(config, _known_from_scores(scores))
+    hyp = hypothesis_by_id(hyps, hyp_id)
+    if hyp.is_sem:
+        raise SurveySemError(f"hypotheses: {hyp_id} is a SEM hypothesis; it is fitted by the p4 rule")
+    rule = verdict_rule(config)
+    p4c = p4_config(config)
+    frame = analysis_frame(scores, outcomes)
+    res = analyse_hypothesis(frame, hyp, trials=int(p4c["regions"]), level=float(p4c["level"]),
+                             adjust=rule["adjust"], alpha=float(rule["alpha"]))
+    for w in res["warnings"]:
+        log.warning(w)
+    out = {"proposition": hyp.id, "statement": hyp.statement, "outcome": hyp.outcome, "family": hyp.family,
+           "checks": hyp.checks, "n_firms": int(len(frame)), "synthetic": _synthetic(ingest, config), **res}
+    write_json(out_json, out)
+    return out
+
+
+def step_typology(scores_path, outcomes_path, ingest_path, config: dict, out_json, out_csv) -> dict:
+    from surveysem.regression import analysis_frame
+    from surveysem.typology import analyse_typology
+
+    scores = read_csv(scores_path, "scale scores")
+    outcomes = read_csv(outcomes_path, "firm outcomes")
+    ingest = read_ingest(ingest_path)
+    hyps = load_hypotheses(config, _known_from_scores(scores))
+    p4c = p4_config(config)
+    frame = analysis_frame(scores, outcomes)
+    summaries, terms, warns = [], [], []
+    for h in hyps:
+        if h.is_sem or h.typology_group is None:
+            continue
+        r = analyse_typology(frame, h, trials=int(p4c["regions"]), min_group_n=int(p4c["typology_min_group_n"]),
+                             level=float(p4c["level"]))
+        if r["summary"]:
+            summaries.append(r["summary"])
+        terms.extend(r["terms"])
+        warns.extend(r["warnings"])
+    for w in warns:
+        log.warning(w)
+    group_sizes = {}
+    if "group" in frame.columns:
+        vc = pd.to_numeric(frame["group"], errors="coerce").value_counts(dropna=False).sort_index()
+        group_sizes = {("none" if pd.isna(k) else str(int(k))): int(v) for k, v in vc.items()}
+    out = {"summary": summaries, "terms": terms, "warnings": warns, "group_sizes": group_sizes,
+           "synthetic": _synthetic(ingest, config),
+           "method": "capability x 1[group == target] interactions in the primary model; joint robust Wald test"}
+    write_json(out_json, out)
+    cols = ["proposition", "target_group", "capability", "term", "est", "se", "ci_lower", "ci_upper", "p_two_sided",
+            "expected", "p_one_sided", "slope_target_group", "slope_target_group_se", "slope_other_groups",
+            "slope_other_groups_se"]
+    write_csv(out_csv, pd.DataFrame(terms, columns=cols))
+    return out
+
+
+# --------------------------------------------------------------------------- P4
+
+
+def p4_setup(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir=None):
+    """(data, hypothesis, processes, items, estimator, missing, p4 config) for the P4 steps."""
+    from surveysem.p4 import items_by_construct, p4_data, resolve_missing
+
+    analysis = read_csv(analysis_path, "analysis data")
+    outcomes = read_csv(outcomes_path, "firm outcomes")
+    ingest = read_ingest(ingest_path)
+    inst = None
+    if scales_dir is not None:
+        from surveysem.instrument import load_instrument
+
+        inst = load_instrument(scales_dir)
+    known = list(inst.constructs) if inst is not None else None
+    hyps = load_hypotheses(config, known)
+    sem = [h for h in hyps if h.is_sem]
+    if not sem:
+        raise SurveySemError("hypotheses: no growth (SEM) hypothesis to fit (family: sem)")
+    hyp = sem[0]
+    cfg = p4_config(config)
+    constructs = [c for p in hyp.processes.values() for c in p]
+    items = items_by_construct(analysis.columns, constructs, inst)
+    data = p4_data(analysis, outcomes, items, cfg, trials=int(cfg["regions"]))
+    missing = resolve_missing(cfg, ingest.get("missing_method", ingest.get("missing", config.get("data", {}).get("missing"))))
+    return data, hyp, hyp.processes, items, cfg["estimator"], missing, cfg, ingest, outcomes
+
+
+def step_p4_fit(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, out_json, out_paths) -> dict:
+    from surveysem.p4 import fit_p4, multigroup_check
+
+    data, hyp, processes, items, estimator, missing, cfg, ingest, outcomes = p4_setup(
+        analysis_path, outcomes_path, ingest_path, config, scales_dir)
+    log.info("P4: %d firms, %d observed variables, estimator %s, missing %s", len(data), data.shape[1] - 1,
+             estimator, missing)
+    res = fit_p4(data, processes, items, models=tuple(cfg["models"]), estimator=estimator, missing=missing,
+                 level=float(cfg["level"]))
+    groups = None
+    if "group" in outcomes.columns:
+        g = outcomes[["respondent_id", "group"]].merge(data[["respondent_id"]], on="respondent_id", how="right")
+        groups = pd.to_numeric(g["group"], errors="coerce")
+    if groups is not None and groups.notna().any():
+        keep = groups.notna().to_numpy()
+        mg = multigroup_check(data.loc[keep].reset_index(drop=True), groups[keep].reset_index(drop=True),
+                              processes, items, min_n=int(cfg["multigroup_min_n"]), estimator=estimator)
+    else:
+        mg = {"status": "skipped", "reason": "no typology group in the firm outcomes"}
+    for w in res["warnings"]:
+        log.warning(w)
+    out = {"proposition": hyp.id, "statement": hyp.statement, "processes": processes, "items": items,
+           "n_firms": int(len(data)), "estimator": estimator, "missing": missing,
+           "growth_indicators": {"g_spread": "z(log(spread))",
+                                 "g_div": f"z(logit((diversification + {cfg['diversification_correction']}) / "
+                                          f"({cfg['regions']} + 2*{cfg['diversification_correction']})))",
+                                 "g_int": f"z(logit(clip(intensity, {cfg['intensity_clip']}, 1 - {cfg['intensity_clip']})))"},
+           "models": res["models"], "comparisons": res["comparisons"], "multigroup": mg,
+           "warnings": res["warnings"], "synthetic": _synthetic(ingest, config)}
+    write_json(out_json, out)
+    write_csv(out_paths, res["paths"])
+    return out
+
+
+def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
+    from surveysem.p4 import p4_syntax
+    from surveysem.sem import prepare_model
+
+    data, hyp, processes, items, estimator, missing, cfg, ingest, _ = p4_setup(
+        analysis_path, outcomes_path, ingest_path, config, scales_dir)
+    bc = boot_config(config)
+    syntax = p4_syntax(processes, items, bc["model"])
+    d = data.drop(columns=["respondent_id"])
+    pm = prepare_model(syntax, list(d.columns), estimator=estimator, missing=missing)
+    full = pm.fit(d)
+    return d, pm, full, bc
+
+
+def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, chunk: int,
+                         out_csv) -> pd.DataFrame:
+    from surveysem.bootstrap import run_chunk, targets
+
+    d, pm, full, bc = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
+    if not full.converged:
+        log.warning("bootstrap: the full-sample model (%s) did not converge; resamples start from its last iterate",
+                    bc["model"])
+    tgt = targets(full)
+    log.info("bootstrap model (%s): chunk %d of %d, B = %d, seed %d", bc["model"], chunk + 1, bc["chunks"],
+             bc["B"], bc["seed"])
+    frame = run_chunk(pm, d, full.free_params, tgt, seed=int(bc["seed"]), B=int(bc["B"]), chunks=int(bc["chunks"]),
+                      chunk=int(chunk), max_iter=int(bc["max_iter"]))
+    n_bad = int((frame["status"] != "ok").sum())
+    if n_bad:
+        log.warning("bootstrap chunk %d: %d of %d resamples did not converge or failed", chunk + 1, n_bad, len(frame))
+    write_csv(out_csv, frame)
+    return frame
+
+
+def step_bootstrap_merge(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, chunk_paths,
+                         out_csv) -> pd.DataFrame:
+    from surveysem.bootstrap import merge, targets
+
+    d, pm, full, bc = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
+    frames = [read_csv(p, "bootstrap chunk") for p in chunk_paths]
+    summary = merge(frames, targets(full), B=int(bc["B"]), level=float(bc["level"]))
+    summary.insert(0, "model", bc["model"])
+    if len(summary) and summary["n_ok"].iloc[0] < bc["B"]:
+        r = summary.iloc[0]
+        log.warning("bootstrap: %d of %d resamples did not converge and %d failed; CIs use the %d converged",
+                    r.n_not_converged, bc["B"], r.n_failed, r.n_ok)
+    write_csv(out_csv, summary)
+    return summary
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | None, paths: pd.DataFrame | None,
+                 level: float) -> list[dict]:
+    model = rule["p4_model"]
+    rows = []
+    for s in hyp.subs:
+        proc = s.term
+        if model == "b" and rule["p4_effects"] == "total":
+            name = f"total_{proc}"
+        else:
+            name = f"growth~{proc}"
+        est = lo = hi = np.nan
+        source = ""
+        if rule["p4_ci"] == "bootstrap" and boot is not None and len(boot):
+            r = boot[(boot["model"] == model) & (boot["parameter"] == name) & (boot["kind"] == "est")]
+            if len(r):
+                est, lo, hi = float(r.est.iloc[0]), float(r.ci_lower.iloc[0]), float(r.ci_upper.iloc[0])
+                source = f"bootstrap percentile CI (B = {int(r.B.iloc[0])}, {int(r.n_ok.iloc[0])} converged)"
+        elif paths is not None and len(paths):
+            if name.startswith("total_"):
+                r = paths[(paths.model == model) & (paths.op == ":=") & (paths.lhs == name)]
+            else:
+                r = paths[(paths.model == model) & (paths.op == "~") & (paths.lhs == "growth") & (paths.rhs == proc)]
+            if len(r):
+                est, lo, hi = float(r.est.iloc[0]), float(r.ci_lower.iloc[0]), float(r.ci_upper.iloc[0])
+                source = "Wald CI"
+        converged = bool(p4.get("models", {}).get(model, {}).get("converged", False))
+        if not np.isfinite(est) or not converged:
+            verdict = "not estimable"
+        else:
+            sign_ok = est > 0 if s.expected == "+" else est < 0
+            excl = (lo > 0 or hi < 0) if np.isfinite(lo) and np.isfinite(hi) else False
+            verdict = "supported" if sign_ok and excl else "not supported"
+        rows.append({"proposition": hyp.id, "level": "sub-hypothesis", "id": s.id, "term": proc, "expected": s.expected,
+                     "model": f"P4 model ({model})", "family": "sem", "statistic": name, "est": est, "ci_lower": lo,
+                     "ci_upper": hi, "p_one_sided": np.nan, "p_adjusted": np.nan, "evidence": source,
+                     "verdict": verdict})
+    return rows
+
+
+def step_verdicts(regression_jsons, p4_json, p4_paths_csv, boot_csv, ingest_path, config: dict, outputs: dict) -> dict:
+    """Collect every regression result and the P4 fit into the stage's tables and the verdicts."""
+    rule = verdict_rule(config)
+    p4c = p4_config(config)
+    level = float(p4c["level"])
+    ingest = read_ingest(ingest_path)
+    synthetic = _synthetic(ingest, config)
+    coefs, fits, subs, vifs, rows = [], [], [], [], []
+    hyps = load_hypotheses(config, _all_constructs(config))
+    reg = {}
+    for p in regression_jsons:
+        with open(p, encoding="utf-8") as fh:
+            r = json.load(fh)
+        reg[r["proposition"]] = r
+        coefs.extend(r["coefficients"])
+        fits.extend(r["fits"])
+        subs.extend(r["subhypotheses"])
+        vifs.extend(r["vif"])
+    p4 = {}
+    if p4_json is not None:
+        with open(p4_json, encoding="utf-8") as fh:
+            p4 = json.load(fh)
+    boot = read_csv(boot_csv, "bootstrap summary") if boot_csv is not None else None
+    paths = read_csv(p4_paths_csv, "P4 paths") if p4_paths_csv is not None else None
+    for h in hyps:
+        if h.is_sem:
+            sub_rows = _p4_verdicts(h, rule, p4, boot, paths, level)
+        else:
+            sub_rows = []
+            for s in subs:
+                if s["proposition"] == h.id and s["primary"]:
+                    sub_rows.append({"proposition": h.id, "level": "sub-hypothesis", "id": s["id"], "term": s["term"],
+                                     "expected": s["expected"], "model": s.get("model"), "family": s.get("family_used", s["family"]),
+                                     "statistic": "coefficient (z-scored capabilities)", "est": s["est"],
+                                     "ci_lower": s["ci_lower"], "ci_upper": s["ci_upper"],
+                                     "p_one_sided": s["p_one_sided"], "p_adjusted": s["p_adjusted"],
+                                     "evidence": f"robust {h.se} SE, one-sided p, {rule['adjust']} adjustment",
+                                     "verdict": s["verdict"]})
+            if not sub_rows:
+                sub_rows = [{"proposition": h.id, "level": "sub-hypothesis", "id": s.id, "term": s.term,
+                             "expected": s.expected, "verdict": "not estimable"} for s in h.subs]
+        verdict = proposition_verdict([r["verdict"] for r in sub_rows])
+        n_sup = sum(r["verdict"] == "supported" for r in sub_rows)
+        rows.append({"proposition": h.id, "level": "proposition", "id": h.id, "term": " ".join(h.predictors),
+                     "expected": "", "model": "", "family": h.family, "statistic": h.statement,
+                     "evidence": f"{n_sup} of {len(sub_rows)} sub-hypotheses supported", "verdict": verdict})
+        rows.extend(sub_rows)
+    cols = ["proposition", "level", "id", "term", "expected", "model", "family", "statistic", "est", "ci_lower",
+            "ci_upper", "p_one_sided", "p_adjusted", "evidence", "verdict"]
+    table = pd.DataFrame(rows, columns=cols)
+    text = rule_text(rule, level)
+    table.insert(len(table.columns), "synthetic", synthetic)
+    write_csv(outputs["verdicts_csv"], table)
+    write_json(outputs["verdicts_json"], {"rule": text, "rule_settings": rule, "synthetic": synthetic,
+                                          "verdicts": table.drop(columns=["synthetic"]).to_dict(orient="records")})
+    write_csv(outputs["coefficients"], pd.DataFrame(coefs))
+    write_csv(outputs["fits"], pd.DataFrame(fits))
+    write_csv(outputs["subhypotheses"], pd.DataFrame(subs))
+    write_csv(outputs["vif"], pd.DataFrame(vifs))
+    return {"table": table, "rule": text}
+
+
+def _all_constructs(config: dict):
+    """Construct ids for re-parsing the hypotheses when only results are at hand."""
+    from surveysem.hypotheses import DEFAULT_CONSTRUCTS
+
+    ids = set(DEFAULT_CONSTRUCTS)
+    for h in config.get("hypotheses") or []:
+        for p in (h.get("predictors") or []):
+            ids.update(str(p).split(":"))
+        for members in (h.get("processes") or {}).values():
+            ids.update(members or [])
+    return ids
+
+
+# --------------------------------------------------------------------------- workflow glue
+
+
+def stage_config(config: dict) -> dict:
+    """The config sections this stage reads (passed to rules as params so edits trigger reruns)."""
+    return {
+        "hypotheses": config.get("hypotheses"),
+        "verdict_rule": verdict_rule(config),
+        "p4": p4_config(config),
+        "bootstrap": boot_config(config),
+        "data": {"missing": config.get("data", {}).get("missing"), "synthetic": config.get("data", {}).get("synthetic")},
+    }
+
+
+def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], bool]:
+    """For the rules file at parse time: validate ``hypotheses`` (one line and exit 1 on a problem)
+    and return (ids of the regression hypotheses, whether a SEM hypothesis exists)."""
+    import sys
+
+    try:
+        known = None
+        if scales_dir is not None:
+            try:
+                from surveysem.instrument import load_instrument
+
+                known = list(load_instrument(scales_dir).constructs)
+            except SurveySemError:
+                known = None  # the instrument rules report their own problems
+        hyps = parse_hypotheses(config.get("hypotheses"), known)
+    except SurveySemError as err:
+        print(f"surveysem: error: {err.one_line()}", file=sys.stderr)
+        raise SystemExit(1) from None
+    return [h.id for h in hyps if not h.is_sem], any(h.is_sem for h in hyps)
+
+
+def _cfg(smk) -> dict:
+    return dict(smk.params.cfg)
+
+
+def smk_regression(smk):
+    step_regression(smk.input.scores, smk.input.outcomes, smk.input.ingest, _cfg(smk), smk.wildcards.hyp,
+                    smk.output.json)
+
+
+def smk_typology(smk):
+    step_typology(smk.input.scores, smk.input.outcomes, smk.input.ingest, _cfg(smk), smk.output.json, smk.output.csv)
+
+
+def smk_p4_fit(smk):
+    step_p4_fit(smk.input.analysis, smk.input.outcomes, smk.input.ingest, _cfg(smk), smk.params.scales_dir,
+                smk.output.json, smk.output.paths)
+
+
+def smk_bootstrap_chunk(smk):
+    step_bootstrap_chunk(smk.input.analysis, smk.input.outcomes, smk.input.ingest, _cfg(smk), smk.params.scales_dir,
+                         int(smk.wildcards.chunk), smk.output.csv)
+
+
+def smk_bootstrap_merge(smk):
+    step_bootstrap_merge(smk.input.analysis, smk.input.outcomes, smk.input.ingest, _cfg(smk), smk.params.scales_dir,
+                         list(smk.input.chunks), smk.output.csv)
+
+
+def smk_verdicts(smk):
+    inp = smk.input
+    step_verdicts(list(inp.regressions), getattr(inp, "p4", None) or None, getattr(inp, "p4_paths", None) or None,
+                  getattr(inp, "bootstrap", None) or None, inp.ingest, _cfg(smk),
+                  {"verdicts_csv": smk.output.csv, "verdicts_json": smk.output.json,
+                   "coefficients": smk.output.coefficients, "fits": smk.output.fits,
+                   "subhypotheses": smk.output.subhypotheses, "vif": smk.output.vif})

@@ -1,0 +1,132 @@
+"""Chunked percentile bootstrap of the P4 model: split-invariance, seeding, CIs, failure counts.
+
+References: numpy.quantile (percentile CI, R type 7), hand-made draws; the split test compares
+the byte content of the merged CSV for chunks=1 and chunks=3 (must be identical).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from surveysem.bootstrap import chunk_range, merge, resample_rng, run_chunk, targets
+from surveysem.errors import SurveySemError
+from surveysem.io import write_csv
+from surveysem.p4 import p4_syntax
+from surveysem.sem import prepare_model
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = pd.read_csv(ROOT / "tests/data/second_order_sem.csv").rename(columns={"g1": "g_spread", "g2": "g_div", "g3": "g_int"})
+PROCESSES = {"sensing": ["F1", "F2"], "seizing": ["F3", "F4"], "reconfiguring": ["F5", "F6"]}
+ITEMS = {f"F{k}": [f"f{k}_{i}" for i in (1, 2, 3)] for k in range(1, 7)}
+
+
+@pytest.mark.parametrize("B,chunks", [(10, 1), (10, 3), (2000, 8), (7, 7), (5, 8)])
+def test_chunks_partition_the_resamples(B, chunks):
+    seen = [b for k in range(chunks) for b in chunk_range(B, chunks, k)]
+    assert seen == list(range(B))
+    with pytest.raises(SurveySemError):
+        chunk_range(B, chunks, chunks)
+
+
+def test_resample_seed_depends_only_on_seed_and_b():
+    a = resample_rng(42, 7).integers(0, 100, 20)
+    b = resample_rng(42, 7).integers(0, 100, 20)
+    c = resample_rng(42, 8).integers(0, 100, 20)
+    d = resample_rng(43, 7).integers(0, 100, 20)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c) and not np.array_equal(a, d)
+    # documented derivation: SeedSequence(seed, spawn_key=(b,))
+    ref = np.random.default_rng(np.random.SeedSequence(42, spawn_key=(7,))).integers(0, 100, 20)
+    np.testing.assert_array_equal(a, ref)
+
+
+@pytest.fixture(scope="module")
+def chain():
+    syntax = p4_syntax(PROCESSES, ITEMS, "b")
+    pm = prepare_model(syntax, list(DATA.columns))
+    full = pm.fit(DATA)
+    assert full.converged
+    return pm, full
+
+
+def test_split_gives_identical_merged_output(chain, tmp_path):
+    pm, full = chain
+    tgt = targets(full)
+    B = 12
+    outs = []
+    for chunks in (1, 3):
+        frames = [run_chunk(pm, DATA, full.free_params, tgt, seed=2026, B=B, chunks=chunks, chunk=k)
+                  for k in range(chunks)]
+        # round-trip through the chunk files as the workflow does
+        paths = []
+        for k, f in enumerate(frames):
+            p = tmp_path / f"c{chunks}_{k}.csv"
+            write_csv(p, f)
+            paths.append(p)
+        summary = merge([pd.read_csv(p) for p in paths], tgt, B=B)
+        out = tmp_path / f"merged_{chunks}.csv"
+        write_csv(out, summary)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    s = pd.read_csv(tmp_path / "merged_1.csv")
+    assert set(s.parameter) >= {"total_sensing", "total_seizing", "total_reconfiguring", "growth~reconfiguring"}
+    assert (s.n_ok + s.n_not_converged + s.n_failed == B).all()
+
+
+def test_resample_equals_a_direct_refit(chain):
+    """Row b of a chunk is the refit of the rows drawn by resample_rng(seed, b)."""
+    pm, full = chain
+    tgt = targets(full)
+    frame = run_chunk(pm, DATA, full.free_params, tgt, seed=5, B=4, chunks=2, chunk=1)
+    assert list(frame.b) == [2, 3]
+    idx = resample_rng(5, 3).integers(0, len(DATA), len(DATA))
+    vec = pm.refit_estimates(DATA.iloc[idx].reset_index(drop=True), start=full.free_params)
+    name, kind, pos, _ = [t for t in tgt if t[0] == "total_sensing" and t[1] == "est"][0]
+    assert frame.loc[frame.b == 3, f"{kind}:{name}"].item() == pytest.approx(vec[pos], rel=1e-12)
+    # the := value equals the product of the chain paths in the same resample
+    a = frame.loc[frame.b == 3, "est:seizing~sensing"].item()
+    b = frame.loc[frame.b == 3, "est:reconfiguring~seizing"].item()
+    c = frame.loc[frame.b == 3, "est:growth~reconfiguring"].item()
+    assert frame.loc[frame.b == 3, "est:total_sensing"].item() == pytest.approx(a * b * c, rel=1e-10)
+
+
+def test_percentile_ci_and_failure_counts_by_hand():
+    tgt = [("x", "est", 0, 0.3)]
+    rng = np.random.default_rng(1)
+    v = rng.normal(0.3, 0.1, 50)
+    status = ["ok"] * 50
+    v[[3, 17]] = np.nan
+    status[3] = "not converged"
+    status[17] = "failed: singular"
+    frames = [pd.DataFrame({"b": range(0, 20), "status": status[:20], "est:x": v[:20]}),
+              pd.DataFrame({"b": range(20, 50), "status": status[20:], "est:x": v[20:]})]
+    s = merge(frames[::-1], tgt, B=50, level=0.9).iloc[0]
+    ok = np.delete(v, [3, 17])
+    assert s.n_ok == 48 and s.n_not_converged == 1 and s.n_failed == 1
+    assert s.ci_lower == pytest.approx(np.quantile(ok, 0.05), rel=1e-12)
+    assert s.ci_upper == pytest.approx(np.quantile(ok, 0.95), rel=1e-12)
+    assert s.boot_se == pytest.approx(ok.std(ddof=1), rel=1e-12)
+    with pytest.raises(SurveySemError, match="expected b = 0..50"):
+        merge(frames[:1], tgt, B=51)
+
+
+def test_failed_refits_are_counted_not_dropped():
+    class Flaky:
+        def refit_estimates(self, data, start=None, max_iter=100):
+            m = float(data["x"].mean())
+            if m > 0.6:
+                raise np.linalg.LinAlgError("singular matrix")
+            if m < 0.4:
+                return np.array([np.nan])
+            return np.array([m])
+
+    data = pd.DataFrame({"x": [0.0, 1.0] * 3})
+    frame = run_chunk(Flaky(), data, None, [("m", "est", 0, 0.5)], seed=3, B=40, chunks=1, chunk=0)
+    assert len(frame) == 40
+    assert set(frame.status) <= {"ok", "not converged", "failed: singular matrix"}
+    assert (frame.status != "ok").any()
+    s = merge([frame], [("m", "est", 0, 0.5)], B=40).iloc[0]
+    assert s.n_ok + s.n_not_converged + s.n_failed == 40
+    assert s.n_ok == (frame.status == "ok").sum()

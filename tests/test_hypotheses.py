@@ -1,0 +1,120 @@
+"""Hypotheses as data (config `hypotheses:`), their validation, and the verdict rule."""
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from surveysem.errors import SurveySemError
+from surveysem.hypotheses import parse_hypotheses, proposition_verdict, rule_text, verdict_rule
+from surveysem.propositions import step_regression, step_verdicts
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+
+
+def test_defaults_encode_the_four_propositions():
+    hyps = {h.id: h for h in parse_hypotheses(CONFIG["hypotheses"])}
+    assert set(hyps) == {"P1", "P2", "P3", "P4"}
+    p1 = hyps["P1"]
+    assert p1.outcome == "spread" and p1.family == "gamma_log" and "ols_log" in p1.checks
+    assert [(s.id, s.term, s.expected) for s in p1.subs] == [
+        ("P1a", "PDC", "+"), ("P1b", "SOE", "+"), ("P1c", "ECP", "+"), ("P1d", "CUS", "+"), ("P1e", "ECP:SOE", "-")]
+    assert p1.main_terms == ["PDC", "SOE", "ECP", "CUS"] and p1.interactions == ["ECP:SOE"]
+    assert [c.name for c in p1.controls] == ["log_age", "size", "tech_intensity"]
+    assert hyps["P2"].predictors == ["CCA", "ODV", "TOC"] and hyps["P2"].family == "binomial"
+    assert [s.id for s in hyps["P2"].subs] == ["P2a", "P2b", "P2c"]
+    assert hyps["P3"].predictors == ["EFT", "TEC", "BMM", "ICO"] and hyps["P3"].family == "fractional_logit"
+    p4 = hyps["P4"]
+    assert p4.is_sem and p4.processes == {"sensing": ["PDC", "CCA", "EFT"],
+                                          "seizing": ["SOE", "ECP", "ODV", "TEC", "BMM"],
+                                          "reconfiguring": ["CUS", "TOC", "ICO"]}
+    assert [(s.id, s.term) for s in p4.subs] == [("P4a", "sensing"), ("P4b", "seizing"), ("P4c", "reconfiguring")]
+    assert [hyps[p].typology_group for p in ("P1", "P2", "P3")] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda h: h[2]["predictors"].__setitem__(1, "XYZ"), "config/config.yaml: hypotheses[2].predictors[1]: unknown construct 'XYZ'"),
+    (lambda h: h[0].__setitem__("outcome", "growthrate"), "hypotheses[0].outcome: unknown outcome 'growthrate'"),
+    (lambda h: h[1].__setitem__("family", "tobit"), "hypotheses[1].family: unknown family 'tobit'"),
+    (lambda h: h[1].__setitem__("family", "gamma_log"), "hypotheses[1].family: family 'gamma_log' does not fit outcome 'diversification'"),
+    (lambda h: h[0].__setitem__("expected", ["+", "+"]), "hypotheses[0].expected: needs one sign per predictor (5)"),
+    (lambda h: h[2].__setitem__("expected", "up"), "hypotheses[2].expected[0]: sign must be '+' or '-'"),
+    (lambda h: h[0]["predictors"].__setitem__(4, "ECP:XYZ"), "hypotheses[0].predictors[4]: unknown construct 'XYZ'"),
+    (lambda h: h[0]["predictors"].__setitem__(4, "ECP:MARKER"), "hypotheses[0].predictors[4]: interaction 'ECP:MARKER' needs 'MARKER' as a main effect too"),
+    (lambda h: h[3]["processes"]["seizing"].append("FOO"), "hypotheses[3].processes.seizing[5]: unknown construct 'FOO'"),
+    (lambda h: h[1].__setitem__("controls", [{"variable": "revenue"}]), "hypotheses[1].controls[0].variable: unknown control 'revenue'"),
+    (lambda h: h[1].__setitem__("id", "P1"), "hypotheses[1].id: duplicate hypothesis id 'P1'"),
+    (lambda h: h[0].__setitem__("se", "HC3"), "hypotheses[0].se: unknown robust SE type 'HC3'"),
+])
+def test_validation_is_one_line_naming_the_key(mutate, message):
+    hyps = copy.deepcopy(CONFIG["hypotheses"])
+    mutate(hyps)
+    with pytest.raises(SurveySemError) as err:
+        parse_hypotheses(hyps)
+    text = str(err.value)
+    assert "\n" not in text
+    assert message in text
+
+
+def test_known_constructs_come_from_the_instrument_or_scores():
+    with pytest.raises(SurveySemError, match=r"hypotheses\[0\]\.predictors\[0\]: unknown construct 'PDC'"):
+        parse_hypotheses(CONFIG["hypotheses"][:1], known_constructs=["SOE", "ECP", "CUS"])
+
+
+def _sim(n=240, seed=4):
+    rng = np.random.default_rng(seed)
+    cols = {c: rng.normal(4, 1, n) for c in ("OIE_RSP", "OIE_IEM", "PDC")}
+    z = (cols["OIE_RSP"] - 4)
+    div = rng.binomial(12, 1 / (1 + np.exp(-(-1 + 0.5 * z))))
+    scores = pd.DataFrame({"respondent_id": np.arange(n), **cols})
+    outcomes = pd.DataFrame({"respondent_id": np.arange(n), "diversification": div, "spread": np.exp(rng.normal(0, .3, n)),
+                             "intensity": rng.uniform(.3, .9, n), "age": rng.integers(3, 15, n),
+                             "size": rng.integers(1, 5, n), "tech_intensity": rng.integers(1, 4, n), "group": 1})
+    return scores, outcomes
+
+
+def test_a_user_adds_an_oie_hypothesis_without_code(tmp_path):
+    """An extension hypothesis on the OIE constructs is tested like P1-P3 and gets a verdict."""
+    scores, outcomes = _sim()
+    scores.to_csv(tmp_path / "scores.csv", index=False)
+    outcomes.to_csv(tmp_path / "outcomes.csv", index=False)
+    (tmp_path / "ingest.json").write_text('{"synthetic": true}')
+    cfg = {"hypotheses": [{"id": "H_OIE1", "statement": "OIE roles accelerate diversification",
+                           "outcome": "diversification", "family": "binomial",
+                           "predictors": ["OIE_RSP", "OIE_IEM"], "expected": "+",
+                           "controls": [{"variable": "age", "transform": "log"}]}],
+           "verdict_rule": {"alpha": 0.05, "adjust": "holm"}}
+    out = step_regression(tmp_path / "scores.csv", tmp_path / "outcomes.csv", tmp_path / "ingest.json", cfg, "H_OIE1",
+                          tmp_path / "H_OIE1.json")
+    subs = {s["id"]: s for s in out["subhypotheses"]}
+    assert set(subs) == {"H_OIE1a", "H_OIE1b"}
+    assert subs["H_OIE1a"]["verdict"] == "supported"  # true effect 0.5 logit per SD, n = 240
+    o = {k: tmp_path / f"{k}.csv" for k in ("verdicts_csv", "coefficients", "fits", "subhypotheses", "vif")}
+    o["verdicts_json"] = tmp_path / "verdicts.json"
+    res = step_verdicts([tmp_path / "H_OIE1.json"], None, None, None, tmp_path / "ingest.json", cfg, o)
+    table = pd.read_csv(o["verdicts_csv"])
+    assert table.loc[table.id == "H_OIE1a", "verdict"].item() == "supported"
+    assert table["synthetic"].all()
+    import json
+    vj = json.loads(o["verdicts_json"].read_text())
+    assert vj["synthetic"] is True and "Holm" in vj["rule"] and vj["rule"] == res["rule"]
+
+
+def test_proposition_verdict_rule():
+    assert proposition_verdict(["supported"] * 3) == "supported"
+    assert proposition_verdict(["supported", "not supported"]) == "partially supported"
+    assert proposition_verdict(["not supported"] * 2) == "not supported"
+    assert proposition_verdict(["not estimable", "not estimable"]) == "not estimable"
+
+
+def test_rule_text_follows_the_config():
+    rule = verdict_rule({"verdict_rule": {"alpha": 0.01, "adjust": "none", "p4_model": "a", "p4_effects": "direct",
+                                          "p4_ci": "wald"}})
+    text = rule_text(rule)
+    assert "0.01" in text and "unadjusted" in text and "model (a)" in text and "Wald" in text and "direct path" in text
+    text_b = rule_text(verdict_rule({}))
+    assert "Holm" in text_b and "bootstrap percentile" in text_b and "total effect" in text_b
