@@ -110,9 +110,12 @@ def _setup(tmp_path, case):
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_check_reports_one_line_and_exit_1(tmp_path, case, capsys):
+def test_check_reports_one_line_and_exit_1(tmp_path, case, capsys, monkeypatch):
     path, _, config_file, expected = _setup(tmp_path, case)
+    monkeypatch.chdir(tmp_path)
+    before = sorted(kit.files_under(tmp_path))
     rc = main(["check", str(path), "--config", str(config_file)])
+    assert sorted(kit.files_under(tmp_path)) == before  # check writes nothing
     out, err = capsys.readouterr()
     assert rc == 1
     assert "Traceback" not in out + err

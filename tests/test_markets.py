@@ -34,6 +34,11 @@ def test_whitespace_tolerant():
     ]
 
 
+def test_full_width_punctuation():
+    assert parse_market_history("Germany（２０１５）；USA，Japan（2016）") == [
+        ("Germany", 2015), ("USA", 2016), ("Japan", 2016)]
+
+
 def test_comma_between_groups_as_printed_in_table1():
     assert parse_market_history("Ethiopia (2010), Malaysia (2011); Pakistan (2012)") == [
         ("Ethiopia", 2010),

@@ -89,3 +89,17 @@ def test_identifying_id_column_refused(tmp_path):
     frame = pd.DataFrame({"RecipientEmail": ["a@b.c"]})
     with pytest.raises(SurveySemError, match="identifies people"):
         drop_pii(frame, set(), "RecipientEmail", [])
+
+
+def test_text_typed_into_an_item_is_not_copied_to_invalid_rows(tmp_path):
+    scales = kit.write_scales(tmp_path / "scales")
+    records = kit.rows(3)
+    records[1]["AAA1"] = "Gwendolyn Ashcombe"
+    records[2]["AAA2"] = "12"
+    path = kit.write_qualtrics(tmp_path / "export.csv", records)
+    results = tmp_path / "results"
+    run_pipeline(kit.config_for(scales, path, data={"on_invalid": "drop"}), results)
+    invalid = pd.read_csv(results / "clean" / "invalid_rows.csv", dtype=str, keep_default_na=False)
+    assert invalid["value"].tolist() == ["<text, 18 characters>", "12"]
+    for text in _all_text(results).values():
+        assert "Gwendolyn" not in text

@@ -67,14 +67,15 @@ def test_longest_run_skips_missing():
 def test_all_rules_in_order_hand_computed(inst):
     result = screen(frame_of(PEOPLE), inst, CFG, survey_year=2026, home_country="China")
     flow = result.flow
+    # no Finished column here: the unfinished rule is a step that excludes nobody (and warns)
     assert flow["rule"].tolist() == [
-        "duplicates", "eligibility:early_internationalisation", "eligibility:foreign_sales_share",
+        "unfinished", "duplicates", "eligibility:early_internationalisation", "eligibility:foreign_sales_share",
         "eligibility:continents", "eligibility:international_experience", "attention", "speeders",
         "straightlining", "outliers"]
-    assert flow["n_before"].tolist() == [12, 10, 9, 8, 6, 5, 4, 3, 2]
-    assert flow["n_excluded"].tolist() == [2, 1, 1, 2, 1, 1, 1, 1, 0]
-    assert flow["n_after"].tolist() == [10, 9, 8, 6, 5, 4, 3, 2, 2]
-    assert flow["step"].tolist() == list(range(1, 10))
+    assert flow["n_before"].tolist() == [12, 12, 10, 9, 8, 6, 5, 4, 3, 2]
+    assert flow["n_excluded"].tolist() == [0, 2, 1, 1, 2, 1, 1, 1, 1, 0]
+    assert flow["n_after"].tolist() == [12, 10, 9, 8, 6, 5, 4, 3, 2, 2]
+    assert flow["step"].tolist() == list(range(1, 11))
     assert result.retained["respondent_id"].tolist() == ["R_A", "R_D"]
     ex = result.exclusions
     got = {(r.respondent_id, r.rule, r.excluded): r.value for r in ex.itertuples()}
@@ -246,3 +247,18 @@ def test_pipeline_writes_screening_files(tmp_path):
     report = json.loads((results / "screening" / "screening.json").read_text())
     assert report["synthetic"] is False and report["n_retained"] == 4 and report["n_screened"] == 6
     assert not math.isnan(analysis["AAA3"].iloc[0])
+
+
+def test_unfinished_responses_are_excluded(inst):
+    people = [dict(p) for p in PEOPLE[:4]]
+    frame = frame_of(people)
+    frame["Finished"] = [1.0, 0.0, np.nan, 1.0]  # a missing flag is not evidence of an unfinished response
+    result = screen(frame, inst, {"order": ["unfinished"]}, survey_year=2026)
+    assert result.exclusions[["respondent_id", "value"]].values.tolist() == [[" r_a", "Finished=0"]]
+    assert result.flow[["rule", "n_before", "n_excluded", "n_after"]].values.tolist() == [["unfinished", 4, 1, 3]]
+
+
+def test_unfinished_rule_skipped_with_warning_without_the_column(inst):
+    result = screen(frame_of([dict(PEOPLE[0])]), inst, {"order": ["unfinished"]}, survey_year=2026)
+    assert result.report["warnings"] == ["unfinished: column 'Finished' not in the data; rule skipped"]
+    assert len(result.retained) == 1

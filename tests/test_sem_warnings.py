@@ -25,16 +25,16 @@ def _exact_sample(cov, n=200, seed=1):
 
 
 def test_heywood_case_is_a_warning():
-    # one-factor model: lambda1^2 = r12 * r13 / r23 = 0.81 / 0.5 = 1.62 > 1, so the
-    # ML residual variance of y1 is 1 - 1.62 = -0.62 (exactly identified, df = 0)
-    cov = np.array([[1.0, 0.9, 0.9], [0.9, 1.0, 0.5], [0.9, 0.5, 1.0]])
+    # one-factor model: lambda1^2 = r12 * r13 / r23 = 0.64 / 0.5 = 1.28 > 1, so the
+    # ML residual variance of y1 is 1 - 1.28 = -0.28 (exactly identified, df = 0)
+    cov = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.5], [0.8, 0.5, 1.0]])
     data = pd.DataFrame(_exact_sample(cov), columns=["y1", "y2", "y3"])
     res = fit_model("f =~ y1 + y2 + y3", data)
     assert res.converged
     hey = [w for w in res.warnings if w.startswith("Heywood case: negative residual variance for y1")]
     assert hey, res.warnings
     est = res.estimates.set_index(["lhs", "op", "rhs"])
-    assert est.loc[("y1", "~~", "y1"), "est"] == pytest_approx(-0.62)
+    assert est.loc[("y1", "~~", "y1"), "est"] == pytest_approx(-0.28)
     assert res.fit["df"] == 0 and abs(res.fit["chisq"]) < 1e-6
 
 

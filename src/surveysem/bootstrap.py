@@ -57,8 +57,11 @@ def targets(res) -> list[tuple[str, str, int]]:
 
 
 def run_chunk(pm, data: pd.DataFrame, start, tgt, *, seed: int, B: int, chunks: int, chunk: int,
-              max_iter: int = 100) -> pd.DataFrame:
-    """Refit the resamples of one chunk; one row per resample with ``b``, ``status`` and targets."""
+              max_iter: int = 100, transform=None) -> pd.DataFrame:
+    """Refit the resamples of one chunk; one row per resample with ``b``, ``status`` and targets.
+
+    ``transform(sample) -> data`` is applied to each resample before the refit (two-stage ML:
+    EM moments of the resample, warm-started from the full-sample moments)."""
     idx_range = chunk_range(B, chunks, chunk)
     n = len(data)
     cols = [f"{kind}:{name}" for name, kind, _, _ in tgt]
@@ -70,6 +73,8 @@ def run_chunk(pm, data: pd.DataFrame, start, tgt, *, seed: int, B: int, chunks: 
         sample = data.iloc[rng.integers(0, n, n)].reset_index(drop=True)
         status = "ok"
         try:
+            if transform is not None:
+                sample = transform(sample)
             vec = pm.refit_estimates(sample, start=start, max_iter=max_iter)
             vals = [float(vec[pos]) for _, _, pos, _ in tgt]
             if not np.all(np.isfinite(vals)):

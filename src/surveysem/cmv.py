@@ -117,14 +117,15 @@ def full_collinearity_vif(scores: pd.DataFrame, threshold: float = 3.3) -> pd.Da
 
 
 def clf_syntax(scales: dict[str, list[str]], method_name: str = "CMV", loadings: str = "equal") -> tuple[str, str]:
-    """lavaan syntax of the CFA and of the same CFA plus an orthogonal common latent factor
-    (variance 1; ``loadings="equal"``: one common label on all method loadings, ``"free"``: all free).
+    """lavaan syntax of the CFA and of the same CFA plus an orthogonal common latent factor, both
+    to be fitted with ``std_lv=True`` (all factor variances 1), so the method factor's loadings are
+    free (``loadings="free"``) or share one label (``"equal"``). The fit and the standardized
+    solution equal those of lavaan's marker-identified ``CMV =~ NA*x1 + m*x1 + m*x2 ...; CMV ~~ 1*CMV``.
 
     >>> print(clf_syntax({"A": ["a1", "a2"], "B": ["b1", "b2"]})[1])
     A =~ a1 + a2
     B =~ b1 + b2
-    CMV =~ NA*a1 + cmv*a1 + cmv*a2 + cmv*b1 + cmv*b2
-    CMV ~~ 1*CMV
+    CMV =~ cmv*a1 + cmv*a2 + cmv*b1 + cmv*b2
     CMV ~~ 0*A
     CMV ~~ 0*B
     """
@@ -132,11 +133,8 @@ def clf_syntax(scales: dict[str, list[str]], method_name: str = "CMV", loadings:
         raise ValueError("loadings must be 'equal' or 'free'")
     base = "\n".join(f"{f} =~ " + " + ".join(items) for f, items in scales.items())
     items = [i for its in scales.values() for i in its]
-    if loadings == "equal":
-        rhs = f"NA*{items[0]} + " + " + ".join(f"cmv*{i}" for i in items)
-    else:
-        rhs = f"NA*{items[0]}" + "".join(f" + {i}" for i in items[1:])
-    clf = [base, f"{method_name} =~ {rhs}", f"{method_name} ~~ 1*{method_name}"]
+    prefix = "cmv*" if loadings == "equal" else ""
+    clf = [base, f"{method_name} =~ " + " + ".join(prefix + i for i in items)]
     clf += [f"{method_name} ~~ 0*{f}" for f in scales]
     return base, "\n".join(clf)
 
@@ -156,8 +154,9 @@ def common_latent_factor(data: pd.DataFrame, scales: dict[str, list[str]], fit_m
     warns: list[str] = []
     out: dict = {"syntax_base": base_syntax, "syntax_clf": clf, "loadings": loadings}
     try:
-        base = base_result if base_result is not None else fit_model(base_syntax, data, estimator=estimator, missing=missing)
-        m = fit_model(clf, data, estimator=estimator, missing=missing)
+        base = base_result if base_result is not None else fit_model(base_syntax, data, estimator=estimator,
+                                                                      missing=missing)
+        m = fit_model(clf, data, estimator=estimator, missing=missing, std_lv=True)
     except Exception as exc:  # noqa: BLE001 - a model that cannot be fitted is a warning, not a crash
         warns.append(f"common latent factor model could not be fitted: {type(exc).__name__}: {exc}")
         out["warnings"] = warns

@@ -15,7 +15,9 @@ Two pipeline steps (``workflow/rules/data.smk``):
     ``results/screening/exclusions.csv``, ``flow.csv``, ``screening.json`` (thresholds used,
     warnings, the synthetic flag of ``ingest.json``) and
     ``results/clean/analysis.csv``: the retained respondents with reverse-keyed items
-    reversed once (``min + max - x``).
+    reversed once (``min + max - x``). Reversal comes after screening because the
+    long-string index must see the answers as clicked; the other rules do not depend on it
+    (Mahalanobis distances are invariant to reversing an item).
 
 The raw survey file is only ever opened for reading.
 
@@ -100,8 +102,26 @@ def usable(checked: Checked, on_invalid: str) -> tuple[bool, list]:
     return len(dropped) < len(checked.frame), dropped
 
 
+def redacted_value(value) -> str:
+    """The offending value as it may be written under results/.
+
+    Numbers are kept (they explain the problem: 9 on a 1-7 scale); text is replaced by its
+    length, because a respondent may have typed a name or an e-mail into an item.
+    """
+    if value is None:
+        return ""
+    text = str(value).strip()
+    try:
+        float(text)
+        return text
+    except ValueError:
+        return f"<text, {len(text)} characters>"
+
+
 def invalid_rows_table(problems) -> pd.DataFrame:
-    rows = [{ID_OUT: p.respondent_id, "row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
+    # Respondent ids are written anyway (respondent_id column); every other text is redacted.
+    rows = [{ID_OUT: p.respondent_id, "row": p.row, "column": p.column,
+             "value": p.value if p.reason == "duplicate_id" else redacted_value(p.value), "reason": p.reason}
             for p in problems if not p.structural]
     return pd.DataFrame(rows, columns=INVALID_COLUMNS)
 

@@ -9,7 +9,8 @@ The profile item ``MARKETS`` (and column ``markets_as_printed`` of Table 1 in Ya
 Groups ``countries (year)`` are separated by ``;`` (a ``,`` after the closing parenthesis
 is accepted as well, because Table 1 prints "Ethiopia (2010), Malaysia (2011)").
 Countries within a group are separated by ``,``. Whitespace (including non-breaking
-spaces and line breaks) is ignored around every token.
+spaces and line breaks) is ignored around every token, and full-width punctuation as
+typed with a Chinese input method (``（2015）；``) is read as its ASCII form.
 
 :func:`parse_market_history` raises :class:`ValueError` with a short message on malformed
 text; callers turn it into a :class:`~surveysem.errors.SurveySemError` naming row and column.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 MIN_YEAR = 1900
 MAX_YEAR = 2100
@@ -59,7 +61,8 @@ def parse_market_history(text: str) -> list[tuple[str, int]]:
         return []
     if not isinstance(text, str):
         raise ValueError(f"market history must be text like 'Germany (2015); USA (2016)', got {text!r}")
-    clean = " ".join(text.replace("\u00a0", " ").split())
+    # NFKC turns full-width punctuation and digits (（2015）；，) into ASCII
+    clean = " ".join(unicodedata.normalize("NFKC", text).replace("\u00a0", " ").split())
     # a trailing separator ("USA (2016);") is harmless
     clean = clean.rstrip(" ;,")
     if not clean:

@@ -137,10 +137,15 @@ def heywood_warnings(res, model: str) -> list[str]:
     return out
 
 
-def resolve_missing(cfg: dict, data_missing: str | None) -> str:
+def resolve_missing(cfg: dict, data_missing: str | None, has_missing: bool = True) -> str:
+    """``p4.missing``: listwise | fiml | two_stage | auto. ``auto``: listwise when the model
+    variables are complete or ``data.missing`` is listwise, else two-stage ML (EM moments, then ML;
+    Savalei & Bentler 2009) -- consistent under MAR like FIML, and fast enough to bootstrap."""
     m = cfg.get("missing", "auto")
     if m == "auto":
-        return "fiml" if data_missing == "fiml" else "listwise"
+        if not has_missing or data_missing == "listwise":
+            return "listwise"
+        return "two_stage"
     return m
 
 
@@ -151,11 +156,21 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
 
     results, out_models, paths, warn = {}, {}, [], []
     q = stats.norm.ppf(0.5 + level / 2)
+    model_data = data.drop(columns=["respondent_id"])
+    engine_missing = missing
+    if missing == "two_stage":
+        ts = TwoStage(model_data)
+        if not ts.converged:
+            warn.append("two-stage ML: EM of the saturated moments did not converge")
+        model_data = ts(model_data) if model_data.isna().any().any() else model_data
+        engine_missing = "listwise"
+        warn.append("two-stage ML (EM moments, then ML): chi-square, fit indices and SEs treat the EM moments as "
+                    "complete data (no Savalei-Bentler correction); judge effects by the bootstrap CIs")
     structural = set(PROCESS_ORDER) | {GROWTH}
     for m in models:
         syntax = p4_syntax(processes, items, m)
         try:
-            res = fit_model(syntax, data.drop(columns=["respondent_id"]), estimator=estimator, missing=missing)
+            res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing)
         except SurveySemError as err:
             warn.append(f"model ({m}): not estimable: {err.one_line()}")
             out_models[m] = {"model": m, "description": MODELS[m], "syntax": syntax, "converged": False,
@@ -175,7 +190,8 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
                          "r_squared": {k: v for k, v in res.r_squared.items() if k in structural},
                          "estimator": estimator, "missing": missing}
         e = res.estimates
-        sel = (e.op.isin(["~", ":="])) | ((e.op == "=~") & e.lhs.isin(structural))
+        sel = ((e.op.isin(["~", ":="])) | ((e.op == "=~") & e.lhs.isin(structural))
+               | ((e.op == "~~") & e.lhs.isin(structural) & e.rhs.isin(structural) & (e.lhs != e.rhs)))
         for _, r in e[sel].iterrows():
             paths.append({"model": m, "lhs": r.lhs, "op": r.op, "rhs": r.rhs, "label": r.label, "est": r.est,
                           "se": r.se, "z": r.z, "pvalue": r.pvalue, "ci_lower": r.est - q * r.se,
@@ -234,3 +250,104 @@ def multigroup_check(data: pd.DataFrame, groups: pd.Series, processes, items, *,
                 warnings=[*r_load.warnings, *r_reg.warnings],
                 converged=bool(r_load.converged and r_reg.converged))
     return info
+
+
+# --------------------------------------------------------------------------- two-stage ML (missing data)
+
+
+def em_moments(X: np.ndarray, start=None, tol: float = 1e-7, max_iter: int = 1000):
+    """EM estimates of the saturated mean and covariance (N divisor) of data with missing values.
+
+    ``start`` = (mu, sigma) warm start (the bootstrap starts from the full-sample moments).
+    Returns (mu, sigma, iterations, converged)."""
+    X = np.asarray(X, float)
+    n, p = X.shape
+    miss = np.isnan(X)
+    if miss.all(axis=0).any():
+        raise SurveySemError("two-stage ML: a variable has no observed values")
+    groups: dict[bytes, list[int]] = {}
+    for i, row in enumerate(~miss):
+        groups.setdefault(row.tobytes(), []).append(i)
+    pats = []
+    for key, idx in groups.items():
+        o = np.flatnonzero(np.frombuffer(key, dtype=bool))
+        m = np.setdiff1d(np.arange(p), o)
+        Xo = X[np.ix_(idx, o)]
+        pats.append((o, m, Xo, Xo.sum(axis=0), Xo.T @ Xo))
+    if start is None:
+        mu = np.nanmean(X, axis=0)
+        sig = np.diag(np.nanvar(X, axis=0))
+    else:
+        mu, sig = np.array(start[0], float), np.array(start[1], float)
+    # the observed-data parts of the sufficient statistics do not change between iterations
+    T1c = np.zeros(p)
+    T2c = np.zeros((p, p))
+    for o, m, Xo, s1, s2 in pats:
+        T1c[o] += s1
+        T2c[np.ix_(o, o)] += s2
+    incomplete = [pt for pt in pats if len(pt[1])]
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        T1 = T1c.copy()
+        T2 = T2c.copy()
+        # conditional moments from the precision matrix: E[x_m | x_o] = mu_m - P_mm^-1 P_mo (x_o - mu_o),
+        # Var[x_m | x_o] = P_mm^-1 -- one p x p inverse per iteration instead of one solve per pattern
+        P = np.linalg.inv(sig)
+        for o, m, Xo, s1, s2 in incomplete:
+            Cm = np.linalg.inv(P[np.ix_(m, m)])
+            B = -Cm @ P[np.ix_(m, o)]
+            Xm = mu[m] + (Xo - mu[o]) @ B.T
+            T1[m] += Xm.sum(axis=0)
+            cross = Xo.T @ Xm
+            T2[np.ix_(o, m)] += cross
+            T2[np.ix_(m, o)] += cross.T
+            T2[np.ix_(m, m)] += Xm.T @ Xm + len(Xo) * Cm
+        mu_new = T1 / n
+        sig_new = T2 / n - np.outer(mu_new, mu_new)
+        delta = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sig_new - sig)))
+        mu, sig = mu_new, sig_new
+        if delta < tol:
+            converged = True
+            break
+    return mu, sig, it, converged
+
+
+def pseudo_data(mu, sigma, n: int, columns) -> pd.DataFrame:
+    """n rows whose mean is ``mu`` and N-divisor covariance is exactly ``sigma`` (deterministic).
+
+    Fitting the SEM by complete-data ML to these rows is ML on the EM moments: the first stage
+    of two-stage ML (Savalei & Bentler 2009; lavaan ``missing = "two.stage"``)."""
+    p = len(mu)
+    if n <= p:
+        raise SurveySemError(f"two-stage ML needs more firms ({n}) than observed variables ({p})")
+    Z = np.random.default_rng(0).standard_normal((n, p))
+    Z -= Z.mean(axis=0)
+    L = np.linalg.cholesky(Z.T @ Z / n)
+    Z = np.linalg.solve(L, Z.T).T
+    try:
+        C = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        w, V = np.linalg.eigh(sigma)
+        C = V * np.sqrt(np.clip(w, 0, None))
+    return pd.DataFrame(mu + Z @ C.T, columns=list(columns))
+
+
+class TwoStage:
+    """Turns a data frame with missing values into two-stage pseudo-data (EM, warm-startable)."""
+
+    def __init__(self, data: pd.DataFrame, tol: float = 1e-7):
+        self.columns = list(data.columns)
+        self.tol = tol
+        mu, sig, it, ok = em_moments(data.to_numpy(float), tol=tol)
+        self.start = (mu, sig)
+        self.iterations, self.converged = it, ok
+
+    def __call__(self, data: pd.DataFrame) -> pd.DataFrame:
+        X = data[self.columns].to_numpy(float)
+        if not np.isnan(X).any():
+            return data[self.columns]
+        mu, sig, _, ok = em_moments(X, start=self.start, tol=self.tol)
+        if not ok:
+            raise SurveySemError("two-stage ML: EM did not converge")
+        return pseudo_data(mu, sig, len(X), self.columns)

@@ -32,7 +32,7 @@ log = logging.getLogger("surveysem.propositions")
 P4_DEFAULTS = {"estimator": "ML", "missing": "auto", "models": ["a", "b", "c"], "diversification_correction": 0.5,
                "intensity_clip": 0.01, "regions": 12, "multigroup_min_n": 100, "typology_min_group_n": 30,
                "level": 0.95}
-BOOT_DEFAULTS = {"B": 2000, "chunks": 8, "seed": None, "model": "b", "max_iter": 100, "level": 0.95}
+BOOT_DEFAULTS = {"B": 2000, "chunks": 8, "seed": None, "model": "b", "max_iter": 100, "level": 0.95, "em_tol": 1e-5}
 
 
 def p4_config(config: dict) -> dict:
@@ -176,7 +176,9 @@ def p4_setup(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir
     constructs = [c for p in hyp.processes.values() for c in p]
     items = items_by_construct(analysis.columns, constructs, inst)
     data = p4_data(analysis, outcomes, items, cfg, trials=int(cfg["regions"]))
-    missing = resolve_missing(cfg, ingest.get("missing_method", ingest.get("missing", config.get("data", {}).get("missing"))))
+    has_missing = bool(data.drop(columns=["respondent_id"]).isna().any().any())
+    data_missing = ingest.get("missing_method", ingest.get("missing", config.get("data", {}).get("missing")))
+    missing = resolve_missing(cfg, data_missing if isinstance(data_missing, str) else None, has_missing)
     return data, hyp, hyp.processes, items, cfg["estimator"], missing, cfg, ingest, outcomes
 
 
@@ -223,16 +225,27 @@ def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
     bc = boot_config(config)
     syntax = p4_syntax(processes, items, bc["model"])
     d = data.drop(columns=["respondent_id"])
-    pm = prepare_model(syntax, list(d.columns), estimator=estimator, missing=missing)
-    full = pm.fit(d)
-    return d, pm, full, bc
+    transform = None
+    engine_missing = missing
+    fit_data = d
+    if missing == "two_stage":
+        from surveysem.p4 import TwoStage
+
+        ts = TwoStage(d)
+        fit_data = ts(d)
+        ts.tol = float(bc["em_tol"])
+        transform = ts
+        engine_missing = "listwise"
+    pm = prepare_model(syntax, list(d.columns), estimator=estimator, missing=engine_missing)
+    full = pm.fit(fit_data)
+    return d, pm, full, bc, transform
 
 
 def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, chunk: int,
                          out_csv) -> pd.DataFrame:
     from surveysem.bootstrap import run_chunk, targets
 
-    d, pm, full, bc = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
+    d, pm, full, bc, transform = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
     if not full.converged:
         log.warning("bootstrap: the full-sample model (%s) did not converge; resamples start from its last iterate",
                     bc["model"])
@@ -240,7 +253,7 @@ def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict
     log.info("bootstrap model (%s): chunk %d of %d, B = %d, seed %d", bc["model"], chunk + 1, bc["chunks"],
              bc["B"], bc["seed"])
     frame = run_chunk(pm, d, full.free_params, tgt, seed=int(bc["seed"]), B=int(bc["B"]), chunks=int(bc["chunks"]),
-                      chunk=int(chunk), max_iter=int(bc["max_iter"]))
+                      chunk=int(chunk), max_iter=int(bc["max_iter"]), transform=transform)
     n_bad = int((frame["status"] != "ok").sum())
     if n_bad:
         log.warning("bootstrap chunk %d: %d of %d resamples did not converge or failed", chunk + 1, n_bad, len(frame))
@@ -252,7 +265,7 @@ def step_bootstrap_merge(analysis_path, outcomes_path, ingest_path, config: dict
                          out_csv) -> pd.DataFrame:
     from surveysem.bootstrap import merge, targets
 
-    d, pm, full, bc = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
+    d, pm, full, bc, _ = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
     frames = [read_csv(p, "bootstrap chunk") for p in chunk_paths]
     summary = merge(frames, targets(full), B=int(bc["B"]), level=float(bc["level"]))
     summary.insert(0, "model", bc["model"])

@@ -13,8 +13,8 @@ Rules (defaults in ``config/config.yaml``):
     Two submissions are duplicates when their respondent ids are equal after
     normalisation (case-folded, all whitespace removed) or when their item response
     vectors over all rated items are identical (missing equals missing; vectors with fewer
-    than two different answers are not compared: two straight-liners are not one person
-    submitting twice). The first submission is kept, "first" by
+    than two different answers outside attention checks are not compared: two
+    straight-liners are not one person submitting twice). The first submission is kept, "first" by
     ``duplicates.order_column`` (RecordedDate) when it parses as dates, else file order.
 ``eligibility``
     The born-global sampling criteria of ``scales/eligibility.yaml`` (Yang & Stoian 2024,
@@ -69,9 +69,10 @@ from surveysem.validation import ID_OUT, ROW_OUT
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ORDER = ("duplicates", "eligibility", "attention", "speeders", "straightlining", "outliers")
+DEFAULT_ORDER = ("unfinished", "duplicates", "eligibility", "attention", "speeders", "straightlining", "outliers")
 DEFAULTS = {
     "order": list(DEFAULT_ORDER),
+    "unfinished": {"enabled": True, "column": "Finished"},
     "duplicates": {"enabled": True, "order_column": "RecordedDate"},
     "eligibility": {"enabled": True},
     "attention": {"enabled": True},
@@ -153,6 +154,8 @@ def longest_run(values) -> int:
 
 def rule_duplicates(frame: pd.DataFrame, active: pd.Index, inst, cfg: dict) -> RuleOutcome:
     items = [c for c in inst.item_ids if c in frame.columns]
+    rated = set(rated_items(inst))
+    is_rated = [c in rated for c in items]
     order_col = cfg.get("order_column", "RecordedDate")
     warnings = []
     order = frame[ROW_OUT].astype(float)
@@ -174,7 +177,7 @@ def rule_duplicates(frame: pd.DataFrame, active: pd.Index, inst, cfg: dict) -> R
         key = "".join(str(rid).split()).casefold() if rid is not None and rid == rid else None
         vec = tuple("NA" if pd.isna(v) else float(v) for v in frame.loc[pos, items]) if items else ()
         # a vector with one answer repeated is straight-lining, not evidence of a resubmission
-        answered = len({v for v in vec if v != "NA"}) >= 2
+        answered = len({v for v, rated in zip(vec, is_rated) if rated and v != "NA"}) >= 2
         if key is not None and key in seen_id:
             first = seen_id[key]
             failed[pos] = True
@@ -236,6 +239,20 @@ def rule_eligibility(frame, active, inst, cfg, survey_year, home_country=None) -
             {"variable": rule.variable, "operator": rule.operator, "threshold": rule.threshold,
              "description": rule.description}))
     return outcomes
+
+
+def rule_unfinished(frame, active, inst, cfg) -> RuleOutcome:
+    """Responses the survey tool marks as not finished (column value 0)."""
+    column = cfg.get("column", "Finished")
+    failed = pd.Series(False, index=frame.index)
+    value = pd.Series("", index=frame.index, dtype=object)
+    if column not in frame.columns:
+        return RuleOutcome("unfinished", failed, value, {"column": column},
+                           [f"unfinished: column {column!r} not in the data; rule skipped"])
+    flags = frame[column]
+    failed = flags.eq(0).fillna(False).astype(bool)
+    value[failed] = f"{column}=0"
+    return RuleOutcome("unfinished", failed, value, {"column": column})
 
 
 def rule_attention(frame, active, inst, cfg) -> RuleOutcome:
@@ -369,7 +386,9 @@ def screen(frame: pd.DataFrame, inst, screening_cfg: dict | None, survey_year: i
         if not rule_cfg.get("enabled", True):
             report["rules"].append({"rule": name, "enabled": False})
             continue
-        if name == "duplicates":
+        if name == "unfinished":
+            outcomes = [rule_unfinished(frame, remaining, inst, rule_cfg)]
+        elif name == "duplicates":
             outcomes = [rule_duplicates(frame, remaining, inst, rule_cfg)]
         elif name == "eligibility":
             outcomes = rule_eligibility(frame, remaining, inst, rule_cfg, survey_year, home_country)
@@ -415,4 +434,7 @@ def screen(frame: pd.DataFrame, inst, screening_cfg: dict | None, survey_year: i
     retained = frame.loc[[pos for pos in frame.index if pos in keep]]
     report.update({"n_screened": int(len(frame)), "n_retained": int(len(retained)),
                    "n_excluded": int(len(frame) - len(retained))})
+    if len(retained) == 0 and len(frame):
+        report["warnings"].append(f"screening excluded all {len(frame)} respondents; see flow.csv")
+        log.warning("screening excluded all %d respondents", len(frame))
     return ScreeningResult(retained=retained, exclusions=exclusions, flow=flow, report=report)

@@ -353,6 +353,21 @@ def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict | None
             else:
                 values[k] = number
         out[duration_col] = values
+    finished_col = (screening_cfg or {}).get("unfinished", {}).get("column", "Finished")
+    if finished_col in present:
+        flags = []
+        for pos, raw in frame[finished_col].items():
+            text = "" if _is_blank(raw) else str(raw).strip().casefold()
+            if text in ("", "nan"):
+                flags.append(np.nan)
+            elif text in ("1", "1.0", "true", "yes"):
+                flags.append(1.0)
+            elif text in ("0", "0.0", "false", "no"):
+                flags.append(0.0)
+            else:
+                flags.append(np.nan)
+                problem(NOT_A_NUMBER, "the finished flag is not 1/0 or True/False", pos, finished_col, raw, ids[pos])
+        out[finished_col] = flags
     order_col = (screening_cfg or {}).get("duplicates", {}).get("order_column", "RecordedDate")
     if order_col in present and order_col != duration_col:
         out[order_col] = [None if _is_blank(v) else str(v).strip() for v in frame[order_col]]

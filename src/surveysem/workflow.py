@@ -23,10 +23,22 @@ def run_script(step: Callable, smk) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_path:
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", handlers=handlers, force=True)
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    formatter = logging.Formatter("%(asctime)s %(name)s: %(message)s")
+    root.handlers = []
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
     try:
         step(smk)
     except SurveySemError as err:
         line = f"surveysem: error: {err.one_line()}"
         logging.getLogger("surveysem").error(line)
         sys.exit(1)
+    finally:
+        # Leave logging as it was (matters when steps run in-process, as in the tests).
+        for handler in handlers:
+            handler.close()
+        root.handlers, root.level = saved
