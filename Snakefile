@@ -15,6 +15,9 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/instrument.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/outcomes.smk"
+include: "workflow/rules/measurement.smk"
+include: "workflow/rules/propositions.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

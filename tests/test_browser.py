@@ -35,12 +35,12 @@ ARTIFACTS = Path(os.environ.get("SURVEYSEM_ARTIFACTS", Path(__file__).parent / "
 
 # Sections every page must show (ids written here by hand, from the page designs).
 EXPECTED_SECTIONS = {
-    "index.html": ["summary", "verdicts", "measurement-summary", "pages"],
-    "data.html": ["source", "exclusion-flow", "exclusions", "missingness"],
+    "index.html": ["summary", "verdicts", "measurement-summary", "warnings", "pages"],
+    "data.html": ["source", "exclusion-flow", "exclusions", "sample", "missingness"],
     "outcomes.html": ["descriptives", "groups", "table1-audit"],
     "measurement.html": ["scales", "item-responses", "item-statistics", "efa", "cfa-fit", "loadings", "fornell-larcker", "htmt",
                          "score-correlations", "cmv", "invariance", "measurement-warnings"],
-    "propositions.html": ["verdicts", "p1", "p2", "p3", "p4-link"],
+    "propositions.html": ["verdicts", "p1", "p2", "p3", "typology", "p4-link"],
     "p4.html": ["p4-verdict", "model-comparison", "path-diagram", "indirect-effects"],
     "provenance.html": ["run", "files", "config", "versions"],
 }

@@ -118,3 +118,18 @@ def test_figures_are_deterministic():
     b = likert_bars([("X1", "w", values)], 1, 7) + heatmap(pd.DataFrame(np.eye(3))) + path_diagram(P4_EST)
     assert a == b
     assert not re.search(r"\d\.\d{3,}", a)  # coordinates rounded to 2 decimals
+
+
+def test_histogram_counts_match_numpy():
+    from surveysem.report.figures import histogram
+
+    x = [1, 2, 2, 3, 3, 3, 7]
+    root = parse(histogram(x, "h", integer=True))
+    counts = {float(r.get("x")): int(r.get("data-count")) for r in root.iter(f"{SVG}rect") if r.get("data-count")}
+    assert sorted(counts.values()) == [1, 1, 2, 3]  # 1, 2, 3 and 7 (integer bins)
+    y = np.random.default_rng(2).normal(size=100)
+    root = parse(histogram(y.tolist(), "h"))
+    got = [int(r.get("data-count")) for r in root.iter(f"{SVG}rect") if r.get("data-count")]
+    expected = np.histogram(y, bins=np.linspace(y.min(), y.max(), 9))[0]  # Sturges: ceil(log2(100) + 1) = 8 bins
+    assert got == [int(c) for c in expected if c]
+    assert "no values" in histogram([], "h")

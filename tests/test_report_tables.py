@@ -62,7 +62,8 @@ def test_other_formats():
 
 def test_formatter_for_column_names():
     assert formatter_for("pvalue") is fmt_p and formatter_for("p_holm") is fmt_p and formatter_for("bartlett_p") is fmt_p
-    assert formatter_for("cfi") is fmt_bounded and formatter_for("alpha") is fmt_bounded
+    assert formatter_for("cfi")(0.9534) == ".953" and formatter_for("delta_rmsea")(-0.0041) == "\u2212.004"
+    assert formatter_for("alpha") is fmt_bounded
     assert formatter_for("estimate") is fmt_num and formatter_for("htmt") is fmt_num  # HTMT can exceed 1
     assert formatter_for("n")(12.0) == "12"
 

@@ -21,16 +21,37 @@ DATA = ROOT / "data"
 TOL = 1e-3
 
 FIT_KEYS = {
-    "chisq": "chisq", "df": "df", "pvalue": "pvalue", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
-    "rmsea.ci.lower": "rmsea_ci_lower", "rmsea.ci.upper": "rmsea_ci_upper", "srmr": "srmr", "aic": "aic",
-    "bic": "bic", "logl": "logl", "unrestricted.logl": "unrestricted_logl", "npar": "npar", "ntotal": "nobs",
-    "baseline.chisq": "baseline_chisq", "baseline.df": "baseline_df", "bic2": "bic2",
+    "chisq": "chisq",
+    "df": "df",
+    "pvalue": "pvalue",
+    "cfi": "cfi",
+    "tli": "tli",
+    "rmsea": "rmsea",
+    "rmsea.ci.lower": "rmsea_ci_lower",
+    "rmsea.ci.upper": "rmsea_ci_upper",
+    "srmr": "srmr",
+    "aic": "aic",
+    "bic": "bic",
+    "logl": "logl",
+    "unrestricted.logl": "unrestricted_logl",
+    "npar": "npar",
+    "ntotal": "nobs",
+    "baseline.chisq": "baseline_chisq",
+    "baseline.df": "baseline_df",
+    "bic2": "bic2",
 }
 ROBUST_KEYS = {
-    "chisq.scaled": "chisq_scaled", "pvalue.scaled": "pvalue_scaled", "chisq.scaling.factor": "scaling_factor",
-    "cfi.robust": "cfi_robust", "tli.robust": "tli_robust", "rmsea.robust": "rmsea_robust",
-    "rmsea.ci.lower.robust": "rmsea_ci_lower_robust", "rmsea.ci.upper.robust": "rmsea_ci_upper_robust",
-    "cfi.scaled": "cfi_scaled", "tli.scaled": "tli_scaled", "rmsea.scaled": "rmsea_scaled",
+    "chisq.scaled": "chisq_scaled",
+    "pvalue.scaled": "pvalue_scaled",
+    "chisq.scaling.factor": "scaling_factor",
+    "cfi.robust": "cfi_robust",
+    "tli.robust": "tli_robust",
+    "rmsea.robust": "rmsea_robust",
+    "rmsea.ci.lower.robust": "rmsea_ci_lower_robust",
+    "rmsea.ci.upper.robust": "rmsea_ci_upper_robust",
+    "cfi.scaled": "cfi_scaled",
+    "tli.scaled": "tli_scaled",
+    "rmsea.scaled": "rmsea_scaled",
     "baseline.chisq.scaled": "baseline_chisq_scaled",
 }
 
@@ -74,8 +95,12 @@ def check_estimates(res, block):
         if e["op"] == "==":
             continue
         g = e.get("group", 1)
-        key = (e["lhs"], e["op"], e["rhs"].replace(" ", "") if e["op"] == ":=" else e["rhs"],
-               0 if e["op"] == ":=" else g)
+        key = (
+            e["lhs"],
+            e["op"],
+            e["rhs"].replace(" ", "") if e["op"] == ":=" else e["rhs"],
+            0 if e["op"] == ":=" else g,
+        )
         assert key in table, f"row {key} missing from our estimates"
         r = table[key]
         for f in ("est", "se", "std_all"):
@@ -86,8 +111,15 @@ def check_estimates(res, block):
             if not _close(ours, ref):
                 bad.append((key, f, ref, ours))
         n += 1
-    # the same set of rows (lavaan parameterEstimates minus '==' rows)
+    # the same rows in the same order (lavaan parameterEstimates minus '==' rows)
     assert n == len(est), (n, len(est))
+    ours = [(r.lhs, r.op, r.rhs.replace(" ", ""), r.group if multi and r.op != ":=" else 1) for r in est.itertuples()]
+    ref = [
+        (e["lhs"], e["op"], e["rhs"].replace(" ", ""), e.get("group", 1) if e["op"] != ":=" else 1)
+        for e in block["estimates"]
+        if e["op"] != "=="
+    ]
+    assert ours == ref
     assert not bad, bad[:10]
 
 
@@ -223,3 +255,12 @@ def test_fiml_h1_matches_lavaan_em():
         for v in ov:
             assert _close(gd.cov[i, ov.index(v)], row[v], 1e-5)
     assert em_saturated is not None
+
+
+def test_fiml_ml_robust_indices():
+    # lavaan reports FIML-corrected (V6) robust CFI/TLI/RMSEA also for ML with missing data
+    block = _load("hs_fiml.json")["fiml_ml"]
+    data = pd.read_csv(DATA / "hs_missing.csv")
+    res = fit_model(block["syntax"], data, missing="fiml")
+    for rk in ("cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"):
+        assert _close(res.fit[ROBUST_KEYS[rk]], block["fit_all"][rk]), rk

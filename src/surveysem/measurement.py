@@ -51,12 +51,19 @@ DEFAULTS: dict = {
     "invariance_group": "group",
     "min_item_share": 0.5,
     "factor_scores": False,
+    "max_iter": 500,
     "omega_engine": "auto",
     "efa": {"method": "minres", "rotation": "oblimin", "n_factors": None, "parallel_iter": 20},
     "cmv": {"marker": "MARKER", "marker_rank": 1, "harman_method": "ml", "clf_loadings": "equal",
             "vif_threshold": 3.3},
     "thresholds": dict(verd_mod.DEFAULT_THRESHOLDS),
 }
+
+
+def step_config(measurement: dict | None, seed: int, missing: str) -> dict:
+    """The slice of the config a measurement rule passes as params (so unrelated config edits do
+    not rerun the stage), shaped like the full config for :func:`settings`."""
+    return {"measurement": dict(measurement or {}), "study": {"seed": int(seed)}, "data": {"missing": missing}}
 
 
 def settings(config: dict | None) -> dict:
@@ -162,8 +169,9 @@ def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: di
 def efa_report(data: pd.DataFrame, items: list[str], cfg: dict) -> dict:
     e = cfg["efa"]
     X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
+    rotation = e.get("rotation", "oblimin")
     d = efa_mod.item_pool_diagnostics(X, n_factors=e.get("n_factors"), method=e.get("method", "minres"),
-                                      rotation=e.get("rotation", "oblimin"), n_iter=int(e.get("parallel_iter", 20)),
+                                      rotation=None if rotation in (None, "none") else rotation, n_iter=int(e.get("parallel_iter", 20)),
                                       seed=int(cfg["seed"]))
     out: dict = {"items": d["items"], "n": d["n"], "warnings": d["warnings"]}
     if "kmo" in d:
@@ -241,7 +249,8 @@ def standardized_se(pm, res, eps: float = 1e-6) -> np.ndarray:
     return out
 
 
-def fit_cfa(data: pd.DataFrame, scales: dict[str, list[str]], estimator: str = "ML", missing: str = "listwise") -> dict:
+def fit_cfa(data: pd.DataFrame, scales: dict[str, list[str]], estimator: str = "ML", missing: str = "listwise",
+            max_iter: int = 500) -> dict:
     """Fit the CFA with the SEM engine; return result, loadings table (with std SE/z/p), the sample
     covariance lavaan would use (N denominator; EM estimate under FIML) and warnings."""
     from scipy import stats
@@ -251,7 +260,7 @@ def fit_cfa(data: pd.DataFrame, scales: dict[str, list[str]], estimator: str = "
     syntax = cfa_syntax(scales)
     items = [i for its in scales.values() for i in its]
     X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
-    pm = prepare_model(syntax, items, estimator=estimator, missing=missing)
+    pm = prepare_model(syntax, items, estimator=estimator, missing=missing, max_iter=int(max_iter))
     res = pm.fit(X)
     est = res.estimates.copy()
     est["std_se"] = standardized_se(pm, res)
@@ -281,7 +290,7 @@ def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> d
     out: dict = {"warnings": warnings, "scales": use, "estimator": cfg["estimator"], "missing": missing}
     fit = None
     try:
-        fit = fit_cfa(X, use, estimator=cfg["estimator"], missing=missing)
+        fit = fit_cfa(X, use, estimator=cfg["estimator"], missing=missing, max_iter=cfg["max_iter"])
     except SurveySemError as exc:
         warnings.append(f"CFA could not be fitted: {exc.one_line()}")
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:

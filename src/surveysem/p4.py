@@ -229,7 +229,7 @@ def multigroup_check(data: pd.DataFrame, groups: pd.Series, processes, items, *,
     """Multi-group model (a) by typology group: loadings equal vs loadings + regressions equal.
 
     Skipped (with the reason) when a group has fewer than ``min_n`` firms."""
-    counts = groups.value_counts().sort_index()
+    counts = groups.astype(int).value_counts().sort_index()
     info = {"group_sizes": {str(k): int(v) for k, v in counts.items()}, "min_group_n": min_n}
     if len(counts) < 2 or counts.min() < min_n:
         info.update(status="skipped", reason=(f"multi-group SEM needs >= {min_n} firms in every group "
@@ -258,6 +258,10 @@ def multigroup_check(data: pd.DataFrame, groups: pd.Series, processes, items, *,
 def em_moments(X: np.ndarray, start=None, tol: float = 1e-7, max_iter: int = 1000):
     """EM estimates of the saturated mean and covariance (N divisor) of data with missing values.
 
+    Vectorised over rows: with ``P`` the precision matrix, the conditional mean of a row's missing
+    block ``m`` is ``mu_m - P_mm^-1 P_m. (x~ - mu)`` (``x~`` = the row with missing entries set to
+    ``mu``) and its conditional covariance ``P_mm^-1``; all rows' small systems are solved as one
+    batch (padded to the largest number of missing values in a row).
     ``start`` = (mu, sigma) warm start (the bootstrap starts from the full-sample moments).
     Returns (mu, sigma, iterations, converged)."""
     X = np.asarray(X, float)
@@ -265,49 +269,51 @@ def em_moments(X: np.ndarray, start=None, tol: float = 1e-7, max_iter: int = 100
     miss = np.isnan(X)
     if miss.all(axis=0).any():
         raise SurveySemError("two-stage ML: a variable has no observed values")
-    groups: dict[bytes, list[int]] = {}
-    for i, row in enumerate(~miss):
-        groups.setdefault(row.tobytes(), []).append(i)
-    pats = []
-    for key, idx in groups.items():
-        o = np.flatnonzero(np.frombuffer(key, dtype=bool))
-        m = np.setdiff1d(np.arange(p), o)
-        Xo = X[np.ix_(idx, o)]
-        pats.append((o, m, Xo, Xo.sum(axis=0), Xo.T @ Xo))
     if start is None:
         mu = np.nanmean(X, axis=0)
         sig = np.diag(np.nanvar(X, axis=0))
     else:
         mu, sig = np.array(start[0], float), np.array(start[1], float)
-    # the observed-data parts of the sufficient statistics do not change between iterations
-    T1c = np.zeros(p)
-    T2c = np.zeros((p, p))
-    for o, m, Xo, s1, s2 in pats:
-        T1c[o] += s1
-        T2c[np.ix_(o, o)] += s2
-    incomplete = [pt for pt in pats if len(pt[1])]
+    rows = np.flatnonzero(miss.any(axis=1))
+    k = miss[rows].sum(axis=1)
+    K = int(k.max()) if len(rows) else 0
+    # padded missing-index table (r x K) and its validity mask
+    idx = np.zeros((len(rows), K), dtype=int)
+    valid = np.zeros((len(rows), K), dtype=bool)
+    for j, r in enumerate(rows):
+        m = np.flatnonzero(miss[r])
+        idx[j, : len(m)] = m
+        valid[j, : len(m)] = True
+    pair = valid[:, :, None] & valid[:, None, :]
+    eye = np.eye(K)[None, :, :]
+    ri = np.repeat(rows, K)  # row of each (row, slot)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
-        T1 = T1c.copy()
-        T2 = T2c.copy()
-        # conditional moments from the precision matrix: E[x_m | x_o] = mu_m - P_mm^-1 P_mo (x_o - mu_o),
-        # Var[x_m | x_o] = P_mm^-1 -- one p x p inverse per iteration instead of one solve per pattern
-        P = np.linalg.inv(sig)
-        for o, m, Xo, s1, s2 in incomplete:
-            Cm = np.linalg.inv(P[np.ix_(m, m)])
-            B = -Cm @ P[np.ix_(m, o)]
-            Xm = mu[m] + (Xo - mu[o]) @ B.T
-            T1[m] += Xm.sum(axis=0)
-            cross = Xo.T @ Xm
-            T2[np.ix_(o, m)] += cross
-            T2[np.ix_(m, o)] += cross.T
-            T2[np.ix_(m, m)] += Xm.T @ Xm + len(Xo) * Cm
+        Xf = np.where(miss, mu, X)
+        C_blocks = None
+        if len(rows):
+            P = np.linalg.inv(sig)
+            Pmm = P[idx[:, :, None], idx[:, None, :]]
+            A = np.where(pair, Pmm, eye)
+            rhs = np.einsum("rkp,rp->rk", P[idx], Xf[rows] - mu)
+            rhs = np.where(valid, rhs, 0.0)
+            Ainv = np.linalg.inv(A)
+            delta = np.einsum("rkl,rl->rk", Ainv, rhs)
+            fill = mu[idx] - delta
+            Xf[ri[valid.ravel()], idx[valid]] = fill[valid]
+            C_blocks = np.where(pair, Ainv, 0.0)
+        T1 = Xf.sum(axis=0)
+        T2 = Xf.T @ Xf
+        if C_blocks is not None:
+            a = np.broadcast_to(idx[:, :, None], C_blocks.shape)[pair]
+            b = np.broadcast_to(idx[:, None, :], C_blocks.shape)[pair]
+            np.add.at(T2, (a, b), C_blocks[pair])
         mu_new = T1 / n
         sig_new = T2 / n - np.outer(mu_new, mu_new)
-        delta = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sig_new - sig)))
+        delta_max = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sig_new - sig)))
         mu, sig = mu_new, sig_new
-        if delta < tol:
+        if delta_max < tol:
             converged = True
             break
     return mu, sig, it, converged

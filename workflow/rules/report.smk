@@ -36,6 +36,7 @@ rule report:
             name: report(
                 f"reports/{name}.html",
                 category=category,
+                subcategory="HTML page",
                 caption=f"../report/{caption}",
                 labels={"page": name},
             )
@@ -45,6 +46,7 @@ rule report:
             directory("results/tables"),
             patterns=["{name}.csv"],
             category="Tables",
+            subcategory="APA tables (CSV)",
             caption="../report/tables.rst",
         ),
     params:

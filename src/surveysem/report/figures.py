@@ -185,8 +185,9 @@ def _diverging_colour(r: float) -> str:
     return "#%02x%02x%02x" % tuple(rgb)
 
 
-def heatmap(matrix: pd.DataFrame, title: str = "Correlations", lower_only: bool = True) -> Safe:
-    """A correlation heatmap with the value in each cell (two decimals, no leading zero)."""
+def heatmap(matrix: pd.DataFrame, title: str = "Correlations", lower_only: bool = True, bounded: bool = True) -> Safe:
+    """A correlation heatmap with the value in each cell (two decimals; no leading zero when
+    ``bounded``, i.e. for correlations; HTMT can exceed 1, so it keeps the zero)."""
     labels = [str(c) for c in matrix.columns]
     k = len(labels)
     cell = 38 if k <= 16 else 28
@@ -215,7 +216,7 @@ def heatmap(matrix: pd.DataFrame, title: str = "Correlations", lower_only: bool 
                 continue
             body.append(_rect(x, y, cell, cell, _diverging_colour(v), stroke="#fff"))
             body.append(
-                _text(x + cell / 2, y + cell / 2, fmt_bounded(v), size=size, anchor="middle", fill="#fff" if abs(v) > 0.6 else "#1a1a1a")
+                _text(x + cell / 2, y + cell / 2, (fmt_bounded if bounded else fmt_num)(v), size=size, anchor="middle", fill="#fff" if abs(v) > 0.6 else "#1a1a1a")
             )
     # colour key
     kx = left + k * cell + 22
@@ -312,3 +313,115 @@ def forest_plot(
         body.append(f'<circle cx="{_f(sx(float(est)))}" cy="{_f(y)}" r="4" fill="#1f4e79"/>')
         body.append(_text(left + plot_w + 10, y, f"{fmt_num(est)}{r.get('mark', '')}{ci}", size=10))
     return _svg(width, height, body, title)
+
+
+# ---------------------------------------------------------------- scree / parallel analysis
+
+SERIES_STYLE = [("#1f4e79", None, "circle"), ("#b00020", "5 4", "square"), ("#1b7a3a", "2 3", "circle"), ("#a86400", "6 2 2 2", "square")]
+
+
+def line_plot(
+    series: Sequence[tuple[str, Sequence[float]]],
+    title: str = "Line plot",
+    xlabel: str = "",
+    ylabel: str = "",
+    hline: float | None = None,
+) -> Safe:
+    """Lines over x = 1..n (e.g. eigenvalues against parallel-analysis thresholds), with a legend."""
+    width, height = 560, 320
+    left, right, top, bottom = 56, 150, 20, 46
+    pw, ph = width - left - right, height - top - bottom
+    finite = [float(v) for _, ys in series for v in ys if v is not None and math.isfinite(float(v))]
+    n = max([len(ys) for _, ys in series] + [1])
+    ymax = max(finite + [hline or 0, 1e-9])
+    ymin = min(finite + [hline if hline is not None else 0, 0])
+    ticks = _nice_ticks(ymin, ymax, 6)
+    ymax = max(ymax, ticks[-1])
+
+    def sx(i: int) -> float:
+        return left + (i - 1) / max(n - 1, 1) * pw
+
+    def sy(v: float) -> float:
+        return top + (ymax - v) / ((ymax - ymin) or 1) * ph
+
+    body: list[str] = [_line(left, top, left, top + ph), _line(left, top + ph, left + pw, top + ph)]
+    for t in ticks:
+        body.append(_line(left - 4, sy(t), left, sy(t)))
+        body.append(_text(left - 7, sy(t), fmt_num(t, 1), size=10, anchor="end"))
+    step = max(1, math.ceil(n / 15))
+    for i in range(1, n + 1, step):
+        body.append(_line(sx(i), top + ph, sx(i), top + ph + 4))
+        body.append(_text(sx(i), top + ph + 14, str(i), size=10, anchor="middle"))
+    if hline is not None:
+        body.append(_line(left, sy(hline), left + pw, sy(hline), stroke="#999", dash="2 2"))
+    for k, (name, ys) in enumerate(series):
+        colour, dash, marker = SERIES_STYLE[k % len(SERIES_STYLE)]
+        pts = [(sx(i + 1), sy(float(v))) for i, v in enumerate(ys) if v is not None and math.isfinite(float(v))]
+        if len(pts) > 1:
+            d = " ".join(f"{'M' if j == 0 else 'L'} {_f(x)} {_f(y)}" for j, (x, y) in enumerate(pts))
+            extra = f' stroke-dasharray="{dash}"' if dash else ""
+            body.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.5"{extra}/>')
+        for x, y in pts:
+            if marker == "circle":
+                body.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.6" fill="{colour}"/>')
+            else:
+                body.append(_rect(x - 2.4, y - 2.4, 4.8, 4.8, colour))
+        ly = top + 10 + k * 18
+        body.append(_line(left + pw + 12, ly, left + pw + 34, ly, stroke=colour, width=1.5, dash=dash))
+        body.append(_text(left + pw + 40, ly, truncate(name, 18), size=10))
+    body.append(_text(left + pw / 2, height - 8, xlabel, size=11, anchor="middle"))
+    body.append(
+        f'<text x="14" y="{_f(top + ph / 2)}" font-size="11" text-anchor="middle" transform="rotate(-90 14 {_f(top + ph / 2)})" fill="#1a1a1a">{esc(ylabel)}</text>'
+    )
+    return _svg(width, height, body, title)
+
+
+# ---------------------------------------------------------------- histogram
+
+def histogram(values: Sequence[float], title: str = "Histogram", xlabel: str = "", bins: int | None = None, integer: bool = False) -> Safe:
+    """Counts of ``values`` in equal-width bins (Sturges' rule unless ``bins``); ``integer``: one bar per whole number."""
+    x = np.asarray([float(v) for v in values if v is not None and math.isfinite(float(v))])
+    width, height = 300, 190
+    left, right, top, bottom = 40, 12, 14, 40
+    pw, ph = width - left - right, height - top - bottom
+    body: list[str] = []
+    if x.size == 0:
+        body.append(_text(width / 2, height / 2, "no values", size=11, anchor="middle", fill="#6b6b6b"))
+        return _svg(width, height, body, title)
+    if integer:
+        lo, hi = math.floor(x.min()) - 0.5, math.ceil(x.max()) + 0.5
+        edges = np.arange(lo, hi + 1e-9, 1.0)
+    else:
+        k = bins or max(1, int(math.ceil(math.log2(x.size) + 1)))
+        lo, hi = float(x.min()), float(x.max())
+        if hi == lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = np.linspace(lo, hi, k + 1)
+    counts, _ = np.histogram(x, bins=edges)
+    cmax = max(int(counts.max()), 1)
+    ticks = _nice_ticks(0, cmax, 4)
+    if len(ticks) > 1 and ticks[-1] < cmax:
+        ticks.append(ticks[-1] + (ticks[1] - ticks[0]))
+
+    def sx(v: float) -> float:
+        return left + (v - edges[0]) / (edges[-1] - edges[0]) * pw
+
+    def sy(c: float) -> float:
+        return top + ph - c / max(ticks[-1], cmax) * ph
+
+    for c, a, b in zip(counts, edges[:-1], edges[1:]):
+        if c:
+            body.append(_rect(sx(a) + 0.5, sy(c), sx(b) - sx(a) - 1, top + ph - sy(c), "#5a8bb8", extra=f' data-count="{int(c)}"'))
+    body.append(_line(left, top + ph, left + pw, top + ph))
+    body.append(_line(left, top, left, top + ph))
+    for tk in ticks:
+        body.append(_line(left - 3, sy(tk), left, sy(tk)))
+        body.append(_text(left - 5, sy(tk), fmt_num(tk, 0), size=9, anchor="end"))
+    xticks = [v for v in _nice_ticks(float(x.min()), float(x.max()), 5)] if x.max() > x.min() else [float(x.min())]
+    whole_ticks = integer or all(float(tk).is_integer() for tk in xticks)
+    for tk in xticks:
+        if edges[0] <= tk <= edges[-1]:
+            body.append(_line(sx(tk), top + ph, sx(tk), top + ph + 3))
+            body.append(_text(sx(tk), top + ph + 12, fmt_num(tk, 0 if whole_ticks else 2), size=9, anchor="middle"))
+    body.append(_text(left + pw / 2, height - 8, xlabel, size=10, anchor="middle"))
+    return _svg(width, height, body, title, f"n = {x.size}")

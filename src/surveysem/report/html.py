@@ -60,7 +60,14 @@ table.apa tfoot td { text-align: left; font-size: .88rem; padding-top: .35rem; w
 .card { border: 1px solid var(--light); border-radius: 6px; padding: .6rem .8rem; min-width: 13rem; flex: 1 1 13rem; }
 .card h3 { margin: 0 0 .2rem 0; }
 .card .verdict { font-size: 1.05rem; }
+.card ul.subs { margin: .3rem 0; padding-left: 1.1rem; font-size: .88rem; }
+.card ul.subs .verdict { font-size: .88rem; font-weight: 500; }
+.v-not-estimable { color: var(--na); }
 figure { margin: 1rem 0 1.4rem 0; }
+.figure-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(34rem, 1fr)); gap: 0 1.5rem; }
+.figure-grid figure { margin: .6rem 0; min-width: 0; }
+.figure-grid figure svg { width: 100%; }
+.figure-grid.small { grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); }
 figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: .9rem; color: var(--muted); margin-top: .3rem; max-width: 60rem; }
 dl.kv { display: grid; grid-template-columns: max-content auto; gap: .15rem 1rem; }

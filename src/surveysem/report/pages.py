@@ -23,16 +23,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from surveysem.io import write_csv, write_text
+from surveysem.io import write_csv, write_json, write_text
 from surveysem.report import provenance
-from surveysem.report.figures import figure, forest_plot, heatmap, likert_bars
+from surveysem.report.figures import figure, forest_plot, heatmap, histogram, likert_bars, line_plot
 from surveysem.report.html import (
     NOT_COMPUTED,
     PAGES,
     Safe,
     bullet_list,
     definition_list,
-    esc,
     join,
     link,
     not_computed,
@@ -54,7 +53,7 @@ from surveysem.report.tables import (
     fmt_num,
     fmt_p,
     fmt_percent,
-    fmt_text,
+    fmt_text_blank,
     frame_table,
     stars,
 )
@@ -82,16 +81,24 @@ RESULT_FILES: dict[str, str] = {
     "kmo": "results/measurement/kmo.csv",
     "cfa_fit": "results/measurement/cfa_fit.json",
     "loadings": "results/measurement/loadings.csv",
+    "validity": "results/measurement/validity.csv",
     "fornell_larcker": "results/measurement/fornell_larcker.csv",
     "htmt": "results/measurement/htmt.csv",
+    "htmt_json": "results/measurement/htmt.json",
     "cmv": "results/measurement/cmv.json",
     "invariance": "results/measurement/invariance.csv",
+    "invariance_json": "results/measurement/invariance.json",
     "measurement_verdicts": "results/measurement/verdicts.csv",
     "measurement_warnings": "results/measurement/warnings.json",
     "scale_scores": "results/scores/scale_scores.csv",
     "coefficients": "results/propositions/coefficients.csv",
     "verdicts": "results/propositions/verdicts.csv",
     "verdicts_json": "results/propositions/verdicts.json",
+    "subhypotheses": "results/propositions/subhypotheses.csv",
+    "fits": "results/propositions/fits.csv",
+    "vif": "results/propositions/vif.csv",
+    "typology_csv": "results/propositions/typology.csv",
+    "typology_json": "results/propositions/typology.json",
     "p4_models": "results/propositions/p4_models.json",
     "p4_paths": "results/propositions/p4_paths.csv",
     "p4_bootstrap": "results/propositions/p4_bootstrap.csv",
@@ -134,7 +141,13 @@ class Context:
     def csv(self, key: str) -> pd.DataFrame | None:
         if key not in self._cache:
             p = self.path(key)
-            self._cache[key] = pd.read_csv(p, comment=None) if p.is_file() else None
+            if not p.is_file():
+                self._cache[key] = None
+            else:
+                try:
+                    self._cache[key] = pd.read_csv(p)
+                except pd.errors.EmptyDataError:  # a stage wrote an empty table (e.g. a test it could not run)
+                    self._cache[key] = pd.DataFrame()
         return self._cache[key]
 
     def json(self, key: str):
@@ -192,6 +205,18 @@ class _Tables:
         return table.to_html()
 
 
+def _guard(t: "_Tables", sid: str, title: str, build: Callable[[], Safe]) -> Safe:
+    """Build one section; if its input has an unexpected shape, the section says so (and the log
+    has the traceback) instead of the whole report failing. Tables of a failed section are dropped."""
+    n_tables = len(t.items)
+    try:
+        return build()
+    except Exception as exc:  # noqa: BLE001 - a report section must not take the whole report down
+        del t.items[n_tables:]
+        log.warning("section %s (%s) could not be built: %s: %s", sid, title, type(exc).__name__, exc, exc_info=True)
+        return section(sid, title, not_computed(title, f"the report could not read its input: {type(exc).__name__}: {exc}"))
+
+
 def _missing_text(ctx: Context, key: str) -> str:
     return f"{ctx.files.get(key, RESULT_FILES.get(key, key))} does not exist yet"
 
@@ -201,7 +226,10 @@ def _warnings_block(warnings) -> Safe:
         return Safe("")
     items = []
     for w in warnings:
-        if isinstance(w, dict):
+        if isinstance(w, dict) and "message" in w:
+            where = w.get("step") or w.get("source") or w.get("where")
+            items.append(f"{where}: {w['message']}" if where else str(w["message"]))
+        elif isinstance(w, dict):
             items.append("; ".join(f"{k}: {v}" for k, v in sorted(w.items())))
         else:
             items.append(str(w))
@@ -210,18 +238,26 @@ def _warnings_block(warnings) -> Safe:
 
 def _col(frame: pd.DataFrame, *candidates: str) -> str | None:
     """The first column of ``frame`` whose lower-case name is among the candidates."""
-    lower = {c.lower(): c for c in frame.columns}
+    exact = set(frame.columns)
+    lower: dict[str, str] = {}
+    for c in frame.columns:
+        lower.setdefault(str(c).lower(), c)
     for cand in candidates:
+        if cand in exact:
+            return cand
         if cand.lower() in lower:
             return lower[cand.lower()]
     return None
 
 
 def _val(record: dict, *candidates: str):
-    lower = {str(k).lower(): k for k in record}
+    lower: dict[str, object] = {}
+    for k in record:
+        lower.setdefault(str(k).lower(), k)
     for cand in candidates:
-        if cand.lower() in lower:
-            v = record[lower[cand.lower()]]
+        key = cand if cand in record else lower.get(cand.lower())
+        if key is not None:
+            v = record[key]
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 continue
             return v
@@ -260,13 +296,6 @@ def _json_table(obj: dict, title: str, note: str = "", skip: set[str] = frozense
     return Table(title=title, columns=["Quantity", "Value"], rows=rows, note=note, text_columns={0, 1})
 
 
-def _csv_section(ctx: Context, tables: _Tables, key: str, sid: str, title: str, table_title: str, note: str = "", **kw) -> Safe:
-    frame = ctx.csv(key)
-    if frame is None:
-        return section(sid, title, not_computed(table_title, _missing_text(ctx, key)))
-    return section(sid, title, tables.add(frame_table(frame, table_title, note=note, **kw), sid))
-
-
 def _synthetic_note(ctx: Context) -> str:
     return "Computed from synthetic data. " if ctx.synthetic else ""
 
@@ -282,6 +311,7 @@ def proposition_verdicts(ctx: Context) -> list[dict]:
     pcol = _col(frame, "proposition")
     hcol = _col(frame, "hypothesis", "sub_hypothesis", "id")
     vcol = _col(frame, "verdict")
+    tcol = _col(frame, "term")
     lcol = _col(frame, "level")
     if vcol is None or (pcol is None and hcol is None):
         return []
@@ -296,6 +326,8 @@ def proposition_verdicts(ctx: Context) -> list[dict]:
             entry["verdict"] = verdict
         else:
             entry["subs"].append((hyp, verdict))
+            term = rec.get(tcol) if tcol else None
+            entry.setdefault("terms", {})[hyp] = "" if term is None or pd.isna(term) else str(term)
     return list(out.values())
 
 
@@ -313,11 +345,14 @@ def verdict_dashboard(ctx: Context) -> Safe:
             subs = v["subs"]
             n_sup = sum(1 for _, s in subs if s and s.lower() == "supported")
             detail = f"{n_sup} of {len(subs)} sub-hypotheses supported" if subs else ""
-            body = [verdict_badge(v["verdict"]), tag("div", detail) if detail else Safe("")]
+            terms = v.get("terms", {})
+            sub_list = tag("ul", *[tag("li", h, f" ({terms[h]})" if terms.get(h) else "", ": ", verdict_badge(sv)) for h, sv in subs], class_="subs") if subs else Safe("")
+            body = [verdict_badge(v["verdict"]), tag("div", detail) if detail else Safe(""), sub_list]
+        href = "p4.html" if pid in _sem_propositions(ctx) else f"propositions.html#{slug(pid)}"
         cards.append(
             tag(
                 "div",
-                tag("h3", tag("a", pid, href=f"propositions.html#{slug(pid)}")),
+                tag("h3", tag("a", pid, href=href)),
                 *body,
                 tag("div", text, class_="lead") if text else Safe(""),
                 class_="card",
@@ -340,23 +375,31 @@ def verdict_dashboard(ctx: Context) -> Safe:
 
 def index_page(ctx: Context) -> Page:
     t = _Tables("index")
-    parts = []
+    parts = [
+        _guard(t, "summary", "Summary", lambda: _summary_section(ctx)),
+        _guard(t, "verdicts", "Verdicts on the propositions", lambda: section("verdicts", "Verdicts on the propositions", verdict_dashboard(ctx))),
+        _guard(t, "measurement-summary", "Measurement at a glance", lambda: _measurement_summary(ctx, t)),
+        _guard(t, "warnings", "Warnings from all stages", lambda: _all_warnings_section(ctx)),
+        _guard(t, "pages", "Pages", lambda: _pages_section(ctx)),
+    ]
+    return Page("index.html", "Overview", _frame(ctx, "Overview", join(parts), "index.html"), t.items)
+
+
+def _summary_section(ctx: Context) -> Safe:
     analysis = ctx.csv("analysis")
     n_text = f"{len(analysis)} firms retained for analysis" if analysis is not None else "number of firms analysed: not computed"
-    parts.append(
-        section(
-            "summary",
-            "Summary",
-            paragraph(
-                "These pages report the measurement and hypothesis tests of the study. ",
-                n_text,
-                ". ",
-                "Tables follow APA style; each is also in results/tables/ as CSV.",
-            ),
-        )
+    return section(
+        "summary",
+        "Summary",
+        paragraph(
+            "These pages report the measurement and hypothesis tests of the study. ",
+            n_text,
+            ". Tables follow APA style; each is also in results/tables/ as CSV (titles and notes in results/tables/tables.json).",
+        ),
     )
-    parts.append(section("verdicts", "Verdicts on the propositions", verdict_dashboard(ctx)))
-    # measurement verdict summary
+
+
+def _measurement_summary(ctx: Context, t: _Tables) -> Safe:
     mv = ctx.csv("measurement_verdicts")
     if mv is not None and _col(mv, "verdict"):
         vc = _col(mv, "verdict")
@@ -365,13 +408,41 @@ def index_page(ctx: Context) -> Page:
         meas = t.add(Table("Scale verdicts (measurement)", ["Verdict", "Scales"], rows, note="See measurement.html for the reasons."), "scale-verdicts")
     else:
         meas = not_computed("Scale verdicts", _missing_text(ctx, "measurement_verdicts"))
-    parts.append(section("measurement-summary", "Measurement at a glance", meas))
+    fit = ctx.json("cfa_fit")
+    fit_line = paragraph("Measurement model (CFA): ", fit_caption(fit.get("fit", fit) if isinstance(fit, dict) else None))
+    return section("measurement-summary", "Measurement at a glance", meas, fit_line)
+
+
+# (result key, stage, page with the details)
+WARNING_SOURCES = [
+    ("firm_outcomes_json", "Outcomes", "outcomes.html"),
+    ("measurement_warnings", "Measurement", "measurement.html"),
+    ("typology_json", "Propositions: typology", "propositions.html#typology"),
+    ("p4_models", "Propositions: P4", "p4.html"),
+]
+
+
+def _all_warnings_section(ctx: Context) -> Safe:
+    """Statistical problems the stages recorded (non-convergence, Heywood cases, skipped tests ...)."""
+    rows = []
+    for key, stage, href in WARNING_SOURCES:
+        obj = ctx.json(key)
+        if obj is None:
+            rows.append(join([link(href, stage), f": {NOT_COMPUTED}"]))
+            continue
+        ws = obj.get("warnings", []) if isinstance(obj, dict) else []
+        n = len(ws) if isinstance(ws, list) else 0
+        rows.append(join([link(href, stage), f": {n} warning{'s' if n != 1 else ''}"]))
+    return section("warnings", "Warnings from all stages", paragraph("Statistical problems are recorded, not hidden; each page lists its own."), bullet_list(rows))
+
+
+def _pages_section(ctx: Context) -> Safe:
     page_rows = [
-        ("data.html", "Data and screening", "source file, exclusion flow, missing data"),
+        ("data.html", "Data and screening", "source file, exclusion flow, sample profile, missing data"),
         ("outcomes.html", "Outcomes", "spread, diversification, intensity; typology groups; Table 1 audit"),
-        ("measurement.html", "Measurement", "reliability, CFA, validity, common-method variance, invariance"),
-        ("propositions.html", "Propositions", "P1–P3 regressions, verdicts"),
-        ("p4.html", "P4 model", "second-order SEM, path diagram, indirect effects"),
+        ("measurement.html", "Measurement", "reliability, EFA, CFA, validity, common-method variance, invariance, item responses"),
+        ("propositions.html", "Propositions", "P1–P3 regressions, verdicts, typology"),
+        ("p4.html", "P4 model", "second-order SEM, path diagrams, indirect effects"),
         ("provenance.html", "Provenance", "file hashes, config, versions, commit"),
     ]
     items = [join([link(href, name), " – ", desc]) for href, name, desc in page_rows]
@@ -380,66 +451,64 @@ def index_page(ctx: Context) -> Page:
             items.append(join([link(href, name), " – from the instrument stage"]))
         else:
             items.append(join([name, f" – {NOT_COMPUTED} ({_missing_text(ctx, key)})"]))
-    parts.append(section("pages", "Pages", bullet_list(items)))
-    return Page("index.html", "Overview", _frame(ctx, "Overview", join(parts), "index.html"), t.items)
+    return section("pages", "Pages", bullet_list(items))
 
 
 def data_page(ctx: Context) -> Page:
     t = _Tables("data")
-    parts = []
+    parts = [
+        _guard(t, "source", "Source", lambda: _source_section(ctx, t)),
+        _guard(t, "exclusion-flow", "Exclusion flow", lambda: _flow_section(ctx, t)),
+        _guard(t, "exclusions", "Exclusions by rule", lambda: _exclusions_section(ctx, t)),
+        _guard(t, "sample", "Sample profile", lambda: _sample_profile_section(ctx, t)),
+        _guard(t, "missingness", "Missing data", lambda: _missingness_section(ctx, t)),
+    ]
+    return Page("data.html", "Data and screening", _frame(ctx, "Data and screening", join(parts), "data.html"), t.items)
+
+
+def _source_section(ctx: Context, t: _Tables) -> Safe:
     ingest = ctx.json("ingest")
     if ingest is None:
-        parts.append(section("source", "Source", not_computed("Ingest summary", _missing_text(ctx, "ingest"))))
-    else:
-        parts.append(
-            section(
-                "source",
-                "Source",
-                t.add(_json_table(ingest, "Data ingest", note="Personally identifying columns are dropped at ingest; only their names are listed.", skip={"dropped_pii_reasons"}), "ingest"),
-            )
-        )
-    # exclusion flow
+        return section("source", "Source", not_computed("Ingest summary", _missing_text(ctx, "ingest")))
+    note = "Personally identifying columns are dropped at ingest; only their names are listed."
+    return section("source", "Source", t.add(_json_table(ingest, "Data ingest", note=note, skip={"dropped_pii_reasons"}), "ingest"))
+
+
+def _flow_section(ctx: Context, t: _Tables) -> Safe:
     flow = ctx.csv("flow")
     if flow is None:
-        parts.append(section("exclusion-flow", "Exclusion flow", not_computed("Exclusion flow", _missing_text(ctx, "flow"))))
-    else:
-        flow = flow.copy()
-        screening = ctx.json("screening")
-        rc = _col(flow, "rule")
-        if isinstance(screening, dict) and rc:
-            desc = {str(r.get("rule")): r.get("description", "") for r in screening.get("rules", []) if isinstance(r, dict)}
-            flow["description"] = [desc.get(str(r), "") or "" for r in flow[rc]]
-        cols = {"step": "Step", "rule": "Rule", "description": "Description", "n_before": "n before", "n_excluded": "Excluded", "n_after": "n after"}
-        cols.update({c: c.replace("_", " ").capitalize() for c in flow.columns if c not in cols})
-        fig = _flow_figure(flow)
-        parts.append(
-            section(
-                "exclusion-flow",
-                "Exclusion flow",
-                t.add(frame_table(flow, "Screening steps", columns=cols, text_columns=[c for c in ("rule", "description") if c in flow.columns],
-                                  note="Rules are applied in order; a respondent is counted once, at the first rule that excludes them."), "flow"),
-                fig,
-            )
-        )
+        return section("exclusion-flow", "Exclusion flow", not_computed("Exclusion flow", _missing_text(ctx, "flow")))
+    flow = flow.copy()
+    screening = ctx.json("screening")
+    rc = _col(flow, "rule")
+    if isinstance(screening, dict) and rc:
+        desc = {str(r.get("rule")): r.get("description", "") for r in screening.get("rules", []) if isinstance(r, dict)}
+        flow["description"] = [desc.get(str(r), "") or "" for r in flow[rc]]
+    cols = {"step": "Step", "rule": "Rule", "description": "Description", "n_before": "n before", "n_excluded": "Excluded", "n_after": "n after"}
+    cols.update({c: c.replace("_", " ").capitalize() for c in flow.columns if c not in cols})
+    table = frame_table(flow, "Screening steps", columns=cols, text_columns=[c for c in ("rule", "description") if c in flow.columns],
+                        note="Rules are applied in order; a respondent is counted once, at the first rule that excludes them.")
+    return section("exclusion-flow", "Exclusion flow", t.add(table, "flow"), _flow_figure(flow))
+
+
+def _exclusions_section(ctx: Context, t: _Tables) -> Safe:
     exc = ctx.csv("exclusions")
-    if exc is not None and _col(exc, "rule"):
-        rc = _col(exc, "rule")
-        counts = exc.groupby(rc, sort=False).size().reset_index(name="n_failed")
-        if flow is not None and _col(flow, "rule"):
-            order = {str(r): i for i, r in enumerate(flow[_col(flow, "rule")])}
-            counts = counts.sort_values(rc, key=lambda col: col.astype(str).map(lambda r: order.get(r, len(order))), kind="stable")
-        xc = _col(exc, "excluded")
-        note = "A respondent can fail several rules; each failure is counted."
-        if xc:
-            excluded = exc[exc[xc].astype(str).str.lower().isin(["1", "true", "yes"])].groupby(rc, sort=False).size()
-            counts["n_excluded"] = [int(excluded.get(r, 0)) for r in counts[rc]]
-            note = "Failed: respondents failing the rule; excluded: those excluded by it (not by an earlier rule)."
-        parts.append(section("exclusions", "Exclusions by rule", t.add(frame_table(counts, "Respondents failing each screening rule", columns={rc: "Rule", "n_failed": "Failed", "n_excluded": "Excluded"}, note=note), "exclusions")))
-    else:
-        parts.append(section("exclusions", "Exclusions by rule", not_computed("Exclusions", _missing_text(ctx, "exclusions"))))
-    parts.append(_sample_profile_section(ctx, t))
-    parts.append(_missingness_section(ctx, t))
-    return Page("data.html", "Data and screening", _frame(ctx, "Data and screening", join(parts), "data.html"), t.items)
+    if exc is None or not _col(exc, "rule"):
+        return section("exclusions", "Exclusions by rule", not_computed("Exclusions", _missing_text(ctx, "exclusions")))
+    flow = ctx.csv("flow")
+    rc = _col(exc, "rule")
+    counts = exc.groupby(rc, sort=False).size().reset_index(name="n_failed")
+    if flow is not None and _col(flow, "rule"):
+        order = {str(r): i for i, r in enumerate(flow[_col(flow, "rule")])}
+        counts = counts.sort_values(rc, key=lambda col: col.astype(str).map(lambda r: order.get(r, len(order))), kind="stable")
+    xc = _col(exc, "excluded")
+    note = "A respondent can fail several rules; each failure is counted."
+    if xc:
+        excluded = exc[exc[xc].astype(str).str.lower().isin(["1", "true", "yes"])].groupby(rc, sort=False).size()
+        counts["n_excluded"] = [int(excluded.get(r, 0)) for r in counts[rc]]
+        note = "Failed: respondents failing the rule; excluded: those excluded by it (not by an earlier rule)."
+    table = frame_table(counts, "Respondents failing each screening rule", columns={rc: "Rule", "n_failed": "Failed", "n_excluded": "Excluded"}, note=note)
+    return section("exclusions", "Exclusions by rule", t.add(table, "exclusions"))
 
 
 def _flow_figure(flow: pd.DataFrame) -> Safe:
@@ -548,117 +617,140 @@ def _missingness_section(ctx: Context, t: _Tables) -> Safe:
 
 def outcomes_page(ctx: Context) -> Page:
     t = _Tables("outcomes")
-    parts = []
+    parts = [
+        _guard(t, "descriptives", "Outcome descriptives", lambda: _descriptives_section(ctx, t)),
+        _guard(t, "groups", "Typology groups", lambda: _groups_section(ctx, t)),
+        _guard(t, "table1-audit", "Table 1 audit", lambda: _audit_section(ctx, t)),
+    ]
+    return Page("outcomes.html", "Outcomes", _frame(ctx, "Outcomes", join(parts), "outcomes.html"), t.items)
+
+
+def _descriptives_section(ctx: Context, t: _Tables) -> Safe:
     fo = ctx.csv("firm_outcomes")
     if fo is None:
-        parts.append(section("descriptives", "Outcome descriptives", not_computed("Outcomes", _missing_text(ctx, "firm_outcomes"))))
-        parts.append(section("groups", "Typology groups", not_computed("Typology groups", _missing_text(ctx, "firm_outcomes"))))
-    else:
-        variables = [c for c in ("n_countries", "spread", "diversification", "intensity", "age") if c in fo.columns]
-        rows = []
-        for v in variables:
+        return section("descriptives", "Outcome descriptives", not_computed("Outcomes", _missing_text(ctx, "firm_outcomes")))
+    variables = [c for c in ("n_countries", "spread", "diversification", "intensity", "age") if c in fo.columns]
+    rows = []
+    for v in variables:
+        x = pd.to_numeric(fo[v], errors="coerce").dropna()
+        f = fmt_bounded if v == "intensity" else fmt_num
+        whole = bool(len(x)) and bool((x == x.round()).all())
+        fm = fmt_int if whole else f
+        rows.append([v, fmt_int(len(x)), f(x.mean()), f(x.std(ddof=1)) if len(x) > 1 else DASH, f(x.median()), fm(x.min()), fm(x.max())])
+    note = _synthetic_note(ctx) + (
+        "Spread = countries entered / years since first foreign entry; diversification = regions entered (of 12); "
+        "intensity = foreign sales / total sales. SD with n − 1."
+    )
+    fj = ctx.json("firm_outcomes_json")
+    conv = Safe("")
+    if isinstance(fj, dict) and isinstance(fj.get("conventions"), dict):
+        conv = join([tag("h3", "Definitions used"), definition_list(sorted(fj["conventions"].items()))])
+    table = Table("Descriptive statistics of the outcomes", ["Variable", "n", "M", "SD", "Mdn", "Min", "Max"], rows, note=note)
+    figs = []
+    for v, xl, integer in (("spread", "countries entered per year abroad", False), ("diversification", "regions entered (of 12)", True),
+                           ("intensity", "foreign sales / total sales", False)):
+        if v in fo.columns:
             x = pd.to_numeric(fo[v], errors="coerce").dropna()
-            f = fmt_bounded if v == "intensity" else fmt_num
-            whole = bool(len(x)) and bool((x == x.round()).all())
-            fm = fmt_int if whole else f
-            rows.append([v, fmt_int(len(x)), f(x.mean()), f(x.std(ddof=1)) if len(x) > 1 else DASH, f(x.median()), fm(x.min()), fm(x.max())])
-        note = _synthetic_note(ctx) + (
-            "Spread = countries entered / years since first foreign entry; diversification = regions entered (of 12); "
-            "intensity = foreign sales / total sales. SD with n − 1."
-        )
-        fj = ctx.json("firm_outcomes_json")
-        conv = Safe("")
-        if isinstance(fj, dict) and isinstance(fj.get("conventions"), dict):
-            conv = join([tag("h3", "Definitions used"), definition_list(sorted(fj["conventions"].items()))])
-        parts.append(section("descriptives", "Outcome descriptives", t.add(Table("Descriptive statistics of the outcomes", ["Variable", "n", "M", "SD", "Mdn", "Min", "Max"], rows, note=note), "descriptives"), conv,
-                             _warnings_block(fj.get("warnings") if isinstance(fj, dict) else None)))
-        gcol = _col(fo, "group")
-        if gcol:
-            desc = {
-                1: "low-tech, standardised products: spread",
-                2: "high-tech / knowledge-intensive, individual customers: diversification",
-                3: "high-tech, corporate customers: sales intensity",
-            }
-            counts = fo[gcol].value_counts(dropna=False)
-            rows = []
-            for g in sorted(counts.index, key=lambda v: (pd.isna(v), v)):
-                label = "unclassified" if pd.isna(g) else desc.get(int(g), "") if str(g).lstrip("-").isdigit() or isinstance(g, (int, float, np.integer)) else ""
-                shown = DASH if pd.isna(g) else fmt_int(g) if isinstance(g, (int, float, np.integer, np.floating)) and float(g).is_integer() else str(g)
-                rows.append([shown, label, fmt_int(counts[g]), fmt_percent(counts[g] / len(fo))])
-            parts.append(section("groups", "Typology groups", t.add(Table("Firms by typology group (Yang & Stoian 2024, Section 4)", ["Group", "Emphasis", "n", "%"], rows, text_columns={0, 1}), "groups")))
-        else:
-            parts.append(section("groups", "Typology groups", not_computed("Typology groups", "no group column in firm_outcomes.csv")))
+            figs.append(figure(histogram(x.tolist(), f"Distribution of {v}", xl, integer=integer), f"Figure. Distribution of {v} (n = {len(x)}).", f"hist-{v}"))
+    grid = tag("div", *figs, class_="figure-grid small") if figs else Safe("")
+    return section("descriptives", "Outcome descriptives", t.add(table, "descriptives"), grid, conv, _warnings_block(fj.get("warnings") if isinstance(fj, dict) else None))
+
+
+GROUP_EMPHASIS = {
+    1: "low-tech, standardised products: spread",
+    2: "high-tech / knowledge-intensive, individual customers: diversification",
+    3: "high-tech, corporate customers: sales intensity",
+}
+
+
+def _groups_section(ctx: Context, t: _Tables) -> Safe:
+    fo = ctx.csv("firm_outcomes")
+    if fo is None:
+        return section("groups", "Typology groups", not_computed("Typology groups", _missing_text(ctx, "firm_outcomes")))
+    gcol = _col(fo, "group")
+    if not gcol:
+        return section("groups", "Typology groups", not_computed("Typology groups", "no group column in firm_outcomes.csv"))
+    counts = fo[gcol].value_counts(dropna=False)
+    rows = []
+    for g in sorted(counts.index, key=lambda v: (pd.isna(v), v)):
+        whole = isinstance(g, (int, float, np.integer, np.floating)) and not pd.isna(g) and float(g).is_integer()
+        label = "unclassified" if pd.isna(g) else GROUP_EMPHASIS.get(int(g), "") if whole else ""
+        shown = DASH if pd.isna(g) else fmt_int(g) if whole else str(g)
+        rows.append([shown, label, fmt_int(counts[g]), fmt_percent(counts[g] / len(fo))])
+    table = Table("Firms by typology group (Yang & Stoian 2024, Section 4)", ["Group", "Emphasis", "n", "%"], rows, text_columns={0, 1})
+    return section("groups", "Typology groups", t.add(table, "groups"))
+
+
+def _audit_section(ctx: Context, t: _Tables) -> Safe:
     audit = ctx.csv("table1_audit")
     if audit is None:
-        parts.append(section("table1-audit", "Table 1 audit", not_computed("Table 1 audit", _missing_text(ctx, "table1_audit"))))
-    else:
-        flags = [c for c in audit.columns if audit[c].dtype == bool or str(c).lower() in ("agrees", "match", "matches", "agree", "differs", "disagrees")]
-        summary = ""
-        audit = audit.copy()
-        for c in flags:
-            vals = audit[c].astype(str).str.lower().isin(["true", "1", "yes"])
-            summary += f"{c}: {int(vals.sum())} of {len(audit)} rows. "
-            audit[c] = np.where(vals, "yes", "no")
-        fmts = {c: fmt_bounded for c in audit.columns if str(c).startswith("intensity")}
-        fmts.update({c: fmt_int for c in audit.columns if str(c).startswith("diversification") or str(c) == "firm"})
-        parts.append(
-            section(
-                "table1-audit",
-                "Table 1 audit",
-                paragraph("Recomputation of the outcome values in Table 1 of Yang & Stoian (2024) from the firms' market-entry histories, beside the paper's own numbers."),
-                t.add(frame_table(audit, "Table 1 of Yang & Stoian (2024) recomputed", formatters=fmts, note=(summary + "Reported: the paper's value; computed: recomputed from the firm's market-entry history with the region table in scales/regions.csv.").strip()), "table1-audit"),
-            )
-        )
-    return Page("outcomes.html", "Outcomes", _frame(ctx, "Outcomes", join(parts), "outcomes.html"), t.items)
+        return section("table1-audit", "Table 1 audit", not_computed("Table 1 audit", _missing_text(ctx, "table1_audit")))
+    flags = [c for c in audit.columns if audit[c].dtype == bool or str(c).lower() in ("agrees", "match", "matches", "agree", "differs", "disagrees")]
+    summary = ""
+    audit = audit.copy()
+    for c in flags:
+        vals = audit[c].astype(str).str.lower().isin(["true", "1", "yes"])
+        summary += f"{c}: {int(vals.sum())} of {len(audit)} rows. "
+        audit[c] = np.where(vals, "yes", "no")
+    fmts = {c: fmt_bounded for c in audit.columns if str(c).startswith("intensity")}
+    fmts.update({c: fmt_int for c in audit.columns if str(c).startswith("diversification") or str(c) == "firm"})
+    note = (summary + "Reported: the paper's value; computed: recomputed from the firm's market-entry history with the region table in scales/regions.csv.").strip()
+    return section(
+        "table1-audit",
+        "Table 1 audit",
+        paragraph("Recomputation of the outcome values in Table 1 of Yang & Stoian (2024) from the firms' market-entry histories, beside the paper's own numbers."),
+        t.add(frame_table(audit, "Table 1 of Yang & Stoian (2024) recomputed", formatters=fmts, note=note), "table1-audit"),
+    )
 
 
 def measurement_page(ctx: Context) -> Page:
     t = _Tables("measurement")
-    parts = [_scale_table_section(ctx, t)]
-    parts.append(_likert_section(ctx))
-    parts.append(_csv_section(ctx, t, "item_stats", "item-statistics", "Item statistics", "Item statistics", note="Skew and kurtosis as psych::describe (type 3); r.drop is the corrected item–total correlation."))
-    # EFA
-    efa_parts = []
-    kmo = ctx.csv("kmo")
-    efa = ctx.json("efa")
-    if kmo is not None:
-        efa_parts.append(t.add(frame_table(kmo, "Kaiser–Meyer–Olkin measure of sampling adequacy"), "kmo"))
-    if isinstance(efa, dict):
-        efa_parts.append(t.add(_json_table(efa, "Exploratory factor analysis of the capability items"), "efa"))
-        for k, v in sorted(efa.items()):
-            if isinstance(v, list) and v and isinstance(v[0], dict):
-                efa_parts.append(t.add(frame_table(pd.DataFrame(v), f"EFA: {k}"), f"efa-{k}"))
-    if not efa_parts:
-        efa_parts.append(not_computed("EFA", _missing_text(ctx, "efa")))
-    parts.append(section("efa", "Item pool: exploratory factor analysis", *efa_parts))
-    # CFA fit
+    fl_note = ("Diagonal: square root of AVE; below: latent correlations. Discriminant validity holds when each diagonal value "
+               "exceeds the correlations in its row and column.")
+    parts = [
+        _guard(t, "scales", "Scales: reliability, validity and verdicts", lambda: _scale_table_section(ctx, t)),
+        _guard(t, "item-statistics", "Item statistics", lambda: _item_stats_section(ctx, t)),
+        _guard(t, "efa", "Item pool: exploratory factor analysis", lambda: _efa_section(ctx, t)),
+        _guard(t, "cfa-fit", "Confirmatory factor analysis: fit", lambda: _cfa_fit_section(ctx, t)),
+        _guard(t, "loadings", "Standardized loadings", lambda: _loadings_section(ctx, t)),
+        _guard(t, "fornell-larcker", "Fornell–Larcker criterion",
+               lambda: _matrix_section(ctx, t, "fornell_larcker", "fornell-larcker", "Fornell–Larcker criterion", "Fornell–Larcker criterion", fl_note, bounded=True)),
+        _guard(t, "htmt", "Heterotrait–monotrait ratio (HTMT)", lambda: _htmt_section(ctx, t)),
+        _guard(t, "score-correlations", "Correlations of scale scores", lambda: _scores_heatmap_section(ctx)),
+        _guard(t, "cmv", "Common-method variance", lambda: _cmv_section(ctx, t)),
+        _guard(t, "invariance", "Measurement invariance", lambda: _invariance_section(ctx, t)),
+        _guard(t, "measurement-warnings", "Warnings", lambda: _measurement_warnings_section(ctx)),
+        _guard(t, "item-responses", "Item responses", lambda: _likert_section(ctx)),
+    ]
+    return Page("measurement.html", "Measurement", _frame(ctx, "Measurement", join(parts), "measurement.html"), t.items)
+
+
+def _cfa_fit_section(ctx: Context, t: _Tables) -> Safe:
+    title = "Confirmatory factor analysis: fit"
     fit = ctx.json("cfa_fit")
-    if isinstance(fit, dict):
-        fit_rows = _fit_rows(fit)
-        parts.append(section("cfa-fit", "Confirmatory factor analysis: fit", t.add(Table("Fit of the measurement model", ["Index", "Value", "Criterion"], fit_rows, note=_synthetic_note(ctx) + "Criteria from Hu & Bentler (1999)."), "cfa-fit"), _warnings_block(fit.get("warnings"))))
-    else:
-        parts.append(section("cfa-fit", "Confirmatory factor analysis: fit", not_computed("CFA fit", _missing_text(ctx, "cfa_fit"))))
-    parts.append(_loadings_section(ctx, t))
-    parts.append(_matrix_section(ctx, t, "fornell_larcker", "fornell-larcker", "Fornell–Larcker criterion", "Fornell–Larcker criterion", "Diagonal: square root of AVE; below: latent correlations. Discriminant validity holds when each diagonal value exceeds the correlations in its row and column.", bounded=True))
-    parts.append(_htmt_section(ctx, t))
-    parts.append(_scores_heatmap_section(ctx))
-    cmv = ctx.json("cmv")
-    if isinstance(cmv, dict):
-        sub = [t.add(_json_table(cmv, "Common-method variance", note="Harman's single factor (share of variance of the first unrotated factor/component), marker-variable adjustment (Lindell & Whitney 2001), common latent factor, full-collinearity VIF (Kock 2015, threshold 3.3)."), "cmv")]
-        for k, v in sorted(cmv.items()):
-            if isinstance(v, list) and v and isinstance(v[0], dict):
-                sub.append(t.add(frame_table(pd.DataFrame(v), f"Common-method variance: {k.replace('_', ' ')}"), f"cmv-{k}"))
-        parts.append(section("cmv", "Common-method variance", *sub, _warnings_block(cmv.get("warnings"))))
-    else:
-        parts.append(section("cmv", "Common-method variance", not_computed("Common-method variance", _missing_text(ctx, "cmv"))))
-    parts.append(_csv_section(ctx, t, "invariance", "invariance", "Measurement invariance", "Measurement invariance across groups", note="Configural, metric and scalar models fitted jointly; ΔCFI ≤ .01 and ΔRMSEA ≤ .015 support invariance (Chen 2007)."))
+    if not isinstance(fit, dict):
+        return section("cfa-fit", title, not_computed("CFA fit", _missing_text(ctx, "cfa_fit")))
+    how = []
+    if fit.get("estimator"):
+        how.append(f"estimator {fit['estimator']}")
+    if fit.get("missing_note") or fit.get("missing"):
+        how.append(f"missing data: {fit.get('missing_note') or fit.get('missing')}")
+    if fit.get("n_constructs") is not None:
+        how.append(f"{fmt_int(fit['n_constructs'])} correlated factors")
+    if "converged" in fit:
+        how.append("converged" if fit["converged"] else "DID NOT CONVERGE")
+    note = _synthetic_note(ctx) + ("Model: " + "; ".join(how) + ". " if how else "") + "Criteria from Hu & Bentler (1999); χ² is sensitive to sample size."
+    syntax = tag("details", tag("summary", "Model syntax (lavaan)"), tag("pre", fit["syntax"])) if fit.get("syntax") else Safe("")
+    table = Table("Fit of the measurement model", ["Index", "Value", "Criterion"], _fit_rows(fit), note=note)
+    return section("cfa-fit", title, t.add(table, "cfa-fit"), syntax, _warnings_block(fit.get("warnings")))
+
+
+def _measurement_warnings_section(ctx: Context) -> Safe:
     warnings = ctx.json("measurement_warnings")
     if warnings is None:
-        parts.append(section("measurement-warnings", "Warnings", not_computed("Warnings", _missing_text(ctx, "measurement_warnings"))))
-    else:
-        items = warnings.get("warnings", warnings) if isinstance(warnings, dict) else warnings
-        parts.append(section("measurement-warnings", "Warnings", _warnings_block(items) if items else paragraph("No warnings.")))
-    return Page("measurement.html", "Measurement", _frame(ctx, "Measurement", join(parts), "measurement.html"), t.items)
+        return section("measurement-warnings", "Warnings", not_computed("Warnings", _missing_text(ctx, "measurement_warnings")))
+    items = warnings.get("warnings", []) if isinstance(warnings, dict) else warnings
+    return section("measurement-warnings", "Warnings", _warnings_block(items) if items else paragraph("No warnings."))
 
 
 FIT_CRITERIA = {
@@ -692,50 +784,147 @@ def _fit_rows(fit: dict) -> list[list[str]]:
     return rows
 
 
+def _by_construct(frame: pd.DataFrame | None) -> dict[str, dict]:
+    if frame is None:
+        return {}
+    key = _col(frame, "construct", "scale")
+    return {str(r[key]): r for r in frame.to_dict(orient="records")} if key else {}
+
+
 def _scale_table_section(ctx: Context, t: _Tables) -> Safe:
-    rel = ctx.csv("reliability")
-    ver = ctx.csv("measurement_verdicts")
-    if rel is None and ver is None:
+    rel, val, ver = (_by_construct(ctx.csv(k)) for k in ("reliability", "validity", "measurement_verdicts"))
+    if not (rel or val or ver):
         return section("scales", "Scales: reliability, validity and verdicts", not_computed("Scale table", _missing_text(ctx, "reliability")))
-    rows = []
-    base = rel if rel is not None else ver
-    scol = _col(base, "scale", "construct")
-    vmap: dict[str, dict] = {}
-    if ver is not None and _col(ver, "scale", "construct"):
-        vs = _col(ver, "scale", "construct")
-        vmap = {str(r[vs]): r for r in ver.to_dict(orient="records")}
-    suggestions = []
-    for rec in base.to_dict(orient="records"):
-        sid = str(rec[scol]) if scol else ""
-        v = vmap.get(sid, {})
-        merged = {**rec, **{k: val for k, val in v.items() if k not in rec}}
-        lo, hi = _val(merged, "alpha_ci_lower", "alpha_lower", "alpha_ci_lo"), _val(merged, "alpha_ci_upper", "alpha_upper", "alpha_ci_hi")
-        reasons = _val(v, "reasons", "reason") if v else None
-        sug = _val(v, "suggestions", "suggestion") if v else None
+    ids = list(dict.fromkeys(list(rel) + list(val) + list(ver)))
+    if ctx.instrument is not None:
+        order = {c: i for i, c in enumerate(ctx.instrument.constructs)}
+        ids.sort(key=lambda c: order.get(c, len(order)))
+    rows, suggestions = [], []
+    for cid in ids:
+        r, v, d = rel.get(cid, {}), val.get(cid, {}), ver.get(cid, {})
+        merged = {**d, **v, **r}
+        lo, hi = _val(r, "alpha_ci_lower", "alpha_lower"), _val(r, "alpha_ci_upper", "alpha_upper")
+        reasons = _val(d, "reasons", "reason")
+        sug = _val(d, "suggestions", "suggestion")
         if sug:
-            suggestions.append(f"{sid}: {sug}")
+            suggestions.append(f"{cid}: {sug}")
+        fl = _val(v, "fornell_larcker_pass")
+        if fl is None:
+            fl = _val(d, "fornell_larcker")
         rows.append(
             [
-                sid,
-                ctx.label(sid),
-                fmt_int(_val(merged, "n_items", "k", "items")),
-                fmt_bounded(_val(merged, "alpha")),
+                cid,
+                ctx.label(cid),
+                fmt_int(_val(merged, "k", "n_items")),
+                fmt_int(_val(r, "n")),
+                fmt_bounded(_val(r, "alpha")),
                 fmt_ci(lo, hi, bounded=True),
-                fmt_bounded(_val(merged, "omega", "omega_total")),
+                fmt_bounded(_val(r, "omega", "omega_total")),
                 fmt_bounded(_val(merged, "cr", "composite_reliability")),
                 fmt_bounded(_val(merged, "ave")),
-                verdict_badge(_val(v, "verdict") if v else None),
-                fmt_text(reasons) if reasons else "",
+                DASH if fl is None else ("yes" if str(fl).lower() in ("true", "1", "yes") else "no"),
+                fmt_num(_val(d, "max_htmt")),
+                fmt_num(_val(d, "min_loading")),
+                verdict_badge(_val(d, "verdict")) if d else verdict_badge(None),
+                fmt_text_blank(reasons),
             ]
         )
     note = _synthetic_note(ctx) + (
-        "α = Cronbach's alpha with 95% CI (Feldt); ω = McDonald's omega total (one-factor model); CR = composite reliability "
-        "(semTools compRelSEM); AVE = average variance extracted. Thresholds: α, ω, CR ≥ .70; AVE ≥ .50; HTMT < .85 "
-        "(warn to .90); standardized loadings ≥ .50. The pipeline never drops an item; it suggests, and the scales/ files decide."
+        "k = items; n = respondents with at least one answer; α = Cronbach's alpha with 95% CI (Feldt); ω = McDonald's "
+        "omega total (one-factor model); CR = composite reliability (semTools compRelSEM) and AVE = average variance "
+        "extracted, from the CFA; FL = Fornell–Larcker criterion met; max HTMT = largest HTMT with another construct; "
+        "min λ = smallest standardized loading. Thresholds: α, ω, CR ≥ .70; AVE ≥ .50; HTMT < .85 (warn to .90); "
+        "λ ≥ .50. The pipeline never drops an item: it suggests, and the scales/ files decide."
     )
-    table = Table("Reliability, convergent validity and verdict per scale", ["Scale", "Label", "k", "α", "95% CI", "ω", "CR", "AVE", "Verdict", "Reasons"], rows, note=note, text_columns={0, 1, 8, 9})
-    extra = bullet_list(suggestions) if suggestions else Safe("")
-    return section("scales", "Scales: reliability, validity and verdicts", t.add(table, "scales"), tag("h3", "Suggestions") if suggestions else Safe(""), extra)
+    table = Table(
+        "Reliability, convergent and discriminant validity, and verdict per scale",
+        ["Scale", "Label", "k", "n", "α", "95% CI", "ω", "CR", "AVE", "FL", "max HTMT", "min λ", "Verdict", "Reasons"],
+        rows,
+        note=note,
+        text_columns={0, 1, 9, 12, 13},
+    )
+    extra = join([tag("h3", "Suggestions"), bullet_list(suggestions)]) if suggestions else Safe("")
+    return section("scales", "Scales: reliability, validity and verdicts", t.add(table, "scales"), extra)
+
+
+def _item_stats_section(ctx: Context, t: _Tables) -> Safe:
+    frame = ctx.csv("item_stats")
+    title = "Item statistics"
+    if frame is None:
+        return section("item-statistics", title, not_computed(title, _missing_text(ctx, "item_stats")))
+    cols = {"construct": "Scale", "item": "Item", "n": "n", "share_missing": "% missing", "mean": "M", "sd": "SD",
+            "skew": "Skew", "kurtosis": "Kurtosis", "r_drop": "r (item–rest)", "alpha_if_deleted": "α if deleted",
+            "loading_one_factor": "λ (one factor)"}
+    fmts = {"share_missing": fmt_percent, "loading_one_factor": fmt_num}
+    note = _synthetic_note(ctx) + ("Items as analysed (reverse-keyed items already reversed). Skew and kurtosis as psych::describe "
+                                   "(type 3); r (item–rest) = corrected item–total correlation; α if deleted = Cronbach's alpha "
+                                   "of the scale without the item; λ = standardized loading in a one-factor model of the scale.")
+    return section("item-statistics", title, t.add(frame_table(frame, "Item statistics", columns=cols, formatters=fmts, note=note, text_columns=["construct", "item"]), "item-statistics"))
+
+
+def _efa_section(ctx: Context, t: _Tables) -> Safe:
+    title = "Item pool: exploratory factor analysis"
+    efa = ctx.json("efa")
+    kmo = ctx.csv("kmo")
+    if not isinstance(efa, dict) and kmo is None:
+        return section("efa", title, not_computed("EFA", _missing_text(ctx, "efa")))
+    parts = []
+    if isinstance(efa, dict):
+        b = efa.get("bartlett") or {}
+        par = efa.get("parallel") or {}
+        fa = efa.get("efa") or {}
+        k = efa.get("kmo") or {}
+        rows = []
+        if k.get("overall") is not None:
+            rows.append(["Kaiser–Meyer–Olkin (overall MSA)", fmt_bounded(k["overall"])])
+        if k.get("items"):
+            low = sorted(i for i, v in k["items"].items() if v is not None and v < 0.6)
+            rows.append(["Item MSA, range", f"{fmt_bounded(min(k['items'].values()))} to {fmt_bounded(max(k['items'].values()))}"])
+            rows.append(["Items with MSA < .60", ", ".join(low) if low else "none"])
+        if b:
+            p = fmt_p(b.get("p_value", b.get("pvalue")))
+            rows.append(["Bartlett's test of sphericity", f"χ²({fmt_int(b.get('df'))}) = {fmt_num(b.get('chisq'))}, p {p if p.startswith('<') else '= ' + p}"])
+        if par:
+            rows.append(["Factors suggested by parallel analysis", f"{fmt_int(par.get('n_factors'))} (factors), {fmt_int(par.get('n_components'))} (components)"])
+        if fa:
+            rows.append(["Factors extracted", f"{fmt_int(fa.get('n_factors'))} ({fa.get('method', '')}, {fa.get('rotation', '')} rotation)"])
+        if efa.get("n") is not None:
+            rows.append(["N", fmt_int(efa.get("n"))])
+        note = _synthetic_note(ctx) + f"Item pool: {efa.get('item_pool', 'items')}. Parallel analysis: {fmt_int(par.get('n_iter'))} simulated data sets, {fmt_bounded(par.get('quantile'))} quantile (seed {par.get('seed', DASH)})." if par else ""
+        parts.append(t.add(Table("Sampling adequacy and number of factors", ["Quantity", "Value"], rows, note=note, text_columns={0, 1}), "efa-summary"))
+        if par.get("pc_values"):
+            series = [("eigenvalues (PC)", par.get("pc_values")), ("simulated (PC)", par.get("pc_sim_quantile") or par.get("pc_sim_mean") or [])]
+            if par.get("fa_values"):
+                series += [("eigenvalues (FA)", par.get("fa_values")), ("simulated (FA)", par.get("fa_sim_quantile") or par.get("fa_sim_mean") or [])]
+            parts.append(figure(line_plot(series, "Scree plot and parallel analysis", "Factor / component", "Eigenvalue", hline=1.0),
+                                "Figure. Scree plot: observed eigenvalues against those of random data (parallel analysis); factors above the simulated line are retained. Dotted line: eigenvalue 1.", "figure-scree"))
+        loadings = fa.get("loadings")
+        if isinstance(loadings, dict) and loadings:
+            factors = sorted({f for v in loadings.values() for f in v}, key=lambda f: (len(f), f))
+            items = list(loadings)
+            if ctx.instrument is not None:
+                order = {i: n for n, i in enumerate(ctx.instrument.item_ids)}
+                items.sort(key=lambda i: order.get(i, len(order)))
+            rows = []
+            for item in items:
+                vals = loadings[item]
+                best = max(factors, key=lambda f: abs(vals.get(f) or 0))
+                cells = []
+                for f in factors:
+                    v = vals.get(f)
+                    if v is None or abs(v) < 0.30:
+                        cells.append("")
+                    else:
+                        text = fmt_num(v)
+                        cells.append(tag("strong", text) if f == best else text)
+                h2 = (fa.get("communalities") or {}).get(item)
+                rows.append([item] + cells + [fmt_bounded(h2)])
+            parts.append(t.add(Table(f"Pattern matrix ({fa.get('method', '')}, {fa.get('rotation', '')})", ["Item"] + factors + ["h²"], rows,
+                                     note=_synthetic_note(ctx) + "Loadings below .30 in absolute value are not shown; the largest loading of each item is in bold. h² = communality."), "efa-loadings"))
+        parts.append(_warnings_block(efa.get("warnings")))
+    elif kmo is not None:
+        parts.append(t.add(frame_table(kmo, "Kaiser–Meyer–Olkin measure of sampling adequacy"), "kmo"))
+    return section("efa", title, *parts)
 
 
 def _likert_section(ctx: Context) -> Safe:
@@ -760,7 +949,7 @@ def _likert_section(ctx: Context) -> Safe:
         figs.append(figure(svg, f"Figure. {cid} – {con.label}: distribution of answers (as answered, before reverse-keying; (R) = reverse-keyed item). Bars are centred on the scale midpoint.", f"likert-{slug(cid)}"))
     if not figs:
         return section("item-responses", "Item responses", not_computed("Item response distributions", "no item columns in validated.csv"))
-    return section("item-responses", "Item responses", *figs)
+    return section("item-responses", "Item responses", paragraph("Distribution of the answers to every item, by construct."), tag("div", *figs, class_="figure-grid"))
 
 
 def _loadings_section(ctx: Context, t: _Tables) -> Safe:
@@ -770,20 +959,100 @@ def _loadings_section(ctx: Context, t: _Tables) -> Safe:
     lv = _col(frame, "construct", "factor", "lhs", "scale")
     item = _col(frame, "item", "rhs", "indicator")
     std = _col(frame, "std_all", "std", "loading", "std_loading")
-    se = _col(frame, "se", "std_se")
-    p = _col(frame, "pvalue", "p")
+    se = _col(frame, "std_se", "se")
+    p = _col(frame, "std_pvalue", "pvalue", "p")
+    est = _col(frame, "est")
     if not (lv and item and std):
-        return section("loadings", "Standardized loadings", _Tables_add_generic(t, frame, "Standardized loadings", "loadings"))
+        return section("loadings", "Standardized loadings", t.add(frame_table(frame, "Standardized loadings"), "loadings"))
     rows = []
     for rec in frame.to_dict(orient="records"):
         value = rec[std]
-        rows.append([str(rec[lv]), str(rec[item]), fmt_num(value) + stars(rec.get(p) if p else None), fmt_num(rec[se]) if se else DASH, fmt_p(rec[p]) if p else DASH])
-    note = _synthetic_note(ctx) + "Completely standardized loadings (lavaan std.all) with standard errors. " + SIG_NOTE + " Loadings below .50 are flagged in the scale verdicts."
-    return section("loadings", "Standardized loadings", t.add(Table("Standardized factor loadings of the measurement model", ["Construct", "Item", "λ", "SE", "p"], rows, note=note, text_columns={0, 1}), "loadings"))
+        rows.append([str(rec[lv]), str(rec[item]), fmt_num(rec.get(est)) if est else DASH, fmt_num(value) + stars(rec.get(p) if p else None), fmt_num(rec[se]) if se else DASH, fmt_p(rec[p]) if p else DASH])
+    note = _synthetic_note(ctx) + ("b = unstandardized loading (the first item of each factor fixed to 1); λ = completely standardized "
+                                   "loading (lavaan std.all) with its standard error and p. " + SIG_NOTE + " Loadings below .50 are flagged in the scale verdicts.")
+    return section("loadings", "Standardized loadings", t.add(Table("Factor loadings of the measurement model", ["Construct", "Item", "b", "λ", "SE(λ)", "p"], rows, note=note, text_columns={0, 1}), "loadings"))
 
 
-def _Tables_add_generic(t: _Tables, frame: pd.DataFrame, title: str, name: str) -> Safe:
-    return t.add(frame_table(frame, title), name)
+def _cmv_section(ctx: Context, t: _Tables) -> Safe:
+    title = "Common-method variance"
+    cmv = ctx.json("cmv")
+    if not isinstance(cmv, dict):
+        return section("cmv", title, not_computed("Common-method variance", _missing_text(ctx, "cmv")))
+    rows = []
+    h = cmv.get("harman")
+    if isinstance(h, dict):
+        rows.append(["Harman: first unrotated component (PCA)", fmt_percent(h.get("first_component_share")), "< 50%"])
+        rows.append([f"Harman: first factor ({h.get('first_factor_method', '')})", fmt_percent(h.get("first_factor_share")), "< 50%"])
+    else:
+        rows.append(["Harman's single-factor test", NOT_COMPUTED, "< 50%"])
+    clf = cmv.get("common_latent_factor")
+    if isinstance(clf, dict) and clf.get("delta_chisq") is not None:
+        p = fmt_p(clf.get("delta_p"))
+        rows.append(["Common latent factor: Δχ²", f"Δχ²({fmt_int(clf.get('delta_df'))}) = {fmt_num(clf.get('delta_chisq'))}, p {p if p.startswith('<') else '= ' + p}", ""])
+        rows.append(["Common latent factor: ΔCFI", fmt_bounded(clf.get("delta_cfi"), 3), "< .01"])
+        rows.append(["Common latent factor: share of item variance", fmt_percent(clf.get("method_variance_share")), "< 25%"])
+        rows.append(["Common latent factor model converged", "yes" if clf.get("converged") else "no", ""])
+    else:
+        rows.append(["Common latent factor model", NOT_COMPUTED, ""])
+    mk = cmv.get("marker")
+    if isinstance(mk, dict):
+        rows.append([f"Marker variable ({mk.get('marker')}): r_M", fmt_bounded(mk.get("r_m")), ""])
+        rows.append(["Correlations no longer significant after the adjustment", f"{fmt_int(mk.get('n_significance_lost'))} of {fmt_int(mk.get('n_pairs'))}", "few"])
+    fc = cmv.get("full_collinearity")
+    vif_rows = []
+    if isinstance(fc, dict) and fc.get("table"):
+        thr = fc.get("threshold", 3.3)
+        vifs = [r.get("vif") for r in fc["table"] if r.get("vif") is not None]
+        rows.append([f"Full-collinearity VIF, largest ({fc.get('scores', '')})", fmt_num(max(vifs)) if vifs else DASH, f"≤ {fmt_num(thr, 1)}"])
+        vif_rows = [[str(r.get("construct")), fmt_bounded(r.get("r_squared")), fmt_num(r.get("vif")), "yes" if r.get("above_threshold") else "no"] for r in fc["table"]]
+    note = _synthetic_note(ctx) + ("Harman's single-factor test (Podsakoff et al. 2003): share of variance of the first unrotated component/factor of "
+                                   "all items; common latent factor: CFA with and without an orthogonal method factor loading on all items; "
+                                   "marker variable: Lindell & Whitney (2001) adjustment r_adj = (r − r_M)/(1 − r_M); full-collinearity VIF: "
+                                   "Kock (2015), each scale score regressed on all others.")
+    parts = [t.add(Table("Common-method variance diagnostics", ["Diagnostic", "Value", "Rule of thumb"], rows, note=note, text_columns={0}), "cmv")]
+    if vif_rows:
+        parts.append(t.add(Table("Full-collinearity VIFs", ["Construct", "R²", "VIF", "Above threshold"], vif_rows, note=_synthetic_note(ctx) + "R² of each scale score regressed on all other substantive scale scores; VIF = 1/(1 − R²).", text_columns={0, 3}), "cmv-vif"))
+    if isinstance(mk, dict) and isinstance(mk.get("table"), list):
+        changed = [r for r in mk["table"] if bool(r.get("significant")) != bool(r.get("significant_adj"))]
+        if changed:
+            crow = [[f"{r.get('a')} – {r.get('b')}", fmt_bounded(r.get("r")), fmt_p(r.get("p")), fmt_bounded(r.get("r_adj")), fmt_p(r.get("p_adj"))] for r in changed]
+            parts.append(t.add(Table("Correlations whose significance changes after the marker adjustment", ["Pair", "r", "p", "r (adjusted)", "p (adjusted)"], crow, note=_synthetic_note(ctx) + f"r_M = {fmt_bounded(mk.get('r_m'))} ({mk.get('r_m_from', '')}).", text_columns={0}), "cmv-marker"))
+    parts.append(_warnings_block(cmv.get("warnings")))
+    return section("cmv", title, *parts)
+
+
+def _invariance_section(ctx: Context, t: _Tables) -> Safe:
+    title = "Measurement invariance"
+    frame = ctx.csv("invariance")
+    info = ctx.json("invariance_json")
+    if frame is None and info is None:
+        return section("invariance", title, not_computed("Measurement invariance", _missing_text(ctx, "invariance")))
+    parts = []
+    if isinstance(info, dict):
+        bits = []
+        if info.get("group"):
+            bits.append(f"Grouping variable: {info['group']}")
+        if isinstance(info.get("group_sizes"), dict):
+            bits.append("group sizes: " + ", ".join(f"{_group_label(k)}: {v}" for k, v in info["group_sizes"].items()))
+        if info.get("free_parameters_per_group") is not None:
+            bits.append(f"free parameters per group: {fmt_int(info['free_parameters_per_group'])}")
+        if info.get("estimator"):
+            bits.append(f"estimator {info['estimator']}")
+        if bits:
+            parts.append(paragraph("; ".join(bits) + "."))
+    if frame is not None and len(frame):
+        parts.append(t.add(frame_table(frame, "Measurement invariance across groups", text_columns=[c for c in frame.columns if frame[c].dtype == object],
+                                       note=_synthetic_note(ctx) + "Configural, metric and scalar models fitted jointly; ΔCFI ≥ −.01 and ΔRMSEA ≤ .015 support invariance (Chen 2007)."), "invariance"))
+    else:
+        parts.append(not_computed("Invariance tests", "the stage could not fit them; see the warnings"))
+    if isinstance(info, dict):
+        parts.append(_warnings_block(info.get("warnings")))
+    return section("invariance", title, *parts)
+
+
+def _group_label(key) -> str:
+    text = str(key)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _square(frame: pd.DataFrame) -> pd.DataFrame | None:
@@ -823,7 +1092,7 @@ def _htmt_section(ctx: Context, t: _Tables) -> Safe:
         labels = list(m.columns)
         rows = [[r] + [fmt_num(m.iloc[i, j]) if j < i else "" for j in range(len(labels))] for i, r in enumerate(labels)]
         table = Table(title, [""] + labels, rows, note=_synthetic_note(ctx) + note)
-        return section("htmt", title, t.add(table, "htmt"), figure(heatmap(m, "HTMT heatmap"), "Figure. HTMT ratios between constructs.", "figure-htmt"))
+        return section("htmt", title, t.add(table, "htmt"), figure(heatmap(m, "HTMT heatmap", bounded=False), "Figure. HTMT ratios between constructs.", "figure-htmt"))
     a, b = _col(frame, "construct_a", "scale_a", "a", "lhs", "row"), _col(frame, "construct_b", "scale_b", "b", "rhs", "col")
     rows = []
     if a and b:
@@ -833,8 +1102,35 @@ def _htmt_section(ctx: Context, t: _Tables) -> Safe:
             h2 = _val(rec, "htmt2")
             lo2, hi2 = _val(rec, "htmt2_ci_lower", "htmt2_lower"), _val(rec, "htmt2_ci_upper", "htmt2_upper")
             rows.append([str(rec[a]), str(rec[b]), fmt_num(h), fmt_ci(lo, hi), fmt_num(h2), fmt_ci(lo2, hi2), verdict_badge(_val(rec, "verdict")) if _val(rec, "verdict") else ""])
+        info = ctx.json("htmt_json")
+        if isinstance(info, dict):
+            extra = []
+            if info.get("ci"):
+                extra.append(f"CIs: {info['ci']}")
+            if info.get("B") is not None:
+                extra.append(f"B = {fmt_int(info['B'])}")
+            if info.get("seed") is not None:
+                extra.append(f"seed {info['seed']}")
+            if info.get("n") is not None:
+                extra.append(f"n = {fmt_int(info['n'])}")
+            if info.get("missing"):
+                extra.append(f"missing data: {info['missing']}")
+            note += " " + "; ".join(extra) + "."
         table = Table(title, ["Construct", "Construct", "HTMT", "95% CI", "HTMT2", "95% CI", "Verdict"], rows, note=_synthetic_note(ctx) + note, text_columns={0, 1, 6})
-        return section("htmt", title, t.add(table, "htmt"))
+        names = list(dict.fromkeys([str(x) for x in frame[a]] + [str(x) for x in frame[b]]))
+        if ctx.instrument is not None:
+            order = {c: i for i, c in enumerate(ctx.instrument.constructs)}
+            names.sort(key=lambda c: order.get(c, len(order)))
+        m = pd.DataFrame(np.nan, index=names, columns=names)
+        for rec in frame.to_dict(orient="records"):
+            h = _float(_val(rec, "htmt"))
+            if h is not None:
+                m.loc[str(rec[a]), str(rec[b])] = h
+                m.loc[str(rec[b]), str(rec[a])] = h
+        for n_ in names:
+            m.loc[n_, n_] = 1.0
+        fig = figure(heatmap(m, "HTMT heatmap", bounded=False), "Figure. HTMT ratios between constructs (diagonal set to 1); values of .85 and above question discriminant validity.", "figure-htmt")
+        return section("htmt", title, t.add(table, "htmt"), fig, _warnings_block(info.get("warnings") if isinstance(info, dict) else None))
     return section("htmt", title, t.add(frame_table(frame, title, note=note), "htmt"))
 
 
@@ -854,64 +1150,172 @@ def _scores_heatmap_section(ctx: Context) -> Safe:
 
 def propositions_page(ctx: Context) -> Page:
     t = _Tables("propositions")
-    parts = [section("verdicts", "Verdicts", verdict_dashboard(ctx))]
-    coef = ctx.csv("coefficients")
+    parts = [_guard(t, "verdicts", "Verdicts", lambda: section("verdicts", "Verdicts", verdict_dashboard(ctx)))]
     verdicts = {v["id"]: v for v in proposition_verdicts(ctx)}
     props = ["P1", "P2", "P3"]
-    if coef is not None and _col(coef, "proposition"):
-        props += [p for p in dict.fromkeys(coef[_col(coef, "proposition")].astype(str)) if p not in props and p != "P4"]
+    for key in ("verdicts", "subhypotheses", "coefficients"):
+        frame = ctx.csv(key)
+        if frame is not None and _col(frame, "proposition"):
+            props += [p for p in dict.fromkeys(frame[_col(frame, "proposition")].astype(str)) if p not in props and p != "P4"]
+    p4_ids = _sem_propositions(ctx)
     for pid in props:
-        parts.append(_proposition_section(ctx, t, pid, coef, verdicts.get(pid)))
-    parts.append(section("p4-link", "P4", paragraph("Proposition 4 is tested with a structural equation model: see ", link("p4.html", "the P4 page"), ".")))
+        if pid in p4_ids:
+            continue
+        parts.append(_guard(t, slug(pid), pid, lambda pid=pid: _proposition_section(ctx, t, pid, verdicts.get(pid))))
+    parts.append(_guard(t, "typology", "Typology", lambda: _typology_section(ctx, t)))
+    parts.append(section("p4-link", "P4", paragraph("Proposition 4 is tested with structural equation models: see ", link("p4.html", "the P4 page"), ".")))
     return Page("propositions.html", "Propositions", _frame(ctx, "Propositions", join(parts), "propositions.html"), t.items)
 
 
-def _proposition_section(ctx: Context, t: _Tables, pid: str, coef: pd.DataFrame | None, verdict: dict | None) -> Safe:
+def _sem_propositions(ctx: Context) -> set[str]:
+    ids = {"P4"}
+    models = ctx.json("p4_models")
+    if isinstance(models, dict) and models.get("proposition"):
+        ids.add(str(models["proposition"]))
+    return ids
+
+
+def _statement(ctx: Context, pid: str) -> str:
+    frame = ctx.csv("verdicts")
+    if frame is not None and {"proposition", "level", "statistic"} <= set(frame.columns):
+        row = frame[(frame["proposition"].astype(str) == pid) & (frame["level"] == "proposition")]
+        if len(row) and isinstance(row["statistic"].iloc[0], str) and row["statistic"].iloc[0].strip():
+            return row["statistic"].iloc[0]
+    return PROPOSITION_TEXT.get(pid, "")
+
+
+def _proposition_section(ctx: Context, t: _Tables, pid: str, verdict: dict | None) -> Safe:
     sid = slug(pid)
-    title = f"{pid}: {PROPOSITION_TEXT.get(pid, '')}".rstrip(": ")
+    statement = _statement(ctx, pid)
+    title = f"{pid}: {statement}" if statement else pid
     head = [paragraph("Verdict: ", verdict_badge(verdict["verdict"] if verdict else None))]
-    if verdict and verdict["subs"]:
-        head.append(bullet_list([join([h, ": ", verdict_badge(v)]) for h, v in verdict["subs"]]))
-    if coef is None:
-        return section(sid, title, *head, not_computed("Coefficients", _missing_text(ctx, "coefficients")))
-    pc = _col(coef, "proposition")
-    sub = coef[coef[pc].astype(str) == pid] if pc else coef.iloc[0:0]
-    if sub.empty:
-        return section(sid, title, *head, not_computed(f"Coefficients of {pid}", "no rows for it in coefficients.csv"))
-    term = _col(sub, "term", "predictor", "variable")
-    model = _col(sub, "model", "family", "outcome")
-    est = _col(sub, "std_estimate", "estimate", "coef", "b", "est")
-    se = _col(sub, "se", "std_se")
-    lo, hi = _col(sub, "ci_lower", "ci_low", "lower", "conf_low"), _col(sub, "ci_upper", "ci_high", "upper", "conf_high")
-    p = _col(sub, "p_one_sided", "p_onesided", "pvalue", "p")
-    padj = _col(sub, "p_holm", "p_adj", "p_adjusted")
-    hyp = _col(sub, "hypothesis", "sub_hypothesis")
-    if not (term and est):
-        return section(sid, title, *head, t.add(frame_table(sub, f"Coefficients of {pid}"), f"{sid}-coefficients"))
-    rows, forest = [], []
-    for rec in sub.to_dict(orient="records"):
-        pv = rec.get(padj) if padj else rec.get(p) if p else None
-        rows.append(
-            [
-                fmt_text(rec.get(model)) if model else "",
-                fmt_text(rec.get(hyp)) if hyp else "",
-                str(rec[term]),
-                fmt_num(rec[est]) + stars(pv),
-                fmt_num(rec.get(se)) if se else DASH,
-                fmt_ci(rec.get(lo), rec.get(hi)) if lo and hi else DASH,
-                fmt_p(rec.get(p)) if p else DASH,
-                fmt_p(rec.get(padj)) if padj else DASH,
-            ]
-        )
-        forest.append({"label": str(rec[term]), "est": _float(rec[est]), "lo": _float(rec.get(lo)) if lo else None, "hi": _float(rec.get(hi)) if hi else None, "mark": stars(pv), "group": rec.get(model) if model else None})
-    note = _synthetic_note(ctx) + (
-        f"Estimates from results/propositions/coefficients.csv (column {est}); robust (sandwich) standard errors; "
-        "p is one-sided in the predicted direction for directional hypotheses; p (Holm) adjusted within the proposition. "
-        "Significance marks use the Holm-adjusted p where available. " + SIG_NOTE
+    body: list = []
+    subs = ctx.csv("subhypotheses")
+    if subs is None:
+        body.append(not_computed(f"Sub-hypothesis tests of {pid}", _missing_text(ctx, "subhypotheses")))
+    else:
+        sub = subs[subs["proposition"].astype(str) == pid] if "proposition" in subs.columns else subs.iloc[0:0]
+        if sub.empty:
+            body.append(not_computed(f"Sub-hypothesis tests of {pid}", "no rows for it in subhypotheses.csv"))
+        else:
+            prim = sub["primary"].astype(str).str.lower().isin(["true", "1"]) if "primary" in sub.columns else pd.Series(True, index=sub.index)
+            sub = pd.concat([sub[prim], sub[~prim]])
+            rows, forest = [], []
+            for rec, is_primary in zip(sub.to_dict(orient="records"), list(prim[sub.index])):
+                fam = str(rec.get("family_used") or rec.get("family") or "")
+                model = fam + ("" if is_primary else " (check)")
+                rows.append([
+                    str(rec.get("id", "")), str(rec.get("term", "")), str(rec.get("expected", "")), model,
+                    fmt_num(rec.get("est")) + stars(rec.get("p_adjusted")) if is_primary else fmt_num(rec.get("est")),
+                    fmt_num(rec.get("se")), fmt_ci(rec.get("ci_lower"), rec.get("ci_upper")),
+                    fmt_p(rec.get("p_one_sided")), fmt_p(rec.get("p_adjusted")), verdict_badge(rec.get("verdict")),
+                ])
+                forest.append({"label": f"{rec.get('id', '')} {rec.get('term', '')}", "est": _float(rec.get("est")), "lo": _float(rec.get("ci_lower")),
+                               "hi": _float(rec.get("ci_upper")), "mark": stars(rec.get("p_adjusted")), "group": model})
+            note = _synthetic_note(ctx) + (
+                "b = coefficient of the z-scored capability in the model of the outcome (link scale of the model family); robust "
+                "(sandwich) standard errors; p = one-sided in the predicted direction; p (adj.) = Holm-adjusted within the "
+                "proposition and model family. The verdict uses the primary model; checks re-estimate it with another family. "
+                "Marks on b use p (adj.): " + SIG_NOTE
+            )
+            body.append(t.add(Table(f"Tests of the sub-hypotheses of {pid}", ["Hypothesis", "Capability", "Sign", "Model", "b", "SE", "95% CI", "p", "p (adj.)", "Verdict"], rows, note=note, text_columns={0, 1, 2, 3, 9}), f"{sid}-subhypotheses"))
+            body.append(figure(forest_plot(forest, title=f"{pid} coefficients", xlabel="Coefficient (95% CI)"), f"Figure. {pid}: coefficients of the capabilities (z-scored) with 95% confidence intervals; dashed line: no effect.", f"forest-{sid}"))
+    coef = ctx.csv("coefficients")
+    fits = ctx.csv("fits")
+    if coef is not None and {"proposition", "model", "term"} <= set(coef.columns):
+        pc = coef[coef["proposition"].astype(str) == pid]
+        main_models = [m for m in dict.fromkeys(pc["model"].astype(str)) if m.endswith(":main") or m.endswith(":interaction")]
+        primary_family = None
+        if fits is not None and {"proposition", "primary", "family"} <= set(fits.columns):
+            fp = fits[(fits["proposition"].astype(str) == pid) & fits["primary"].astype(str).str.lower().isin(["true", "1"])]
+            if len(fp):
+                primary_family = str(fp["family"].iloc[0])
+        if primary_family:
+            main_models = [m for m in main_models if m.split(":")[1:2] == [primary_family]]
+        for model in main_models:
+            body.append(_model_table(ctx, t, pid, model, pc[pc["model"].astype(str) == model], fits))
+    elif coef is None:
+        body.append(not_computed(f"Full model of {pid}", _missing_text(ctx, "coefficients")))
+    vif = ctx.csv("vif")
+    if vif is not None and {"proposition", "term", "vif"} <= set(vif.columns):
+        v = vif[(vif["proposition"].astype(str) == pid) & (vif["term"] != "Intercept")]
+        if "family" in v.columns and len(v):
+            v = v[v["family"] == v["family"].iloc[0]]
+        if len(v):
+            worst = v.loc[v["vif"].idxmax()]
+            body.append(paragraph(f"Collinearity: largest VIF {fmt_num(worst['vif'])} ({worst['term']}); values above 5 would call for caution."))
+    return section(sid, title, *head, *body)
+
+
+def _model_table(ctx: Context, t: _Tables, pid: str, model: str, rows_frame: pd.DataFrame, fits: pd.DataFrame | None) -> Safe:
+    fam = model.split(":")[1] if ":" in model else ""
+    kind = model.split(":")[-1]
+    rows = []
+    for rec in rows_frame.to_dict(orient="records"):
+        rows.append([
+            str(rec.get("term", "")), str(rec.get("role", "")), fmt_num(rec.get("est")) + stars(rec.get("p_two_sided")),
+            fmt_num(rec.get("se")), fmt_ci(rec.get("ci_lower"), rec.get("ci_upper")), fmt_p(rec.get("p_two_sided")),
+            fmt_num(rec.get("exp_est")), fmt_num(rec.get("ame"), 3) if _float(rec.get("ame")) is not None else "",
+        ])
+    stats_text = ""
+    if fits is not None and "model" in fits.columns:
+        f = fits[fits["model"].astype(str) == model]
+        if len(f):
+            r = f.iloc[0].to_dict()
+            bits = [f"N = {fmt_int(r.get('n'))}"]
+            if _float(r.get("r2")) is not None:
+                bits.append(f"{r.get('r2_kind', 'R²')} = {fmt_bounded(r.get('r2'), 3)}")
+            if _float(r.get("r2_mcfadden")) is not None:
+                bits.append(f"McFadden R² = {fmt_bounded(r.get('r2_mcfadden'), 3)}")
+            if _float(r.get("wald_chi2")) is not None:
+                p = fmt_p(r.get("wald_p"))
+                bits.append(f"joint Wald test of {r.get('wald_terms', 'the capabilities')}: χ²({fmt_int(r.get('wald_df'))}) = {fmt_num(r.get('wald_chi2'))}, p {p if p.startswith('<') else '= ' + p}")
+            if _float(r.get("f2_capabilities")) is not None:
+                bits.append(f"Cohen's f² = {fmt_num(r.get('f2_capabilities'), 3)}")
+            if _float(r.get("dispersion")) is not None:
+                bits.append(f"dispersion = {fmt_num(r.get('dispersion'))}")
+            if _float(r.get("aic")) is not None:
+                bits.append(f"AIC = {fmt_num(r.get('aic'))}")
+            if str(r.get("converged")).lower() in ("false", "0"):
+                bits.append("the model did NOT converge")
+            stats_text = "; ".join(bits) + ". "
+    se_type = str(rows_frame["se_type"].iloc[0]) if "se_type" in rows_frame.columns and len(rows_frame) else "robust"
+    outcome = str(rows_frame["outcome"].iloc[0]) if "outcome" in rows_frame.columns and len(rows_frame) else ""
+    note = _synthetic_note(ctx) + stats_text + (
+        f"Family {fam}; {se_type} standard errors; p two-sided; exp(b) = multiplicative effect for log/logit links; "
+        "AME = average marginal effect of a capability on the outcome's scale. " + SIG_NOTE
     )
-    table = Table(f"Coefficients for {pid}", ["Model", "Hypothesis", "Term", "b", "SE", "95% CI", "p", "p (Holm)"], rows, note=note, text_columns={0, 1, 2})
-    fig = figure(forest_plot(forest, title=f"{pid} coefficients"), f"Figure. {pid}: estimates with 95% confidence intervals (dashed line: no effect).", f"forest-{sid}")
-    return section(sid, title, *head, t.add(table, f"{sid}-coefficients"), fig)
+    title = f"{pid}: {'interaction' if kind == 'interaction' else 'full'} model of {outcome or 'the outcome'} ({fam})"
+    return t.add(Table(title, ["Term", "Role", "b", "SE", "95% CI", "p", "exp(b)", "AME"], rows, note=note, text_columns={0, 1}), f"{slug(pid)}-{kind}-model")
+
+
+def _typology_section(ctx: Context, t: _Tables) -> Safe:
+    title = "Typology: do the capabilities matter more in their group?"
+    frame = ctx.csv("typology_csv")
+    info = ctx.json("typology_json")
+    if frame is None and info is None:
+        return section("typology", title, not_computed("Typology test", _missing_text(ctx, "typology_csv")))
+    parts = []
+    if isinstance(info, dict):
+        if info.get("method"):
+            parts.append(paragraph("Method: ", info["method"], "."))
+        if info.get("group_sizes"):
+            parts.append(paragraph("Firms per group: ", ", ".join(f"group {k}: {v}" for k, v in info["group_sizes"].items()), "."))
+        summ = info.get("summary") or []
+        if summ and isinstance(summ[0], dict):
+            cols = {"proposition": "Proposition", "target_group": "Target group", "family_used": "Model", "status": "Status", "n_target": "n (target)",
+                    "n_other": "n (other)", "n_steeper_in_target": "Steeper in target", "n_capabilities": "Capabilities", "wald_chi2": "Wald χ²",
+                    "wald_df": "df", "wald_p": "p", "reason": "Reason"}
+            parts.append(t.add(frame_table(pd.DataFrame(summ), "Joint tests of the capability × target-group interactions", columns=cols,
+                                           text_columns=["proposition", "family_used", "status", "reason"],
+                                           note=_synthetic_note(ctx) + "Steeper in target: capabilities whose slope is larger in the target group than elsewhere; Wald test: all interactions jointly zero."), "typology-summary"))
+        parts.append(_warnings_block(info.get("warnings")))
+    if frame is not None and len(frame):
+        cols = {"proposition": "Proposition", "target_group": "Group", "capability": "Capability", "est": "b (interaction)", "se": "SE",
+                "p_two_sided": "p", "p_one_sided": "p (one-sided)", "slope_target_group": "Slope in group", "slope_other_groups": "Slope elsewhere"}
+        parts.append(t.add(frame_table(frame, "Capability × target-group interactions", columns=cols, text_columns=["proposition", "capability"],
+                                       note=_synthetic_note(ctx) + "b (interaction) > 0: the capability's slope is steeper in its target group than in the others."), "typology"))
+    return section("typology", title, *parts)
 
 
 def _float(x) -> float | None:
@@ -922,52 +1326,151 @@ def _float(x) -> float | None:
     return v if math.isfinite(v) else None
 
 
+P4_LABELS = {"g_spread": "spread", "g_div": "diversification", "g_int": "intensity"}
+
+
+def _p4_models(ctx: Context) -> tuple[dict | None, dict[str, dict]]:
+    models = ctx.json("p4_models")
+    models = models if isinstance(models, dict) else None
+    mdict: dict[str, dict] = {}
+    if models:
+        raw = models.get("models", {})
+        mdict = {str(k): v for k, v in raw.items()} if isinstance(raw, dict) else {str(m.get("model", i)): m for i, m in enumerate(raw)}
+    return models, mdict
+
+
 def p4_page(ctx: Context) -> Page:
     t = _Tables("p4")
-    parts = [section("p4-verdict", "Verdict", paragraph(PROPOSITION_TEXT["P4"]), paragraph("Verdict: ", verdict_badge(next((v["verdict"] for v in proposition_verdicts(ctx) if v["id"] == "P4"), None))))]
-    models = ctx.json("p4_models")
-    fits: dict[str, dict] = {}
-    if isinstance(models, dict):
-        mlist = models.get("models", models)
-        if isinstance(mlist, dict):
-            for name, m in mlist.items():
-                if isinstance(m, dict):
-                    fits[str(name)] = m.get("fit", m) if isinstance(m.get("fit", m), dict) else {}
-        elif isinstance(mlist, list):
-            for m in mlist:
-                if isinstance(m, dict):
-                    name = str(m.get("model", m.get("name", len(fits) + 1)))
-                    fits[name] = m.get("fit", m)
-        rows = []
-        for name, fit in fits.items():
-            rows.append([name] + [_fit_value(k, fit.get(k)) for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic")])
-        parts.append(section("model-comparison", "Model comparison", t.add(Table("Fit of the P4 structural models", ["Model", "χ²", "df", "p", "CFI", "TLI", "RMSEA", "SRMR", "AIC", "BIC"], rows, note=_synthetic_note(ctx) + "Lower AIC/BIC is better; criteria CFI/TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08.", text_columns={0}), "model-comparison"), _warnings_block(models.get("warnings"))))
-    else:
-        parts.append(section("model-comparison", "Model comparison", not_computed("P4 model fit", _missing_text(ctx, "p4_models"))))
+    models, _ = _p4_models(ctx)
+    pid = str(models.get("proposition", "P4")) if models else "P4"
+    parts = [
+        _guard(t, "p4-verdict", "Verdict", lambda: _p4_verdict_section(ctx, t, pid, models)),
+        _guard(t, "model-comparison", "Model comparison", lambda: _model_comparison_section(ctx, t, pid)),
+        _guard(t, "path-diagram", "Path diagrams", lambda: _path_diagram_section(ctx, t, pid)),
+        _guard(t, "indirect-effects", "Indirect and total effects (bootstrap)", lambda: _bootstrap_section(ctx, t)),
+    ]
+    return Page("p4.html", "P4 model", _frame(ctx, f"{pid}: capabilities and international growth", join(parts), "p4.html"), t.items)
+
+
+def _model_comparison_section(ctx: Context, t: _Tables, pid: str) -> Safe:
+    models, mdict = _p4_models(ctx)
+    if not models:
+        return section("model-comparison", "Model comparison", not_computed(f"{pid} model fit", _missing_text(ctx, "p4_models")))
+    rows = []
+    for name, m in mdict.items():
+        fit = m.get("fit") or {}
+        rmsea = _fit_value("rmsea", fit.get("rmsea"))
+        if fit.get("rmsea_ci_lower") is not None and fit.get("rmsea_ci_upper") is not None:
+            rmsea += f" [{fmt_bounded(fit.get('rmsea_ci_lower'), 3)}, {fmt_bounded(fit.get('rmsea_ci_upper'), 3)}]"
+        rows.append([
+            f"({name}) {m.get('description', '')}".strip(), "yes" if m.get("converged") else "no",
+            _fit_value("chisq", fit.get("chisq")), _fit_value("df", fit.get("df")), _fit_value("pvalue", fit.get("pvalue")),
+            _fit_value("cfi", fit.get("cfi")), _fit_value("tli", fit.get("tli")), rmsea,
+            _fit_value("srmr", fit.get("srmr")), _fit_value("aic", fit.get("aic")), _fit_value("bic", fit.get("bic")),
+            fmt_bounded(m.get("r2_growth")),
+        ])
+    how = f"N = {fmt_int(models.get('n_firms'))}; estimator {models.get('estimator', DASH)}; missing data: {models.get('missing', DASH)}. "
+    gi = models.get("growth_indicators") or {}
+    gi_text = ("Growth indicators: " + "; ".join(f"{P4_LABELS.get(k, k)} = {v}" for k, v in gi.items()) + ". ") if gi else ""
+    table = Table(f"Fit of the {pid} structural models", ["Model", "Converged", "χ²", "df", "p", "CFI", "TLI", "RMSEA [90% CI]", "SRMR", "AIC", "BIC", "R² growth"], rows,
+                  note=_synthetic_note(ctx) + how + gi_text + "Criteria CFI/TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08; lower AIC/BIC is better.", text_columns={0, 1})
+    return section("model-comparison", "Model comparison", t.add(table, "model-comparison"), _comparisons_table(ctx, t, models), _multigroup_block(models),
+                   _warnings_block(models.get("warnings")))
+
+
+def _path_diagram_section(ctx: Context, t: _Tables, pid: str) -> Safe:
+    models, mdict = _p4_models(ctx)
     paths = ctx.csv("p4_paths")
     if paths is None or not {"lhs", "op", "rhs"} <= set(paths.columns):
-        parts.append(section("path-diagram", "Path diagram", not_computed("P4 path diagram", _missing_text(ctx, "p4_paths"))))
-    else:
-        mcol = _col(paths, "model")
-        groups = [(str(m), g) for m, g in paths.groupby(mcol, sort=False)] if mcol else [("", paths)]
-        figs = []
-        for name, g in groups:
-            labels = {c: c for c in g["lhs"].tolist() + g["rhs"].tolist()}
-            svg = path_diagram(g, title=f"P4 path diagram {name}".strip(), labels=labels)
-            cap = f"Figure. P4 model {name}: standardized estimates (std.all) on the arrows; {SIG_NOTE} Item indicators of the first-order factors omitted. {fit_caption(fits.get(name) or (next(iter(fits.values())) if len(fits) == 1 else None))}"
-            figs.append(figure(svg, cap, f"path-diagram-{slug(name) or 'model'}"))
-        std = _col(paths, "std_all")
-        pv = _col(paths, "pvalue", "p")
-        struct = paths[paths["op"].isin(["~", ":="])]
-        rows = [[fmt_text(r.get(mcol)) if mcol else "", f"{r['lhs']} {r['op']} {r['rhs']}" if r["op"] != ":=" else str(r["lhs"]), fmt_num(r.get("est")), fmt_num(r.get(std)) + stars(r.get(pv)) if std else DASH, fmt_num(r.get("se")), fmt_p(r.get(pv)) if pv else DASH] for r in struct.to_dict(orient="records")]
-        table = t.add(Table("Structural paths of the P4 models", ["Model", "Path", "b", "β", "SE", "p"], rows, note=_synthetic_note(ctx) + "β = completely standardized estimate. " + SIG_NOTE, text_columns={0, 1}), "paths")
-        parts.append(section("path-diagram", "Path diagram", *figs, table))
+        return section("path-diagram", "Path diagrams", not_computed(f"{pid} path diagram", _missing_text(ctx, "p4_paths")))
+    latent = set()
+    if models and isinstance(models.get("processes"), dict):
+        for proc, caps in models["processes"].items():
+            latent.add(str(proc))
+            latent.update(map(str, caps))
+    if ctx.instrument is not None:
+        latent.update(ctx.instrument.constructs)
+    mcol = _col(paths, "model")
+    groups = [(str(m), g) for m, g in paths.groupby(mcol, sort=False)] if mcol else [("", paths)]
+    figs, tables = [], []
+    for name, g in groups:
+        m = mdict.get(name, {})
+        r2 = m.get("r_squared") or ({"growth": m.get("r2_growth")} if m.get("r2_growth") is not None else {})
+        svg = path_diagram(g, title=f"{pid} model ({name})", labels=P4_LABELS, latent_names=latent, r2=r2)
+        desc = m.get("description", "")
+        cap = (f"Figure. {pid} model ({name}){': ' + desc if desc else ''}. Standardized estimates (std.all) on the arrows; {SIG_NOTE} "
+               f"Item indicators of the capability factors are omitted. {fit_caption(m.get('fit'))}")
+        figs.append(figure(svg, cap, f"path-diagram-{slug(name) or 'model'}"))
+        struct = g[g["op"].isin(["~", ":="])]
+        rows = []
+        for r in struct.to_dict(orient="records"):
+            path = f"{r['lhs']} ← {r['rhs']}" if r["op"] == "~" else f"{r['lhs']} = {r['rhs']}"
+            rows.append([path, fmt_num(r.get("est")), fmt_num(r.get("se")), fmt_ci(r.get("ci_lower"), r.get("ci_upper")),
+                         fmt_num(r.get("std_all")) + stars(r.get("pvalue")), fmt_p(r.get("pvalue"))])
+        if rows:
+            note = (_synthetic_note(ctx) + "β = completely standardized estimate; p two-sided (Wald). Defined effects (:=) are products/sums "
+                    "of paths; see the bootstrap table for their percentile CIs. " + SIG_NOTE)
+            tables.append(t.add(Table(f"Structural paths and defined effects, model ({name})", ["Path", "b", "SE", "95% CI (Wald)", "β", "p"], rows,
+                                      note=note, text_columns={0}), f"paths-{name}"))
+    return section("path-diagram", "Path diagrams", *figs, *tables)
+
+
+def _p4_verdict_section(ctx: Context, t: _Tables, pid: str, models: dict | None) -> Safe:
+    statement = (models or {}).get("statement") or PROPOSITION_TEXT.get(pid, "")
+    v = next((x for x in proposition_verdicts(ctx) if x["id"] == pid), None)
+    parts = [paragraph(statement), paragraph("Verdict: ", verdict_badge(v["verdict"] if v else None))]
+    frame = ctx.csv("verdicts")
+    if frame is not None and {"proposition", "level"} <= set(frame.columns):
+        sub = frame[(frame["proposition"].astype(str) == pid) & (frame["level"] != "proposition")]
+        rows = [[str(r.get("id", "")), str(r.get("term", "")), str(r.get("expected", "")), str(r.get("statistic", "")),
+                 fmt_num(r.get("est")), fmt_ci(r.get("ci_lower"), r.get("ci_upper")), fmt_text_blank(r.get("evidence")), verdict_badge(r.get("verdict"))]
+                for r in sub.to_dict(orient="records")]
+        if rows:
+            parts.append(t.add(Table(f"Sub-hypotheses of {pid}", ["Hypothesis", "Process", "Sign", "Effect", "Estimate", "95% CI", "Evidence", "Verdict"], rows,
+                                     note=_synthetic_note(ctx) + "Unstandardized effect on latent growth; supported when the sign is as predicted and the CI excludes 0.", text_columns={0, 1, 2, 3, 6, 7}), "subhypotheses"))
+    return section("p4-verdict", "Verdict", *parts)
+
+
+def _comparisons_table(ctx: Context, t: _Tables, models: dict) -> Safe:
+    comps = models.get("comparisons") or []
+    if not comps:
+        return Safe("")
+    rows = [[f"({c.get('restricted')}) within ({c.get('general')})", fmt_num(c.get("delta_chisq")), fmt_int(c.get("delta_df")), fmt_p(c.get("pvalue")),
+             fmt_num(c.get("delta_aic")), fmt_num(c.get("delta_bic")), str(c.get("method", ""))] for c in comps]
+    return t.add(Table("Nested model comparisons", ["Comparison", "Δχ²", "Δdf", "p", "ΔAIC", "ΔBIC", "Method"], rows,
+                       note=_synthetic_note(ctx) + "Δ = restricted minus general model; a significant Δχ² means the restrictions worsen fit.", text_columns={0, 6}), "comparisons")
+
+
+def _multigroup_block(models: dict) -> Safe:
+    mg = models.get("multigroup")
+    if not isinstance(mg, dict):
+        return Safe("")
+    text = f"Multi-group check by typology group: {mg.get('status', DASH)}"
+    if mg.get("reason"):
+        text += f" ({mg['reason']})"
+    return paragraph(text + ".")
+
+
+def _bootstrap_section(ctx: Context, t: _Tables) -> Safe:
+    title = "Indirect and total effects (bootstrap)"
     boot = ctx.csv("p4_bootstrap")
     if boot is None:
-        parts.append(section("indirect-effects", "Indirect and total effects (bootstrap)", not_computed("Bootstrap CIs", _missing_text(ctx, "p4_bootstrap"))))
-    else:
-        parts.append(section("indirect-effects", "Indirect and total effects (bootstrap)", t.add(frame_table(boot, "Bootstrap percentile confidence intervals of indirect and total effects", note=_synthetic_note(ctx) + "Percentile CIs; failed or non-converged resamples are counted, not dropped silently."), "bootstrap")))
-    return Page("p4.html", "P4 model", _frame(ctx, "P4: capabilities and international growth", join(parts), "p4.html"), t.items)
+        return section("indirect-effects", title, not_computed("Bootstrap CIs", _missing_text(ctx, "p4_bootstrap")))
+    if not {"parameter", "est", "ci_lower", "ci_upper"} <= set(boot.columns):
+        return section("indirect-effects", title, t.add(frame_table(boot, "Bootstrap percentile confidence intervals"), "bootstrap"))
+    rows = []
+    for r in boot.to_dict(orient="records"):
+        kind = str(r.get("kind", "est"))
+        rows.append([str(r.get("model", "")), str(r["parameter"]).replace("~", " ← "), "standardized" if kind == "std_all" else "unstandardized",
+                     fmt_num(r.get("est")), fmt_num(r.get("boot_se")), fmt_ci(r.get("ci_lower"), r.get("ci_upper"))])
+    first = boot.iloc[0].to_dict()
+    level = _float(first.get("level"))
+    note = _synthetic_note(ctx) + (
+        f"Percentile bootstrap, B = {fmt_int(first.get('B'))} resamples ({fmt_int(first.get('n_ok'))} converged, "
+        f"{fmt_int(first.get('n_not_converged'))} not converged, {fmt_int(first.get('n_failed'))} failed; CIs from the converged ones)"
+        + (f", {fmt_percent(level, 0)} level" if level else "") + ". Each resample has its own seed, so results do not depend on how the work is split."
+    )
+    return section("indirect-effects", title, t.add(Table("Bootstrap confidence intervals of paths, indirect and total effects", ["Model", "Effect", "Scale", "Estimate", "Boot SE", "CI"], rows, note=note, text_columns={0, 1, 2}), "bootstrap"))
 
 
 def provenance_page(ctx: Context) -> Page:
@@ -1010,7 +1513,14 @@ def provenance_page(ctx: Context) -> Page:
     return Page("provenance.html", "Provenance", _frame(ctx, "Provenance", join(parts), "provenance.html"), t.items)
 
 
+def _number_figures(body: str) -> Safe:
+    """'Figure.' captions become 'Figure 1.', 'Figure 2.' ... in page order (APA numbering)."""
+    counter = iter(range(1, 10_000))
+    return Safe(re.sub(r"<figcaption>Figure\. ", lambda m: f"<figcaption><em>Figure {next(counter)}.</em> ", str(body)))
+
+
 def _frame(ctx: Context, title: str, body, current: str) -> str:
+    body = _number_figures(body)
     day, _ = ctx.date()
     return page(title, body, current=current, study_title=ctx.study_title, synthetic=ctx.synthetic, date=day, pages=PAGES)
 
@@ -1041,9 +1551,16 @@ def build_report(ctx: Context, out_dir, tables_dir=None) -> list[Path]:
     if tables_dir is not None:
         tables_dir = Path(tables_dir)
         tables_dir.mkdir(parents=True, exist_ok=True)
+        manifest = []
         for name, table in all_tables:
             path = tables_dir / f"{name}.csv"
             write_csv(path, table.to_csv_frame())
             written.append(path)
-        log.info("wrote %d tables to %s", len(all_tables), tables_dir)
+            page_name = name.split("_", 1)[0]
+            manifest.append({"file": path.name, "page": f"{page_name}.html", "number": table.number, "title": table.title,
+                             "note": table.note.replace("\u2212", "-")})
+        # Titles and notes of the CSV tables (APA puts them above and below the table), and the synthetic flag.
+        write_json(tables_dir / "tables.json", {"synthetic": ctx.synthetic, "tables": manifest})
+        written.append(tables_dir / "tables.json")
+        log.info("wrote %d tables (CSV) and tables.json to %s", len(all_tables), tables_dir)
     return written

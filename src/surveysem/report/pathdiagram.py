@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from surveysem.report.figures import _f, _svg, _text, text_width
-from surveysem.report.html import Safe, esc
-from surveysem.report.tables import fmt_num, stars
+from surveysem.report.html import Safe
+from surveysem.report.tables import fmt_bounded, fmt_num, stars
 
 PROCESS_ORDER = ["sensing", "seizing", "reconfiguring", "reconfiguration"]
 
@@ -46,8 +46,11 @@ def _order_key(name: str, first_seen: dict[str, int]) -> tuple:
     return (1, 0, first_seen.get(name, 0))
 
 
-def structure(estimates: pd.DataFrame) -> dict:
-    """Classify the variables of a fitted model: second-order, first-order, outcomes, their indicators."""
+def structure(estimates: pd.DataFrame, latent_names=()) -> dict:
+    """Classify the variables of a fitted model: second-order, first-order, outcomes, their indicators.
+
+    ``latent_names`` are variables to treat as latent even when the table has no ``=~`` rows for
+    them (e.g. first-order capability factors when only the structural part is given)."""
     est = estimates.copy()
     est["lhs"] = est["lhs"].astype(str)
     est["rhs"] = est["rhs"].astype(str)
@@ -56,10 +59,13 @@ def structure(estimates: pd.DataFrame) -> dict:
         first_seen.setdefault(a, 2 * i)
         first_seen.setdefault(b, 2 * i + 1)
     loads = est[est["op"] == "=~"]
-    latents = list(dict.fromkeys(loads["lhs"]))
+    hinted = set(map(str, latent_names))
+    appearing = list(dict.fromkeys(list(est["lhs"]) + list(est["rhs"])))
+    latents = list(dict.fromkeys(list(loads["lhs"]) + [v for v in appearing if v in hinted]))
     latent_set = set(latents)
     indicators = {lv: list(dict.fromkeys(loads.loc[loads["lhs"] == lv, "rhs"])) for lv in latents}
     regs = est[est["op"] == "~"]
+    indicators.update({lv: [] for lv in latents if lv not in indicators})
     second = [lv for lv in latents if indicators[lv] and all(i in latent_set for i in indicators[lv])]
     second_set = set(second)
     under = {i for s in second for i in indicators[s]}
@@ -111,10 +117,17 @@ def _edge_text(row) -> str:
     return f"{fmt_num(value)}{stars(row.get('pvalue'))}"
 
 
-def path_diagram(estimates: pd.DataFrame, title: str = "Path diagram", labels: dict[str, str] | None = None) -> Safe:
-    """Draw the model of ``estimates`` (see module docstring). ``labels`` maps variable → display name."""
+def path_diagram(
+    estimates: pd.DataFrame,
+    title: str = "Path diagram",
+    labels: dict[str, str] | None = None,
+    latent_names=(),
+    r2: dict[str, float] | None = None,
+) -> Safe:
+    """Draw the model of ``estimates`` (see module docstring). ``labels`` maps variable → display name;
+    ``latent_names`` as in :func:`structure`; ``r2`` prints R² under endogenous latents."""
     labels = labels or {}
-    s = structure(estimates)
+    s = structure(estimates, latent_names)
     est = estimates.copy()
     est["lhs"] = est["lhs"].astype(str)
     est["rhs"] = est["rhs"].astype(str)
@@ -213,11 +226,11 @@ def path_diagram(estimates: pd.DataFrame, title: str = "Path diagram", labels: d
                 f'<rect x="{_f(node.x - node.rx)}" y="{_f(node.y - node.ry)}" width="{_f(2 * node.rx)}" height="{_f(2 * node.ry)}" fill="#fff" stroke="#1a1a1a"/>'
             )
         body.append(_text(node.x, node.y, name, size=size, anchor="middle", weight="bold" if node.name in s["second"] or node.name in s["outcomes"] else None))
-    # R² of outcomes when given as r2 rows (op 'r2')
-    for row in est[est["op"] == "r2"].to_dict(orient="records"):
-        if row["lhs"] in nodes:
-            n = nodes[row["lhs"]]
-            body.append(_text(n.x, n.y + n.ry + 12, f"R\u00b2 = {fmt_num(row.get('est'))}", size=10, anchor="middle"))
+    # R² of endogenous latents
+    for name, value in sorted((r2 or {}).items()):
+        if name in nodes and value is not None:
+            n = nodes[name]
+            body.append(_text(n.x, n.y + n.ry + 11, f"R\u00b2 = {fmt_bounded(value)}", size=10, anchor="middle"))
     desc = f"{len(s['first'])} first-order factors, {len(s['second'])} second-order factors, outcomes: {', '.join(s['outcomes'])}"
     return _svg(width, height, body, title, desc)
 
@@ -247,9 +260,10 @@ def _curve(a: Node, b: Node, text: str, double: bool) -> str:
     parts.append(_arrowhead(x2, y2, *u2))
     if double:
         parts.append(_arrowhead(x1, y1, *u1))
-    # label at the curve's midpoint (t = .5 of the quadratic Bezier)
-    lx = 0.25 * x1 + 0.5 * cx + 0.25 * x2
-    ly = 0.25 * y1 + 0.5 * cy + 0.25 * y2
+    # label at t = .35 of the quadratic Bezier (off the midpoint, where arrows from the column start)
+    tt = 0.35
+    lx = (1 - tt) ** 2 * x1 + 2 * (1 - tt) * tt * cx + tt**2 * x2
+    ly = (1 - tt) ** 2 * y1 + 2 * (1 - tt) * tt * cy + tt**2 * y2
     parts.append(_label(lx, ly, text))
     return "\n".join(parts)
 

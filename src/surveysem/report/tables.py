@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from surveysem.report.html import Safe, esc, tag
+from surveysem.report.html import Safe, tag
 
 MINUS = "\u2212"
 DASH = "\u2014"
@@ -143,6 +143,18 @@ BOUNDED_NAMES = {
 }
 
 
+# Fit indices are reported with three decimals (cut-offs such as .95 and .06 need them).
+FIT_INDEX_NAMES = {
+    "cfi", "tli", "rmsea", "srmr", "rmsea_ci_lower", "rmsea_ci_upper", "delta_cfi", "delta_rmsea", "delta_srmr", "delta_tli",
+    "cfi_robust", "tli_robust", "rmsea_robust", "cfi_scaled", "tli_scaled", "rmsea_scaled",
+}
+
+
+def fmt_fit_index(x) -> str:
+    """CFI, TLI, RMSEA, SRMR and their differences: three decimals, no leading zero (``.953``)."""
+    return fmt_bounded(x, 3)
+
+
 def formatter_for(column: str) -> Callable[[object], str]:
     """Pick a formatter from a column name (p values, bounded indices, counts, text)."""
     name = column.lower()
@@ -152,6 +164,8 @@ def formatter_for(column: str) -> Callable[[object], str]:
         "n_"
     ):
         return lambda x: fmt_int(x) if _num(x) is not None and float(_num(x)).is_integer() else fmt_num(x)
+    if name in FIT_INDEX_NAMES:
+        return fmt_fit_index
     if name in BOUNDED_NAMES or "share" in name or "proportion" in name:
         return fmt_bounded
     return fmt_num

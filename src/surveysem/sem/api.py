@@ -7,12 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize as sopt
-from scipy import stats
 
 from surveysem.errors import SurveySemError
-from surveysem.sem.engine import LOG2PI, Engine, GroupData, Pattern
-from surveysem.sem.model import ModelSpec, baseline_spec, build_partable
+from surveysem.sem.engine import Engine, GroupData, Pattern
+from surveysem.sem.model import ModelSpec, build_partable
 from surveysem.sem.syntax import parse_syntax
 
 ESTIMATORS = ("ML", "MLR")
@@ -37,20 +35,42 @@ class SEMResult:
 
     def to_json(self) -> dict:
         keys = [
-            "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper",
-            "srmr", "aic", "bic", "npar", "nobs",
+            "chisq",
+            "df",
+            "pvalue",
+            "cfi",
+            "tli",
+            "rmsea",
+            "rmsea_ci_lower",
+            "rmsea_ci_upper",
+            "srmr",
+            "aic",
+            "bic",
+            "npar",
+            "nobs",
         ]
         if self.estimator == "MLR":
             keys += [
-                "chisq_scaled", "pvalue_scaled", "scaling_factor", "cfi_robust", "tli_robust", "rmsea_robust",
-                "rmsea_ci_lower_robust", "rmsea_ci_upper_robust",
+                "chisq_scaled",
+                "pvalue_scaled",
+                "scaling_factor",
+                "cfi_robust",
+                "tli_robust",
+                "rmsea_robust",
+                "rmsea_ci_lower_robust",
+                "rmsea_ci_upper_robust",
             ]
         fit = {k: _jsonable(self.fit.get(k)) for k in keys}
         est = []
         for r in self.estimates.itertuples(index=False):
             d = {
-                "lhs": r.lhs, "op": r.op, "rhs": r.rhs, "est": _jsonable(r.est), "se": _jsonable(r.se),
-                "pvalue": _jsonable(r.pvalue), "std_all": _jsonable(r.std_all),
+                "lhs": r.lhs,
+                "op": r.op,
+                "rhs": r.rhs,
+                "est": _jsonable(r.est),
+                "se": _jsonable(r.se),
+                "pvalue": _jsonable(r.pvalue),
+                "std_all": _jsonable(r.std_all),
             }
             if self.ngroups > 1:
                 d["group"] = int(r.group)
@@ -75,8 +95,19 @@ def _jsonable(v):
 class PreparedModel:
     """A parsed model with its matrices, ready to be fitted to data of the same layout."""
 
-    def __init__(self, syntax, columns, *, estimator="ML", missing="listwise", group=None, group_levels=None,
-                 group_equal=(), std_lv=False, max_iter=500):
+    def __init__(
+        self,
+        syntax,
+        columns,
+        *,
+        estimator="ML",
+        missing="listwise",
+        group=None,
+        group_levels=None,
+        group_equal=(),
+        std_lv=False,
+        max_iter=500,
+    ):
         estimator = str(estimator).upper()
         if estimator not in ESTIMATORS:
             raise SurveySemError(f"unknown estimator {estimator!r}; use ML or MLR", value=estimator)
@@ -121,7 +152,11 @@ class PreparedModel:
                     raise SurveySemError(
                         f"column {c!r} is not numeric", column=c, row=row, value=str(data[c][mask].iloc[0])
                     )
-        X = data[ov].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        sub = data[ov]
+        if all(pd.api.types.is_numeric_dtype(t) for t in sub.dtypes):
+            X = sub.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            X = sub.apply(pd.to_numeric, errors="coerce").to_numpy(float)
         if self.group:
             if self.group not in data.columns:
                 raise SurveySemError(f"group column {self.group!r} is not a column of the data", column=self.group)
@@ -141,6 +176,16 @@ class PreparedModel:
             nall = int((miss.all(axis=1) & gmask).sum())
             if nall:
                 warnings.append(f"{nall} case(s) with all model variables missing were dropped")
+            if spec.ov_x:
+                # lavaan (fixed.x = TRUE) deletes cases with missing exogenous covariates
+                xi = [ov.index(v) for v in spec.ov_x]
+                xmiss = keep & miss[:, xi].any(axis=1)
+                if xmiss.any():
+                    warnings.append(
+                        f"{int(xmiss.sum())} case(s) with missing values in exogenous covariate(s)"
+                        " were dropped (fixed.x)"
+                    )
+                    keep &= ~xmiss
         n_dropped = int(len(X) - keep.sum())
         groups = []
         for lev in levels:
@@ -153,7 +198,10 @@ class PreparedModel:
             groups.append(Xg)
         return groups, warnings, n_dropped
 
-    def _group_data(self, Xg):
+    def _group_data(self, Xg, em=True):
+        """Patterns of one group.  ``em=False`` (fast refits) skips the EM saturated
+        moments and stores pairwise moments instead (used only for fixed-x values,
+        which are complete, and start values)."""
         p = Xg.shape[1]
         miss = np.isnan(Xg)
         if not miss.any():
@@ -175,6 +223,9 @@ class PreparedModel:
             mean = Xo.mean(axis=0)
             E = Xo - mean
             pats.append(Pattern(o, len(idx), mean, E.T @ E / len(idx), Xo, len(o) == p))
+        if not em:
+            df = pd.DataFrame(Xg)
+            return GroupData(pats, len(Xg), df.mean().to_numpy(), df.cov(ddof=0).to_numpy())
         mean_em, cov_em = em_saturated(pats, p)
         return GroupData(pats, len(Xg), mean_em, cov_em)
 
@@ -188,42 +239,87 @@ class PreparedModel:
         eng.set_data(gdata)
         warnings += _data_warnings(self.spec, gdata, self.group_levels)
         theta0 = start_values(self.spec, gdata, self.std_lv) if start is None else np.asarray(start, float)
-        theta, converged, iters, msg = eng.optimize(theta0, max_iter=self.max_iter)
-        if msg:
-            warnings.append(msg)
-        if not converged:
-            warnings.append(f"did not converge after {iters} iterations")
-        return assemble_result(self, gdata, theta, converged, iters, warnings, n_dropped)
+        degenerate = any(w.startswith(("zero variance", "sample covariance matrix is not")) for w in warnings)
+        with np.errstate(all="ignore"):
+            theta, converged, iters, msg = eng.optimize(theta0, max_iter=self.max_iter, fallback=not degenerate)
+            if not converged and start is None and self.max_iter >= 20 and not degenerate:
+                alt0 = start_values(self.spec, gdata, self.std_lv, small_cross=True)
+                if not np.allclose(alt0, theta0):
+                    alt, ok, it2, msg2 = eng.optimize(alt0, max_iter=self.max_iter)
+                    if ok:
+                        theta, converged, iters, msg = alt, ok, iters + it2, msg2
+            if msg:
+                warnings.append(msg)
+            if not converged:
+                warnings.append(f"did not converge after {iters} iterations")
+            return assemble_result(self, gdata, theta, converged, iters, warnings, n_dropped)
 
-    def refit_estimates(self, data, start=None, max_iter=100):
+    def refit_estimates(self, data, start=None, max_iter=100, tol=1e-7):
         """Fast refit (no SEs, no fit measures): returns free parameters, then defined
         (:=) parameters, then std_all of all estimate rows (same order as
-        ``res.estimates``), as one vector.  NaN-filled if the fit fails."""
+        ``res.estimates``), as one vector.  NaN-filled if the fit fails.
+
+        ``data`` is a DataFrame, or (single-group models) a 2-D array whose columns
+        are ``self.spec.ov_names`` in that order (fastest).  ``tol`` = 1e-7 gives
+        estimates within about 1e-6 of a fully converged fit."""
         from surveysem.sem.results import defined_values, standardized
 
-        groups, _, _ = self._split_data(data)
-        gdata = [self._group_data(Xg) for Xg in groups]
+        if isinstance(data, np.ndarray) and self.spec.ngroups == 1:
+            X = np.asarray(data, float)
+            X = X[~np.isnan(X).any(axis=1)] if self.missing == "listwise" else X[~np.isnan(X).all(axis=1)]
+            groups = [X]
+        else:
+            groups, _, _ = self._split_data(data)
+        gdata = [self._group_data(Xg, em=start is None) for Xg in groups]
         eng = self.engine
         eng.set_data(gdata)
         theta0 = start_values(self.spec, gdata, self.std_lv) if start is None else np.asarray(start, float)
-        theta, converged, iters, msg = eng.optimize(theta0, max_iter=max_iter)
-        defs = defined_values(self.spec, theta)
-        std = standardized(self.spec, eng, theta)
+        with np.errstate(all="ignore"):
+            theta, converged, iters, msg = eng.optimize(theta0, max_iter=max_iter, tol=tol)
+            defs = defined_values(self.spec, theta)
+            std = standardized(self.spec, eng, theta)
         out = np.concatenate([theta, defs, std])
         if not converged:
             out[:] = np.nan
         return out
 
 
-def prepare_model(syntax, columns, *, estimator="ML", missing="listwise", group=None, group_levels=None,
-                  group_equal=(), std_lv=False, max_iter=500) -> PreparedModel:
-    return PreparedModel(syntax, columns, estimator=estimator, missing=missing, group=group,
-                         group_levels=group_levels, group_equal=group_equal, std_lv=std_lv, max_iter=max_iter)
+def prepare_model(
+    syntax,
+    columns,
+    *,
+    estimator="ML",
+    missing="listwise",
+    group=None,
+    group_levels=None,
+    group_equal=(),
+    std_lv=False,
+    max_iter=500,
+) -> PreparedModel:
+    return PreparedModel(
+        syntax,
+        columns,
+        estimator=estimator,
+        missing=missing,
+        group=group,
+        group_levels=group_levels,
+        group_equal=group_equal,
+        std_lv=std_lv,
+        max_iter=max_iter,
+    )
 
 
-def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str = "listwise",
-              group: str | None = None, group_equal: tuple = (), std_lv: bool = False,
-              max_iter: int = 500) -> SEMResult:
+def fit_model(
+    syntax: str,
+    data: pd.DataFrame,
+    *,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    group: str | None = None,
+    group_equal: tuple = (),
+    std_lv: bool = False,
+    max_iter: int = 500,
+) -> SEMResult:
     if not isinstance(data, pd.DataFrame):
         raise SurveySemError("data must be a pandas DataFrame")
     levels = None
@@ -233,8 +329,17 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML", missing
         levels = list(pd.unique(data[group].dropna().astype(str)))
         if len(levels) < 2:
             raise SurveySemError(f"group column {group!r} has fewer than two groups", column=group)
-    pm = prepare_model(syntax, list(data.columns), estimator=estimator, missing=missing, group=group,
-                       group_levels=levels, group_equal=group_equal, std_lv=std_lv, max_iter=max_iter)
+    pm = prepare_model(
+        syntax,
+        list(data.columns),
+        estimator=estimator,
+        missing=missing,
+        group=group,
+        group_levels=levels,
+        group_equal=group_equal,
+        std_lv=std_lv,
+        max_iter=max_iter,
+    )
     return pm.fit(data)
 
 
@@ -298,9 +403,11 @@ def em_saturated(patterns, p, max_iter=10000, tol=1e-10):
     return mu, sig
 
 
-def start_values(spec: ModelSpec, gdata, std_lv=False):
+def start_values(spec: ModelSpec, gdata, std_lv=False, small_cross=False):
     """Simple, robust starting values (lavaan-like: marker-scaled first principal
-    component per factor, half the observed variance for residuals, zero paths)."""
+    component per factor, half the observed variance for residuals, zero paths).
+    ``small_cross``: loadings of an indicator on its second and later factors start at
+    0.1 (second attempt for models with method factors / cross-loadings)."""
     theta = np.full(spec.npar, np.nan)
     ov = spec.ov_names
     oidx = {v: k for k, v in enumerate(ov)}
@@ -310,6 +417,12 @@ def start_values(spec: ModelSpec, gdata, std_lv=False):
         rows = [r for r in spec.rows if r.group == g]
         lam = {}
         lvvar = {}
+        seen_ind, later_loadings = set(), set()
+        for r in rows:
+            if r.op == "=~":
+                if r.rhs in seen_ind:
+                    later_loadings.add((r.lhs, r.rhs))
+                seen_ind.add(r.rhs)
         for lv, inds in spec.lv_indicators.items():
             obs = [v for v in inds if v in oidx]
             load_rows = [r for r in rows if r.op == "=~" and r.lhs == lv]
@@ -342,14 +455,15 @@ def start_values(spec: ModelSpec, gdata, std_lv=False):
                 v = r.start
             elif r.op == "=~":
                 v = lam.get((r.lhs, r.rhs), 1.0)
+                if small_cross and (r.lhs, r.rhs) in later_loadings:
+                    v = 0.1
             elif r.op == "~":
                 v = 0.0
             elif r.op == "~~":
                 if r.lhs == r.rhs:
                     if r.lhs in oidx:
                         k = oidx[r.lhs]
-                        explained = sum(lam.get((lv, r.lhs), 0.0) ** 2 * (lvvar.get(lv) or 0.0)
-                                        for lv in spec.lv_names)
+                        explained = sum(lam.get((lv, r.lhs), 0.0) ** 2 * (lvvar.get(lv) or 0.0) for lv in spec.lv_names)
                         v = S[k, k] - explained
                         if not v > 0.1 * S[k, k]:
                             v = 0.5 * S[k, k]
@@ -381,6 +495,4 @@ def _lv_indicator_var(spec, lv, lvvar):
     return 0.5 * float(np.mean(vals)) if vals else 0.05
 
 
-# re-exported for results.py
-__all__ = ["SEMResult", "PreparedModel", "prepare_model", "fit_model", "em_saturated", "start_values",
-           "baseline_spec", "LOG2PI", "sopt", "stats"]
+__all__ = ["SEMResult", "PreparedModel", "prepare_model", "fit_model", "em_saturated", "start_values"]

@@ -19,8 +19,12 @@ def configure_parser(parser):
     parser.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
     parser.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
     parser.add_argument("--group", default=None, help="grouping column for a multi-group fit")
-    parser.add_argument("--invariance", choices=list(INVARIANCE), default=None,
-                        help="equality constraints across groups (needs --group)")
+    parser.add_argument(
+        "--invariance",
+        choices=list(INVARIANCE),
+        default=None,
+        help="equality constraints across groups (needs --group)",
+    )
     parser.add_argument("--std-lv", action="store_true", help="fix latent variances to 1, free all loadings")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -50,8 +54,15 @@ def run(args) -> int:
         raise SurveySemError("--invariance needs --group")
     group_equal = INVARIANCE[args.invariance] if args.invariance else ()
     try:
-        res = fit_model(syntax, data, estimator=args.estimator, missing=args.missing, group=args.group,
-                        group_equal=group_equal, std_lv=args.std_lv)
+        res = fit_model(
+            syntax,
+            data,
+            estimator=args.estimator,
+            missing=args.missing,
+            group=args.group,
+            group_equal=group_equal,
+            std_lv=args.std_lv,
+        )
     except SurveySemError as err:
         if err.file is None:
             where = mpath if "syntax" in err.message else dpath
@@ -74,31 +85,46 @@ def _fmt(v, nd=3):
 
 def format_summary(res) -> str:
     f = res.fit
-    lines = [f"surveysem SEM fit ({res.estimator}), converged: {'yes' if res.converged else 'NO'}",
-             f"  N = {f['nobs']}, free parameters = {f['npar']}"]
+    lines = [
+        f"surveysem SEM fit ({res.estimator}), converged: {'yes' if res.converged else 'NO'}",
+        f"  N = {f['nobs']}, free parameters = {f['npar']}",
+    ]
     lines.append(f"  chi-square = {_fmt(f['chisq'])}, df = {f['df']}, p = {_fmt(f['pvalue'])}")
     if res.estimator == "MLR":
-        lines.append(f"  scaled chi-square = {_fmt(f['chisq_scaled'])} (scaling factor {_fmt(f['scaling_factor'])}),"
-                     f" p = {_fmt(f['pvalue_scaled'])}")
-    lines.append(f"  CFI = {_fmt(f['cfi'])}, TLI = {_fmt(f['tli'])}, RMSEA = {_fmt(f['rmsea'])}"
-                 f" [{_fmt(f['rmsea_ci_lower'])}, {_fmt(f['rmsea_ci_upper'])}], SRMR = {_fmt(f['srmr'])}")
+        lines.append(
+            f"  scaled chi-square = {_fmt(f['chisq_scaled'])} (scaling factor {_fmt(f['scaling_factor'])}),"
+            f" p = {_fmt(f['pvalue_scaled'])}"
+        )
+    lines.append(
+        f"  CFI = {_fmt(f['cfi'])}, TLI = {_fmt(f['tli'])}, RMSEA = {_fmt(f['rmsea'])}"
+        f" [{_fmt(f['rmsea_ci_lower'])}, {_fmt(f['rmsea_ci_upper'])}], SRMR = {_fmt(f['srmr'])}"
+    )
     if res.estimator == "MLR":
-        lines.append(f"  robust: CFI = {_fmt(f['cfi_robust'])}, TLI = {_fmt(f['tli_robust'])},"
-                     f" RMSEA = {_fmt(f['rmsea_robust'])}")
+        lines.append(
+            f"  robust: CFI = {_fmt(f['cfi_robust'])}, TLI = {_fmt(f['tli_robust'])},"
+            f" RMSEA = {_fmt(f['rmsea_robust'])}"
+        )
     lines.append(f"  AIC = {_fmt(f['aic'], 2)}, BIC = {_fmt(f['bic'], 2)}, logL = {_fmt(f['logl'], 2)}")
     for w in res.warnings:
         lines.append(f"  warning: {w}")
     lines.append("")
     est = res.estimates
-    head = f"{'lhs':<12} {'op':<3} {'rhs':<12} " + ("grp " if res.ngroups > 1 else "") + \
-        f"{'est':>9} {'se':>8} {'z':>8} {'p':>7} {'std.all':>8}"
+    head = (
+        f"{'lhs':<12} {'op':<3} {'rhs':<12} "
+        + ("grp " if res.ngroups > 1 else "")
+        + f"{'est':>9} {'se':>8} {'z':>8} {'p':>7} {'std.all':>8}"
+    )
     lines.append(head)
     for r in est.itertuples(index=False):
         g = f"{r.group:<3} " if res.ngroups > 1 else ""
-        lines.append(f"{r.lhs:<12} {r.op:<3} {str(r.rhs)[:12]:<12} {g}{_fmt(r.est):>9} {_fmt(r.se):>8} "
-                     f"{_fmt(r.z, 2):>8} {_fmt(r.pvalue):>7} {_fmt(r.std_all):>8}")
+        lines.append(
+            f"{r.lhs:<12} {r.op:<3} {str(r.rhs)[:12]:<12} {g}{_fmt(r.est):>9} {_fmt(r.se):>8} "
+            f"{_fmt(r.z, 2):>8} {_fmt(r.pvalue):>7} {_fmt(r.std_all):>8}"
+        )
     if res.r_squared:
         lines.append("")
-        lines.append("R-squared: " + ", ".join(f"{k if isinstance(k, str) else f'{k[0]}[{k[1]}]'} {v:.3f}"
-                                               for k, v in res.r_squared.items()))
+        lines.append(
+            "R-squared: "
+            + ", ".join(f"{k if isinstance(k, str) else f'{k[0]}[{k[1]}]'} {v:.3f}" for k, v in res.r_squared.items())
+        )
     return "\n".join(lines)

@@ -84,6 +84,24 @@ class _GroupStruct:
             L[np.arange(K), pars] = 1.0
         self.L = L
         self.pars = pars
+        # saturated / independence models: every derivative direction is a unit vector
+        self.unit = nvar == p and len(self.ai) == 0
+        self._unit_cache = {}
+
+    def unit_active(self, o):
+        key = o.tobytes()
+        hit = self._unit_cache.get(key)
+        if hit is not None:
+            return hit
+        loc = np.full(self.p, -1)
+        loc[o] = np.arange(len(o))
+        s_act = np.flatnonzero((loc[self.si] >= 0) & (loc[self.sj] >= 0))
+        m_act = np.flatnonzero(loc[self.mi] >= 0)
+        ns = len(self.si)
+        act = np.concatenate([s_act, ns + m_act])
+        out = (act, loc[self.si[s_act]], loc[self.sj[s_act]], self.sdiag_half[s_act], loc[self.mi[m_act]])
+        self._unit_cache[key] = out
+        return out
 
     def set_exo(self, cov, mean):
         for r in self.exo_rows:
@@ -116,9 +134,7 @@ class _GroupStruct:
         FB = B[:p]
         FC = C[:p]
         Am = np.concatenate([FB[:, self.ai], FB[:, self.si], np.zeros((p, len(self.mi)))], axis=1)
-        Bm = np.concatenate(
-            [FC[:, self.aj], FB[:, self.sj] * self.sdiag_half, np.zeros((p, len(self.mi)))], axis=1
-        )
+        Bm = np.concatenate([FC[:, self.aj], FB[:, self.sj] * self.sdiag_half, np.zeros((p, len(self.mi)))], axis=1)
         Mm = np.concatenate([FB[:, self.ai] * nu[self.aj], np.zeros((p, len(self.si))), FB[:, self.mi]], axis=1)
         return Am, Bm, Mm
 
@@ -135,6 +151,9 @@ class Engine:
         self.meanstructure = spec.meanstructure
         self.data: list[GroupData] = []
         self.ntotal = 0
+        # FIML: above this many patterns per group, Fisher scoring uses the complete-data
+        # information as its scoring matrix (see _group_eval)
+        self.exact_info_max_patterns = 20
 
     def set_data(self, data: list):
         self.data = data
@@ -150,6 +169,7 @@ class Engine:
         Sigma = C[:p, :p]
         mu = nu[:p]
         f = 0.0
+        approx = len(gd.patterns) > self.exact_info_max_patterns
         if level >= 1:
             Rfull = np.zeros((p, p))
             vfull = np.zeros(p)
@@ -180,7 +200,7 @@ class Engine:
                 else:
                     Rfull += pat.n * R
                     vfull += pat.n * Pd
-                if level >= 2:
+                if level >= 2 and not approx:
                     Ao, Bo, Mo = Am[o], Bm[o], Mm[o]
                     PA = P @ Ao
                     PB = P @ Bo
@@ -190,6 +210,14 @@ class Engine:
                     info += pat.n * (Gba * Gba.T + Gbb * Gaa + Mo.T @ (P @ Mo))
         if level == 0:
             return f, None, None
+        if level >= 2 and approx:
+            # many missing-data patterns: the complete-data information at the current
+            # moments is a cheap, positive-definite scoring matrix (optimisation only;
+            # FIML standard errors use the exact observed information)
+            P = np.linalg.inv(Sigma)
+            PA, PB = P @ Am, P @ Bm
+            Gba, Gbb, Gaa = Bm.T @ PA, Bm.T @ PB, Am.T @ PA
+            info += gd.n * (Gba * Gba.T + Gbb * Gaa + Mm.T @ (P @ Mm))
         grad_e = np.einsum("ik,ik->k", Bm, Rfull @ Am)
         if self.meanstructure:
             grad_e -= Mm.T @ vfull
@@ -217,44 +245,103 @@ class Engine:
         return -f * self.ntotal
 
     # ------------------------------------------------------------------ optimisation
-    def optimize(self, theta0, max_iter=500, tol=1e-10):
+    def optimize(self, theta0, max_iter=500, tol=1e-10, fallback=True):
+        """Fisher scoring with step halving; if that does not converge, a trust-region
+        Newton method (scipy ``trust-exact`` with the Fisher information as Hessian)
+        from the same start, keeping the better converged solution.  Converged when the
+        largest gradient element or the largest parameter change falls below ``tol``."""
+        theta, converged, it, msg = self._fisher(theta0, max_iter, tol)
+        if converged or not fallback or msg or max_iter < 20:
+            return theta, converged, it, msg
+        alt, ok, it2 = self._trust_region(theta0, max_iter, tol)
+        if ok:
+            f1 = self.evaluate(theta, level=0)[0]
+            f2 = self.evaluate(alt, level=0)[0]
+            if not np.isfinite(f1) or f2 <= f1 + 1e-12:
+                return alt, True, it + it2, None
+        return theta, converged, it, msg
+
+    def _trust_region(self, theta0, max_iter, tol):
+        from scipy import optimize as sopt
+
+        big = 1e10
+
+        def fun(t):
+            f = self.evaluate(t, level=0)[0]
+            return f if np.isfinite(f) else big
+
+        budget = [0]
+
+        class _Stop(Exception):
+            pass
+
+        def jac(t):
+            g = self.evaluate(t, level=1)[1]
+            return g if g is not None and np.all(np.isfinite(g)) else np.zeros(self.q)
+
+        def hess(t):
+            budget[0] += 1
+            if budget[0] > max_iter:
+                raise _Stop
+            info = self.evaluate(t, level=2)[2]
+            if info is None or not np.all(np.isfinite(info)):
+                return np.eye(self.q)
+            return info + 1e-10 * np.eye(self.q)
+
+        f0 = self.evaluate(np.asarray(theta0, float), level=2)
+        if not (np.isfinite(f0[0]) and np.all(np.isfinite(f0[2]))):
+            return np.asarray(theta0, float), False, 0
+        try:
+            r = sopt.minimize(
+                fun,
+                np.asarray(theta0, float),
+                jac=jac,
+                hess=hess,
+                method="trust-exact",
+                options=dict(maxiter=max_iter, gtol=max(tol, 1e-9)),
+            )
+        except (ValueError, np.linalg.LinAlgError, _Stop):
+            return np.asarray(theta0, float), False, 0
+        theta = r.x
+        # polish with Fisher scoring (quadratic-ish near the optimum)
+        theta2, ok, it2, msg = self._fisher(theta, 100, tol)
+        return (theta2, ok and not msg, r.nit + it2)
+
+    def _fisher(self, theta0, max_iter=500, tol=1e-10):
         theta = np.array(theta0, float)
         f, g, info = self.evaluate(theta)
         if not np.isfinite(f):
             return theta, False, 0, "start values give a non-positive-definite implied covariance matrix"
         it = 0
         converged = False
+        eye = np.eye(self.q)
         for it in range(1, max_iter + 1):
             try:
-                step = np.linalg.solve(info + 1e-12 * np.eye(self.q), g)
+                step = np.linalg.solve(info + 1e-12 * eye, g)
             except np.linalg.LinAlgError:
                 step = np.linalg.lstsq(info, g, rcond=None)[0]
-            t = 1.0
-            accepted = False
-            while t > 1e-10:
-                new = theta - t * step
-                fn, _, _ = self.evaluate(new, level=0)
-                if np.isfinite(fn) and fn <= f + 1e-14 * max(1.0, abs(f)):
-                    accepted = True
-                    break
-                t *= 0.5
-            if not accepted:
-                # try a plain gradient step
-                t = 1.0
-                while t > 1e-12:
-                    new = theta - t * g
-                    fn, _, _ = self.evaluate(new, level=0)
-                    if np.isfinite(fn) and fn < f:
-                        accepted = True
+            new = theta - step
+            fn, gn, In = self.evaluate(new)
+            if not (np.isfinite(fn) and fn <= f + 1e-14 * max(1.0, abs(f))):
+                accepted = False
+                for direction in (step, g):
+                    t = 0.5 if direction is step else 1.0
+                    while t > 1e-12:
+                        new = theta - t * direction
+                        fn, _, _ = self.evaluate(new, level=0)
+                        if np.isfinite(fn) and fn <= f + 1e-14 * max(1.0, abs(f)):
+                            accepted = True
+                            break
+                        t *= 0.5
+                    if accepted:
                         break
-                    t *= 0.5
-            if not accepted:
-                converged = np.max(np.abs(g)) < 1e-6
-                break
-            small = np.max(np.abs(theta - new)) < tol * 10 or abs(f - fn) < 1e-15
-            theta = new
-            f, g, info = self.evaluate(theta)
-            if small or np.max(np.abs(g)) < tol:
+                if not accepted:
+                    converged = np.max(np.abs(g)) < max(tol * 1e3, 1e-7)
+                    break
+                fn, gn, In = self.evaluate(new)
+            change = np.max(np.abs(theta - new))
+            theta, f, g, info = new, fn, gn, In
+            if change < tol * 10 or np.max(np.abs(g)) < tol:
                 converged = True
                 break
         return theta, converged, it, None
@@ -263,7 +350,7 @@ class Engine:
     def gradient(self, theta):
         return self.evaluate(theta, level=1)[1]
 
-    def observed_information(self, theta):
+    def observed_information_numeric(self, theta):
         """Numerical Jacobian of the analytic gradient (Richardson, as lavaan)."""
         q = self.q
         H = np.zeros((q, q))
@@ -276,6 +363,86 @@ class Engine:
             g3 = self.gradient(theta + 2 * e)
             g4 = self.gradient(theta - 2 * e)
             H[:, k] = (-g3 + 8 * g1 - 8 * g2 + g4) / (12 * h)
+        return 0.5 * (H + H.T)
+
+    def observed_information(self, theta):
+        """Observed information (Hessian of f = -logl/N) per observation.
+
+        ``H = Delta' H_sat Delta + sum_j (dF/dsigma_j) d2 sigma_j / dtheta2``: the first
+        term is analytic (pattern-wise second derivatives of the normal likelihood in
+        the rank-two derivative directions), the second is the numerical Jacobian of
+        ``Delta(theta)' gamma`` with the moment gradient ``gamma`` held at ``theta``
+        (cheap: no pass over the data)."""
+        q = self.q
+        N = self.ntotal
+        H = np.zeros((q, q))
+        fixed = []
+        for gs, gd in zip(self.groups, self.data):
+            A, S, m, B, C, nu = gs.implied(theta)
+            p = self.p
+            Sigma = C[:p, :p]
+            mu = nu[:p]
+            Am, Bm, Mm = gs.derivs(B, C, nu)
+            unit = gs.unit
+            Hk = np.zeros((gs.K, gs.K))
+            Rfull = np.zeros((p, p))
+            vfull = np.zeros(p)
+            for pat in gd.patterns:
+                o = pat.obs
+                n = pat.n
+                P = np.linalg.inv(Sigma[np.ix_(o, o)])
+                d = pat.mean - mu[o] if self.meanstructure else np.zeros(len(o))
+                Pd = P @ d
+                W = P @ (pat.cov + np.outer(d, d)) @ P
+                Rfull[np.ix_(o, o)] += n * (P - W)
+                vfull[o] += n * Pd
+                if unit:
+                    act, Ao_idx, Bo_idx, hb, Mo_act = gs.unit_active(o)
+                    Tpp, Tpw, Mpart = _unit_T(P, W, Pd, Ao_idx, Bo_idx, hb, Mo_act, self.meanstructure)
+                    blk = -0.5 * Tpp + 0.5 * (Tpw + Tpw.T) + Mpart
+                    Hk[np.ix_(act, act)] += n * blk
+                    continue
+                Ao, Bo, Mo = Am[o], Bm[o], Mm[o]
+                PA, PB = P @ Ao, P @ Bo
+                WA, WB = W @ Ao, W @ Bo
+                BPA, BPB, APA = Bo.T @ PA, Bo.T @ PB, Ao.T @ PA
+                BWA, BWB, AWA, AWB = Bo.T @ WA, Bo.T @ WB, Ao.T @ WA, Ao.T @ WB
+                APB = BPA.T
+                Tpp = 2.0 * (BPA * BPA.T + BPB * APA)
+                Tpw = BPA * BWA.T + BPB * AWA.T + APA * BWB.T + APB * AWB.T
+                blk = -0.5 * Tpp + 0.5 * (Tpw + Tpw.T)
+                if self.meanstructure:
+                    MP = Mo.T @ P
+                    blk += MP @ Mo
+                    cross = (MP @ Ao) * (Bo.T @ Pd)[None, :] + (MP @ Bo) * (Ao.T @ Pd)[None, :]
+                    blk += cross + cross.T
+                Hk += n * blk
+            if gs.K:
+                H += gs.L.T @ Hk @ gs.L
+            fixed.append((Rfull, vfull))
+        H /= N
+
+        def g_fixed(th):
+            out = np.zeros(q)
+            for gs, (Rf, vf) in zip(self.groups, fixed):
+                if not gs.K or gs.unit:
+                    continue
+                A, S, m, B, C, nu = gs.implied(th)
+                Am, Bm, Mm = gs.derivs(B, C, nu)
+                ge = np.einsum("ik,ik->k", Bm, Rf @ Am)
+                if self.meanstructure:
+                    ge -= Mm.T @ vf
+                out += gs.L.T @ ge
+            return out / N
+
+        if not all(gs.unit for gs in self.groups):
+            J = np.zeros((q, q))
+            for k in range(q):
+                h = 1e-5 * max(1.0, abs(theta[k]))
+                e = np.zeros(q)
+                e[k] = h
+                J[:, k] = (g_fixed(theta + e) - g_fixed(theta - e)) / (2 * h)
+            H += 0.5 * (J + J.T)
         return 0.5 * (H + H.T)
 
     # ------------------------------------------------------------------ casewise scores
@@ -307,3 +474,28 @@ class Engine:
             se = np.concatenate(rows, axis=0) if rows else np.zeros((0, gs.K))
             out.append(se @ gs.L)
         return out
+
+
+def _unit_T(P, W, Pd, ia, jb, hb, mi, meanstructure):
+    """T(P,P), T(P,W) and the mean blocks for unit-vector directions (saturated model)."""
+    Pja, Pjj, Pii, Pij = P[np.ix_(jb, ia)], P[np.ix_(jb, jb)], P[np.ix_(ia, ia)], P[np.ix_(ia, jb)]
+    Wja, Wjj, Wii, Wij = W[np.ix_(jb, ia)], W[np.ix_(jb, jb)], W[np.ix_(ia, ia)], W[np.ix_(ia, jb)]
+    hh = np.outer(hb, hb)
+    # BXA[k,l] = hb_k X[j_k, i_l]; BXB = hb_k hb_l X[j_k, j_l]; AXA = X[i_k, i_l]; AXB = hb_l X[i_k, j_l]
+    Tpp = 2.0 * hh * (Pja * Pja.T + Pjj * Pii)
+    Tpw = hh * (Pja * Wja.T + Pjj * Wii.T + Pii * Wjj.T + Pij * Wij.T)
+    ks = len(ia)
+    km = len(mi) if meanstructure else 0
+    K = ks + km
+    Tpp_full = np.zeros((K, K))
+    Tpw_full = np.zeros((K, K))
+    Tpp_full[:ks, :ks] = Tpp
+    Tpw_full[:ks, :ks] = Tpw
+    Mpart = np.zeros((K, K))
+    if km:
+        Mpart[ks:, ks:] = P[np.ix_(mi, mi)]
+        # cross[m, k] = (e_m' P a_k)(b_k' P d) + (e_m' P b_k)(a_k' P d)
+        cross = P[np.ix_(mi, ia)] * (hb * Pd[jb])[None, :] + P[np.ix_(mi, jb)] * hb[None, :] * Pd[ia][None, :]
+        Mpart[ks:, :ks] = cross
+        Mpart[:ks, ks:] = cross.T
+    return Tpp_full, Tpw_full, Mpart

@@ -29,14 +29,16 @@ LEVELS = {
 }
 
 
-def invariance_sequence(syntax, data, group, *, estimator="ML", missing="listwise", std_lv=False,
-                        levels=("configural", "metric", "scalar")):
+def invariance_sequence(
+    syntax, data, group, *, estimator="ML", missing="listwise", std_lv=False, levels=("configural", "metric", "scalar")
+):
     rows = []
     prev = None
     robust = str(estimator).upper() == "MLR"
     for name in levels:
-        res = fit_model(syntax, data, estimator=estimator, missing=missing, group=group,
-                        group_equal=LEVELS[name], std_lv=std_lv)
+        res = fit_model(
+            syntax, data, estimator=estimator, missing=missing, group=group, group_equal=LEVELS[name], std_lv=std_lv
+        )
         f = res.fit
         row = {
             "model": name,
@@ -52,11 +54,23 @@ def invariance_sequence(syntax, data, group, *, estimator="ML", missing="listwis
             "npar": f["npar"],
         }
         if robust:
-            row.update(chisq_scaled=f["chisq_scaled"], scaling_factor=f["scaling_factor"],
-                       pvalue_scaled=f["pvalue_scaled"], cfi_robust=f["cfi_robust"],
-                       tli_robust=f["tli_robust"], rmsea_robust=f["rmsea_robust"])
-        d = dict(delta_chisq=float("nan"), delta_df=float("nan"), delta_p=float("nan"), rmsea_lrt=float("nan"),
-                 delta_cfi=float("nan"), delta_rmsea=float("nan"), delta_srmr=float("nan"))
+            row.update(
+                chisq_scaled=f["chisq_scaled"],
+                scaling_factor=f["scaling_factor"],
+                pvalue_scaled=f["pvalue_scaled"],
+                cfi_robust=f["cfi_robust"],
+                tli_robust=f["tli_robust"],
+                rmsea_robust=f["rmsea_robust"],
+            )
+        d = dict(
+            delta_chisq=float("nan"),
+            delta_df=float("nan"),
+            delta_p=float("nan"),
+            rmsea_lrt=float("nan"),
+            delta_cfi=float("nan"),
+            delta_rmsea=float("nan"),
+            delta_srmr=float("nan"),
+        )
         if prev is not None:
             pf = prev.fit
             ddf = f["df"] - pf["df"]

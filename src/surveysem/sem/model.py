@@ -185,9 +185,7 @@ def build_partable(
         if t.op == "=~":
             rhs_count[t.rhs] = rhs_count.get(t.rhs, 0) + 1
     single_ind = [
-        t.rhs
-        for t in user_terms
-        if t.op == "=~" and ind_count[t.lhs] == 1 and t.rhs != t.lhs and rhs_count[t.rhs] == 1
+        t.rhs for t in user_terms if t.op == "=~" and ind_count[t.lhs] == 1 and t.rhs != t.lhs and rhs_count[t.rhs] == 1
     ]
     first_seen = set()
 
@@ -300,7 +298,6 @@ def build_partable(
                 if k1 is not None and rows[k1].free:
                     union(k1, k)
     for c in parsed.constraints:
-        names = expression_names(c.expr) + expression_names(c.rhs_expr)
         simple = c.expr in by_label and c.rhs_expr in by_label
         if not simple:
             raise SurveySemError(
@@ -308,7 +305,6 @@ def build_partable(
                 value=f"{c.expr} == {c.rhs_expr}",
             )
         union(by_label[c.expr], by_label[c.rhs_expr])
-        del names
     par_of_root = {}
     for k, r in enumerate(rows):
         if not r.free:
@@ -375,7 +371,9 @@ def baseline_spec(spec: ModelSpec) -> ModelSpec:
         for j in range(nx):
             for i in range(j, nx):
                 a, b = index[ov_x[j]], index[ov_x[i]]
-                rows.append(ParRow(ov_x[j], "~~", ov_x[i], g, False, False, None, exo=True, mat="S", i=max(a, b), j=min(a, b)))
+                rows.append(
+                    ParRow(ov_x[j], "~~", ov_x[i], g, False, False, None, exo=True, mat="S", i=max(a, b), j=min(a, b))
+                )
         if spec.meanstructure:
             for v in ov:
                 rows.append(ParRow(v, "~1", "", g, False, v not in ov_x, None, exo=v in ov_x, mat="m", i=index[v], j=0))

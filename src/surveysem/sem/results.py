@@ -67,7 +67,9 @@ def standardized(spec: ModelSpec, eng: Engine, theta):
         A, S, m, tv = per_group[r.group]
         with np.errstate(all="ignore"):
             if r.mat == "A":
-                out[k] = A[r.i, r.j] * math.sqrt(tv[r.j]) / math.sqrt(tv[r.i]) if tv[r.i] > 0 and tv[r.j] > 0 else np.nan
+                out[k] = (
+                    A[r.i, r.j] * math.sqrt(tv[r.j]) / math.sqrt(tv[r.i]) if tv[r.i] > 0 and tv[r.j] > 0 else np.nan
+                )
             elif r.mat == "S":
                 if r.i == r.j:
                     out[k] = S[r.i, r.i] / tv[r.i] if tv[r.i] != 0 else np.nan
@@ -131,6 +133,8 @@ def h1_logl(gdata, meanstructure):
 
 
 def rmsea_value(X2, df, N, G):
+    if not math.isfinite(X2):
+        return float("nan")
     if df <= 0:
         return 0.0
     return math.sqrt(max(X2 / N / df - 1.0 / N, 0.0)) * math.sqrt(G)
@@ -148,6 +152,8 @@ def _ncp_solve(X2, df, target):
 
 
 def rmsea_ci(X2, df, N, G, scale=1.0):
+    if not (math.isfinite(X2) and math.isfinite(scale)) or scale <= 0:
+        return float("nan"), float("nan")
     if df <= 0:
         return 0.0, 0.0
     lo = _ncp_solve(X2, df, 0.95)
@@ -190,39 +196,62 @@ def saturated_spec(spec: ModelSpec) -> ModelSpec:
             for i in range(p):
                 rows.append(ParRow(ov[i], "~1", "", g, False, True, None, mat="m", i=i, j=0, par=k))
                 k += 1
-    return ModelSpec(rows=rows, ov_names=list(ov), lv_names=[], ov_x=[], ngroups=spec.ngroups,
-                     meanstructure=spec.meanstructure, definitions=[], npar=k)
+    return ModelSpec(
+        rows=rows,
+        ov_names=list(ov),
+        lv_names=[],
+        ov_x=[],
+        ngroups=spec.ngroups,
+        meanstructure=spec.meanstructure,
+        definitions=[],
+        npar=k,
+    )
 
 
-def _h1_traces(spec, gdata):
-    """Per group trace(A1^-1 B1) of the unstructured h1 model and its number of moments."""
+def _saturated_blocks(spec, gdata, cache=None):
+    """Per group: (sub spec, engine, moments, A1 = h1 information (observed; expected =
+    observed for complete data), B1 = first-order h1 information, fixed-x keep mask).
+    Cached in ``cache`` (a dict) because MLR and FIML-corrected indices share it."""
+    if cache is not None and "sat" in cache:
+        return cache["sat"]
     sat = saturated_spec(spec)
     out = []
+    xs = set(spec.ov_names.index(v) for v in spec.ov_x)
     for g, gd in enumerate(gdata, start=1):
-        sub = ModelSpec(rows=[r for r in sat.rows if r.group == g], ov_names=sat.ov_names, lv_names=[],
-                        ov_x=[], ngroups=1, meanstructure=sat.meanstructure, definitions=[], npar=0)
-        pars = sorted({r.par for r in sub.rows})
-        remap = {pp: n for n, pp in enumerate(pars)}
-        sub.rows = [ParRow(**{**r.__dict__, "group": 1, "par": remap[r.par]}) for r in sub.rows]
-        sub.npar = len(pars)
-        eng = Engine(sub)
-        eng.set_data([gd])
-        theta = np.array([gd.cov[r.i, r.j] if r.mat == "S" else gd.mean[r.i] for r in sub.rows])
+        sub, eng, theta = _sub_engine(sat, g, gd)
         complete = len(gd.patterns) == 1 and gd.patterns[0].complete
-        if complete:
-            A1 = eng.evaluate(theta, level=2)[2]
-        else:
-            A1 = eng.observed_information(theta)
+        A1 = eng.evaluate(theta, level=2)[2] if complete else eng.observed_information(theta)
         sc = eng.casewise_scores(theta)[0]
         B1 = sc.T @ sc / gd.n
-        out.append((float(np.trace(np.linalg.solve(A1, B1))), sub.npar))
+        # fixed.x: lavaan zeroes the rows of the exogenous moments and drops them
+        keep = np.array([not (r.i in xs and (r.mat == "m" or r.j in xs)) for r in sub.rows])
+        out.append((sub, eng, theta, A1, B1, keep))
+    if cache is not None:
+        cache["sat"] = out
+    return out
+
+
+def _h1_traces(spec, gdata, cache=None):
+    """Per group trace(A1^-1 B1) of the unstructured h1 model and its number of moments."""
+    out = []
+    for sub, eng, theta, A1, B1, keep in _saturated_blocks(spec, gdata, cache):
+        A1k, B1k = A1[np.ix_(keep, keep)], B1[np.ix_(keep, keep)]
+        out.append((float(np.trace(np.linalg.solve(A1k, B1k))), int(keep.sum())))
     return out
 
 
 def _sub_engine(spec, g, gd):
     """Single-group saturated engine for group g (1-based) with its data."""
-    sub = ModelSpec(rows=[r for r in spec.rows if r.group == g], ov_names=spec.ov_names, lv_names=[],
-                    ov_x=[], ngroups=1, meanstructure=spec.meanstructure, definitions=[], npar=0)
+    sub = ModelSpec(
+        rows=[r for r in spec.rows if r.group == g],
+        ov_names=spec.ov_names,
+        lv_names=[],
+        ov_x=[],
+        ngroups=1,
+        meanstructure=spec.meanstructure,
+        definitions=[],
+        npar=0,
+    )
     pars = sorted({r.par for r in sub.rows})
     remap = {pp: n for n, pp in enumerate(pars)}
     sub.rows = [ParRow(**{**r.__dict__, "group": 1, "par": remap[r.par]}) for r in sub.rows]
@@ -242,27 +271,28 @@ def _moments(eng, theta, sub_rows):
     return np.concatenate(out)
 
 
-def fiml_corrected(spec, eng, theta, gdata, H, bspec, beng, btheta):
-    """lavaan's FIML-C (V3) robust RMSEA/CFI ingredients (lav_fit_fiml_corrected)."""
+def fiml_corrected(spec, eng, theta, gdata, H, bspec, beng, btheta, version="V3", cache=None):
+    """lavaan's FIML-C robust RMSEA/CFI ingredients (lav_fit_fiml_corrected): V3 for
+    MLR, V6 for ML."""
     from surveysem.sem.engine import GroupData, Pattern
 
-    sat = saturated_spec(spec)
     N = eng.ntotal
-    Wm, Wmi, Wc, Gam, sub_rows = [], [], [], [], None
+    Wm, Wmi, Wc, Gam, sub_rows, keeps = [], [], [], [], None, []
     xx3 = 0.0
     xx3b = 0.0
+    blocks = _saturated_blocks(spec, gdata, cache)
     for g, gd in enumerate(gdata, start=1):
         fg = gd.n / N
-        sub, seng, sth = _sub_engine(sat, g, gd)
+        sub, seng, sth, W, J, keep = blocks[g - 1]
         sub_rows = sub.rows
-        W = seng.observed_information(sth)
-        sc = seng.casewise_scores(sth)[0]
-        J = sc.T @ sc / gd.n
-        Wi = np.linalg.inv(W)
         cd = GroupData([Pattern(np.arange(len(gd.mean)), gd.n, gd.mean, gd.cov, None, True)], gd.n, gd.mean, gd.cov)
         ceng = Engine(sub)
         ceng.set_data([cd])
         Wcg = ceng.evaluate(sth, level=2)[2]
+        # fixed.x: the exogenous moments drop out (lavaan zeroes their rows)
+        keeps.append(keep)
+        W, J, Wcg = (M[np.ix_(keep, keep)] for M in (W, J, Wcg))
+        Wi = np.linalg.inv(W)
         Wm.append(fg * W)
         Wmi.append(Wi / fg)
         Wc.append(fg * Wcg)
@@ -283,16 +313,17 @@ def fiml_corrected(spec, eng, theta, gdata, H, bspec, beng, btheta):
     from scipy.linalg import block_diag
 
     Wm_all, Wmi_all, Wc_all, G_all = (block_diag(*x) for x in (Wm, Wmi, Wc, Gam))
+    keep_all = np.concatenate(keeps)
 
     def delta(e, th):
         q = len(th)
-        D = np.zeros((Wm_all.shape[0], q))
+        D = np.zeros((len(keep_all), q))
         for k in range(q):
             h = 1e-6 * max(1.0, abs(th[k]))
             ee = np.zeros(q)
             ee[k] = h
             D[:, k] = (_moments(e, th + ee, sub_rows) - _moments(e, th - ee, sub_rows)) / (2 * h)
-        return D
+        return D[keep_all]
 
     def kval(e, th, Hm):
         D = delta(e, th)
@@ -300,8 +331,9 @@ def fiml_corrected(spec, eng, theta, gdata, H, bspec, beng, btheta):
         # h1.information = "unstructured": E = Delta' Wm Delta
         Hm = D.T @ Wm_all @ D
         U = Wm_all - Wm_all @ D @ np.linalg.solve(Hm, D.T) @ Wm_all
-        M = U @ Wmi_all @ Wc_all @ Wmi_all @ U @ G_all
-        return float(np.trace(M))
+        if version == "V3":
+            return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ G_all))
+        return float(np.trace(Wc_all @ Wmi_all @ U @ Wmi_all))
 
     ndat = _ndat(spec)
     df3 = ndat - spec.npar
@@ -341,6 +373,9 @@ def _fit_baseline(spec, gdata):
     return bspec, beng, theta
 
 
+FIML_ROBUST_MAX_P = 30
+
+
 def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
     from surveysem.sem.api import SEMResult
 
@@ -351,6 +386,7 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
     fiml = pm.missing == "fiml"
     mlr = pm.estimator == "MLR"
     q = spec.npar
+    cache = {}
     vcov = None
     H = None
     trace_h0 = None
@@ -383,8 +419,22 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
             pv = 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan
         else:
             se, z, pv = 0.0, np.nan, np.nan
-        recs.append(dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=r.group, label=r.label, est=vals[k], se=se, z=z,
-                         pvalue=pv, std_all=std[k], free=bool(r.free)))
+        recs.append(
+            dict(
+                lhs=r.lhs,
+                op=r.op,
+                rhs=r.rhs,
+                group=r.group,
+                label=r.label,
+                est=vals[k],
+                se=se,
+                z=z,
+                pvalue=pv,
+                std_all=std[k],
+                free=bool(r.free),
+                par=int(r.par),
+            )
+        )
     if spec.definitions:
         dv = defined_values(spec, theta)
         J = np.zeros((len(dv), q))
@@ -398,14 +448,31 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
             se = math.sqrt(dcov[n, n]) if dcov[n, n] >= 0 else np.nan
             z = dv[n] / se if se > 0 else np.nan
             pv = 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan
-            recs.append(dict(lhs=d.name, op=":=", rhs=_r_expr(d.expr), group=0, label=d.name, est=dv[n], se=se, z=z,
-                             pvalue=pv, std_all=std[len(spec.rows) + n], free=False))
-    est = pd.DataFrame.from_records(recs, columns=["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
-                                                   "std_all", "free"])
+            recs.append(
+                dict(
+                    lhs=d.name,
+                    op=":=",
+                    rhs=_r_expr(d.expr),
+                    group=0 if G > 1 else 1,
+                    label=d.name,
+                    est=dv[n],
+                    se=se,
+                    z=z,
+                    pvalue=pv,
+                    std_all=std[len(spec.rows) + n],
+                    free=False,
+                    par=-1,
+                )
+            )
+    # par: index of the row's parameter in free_params / refit vectors (-1: fixed or :=);
+    # rows tied by equality constraints share one index
+    est = pd.DataFrame.from_records(
+        recs, columns=["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue", "std_all", "free", "par"]
+    )
 
     # ---- Heywood
     for k, r in enumerate(spec.rows):
-        if r.op == "~~" and r.lhs == r.rhs and r.free and vals[k] < 0:
+        if r.op == "~~" and r.lhs == r.rhs and r.free and vals[k] < -1e-10:
             what = "residual variance" if r.lhs in spec.ov_names or _is_endo(spec, r.lhs) else "variance"
             tag = f" in group {pm.group_levels[r.group - 1]}" if G > 1 else ""
             warnings.append(f"Heywood case: negative {what} for {r.lhs} ({vals[k]:.3g}){tag}")
@@ -450,7 +517,7 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
     fit["bic"] = -2 * logl + math.log(N) * q
     fit["bic2"] = -2 * logl + math.log((N + 2) / 24) * q
     if mlr:
-        h1tr = _h1_traces(spec, gdata)
+        h1tr = _h1_traces(spec, gdata, cache)
         trace_h1 = sum(t for t, _ in h1tr)
         c = (trace_h1 - trace_h0) / df if df > 0 else float("nan")
         _, _, btr0 = robust_quantities(bspec, beng, btheta, gdata)
@@ -465,19 +532,16 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
         fit["tli_scaled"] = _tli(chisq / c, df, bchisq / cb, bdf)
         fit["rmsea_scaled"] = rmsea_value(chisq / c, df, N, G)
         # robust versions (Brosseau-Liard & Savalei; lavaan 0.6)
-        x3, c3, xb, c3b = chisq, c, bchisq, cb
         if fiml:
-            fc = fiml_corrected(spec, eng, theta, gdata, H, bspec, beng, btheta)
-            x3, c3, xb, c3b = fc["XX3"], fc["c3"], fc["XX3b"], fc["cb"]
-        num = max(x3 - c3 * df, 0.0)
-        den = max(x3 - c3 * df, xb - c3b * bdf, 0.0)
-        fit["cfi_robust"] = 1.0 - num / den if den > 0 else 1.0
-        t1 = (x3 - c3 * df) / df
-        t2 = (xb - c3b * bdf) / bdf
-        fit["tli_robust"] = 1.0 - t1 / t2 if t2 != 0 else float("nan")
-        fit["rmsea_robust"] = math.sqrt(max(x3 - c3 * df, 0.0) / (N * df)) * math.sqrt(G)
-        lo, hi = rmsea_ci(x3 / c3, df, N, G, scale=c3)
-        fit["rmsea_ci_lower_robust"], fit["rmsea_ci_upper_robust"] = lo, hi
+            fc = fiml_corrected(spec, eng, theta, gdata, H, bspec, beng, btheta, "V3", cache)
+            _robust_indices(fit, fc["XX3"], fc["c3"], fc["XX3b"], fc["cb"], df, bdf, N, G)
+        else:
+            _robust_indices(fit, chisq, c, bchisq, cb, df, bdf, N, G)
+    elif fiml and df > 0 and len(spec.ov_names) <= FIML_ROBUST_MAX_P:
+        # lavaan reports FIML-corrected (V6) robust indices for ML with missing data too
+        # (skipped for large models: they need the saturated model's observed information)
+        fc = fiml_corrected(spec, eng, theta, gdata, None, bspec, beng, btheta, "V6", cache)
+        _robust_indices(fit, fc["XX3"], fc["c3"], fc["XX3b"], fc["cb"], df, bdf, N, G)
     res = SEMResult(
         converged=bool(converged),
         warnings=warnings,
@@ -493,6 +557,22 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
         n_dropped=n_dropped,
     )
     return res
+
+
+def _robust_indices(fit, x3, c3, xb, c3b, df, bdf, N, G):
+    if df <= 0 or not all(math.isfinite(v) for v in (x3, c3, xb, c3b)):
+        for k in ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust"):
+            fit[k] = float("nan")
+        return
+    num = max(x3 - c3 * df, 0.0)
+    den = max(x3 - c3 * df, xb - c3b * bdf, 0.0)
+    fit["cfi_robust"] = 1.0 - num / den if den > 0 else 1.0
+    t1 = (x3 - c3 * df) / df
+    t2 = (xb - c3b * bdf) / bdf
+    fit["tli_robust"] = 1.0 - t1 / t2 if t2 != 0 else float("nan")
+    fit["rmsea_robust"] = math.sqrt(max(x3 - c3 * df, 0.0) / (N * df)) * math.sqrt(G)
+    lo, hi = rmsea_ci(x3 / c3, df, N, G, scale=c3)
+    fit["rmsea_ci_lower_robust"], fit["rmsea_ci_upper_robust"] = lo, hi
 
 
 def _x_logl(spec, gdata):
@@ -513,12 +593,16 @@ def _r_expr(expr):
 
 
 def _cfi(x, df, xb, dfb):
+    if not (math.isfinite(x) and math.isfinite(xb)):
+        return float("nan")
     num = max(x - df, 0.0)
     den = max(x - df, xb - dfb, 0.0)
     return 1.0 - num / den if den > 0 else 1.0
 
 
 def _tli(x, df, xb, dfb):
+    if not (math.isfinite(x) and math.isfinite(xb)):
+        return float("nan")
     if df <= 0 or dfb <= 0:
         return 1.0
     t2 = xb / dfb - 1.0

@@ -260,7 +260,9 @@ def parse_syntax(syntax: str) -> ParsedModel:
             continue
         if op == "==":
             cons.append(
-                Definition("", _check_expression(lhs_txt, line), line, op="==", rhs_expr=_check_expression(rhs_txt, line))
+                Definition(
+                    "", _check_expression(lhs_txt, line), line, op="==", rhs_expr=_check_expression(rhs_txt, line)
+                )
             )
             continue
         lhs_names = [s.strip() for s in lhs_txt.split("+")]

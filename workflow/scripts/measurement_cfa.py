@@ -1,0 +1,12 @@
+"""CFA of all constructs, CR/AVE, Fornell-Larcker, common-method variance and scale scores."""
+
+from surveysem.measurement import cfa_step, step_config
+from surveysem.workflow import run_script
+
+
+def step(smk):
+    cfg = step_config(smk.params.measurement, smk.params.seed, smk.params.missing)
+    cfa_step(smk.input.analysis, smk.input.ingest, smk.params.scales_dir, cfg, dict(smk.output.items()))
+
+
+run_script(step, snakemake)  # noqa: F821 (injected by Snakemake)

@@ -1,0 +1,12 @@
+"""HTMT and HTMT2 with seeded percentile-bootstrap confidence intervals."""
+
+from surveysem.measurement import htmt_step, step_config
+from surveysem.workflow import run_script
+
+
+def step(smk):
+    cfg = step_config(smk.params.measurement, smk.params.seed, smk.params.missing)
+    htmt_step(smk.input.analysis, smk.input.ingest, smk.params.scales_dir, cfg, dict(smk.output.items()))
+
+
+run_script(step, snakemake)  # noqa: F821 (injected by Snakemake)
