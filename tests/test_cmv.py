@@ -76,22 +76,34 @@ def test_clf_syntax_equal_and_free():
     assert free.splitlines()[3] == "CMV =~ " + " + ".join(ITEMS)
 
 
-@pytest.mark.parametrize("loadings", ["equal", "free"])
-def test_common_latent_factor_matches_lavaan(loadings):
-    ref = MX["clf"][loadings]
-    out = cmv.common_latent_factor(HS, SCALES, loadings=loadings)
-    if not out.get("converged", False) or abs(out["chisq_clf"] - ref["chisq"]) > TOL:
-        pytest.xfail(f"SEM engine does not reproduce lavaan on the {loadings}-loading CLF model yet "
-                     f"(chisq {out.get('chisq_clf')} vs {ref['chisq']}; warnings {out.get('warnings')})")
+def test_common_latent_factor_equal_loadings_matches_lavaan():
+    ref = MX["clf"]["equal"]
+    out = cmv.common_latent_factor(HS, SCALES, loadings="equal")
+    assert out["converged"]
     assert out["chisq_base"] == pytest.approx(MX["clf"]["base"]["chisq"], abs=TOL)
+    assert out["chisq_clf"] == pytest.approx(ref["chisq"], abs=TOL)
     assert out["df_clf"] == ref["df"]
     assert out["cfi_clf"] == pytest.approx(ref["cfi"], abs=TOL)
     assert out["method_variance_share"] == pytest.approx(ref["method_variance_share"], abs=TOL)
     for item, v in ref["method_loadings_std"].items():
         assert out["method_loadings"][item] == pytest.approx(v, abs=TOL)
-    if loadings == "equal":
-        assert out["delta_chisq"] == pytest.approx(MX["clf"]["lrt_equal_vs_base"]["delta_chisq"], abs=TOL)
-        assert out["delta_df"] == MX["clf"]["lrt_equal_vs_base"]["delta_df"]
+    assert out["delta_chisq"] == pytest.approx(MX["clf"]["lrt_equal_vs_base"]["delta_chisq"], abs=TOL)
+    assert out["delta_df"] == MX["clf"]["lrt_equal_vs_base"]["delta_df"]
+    assert out["delta_p"] == pytest.approx(MX["clf"]["lrt_equal_vs_base"]["p"], abs=1e-6)
+
+
+def test_common_latent_factor_free_loadings_against_lavaan():
+    # With free method loadings the HS likelihood is nearly flat (a visual-factor residual goes
+    # negative): lavaan stops at chisq 26.0200, our engine reaches 26.0143. The point estimates of
+    # the method loadings are therefore not comparable; we check df, that our optimum is at least as
+    # good as lavaan's, and the CFI (which differs by 6e-6).
+    ref = MX["clf"]["free"]
+    out = cmv.common_latent_factor(HS, SCALES, loadings="free")
+    assert out["converged"]
+    assert out["df_clf"] == ref["df"]
+    assert out["chisq_clf"] <= ref["chisq"] + TOL
+    assert out["chisq_clf"] == pytest.approx(ref["chisq"], abs=0.01)
+    assert out["cfi_clf"] == pytest.approx(ref["cfi"], abs=TOL)
 
 
 def test_common_latent_factor_failure_is_a_warning():
@@ -101,3 +113,26 @@ def test_common_latent_factor_failure_is_a_warning():
     out = cmv.common_latent_factor(HS, SCALES, fit_model=broken)
     assert "chisq_clf" not in out
     assert any("could not be fitted" in w for w in out["warnings"])
+
+
+def test_em_pseudo_data_reproduces_lavaan_em_moments():
+    fx = json.loads((HERE / "results" / "hs_fiml.json").read_text())["fiml_ml"]
+    miss = pd.read_csv(HERE / "data" / "hs_missing.csv")[ITEMS]
+    Z = cmv.em_pseudo_data(miss)
+    assert not Z.isna().any().any() and len(Z) == len(miss)
+    em = pd.DataFrame(fx["h1_em_cov"]).set_index("row").loc[ITEMS, ITEMS].to_numpy()
+    S = np.cov(Z.to_numpy().T, ddof=0)
+    assert np.max(np.abs(S - em)) < TOL
+    mean = fx["h1_em_mean"]
+    mean = np.array([mean[i] for i in ITEMS]) if isinstance(mean, dict) else np.array(mean, dtype=float)
+    assert np.max(np.abs(Z.mean().to_numpy() - mean)) < TOL
+
+
+def test_two_stage_clf_on_complete_data_equals_direct_fit():
+    # complete data: the EM moments are the sample moments, so two-stage == the lavaan reference
+    out = cmv.common_latent_factor(HS, SCALES, loadings="equal", missing="fiml", two_stage=True)
+    assert out["chisq_clf"] == pytest.approx(MX["clf"]["equal"]["chisq"], abs=TOL)
+    miss = pd.read_csv(HERE / "data" / "hs_missing.csv")
+    out = cmv.common_latent_factor(miss, SCALES, loadings="equal", missing="fiml", two_stage=True)
+    assert out["method"].startswith("two-stage") and out["converged"]
+    assert out["delta_chisq"] >= 0 and out["delta_df"] == 1

@@ -118,3 +118,22 @@ def test_rule_text_follows_the_config():
     assert "0.01" in text and "unadjusted" in text and "model (a)" in text and "Wald" in text and "direct path" in text
     text_b = rule_text(verdict_rule({}))
     assert "Holm" in text_b and "bootstrap percentile" in text_b and "total effect" in text_b
+
+
+def test_workflow_check_prints_one_line_and_exits_1(capsys):
+    from surveysem.propositions import workflow_hypotheses
+
+    ids, has_sem = workflow_hypotheses(CONFIG)
+    assert ids == ["P1", "P2", "P3"] and has_sem
+    bad = copy.deepcopy(CONFIG)
+    bad["hypotheses"][2]["predictors"][1] = "XYZ"
+    with pytest.raises(SystemExit) as ex:
+        workflow_hypotheses(bad)
+    assert ex.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "surveysem: error: config/config.yaml: hypotheses[2].predictors[1]: unknown construct 'XYZ'"
+    mismatch = copy.deepcopy(CONFIG)
+    mismatch["verdict_rule"] = {**CONFIG["verdict_rule"], "p4_model": "a"}
+    with pytest.raises(SystemExit):
+        workflow_hypotheses(mismatch)
+    assert "bootstrap.model: 'b' but verdict_rule.p4_model is 'a'" in capsys.readouterr().err

@@ -20,7 +20,6 @@ Full-size draws (N = 300 x 50 draws) belong in bench/, not here.
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml

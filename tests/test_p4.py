@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 from surveysem.errors import SurveySemError
-from surveysem.p4 import (chisq_difference, fit_p4, growth_indicators, heywood_warnings, items_by_construct,
+from surveysem.p4 import (fit_p4, growth_indicators, heywood_warnings, items_by_construct,
                           multigroup_check, p4_syntax)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -122,13 +122,21 @@ def test_cli_reverses_items_and_prints_json(tmp_path, capsys):
     assert c["alpha"] == pytest.approx(FX["scales"]["C"]["raw_alpha"], abs=TOL)
     assert c["omega"] == pytest.approx(FX["scales"]["C"]["omega_lavaan"]["compRelSEM"], abs=TOL)
     assert out["scales"]["A"]["alpha"] == pytest.approx(FX["scales"]["A"]["raw_alpha"], abs=TOL)
-    # HTMT between the two given scales equals semTools' definition computed by validity.htmt
+    # HTMT between the two given scales: semTools' definition with pairwise correlations (validity.htmt,
+    # itself checked against semTools::htmt(missing = "pairwise") in test_validity.py)
     from surveysem import validity
 
     keyed = pd.concat([_keyed(FX["scales"]["C"]), _keyed(FX["scales"]["A"])], axis=1)
-    h = validity.htmt(keyed, {"C": FX["scales"]["C"]["items"], "A": FX["scales"]["A"]["items"]})
+    h = validity.htmt(keyed, {"C": FX["scales"]["C"]["items"], "A": FX["scales"]["A"]["items"]}, missing="pairwise")
     assert out["htmt"]["C"]["A"] == pytest.approx(h.loc["C", "A"], abs=1e-9)
     assert out["reversed"] == ["A1", "C4", "C5"]
+    # CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)) from lavaan's standardized one-factor loadings
+    # (= compRelSEM(obs.var = FALSE) of the one-factor model); AVE as semTools::AVE =
+    # sum(l_i^2 var_i) / sum(var_i) with the observed (listwise, N-denominator) variances
+    ls = np.array(list(FX["scales"]["C"]["omega_lavaan"]["loadings_std"].values()))
+    assert c["cr"] == pytest.approx(ls.sum() ** 2 / (ls.sum() ** 2 + (1 - ls**2).sum()), abs=TOL)
+    var = _keyed(FX["scales"]["C"]).dropna().var(ddof=0).to_numpy()
+    assert c["ave"] == pytest.approx(np.sum(ls**2 * var) / var.sum(), abs=TOL)
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

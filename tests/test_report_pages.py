@@ -468,3 +468,15 @@ def test_markup_is_well_nested(pages):
         checker.feed(html)
         assert checker.errors == [] and checker.stack == [], (fname, checker.errors[:3], checker.stack[-3:])
         assert not any(tag in svg_void for tag in checker.stack)
+
+
+def test_unconverged_common_latent_factor_is_flagged(tmp_path):
+    kw = make_results(tmp_path)
+    path = tmp_path / RESULT_FILES["cmv"]
+    cmv = json.loads(path.read_text(encoding="utf-8"))
+    cmv["common_latent_factor"]["converged"] = False
+    path.write_text(json.dumps(cmv), encoding="utf-8")
+    build_report(Context(**kw), tmp_path / "reports")
+    text = _text((tmp_path / "reports" / "measurement.html").read_text(encoding="utf-8"))
+    assert re.search(r"ΔCFI\s+\.012 \(model not converged: unreliable\)", text)
+    assert re.search(r"Common latent factor model converged\s+no", text)

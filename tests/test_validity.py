@@ -89,3 +89,93 @@ def test_cr_ave_hand_values():
     # (0.7 + 0.8 + 0.6)^2 / ((...)^2 + .51 + .36 + .64) = 4.41 / 5.92
     assert v.composite_reliability([0.7, 0.8, 0.6], [0.51, 0.36, 0.64]) == pytest.approx(4.41 / 5.92, abs=1e-12)
     assert v.ave([0.7, 0.8, 0.6], [0.51, 0.36, 0.64]) == pytest.approx((0.49 + 0.64 + 0.36) / 3, abs=1e-12)
+
+
+def test_invariance_tables_match_lavaan_lrt():
+    """The stage's invariance wrapper (group sizes check + invariance_sequence) against
+    lavaan + lavTestLRT (tests/results/hs_invariance_school.json)."""
+    from surveysem.measurement import invariance_tables
+
+    fx = json.loads((HERE / "results" / "hs_invariance_school.json").read_text())
+    cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500}
+    out = invariance_tables(HS, SCALES, HS["school"], cfg)
+    assert out["warnings"] == []
+    tab = out["table"].set_index("model")
+    for row in fx["lrt"]:
+        m = row["model"]
+        assert tab.loc[m, "chisq"] == pytest.approx(row["Chisq"], abs=TOL)
+        assert tab.loc[m, "df"] == row["Df"]
+        if row["Chisq diff"] is not None:
+            assert tab.loc[m, "delta_chisq"] == pytest.approx(row["Chisq diff"], abs=TOL)
+            assert tab.loc[m, "delta_p"] == pytest.approx(row["Pr(>Chisq)"], abs=TOL)
+            assert tab.loc[m, "rmsea_lrt"] == pytest.approx(row["RMSEA"], abs=TOL)
+    assert tab.loc["metric", "delta_cfi"] == pytest.approx(fx["deltas"]["metric_minus_configural"]["cfi"], abs=TOL)
+    assert tab.loc["scalar", "delta_rmsea"] == pytest.approx(fx["deltas"]["scalar_minus_metric"]["rmsea"], abs=TOL)
+
+
+def test_invariance_small_group_is_a_warning():
+    from surveysem.measurement import invariance_tables
+
+    g = HS["school"].where(HS.index >= 20, "tiny")  # a third group of 20 < 30 free parameters per group
+    out = invariance_tables(HS, SCALES, g, {"estimator": "ML", "missing": "listwise", "max_iter": 500})
+    assert out["table"].empty
+    # 9 intercepts + 9 residual variances + 6 free loadings + 6 factor (co)variances
+    assert out["free_parameters_per_group"] == 30
+    assert any("tiny (n = 20)" in w for w in out["warnings"])
+
+
+def test_pairwise_htmt_by_hand_from_pairwise_covariances():
+    miss = pd.read_csv(HERE / "data" / "hs_missing.csv")
+    items = [i for its in SCALES.values() for i in its]
+    C = miss[items].cov(min_periods=2).to_numpy()  # pandas pairwise covariances (as R cov(use = "pairwise"))
+    R = np.abs(C / np.sqrt(np.outer(np.diag(C), np.diag(C))))  # cov2cor, as lavCor(missing = "pairwise")
+    ours = v.pairwise_corr(miss[items].to_numpy(dtype=float))
+    assert np.max(np.abs(np.abs(ours) - R)) < 1e-12
+    h = v.htmt(miss, SCALES, missing="pairwise")
+    within = {f: R[np.ix_(b, b)][np.triu_indices(3, 1)].mean() for f, b in
+              zip(SCALES, (np.arange(0, 3), np.arange(3, 6), np.arange(6, 9)))}
+    het = R[np.ix_(np.arange(0, 3), np.arange(3, 6))].mean()
+    assert h.loc["visual", "textual"] == pytest.approx(het / np.sqrt(within["visual"] * within["textual"]), abs=1e-12)
+    # complete data: pairwise == listwise == semTools
+    assert np.allclose(v.htmt(HS, SCALES, missing="pairwise").to_numpy(), v.htmt(HS, SCALES).to_numpy())
+    b = v.htmt_bootstrap(miss, SCALES, B=30, seed=2, missing="pairwise")
+    assert (b["htmt_lower"] <= b["htmt"]).all() and (b["htmt"] <= b["htmt_upper"]).all()
+
+
+@pytest.mark.parametrize("missing,key,h2", [("pairwise", "pairwise", False), ("pairwise", "pairwise_htmt2", True),
+                                           ("listwise", "listwise", False)])
+def test_htmt_with_missing_data_matches_semtools(missing, key, h2):
+    mx = json.loads((HERE / "results" / "measurement_hs.json").read_text())
+    miss = pd.read_csv(HERE / "data" / "hs_missing.csv")
+    ref = _matrix(mx["htmt_missing"][key])
+    h = v.htmt(miss, SCALES, htmt2=h2, missing=missing)
+    assert np.max(np.abs(h.to_numpy() - ref.loc[h.index, h.columns].to_numpy())) < TOL
+
+
+@pytest.mark.parametrize("fixture,key,estimator,missing,data", [
+    ("hs_cfa_mlr.json", None, "MLR", "listwise", "hs.csv"),
+    ("hs_fiml.json", "fiml_ml", "ML", "fiml", "hs_missing.csv"),
+    ("hs_fiml.json", "fiml_mlr", "MLR", "fiml", "hs_missing.csv"),
+])
+def test_stage_cfa_loadings_mlr_and_fiml_match_lavaan(fixture, key, estimator, missing, data):
+    """The stage's CFA (fit_cfa: engine + delta-method SEs of std_all) under MLR and FIML."""
+    from surveysem.measurement import fit_cfa
+
+    fx = json.loads((HERE / "results" / fixture).read_text())
+    fx = fx[key] if key else fx
+    d = pd.read_csv(HERE / "data" / data)
+    fit = fit_cfa(d, SCALES, estimator=estimator, missing=missing)
+    assert fit["result"].fit["chisq"] == pytest.approx(fx["fit"]["chisq"], abs=TOL)
+    assert fit["result"].fit["cfi"] == pytest.approx(fx["fit"]["cfi"], abs=TOL)
+    ref = pd.DataFrame(fx["estimates"])
+    ref = ref[ref["op"] == "=~"].set_index(["lhs", "rhs"])
+    est = fit["estimates"]
+    est = est[est["op"] == "=~"].set_index(["lhs", "rhs"])
+    for k in ref.index:
+        assert est.loc[k, "std_all"] == pytest.approx(ref.loc[k, "std_all"], abs=TOL)
+        assert est.loc[k, "std_se"] == pytest.approx(ref.loc[k, "std_all_se"], abs=TOL)
+        assert est.loc[k, "std_pvalue"] == pytest.approx(ref.loc[k, "std_all_pvalue"], abs=TOL)
+    if "h1_em_cov" in fx:  # CR/AVE use the EM (H1) covariance matrix, as compRelSEM on a FIML fit
+        em = _matrix(fx["h1_em_cov"])
+        S = fit["sample_cov"]
+        assert np.max(np.abs(S.to_numpy() - em.loc[S.index, S.columns].to_numpy())) < TOL

@@ -22,7 +22,7 @@ Example
 >>> rng = np.random.default_rng(1)
 >>> f = rng.normal(size=(200, 1)); X = pd.DataFrame(f + rng.normal(size=(200, 4)), columns=list("abcd"))
 >>> round(kmo(X)["overall"], 2)
-0.79
+0.78
 """
 
 from __future__ import annotations
@@ -153,7 +153,8 @@ def efa(data: pd.DataFrame, n_factors: int, method: str = "minres", rotation: st
             fa = FactorAnalyzer(n_factors=n_factors, method=method, rotation=rotation, is_corr_matrix=True)
             fa.fit(R)
     for w in caught:
-        warns.append(f"EFA: {w.message}")
+        if not issubclass(w.category, (DeprecationWarning, FutureWarning, PendingDeprecationWarning)):
+            warns.append(f"EFA: {w.message}")
     L0 = base.loadings_
     comm = (L0**2).sum(axis=1)
     L = fa.loadings_.copy()

@@ -49,12 +49,13 @@ DEFAULTS: dict = {
     "seed": None,
     "htmt_bootstrap_B": 500,
     "invariance_group": "group",
+    "invariance_scope": "auto",
     "min_item_share": 0.5,
     "factor_scores": False,
     "max_iter": 500,
     "omega_engine": "auto",
     "efa": {"method": "minres", "rotation": "oblimin", "n_factors": None, "parallel_iter": 20},
-    "cmv": {"marker": "MARKER", "marker_rank": 1, "harman_method": "ml", "clf_loadings": "equal",
+    "cmv": {"marker": "MARKER", "marker_rank": 1, "harman_method": "ml", "clf_loadings": "free",
             "vif_threshold": 3.3},
     "thresholds": dict(verd_mod.DEFAULT_THRESHOLDS),
 }
@@ -355,7 +356,8 @@ def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base
         if r.above_threshold:
             warnings.append(f"full-collinearity VIF of {r.construct} is {r.vif:.2f} > {c.get('vif_threshold', 3.3)}")
     clf = cmv_mod.common_latent_factor(X, use, estimator=cfg["estimator"], missing=_sem_missing(cfg),
-                                       base_result=base_result, loadings=c.get("clf_loadings", "equal"))
+                                       loadings=c.get("clf_loadings", "free"), max_iter=int(cfg["max_iter"]),
+                                       two_stage=True)
     warnings += clf.pop("warnings", [])
     out["common_latent_factor"] = clf
     return out
@@ -410,22 +412,25 @@ def htmt_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> 
     X = _items_numeric(data, scales)
     use = _usable_scales(X, scales, warnings, "HTMT")
     B = int(cfg.get("htmt_bootstrap_B", 500))
-    n_complete = int(X[[i for its in use.values() for i in its]].notna().all(axis=1).sum())
-    if n_complete < 3 or len(use) < 2:
-        warnings.append(f"HTMT not computed: {n_complete} complete rows, {len(use)} scales")
-        return {"table": pd.DataFrame(), "warnings": warnings, "n": n_complete}
+    # pairwise-complete correlations unless the data are meant to be analysed listwise
+    missing = "listwise" if cfg.get("missing") == "listwise" else "pairwise"
+    items = [i for its in use.values() for i in its]
+    n = int(X[items].notna().all(axis=1).sum()) if missing == "listwise" else int(X[items].notna().any(axis=1).sum())
+    if n < 3 or len(use) < 2:
+        warnings.append(f"HTMT not computed: {n} usable rows, {len(use)} scales")
+        return {"table": pd.DataFrame(), "warnings": warnings, "n": n, "missing": missing}
     if B > 0:
-        tab = val_mod.htmt_bootstrap(X, use, B=B, seed=int(cfg["seed"]))
+        tab = val_mod.htmt_bootstrap(X, use, B=B, seed=int(cfg["seed"]), missing=missing)
     else:
-        h1, h2 = val_mod.htmt(X, use, False), val_mod.htmt(X, use, True)
+        h1, h2 = val_mod.htmt(X, use, False, missing), val_mod.htmt(X, use, True, missing)
         rows = [{"a": a, "b": b, "htmt": h1.loc[a, b], "htmt2": h2.loc[a, b]}
                 for k, a in enumerate(use) for b in list(use)[k + 1:]]
         tab = pd.DataFrame(rows)
-    tab.insert(2, "n", n_complete)
+    tab.insert(2, "n", n)
     for r in tab.itertuples():
         if not (np.isfinite(r.htmt) and np.isfinite(r.htmt2)):
             warnings.append(f"HTMT of {r.a} and {r.b} is undefined (a non-positive mean correlation)")
-    return {"table": tab, "warnings": warnings, "n": n_complete}
+    return {"table": tab, "warnings": warnings, "n": n, "missing": missing}
 
 
 def htmt_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
@@ -438,15 +443,52 @@ def htmt_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None
     write_csv(out["htmt"], t["table"])
     write_json(out["json"], {"synthetic": read_synthetic(ingest_path), "warnings": t["warnings"], "n": t["n"],
                              "B": int(cfg.get("htmt_bootstrap_B", 500)), "seed": int(cfg["seed"]),
-                             "missing": "listwise (semTools::htmt default)",
+                             "missing": t.get("missing"),
                              "ci": "percentile bootstrap, 95%"})
 
 
 # ----------------------------------------------------------------------------- step 4
 
 
+def _invariance_fit(df: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, missing: str, scope: str,
+                    warnings: list[str]) -> pd.DataFrame | None:
+    """One configural/metric/scalar sequence for ``scales``; problems become warnings."""
+    from surveysem.sem.invariance import invariance_sequence
+
+    where = "" if scope == "joint" else f" of {scope}"
+    try:
+        tab = invariance_sequence(cfa_syntax(scales), df.rename(columns={"_group": "group_"}), "group_",
+                                  estimator=cfg["estimator"], missing=missing)
+    except SurveySemError as exc:
+        warnings.append(f"invariance models{where} could not be fitted: {exc.one_line()}")
+        return None
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        warnings.append(f"invariance models{where} could not be fitted: {type(exc).__name__}: {exc}")
+        return None
+    for r in tab.itertuples():
+        if not r.converged:
+            warnings.append(f"invariance{where}: the {r.model} model did not converge")
+        if isinstance(r.warnings, str) and r.warnings:
+            warnings.append(f"invariance ({r.model}{where}): {r.warnings}")
+    tab = tab.copy()
+    tab.insert(0, "scope", scope)
+    return tab
+
+
+def _free_parameters_per_group(p: int, k: int) -> int:
+    # intercepts, residual variances, loadings (one fixed per factor), factor (co)variances
+    return 2 * p + (p - k) + k * (k + 1) // 2
+
+
 def invariance_tables(data: pd.DataFrame, scales: dict[str, list[str]], group: pd.Series, cfg: dict) -> dict:
-    """Configural/metric/scalar sequence; groups too small for the model are a warning, not a failure."""
+    """Configural/metric/scalar sequences across the groups.
+
+    ``measurement.invariance_scope``: ``joint`` fits one multi-group CFA of all scales;
+    ``per_scale`` fits each scale's one-factor model across the groups; ``auto`` (default)
+    is joint when every group has more cases than the joint model has free parameters per
+    group, else per scale (with a warning saying so). Groups too small for a model are a
+    warning, not a failure.
+    """
     warnings: list[str] = []
     X = _items_numeric(data, scales)
     use = _usable_scales(X, scales, warnings, "invariance")
@@ -458,37 +500,60 @@ def invariance_tables(data: pd.DataFrame, scales: dict[str, list[str]], group: p
     if missing == "listwise":
         df = df.dropna(subset=items)
     counts = df["_group"].astype(str).value_counts().sort_index()
-    p = len(items)
-    k = len(use)
-    npar_group = 2 * p + (p - k) + k * (k + 1) // 2  # intercepts, residuals, loadings, factor (co)variances
+    npar_group = _free_parameters_per_group(len(items), len(use))
     out = {"warnings": warnings, "group_sizes": counts.to_dict(), "free_parameters_per_group": npar_group,
            "table": pd.DataFrame()}
-    small = [g for g, n in counts.items() if n < npar_group]
     if len(counts) < 2:
         warnings.append("invariance not tested: fewer than two groups with data")
         return out
-    if small:
+    scope = cfg.get("invariance_scope", "auto")
+    small = [g for g, n in counts.items() if n < npar_group]
+    if scope == "joint" and small:
         warnings.append("invariance not tested: group(s) " + ", ".join(f"{g} (n = {counts[g]})" for g in small)
                         + f" smaller than the {npar_group} free parameters per group")
         return out
-    from surveysem.sem.invariance import invariance_sequence
-
-    try:
-        tab = invariance_sequence(cfa_syntax(use), df.rename(columns={"_group": "group_"}), "group_",
-                                  estimator=cfg["estimator"], missing=missing)
-    except SurveySemError as exc:
-        warnings.append(f"invariance models could not be fitted: {exc.one_line()}")
+    if scope == "joint" or (scope == "auto" and not small):
+        tab = _invariance_fit(df, use, cfg, missing, "joint", warnings)
+        out["scope"] = "joint"
+        out["table"] = tab if tab is not None else pd.DataFrame()
         return out
-    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-        warnings.append(f"invariance models could not be fitted: {type(exc).__name__}: {exc}")
-        return out
-    for r in tab.itertuples():
-        if not r.converged:
-            warnings.append(f"invariance: the {r.model} model did not converge")
-        if isinstance(r.warnings, str) and r.warnings:
-            warnings.append(f"invariance ({r.model}): {r.warnings}")
-    out["table"] = tab
+    if scope == "auto":
+        warnings.append("joint invariance model not fitted: group(s) " + ", ".join(
+            f"{g} (n = {counts[g]})" for g in small) + f" smaller than its {npar_group} free parameters per group; "
+            "invariance tested scale by scale instead")
+    out["scope"] = "per_scale"
+    tables = []
+    for name, its in use.items():
+        sub = df[its + ["_group"]]
+        if missing == "listwise":
+            sub = sub.dropna(subset=its)
+        n_min = int(sub["_group"].astype(str).value_counts().min())
+        need = _free_parameters_per_group(len(its), 1)
+        if len(its) < 3:
+            warnings.append(f"invariance of {name} not tested: fewer than 3 items")
+            continue
+        if n_min < need:
+            warnings.append(f"invariance of {name} not tested: smallest group n = {n_min} < {need} free parameters")
+            continue
+        tab = _invariance_fit(sub, {name: its}, cfg, missing, name, warnings)
+        if tab is not None:
+            tables.append(tab)
+    out["table"] = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     return out
+
+
+INVARIANCE_COLUMNS = ["scope", "model", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic", "npar",
+                      "delta_chisq", "delta_df", "delta_p", "rmsea_lrt", "delta_cfi", "delta_rmsea", "delta_srmr",
+                      "converged", "warnings"]
+
+
+def _group_label(v):
+    """Group values as text; 1.0 (a float column because of missing values) -> "1"."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def invariance_step(analysis_path, ingest_path, outcomes_path, scales_dir, config, out: dict) -> None:
@@ -513,21 +578,31 @@ def invariance_step(analysis_path, ingest_path, outcomes_path, scales_dir, confi
                 raise SurveySemError("measurement.invariance_group is neither a column of the outcomes table nor of "
                                      "the analysis table", file="config/config.yaml", value=gname)
             group = data[gname]
-        t = invariance_tables(data, construct_scales(inst), group.reset_index(drop=True).set_axis(data.index), cfg)
+        group = group.reset_index(drop=True).set_axis(data.index).map(_group_label)
+        t = invariance_tables(data, construct_scales(inst), group, cfg)
         info["group_sizes"] = t.get("group_sizes")
         info["free_parameters_per_group"] = t.get("free_parameters_per_group")
+        info["scope"] = t.get("scope")
     info["warnings"] = t["warnings"]
-    write_csv(out["invariance"], t["table"])
+    table = t["table"] if len(t["table"]) else pd.DataFrame(columns=INVARIANCE_COLUMNS)
+    write_csv(out["invariance"], table)
     write_json(out["json"], info)
 
 
 # ----------------------------------------------------------------------------- step 5
 
 
+# Warnings about auxiliary models (the common latent factor) stay in warnings.json but are not
+# problems of a scale, so they do not enter its verdict.
+NOT_SCALE_WARNINGS = ("CLF model:", "common latent factor")
+
+
 def _warnings_of(name: str, warnings: list[str], items: list[str]) -> list[str]:
     keys = [name] + items
     out = []
     for w in warnings:
+        if w.startswith(NOT_SCALE_WARNINGS):
+            continue
         toks = set(w.replace(",", " ").replace(":", " ").replace("(", " ").replace(")", " ").split())
         if any(k in toks for k in keys):
             out.append(w)
@@ -536,7 +611,9 @@ def _warnings_of(name: str, warnings: list[str], items: list[str]) -> list[str]:
 
 def verdict_rows(scales: dict[str, list[str]], reliability: pd.DataFrame, item_stats: pd.DataFrame,
                  validity: pd.DataFrame, loadings: pd.DataFrame, htmt: pd.DataFrame, warnings: list[str],
-                 thresholds: dict) -> pd.DataFrame:
+                 thresholds: dict, model_warnings: list[str] | None = None) -> pd.DataFrame:
+    """One verdict per scale; ``warnings`` are attached to the scales they name (construct or item
+    id), ``model_warnings`` (e.g. CFA non-convergence) to every scale."""
     rel = reliability.set_index("construct") if len(reliability) else pd.DataFrame()
     val = validity.set_index("construct") if len(validity) else pd.DataFrame()
     rows = []
@@ -563,7 +640,8 @@ def verdict_rows(scales: dict[str, list[str]], reliability: pd.DataFrame, item_s
         if name in val.index and "fornell_larcker_pass" in val.columns:
             v = val.loc[name, "fornell_larcker_pass"]
             fl = None if pd.isna(v) else bool(v)
-        rows.append(verd_mod.scale_verdict(name, stats, its, h, fl, _warnings_of(name, warnings, items), thresholds))
+        ws = list(model_warnings or []) + _warnings_of(name, warnings, items)
+        rows.append(verd_mod.scale_verdict(name, stats, its, h, fl, ws, thresholds))
     return verd_mod.verdict_table(rows)
 
 
@@ -590,9 +668,16 @@ def verdicts_step(inputs: dict, ingest_path, scales_dir, config, out: dict) -> N
         for w in ws:
             all_warnings.append({"step": step, "message": w})
             flat.append(w)
+    with open(inputs["cfa_fit"], encoding="utf-8") as fh:
+        cfa = json.load(fh)
+    model_level = []
+    if cfa.get("converged") is False:
+        model_level.append("the CFA did not converge: loadings, CR and AVE are unreliable")
+    elif cfa.get("converged") is None:
+        model_level.append("the CFA could not be fitted: no loadings, CR or AVE")
     table = verdict_rows(scales, _read_csv_or_empty(inputs["reliability"]), _read_csv_or_empty(inputs["item_stats"]),
                          _read_csv_or_empty(inputs["validity"]), _read_csv_or_empty(inputs["loadings"]),
-                         _read_csv_or_empty(inputs["htmt"]), flat, cfg["thresholds"])
+                         _read_csv_or_empty(inputs["htmt"]), flat, cfg["thresholds"], model_level)
     write_csv(out["verdicts"], table)
     write_json(out["warnings"], {"synthetic": read_synthetic(ingest_path), "n_warnings": len(all_warnings),
                                  "warnings": all_warnings,
@@ -619,6 +704,3 @@ def run_all(analysis_path, ingest_path, outcomes_path, scales_dir, config, outdi
     verdicts_step(paths, ingest_path, scales_dir, config, paths)
     return paths
 
-
-def _isnan(x) -> bool:
-    return isinstance(x, float) and math.isnan(x)

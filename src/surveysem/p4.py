@@ -200,7 +200,8 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
     for small, big in NESTED:
         if small in results and big in results:
             comps.append(chisq_difference(results[small], results[big], small, big))
-    return {"models": out_models, "comparisons": comps, "paths": pd.DataFrame(paths), "warnings": warn,
+    cols = ["model", "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]
+    return {"models": out_models, "comparisons": comps, "paths": pd.DataFrame(paths, columns=cols), "warnings": warn,
             "results": results}
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,7 +31,7 @@ log = logging.getLogger("surveysem.propositions")
 P4_DEFAULTS = {"estimator": "ML", "missing": "auto", "models": ["a", "b", "c"], "diversification_correction": 0.5,
                "intensity_clip": 0.01, "regions": 12, "multigroup_min_n": 100, "typology_min_group_n": 30,
                "level": 0.95}
-BOOT_DEFAULTS = {"B": 2000, "chunks": 8, "seed": None, "model": "b", "max_iter": 100, "level": 0.95, "em_tol": 1e-5}
+BOOT_DEFAULTS = {"B": 2000, "chunks": 8, "seed": None, "model": "b", "max_iter": 500, "level": 0.95, "em_tol": 1e-5}
 
 
 def p4_config(config: dict) -> dict:
@@ -408,6 +407,17 @@ def stage_config(config: dict) -> dict:
     }
 
 
+def check_settings(config: dict, config_name: str = "config/config.yaml") -> None:
+    """Cross-section consistency of verdict_rule, bootstrap and p4."""
+    rule, bc, p4c = verdict_rule(config), boot_config(config), p4_config(config)
+    if rule["p4_ci"] == "bootstrap" and bc["model"] != rule["p4_model"]:
+        raise SurveySemError(f"bootstrap.model: {bc['model']!r} but verdict_rule.p4_model is {rule['p4_model']!r}; "
+                             f"they must agree when verdict_rule.p4_ci is bootstrap", file=config_name)
+    if rule["p4_model"] not in p4c["models"]:
+        raise SurveySemError(f"verdict_rule.p4_model: model {rule['p4_model']!r} is not fitted (p4.models: "
+                             f"{p4c['models']})", file=config_name)
+
+
 def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], bool]:
     """For the rules file at parse time: validate ``hypotheses`` (one line and exit 1 on a problem)
     and return (ids of the regression hypotheses, whether a SEM hypothesis exists)."""
@@ -423,6 +433,7 @@ def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], bool]
             except SurveySemError:
                 known = None  # the instrument rules report their own problems
         hyps = parse_hypotheses(config.get("hypotheses"), known)
+        check_settings(config)
     except SurveySemError as err:
         print(f"surveysem: error: {err.one_line()}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -464,3 +475,17 @@ def smk_verdicts(smk):
                   {"verdicts_csv": smk.output.csv, "verdicts_json": smk.output.json,
                    "coefficients": smk.output.coefficients, "fits": smk.output.fits,
                    "subhypotheses": smk.output.subhypotheses, "vif": smk.output.vif})
+
+
+def verdict_inputs(ids, has_sem: bool, cfg: dict) -> dict:
+    """Inputs of the verdicts rule (regression results, and the P4 files when there is a SEM hypothesis)."""
+    inputs = {
+        "regressions": [f"results/propositions/regression/{h}.json" for h in ids],
+        "ingest": "results/clean/ingest.json",
+    }
+    if has_sem:
+        inputs["p4"] = "results/propositions/p4_models.json"
+        inputs["p4_paths"] = "results/propositions/p4_paths.csv"
+        if cfg["verdict_rule"]["p4_ci"] == "bootstrap":
+            inputs["bootstrap"] = "results/propositions/p4_bootstrap.csv"
+    return inputs

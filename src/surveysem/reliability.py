@@ -8,7 +8,9 @@ Missing data
 As in ``psych::alpha`` (``use = "pairwise"``): the item covariance matrix is computed from
 pairwise-complete observations; item means/SDs use every available value; the scale total of a
 respondent is the mean of the items she answered. Omega comes from a one-factor CFA fitted to the
-listwise-complete rows (as ``lavaan::cfa(missing = "listwise")`` + ``compRelSEM``).
+listwise-complete rows (as ``lavaan::cfa(missing = "listwise")`` + ``compRelSEM``); the command's CR
+and AVE come from the same one-factor model; its HTMT uses pairwise correlations
+(``semTools::htmt(missing = "pairwise")``).
 
 Reverse keying is *not* done here: pass already keyed items (``results/clean/analysis.csv`` has
 reverse-keyed items reversed; the ``surveysem reliability`` command reverses ``-item`` columns
@@ -19,8 +21,8 @@ Example
 >>> import pandas as pd
 >>> from surveysem.reliability import cronbach_alpha
 >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
->>> round(cronbach_alpha(df)["alpha"], 4)
-0.9344
+>>> round(float(cronbach_alpha(df)["alpha"]), 4)
+0.9538
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, 
     with ``p = 1 - level``, ``n`` respondents and ``k`` items.
 
     >>> [round(v, 4) for v in feldt_ci(0.8, 100, 5)]
-    [0.7368, 0.8532]
+    [0.7306, 0.8559]
     """
     p = 1.0 - level
     d1, d2 = n - 1, (n - 1) * (k - 1)
@@ -118,8 +120,8 @@ def cronbach_alpha(data: pd.DataFrame, level: float = 0.95) -> dict:
     n, k, scale_mean, scale_sd.
 
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
-    >>> round(cronbach_alpha(df)["std_alpha"], 4)
-    0.9397
+    >>> round(float(cronbach_alpha(df)["std_alpha"]), 4)
+    0.9578
     """
     X = data.astype(float)
     k = X.shape[1]
@@ -156,7 +158,7 @@ def describe(x: pd.Series) -> dict:
 
     >>> d = describe(pd.Series([1, 2, 2, 3, 7]))
     >>> round(d["skew"], 4), round(d["kurtosis"], 4)
-    (0.9985, -0.7222)
+    (0.8373, -1.1884)
     """
     v = pd.to_numeric(x, errors="coerce").dropna().to_numpy(dtype=float)
     n = v.size
@@ -472,21 +474,26 @@ def reliability_report(data: pd.DataFrame, scales: dict[str, list[str]], htmt_bo
         r = scale_reliability(data, items, name, omega_engine=omega_engine)
         out["scales"][name] = {**r.summary, "items": r.item_stats.drop(columns=["scale"]).to_dict(orient="records")}
         out["warnings"] += r.warnings
-        # CR and AVE of the one-factor model of this scale
+        # CR and AVE of the one-factor ML model of this scale (listwise)
         X = data[items].astype(float).dropna()
         if len(X) > len(items) and len(items) >= 3 and (X.std() > 0).all():
-            fit = one_factor_ml(np.cov(X.to_numpy().T, ddof=0), len(X))
+            S = np.cov(X.to_numpy().T, ddof=0)
+            fit = one_factor_ml(S, len(X))
+            # CR: model-implied denominator (compRelSEM obs.var = FALSE; omega uses the observed one)
             out["scales"][name]["cr"] = validity.composite_reliability(fit.loadings, fit.residuals)
-            out["scales"][name]["ave"] = validity.ave(fit.loadings, fit.residuals)
+            # AVE: semTools::AVE (observed variances)
+            out["scales"][name]["ave"] = validity.ave(fit.loadings, observed_variances=np.diag(S))
         else:
             out["scales"][name]["cr"] = out["scales"][name]["ave"] = None
     if len(scales) >= 2:
-        h = validity.htmt(data, scales, htmt2=False)
-        h2 = validity.htmt(data, scales, htmt2=True)
+        # pairwise correlations (semTools::htmt(missing = "pairwise")): a scale pair's HTMT does not
+        # depend on which other scales are listed
+        h = validity.htmt(data, scales, htmt2=False, missing="pairwise")
+        h2 = validity.htmt(data, scales, htmt2=True, missing="pairwise")
         out["htmt"] = {a: {b: h.loc[a, b] for b in h.columns} for a in h.index}
         out["htmt2"] = {a: {b: h2.loc[a, b] for b in h2.columns} for a in h2.index}
         if htmt_bootstrap > 0:
-            ci = validity.htmt_bootstrap(data, scales, B=htmt_bootstrap, seed=seed)
+            ci = validity.htmt_bootstrap(data, scales, B=htmt_bootstrap, seed=seed, missing="pairwise")
             out["htmt_ci"] = ci.to_dict(orient="records")
     return out
 
@@ -536,10 +543,17 @@ def run(args) -> int:
                   f"{s.get('ci_upper', float('nan')):.3f}] std.alpha={s['std_alpha']:.3f} omega={s['omega']:.3f} "
                   f"CR={_fmt(s.get('cr'))} AVE={_fmt(s.get('ave'))}")
         if "htmt" in result:
-            print("HTMT:")
             names = list(result["htmt"])
-            for a in names:
-                print("  " + a + ": " + " ".join(f"{b}={result['htmt'][a][b]:.3f}" for b in names if b != a))
+            ci = {(r["a"], r["b"]): r for r in result.get("htmt_ci", [])}
+            print("HTMT (HTMT2) between scales" + (" with 95% percentile bootstrap CIs:" if ci else ":"))
+            for i, a in enumerate(names):
+                for b in names[i + 1:]:
+                    line = f"  {a}-{b}: {result['htmt'][a][b]:.3f} ({result['htmt2'][a][b]:.3f})"
+                    if (a, b) in ci:
+                        r = ci[(a, b)]
+                        line += (f"  CI [{r['htmt_lower']:.3f}, {r['htmt_upper']:.3f}]"
+                                 f" ([{r['htmt2_lower']:.3f}, {r['htmt2_upper']:.3f}])")
+                    print(line)
         for w in result["warnings"]:
             print(f"warning: {w}")
     return 0

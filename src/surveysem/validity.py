@@ -18,7 +18,7 @@ Example
 -------
 >>> import numpy as np
 >>> round(composite_reliability([0.7, 0.8, 0.6], [0.51, 0.36, 0.64]), 4)
-0.7465
+0.7449
 """
 
 from __future__ import annotations
@@ -161,10 +161,33 @@ def fornell_larcker(ave_by_construct: dict[str, float], latent_cor: pd.DataFrame
     return table, passes
 
 
-def _abs_cor(data: pd.DataFrame, items: list[str]) -> np.ndarray:
-    X = data[items].astype(float).dropna().to_numpy()
+def pairwise_corr(X: np.ndarray) -> np.ndarray:
+    """Pairwise correlations as ``lavaan::lavCor(missing = "pairwise")`` (used by semTools::htmt):
+    ``cov(x, use = "pairwise")`` (each covariance from the rows where both items are observed,
+    n - 1 denominator) scaled by each item's variance from all of its observations (``cov2cor``).
+    Vectorised so that bootstrap replicates stay fast."""
+    M = (~np.isnan(X)).astype(float)
+    X0 = np.where(M > 0, X, 0.0)
+    n = M.T @ M
+    S1 = X0.T @ M  # (i, j): sum of x_i over rows where i and j are observed
+    P = X0.T @ X0
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.abs(np.corrcoef(X.T))
+        C = (P - S1 * S1.T / n) / (n - 1)
+        d = np.sqrt(np.diag(C))
+        R = C / np.outer(d, d)
+    np.fill_diagonal(R, 1.0)
+    R[n < 3] = np.nan
+    return R
+
+
+def _abs_cor(X: np.ndarray, missing: str) -> np.ndarray:
+    if missing == "listwise":
+        X = X[~np.isnan(X).any(axis=1)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.abs(np.corrcoef(X.T))
+    if missing == "pairwise":
+        return np.abs(pairwise_corr(X))
+    raise ValueError("missing must be 'listwise' or 'pairwise'")
 
 
 def _htmt_from_r(R: np.ndarray, blocks: list[np.ndarray], htmt2: bool) -> np.ndarray:
@@ -182,17 +205,20 @@ def _htmt_from_r(R: np.ndarray, blocks: list[np.ndarray], htmt2: bool) -> np.nda
     return out
 
 
-def htmt(data: pd.DataFrame, scales: dict[str, list[str]], htmt2: bool = False) -> pd.DataFrame:
+def htmt(data: pd.DataFrame, scales: dict[str, list[str]], htmt2: bool = False, missing: str = "listwise") -> pd.DataFrame:
     """HTMT (``htmt2=False``, Henseler et al. 2015) or HTMT2 (Roemer et al. 2021) between scales,
-    as ``semTools::htmt(model, data, htmt2=..., absolute=TRUE, missing="listwise")``.
+    as ``semTools::htmt(model, data, htmt2=..., absolute=TRUE, missing=...)`` with ``missing``
+    "listwise" (semTools' default) or "pairwise" (pairwise-complete correlations; used by the
+    pipeline, where listwise deletion over all items would leave few rows).
 
     >>> import pandas as pd
-    >>> d = pd.DataFrame({"a1": [1, 2, 3, 4, 5, 3], "a2": [2, 2, 3, 5, 4, 3], "b1": [5, 3, 4, 1, 2, 2], "b2": [4, 4, 3, 2, 1, 3]})
-    >>> round(htmt(d, {"A": ["a1", "a2"], "B": ["b1", "b2"]}).loc["A", "B"], 4)
-    0.8921
+    >>> d = pd.DataFrame({"a1": [1, 2, 3, 4, 5, 6], "a2": [1, 3, 2, 4, 6, 5],
+    ...                   "b1": [3, 1, 2, 6, 4, 5], "b2": [2, 1, 3, 5, 6, 4]})
+    >>> round(float(htmt(d, {"A": ["a1", "a2"], "B": ["b1", "b2"]}).loc["A", "B"]), 4)
+    0.8296
     """
     items = [i for its in scales.values() for i in its]
-    R = _abs_cor(data, items)
+    R = _abs_cor(data[items].astype(float).to_numpy(), missing)
     blocks, pos = [], 0
     for its in scales.values():
         blocks.append(np.arange(pos, pos + len(its)))
@@ -202,16 +228,19 @@ def htmt(data: pd.DataFrame, scales: dict[str, list[str]], htmt2: bool = False) 
 
 
 def htmt_bootstrap(data: pd.DataFrame, scales: dict[str, list[str]], B: int = 500, seed: int = 1,
-                   level: float = 0.95) -> pd.DataFrame:
+                   level: float = 0.95, missing: str = "listwise") -> pd.DataFrame:
     """Percentile bootstrap CIs of HTMT and HTMT2 for every pair of scales.
 
-    Rows of the listwise-complete data are resampled with ``numpy.random.default_rng(seed)``;
+    Rows (listwise-complete ones for ``missing="listwise"``, all rows for ``"pairwise"``) are
+    resampled with ``numpy.random.default_rng(seed)``;
     replicates with an undefined value (e.g. a constant item in the resample) are dropped and
     counted. Returns one row per pair: a, b, htmt, htmt_lower, htmt_upper, htmt2, htmt2_lower,
     htmt2_upper, B, B_valid.
     """
     items = [i for its in scales.values() for i in its]
-    X = data[items].astype(float).dropna().to_numpy()
+    X = data[items].astype(float).to_numpy()
+    if missing == "listwise":
+        X = X[~np.isnan(X).any(axis=1)]
     blocks, pos = [], 0
     for its in scales.values():
         blocks.append(np.arange(pos, pos + len(its)))
@@ -222,7 +251,7 @@ def htmt_bootstrap(data: pd.DataFrame, scales: dict[str, list[str]], B: int = 50
 
     def stat(M):
         with np.errstate(invalid="ignore", divide="ignore"):
-            R = np.abs(np.corrcoef(M.T))
+            R = _abs_cor(M, missing)
             return _htmt_from_r(R, blocks, False)[iu], _htmt_from_r(R, blocks, True)[iu]
 
     h0, h20 = stat(X)

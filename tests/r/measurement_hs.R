@@ -55,6 +55,15 @@ marker_rows <- function(rM) {
   out
 }
 
+## ---- HTMT with missing data (tests/data/hs_missing.csv): pairwise-complete and EM ("ml") correlations ----
+HM <- read.csv(file.path(DATA_DIR, "hs_missing.csv"))[, items]
+htmt_missing <- list(
+  pairwise = matrix_rows(htmt(base, HM, missing = "pairwise", htmt2 = FALSE)),
+  pairwise_htmt2 = matrix_rows(htmt(base, HM, missing = "pairwise", htmt2 = TRUE)),
+  ml = matrix_rows(htmt(base, HM, missing = "ml", htmt2 = FALSE)),
+  listwise = matrix_rows(htmt(base, HM, missing = "listwise", htmt2 = FALSE))
+)
+
 ## ---- factor scores (regression method) ----
 fs <- lavPredict(fit0, method = "regression")
 
@@ -63,7 +72,8 @@ out <- list(
     notes = c("CLF: lavaan::cfa(base + orthogonal CMV factor, variance 1); equal = one label m on all method loadings; free = all method loadings free",
               "method_variance_share = mean of squared standardized method loadings",
               "marker: scale means of bfi (reverse keys 7 - x), complete rows; marker = O, substantive = A, C, E, N; r_M = smallest |r(marker, scale)| (rank 1) or second smallest (rank 2); t with n - 3 df",
-              "factor_scores: lavPredict(cfa(base, HS), method = 'regression')"))),
+              "factor_scores: lavPredict(cfa(base, HS), method = 'regression')",
+              "htmt_missing: semTools::htmt(base, hs_missing[, x1..x9], missing = pairwise | ml | listwise)"))),
   clf = list(
     base = list(syntax = base, chisq = unname(fm0["chisq"]), df = unname(fm0["df"]), cfi = unname(fm0["cfi"]),
                 rmsea = unname(fm0["rmsea"])),
@@ -76,6 +86,7 @@ out <- list(
                 marker_correlations = as.list(R[subst, "O"]),
                 rank1 = list(r_m = unname(rm_abs[1]), from = names(rm_abs)[1], pairs = marker_rows(unname(rm_abs[1]))),
                 rank2 = list(r_m = unname(rm_abs[2]), from = names(rm_abs)[2], pairs = marker_rows(unname(rm_abs[2])))),
+  htmt_missing = htmt_missing,
   factor_scores = list(columns = colnames(fs), first_rows = matrix_rows(fs[1:10, ]),
                        means = as.list(colMeans(fs)), sds = as.list(apply(fs, 2, sd)))
 )

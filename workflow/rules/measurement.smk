@@ -1,15 +1,7 @@
 # The measurement stage: reliability, EFA, CFA, validity, common-method variance, invariance,
 # verdicts per scale and scale scores. Four independent rules (they run in parallel with --cores 2),
-# then the verdicts rule that gathers their results and warnings.
-
-
-def measurement_params():
-    """Only the config slices the stage reads: editing other sections does not rerun it."""
-    return dict(
-        measurement=config.get("measurement", {}),
-        seed=config["study"]["seed"],
-        missing=config["data"]["missing"],
-    )
+# then the verdicts rule that gathers their results and warnings. Params carry only the config
+# slices the stage reads, so editing another section does not rerun it.
 
 
 rule measurement_reliability:
@@ -26,7 +18,9 @@ rule measurement_reliability:
         kmo="results/measurement/kmo.csv",
     params:
         scales_dir=scales_dir_of_input,
-        **measurement_params(),
+        measurement=config["measurement"],
+        seed=config["study"]["seed"],
+        missing=config["data"]["missing"],
     log:
         "logs/measurement/reliability.log",
     conda:
@@ -51,7 +45,9 @@ rule measurement_cfa:
         scale_scores="results/scores/scale_scores.csv",
     params:
         scales_dir=scales_dir_of_input,
-        **measurement_params(),
+        measurement=config["measurement"],
+        seed=config["study"]["seed"],
+        missing=config["data"]["missing"],
     log:
         "logs/measurement/cfa.log",
     conda:
@@ -71,7 +67,9 @@ rule measurement_htmt:
         json="results/measurement/htmt.json",
     params:
         scales_dir=scales_dir_of_input,
-        **measurement_params(),
+        measurement=config["measurement"],
+        seed=config["study"]["seed"],
+        missing=config["data"]["missing"],
     log:
         "logs/measurement/htmt.log",
     conda:
@@ -92,7 +90,9 @@ rule measurement_invariance:
         json="results/measurement/invariance.json",
     params:
         scales_dir=scales_dir_of_input,
-        **measurement_params(),
+        measurement=config["measurement"],
+        seed=config["study"]["seed"],
+        missing=config["data"]["missing"],
     log:
         "logs/measurement/invariance.log",
     conda:
@@ -121,7 +121,9 @@ rule measurement_verdicts:
         warnings="results/measurement/warnings.json",
     params:
         scales_dir=scales_dir_of_input,
-        **measurement_params(),
+        measurement=config["measurement"],
+        seed=config["study"]["seed"],
+        missing=config["data"]["missing"],
     log:
         "logs/measurement/verdicts.log",
     conda:

@@ -1,6 +1,6 @@
 # The propositions stage: Propositions 1-3 as regressions, the typology test, Proposition 4 as an SEM
 # with a chunked bootstrap, and the verdicts. Hypotheses come from the config key `hypotheses:`.
-from surveysem.propositions import stage_config, workflow_hypotheses
+from surveysem.propositions import stage_config, verdict_inputs, workflow_hypotheses
 
 PROP_IDS, PROP_HAS_SEM = workflow_hypotheses(config, SCALES_DIR)
 PROP_CFG = stage_config(config)
@@ -96,7 +96,9 @@ rule p4_bootstrap_merge:
     input:
         **PROP_P4_INPUT,
         scales=scale_files(),
-        chunks=expand("results/propositions/bootstrap/chunk_{chunk}.csv", chunk=PROP_CHUNKS),
+        chunks=expand(
+            "results/propositions/bootstrap/chunk_{chunk}.csv", chunk=PROP_CHUNKS
+        ),
     output:
         csv="results/propositions/p4_bootstrap.csv",
     params:
@@ -110,22 +112,9 @@ rule p4_bootstrap_merge:
         "../scripts/propositions_bootstrap_merge.py"
 
 
-def _verdict_inputs(wildcards):
-    inputs = {
-        "regressions": expand("results/propositions/regression/{hyp}.json", hyp=PROP_IDS),
-        "ingest": "results/clean/ingest.json",
-    }
-    if PROP_HAS_SEM:
-        inputs["p4"] = "results/propositions/p4_models.json"
-        inputs["p4_paths"] = "results/propositions/p4_paths.csv"
-        if PROP_CFG["verdict_rule"]["p4_ci"] == "bootstrap":
-            inputs["bootstrap"] = "results/propositions/p4_bootstrap.csv"
-    return inputs
-
-
 rule propositions_verdicts:
     input:
-        unpack(_verdict_inputs),
+        **verdict_inputs(PROP_IDS, PROP_HAS_SEM, PROP_CFG),
     output:
         csv="results/propositions/verdicts.csv",
         json="results/propositions/verdicts.json",

@@ -988,10 +988,13 @@ def _cmv_section(ctx: Context, t: _Tables) -> Safe:
     clf = cmv.get("common_latent_factor")
     if isinstance(clf, dict) and clf.get("delta_chisq") is not None:
         p = fmt_p(clf.get("delta_p"))
-        rows.append(["Common latent factor: Δχ²", f"Δχ²({fmt_int(clf.get('delta_df'))}) = {fmt_num(clf.get('delta_chisq'))}, p {p if p.startswith('<') else '= ' + p}", ""])
-        rows.append(["Common latent factor: ΔCFI", fmt_bounded(clf.get("delta_cfi"), 3), "< .01"])
-        rows.append(["Common latent factor: share of item variance", fmt_percent(clf.get("method_variance_share")), "< 25%"])
+        flag = "" if clf.get("converged", True) else " (model not converged: unreliable)"
+        rows.append(["Common latent factor: Δχ²", f"Δχ²({fmt_int(clf.get('delta_df'))}) = {fmt_num(clf.get('delta_chisq'))}, p {p if p.startswith('<') else '= ' + p}{flag}", ""])
+        rows.append(["Common latent factor: ΔCFI", fmt_bounded(clf.get("delta_cfi"), 3) + flag, "< .01"])
+        rows.append(["Common latent factor: share of item variance", fmt_percent(clf.get("method_variance_share")) + flag, "< 25%"])
         rows.append(["Common latent factor model converged", "yes" if clf.get("converged") else "no", ""])
+        if clf.get("method"):
+            rows.append(["Common latent factor: estimation", str(clf["method"]), ""])
     else:
         rows.append(["Common latent factor model", NOT_COMPUTED, ""])
     mk = cmv.get("marker")
