@@ -8,7 +8,8 @@ import yaml
 
 from surveysem.cli import main
 from surveysem.errors import SurveySemError
-from surveysem.instrument import REGIONS, check_hypotheses, load_instrument
+from surveysem.hypotheses import parse_hypotheses
+from surveysem.instrument import REGIONS, load_instrument
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = ROOT / "scales"
@@ -179,13 +180,16 @@ def test_region_table_unknown_region(scales_copy):
 
 
 def test_proposition_naming_unknown_construct(inst):
-    hypotheses = [{"id": "P1a", "predictors": ["PDC"]}, {"id": "P9", "predictors": ["PDC", "XYZ"]}]
+    """Hypotheses in the config are checked against the constructs of the instrument."""
+    import copy
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    hypotheses = copy.deepcopy(config["hypotheses"])
+    parse_hypotheses(hypotheses, known_constructs=inst.constructs)  # the defaults are valid
+    hypotheses[1]["predictors"][1] = "XYZ"
     with pytest.raises(SurveySemError) as info:
-        check_hypotheses(inst, hypotheses)
-    assert str(info.value) == (
-        "config/config.yaml: hypotheses[1].predictors[1]: P9 names unknown construct 'XYZ'"
-    )
-    check_hypotheses(inst, [{"id": "P1e", "predictors": ["ECP:SOE"]}])  # interactions are fine
+        parse_hypotheses(hypotheses, known_constructs=inst.constructs)
+    assert str(info.value) == "config/config.yaml: hypotheses[1].predictors[1]: unknown construct 'XYZ'"
 
 
 def test_cli_reports_one_line_and_exit_1(scales_copy, capsys):

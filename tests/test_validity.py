@@ -117,11 +117,30 @@ def test_invariance_small_group_is_a_warning():
     from surveysem.measurement import invariance_tables
 
     g = HS["school"].where(HS.index >= 20, "tiny")  # a third group of 20 < 30 free parameters per group
-    out = invariance_tables(HS, SCALES, g, {"estimator": "ML", "missing": "listwise", "max_iter": 500})
+    cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500, "invariance_scope": "joint"}
+    out = invariance_tables(HS, SCALES, g, cfg)
     assert out["table"].empty
     # 9 intercepts + 9 residual variances + 6 free loadings + 6 factor (co)variances
     assert out["free_parameters_per_group"] == 30
     assert any("tiny (n = 20)" in w for w in out["warnings"])
+
+
+def test_invariance_falls_back_to_scale_by_scale():
+    from surveysem.measurement import invariance_tables
+    from surveysem.sem.invariance import invariance_sequence
+
+    g = HS["school"].where(HS.index >= 20, "tiny")
+    out = invariance_tables(HS, SCALES, g, {"estimator": "ML", "missing": "listwise", "max_iter": 500})
+    assert out["scope"] == "per_scale"
+    assert any("tiny (n = 20)" in w and "scale by scale" in w for w in out["warnings"])
+    table = out["table"]
+    assert list(table["scope"].unique()) == list(SCALES)
+    # each scale's rows are exactly the one-factor invariance sequence of that scale
+    one = HS[SCALES["speed"]].assign(group_=g.to_numpy())
+    direct = invariance_sequence("speed =~ " + " + ".join(SCALES["speed"]), one, "group_")
+    mine = table[table["scope"] == "speed"].reset_index(drop=True)
+    assert np.allclose(mine["chisq"].astype(float), direct["chisq"].astype(float))
+    assert mine["df"].tolist() == direct["df"].tolist()
 
 
 def test_pairwise_htmt_by_hand_from_pairwise_covariances():

@@ -548,23 +548,6 @@ def load_instrument(directory="scales") -> Instrument:
     )
 
 
-def check_hypotheses(inst: Instrument, hypotheses, config_name: str = "config/config.yaml") -> None:
-    """Every construct a hypothesis names must exist in the instrument.
-
-    ``hypotheses`` is the list under the config key ``hypotheses`` (dicts with ``id`` and
-    ``predictors``); an unknown construct is reported as
-    ``config/config.yaml: hypotheses[3].predictors[1]: unknown construct 'XYZ'``.
-    """
-    for i, hyp in enumerate(hypotheses or []):
-        for j, name in enumerate(hyp.get("predictors", []) or []):
-            for part in str(name).split(":"):  # "ECP:SOE" is an interaction of two constructs
-                if part not in inst.constructs:
-                    raise SurveySemError(
-                        f"hypotheses[{i}].predictors[{j}]: {hyp.get('id', '?')} names unknown construct {part!r}",
-                        file=config_name,
-                    )
-
-
 # --------------------------------------------------------------------------- CLI
 
 

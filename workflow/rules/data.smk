@@ -9,9 +9,21 @@ rule ingest:
         scales=scale_files(),
     output:
         validated="results/clean/validated.csv",
-        ingest="results/clean/ingest.json",
-        missingness="results/clean/missingness.csv",
-        invalid_rows="results/clean/invalid_rows.csv",
+        ingest=report(
+            "results/clean/ingest.json",
+            category="Data",
+            caption="../report/results_data.rst",
+        ),
+        missingness=report(
+            "results/clean/missingness.csv",
+            category="Data",
+            caption="../report/results_data.rst",
+        ),
+        invalid_rows=report(
+            "results/clean/invalid_rows.csv",
+            category="Data",
+            caption="../report/results_data.rst",
+        ),
     params:
         scales_dir=scales_dir_of_input,
     log:
@@ -29,9 +41,21 @@ rule screen:
         ingest="results/clean/ingest.json",
         scales=scale_files(),
     output:
-        exclusions="results/screening/exclusions.csv",
-        flow="results/screening/flow.csv",
-        report="results/screening/screening.json",
+        exclusions=report(
+            "results/screening/exclusions.csv",
+            category="Data",
+            caption="../report/results_data.rst",
+        ),
+        flow=report(
+            "results/screening/flow.csv",
+            category="Data",
+            caption="../report/results_data.rst",
+        ),
+        report=report(
+            "results/screening/screening.json",
+            category="Data",
+            caption="../report/results_data.rst",
+        ),
         analysis="results/clean/analysis.csv",
     params:
         scales_dir=scales_dir_of_input,

@@ -5,7 +5,11 @@ rule codebook:
     input:
         scales=scale_files(),
     output:
-        codebook="results/codebook.csv",
+        codebook=report(
+            "results/codebook.csv",
+            category="Instrument",
+            caption="../report/results_instrument.rst",
+        ),
         codebook_html=report(
             "reports/codebook.html",
             category="Instrument",

@@ -12,10 +12,26 @@ rule measurement_reliability:
         ingest="results/clean/ingest.json",
         scales=scale_files(),
     output:
-        reliability="results/measurement/reliability.csv",
-        item_stats="results/measurement/item_stats.csv",
-        efa="results/measurement/efa.json",
-        kmo="results/measurement/kmo.csv",
+        reliability=report(
+            "results/measurement/reliability.csv",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        item_stats=report(
+            "results/measurement/item_stats.csv",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        efa=report(
+            "results/measurement/efa.json",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        kmo=report(
+            "results/measurement/kmo.csv",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
     params:
         scales_dir=scales_dir_of_input,
         measurement=config["measurement"],
@@ -37,11 +53,31 @@ rule measurement_cfa:
         ingest="results/clean/ingest.json",
         scales=scale_files(),
     output:
-        cfa_fit="results/measurement/cfa_fit.json",
-        loadings="results/measurement/loadings.csv",
-        validity="results/measurement/validity.csv",
-        fornell_larcker="results/measurement/fornell_larcker.csv",
-        cmv="results/measurement/cmv.json",
+        cfa_fit=report(
+            "results/measurement/cfa_fit.json",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        loadings=report(
+            "results/measurement/loadings.csv",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        validity=report(
+            "results/measurement/validity.csv",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        fornell_larcker=report(
+            "results/measurement/fornell_larcker.csv",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        cmv=report(
+            "results/measurement/cmv.json",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
         scale_scores="results/scores/scale_scores.csv",
     params:
         scales_dir=scales_dir_of_input,
@@ -63,8 +99,16 @@ rule measurement_htmt:
         ingest="results/clean/ingest.json",
         scales=scale_files(),
     output:
-        htmt="results/measurement/htmt.csv",
-        json="results/measurement/htmt.json",
+        htmt=report(
+            "results/measurement/htmt.csv",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        json=report(
+            "results/measurement/htmt.json",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
     params:
         scales_dir=scales_dir_of_input,
         measurement=config["measurement"],
@@ -86,8 +130,16 @@ rule measurement_invariance:
         outcomes="results/outcomes/firm_outcomes.csv",
         scales=scale_files(),
     output:
-        invariance="results/measurement/invariance.csv",
-        json="results/measurement/invariance.json",
+        invariance=report(
+            "results/measurement/invariance.csv",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        json=report(
+            "results/measurement/invariance.json",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
     params:
         scales_dir=scales_dir_of_input,
         measurement=config["measurement"],
@@ -117,8 +169,16 @@ rule measurement_verdicts:
         htmt_json=rules.measurement_htmt.output.json,
         invariance_json=rules.measurement_invariance.output.json,
     output:
-        verdicts="results/measurement/verdicts.csv",
-        warnings="results/measurement/warnings.json",
+        verdicts=report(
+            "results/measurement/verdicts.csv",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        warnings=report(
+            "results/measurement/warnings.json",
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
     params:
         scales_dir=scales_dir_of_input,
         measurement=config["measurement"],

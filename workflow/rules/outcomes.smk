@@ -8,8 +8,16 @@ rule table1_audit:
         markets=config["outcomes"]["table1_markets"],
         regions=os.path.join(SCALES_DIR, "regions.csv"),
     output:
-        audit="results/outcomes/table1_audit.csv",
-        regions="results/outcomes/table1_regions.csv",
+        audit=report(
+            "results/outcomes/table1_audit.csv",
+            category="Outcomes",
+            caption="../report/results_outcomes.rst",
+        ),
+        regions=report(
+            "results/outcomes/table1_regions.csv",
+            category="Outcomes",
+            caption="../report/results_outcomes.rst",
+        ),
     params:
         home_country=config["outcomes"]["home_country"],
         spread_decimals=config["outcomes"]["spread_decimals"],
@@ -28,7 +36,11 @@ rule firm_outcomes:
         scales=scale_files(),
     output:
         csv="results/outcomes/firm_outcomes.csv",
-        json="results/outcomes/firm_outcomes.json",
+        json=report(
+            "results/outcomes/firm_outcomes.json",
+            category="Outcomes",
+            caption="../report/results_outcomes.rst",
+        ),
     params:
         scales_dir=scales_dir_of_input,
         survey_year=config["study"]["survey_year"],

@@ -41,8 +41,16 @@ rule propositions_typology:
     input:
         **PROP_INPUT,
     output:
-        json="results/propositions/typology.json",
-        csv="results/propositions/typology.csv",
+        json=report(
+            "results/propositions/typology.json",
+            category="Propositions",
+            caption="../report/results_propositions.rst",
+        ),
+        csv=report(
+            "results/propositions/typology.csv",
+            category="Propositions",
+            caption="../report/results_propositions.rst",
+        ),
     params:
         cfg={k: PROP_CFG[k] for k in ("hypotheses", "verdict_rule", "p4", "data")},
     log:
@@ -59,8 +67,18 @@ rule p4_fit:
         **PROP_P4_INPUT,
         scales=scale_files(),
     output:
-        json="results/propositions/p4_models.json",
-        paths="results/propositions/p4_paths.csv",
+        json=report(
+            "results/propositions/p4_models.json",
+            category="Propositions",
+            subcategory="P4",
+            caption="../report/results_p4.rst",
+        ),
+        paths=report(
+            "results/propositions/p4_paths.csv",
+            category="Propositions",
+            subcategory="P4",
+            caption="../report/results_p4.rst",
+        ),
     params:
         cfg={k: PROP_CFG[k] for k in ("hypotheses", "p4", "data")},
         scales_dir=scales_dir_of_input,
@@ -100,7 +118,12 @@ rule p4_bootstrap_merge:
             "results/propositions/bootstrap/chunk_{chunk}.csv", chunk=PROP_CHUNKS
         ),
     output:
-        csv="results/propositions/p4_bootstrap.csv",
+        csv=report(
+            "results/propositions/p4_bootstrap.csv",
+            category="Propositions",
+            subcategory="P4",
+            caption="../report/results_p4.rst",
+        ),
     params:
         cfg={k: PROP_CFG[k] for k in ("hypotheses", "p4", "bootstrap", "data")},
         scales_dir=scales_dir_of_input,
@@ -116,12 +139,36 @@ rule propositions_verdicts:
     input:
         **verdict_inputs(PROP_IDS, PROP_HAS_SEM, PROP_CFG),
     output:
-        csv="results/propositions/verdicts.csv",
-        json="results/propositions/verdicts.json",
-        coefficients="results/propositions/coefficients.csv",
-        fits="results/propositions/fits.csv",
-        subhypotheses="results/propositions/subhypotheses.csv",
-        vif="results/propositions/vif.csv",
+        csv=report(
+            "results/propositions/verdicts.csv",
+            category="Propositions",
+            caption="../report/results_propositions.rst",
+        ),
+        json=report(
+            "results/propositions/verdicts.json",
+            category="Propositions",
+            caption="../report/results_propositions.rst",
+        ),
+        coefficients=report(
+            "results/propositions/coefficients.csv",
+            category="Propositions",
+            caption="../report/results_propositions.rst",
+        ),
+        fits=report(
+            "results/propositions/fits.csv",
+            category="Propositions",
+            caption="../report/results_propositions.rst",
+        ),
+        subhypotheses=report(
+            "results/propositions/subhypotheses.csv",
+            category="Propositions",
+            caption="../report/results_propositions.rst",
+        ),
+        vif=report(
+            "results/propositions/vif.csv",
+            category="Propositions",
+            caption="../report/results_propositions.rst",
+        ),
     params:
         cfg=PROP_CFG,
     log:

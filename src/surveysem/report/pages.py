@@ -1044,8 +1044,12 @@ def _invariance_section(ctx: Context, t: _Tables) -> Safe:
         if bits:
             parts.append(paragraph("; ".join(bits) + "."))
     if frame is not None and len(frame):
+        per_scale = isinstance(info, dict) and info.get("scope") == "per_scale"
+        how = ("Each scale's one-factor model fitted across the groups (scope = scale); configural, metric and "
+               "scalar models are joint multi-group fits" if per_scale else
+               "Configural, metric and scalar models fitted jointly")
         parts.append(t.add(frame_table(frame, "Measurement invariance across groups", text_columns=[c for c in frame.columns if frame[c].dtype == object],
-                                       note=_synthetic_note(ctx) + "Configural, metric and scalar models fitted jointly; ΔCFI ≥ −.01 and ΔRMSEA ≤ .015 support invariance (Chen 2007)."), "invariance"))
+                                       note=_synthetic_note(ctx) + how + "; ΔCFI ≥ −.01 and ΔRMSEA ≤ .015 support invariance (Chen 2007)."), "invariance"))
     else:
         parts.append(not_computed("Invariance tests", "the stage could not fit them; see the warnings"))
     if isinstance(info, dict):

@@ -24,7 +24,7 @@ from surveysem.io import sha256_file
 
 PACKAGES = (
     "surveysem", "numpy", "scipy", "pandas", "statsmodels", "semopy", "pingouin", "scikit-learn",
-    "factor-analyzer", "snakemake", "pyreadstat", "openpyxl", "matplotlib", "jsonschema", "PyYAML",
+    "factor-analyzer", "snakemake", "pyreadstat", "openpyxl", "jsonschema", "PyYAML",
 )
 
 
