@@ -105,3 +105,27 @@ def test_snakemake_report(workflow_run):
     proc = _run(snakemake + ["--report", "report.zip"], work)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (work / "report.zip").stat().st_size > 10_000
+
+
+@pytest.mark.browser
+def test_every_workflow_page_in_headless_chromium(workflow_run):
+    """Every page the workflow wrote: no console error, every expected section, a screenshot."""
+    import test_browser as tb
+
+    if tb.CHROMIUM is None:
+        pytest.skip("headless Chromium not installed (Debian: apt-get install -y chromium)")
+    work, *_ = workflow_run
+    browser = tb.Browser()
+    try:
+        tb.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pages = sorted((work / "reports").glob("*.html"))
+        assert {p.name for p in pages} >= set(tb.EXPECTED_SECTIONS) | {"codebook.html", "questionnaire.html"}
+        for page in pages:
+            info = browser.open(page.as_uri())
+            (tb.ARTIFACTS / f"workflow_{page.stem}.png").write_bytes(info["png"])
+            assert info["errors"] == [], (page.name, info["errors"])
+            assert info["scripts"] == 0 and not info["alerts"], page.name
+            expected = tb.EXPECTED_SECTIONS.get(page.name, [])
+            assert tb.missing_sections(info["sections"], expected) == [], page.name
+    finally:
+        browser.close()
