@@ -80,3 +80,14 @@ def test_editing_one_scale_reruns_exactly_its_dependents(tmp_path):
     pdc = work / "scales" / "capabilities" / "PDC.yaml"
     pdc.write_text(pdc.read_text(encoding="utf-8").replace("closely track", "closely follow"), encoding="utf-8")
     assert _planned_jobs(work, *targets) == {"codebook"}
+
+
+def test_every_rule_depends_on_the_package_code():
+    """A change to src/surveysem reruns what it produced: every rule has the code hash as a param."""
+    import re as _re
+
+    for smk in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        text = smk.read_text(encoding="utf-8")
+        for rule in _re.split(r"\n(?=rule )", text)[1:]:
+            name = rule.split(":", 1)[0]
+            assert "code=SURVEYSEM_CODE" in rule, f"{smk.name}: {name}"

@@ -10,6 +10,28 @@ for _thread_var in (
 ):
     os.environ.setdefault(_thread_var, "1")
 
+
+def surveysem_code_hash():
+    """SHA-256 of the installed surveysem package source.
+
+    Every rule takes it as a parameter, so Snakemake reruns a step when the package code it
+    calls changes (by default Snakemake only watches the thin workflow scripts).
+    """
+    import hashlib
+    from pathlib import Path
+
+    import surveysem
+
+    digest = hashlib.sha256()
+    root = Path(surveysem.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+SURVEYSEM_CODE = surveysem_code_hash()
+
 # Every rule file appends the final outputs of its stage; `rule all` builds them.
 DEFAULT_TARGETS = []
 

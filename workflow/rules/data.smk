@@ -25,6 +25,7 @@ rule ingest:
             caption="../report/results_data.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         scales_dir=scales_dir_of_input,
     log:
         "logs/ingest.log",
@@ -58,6 +59,7 @@ rule screen:
         ),
         analysis="results/clean/analysis.csv",
     params:
+        code=SURVEYSEM_CODE,
         scales_dir=scales_dir_of_input,
     log:
         "logs/screen.log",

@@ -21,6 +21,7 @@ rule codebook:
             caption="../report/questionnaire.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         scales_dir=scales_dir_of_input,
         title=config["study"]["title"],
     log:

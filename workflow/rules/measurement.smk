@@ -33,6 +33,7 @@ rule measurement_reliability:
             caption="../report/results_measurement.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         scales_dir=scales_dir_of_input,
         measurement=config["measurement"],
         seed=config["study"]["seed"],
@@ -80,6 +81,7 @@ rule measurement_cfa:
         ),
         scale_scores="results/scores/scale_scores.csv",
     params:
+        code=SURVEYSEM_CODE,
         scales_dir=scales_dir_of_input,
         measurement=config["measurement"],
         seed=config["study"]["seed"],
@@ -110,6 +112,7 @@ rule measurement_htmt:
             caption="../report/results_measurement.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         scales_dir=scales_dir_of_input,
         measurement=config["measurement"],
         seed=config["study"]["seed"],
@@ -141,6 +144,7 @@ rule measurement_invariance:
             caption="../report/results_measurement.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         scales_dir=scales_dir_of_input,
         measurement=config["measurement"],
         seed=config["study"]["seed"],
@@ -180,6 +184,7 @@ rule measurement_verdicts:
             caption="../report/results_measurement.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         scales_dir=scales_dir_of_input,
         measurement=config["measurement"],
         seed=config["study"]["seed"],

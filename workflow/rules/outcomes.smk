@@ -19,6 +19,7 @@ rule table1_audit:
             caption="../report/results_outcomes.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         home_country=config["outcomes"]["home_country"],
         spread_decimals=config["outcomes"]["spread_decimals"],
     log:
@@ -42,6 +43,7 @@ rule firm_outcomes:
             caption="../report/results_outcomes.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         scales_dir=scales_dir_of_input,
         survey_year=config["study"]["survey_year"],
         home_country=config["outcomes"]["home_country"],

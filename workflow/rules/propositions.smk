@@ -27,6 +27,7 @@ rule propositions_regression:
     wildcard_constraints:
         hyp=PROP_HYP_RE,
     params:
+        code=SURVEYSEM_CODE,
         cfg={k: PROP_CFG[k] for k in ("hypotheses", "verdict_rule", "p4", "data")},
     log:
         "logs/propositions/regression_{hyp}.log",
@@ -52,6 +53,7 @@ rule propositions_typology:
             caption="../report/results_propositions.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         cfg={k: PROP_CFG[k] for k in ("hypotheses", "verdict_rule", "p4", "data")},
     log:
         "logs/propositions/typology.log",
@@ -80,6 +82,7 @@ rule p4_fit:
             caption="../report/results_p4.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         cfg={k: PROP_CFG[k] for k in ("hypotheses", "p4", "data")},
         scales_dir=scales_dir_of_input,
     log:
@@ -100,6 +103,7 @@ rule p4_bootstrap_chunk:
     wildcard_constraints:
         chunk=r"\d+",
     params:
+        code=SURVEYSEM_CODE,
         cfg={k: PROP_CFG[k] for k in ("hypotheses", "p4", "bootstrap", "data")},
         scales_dir=scales_dir_of_input,
     log:
@@ -125,6 +129,7 @@ rule p4_bootstrap_merge:
             caption="../report/results_p4.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         cfg={k: PROP_CFG[k] for k in ("hypotheses", "p4", "bootstrap", "data")},
         scales_dir=scales_dir_of_input,
     log:
@@ -170,6 +175,7 @@ rule propositions_verdicts:
             caption="../report/results_propositions.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         cfg=PROP_CFG,
     log:
         "logs/propositions/verdicts.log",

@@ -22,6 +22,7 @@ rule report:
             caption="../report/tables.rst",
         ),
     params:
+        code=SURVEYSEM_CODE,
         config=config,
         configfiles=list(workflow.configfiles) or ["config/config.yaml"],
         scales_dir=scales_dir_of_input,
