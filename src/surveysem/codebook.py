@@ -15,6 +15,7 @@ import pandas as pd
 
 from surveysem.instrument import Instrument, load_instrument
 from surveysem.io import write_csv, write_text
+from surveysem.report.html import Safe, page
 
 CODEBOOK_COLUMNS = [
     "variable",
@@ -93,26 +94,7 @@ def _sections(inst: Instrument):
     return sorted(sections.items(), key=lambda kv: first[kv[0]])
 
 
-STYLE = """
-body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.4}
-h1{font-size:1.6rem}h2{font-size:1.25rem;border-bottom:1px solid #999;margin-top:2rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}
-th,td{border-top:1px solid #ccc;padding:.3rem .4rem;vertical-align:top;text-align:left}
-thead th{border-bottom:2px solid #333}td.box{text-align:center;font-size:1.1rem}
-.note{color:#555;font-size:.85rem}.stem{font-style:italic}
-.banner{background:#fff3cd;border:1px solid #e0b84c;padding:.5rem .8rem;margin:1rem 0}
-@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:avoid}a{color:#000}}
-"""
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
-    )
-
-
-def codebook_html(inst: Instrument, table: pd.DataFrame) -> str:
+def codebook_html(inst: Instrument, table: pd.DataFrame, study_title: str = "") -> str:
     e = html.escape
     head = "".join(f"<th>{e(c)}</th>" for c in CODEBOOK_COLUMNS[:7])
     rows = []
@@ -135,23 +117,22 @@ def codebook_html(inst: Instrument, table: pd.DataFrame) -> str:
             f"<tr><td>{e(c.id)}</td><td>{e(c.label)}</td><td>{e(c.definition)}</td>"
             f"<td>{e('; '.join(meta))}</td><td>{e(c.source)}</td></tr>"
         )
-    body = f"""<h1>Codebook</h1>
-<p>{len(table)} variables ({summary}); {n_cap} capability items over {len(inst.constructs_of_kind('capability'))} capabilities.
+    body = f"""<p>{len(table)} variables ({summary}); {n_cap} capability items over {len(inst.constructs_of_kind('capability'))} capabilities.
 Machine-readable: <code>results/codebook.csv</code>. Printable questionnaire: <a href="questionnaire.html">questionnaire.html</a>.</p>
 <h2>Constructs</h2>
-<table><thead><tr><th>id</th><th>construct</th><th>definition</th><th>role</th><th>source</th></tr></thead>
+<table class="plain"><thead><tr><th>id</th><th>construct</th><th>definition</th><th>role</th><th>source</th></tr></thead>
 <tbody>{''.join(constructs)}</tbody></table>
 <h2>Variables</h2>
-<table><thead><tr>{head}</tr></thead><tbody>
+<table class="plain"><thead><tr>{head}</tr></thead><tbody>
 {chr(10).join(rows)}
 </tbody></table>
 <p class="note">keying: reverse-keyed items are reversed (min + max &minus; x) before scoring.</p>"""
-    return _page("Codebook", body)
+    return page("Codebook", Safe(body), current="codebook.html", study_title=study_title)
 
 
 def questionnaire_html(inst: Instrument, title: str) -> str:
     e = html.escape
-    parts = [f"<h1>{e(title)}</h1>", "<p class=\"note\">Survey questionnaire generated from <code>scales/</code>.</p>"]
+    parts = ["<p class=\"note\">Survey questionnaire generated from <code>scales/</code>.</p>"]
     for number, (section, members) in enumerate(_sections(inst), start=1):
         parts.append(f"<h2>Section {number}. {e(section)}</h2>")
         for member in members:
@@ -174,15 +155,15 @@ def questionnaire_html(inst: Instrument, title: str) -> str:
                 f"<tr><td>{e(item.wording)}</td>" + "".join("<td class=\"box\">&#9675;</td>" for _ in points) + "</tr>"
                 for item in member.items
             )
-            parts.append(f"<table><thead><tr><th></th>{header}</tr></thead><tbody>{rows}</tbody></table>")
-    return _page(title, "\n".join(parts))
+            parts.append(f"<table class=\"plain\"><thead><tr><th></th>{header}</tr></thead><tbody>{rows}</tbody></table>")
+    return page("Questionnaire", Safe("\n".join(parts)), current="questionnaire.html", study_title=title)
 
 
 def write_codebook(scales_dir, csv_path, codebook_path, questionnaire_path, title: str) -> pd.DataFrame:
     inst = load_instrument(scales_dir)
     table = codebook_table(inst)
     write_csv(csv_path, table)
-    write_text(codebook_path, codebook_html(inst, table))
+    write_text(codebook_path, codebook_html(inst, table, title))
     write_text(questionnaire_path, questionnaire_html(inst, title))
     return table
 

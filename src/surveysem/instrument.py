@@ -469,8 +469,8 @@ def _load_regions(path: Path, shown: str) -> pd.DataFrame:
     table["_key"] = table["country"].map(_country_key)
     # The same country spelled twice ("UK", "U.K.") is harmless; two different regions are not.
     first = table.drop_duplicates("_key", keep="first").set_index("_key")
-    for i, row in enumerate(table.itertuples(index=False), start=2):
-        kept = first.loc[row._3]
+    for i, (key, row) in enumerate(zip(table["_key"], table.itertuples(index=False)), start=2):
+        kept = first.loc[key]
         if (kept["region"], kept["continent"]) != (row.region, row.continent):
             raise SurveySemError(
                 f"country also listed as {kept['country']!r} with region {kept['region']!r}, continent {kept['continent']!r}",
