@@ -4,10 +4,17 @@ Resample ``b`` (0 <= b < B) draws firms with replacement from its own generator,
 ``numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=(b,)))``, and every refit
 starts from the full-sample estimates (not from the previous resample), so a resample's result
 depends only on (seed, b): the merged output is identical however the B resamples are split
-into chunks (Snakemake jobs). Refits use the engine's fast path
-(:meth:`surveysem.sem.PreparedModel.refit_estimates`). Non-converged or failed resamples are
-kept as rows with ``status`` and counted in the summary, never silently dropped; the percentile
-CIs use the converged ones.
+into chunks (Snakemake jobs). Non-converged or failed resamples are kept as rows with ``status``
+and counted in the summary, never silently dropped; the percentile CIs use the converged ones.
+
+How a resample is refitted (:class:`ResampleRefitter`): a resample is the original rows with
+frequency weights (how often each was drawn). For complete-data ML (listwise) and two-stage ML
+the fit depends on the rows only through their moments, so the refit takes the weighted moments
+(two-stage: the weighted EM moments, warm-started from the full-sample EM moments) and runs a
+quasi-Newton refit from the full-sample estimates with the full-sample information as initial
+curvature (:meth:`surveysem.sem.PreparedModel.refit_moments`); the model is parsed and its
+matrices are built once per chunk, not per resample. FIML and multi-group models refit the
+resampled rows (:meth:`surveysem.sem.PreparedModel.refit_estimates`).
 """
 
 from __future__ import annotations
@@ -56,26 +63,89 @@ def targets(res) -> list[tuple[str, str, int]]:
     return out
 
 
-def run_chunk(pm, data: pd.DataFrame, start, tgt, *, seed: int, B: int, chunks: int, chunk: int,
-              max_iter: int = 100, transform=None) -> pd.DataFrame:
+class ResampleRefitter:
+    """Refit of one model to bootstrap resamples, given as the drawn row indices.
+
+    ``pm``: the prepared model; ``data``: the full sample (DataFrame with the model's variables);
+    ``start``: the full-sample free parameters; ``missing``: how the model treats missing values
+    (``listwise``, ``two_stage`` or ``fiml``); ``em_tol``: EM tolerance of a two-stage resample;
+    ``tol``: refit tolerance (largest parameter change 10 * tol, as the engine's optimizer).
+    """
+
+    def __init__(self, pm, data: pd.DataFrame, start, *, missing: str = "listwise", em_tol: float = 1e-5,
+                 max_iter: int = 100, tol: float = 1e-7):
+        from surveysem.sem.em import em_moments
+
+        self.pm, self.data, self.start = pm, data, np.asarray(start, float)
+        self.max_iter, self.tol, self.em_tol = int(max_iter), float(tol), float(em_tol)
+        self.missing = missing
+        self.n = len(data)
+        self.moments = pm.spec.ngroups == 1 and not pm.spec.meanstructure and missing in ("listwise", "two_stage")
+        if not self.moments:
+            return
+        X = data[pm.spec.ov_names].to_numpy(dtype=float, na_value=np.nan)
+        if missing == "two_stage" and np.isnan(X).any():
+            self.X = X
+            self.em_start = em_moments(X, tol=1e-7)[:2]
+        else:
+            self.em_start = None
+            self.complete = ~np.isnan(X).any(axis=1)
+            self.X = np.where(self.complete[:, None], X, 0.0)
+        mean, cov = self._moments(np.ones(self.n))
+        n_full = int(self.complete.sum()) if self.em_start is None else self.n
+        pm.engine.set_data([_moment_group(mean, cov, n_full)])
+        with np.errstate(all="ignore"):
+            self.hessian = pm.engine.evaluate(self.start, level=2)[2]
+
+    def _moments(self, counts):
+        if self.em_start is not None:
+            from surveysem.sem.em import em_moments
+
+            mu, sig, _, ok = em_moments(self.X, start=self.em_start, tol=self.em_tol, weights=counts)
+            if not ok:
+                raise SurveySemError("two-stage ML: EM did not converge")
+            return mu, sig
+        w = counts * self.complete
+        n = w.sum()
+        if n < 2:
+            raise SurveySemError(f"too few complete cases ({int(n)}) to fit the model")
+        mu = w @ self.X / n
+        E = self.X - mu
+        return mu, (E * w[:, None]).T @ E / n
+
+    def refit(self, idx: np.ndarray) -> np.ndarray:
+        """Free parameters, defined parameters and std_all of resample ``idx`` (NaN: not converged)."""
+        if not self.moments:
+            sample = self.data.iloc[idx].reset_index(drop=True)
+            return self.pm.refit_estimates(sample, start=self.start, max_iter=self.max_iter, tol=self.tol)
+        counts = np.bincount(idx, minlength=self.n).astype(float)
+        mean, cov = self._moments(counts)
+        n = counts.sum() if self.em_start is not None else (counts * self.complete).sum()
+        return self.pm.refit_moments(mean, cov, int(n), self.start, self.hessian, max_iter=self.max_iter, tol=self.tol)
+
+
+def _moment_group(mean, cov, n):
+    from surveysem.sem.engine import GroupData, Pattern
+
+    return GroupData([Pattern(np.arange(len(mean)), int(n), mean, cov, None, True)], int(n), mean, cov)
+
+
+def run_chunk(refitter, tgt, *, seed: int, B: int, chunks: int, chunk: int) -> pd.DataFrame:
     """Refit the resamples of one chunk; one row per resample with ``b``, ``status`` and targets.
 
-    ``transform(sample) -> data`` is applied to each resample before the refit (two-stage ML:
-    EM moments of the resample, warm-started from the full-sample moments)."""
+    ``refitter.n`` is the number of rows resampled and ``refitter.refit(idx)`` the refit of the
+    rows ``idx`` (see :class:`ResampleRefitter`)."""
     idx_range = chunk_range(B, chunks, chunk)
-    n = len(data)
+    n = refitter.n
     cols = [f"{kind}:{name}" for name, kind, _, _ in tgt]
     rows = []
     total = len(idx_range)
     step = max(1, total // 10)
     for k, b in enumerate(idx_range):
-        rng = resample_rng(seed, b)
-        sample = data.iloc[rng.integers(0, n, n)].reset_index(drop=True)
+        idx = resample_rng(seed, b).integers(0, n, n)
         status = "ok"
         try:
-            if transform is not None:
-                sample = transform(sample)
-            vec = pm.refit_estimates(sample, start=start, max_iter=max_iter)
+            vec = refitter.refit(idx)
             vals = [float(vec[pos]) for _, _, pos, _ in tgt]
             if not np.all(np.isfinite(vals)):
                 status = "not converged"

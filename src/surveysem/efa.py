@@ -78,18 +78,57 @@ def eigenvalues(data_or_r: pd.DataFrame) -> np.ndarray:
     return np.sort(np.linalg.eigvalsh(_as_r(data_or_r).to_numpy(dtype=float)))[::-1]
 
 
+def minres_communalities(R: np.ndarray, n_factors: int = 1) -> np.ndarray:
+    """Communalities of the unrotated minres (ULS) solution with ``n_factors`` factors.
+
+    The objective and its settings are factor_analyzer's (and psych's): uniquenesses ``psi`` in
+    [0.005, 1], started at ``1 - SMC``, minimise the sum of squared residuals of ``C(psi)`` (``R``
+    with ``1 - psi`` on the diagonal) around its leading ``n_factors`` eigen-part, which is
+    ``E(psi) = sum_{i > n_factors} lambda_i^2``. Its gradient is analytic here,
+    ``dE/dpsi_j = -2 (C - L L')_jj`` (``d lambda_i / d psi_j = -v_ij^2``), where factor_analyzer
+    differentiates numerically (p + 1 eigendecompositions per gradient); parallel analysis calls
+    this once per simulated data set.
+    """
+    from scipy.optimize import minimize
+
+    R = np.array(R, dtype=float)
+    p = R.shape[0]
+    k = int(n_factors)
+
+    def parts(psi):
+        C = R.copy()
+        np.fill_diagonal(C, 1.0 - psi)
+        values, vectors = np.linalg.eigh(C)
+        values, vectors = values[::-1], vectors[:, ::-1]
+        L = vectors[:, :k] * np.sqrt(np.maximum(values[:k], np.finfo(float).eps * 100))
+        return C - L @ L.T, L
+
+    def objective(psi):
+        resid, _ = parts(psi)
+        return float(np.sum(resid**2)), -2.0 * np.diag(resid)
+
+    start = 1.0 / np.diag(np.linalg.pinv(R))  # 1 - SMC
+    res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=[(0.005, 1.0)] * p,
+                   options={"maxiter": 1000})
+    _, L = parts(res.x)
+    return (L**2).sum(axis=1)
+
+
 def reduced_eigenvalues(R: np.ndarray, n_factors: int = 1, method: str = "minres") -> np.ndarray:
     """Eigenvalues of ``R`` with communalities of an ``n_factors`` solution on the diagonal
     (psych's ``fa(...)$values``, used by ``fa.parallel``)."""
-    from factor_analyzer import FactorAnalyzer
+    if method == "minres":
+        h2 = minres_communalities(R, n_factors)
+    else:
+        from factor_analyzer import FactorAnalyzer
 
-    fa = FactorAnalyzer(n_factors=n_factors, method=method, rotation=None, is_corr_matrix=True)
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore")
-        fa.fit(R)
-    L = fa.loadings_
+        fa = FactorAnalyzer(n_factors=n_factors, method=method, rotation=None, is_corr_matrix=True)
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            fa.fit(R)
+        h2 = (fa.loadings_**2).sum(axis=1)
     Rr = np.array(R, dtype=float).copy()
-    np.fill_diagonal(Rr, (L**2).sum(axis=1))
+    np.fill_diagonal(Rr, h2)
     return np.sort(np.linalg.eigvalsh(Rr))[::-1]
 
 

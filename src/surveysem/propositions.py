@@ -216,6 +216,8 @@ def step_p4_fit(analysis_path, outcomes_path, ingest_path, config: dict, scales_
 
 
 def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
+    """(data, prepared model, full-sample fit, bootstrap config, missing-data method) of the
+    bootstrapped P4 model."""
     from surveysem.p4 import p4_syntax
     from surveysem.sem import prepare_model
 
@@ -224,35 +226,33 @@ def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
     bc = boot_config(config)
     syntax = p4_syntax(processes, items, bc["model"])
     d = data.drop(columns=["respondent_id"])
-    transform = None
     engine_missing = missing
     fit_data = d
     if missing == "two_stage":
         from surveysem.p4 import TwoStage
 
-        ts = TwoStage(d)
-        fit_data = ts(d)
-        ts.tol = float(bc["em_tol"])
-        transform = ts
+        fit_data = TwoStage(d)(d)
         engine_missing = "listwise"
     pm = prepare_model(syntax, list(d.columns), estimator=estimator, missing=engine_missing)
     full = pm.fit(fit_data)
-    return d, pm, full, bc, transform
+    return d, pm, full, bc, missing
 
 
 def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, chunk: int,
                          out_csv) -> pd.DataFrame:
-    from surveysem.bootstrap import run_chunk, targets
+    from surveysem.bootstrap import ResampleRefitter, run_chunk, targets
 
-    d, pm, full, bc, transform = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
+    d, pm, full, bc, missing = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
     if not full.converged:
         log.warning("bootstrap: the full-sample model (%s) did not converge; resamples start from its last iterate",
                     bc["model"])
     tgt = targets(full)
     log.info("bootstrap model (%s): chunk %d of %d, B = %d, seed %d", bc["model"], chunk + 1, bc["chunks"],
              bc["B"], bc["seed"])
-    frame = run_chunk(pm, d, full.free_params, tgt, seed=int(bc["seed"]), B=int(bc["B"]), chunks=int(bc["chunks"]),
-                      chunk=int(chunk), max_iter=int(bc["max_iter"]), transform=transform)
+    refitter = ResampleRefitter(pm, d, full.free_params, missing=missing, em_tol=float(bc["em_tol"]),
+                                max_iter=int(bc["max_iter"]))
+    frame = run_chunk(refitter, tgt, seed=int(bc["seed"]), B=int(bc["B"]), chunks=int(bc["chunks"]),
+                      chunk=int(chunk))
     n_bad = int((frame["status"] != "ok").sum())
     if n_bad:
         log.warning("bootstrap chunk %d: %d of %d resamples did not converge or failed", chunk + 1, n_bad, len(frame))

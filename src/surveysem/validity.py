@@ -191,17 +191,32 @@ def _abs_cor(X: np.ndarray, missing: str) -> np.ndarray:
 
 
 def _htmt_from_r(R: np.ndarray, blocks: list[np.ndarray], htmt2: bool) -> np.ndarray:
+    """HTMT (arithmetic means of |r|) or HTMT2 (geometric means) of all scale pairs at once: with
+    the item-by-scale indicator ``G``, ``G' R G`` holds every block sum of ``R`` (or of ``log R``);
+    a within-scale mean leaves out the block's diagonal."""
     nf = len(blocks)
-    mean = (lambda m: float(np.exp(np.mean(np.log(m))))) if htmt2 else (lambda m: float(np.mean(m)))
-    within = []
-    for b in blocks:
-        sub = R[np.ix_(b, b)]
-        within.append(mean(sub[~np.eye(len(b), dtype=bool)]))
-    out = np.ones((nf, nf))
-    for i in range(nf):
-        for j in range(i + 1, nf):
-            het = mean(R[np.ix_(blocks[i], blocks[j])].ravel())
-            out[i, j] = out[j, i] = het / np.sqrt(within[i] * within[j])
+    G = np.zeros((R.shape[0], nf))
+    for k, b in enumerate(blocks):
+        G[b, k] = 1.0
+    size = G.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        missing = G.T @ np.isnan(R).astype(float) @ G > 0  # an undefined r makes its block mean undefined
+        if htmt2:
+            zero = G.T @ (R == 0).astype(float) @ G > 0  # a zero correlation makes a geometric mean 0
+            V = np.log(np.where(R > 0, R, 1.0))
+        else:
+            zero = np.zeros((nf, nf), bool)
+            V = np.where(np.isnan(R), 0.0, R)
+        sums = np.where(missing, np.nan, G.T @ V @ G)
+        diag = G.T @ np.diag(V)
+        counts = np.outer(size, size)
+        np.fill_diagonal(counts, size * (size - 1))
+        means = (sums - np.diag(diag)) / counts
+        if htmt2:
+            means = np.where(zero, 0.0, np.exp(means))
+        within = np.diag(means)
+        out = means / np.sqrt(np.outer(within, within))
+    np.fill_diagonal(out, 1.0)
     return out
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
+from surveysem.sem.em import em_saturated_patterns
 from surveysem.sem.engine import Engine, GroupData, Pattern
 from surveysem.sem.model import ModelSpec, build_partable
 from surveysem.sem.syntax import parse_syntax
@@ -284,6 +285,29 @@ class PreparedModel:
         return out
 
 
+    def refit_moments(self, mean, cov, n, start, hessian, max_iter=100, tol=1e-7):
+        """Fast refit of a single-group, complete-data model to sample moments: ``mean`` and
+        ``cov`` (N divisor) of ``n`` rows, e.g. a resample's moments or its EM moments (two-stage
+        ML). ML depends on complete data only through these, so this is the refit of the rows
+        without touching them. Quasi-Newton from ``start`` with ``hessian`` as the initial
+        curvature (:meth:`Engine.quasi_newton`). Returns the vector of :meth:`refit_estimates`
+        (NaN-filled when the refit does not converge)."""
+        from surveysem.sem.results import defined_values, standardized
+
+        if self.spec.ngroups != 1:
+            raise SurveySemError("refit_moments needs a single-group model")
+        mean, cov = np.asarray(mean, float), np.asarray(cov, float)
+        pat = Pattern(np.arange(len(mean)), int(n), mean, cov, None, True)
+        eng = self.engine
+        eng.set_data([GroupData([pat], int(n), mean, cov)])
+        with np.errstate(all="ignore"):
+            theta, converged, _ = eng.quasi_newton(start, hessian, max_iter=max_iter, tol=tol)
+            out = np.concatenate([theta, defined_values(self.spec, theta), standardized(self.spec, eng, theta)])
+        if not converged:
+            out[:] = np.nan
+        return out
+
+
 def prepare_model(
     syntax,
     columns,
@@ -362,45 +386,9 @@ def _data_warnings(spec, gdata, levels):
 
 
 def em_saturated(patterns, p, max_iter=10000, tol=1e-10):
-    """EM estimates of the unrestricted mean and covariance with missing data."""
-    N = sum(pt.n for pt in patterns)
-    mu = np.zeros(p)
-    cnt = np.zeros(p)
-    for pt in patterns:
-        mu[pt.obs] += pt.mean * pt.n
-        cnt[pt.obs] += pt.n
-    mu = mu / np.maximum(cnt, 1)
-    var = np.zeros(p)
-    for pt in patterns:
-        var[pt.obs] += np.sum((pt.X - mu[pt.obs]) ** 2, axis=0)
-    sig = np.diag(var / np.maximum(cnt, 1))
-    for _ in range(max_iter):
-        T1 = np.zeros(p)
-        T2 = np.zeros((p, p))
-        for pt in patterns:
-            o = pt.obs
-            mis = np.setdiff1d(np.arange(p), o)
-            if len(mis) == 0:
-                T1 += pt.X.sum(axis=0)
-                T2 += pt.X.T @ pt.X
-                continue
-            Soo = sig[np.ix_(o, o)]
-            Smo = sig[np.ix_(mis, o)]
-            Bc = np.linalg.solve(Soo, Smo.T).T  # (m x o)
-            Yhat = np.zeros((pt.n, p))
-            Yhat[:, o] = pt.X
-            Yhat[:, mis] = mu[mis] + (pt.X - mu[o]) @ Bc.T
-            T1 += Yhat.sum(axis=0)
-            T2 += Yhat.T @ Yhat
-            Cm = sig[np.ix_(mis, mis)] - Bc @ Smo.T
-            T2[np.ix_(mis, mis)] += pt.n * Cm
-        mu_new = T1 / N
-        sig_new = T2 / N - np.outer(mu_new, mu_new)
-        done = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sig_new - sig))) < tol
-        mu, sig = mu_new, sig_new
-        if done:
-            break
-    return mu, sig
+    """EM estimates of the unrestricted mean and covariance with missing data
+    (:func:`surveysem.sem.em.em_moments` on the rows held by the patterns)."""
+    return em_saturated_patterns(patterns, p, max_iter=max_iter, tol=tol)
 
 
 def start_values(spec: ModelSpec, gdata, std_lv=False, small_cross=False):

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import lapack
 
 LOG2PI = np.log(2.0 * np.pi)
 
@@ -87,6 +88,18 @@ class _GroupStruct:
         # saturated / independence models: every derivative direction is a unit vector
         self.unit = nvar == p and len(self.ai) == 0
         self._unit_cache = {}
+        # LISREL-shaped model: no path starts at an observed variable and no observed variable
+        # covaries with a latent one, so Sigma = L* Psi L*' + Theta with L* = Lambda (I - Beta)^-1
+        # and the complete-data gradient needs only p x m and m x m products (m latent variables)
+        A_rows, A_cols = np.nonzero(self.A0)
+        S_rows, S_cols = np.nonzero(self.S0)
+        self.lisrel = bool(
+            nvar > p
+            and np.all(self.aj >= p) and np.all(A_cols >= p)
+            and not np.any((self.si < p) != (self.sj < p)) and not np.any((S_rows < p) != (S_cols < p))
+        )
+        self.topo = _topological_order(nvar, np.concatenate([self.ai, np.nonzero(self.A0)[0]]),
+                                       np.concatenate([self.aj, np.nonzero(self.A0)[1]]))
 
     def unit_active(self, o):
         key = o.tobytes()
@@ -124,7 +137,14 @@ class _GroupStruct:
 
     def implied(self, theta):
         A, S, m = self.matrices(theta)
-        B = np.linalg.inv(np.eye(self.nvar) - A)
+        if self.topo is not None:
+            # recursive model: I - A is unit lower triangular in topological order
+            o = self.topo
+            Tinv, info = lapack.dtrtri(np.eye(self.nvar) - A[np.ix_(o, o)], lower=1, unitdiag=1)
+            B = np.empty_like(Tinv)
+            B[np.ix_(o, o)] = Tinv
+        else:
+            B = np.linalg.inv(np.eye(self.nvar) - A)
         C = B @ S @ B.T
         nu = B @ m
         return A, S, m, B, C, nu
@@ -137,6 +157,42 @@ class _GroupStruct:
         Bm = np.concatenate([FC[:, self.aj], FB[:, self.sj] * self.sdiag_half, np.zeros((p, len(self.mi)))], axis=1)
         Mm = np.concatenate([FB[:, self.ai] * nu[self.aj], np.zeros((p, len(self.si))), FB[:, self.mi]], axis=1)
         return Am, Bm, Mm
+
+
+def _topological_order(nvar, dep, src):
+    """Order of the variables in which every variable comes after those it is regressed on
+    (edges ``src -> dep``), or None when the paths have a cycle (non-recursive model)."""
+    indeg = np.zeros(nvar, int)
+    children = [[] for _ in range(nvar)]
+    for i, j in zip(dep.tolist(), src.tolist()):
+        if i == j:
+            return None
+        children[j].append(i)
+        indeg[i] += 1
+    ready = [v for v in range(nvar) if indeg[v] == 0]
+    order = []
+    while ready:
+        v = ready.pop(0)
+        order.append(v)
+        for c in children[v]:
+            indeg[c] -= 1
+            if indeg[c] == 0:
+                ready.append(c)
+    return np.array(order, int) if len(order) == nvar else None
+
+
+def spd_inverse(M):
+    """(inverse, log-determinant) of a symmetric positive-definite matrix from one Cholesky
+    factorisation (LAPACK potrf/potri); raises LinAlgError when M is not positive definite."""
+    c, info = lapack.dpotrf(M, lower=1, clean=0)
+    if info != 0:
+        raise np.linalg.LinAlgError("matrix is not positive definite")
+    logdet = 2.0 * np.sum(np.log(np.diag(c)))
+    inv, info = lapack.dpotri(c, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("matrix is singular")
+    inv = np.tril(inv)
+    return inv + np.tril(inv, -1).T, logdet
 
 
 class Engine:
@@ -162,8 +218,78 @@ class Engine:
             gs.set_exo(d.cov, d.mean)
 
     # ------------------------------------------------------------------ objective
+    def _group_eval_complete(self, gs, gd, theta):
+        """f and gradient for one complete-data pattern (unscaled sums), without the p x K
+        derivative matrices of :meth:`_GroupStruct.derivs`: with ``R = n (P - P M2 P)`` the
+        gradient of a regression / loading ``A[i, j]`` is ``(FC' R FB)[j, i]``, of a (co)variance
+        ``S[i, j]`` ``(FB' R FB)[j, i]`` (halved on the diagonal), and the mean part is
+        ``-(FB' n P d)`` times ``nu[j]`` (regressions) or 1 (intercepts). Used by quasi-Newton
+        refits, where it is the whole cost of an iteration."""
+        A, S, m, B, C, nu = gs.implied(theta)
+        p = self.p
+        pat = gd.patterns[0]
+        try:
+            P, logdet = spd_inverse(C[:p, :p])
+        except np.linalg.LinAlgError:
+            return np.inf, None
+        d = pat.mean - nu[:p] if self.meanstructure else np.zeros(p)
+        M2 = pat.cov + np.outer(d, d)
+        PM2 = P @ M2
+        f = 0.5 * pat.n * (p * LOG2PI + logdet + np.trace(PM2))
+        FB, FC = B[:p], C[:p]
+        RFB = pat.n * (P - PM2 @ P) @ FB
+        grad = np.concatenate([
+            (FC.T @ RFB)[gs.aj, gs.ai],
+            (FB.T @ RFB)[gs.sj, gs.si] * gs.sdiag_half,
+            np.zeros(len(gs.mi)),
+        ])
+        if self.meanstructure:
+            u = FB.T @ (pat.n * (P @ d))
+            na, ns = len(gs.ai), len(gs.si)
+            grad[:na] -= u[gs.ai] * nu[gs.aj]
+            grad[na + ns:] -= u[gs.mi]
+        return f, grad
+
+    def _group_eval_lisrel(self, gs, gd, theta):
+        """:meth:`_group_eval_complete` for a LISREL-shaped model without mean structure
+        (``gs.lisrel``): with ``L* = Lambda (I - Beta)^-1``, ``Sigma = L* Psi L*' + Theta`` and
+        ``R = n (P - P S P)``, the gradient of a loading ``Lambda[i, j]`` is
+        ``(R L* Psi (I - Beta)^-T)[i, j]``, of ``Beta[i, j]`` ``(L*' R L* Psi (I - Beta)^-T)[i, j]``,
+        of ``Psi[i, j]`` ``(L*' R L*)[i, j]`` and of ``Theta[i, j]`` ``R[i, j]`` (diagonal halved)."""
+        A, S, _ = gs.matrices(theta)
+        p = self.p
+        pat = gd.patterns[0]
+        Lam, Beta = A[:p, p:], A[p:, p:]
+        Psi = S[p:, p:]
+        m = Beta.shape[0]
+        IB = np.linalg.inv(np.eye(m) - Beta)
+        Ls = Lam @ IB
+        try:
+            P, logdet = spd_inverse(Ls @ Psi @ Ls.T + S[:p, :p])
+        except np.linalg.LinAlgError:
+            return np.inf, None
+        PS = P @ pat.cov
+        f = 0.5 * pat.n * (p * LOG2PI + logdet + np.trace(PS))
+        R = pat.n * (P - PS @ P)
+        RL = R @ Ls
+        K = Ls.T @ RL
+        PsiIBt = Psi @ IB.T
+        U = np.vstack([RL @ PsiIBt, K @ PsiIBt])  # rows: observed, then latent variables
+        si, sj = gs.si, gs.sj
+        obs = si < p
+        gS = np.empty(len(si))
+        gS[obs] = R[sj[obs], si[obs]]
+        gS[~obs] = K[sj[~obs] - p, si[~obs] - p]
+        return f, np.concatenate([U[gs.ai, gs.aj - p], gS * gs.sdiag_half, np.zeros(len(gs.mi))])
+
     def _group_eval(self, gs, gd, theta, level):
         """level 0: f only; 1: + gradient; 2: + expected information. Unscaled sums."""
+        if level == 1 and len(gd.patterns) == 1 and len(gd.patterns[0].obs) == self.p:
+            if gs.lisrel and not self.meanstructure:
+                f, grad = self._group_eval_lisrel(gs, gd, theta)
+            else:
+                f, grad = self._group_eval_complete(gs, gd, theta)
+            return f, grad, None
         A, S, m, B, C, nu = gs.implied(theta)
         p = self.p
         Sigma = C[:p, :p]
@@ -245,13 +371,35 @@ class Engine:
         return -f * self.ntotal
 
     # ------------------------------------------------------------------ optimisation
+    # Fisher scoring iterations before the quasi-Newton fallback takes over: Fisher scoring
+    # converges in well under 100 iterations when it converges at all; beyond that it crawls
+    # (ridges, near-singular information) at the price of an information matrix per iteration.
+    fisher_max_iter = 100
+    # trust-exact factorises a q x q matrix several times per iteration: only for small models
+    trust_region_max_par = 200
+
     def optimize(self, theta0, max_iter=500, tol=1e-10, fallback=True):
-        """Fisher scoring with step halving; if that does not converge, a trust-region
-        Newton method (scipy ``trust-exact`` with the Fisher information as Hessian)
-        from the same start, keeping the better converged solution.  Converged when the
-        largest gradient element or the largest parameter change falls below ``tol``."""
-        theta, converged, it, msg = self._fisher(theta0, max_iter, tol)
+        """Fisher scoring with step halving (at most ``fisher_max_iter`` iterations); if that
+        does not converge, BFGS from its last iterate with the Fisher information there as the
+        initial curvature (at most ``2 * max_iter`` iterations, gradient only); if that does not
+        converge either and the model is small, a trust-region Newton method (scipy
+        ``trust-exact`` with the Fisher information as Hessian) from ``theta0``, keeping the
+        better converged solution. Converged when the largest gradient element or the largest
+        parameter change falls below ``tol``."""
+        theta, converged, it, msg = self._fisher(theta0, min(max_iter, self.fisher_max_iter), tol)
         if converged or not fallback or msg or max_iter < 20:
+            return theta, converged, it, msg
+        info = self.evaluate(theta, level=2)[2]
+        if info is not None and np.all(np.isfinite(info)):
+            scale = max(1.0, float(np.max(np.abs(np.diag(info)))))
+            alt, ok, it_qn = self.quasi_newton(theta, info + 1e-8 * scale * np.eye(self.q), max_iter=2 * max_iter,
+                                               tol=tol)
+            it += it_qn
+            if ok or self.evaluate(alt, level=0)[0] <= self.evaluate(theta, level=0)[0]:
+                theta, converged = alt, ok
+            if ok:
+                return theta, True, it, None
+        if self.q > self.trust_region_max_par:
             return theta, converged, it, msg
         alt, ok, it2 = self._trust_region(theta0, max_iter, tol)
         if ok:
@@ -345,6 +493,54 @@ class Engine:
                 converged = True
                 break
         return theta, converged, it, None
+
+    def quasi_newton(self, theta0, hessian, max_iter=100, tol=1e-7):
+        """BFGS from ``theta0`` with ``hessian`` (of f = -logl/N) as the initial curvature.
+
+        For refits near a known solution (bootstrap resamples start at the full-sample
+        estimates, with the full-sample observed information as ``hessian``): the first steps
+        are nearly Newton steps, BFGS updates take over the remaining curvature, and each
+        iteration needs only f and the gradient (no information matrix). Armijo backtracking;
+        converged when the largest parameter change falls below ``10 * tol`` or the largest
+        gradient element below ``tol`` (the criterion of :meth:`_fisher`).
+        Returns (theta, converged, iterations)."""
+        theta = np.array(theta0, float)
+        f, g, _ = self.evaluate(theta, level=1)
+        if not np.isfinite(f):
+            return theta, False, 0
+        try:
+            Hinv = np.linalg.inv(hessian)
+        except np.linalg.LinAlgError:
+            return theta, False, 0
+        slack = 1e-13 * max(1.0, abs(f))
+        for it in range(1, max_iter + 1):
+            step = -(Hinv @ g)
+            slope = float(g @ step)
+            if not slope < 0:  # lost positive definiteness: restart from the initial curvature
+                Hinv = np.linalg.inv(hessian)
+                step = -(Hinv @ g)
+                slope = float(g @ step)
+            t = 1.0
+            while True:
+                new = theta + t * step
+                fn, gn, _ = self.evaluate(new, level=1)
+                if np.isfinite(fn) and fn <= f + 1e-4 * t * slope + slack:
+                    break
+                t *= 0.5
+                if t < 1e-10:
+                    return theta, bool(np.max(np.abs(g)) < max(tol * 1e3, 1e-7)), it
+            s_k, y_k = new - theta, gn - g
+            sy = float(s_k @ y_k)
+            if sy > 1e-12 * np.linalg.norm(s_k) * np.linalg.norm(y_k):
+                rho = 1.0 / sy
+                Hy = Hinv @ y_k
+                Hinv = Hinv - rho * (np.outer(Hy, s_k) + np.outer(s_k, Hy)) + (rho * rho * float(y_k @ Hy) + rho) * np.outer(s_k, s_k)
+            change = np.max(np.abs(s_k))
+            theta, f, g = new, fn, gn
+            # a tiny step after backtracking is no sign of convergence, a tiny full step is
+            if (t == 1.0 and change < tol * 10) or np.max(np.abs(g)) < tol:
+                return theta, True, it
+        return theta, False, max_iter
 
     # ------------------------------------------------------------------ observed information
     def gradient(self, theta):

@@ -56,28 +56,41 @@ def defined_values(spec, theta):
 
 
 # ---------------------------------------------------------------- standardized solution
+def _std_layout(spec: ModelSpec):
+    """Row positions by kind, cached on the spec (the standardized solution is computed once
+    per bootstrap resample)."""
+    lay = getattr(spec, "_std_layout", None)
+    if lay is None:
+        kinds = {"A": [], "Sd": [], "So": [], "m": []}
+        for k, r in enumerate(spec.rows):
+            key = r.mat if r.mat in ("A", "m") else ("Sd" if r.i == r.j else "So")
+            kinds[key].append((k, r.group, r.i, r.j))
+        lay = {key: np.array(v, dtype=int).reshape(-1, 4) for key, v in kinds.items()}
+        spec._std_layout = lay
+    return lay
+
+
 def standardized(spec: ModelSpec, eng: Engine, theta):
     """std.all for every partable row followed by every defined parameter."""
     out = np.full(len(spec.rows), np.nan)
-    per_group = {}
-    for g, gs in enumerate(eng.groups, start=1):
-        A, S, m, B, C, nu = gs.implied(theta)
-        per_group[g] = (A, S, m, np.diag(C))
-    for k, r in enumerate(spec.rows):
-        A, S, m, tv = per_group[r.group]
-        with np.errstate(all="ignore"):
-            if r.mat == "A":
-                out[k] = (
-                    A[r.i, r.j] * math.sqrt(tv[r.j]) / math.sqrt(tv[r.i]) if tv[r.i] > 0 and tv[r.j] > 0 else np.nan
-                )
-            elif r.mat == "S":
-                if r.i == r.j:
-                    out[k] = S[r.i, r.i] / tv[r.i] if tv[r.i] != 0 else np.nan
+    lay = _std_layout(spec)
+    with np.errstate(all="ignore"):
+        for g, gs in enumerate(eng.groups, start=1):
+            A, S, m, B, C, nu = gs.implied(theta)
+            sd = np.sqrt(np.where(np.diag(C) > 0, np.diag(C), np.nan))
+            for key, rows in lay.items():
+                rows = rows[rows[:, 1] == g]
+                k, i, j = rows[:, 0], rows[:, 2], rows[:, 3]
+                if key == "A":
+                    out[k] = A[i, j] * sd[j] / sd[i]
+                elif key == "Sd":
+                    tv = np.diag(C)[i]
+                    out[k] = np.where(tv != 0, S[i, i] / np.where(tv != 0, tv, 1.0), np.nan)
+                elif key == "So":
+                    den = S[i, i] * S[j, j]
+                    out[k] = np.where(den > 0, S[i, j] / np.sqrt(np.where(den > 0, den, 1.0)), np.nan)
                 else:
-                    den = S[r.i, r.i] * S[r.j, r.j]
-                    out[k] = S[r.i, r.j] / math.sqrt(den) if den > 0 else np.nan
-            else:
-                out[k] = m[r.i] / math.sqrt(tv[r.i]) if tv[r.i] > 0 else np.nan
+                    out[k] = m[i] / sd[i]
     if spec.definitions:
         defs = _eval_defs(spec, _label_values(spec, out))
         out = np.concatenate([out, defs])

@@ -1,0 +1,171 @@
+"""EM estimates of the saturated (unrestricted) mean and covariance of incomplete normal data.
+
+Used for the FIML saturated (h1) model, for the common-latent-factor comparison and for the
+first stage of two-stage ML (Savalei & Bentler 2009) in the P4 models and their bootstrap.
+
+E-step, vectorised over rows: with ``P = Sigma^-1``, the conditional mean of row ``r``'s
+missing block ``m`` is ``mu_m - P_mm^-1 P_m. (x~_r - mu)`` (``x~`` = the row with its missing
+entries set to ``mu``) and its conditional covariance is ``P_mm^-1``. M-step:
+``mu = mean(x^)``, ``Sigma = (sum x^ x^' + sum C_r) / n - mu mu'`` (N divisor).
+
+EM converges linearly, at the rate of the largest fraction of missing information; with
+many correlated items that rate is slow (30-40 iterations to 1e-5 on the bundled survey).
+The iteration is therefore accelerated with SQUAREM (Varadhan & Roland 2008, scheme S3 with
+their step-length safeguard): the fixed point, and so the estimate, is EM's; the number of
+E/M passes drops about fourfold. Convergence is EM's own criterion: the largest change of a
+mean or covariance element over one EM pass is below ``tol``.
+
+Example
+-------
+>>> import numpy as np
+>>> X = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 5.0], [4.0, 7.0]])
+>>> mu, sigma, iterations, converged = em_moments(X)
+>>> bool(converged), round(float(mu[0]), 6)
+(True, 2.5)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from surveysem.errors import SurveySemError
+
+
+class _Layout:
+    """Where the holes are: the incomplete rows' missing-column indices, padded to the largest
+    count ``K`` (one batch of K x K systems; padding slots get an identity block). Rows carry
+    frequency weights (a bootstrap resample is its distinct rows with their counts)."""
+
+    def __init__(self, X: np.ndarray, weights: np.ndarray):
+        self.X = X
+        self.w = weights
+        self.n = float(weights.sum())
+        self.p = X.shape[1]
+        self.miss = np.isnan(X)
+        counts = self.miss.sum(axis=1)
+        self.rows = np.flatnonzero(counts > 0)
+        K = int(counts.max()) if len(self.rows) else 0
+        k = counts[self.rows]
+        self.valid = np.arange(K)[None, :] < k[:, None]
+        self.idx = np.zeros((len(self.rows), K), dtype=int)
+        self.idx[self.valid] = np.nonzero(self.miss[self.rows])[1]  # row-major: each row's holes in order
+        self.pair = self.valid[:, :, None] & self.valid[:, None, :]
+        self.eye = np.broadcast_to(np.eye(K), (len(self.rows), K, K))
+        # flat (a * p + b) positions of every valid (row, slot, slot) pair and the row weights, for one bincount
+        self.flat_pairs = (self.idx[:, :, None] * self.p + self.idx[:, None, :])[self.pair]
+        self.pair_w = np.broadcast_to(weights[self.rows][:, None, None], self.pair.shape)[self.pair]
+
+    def step(self, mu: np.ndarray, sig: np.ndarray):
+        """One EM pass: (mu, Sigma) -> (mu', Sigma')."""
+        p = self.p
+        Xf = np.where(self.miss, mu, self.X)
+        extra = 0.0
+        if len(self.rows):
+            P = np.linalg.inv(sig)
+            idx, valid = self.idx, self.valid
+            Ainv = np.linalg.inv(np.where(self.pair, P[idx[:, :, None], idx[:, None, :]], self.eye))
+            rhs = np.where(valid, np.einsum("rkp,rp->rk", P[idx], Xf[self.rows] - mu), 0.0)
+            fill = mu[idx] - np.einsum("rkl,rl->rk", Ainv, rhs)
+            Xf[np.broadcast_to(self.rows[:, None], idx.shape)[valid], idx[valid]] = fill[valid]
+            extra = np.bincount(self.flat_pairs, weights=Ainv[self.pair] * self.pair_w, minlength=p * p).reshape(p, p)
+        Xw = Xf * self.w[:, None]
+        mu_new = Xw.sum(axis=0) / self.n
+        sig_new = (Xw.T @ Xf + extra) / self.n - np.outer(mu_new, mu_new)
+        return mu_new, 0.5 * (sig_new + sig_new.T)
+
+
+def _is_pd(sig: np.ndarray) -> bool:
+    try:
+        np.linalg.cholesky(sig)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.all(np.isfinite(sig)))
+
+
+def em_moments(X, start=None, tol: float = 1e-7, max_iter: int = 1000, accelerate: bool = True, weights=None):
+    """EM estimates of the saturated mean and covariance (N divisor) of data with missing values.
+
+    ``X``: n x p array with NaN for missing values; ``weights``: optional frequency weight of
+    each row (a row with weight 2 counts as two identical rows). ``start`` = (mu, Sigma) warm start (the
+    bootstrap starts every resample from the full-sample moments); default: available-case
+    means and a diagonal of available-case variances. ``max_iter`` counts EM passes.
+    Returns ``(mu, Sigma, passes, converged)``.
+    """
+    X = np.asarray(X, float)
+    p = X.shape[1]
+    w = np.ones(len(X)) if weights is None else np.asarray(weights, float)
+    if weights is not None:
+        X, w = X[w > 0], w[w > 0]
+    miss = np.isnan(X)
+    if miss.all(axis=0).any():
+        col = int(np.flatnonzero(miss.all(axis=0))[0])
+        raise SurveySemError(f"EM: variable {col + 1} has no observed values")
+    if start is None:
+        obs_w = np.where(miss, 0.0, w[:, None])
+        Xz = np.where(miss, 0.0, X)
+        mu = (obs_w * Xz).sum(axis=0) / obs_w.sum(axis=0)
+        sig = np.diag((obs_w * np.where(miss, 0.0, X - mu) ** 2).sum(axis=0) / obs_w.sum(axis=0))
+    else:
+        mu, sig = np.array(start[0], float), np.array(start[1], float)
+    lay = _Layout(X, w)
+    if not len(lay.rows):
+        mu = w @ X / lay.n
+        E = X - mu
+        return mu, (E * w[:, None]).T @ E / lay.n, 1, True
+
+    def pack(m, s):
+        return np.concatenate([m, s.ravel()])
+
+    def unpack(t):
+        return t[:p], t[p:].reshape(p, p)
+
+    passes = 0
+    theta = pack(mu, sig)
+    step_max = 1.0
+    while passes < max_iter:
+        t1 = pack(*lay.step(*unpack(theta)))
+        passes += 1
+        r = t1 - theta
+        if np.max(np.abs(r)) < tol:
+            m, s = unpack(t1)
+            return m, s, passes, True
+        if not accelerate or passes + 2 > max_iter:
+            theta = t1
+            continue
+        t2 = pack(*lay.step(*unpack(t1)))
+        passes += 1
+        v = (t2 - t1) - r
+        if np.max(np.abs(t2 - t1)) < tol:
+            m, s = unpack(t2)
+            return m, s, passes, True
+        vv = float(v @ v)
+        alpha = -np.sqrt(float(r @ r) / vv) if vv > 0 else -1.0
+        alpha = min(-1.0, max(alpha, -step_max))
+        if alpha == -step_max:
+            step_max *= 4.0  # SQUAREM's mstep: allow longer steps while they keep succeeding
+        theta_new = t2
+        if alpha < -1.0:
+            m, s = unpack(theta - 2 * alpha * r + alpha * alpha * v)
+            s = 0.5 * (s + s.T)
+            stabilised = lay.step(m, s) if _is_pd(s) else None
+            if stabilised is not None and _is_pd(stabilised[1]):
+                # the extrapolated point, followed by one stabilising EM pass
+                theta_new = pack(*stabilised)
+                passes += 1
+            else:
+                step_max = max(1.0, step_max / 4.0)
+        theta = theta_new
+    m, s = unpack(theta)
+    return m, s, passes, False
+
+
+def em_saturated_patterns(patterns, p, max_iter=10000, tol=1e-10):
+    """:func:`em_moments` of data held as FIML patterns (``Pattern.obs``, ``Pattern.X``)."""
+    n = sum(pt.n for pt in patterns)
+    X = np.full((n, p), np.nan)
+    at = 0
+    for pt in patterns:
+        X[at:at + pt.n][:, pt.obs] = pt.X
+        at += pt.n
+    mu, sig, _, _ = em_moments(X, tol=tol, max_iter=max_iter)
+    return mu, sig
