@@ -34,7 +34,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # chdtrc, ndtr: scipy.stats' functions without its import cost
 
 from surveysem.errors import SurveySemError
 
@@ -155,7 +155,7 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
     from surveysem.sem import fit_model
 
     results, out_models, paths, warn = {}, {}, [], []
-    q = stats.norm.ppf(0.5 + level / 2)
+    q = special.ndtri(0.5 + level / 2)
     model_data = data.drop(columns=["respondent_id"])
     engine_missing = missing
     if missing == "two_stage":
@@ -220,7 +220,7 @@ def chisq_difference(r0, r1, name0: str, name1: str) -> dict:
             method = "Satorra-Bentler (2001) scaled difference"
         else:
             method = "naive difference of unscaled chi-squares (no scaling factors)"
-    p = float(stats.chi2.sf(d, ddf)) if ddf > 0 and np.isfinite(d) else np.nan
+    p = float(special.chdtrc(ddf, d)) if ddf > 0 and np.isfinite(d) else np.nan
     return {"restricted": name0, "general": name1, "delta_chisq": d, "delta_df": ddf, "pvalue": p,
             "method": method, "delta_aic": float(f0["aic"] - f1["aic"]), "delta_bic": float(f0["bic"] - f1["bic"])}
 

@@ -124,6 +124,11 @@ class PreparedModel:
         self.group_equal = tuple(group_equal)
         self.std_lv = std_lv
         self.max_iter = max_iter
+        # lavaan's FIML-corrected robust indices of an ML fit with missing data (rmsea_robust, ...):
+        # costly, and of no use where only chi-square differences are read (invariance sequences)
+        self.fiml_robust_indices = True
+        # standard errors (the information matrix): not needed where only fit statistics are read
+        self.standard_errors = True
         ngroups = len(self.group_levels) if self.group_levels else 1
         parsed = parse_syntax(syntax)
         self.spec: ModelSpec = build_partable(
@@ -343,7 +348,12 @@ def fit_model(
     group_equal: tuple = (),
     std_lv: bool = False,
     max_iter: int = 500,
+    fiml_robust_indices: bool = True,
+    standard_errors: bool = True,
 ) -> SEMResult:
+    """Fit a model in lavaan syntax (see the package docstring). ``fiml_robust_indices=False``
+    skips lavaan's FIML-corrected robust RMSEA/CFI/TLI of an ML fit with missing data;
+    ``standard_errors=False`` (ML only) skips the information matrix: SEs, z and p are NaN."""
     if not isinstance(data, pd.DataFrame):
         raise SurveySemError("data must be a pandas DataFrame")
     levels = None
@@ -364,6 +374,8 @@ def fit_model(
         std_lv=std_lv,
         max_iter=max_iter,
     )
+    pm.fiml_robust_indices = fiml_robust_indices
+    pm.standard_errors = standard_errors
     return pm.fit(data)
 
 

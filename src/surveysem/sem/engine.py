@@ -282,8 +282,71 @@ class Engine:
         gS[~obs] = K[sj[~obs] - p, si[~obs] - p]
         return f, np.concatenate([U[gs.ai, gs.aj - p], gS * gs.sdiag_half, np.zeros(len(gs.mi))])
 
+    def _group_eval_rows(self, gs, gd, theta, level):
+        """FIML f and gradient from the full precision matrix, all rows at once (no pattern loop).
+
+        For a row with missing block ``m``: ``log|Sigma_oo| = log|Sigma| + log|P_mm|`` and
+        ``d_o' Sigma_oo^-1 d_o = d~' P d~``, where ``d~`` is ``x - mu`` with its missing block
+        filled by ``-P_mm^-1 P_mo d_o`` (the E-step of EM at the model moments). The gradient is
+        that of complete data with EM-completed moments: ``R = N P - P T P`` with
+        ``T = sum_rows (d~ d~' + C)`` (``C``: ``P_mm^-1`` in the missing block) and ``v = P sum d~``.
+        Level 2 adds the complete-data information at the model moments (a scoring matrix for
+        optimisation; FIML standard errors use the observed information)."""
+        from surveysem.sem.em import _Layout
+
+        lay = getattr(gd, "_rows", None)
+        if lay is None:
+            X = np.full((gd.n, self.p), np.nan)
+            at = 0
+            for pat in gd.patterns:
+                X[at:at + pat.n][:, pat.obs] = pat.X
+                at += pat.n
+            lay = gd._rows = _Layout(X, np.ones(gd.n))
+            lay.n_obs_cells = int((~lay.miss).sum())
+        A, S, m, B, C, nu = gs.implied(theta)
+        p = self.p
+        Sigma = C[:p, :p]
+        mu = nu[:p] if self.meanstructure else gd.mean
+        try:
+            P, logdet = spd_inverse(Sigma)
+        except np.linalg.LinAlgError:
+            return np.inf, None, None
+        D = np.where(lay.miss, 0.0, lay.X - mu)
+        logdet_mm = 0.0
+        extra = 0.0
+        if len(lay.rows):
+            idx, valid = lay.idx, lay.valid
+            Pmm = np.where(lay.pair, P[idx[:, :, None], idx[:, None, :]], lay.eye)
+            sign, ld = np.linalg.slogdet(Pmm)
+            if np.any(sign <= 0):
+                return np.inf, None, None
+            logdet_mm = float(ld.sum())
+            Ainv = np.linalg.inv(Pmm)
+            rhs = np.where(valid, np.einsum("rkp,rp->rk", P[idx], D[lay.rows]), 0.0)
+            fill = -np.einsum("rkl,rl->rk", Ainv, rhs)
+            D[np.broadcast_to(lay.rows[:, None], idx.shape)[valid], idx[valid]] = fill[valid]
+            if level >= 1:
+                extra = np.bincount(lay.flat_pairs, weights=Ainv[lay.pair], minlength=p * p).reshape(p, p)
+        DP = D @ P
+        f = 0.5 * (lay.n_obs_cells * LOG2PI + gd.n * logdet + logdet_mm + np.einsum("ij,ij->", DP, D))
+        if level == 0:
+            return f, None, None
+        Rfull = gd.n * P - P @ (D.T @ D + extra) @ P
+        Am, Bm, Mm = gs.derivs(B, C, nu)
+        grad_e = np.einsum("ik,ik->k", Bm, Rfull @ Am)
+        if self.meanstructure:
+            grad_e -= Mm.T @ DP.sum(axis=0)
+        info = None
+        if level >= 2:
+            PA, PB = P @ Am, P @ Bm
+            Gba, Gbb, Gaa = Bm.T @ PA, Bm.T @ PB, Am.T @ PA
+            info = gd.n * (Gba * Gba.T + Gbb * Gaa + Mm.T @ (P @ Mm))
+        return f, grad_e, info
+
     def _group_eval(self, gs, gd, theta, level):
         """level 0: f only; 1: + gradient; 2: + expected information. Unscaled sums."""
+        if len(gd.patterns) > 1 and (level <= 1 or len(gd.patterns) > self.exact_info_max_patterns):
+            return self._group_eval_rows(gs, gd, theta, level)
         if level == 1 and len(gd.patterns) == 1 and len(gd.patterns[0].obs) == self.p:
             if gs.lisrel and not self.meanstructure:
                 f, grad = self._group_eval_lisrel(gs, gd, theta)
@@ -568,9 +631,22 @@ class Engine:
         term is analytic (pattern-wise second derivatives of the normal likelihood in
         the rank-two derivative directions), the second is the numerical Jacobian of
         ``Delta(theta)' gamma`` with the moment gradient ``gamma`` held at ``theta``
-        (cheap: no pass over the data)."""
+        (cheap: no pass over the data).
+
+        With many missing-data patterns (FIML, more than ``exact_info_max_patterns`` in a group)
+        the pattern-wise first term costs a q x q block per pattern; there the whole Hessian is
+        the central-difference Jacobian of the analytic gradient instead (lavaan's method for
+        FIML), whose rows are evaluated for all cases at once (:meth:`_group_eval_rows`)."""
         q = self.q
         N = self.ntotal
+        if any(len(gd.patterns) > self.exact_info_max_patterns for gd in self.data):
+            H = np.zeros((q, q))
+            for k in range(q):
+                h = 1e-5 * max(1.0, abs(theta[k]))
+                e = np.zeros(q)
+                e[k] = h
+                H[:, k] = (self.gradient(theta + e) - self.gradient(theta - e)) / (2 * h)
+            return 0.5 * (H + H.T)
         H = np.zeros((q, q))
         fixed = []
         for gs, gd in zip(self.groups, self.data):

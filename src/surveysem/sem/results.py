@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import optimize as sopt
-from scipy import stats
+from scipy import special  # chdtrc, ndtr: scipy.stats' functions without its import cost
 
 from surveysem.sem.engine import LOG2PI, Engine
 from surveysem.sem.model import ModelSpec, ParRow, baseline_spec
@@ -155,7 +155,7 @@ def rmsea_value(X2, df, N, G):
 
 def _ncp_solve(X2, df, target):
     # lambda such that pchisq(X2, df, lambda) = target
-    f = lambda lam: stats.ncx2.cdf(X2, df, lam) - target if lam > 0 else stats.chi2.cdf(X2, df) - target
+    f = lambda lam: special.chndtr(X2, df, lam) - target if lam > 0 else special.chdtr(df, X2) - target
     if f(0.0) < 0:
         return 0.0
     hi = max(X2, 1.0)
@@ -404,7 +404,9 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
     H = None
     trace_h0 = None
     try:
-        if mlr:
+        if not mlr and not getattr(pm, "standard_errors", True):
+            vcov = np.full((q, q), np.nan)
+        elif mlr:
             H, vcov, trace_h0 = robust_quantities(spec, eng, theta, gdata)
         elif fiml:
             H = eng.observed_information(theta)
@@ -429,7 +431,7 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
         if r.free:
             se = se_par[r.par]
             z = vals[k] / se if se > 0 else np.nan
-            pv = 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan
+            pv = 2 * special.ndtr(-abs(z)) if np.isfinite(z) else np.nan
         else:
             se, z, pv = 0.0, np.nan, np.nan
         recs.append(
@@ -460,7 +462,7 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
         for n, d in enumerate(spec.definitions):
             se = math.sqrt(dcov[n, n]) if dcov[n, n] >= 0 else np.nan
             z = dv[n] / se if se > 0 else np.nan
-            pv = 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan
+            pv = 2 * special.ndtr(-abs(z)) if np.isfinite(z) else np.nan
             recs.append(
                 dict(
                     lhs=d.name,
@@ -514,10 +516,10 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
     fit["nobs"] = N
     fit["chisq"] = chisq
     fit["df"] = df
-    fit["pvalue"] = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
+    fit["pvalue"] = float(special.chdtrc(df, chisq)) if df > 0 else float("nan")
     fit["baseline_chisq"] = bchisq
     fit["baseline_df"] = bdf
-    fit["baseline_pvalue"] = float(stats.chi2.sf(bchisq, bdf)) if bdf > 0 else float("nan")
+    fit["baseline_pvalue"] = float(special.chdtrc(bdf, bchisq)) if bdf > 0 else float("nan")
     fit["cfi"] = _cfi(chisq, df, bchisq, bdf)
     fit["tli"] = _tli(chisq, df, bchisq, bdf)
     fit["rmsea"] = rmsea_value(chisq, df, N, G)
@@ -538,7 +540,7 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
         fit["scaling_factor"] = c
         fit["chisq_scaled"] = chisq / c
         fit["df_scaled"] = df
-        fit["pvalue_scaled"] = float(stats.chi2.sf(chisq / c, df))
+        fit["pvalue_scaled"] = float(special.chdtrc(df, chisq / c))
         fit["baseline_chisq_scaled"] = bchisq / cb
         fit["baseline_scaling_factor"] = cb
         fit["cfi_scaled"] = _cfi(chisq / c, df, bchisq / cb, bdf)
@@ -550,7 +552,7 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
             _robust_indices(fit, fc["XX3"], fc["c3"], fc["XX3b"], fc["cb"], df, bdf, N, G)
         else:
             _robust_indices(fit, chisq, c, bchisq, cb, df, bdf, N, G)
-    elif fiml and df > 0 and len(spec.ov_names) <= FIML_ROBUST_MAX_P:
+    elif fiml and df > 0 and len(spec.ov_names) <= FIML_ROBUST_MAX_P and getattr(pm, "fiml_robust_indices", True):
         # lavaan reports FIML-corrected (V6) robust indices for ML with missing data too
         # (skipped for large models: they need the saturated model's observed information)
         fc = fiml_corrected(spec, eng, theta, gdata, None, bspec, beng, btheta, "V6", cache)
