@@ -31,7 +31,8 @@ log = logging.getLogger("surveysem.propositions")
 P4_DEFAULTS = {"estimator": "ML", "missing": "auto", "models": ["a", "b", "c"], "diversification_correction": 0.5,
                "intensity_clip": 0.01, "regions": 12, "multigroup_min_n": 100, "typology_min_group_n": 30,
                "level": 0.95}
-BOOT_DEFAULTS = {"B": 2000, "chunks": 8, "seed": None, "model": "b", "max_iter": 500, "level": 0.95, "em_tol": 1e-5}
+BOOT_DEFAULTS = {"B": 2000, "chunks": 4, "seed": None, "model": "b", "max_iter": 500, "level": 0.95, "em_tol": 1e-4,
+                 "tol": 1e-6}
 
 
 def p4_config(config: dict) -> dict:
@@ -234,6 +235,7 @@ def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
         fit_data = TwoStage(d)(d)
         engine_missing = "listwise"
     pm = prepare_model(syntax, list(d.columns), estimator=estimator, missing=engine_missing)
+    pm.standard_errors = estimator == "MLR"  # the bootstrap reads estimates and std_all only
     full = pm.fit(fit_data)
     return d, pm, full, bc, missing
 
@@ -250,7 +252,7 @@ def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict
     log.info("bootstrap model (%s): chunk %d of %d, B = %d, seed %d", bc["model"], chunk + 1, bc["chunks"],
              bc["B"], bc["seed"])
     refitter = ResampleRefitter(pm, d, full.free_params, missing=missing, em_tol=float(bc["em_tol"]),
-                                max_iter=int(bc["max_iter"]))
+                                max_iter=int(bc["max_iter"]), tol=float(bc["tol"]))
     frame = run_chunk(refitter, tgt, seed=int(bc["seed"]), B=int(bc["B"]), chunks=int(bc["chunks"]),
                       chunk=int(chunk))
     n_bad = int((frame["status"] != "ok").sum())

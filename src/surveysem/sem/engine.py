@@ -85,6 +85,9 @@ class _GroupStruct:
             L[np.arange(K), pars] = 1.0
         self.L = L
         self.pars = pars
+        # without equality constraints each free parameter has one matrix entry: L is a
+        # permutation, and L' x / L' M L are index operations (not q x q products)
+        self.pars_unique = len(np.unique(pars)) == len(pars)
         # saturated / independence models: every derivative direction is a unit vector
         self.unit = nvar == p and len(self.ai) == 0
         self._unit_cache = {}
@@ -100,6 +103,20 @@ class _GroupStruct:
         )
         self.topo = _topological_order(nvar, np.concatenate([self.ai, np.nonzero(self.A0)[0]]),
                                        np.concatenate([self.aj, np.nonzero(self.A0)[1]]))
+
+    def add_vector(self, out, v):
+        """out += L' v (group entries -> free parameters)."""
+        if self.pars_unique:
+            out[self.pars] += v
+        else:
+            out += self.L.T @ v
+
+    def add_matrix(self, out, M):
+        """out += L' M L."""
+        if self.pars_unique:
+            out[np.ix_(self.pars, self.pars)] += M
+        else:
+            out += self.L.T @ M @ self.L
 
     def unit_active(self, o):
         key = o.tobytes()
@@ -423,9 +440,9 @@ class Engine:
                 return np.inf, None, None
             f += fg
             if level >= 1 and gs.K:
-                grad += gs.L.T @ ge
+                gs.add_vector(grad, ge)
             if level >= 2 and gs.K:
-                info += gs.L.T @ ie @ gs.L
+                gs.add_matrix(info, ie)
         N = self.ntotal
         return f / N, (grad / N if grad is not None else None), (info / N if info is not None else None)
 
@@ -442,14 +459,17 @@ class Engine:
     trust_region_max_par = 200
 
     def optimize(self, theta0, max_iter=500, tol=1e-10, fallback=True):
-        """Fisher scoring with step halving (at most ``fisher_max_iter`` iterations); if that
+        """Fisher scoring with step halving (at most ``fisher_max_iter`` iterations, half as many
+        above 150 free parameters); if that
         does not converge, BFGS from its last iterate with the Fisher information there as the
         initial curvature (at most ``2 * max_iter`` iterations, gradient only); if that does not
         converge either and the model is small, a trust-region Newton method (scipy
         ``trust-exact`` with the Fisher information as Hessian) from ``theta0``, keeping the
         better converged solution. Converged when the largest gradient element or the largest
         parameter change falls below ``tol``."""
-        theta, converged, it, msg = self._fisher(theta0, min(max_iter, self.fisher_max_iter), tol)
+        # each Fisher iteration of a large model forms a q x q information matrix: hand over sooner
+        fisher_cap = self.fisher_max_iter if self.q <= 150 else self.fisher_max_iter // 2
+        theta, converged, it, msg = self._fisher(theta0, min(max_iter, fisher_cap), tol)
         if converged or not fallback or msg or max_iter < 20:
             return theta, converged, it, msg
         info = self.evaluate(theta, level=2)[2]
@@ -597,7 +617,9 @@ class Engine:
             if sy > 1e-12 * np.linalg.norm(s_k) * np.linalg.norm(y_k):
                 rho = 1.0 / sy
                 Hy = Hinv @ y_k
-                Hinv = Hinv - rho * (np.outer(Hy, s_k) + np.outer(s_k, Hy)) + (rho * rho * float(y_k @ Hy) + rho) * np.outer(s_k, s_k)
+                # H - rho (Hy s' + s Hy') + (rho^2 y'Hy + rho) s s', as two rank-one updates
+                c = rho * rho * float(y_k @ Hy) + rho
+                Hinv = Hinv + np.outer(s_k, c * s_k - rho * Hy) - rho * np.outer(Hy, s_k)
             change = np.max(np.abs(s_k))
             theta, f, g = new, fn, gn
             # a tiny step after backtracking is no sign of convergence, a tiny full step is
@@ -690,7 +712,7 @@ class Engine:
                     blk += cross + cross.T
                 Hk += n * blk
             if gs.K:
-                H += gs.L.T @ Hk @ gs.L
+                gs.add_matrix(H, Hk)
             fixed.append((Rfull, vfull))
         H /= N
 
@@ -704,7 +726,7 @@ class Engine:
                 ge = np.einsum("ik,ik->k", Bm, Rf @ Am)
                 if self.meanstructure:
                     ge -= Mm.T @ vf
-                out += gs.L.T @ ge
+                gs.add_vector(out, ge)
             return out / N
 
         if not all(gs.unit for gs in self.groups):
