@@ -462,7 +462,7 @@ class Engine:
         """Fisher scoring with step halving (at most ``fisher_max_iter`` iterations, half as many
         above 150 free parameters); if that
         does not converge, BFGS from its last iterate with the Fisher information there as the
-        initial curvature (at most ``2 * max_iter`` iterations, gradient only); if that does not
+        initial curvature (at most ``max_iter`` iterations, gradient only); if that does not
         converge either and the model is small, a trust-region Newton method (scipy
         ``trust-exact`` with the Fisher information as Hessian) from ``theta0``, keeping the
         better converged solution. Converged when the largest gradient element or the largest
@@ -475,7 +475,7 @@ class Engine:
         info = self.evaluate(theta, level=2)[2]
         if info is not None and np.all(np.isfinite(info)):
             scale = max(1.0, float(np.max(np.abs(np.diag(info)))))
-            alt, ok, it_qn = self.quasi_newton(theta, info + 1e-8 * scale * np.eye(self.q), max_iter=2 * max_iter,
+            alt, ok, it_qn = self.quasi_newton(theta, info + 1e-8 * scale * np.eye(self.q), max_iter=max_iter,
                                                tol=tol)
             it += it_qn
             if ok or self.evaluate(alt, level=0)[0] <= self.evaluate(theta, level=0)[0]:
