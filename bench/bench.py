@@ -65,18 +65,19 @@ if task == "fit":
     print(json.dumps({"seconds": dt, "converged": bool(res.converged), "chisq": float(res.fit["chisq"]),
                       "df": int(res.fit["df"])}))
 else:
-    from surveysem.bootstrap import run_chunk, targets
+    from surveysem.bootstrap import ResampleRefitter, run_chunk, targets
     from surveysem.p4 import TwoStage
     B, chunks, chunk = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
     t = time.perf_counter()
-    ts = TwoStage(d) if d.isna().any().any() else None
-    x = ts(d) if ts else d
-    if ts:
-        ts.tol = 1e-5
+    two_stage = bool(d.isna().any().any())
+    x = TwoStage(d)(d) if two_stage else d
     pm = prepare_model(syntax, list(d.columns))
+    pm.standard_errors = False
     full = pm.fit(x)
-    frame = run_chunk(pm, d, full.free_params, targets(full), seed=20261122, B=B, chunks=chunks, chunk=chunk,
-                      transform=ts)
+    # the pipeline's refit settings (config/config.yaml, bootstrap: em_tol, tol)
+    refitter = ResampleRefitter(pm, d, full.free_params, missing="two_stage" if two_stage else "listwise",
+                                em_tol=1e-4, tol=1e-6)
+    frame = run_chunk(refitter, targets(full), seed=20261122, B=B, chunks=chunks, chunk=chunk)
     dt = time.perf_counter() - t
     print(json.dumps({"seconds": dt, "ok": int((frame.status == "ok").sum()), "n": len(frame)}))
 '''

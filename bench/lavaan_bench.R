@@ -47,7 +47,7 @@ fit_b <- fit_on(syn_b, dat)
 set.seed(20261122)
 idx <- lapply(seq_len(B), function(b) sample.int(nrow(dat), nrow(dat), replace = TRUE))
 one <- function(i) {
-  f <- tryCatch(fit_on(syn_b, dat[i, , drop = FALSE], start = fit_b, se = "none", tol = 1e-5),
+  f <- tryCatch(fit_on(syn_b, dat[i, , drop = FALSE], start = fit_b, se = "none", tol = 1e-4),
                 error = function(e) NULL)
   if (is.null(f) || !lavInspect(f, "converged")) return(NA)
   coef(f, type = "user")

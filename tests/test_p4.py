@@ -141,35 +141,6 @@ def _with_holes(seed=8, n=300, share=0.04):
     return pd.DataFrame(X, columns=d.columns)
 
 
-def test_em_moments_match_the_engines_em():
-    """Our vectorised EM (two-stage ML) against the SEM engine's own pattern-wise EM (used by FIML)."""
-    from surveysem.p4 import em_moments
-    from surveysem.sem.api import Pattern, em_saturated
-
-    d = _with_holes()
-    X = d.to_numpy(float)
-    miss = np.isnan(X)
-    groups = {}
-    for i, row in enumerate(~miss):
-        groups.setdefault(tuple(row), []).append(i)
-    pats = []
-    for key, idx in groups.items():
-        o = np.flatnonzero(np.array(key))
-        Xo = X[np.ix_(idx, o)]
-        m = Xo.mean(axis=0)
-        pats.append(Pattern(o, len(idx), m, (Xo - m).T @ (Xo - m) / len(idx), Xo, len(o) == X.shape[1]))
-    mu_ref, sig_ref = em_saturated(pats, X.shape[1], tol=1e-12)
-    mu, sig, it, ok = em_moments(X, tol=1e-12)
-    assert ok
-    np.testing.assert_allclose(mu, mu_ref, atol=1e-9)
-    np.testing.assert_allclose(sig, sig_ref, atol=1e-9)
-    # complete data: EM = sample moments
-    full = DATA.to_numpy(float)
-    mu_c, sig_c, _, _ = em_moments(full)
-    np.testing.assert_allclose(mu_c, full.mean(axis=0), atol=1e-12)
-    np.testing.assert_allclose(sig_c, np.cov(full.T, bias=True), atol=1e-12)
-
-
 def test_pseudo_data_reproduce_the_moments_exactly():
     from surveysem.p4 import pseudo_data
 

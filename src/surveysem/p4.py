@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import special  # chdtrc, ndtr: scipy.stats' functions without its import cost
 
 from surveysem.errors import SurveySemError
+from surveysem.sem.em import em_moments  # noqa: F401 (two-stage ML's first stage; re-exported)
 
 PROCESS_ORDER = ("sensing", "seizing", "reconfiguring")
 GROWTH = "growth"
@@ -254,70 +255,6 @@ def multigroup_check(data: pd.DataFrame, groups: pd.Series, processes, items, *,
 
 
 # --------------------------------------------------------------------------- two-stage ML (missing data)
-
-
-def em_moments(X: np.ndarray, start=None, tol: float = 1e-7, max_iter: int = 1000):
-    """EM estimates of the saturated mean and covariance (N divisor) of data with missing values.
-
-    Vectorised over rows: with ``P`` the precision matrix, the conditional mean of a row's missing
-    block ``m`` is ``mu_m - P_mm^-1 P_m. (x~ - mu)`` (``x~`` = the row with missing entries set to
-    ``mu``) and its conditional covariance ``P_mm^-1``; all rows' small systems are solved as one
-    batch (padded to the largest number of missing values in a row).
-    ``start`` = (mu, sigma) warm start (the bootstrap starts from the full-sample moments).
-    Returns (mu, sigma, iterations, converged)."""
-    X = np.asarray(X, float)
-    n, p = X.shape
-    miss = np.isnan(X)
-    if miss.all(axis=0).any():
-        raise SurveySemError("two-stage ML: a variable has no observed values")
-    if start is None:
-        mu = np.nanmean(X, axis=0)
-        sig = np.diag(np.nanvar(X, axis=0))
-    else:
-        mu, sig = np.array(start[0], float), np.array(start[1], float)
-    rows = np.flatnonzero(miss.any(axis=1))
-    k = miss[rows].sum(axis=1)
-    K = int(k.max()) if len(rows) else 0
-    # padded missing-index table (r x K) and its validity mask
-    idx = np.zeros((len(rows), K), dtype=int)
-    valid = np.zeros((len(rows), K), dtype=bool)
-    for j, r in enumerate(rows):
-        m = np.flatnonzero(miss[r])
-        idx[j, : len(m)] = m
-        valid[j, : len(m)] = True
-    pair = valid[:, :, None] & valid[:, None, :]
-    eye = np.eye(K)[None, :, :]
-    ri = np.repeat(rows, K)  # row of each (row, slot)
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
-        Xf = np.where(miss, mu, X)
-        C_blocks = None
-        if len(rows):
-            P = np.linalg.inv(sig)
-            Pmm = P[idx[:, :, None], idx[:, None, :]]
-            A = np.where(pair, Pmm, eye)
-            rhs = np.einsum("rkp,rp->rk", P[idx], Xf[rows] - mu)
-            rhs = np.where(valid, rhs, 0.0)
-            Ainv = np.linalg.inv(A)
-            delta = np.einsum("rkl,rl->rk", Ainv, rhs)
-            fill = mu[idx] - delta
-            Xf[ri[valid.ravel()], idx[valid]] = fill[valid]
-            C_blocks = np.where(pair, Ainv, 0.0)
-        T1 = Xf.sum(axis=0)
-        T2 = Xf.T @ Xf
-        if C_blocks is not None:
-            a = np.broadcast_to(idx[:, :, None], C_blocks.shape)[pair]
-            b = np.broadcast_to(idx[:, None, :], C_blocks.shape)[pair]
-            np.add.at(T2, (a, b), C_blocks[pair])
-        mu_new = T1 / n
-        sig_new = T2 / n - np.outer(mu_new, mu_new)
-        delta_max = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sig_new - sig)))
-        mu, sig = mu_new, sig_new
-        if delta_max < tol:
-            converged = True
-            break
-    return mu, sig, it, converged
 
 
 def pseudo_data(mu, sigma, n: int, columns) -> pd.DataFrame:
