@@ -24,11 +24,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import yaml
 
 from surveysem.errors import SurveySemError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RESPONSE_SCALES_FILE = "response_scales.yaml"
 PROFILE_FILE = "profile.yaml"
@@ -131,7 +134,7 @@ class Instrument:
     profile_order: float
     eligibility: list[EligibilityRule]
     eligibility_source: str
-    regions: pd.DataFrame
+    regions: pd.DataFrame | None  # None when loaded with regions=False
 
     @property
     def items(self) -> list[Item]:
@@ -443,6 +446,8 @@ def _load_eligibility(path: Path, shown: str) -> tuple[list[EligibilityRule], st
 
 
 def _load_regions(path: Path, shown: str) -> pd.DataFrame:
+    import pandas as pd  # here, not at the top: parsing the workflow reads the instrument without it
+
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except FileNotFoundError:
@@ -497,8 +502,10 @@ def instrument_files(directory) -> list[str]:
     return [str(p) for p in special + construct_files(directory)]
 
 
-def load_instrument(directory="scales") -> Instrument:
-    """Load and validate the instrument in ``directory``; raise a one-line SurveySemError."""
+def load_instrument(directory="scales", regions: bool = True) -> Instrument:
+    """Load and validate the instrument in ``directory``; raise a one-line SurveySemError.
+    ``regions=False`` leaves the region table out (``Instrument.regions`` is None): parsing the
+    workflow needs only the constructs, and the region table is the one part that needs pandas."""
     directory = Path(directory)
     if not directory.is_dir():
         raise SurveySemError("scales folder not found", file=directory)
@@ -535,7 +542,7 @@ def load_instrument(directory="scales") -> Instrument:
     eligibility, eligibility_source = _load_eligibility(
         directory / ELIGIBILITY_FILE, shown(directory / ELIGIBILITY_FILE)
     )
-    regions = _load_regions(directory / REGIONS_FILE, shown(directory / REGIONS_FILE))
+    region_table = _load_regions(directory / REGIONS_FILE, shown(directory / REGIONS_FILE)) if regions else None
     ordered = dict(sorted(constructs.items(), key=lambda kv: (kv[1].order, kv[0])))
     return Instrument(
         directory=directory,
@@ -546,7 +553,7 @@ def load_instrument(directory="scales") -> Instrument:
         profile_order=profile_order,
         eligibility=eligibility,
         eligibility_source=eligibility_source,
-        regions=regions,
+        regions=region_table,
     )
 
 

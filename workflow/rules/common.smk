@@ -51,7 +51,7 @@ def scales_dir_of_input(wildcards, input):
 
 
 # ---- report stage: pages and the result files they read
-from surveysem.report.pages import RESULT_FILES as REPORT_RESULT_FILES
+from surveysem.report.result_files import RESULT_FILES as REPORT_RESULT_FILES
 
 REPORT_PAGES = {
     "index": ("Overview", "index.rst"),

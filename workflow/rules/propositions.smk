@@ -1,6 +1,10 @@
 # The propositions stage: Propositions 1-3 as regressions, the typology test, Proposition 4 as an SEM
 # with a chunked bootstrap, and the verdicts. Hypotheses come from the config key `hypotheses:`.
-from surveysem.propositions import stage_config, verdict_inputs, workflow_hypotheses
+from surveysem.proposition_settings import (
+    stage_config,
+    verdict_inputs,
+    workflow_hypotheses,
+)
 
 PROP_IDS, PROP_HAS_SEM = workflow_hypotheses(config, SCALES_DIR)
 PROP_CFG = stage_config(config)

@@ -43,6 +43,7 @@ from surveysem.report.html import (
     verdict_badge,
 )
 from surveysem.report.pathdiagram import fit_caption, path_diagram
+from surveysem.report.result_files import RESULT_FILES
 from surveysem.report.tables import (
     DASH,
     SIG_NOTE,
@@ -60,51 +61,6 @@ from surveysem.report.tables import (
 
 log = logging.getLogger("surveysem.report")
 
-# Result files the pages read (key -> default path). The report rule's inputs are these.
-RESULT_FILES: dict[str, str] = {
-    "ingest": "results/clean/ingest.json",
-    "validated": "results/clean/validated.csv",
-    "analysis": "results/clean/analysis.csv",
-    "missingness": "results/clean/missingness.csv",
-    "invalid_rows": "results/clean/invalid_rows.csv",
-    "exclusions": "results/screening/exclusions.csv",
-    "flow": "results/screening/flow.csv",
-    "screening": "results/screening/screening.json",
-    "codebook_csv": "results/codebook.csv",
-    "firm_outcomes": "results/outcomes/firm_outcomes.csv",
-    "firm_outcomes_json": "results/outcomes/firm_outcomes.json",
-    "table1_audit": "results/outcomes/table1_audit.csv",
-    "table1_regions": "results/outcomes/table1_regions.csv",
-    "reliability": "results/measurement/reliability.csv",
-    "item_stats": "results/measurement/item_stats.csv",
-    "efa": "results/measurement/efa.json",
-    "kmo": "results/measurement/kmo.csv",
-    "cfa_fit": "results/measurement/cfa_fit.json",
-    "loadings": "results/measurement/loadings.csv",
-    "validity": "results/measurement/validity.csv",
-    "fornell_larcker": "results/measurement/fornell_larcker.csv",
-    "htmt": "results/measurement/htmt.csv",
-    "htmt_json": "results/measurement/htmt.json",
-    "cmv": "results/measurement/cmv.json",
-    "invariance": "results/measurement/invariance.csv",
-    "invariance_json": "results/measurement/invariance.json",
-    "measurement_verdicts": "results/measurement/verdicts.csv",
-    "measurement_warnings": "results/measurement/warnings.json",
-    "scale_scores": "results/scores/scale_scores.csv",
-    "coefficients": "results/propositions/coefficients.csv",
-    "verdicts": "results/propositions/verdicts.csv",
-    "verdicts_json": "results/propositions/verdicts.json",
-    "subhypotheses": "results/propositions/subhypotheses.csv",
-    "fits": "results/propositions/fits.csv",
-    "vif": "results/propositions/vif.csv",
-    "typology_csv": "results/propositions/typology.csv",
-    "typology_json": "results/propositions/typology.json",
-    "p4_models": "results/propositions/p4_models.json",
-    "p4_paths": "results/propositions/p4_paths.csv",
-    "p4_bootstrap": "results/propositions/p4_bootstrap.csv",
-    "codebook_html": "reports/codebook.html",
-    "questionnaire_html": "reports/questionnaire.html",
-}
 
 PROCESS_LABEL = {"sensing": "Sensing", "seizing": "Seizing", "reconfiguring": "Reconfiguring"}
 PROPOSITION_TEXT = {
