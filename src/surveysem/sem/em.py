@@ -153,7 +153,12 @@ def em_moments(X, start=None, tol: float = 1e-7, max_iter: int = 1000, accelerat
         f_prev, g_prev = f, g
         x = g
         if dF:
-            gamma = np.linalg.lstsq(np.array(dF).T, f, rcond=None)[0]
+            # least squares through the k x k normal equations (k <= memory; lstsq on the
+            # 3000-long columns costs more than an EM pass), slightly regularised
+            DF = np.array(dF)
+            gram = DF @ DF.T
+            gram[np.diag_indices_from(gram)] += 1e-12 * np.trace(gram) + 1e-300
+            gamma = np.linalg.solve(gram, DF @ f)
             cand = g - np.array(dG).T @ gamma
             m, s_ = unpack(cand)
             s_ = 0.5 * (s_ + s_.T)

@@ -208,8 +208,18 @@ def spd_inverse(M):
     inv, info = lapack.dpotri(c, lower=1)
     if info != 0:
         raise np.linalg.LinAlgError("matrix is singular")
-    inv = np.tril(inv)
-    return inv + np.tril(inv, -1).T, logdet
+    upper = _upper_indices(len(inv))
+    inv[upper] = inv.T[upper]  # potri fills the lower triangle only
+    return inv, logdet
+
+
+_UPPER = {}
+
+
+def _upper_indices(p):
+    if p not in _UPPER:
+        _UPPER[p] = np.triu_indices(p, 1)
+    return _UPPER[p]
 
 
 class Engine:
