@@ -167,3 +167,21 @@ def test_failed_refits_are_counted_not_dropped():
     s = merge([frame], [("m", "est", 0, 0.5)], B=40).iloc[0]
     assert s.n_ok + s.n_not_converged + s.n_failed == 40
     assert s.n_ok == (frame.status == "ok").sum()
+
+
+def test_listwise_resample_uses_the_complete_rows_it_drew(chain):
+    """Listwise deletion: the moment refit of a resample equals the fit of its complete rows
+    (rows with a hole drop out with all their copies)."""
+    pm, full = chain
+    rng = np.random.default_rng(12)
+    holes = DATA.mask(rng.random(DATA.shape) < 0.02)
+    pm2 = prepare_model(pm.syntax, list(holes.columns))
+    full2 = pm2.fit(holes)
+    tgt = targets(full2)
+    frame = run_chunk(ResampleRefitter(pm2, holes, full2.free_params, tol=1e-9), tgt, seed=4, B=1, chunks=1, chunk=0)
+    idx = resample_rng(4, 0).integers(0, len(holes), len(holes))
+    ref = pm2.fit(holes.iloc[idx].reset_index(drop=True))
+    e = ref.estimates
+    row = e.loc[(e.lhs == "growth") & (e.op == "~")].iloc[0]
+    assert frame["est:growth~reconfiguring"].item() == pytest.approx(row.est, abs=1e-6)
+    assert ref.fit["nobs"] < len(holes)
