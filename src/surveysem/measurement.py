@@ -31,9 +31,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from surveysem import cmv as cmv_mod
-from surveysem import efa as efa_mod
-from surveysem import reliability as rel_mod
 from surveysem import scores as scores_mod
 from surveysem import validity as val_mod
 from surveysem import verdicts as verd_mod
@@ -149,6 +146,8 @@ def _usable_scales(X: pd.DataFrame, scales: dict[str, list[str]], warnings: list
 
 
 def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
+    from surveysem import reliability as rel_mod  # here: the other steps do without scipy.stats
+
     X = _items_numeric(data, scales)
     rel_rows, item_tables, warnings = [], [], []
     for name, items in scales.items():
@@ -168,6 +167,8 @@ def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: di
 
 
 def efa_report(data: pd.DataFrame, items: list[str], cfg: dict) -> dict:
+    from surveysem import efa as efa_mod
+
     e = cfg["efa"]
     X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
     rotation = e.get("rotation", "oblimin")
@@ -329,6 +330,8 @@ def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> d
 
 def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base_result=None,
                mean_scores: pd.DataFrame | None = None) -> dict:
+    from surveysem import cmv as cmv_mod
+
     c = cfg["cmv"]
     warnings: list[str] = []
     X = _items_numeric(data, scales)

@@ -31,6 +31,8 @@ rule table1_audit:
 
 
 rule firm_outcomes:
+    # First among the ready jobs: it unlocks the bootstrap chunks, the longest jobs.
+    priority: 2
     input:
         analysis="results/clean/analysis.csv",
         ingest="results/clean/ingest.json",

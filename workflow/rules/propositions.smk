@@ -99,6 +99,8 @@ rule p4_fit:
 
 rule p4_bootstrap_chunk:
     # Resamples chunk*B/chunks .. (chunk+1)*B/chunks - 1; each resample has its own seed.
+    # Started before the shorter jobs, which then fill the other cores around them.
+    priority: 1
     input:
         **PROP_P4_INPUT,
         scales=scale_files(),
