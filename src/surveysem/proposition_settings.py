@@ -13,7 +13,7 @@ from surveysem.hypotheses import parse_hypotheses, verdict_rule
 P4_DEFAULTS = {"estimator": "ML", "missing": "auto", "models": ["a", "b", "c"], "diversification_correction": 0.5,
                "intensity_clip": 0.01, "regions": 12, "multigroup_min_n": 100, "typology_min_group_n": 30,
                "level": 0.95}
-BOOT_DEFAULTS = {"B": 2000, "chunks": 4, "seed": None, "model": "b", "max_iter": 500, "level": 0.95, "em_tol": 1e-4,
+BOOT_DEFAULTS = {"B": 2000, "chunks": 2, "seed": None, "model": "b", "max_iter": 500, "level": 0.95, "em_tol": 1e-4,
                  "tol": 1e-6}
 
 
