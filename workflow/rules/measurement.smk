@@ -49,6 +49,8 @@ rule measurement_reliability:
 rule measurement_cfa:
     # CFA of all constructs (SEM engine; FIML when data.missing is fiml), CR/AVE, Fornell-Larcker,
     # common-method variance (Harman, marker, common latent factor, full-collinearity VIF), scores.
+    # First among the ready jobs: the scale scores it writes start the regressions.
+    priority: 3
     input:
         analysis="results/clean/analysis.csv",
         ingest="results/clean/ingest.json",
