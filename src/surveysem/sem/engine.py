@@ -235,7 +235,10 @@ class Engine:
         self.data: list[GroupData] = []
         self.ntotal = 0
         # FIML: above this many patterns per group, Fisher scoring uses the complete-data
-        # information as its scoring matrix (see _group_eval)
+        # information at the model moments as its scoring matrix (see _group_eval): the exact
+        # expected information costs a K x K block per pattern
+        self.scoring_exact_max_patterns = 5
+        # ... and the observed information (FIML SEs) is the Jacobian of the gradient
         self.exact_info_max_patterns = 20
 
     def set_data(self, data: list):
@@ -372,7 +375,7 @@ class Engine:
 
     def _group_eval(self, gs, gd, theta, level):
         """level 0: f only; 1: + gradient; 2: + expected information. Unscaled sums."""
-        if len(gd.patterns) > 1 and (level <= 1 or len(gd.patterns) > self.exact_info_max_patterns):
+        if len(gd.patterns) > 1 and (level <= 1 or len(gd.patterns) > self.scoring_exact_max_patterns):
             return self._group_eval_rows(gs, gd, theta, level)
         if level == 1 and len(gd.patterns) == 1 and len(gd.patterns[0].obs) == self.p:
             if gs.lisrel and not self.meanstructure:
@@ -385,7 +388,7 @@ class Engine:
         Sigma = C[:p, :p]
         mu = nu[:p]
         f = 0.0
-        approx = len(gd.patterns) > self.exact_info_max_patterns
+        approx = len(gd.patterns) > self.scoring_exact_max_patterns
         if level >= 1:
             Rfull = np.zeros((p, p))
             vfull = np.zeros(p)
