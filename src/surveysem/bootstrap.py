@@ -69,12 +69,15 @@ class ResampleRefitter:
     ``pm``: the prepared model; ``data``: the full sample (DataFrame with the model's variables);
     ``start``: the full-sample free parameters; ``missing``: how the model treats missing values
     (``listwise``, ``two_stage`` or ``fiml``); ``em_tol``: EM tolerance of a two-stage resample;
-    ``tol``: refit tolerance (largest parameter change 10 * tol, as the engine's optimizer).
+    ``tol``: refit tolerance (largest parameter change 10 * tol, as the engine's optimizer);
+    ``em_start``: the full-sample EM moments (mean, covariance) when the caller has them already
+    (two-stage ML), else they are computed here.
     """
 
     def __init__(self, pm, data: pd.DataFrame, start, *, missing: str = "listwise", em_tol: float = 1e-5,
-                 max_iter: int = 100, tol: float = 1e-7):
+                 max_iter: int = 100, tol: float = 1e-7, em_start=None):
         from surveysem.sem.em import em_moments
+        from surveysem.sem.engine import GroupData
 
         self.pm, self.data, self.start = pm, data, np.asarray(start, float)
         self.max_iter, self.tol, self.em_tol = int(max_iter), float(tol), float(em_tol)
@@ -86,14 +89,14 @@ class ResampleRefitter:
         X = data[pm.spec.ov_names].to_numpy(dtype=float, na_value=np.nan)
         if missing == "two_stage" and np.isnan(X).any():
             self.X = X
-            self.em_start = em_moments(X, tol=1e-7)[:2]
+            self.em_start = em_start if em_start is not None else em_moments(X, tol=1e-7)[:2]
         else:
             self.em_start = None
             self.complete = ~np.isnan(X).any(axis=1)
             self.X = np.where(self.complete[:, None], X, 0.0)
         mean, cov = self._moments(np.ones(self.n))
         n_full = int(self.complete.sum()) if self.em_start is None else self.n
-        pm.engine.set_data([_moment_group(mean, cov, n_full)])
+        pm.engine.set_data([GroupData.from_moments(mean, cov, n_full)])
         with np.errstate(all="ignore"):
             self.hessian = pm.engine.evaluate(self.start, level=2)[2]
 
@@ -122,12 +125,6 @@ class ResampleRefitter:
         mean, cov = self._moments(counts)
         n = counts.sum() if self.em_start is not None else (counts * self.complete).sum()
         return self.pm.refit_moments(mean, cov, int(n), self.start, self.hessian, max_iter=self.max_iter, tol=self.tol)
-
-
-def _moment_group(mean, cov, n):
-    from surveysem.sem.engine import GroupData, Pattern
-
-    return GroupData([Pattern(np.arange(len(mean)), int(n), mean, cov, None, True)], int(n), mean, cov)
 
 
 def run_chunk(refitter, tgt, *, seed: int, B: int, chunks: int, chunk: int) -> pd.DataFrame:

@@ -25,12 +25,12 @@ from surveysem.errors import SurveySemError
 from surveysem.hypotheses import (Hypothesis, parse_hypotheses, proposition_verdict, rule_text,
                                   verdict_rule)
 from surveysem.io import write_csv, write_json
-
 from surveysem.proposition_settings import (BOOT_DEFAULTS, P4_DEFAULTS, boot_config,  # noqa: F401 (re-exported)
                                              check_settings, p4_config, stage_config, verdict_inputs,
                                              workflow_hypotheses)
 
 log = logging.getLogger("surveysem.propositions")
+
 
 def read_csv(path, what: str) -> pd.DataFrame:
     try:
@@ -203,8 +203,8 @@ def step_p4_fit(analysis_path, outcomes_path, ingest_path, config: dict, scales_
 
 
 def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
-    """(data, prepared model, full-sample fit, bootstrap config, missing-data method) of the
-    bootstrapped P4 model."""
+    """(data, prepared model, full-sample fit, bootstrap config, missing-data method, full-sample EM
+    moments or None) of the bootstrapped P4 model."""
     from surveysem.p4 import p4_syntax
     from surveysem.sem import prepare_model
 
@@ -215,22 +215,24 @@ def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
     d = data.drop(columns=["respondent_id"])
     engine_missing = missing
     fit_data = d
+    em_start = None
     if missing == "two_stage":
         from surveysem.p4 import TwoStage
 
-        fit_data = TwoStage(d)(d)
+        two_stage = TwoStage(d)
+        fit_data, em_start = two_stage(d), two_stage.start
         engine_missing = "listwise"
     pm = prepare_model(syntax, list(d.columns), estimator=estimator, missing=engine_missing)
     pm.standard_errors = estimator == "MLR"  # the bootstrap reads estimates and std_all only
     full = pm.fit(fit_data)
-    return d, pm, full, bc, missing
+    return d, pm, full, bc, missing, em_start
 
 
 def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, chunk: int,
                          out_csv) -> pd.DataFrame:
     from surveysem.bootstrap import ResampleRefitter, run_chunk, targets
 
-    d, pm, full, bc, missing = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
+    d, pm, full, bc, missing, em_start = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
     if not full.converged:
         log.warning("bootstrap: the full-sample model (%s) did not converge; resamples start from its last iterate",
                     bc["model"])
@@ -238,7 +240,7 @@ def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict
     log.info("bootstrap model (%s): chunk %d of %d, B = %d, seed %d", bc["model"], chunk + 1, bc["chunks"],
              bc["B"], bc["seed"])
     refitter = ResampleRefitter(pm, d, full.free_params, missing=missing, em_tol=float(bc["em_tol"]),
-                                max_iter=int(bc["max_iter"]), tol=float(bc["tol"]))
+                                max_iter=int(bc["max_iter"]), tol=float(bc["tol"]), em_start=em_start)
     frame = run_chunk(refitter, tgt, seed=int(bc["seed"]), B=int(bc["B"]), chunks=int(bc["chunks"]),
                       chunk=int(chunk))
     n_bad = int((frame["status"] != "ok").sum())
@@ -252,7 +254,7 @@ def step_bootstrap_merge(analysis_path, outcomes_path, ingest_path, config: dict
                          out_csv) -> pd.DataFrame:
     from surveysem.bootstrap import merge, targets
 
-    d, pm, full, bc, _ = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
+    d, pm, full, bc, _, _ = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
     frames = [read_csv(p, "bootstrap chunk") for p in chunk_paths]
     summary = merge(frames, targets(full), B=int(bc["B"]), level=float(bc["level"]))
     summary.insert(0, "model", bc["model"])

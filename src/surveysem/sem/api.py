@@ -301,10 +301,8 @@ class PreparedModel:
 
         if self.spec.ngroups != 1:
             raise SurveySemError("refit_moments needs a single-group model")
-        mean, cov = np.asarray(mean, float), np.asarray(cov, float)
-        pat = Pattern(np.arange(len(mean)), int(n), mean, cov, None, True)
         eng = self.engine
-        eng.set_data([GroupData([pat], int(n), mean, cov)])
+        eng.set_data([GroupData.from_moments(mean, cov, n)])
         with np.errstate(all="ignore"):
             theta, converged, _ = eng.quasi_newton(start, hessian, max_iter=max_iter, tol=tol)
             out = np.concatenate([theta, defined_values(self.spec, theta), standardized(self.spec, eng, theta)])

@@ -34,7 +34,7 @@ from surveysem.errors import SurveySemError
 ANDERSON_MEMORY = 5
 
 
-class _Layout:
+class MissingLayout:
     """Where the holes are: the incomplete rows' missing-column indices, padded to the largest
     count ``K`` (one batch of K x K systems; padding slots get an identity block). Rows carry
     frequency weights (a bootstrap resample is its distinct rows with their counts)."""
@@ -45,6 +45,7 @@ class _Layout:
         self.n = float(weights.sum())
         self.p = X.shape[1]
         self.miss = np.isnan(X)
+        self.n_observed = int((~self.miss).sum())  # observed cells
         counts = self.miss.sum(axis=1)
         self.rows = np.flatnonzero(counts > 0)
         K = int(counts.max()) if len(self.rows) else 0
@@ -110,7 +111,7 @@ def em_moments(X, start=None, tol: float = 1e-7, max_iter: int = 1000, accelerat
         sig = np.diag((obs_w * np.where(miss, 0.0, X - mu) ** 2).sum(axis=0) / obs_w.sum(axis=0))
     else:
         mu, sig = np.array(start[0], float), np.array(start[1], float)
-    lay = _Layout(X, w)
+    lay = MissingLayout(X, w)
     if not len(lay.rows):
         mu = w @ X / lay.n
         E = X - mu
@@ -171,13 +172,18 @@ def em_moments(X, start=None, tol: float = 1e-7, max_iter: int = 1000, accelerat
     return m, s_, max_iter, False
 
 
-def em_saturated_patterns(patterns, p, max_iter=10000, tol=1e-10):
-    """:func:`em_moments` of data held as FIML patterns (``Pattern.obs``, ``Pattern.X``)."""
-    n = sum(pt.n for pt in patterns)
-    X = np.full((n, p), np.nan)
+def rows_of_patterns(patterns, p):
+    """The n x p data (NaN where missing) held as FIML patterns (``Pattern.obs``, ``Pattern.X``),
+    pattern by pattern."""
+    X = np.full((sum(pt.n for pt in patterns), p), np.nan)
     at = 0
     for pt in patterns:
         X[at:at + pt.n][:, pt.obs] = pt.X
         at += pt.n
-    mu, sig, _, _ = em_moments(X, tol=tol, max_iter=max_iter)
+    return X
+
+
+def em_saturated_patterns(patterns, p, max_iter=10000, tol=1e-10):
+    """:func:`em_moments` of data held as FIML patterns."""
+    mu, sig, _, _ = em_moments(rows_of_patterns(patterns, p), tol=tol, max_iter=max_iter)
     return mu, sig

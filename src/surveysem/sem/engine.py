@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import lapack
 
+from surveysem.sem.em import MissingLayout, rows_of_patterns
+
 LOG2PI = np.log(2.0 * np.pi)
 
 
@@ -43,6 +45,12 @@ class GroupData:
     # complete-data (or EM h1) sample moments of all observed variables
     mean: np.ndarray
     cov: np.ndarray
+
+    @classmethod
+    def from_moments(cls, mean, cov, n):
+        """Complete data of ``n`` rows given by their mean and (N divisor) covariance only."""
+        mean, cov = np.asarray(mean, float), np.asarray(cov, float)
+        return cls([Pattern(np.arange(len(mean)), int(n), mean, cov, None, True)], int(n), mean, cov)
 
 
 class _GroupStruct:
@@ -198,6 +206,18 @@ def _topological_order(nvar, dep, src):
     return np.array(order, int) if len(order) == nvar else None
 
 
+def _central_jacobian(fun, theta):
+    """Central-difference Jacobian of ``fun`` at ``theta`` (step 1e-5 * max(1, |theta_k|))."""
+    q = len(theta)
+    J = np.zeros((q, q))
+    for k in range(q):
+        h = 1e-5 * max(1.0, abs(theta[k]))
+        e = np.zeros(q)
+        e[k] = h
+        J[:, k] = (fun(theta + e) - fun(theta - e)) / (2 * h)
+    return J
+
+
 def spd_inverse(M):
     """(inverse, log-determinant) of a symmetric positive-definite matrix from one Cholesky
     factorisation (LAPACK potrf/potri); raises LinAlgError when M is not positive definite."""
@@ -322,17 +342,9 @@ class Engine:
         ``T = sum_rows (d~ d~' + C)`` (``C``: ``P_mm^-1`` in the missing block) and ``v = P sum d~``.
         Level 2 adds the complete-data information at the model moments (a scoring matrix for
         optimisation; FIML standard errors use the observed information)."""
-        from surveysem.sem.em import _Layout
-
         lay = getattr(gd, "_rows", None)
         if lay is None:
-            X = np.full((gd.n, self.p), np.nan)
-            at = 0
-            for pat in gd.patterns:
-                X[at:at + pat.n][:, pat.obs] = pat.X
-                at += pat.n
-            lay = gd._rows = _Layout(X, np.ones(gd.n))
-            lay.n_obs_cells = int((~lay.miss).sum())
+            lay = gd._rows = MissingLayout(rows_of_patterns(gd.patterns, self.p), np.ones(gd.n))
         A, S, m, B, C, nu = gs.implied(theta)
         p = self.p
         Sigma = C[:p, :p]
@@ -358,7 +370,7 @@ class Engine:
             if level >= 1:
                 extra = np.bincount(lay.flat_pairs, weights=Ainv[lay.pair], minlength=p * p).reshape(p, p)
         DP = D @ P
-        f = 0.5 * (lay.n_obs_cells * LOG2PI + gd.n * logdet + logdet_mm + np.einsum("ij,ij->", DP, D))
+        f = 0.5 * (lay.n_observed * LOG2PI + gd.n * logdet + logdet_mm + np.einsum("ij,ij->", DP, D))
         if level == 0:
             return f, None, None
         Rfull = gd.n * P - P @ (D.T @ D + extra) @ P
@@ -675,12 +687,7 @@ class Engine:
         q = self.q
         N = self.ntotal
         if any(len(gd.patterns) > self.exact_info_max_patterns for gd in self.data):
-            H = np.zeros((q, q))
-            for k in range(q):
-                h = 1e-5 * max(1.0, abs(theta[k]))
-                e = np.zeros(q)
-                e[k] = h
-                H[:, k] = (self.gradient(theta + e) - self.gradient(theta - e)) / (2 * h)
+            H = _central_jacobian(self.gradient, theta)
             return 0.5 * (H + H.T)
         H = np.zeros((q, q))
         fixed = []
@@ -743,12 +750,7 @@ class Engine:
             return out / N
 
         if not all(gs.unit for gs in self.groups):
-            J = np.zeros((q, q))
-            for k in range(q):
-                h = 1e-5 * max(1.0, abs(theta[k]))
-                e = np.zeros(q)
-                e[k] = h
-                J[:, k] = (g_fixed(theta + e) - g_fixed(theta - e)) / (2 * h)
+            J = _central_jacobian(g_fixed, theta)
             H += 0.5 * (J + J.T)
         return 0.5 * (H + H.T)
 
