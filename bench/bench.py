@@ -56,7 +56,7 @@ task, data_path, syntax_path = sys.argv[1], sys.argv[2], sys.argv[3]
 d = pd.read_csv(data_path)
 syntax = open(syntax_path).read()
 if task == "fit":
-    from surveysem.p4 import TwoStage
+    from surveysem.propositions.p4 import TwoStage
     t = time.perf_counter()
     x = TwoStage(d)(d) if d.isna().any().any() else d
     pm = prepare_model(syntax, list(d.columns))
@@ -65,8 +65,8 @@ if task == "fit":
     print(json.dumps({"seconds": dt, "converged": bool(res.converged), "chisq": float(res.fit["chisq"]),
                       "df": int(res.fit["df"])}))
 else:
-    from surveysem.bootstrap import ResampleRefitter, run_chunk, targets
-    from surveysem.p4 import TwoStage
+    from surveysem.propositions.bootstrap import ResampleRefitter, run_chunk, targets
+    from surveysem.propositions.p4 import TwoStage
     B, chunks, chunk = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
     t = time.perf_counter()
     two_stage = bool(d.isna().any().any())
@@ -123,8 +123,8 @@ def p4_inputs(repo: Path, out_dir: Path):
     (or from the repository's results when the run did not get that far)."""
     sys.path.insert(0, str(ROOT / "src"))
     from surveysem.config import load_config
-    from surveysem.p4 import p4_syntax
-    from surveysem.propositions import p4_setup
+    from surveysem.propositions.p4 import p4_syntax
+    from surveysem.propositions.stage import p4_setup
 
     for base in (repo, ROOT):
         a = base / "results/clean/analysis.csv"

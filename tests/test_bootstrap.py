@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem.bootstrap import ResampleRefitter, chunk_range, merge, resample_rng, run_chunk, targets
+from surveysem.propositions.bootstrap import ResampleRefitter, chunk_range, merge, resample_rng, run_chunk, targets
 from surveysem.errors import SurveySemError
 from surveysem.io import write_csv
-from surveysem.p4 import p4_syntax
+from surveysem.propositions.p4 import p4_syntax
 from surveysem.sem import prepare_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,7 +100,7 @@ def test_resample_equals_a_direct_refit(chain):
 def test_two_stage_resample_equals_em_then_full_fit(chain):
     """Two-stage ML refit of a resample with missing values = ML fit to the resample's EM
     moments (weighted EM on the distinct rows equals EM on the resampled rows)."""
-    from surveysem.p4 import TwoStage
+    from surveysem.propositions.p4 import TwoStage
 
     pm, full = chain
     rng = np.random.default_rng(11)

@@ -9,8 +9,8 @@ import pytest
 import survey_kit as kit
 from surveysem.cli import main
 from surveysem.errors import SurveySemError
-from surveysem.ingest import ingest_step, run_pipeline
-from surveysem.workflow import run_script
+from surveysem.data.ingest import ingest_step, run_pipeline
+from surveysem.workflow.run import run_script
 
 
 def _qualtrics(tmp_path, change=None, columns=None, name="s.csv", encoding="utf-8"):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem import cmv
+from surveysem.measurement import cmv
 
 HERE = Path(__file__).parent
 TOL = 1e-3

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from surveysem.codebook import CODEBOOK_COLUMNS, codebook_table, write_codebook
-from surveysem.instrument import load_instrument
+from surveysem.instrument.codebook import CODEBOOK_COLUMNS, codebook_table, write_codebook
+from surveysem.instrument.scales import load_instrument
 
 ROOT = Path(__file__).resolve().parents[1]
 

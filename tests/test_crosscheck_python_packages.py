@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem.reliability import cronbach_alpha
+from surveysem.measurement.reliability import cronbach_alpha
 from surveysem.sem import fit_model
 
 DATA = Path(__file__).resolve().parent / "data"

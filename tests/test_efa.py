@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem import efa
+from surveysem.measurement import efa
 
 HERE = Path(__file__).parent
 TOL = 1e-3

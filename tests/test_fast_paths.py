@@ -188,7 +188,7 @@ def test_minres_communalities_match_factor_analyzer():
 
     from factor_analyzer import FactorAnalyzer
 
-    from surveysem.efa import minres_communalities
+    from surveysem.measurement.efa import minres_communalities
 
     rng = np.random.default_rng(5)
     Z = rng.standard_normal((200, 12)) + rng.standard_normal((200, 1)) * np.linspace(0.3, 1.2, 12)
@@ -214,7 +214,7 @@ def _htmt_pairwise_definition(R, blocks, geometric):
 
 
 def test_vectorised_htmt_equals_the_pair_by_pair_definition():
-    from surveysem.validity import _abs_cor, _htmt_from_r
+    from surveysem.measurement.validity import _abs_cor, _htmt_from_r
 
     X = _holes(seed=6, share=0.05)
     blocks = [np.arange(0, 3), np.arange(3, 6), np.arange(6, 9)]

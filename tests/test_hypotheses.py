@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from surveysem.errors import SurveySemError
-from surveysem.hypotheses import parse_hypotheses, proposition_verdict, rule_text, verdict_rule
-from surveysem.propositions import step_regression, step_verdicts
+from surveysem.propositions.hypotheses import parse_hypotheses, proposition_verdict, rule_text, verdict_rule
+from surveysem.propositions.stage import step_regression, step_verdicts
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
@@ -121,7 +121,7 @@ def test_rule_text_follows_the_config():
 
 
 def test_workflow_check_prints_one_line_and_exits_1(capsys):
-    from surveysem.propositions import workflow_hypotheses
+    from surveysem.propositions.stage import workflow_hypotheses
 
     ids, has_sem = workflow_hypotheses(CONFIG)
     assert ids == ["P1", "P2", "P3"] and has_sem

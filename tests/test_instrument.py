@@ -8,8 +8,8 @@ import yaml
 
 from surveysem.cli import main
 from surveysem.errors import SurveySemError
-from surveysem.hypotheses import parse_hypotheses
-from surveysem.instrument import REGIONS, load_instrument
+from surveysem.propositions.hypotheses import parse_hypotheses
+from surveysem.instrument.scales import REGIONS, load_instrument
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = ROOT / "scales"

@@ -2,7 +2,7 @@
 compared with `surveysem.simulate.population_truth(config)`.
 
 Five draws of N = 300 firms (clean respondents only: the screening stage is not under test).
-Scale scores are item means (reverse-keyed items reversed); outcomes from surveysem.outcomes.
+Scale scores are item means (reverse-keyed items reversed); outcomes from surveysem.outcomes.measures.
 
 What is checked, with the tolerance and why:
 
@@ -24,11 +24,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from surveysem.hypotheses import parse_hypotheses
-from surveysem.instrument import load_instrument
-from surveysem.outcomes import firm_outcomes
-from surveysem.p4 import fit_p4, p4_data
-from surveysem.regression import analyse_hypothesis, analysis_frame
+from surveysem.propositions.hypotheses import parse_hypotheses
+from surveysem.instrument.scales import load_instrument
+from surveysem.outcomes.measures import firm_outcomes
+from surveysem.propositions.p4 import fit_p4, p4_data
+from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 from surveysem.simulate import population_truth, simulate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveysem.markets import parse_market_history
+from surveysem.data.markets import parse_market_history
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem import measurement as M
-from surveysem import reliability as rel
-from surveysem import validity as val
+from surveysem.measurement import stage as M
+from surveysem.measurement import reliability as rel
+from surveysem.measurement import validity as val
 
 ROOT = Path(__file__).resolve().parents[1]
 KEEP = {"PDC", "CCA", "EFT", "SOE", "OIE_RSP", "MARKER", "ATTN"}
@@ -65,7 +65,7 @@ def write_inputs(tmp, data, synthetic=True):
 
 @pytest.fixture(scope="module")
 def inst_scales(scales_dir):
-    from surveysem.instrument import load_instrument
+    from surveysem.instrument.scales import load_instrument
 
     return M.construct_scales(load_instrument(scales_dir))
 

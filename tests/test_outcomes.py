@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from surveysem.errors import SurveySemError
-from surveysem.instrument import load_instrument
-from surveysem.outcomes import (
+from surveysem.instrument.scales import load_instrument
+from surveysem.outcomes.measures import (
     AUDIT_COLUMNS,
     FIRM_OUTCOME_COLUMNS,
     diversification,

@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 from surveysem.errors import SurveySemError
-from surveysem.p4 import (fit_p4, growth_indicators, heywood_warnings, items_by_construct,
+from surveysem.propositions.p4 import (fit_p4, growth_indicators, heywood_warnings, items_by_construct,
                           multigroup_check, p4_syntax)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,7 +142,7 @@ def _with_holes(seed=8, n=300, share=0.04):
 
 
 def test_pseudo_data_reproduce_the_moments_exactly():
-    from surveysem.p4 import pseudo_data
+    from surveysem.propositions.p4 import pseudo_data
 
     rng = np.random.default_rng(2)
     A = rng.standard_normal((5, 5))

@@ -9,8 +9,8 @@ import pytest
 
 import survey_kit as kit
 from surveysem.errors import SurveySemError
-from surveysem.ingest import run_pipeline
-from surveysem.privacy import comment_flags, drop_pii
+from surveysem.data.ingest import run_pipeline
+from surveysem.data.privacy import comment_flags, drop_pii
 
 FAKE = {
     "RecipientFirstName": ["Wilhelmina", "Bartholomew", "Xiuying"],

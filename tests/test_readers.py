@@ -7,7 +7,7 @@ import pytest
 
 import survey_kit as kit
 from surveysem.errors import SurveySemError
-from surveysem.readers import read_survey, resolve_format
+from surveysem.data.readers import read_survey, resolve_format
 
 FRAME = pd.DataFrame(
     {
@@ -248,7 +248,7 @@ def test_real_stata_extended_missing_become_missing():
 @pytest.mark.parametrize("name", REAL)
 def test_real_files_fail_validation_with_missing_item_columns(name, tmp_path, capsys):
     from surveysem.cli import main
-    from surveysem.ingest import run_pipeline
+    from surveysem.data.ingest import run_pipeline
 
     path = _realworld(name)
     scales = kit.write_scales(tmp_path / "scales")

@@ -19,8 +19,8 @@ from scipy import stats
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from surveysem.errors import SurveySemError
-from surveysem.hypotheses import parse_hypotheses
-from surveysem.regression import (analyse_hypothesis, cohens_f2, design, fit_model, holm, vif)
+from surveysem.propositions.hypotheses import parse_hypotheses
+from surveysem.propositions.regression import (analyse_hypothesis, cohens_f2, design, fit_model, holm, vif)
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "tests/results/glm_reference.json").read_text())

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem import reliability as rel
+from surveysem.measurement import reliability as rel
 from surveysem.cli import main
 from surveysem.errors import SurveySemError
 
@@ -124,7 +124,7 @@ def test_cli_reverses_items_and_prints_json(tmp_path, capsys):
     assert out["scales"]["A"]["alpha"] == pytest.approx(FX["scales"]["A"]["raw_alpha"], abs=TOL)
     # HTMT between the two given scales: semTools' definition with pairwise correlations (validity.htmt,
     # itself checked against semTools::htmt(missing = "pairwise") in test_validity.py)
-    from surveysem import validity
+    from surveysem.measurement import validity
 
     keyed = pd.concat([_keyed(FX["scales"]["C"]), _keyed(FX["scales"]["A"])], axis=1)
     h = validity.htmt(keyed, {"C": FX["scales"]["C"]["items"], "A": FX["scales"]["A"]["items"]}, missing="pairwise")
@@ -154,4 +154,6 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
 
 def test_parse_scale_rejects_bad_spec():
     with pytest.raises(SurveySemError):
-        rel._parse_scales(["nonsense"])
+        from surveysem.cli.reliability import _parse_scales
+
+        _parse_scales(["nonsense"])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem import scores
+from surveysem.measurement import scores
 from surveysem.errors import SurveySemError
 
 HERE = Path(__file__).parent
@@ -57,7 +57,7 @@ def test_factor_scores_with_missing_items_use_observed_items():
     d.loc[0, "x1"] = np.nan
     fs = scores.factor_scores(d, est)
     # hand computation for row 0 with x1 missing: Phi L_o' Sigma_oo^-1 (x_o - mean_o)
-    from surveysem.validity import measurement_parts
+    from surveysem.measurement.validity import measurement_parts
 
     parts = measurement_parts(est)
     items = [f"x{i}" for i in range(1, 10)]

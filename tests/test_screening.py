@@ -12,8 +12,8 @@ from scipy.spatial.distance import mahalanobis
 from scipy.stats import chi2
 
 import survey_kit as kit
-from surveysem.instrument import load_instrument
-from surveysem.screening import longest_run, mahalanobis_squared, screen
+from surveysem.instrument.scales import load_instrument
+from surveysem.data.screening import longest_run, mahalanobis_squared, screen
 
 DUR = "Duration (in seconds)"
 
@@ -230,7 +230,7 @@ def test_pipeline_writes_screening_files(tmp_path):
     records[2]["ATTN1"] = "1"
     records[4]["FSHARE"] = "20"
     path = kit.write_qualtrics(tmp_path / "s.csv", records)
-    from surveysem.ingest import run_pipeline
+    from surveysem.data.ingest import run_pipeline
 
     results = tmp_path / "results"
     run_pipeline(kit.config_for(scales, path), results)

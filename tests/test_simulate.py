@@ -21,9 +21,9 @@ import statsmodels.api as sm
 from surveysem.cli import main
 from surveysem.config import load_config
 from surveysem.errors import SurveySemError
-from surveysem.instrument import load_instrument
-from surveysem.markets import parse_market_history
-from surveysem.outcomes import country_key, firm_outcomes
+from surveysem.instrument.scales import load_instrument
+from surveysem.data.markets import parse_market_history
+from surveysem.outcomes.measures import country_key, firm_outcomes
 from surveysem.simulate import (
     METADATA_COLUMNS,
     PII_COLUMNS,
@@ -139,8 +139,8 @@ def test_pii_columns_present_and_obviously_fake(small):
 
 
 def test_reads_back_as_qualtrics_and_validates(tmp_path, small, inst, config):
-    from surveysem.readers import read_survey
-    from surveysem.validation import validate
+    from surveysem.data.readers import read_survey
+    from surveysem.data.validation import validate
 
     path = tmp_path / "survey_synthetic.csv"
     path.write_text(small.to_csv(), encoding="utf-8")

@@ -11,7 +11,7 @@ import pytest
 
 import survey_kit as kit
 from surveysem.errors import SurveySemError
-from surveysem.ingest import read_and_validate, run_pipeline
+from surveysem.data.ingest import read_and_validate, run_pipeline
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_missing_columns_one_line_each_kind(tmp_path, scales):
 
 
 def test_many_missing_columns_listed_first_ten(tmp_path):
-    from surveysem.validation import _missing_message
+    from surveysem.data.validation import _missing_message
 
     names = [f"PDC{i}" for i in range(1, 48)]
     assert _missing_message("item", names) == (

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from surveysem.verdicts import scale_verdict
+from surveysem.measurement.verdicts import scale_verdict
 
 GOOD = {"alpha": 0.85, "omega": 0.86, "cr": 0.86, "ave": 0.6}
 

@@ -10,7 +10,7 @@ normal, effects in standard deviations):
 1. **Firm profile.** TECH, CUSTOMER (hence the typology group), SIZE, SECTOR, ROLE from the
    ``firms:`` probabilities; age and the "Nth year" of the first foreign sale give FOUNDED,
    FIRSTSALE (``FIRSTSALE = FOUNDED + N - 1``, ``age = survey_year - FOUNDED``; see
-   :mod:`surveysem.outcomes`). Group membership is independent of every latent variable.
+   :mod:`surveysem.outcomes.measures`). Group membership is independent of every latent variable.
 2. **Capabilities (P4 structure).** Three correlated process factors -- sensing, seizing,
    reconfiguring -- with each capability ``cap = g * process + sqrt(1 - g^2) * u``
    (second-order loading ``g``; process membership from ``scales/``). The four OIE roles
@@ -160,7 +160,7 @@ def _probs(mapping, where: str) -> tuple[list, np.ndarray]:
 
 def build_model(config: dict, inst=None) -> Model:
     """Check ``config['simulate']`` against the instrument and compute the derived quantities."""
-    from surveysem.instrument import load_instrument
+    from surveysem.instrument.scales import load_instrument
 
     if "simulate" not in config:
         raise SurveySemError("the config has no simulate: section")
@@ -288,7 +288,7 @@ def build_model(config: dict, inst=None) -> Model:
     # market frame
     frame = sim["outcomes"]["countries"]
     home = config.get("outcomes", {}).get("home_country", "China")
-    from surveysem.outcomes import country_key
+    from surveysem.outcomes.measures import country_key
 
     for country in frame:
         try:
@@ -517,7 +517,7 @@ class _Frame:
 
 def simulate(config: dict, n: int | None = None, seed: int | None = None, inst=None) -> SimulatedSurvey:
     """Draw a synthetic survey (see the module docstring for the model)."""
-    from surveysem.instrument import load_instrument
+    from surveysem.instrument.scales import load_instrument
 
     if inst is None:
         inst = load_instrument(config["instrument"]["scales_dir"])

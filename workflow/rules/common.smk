@@ -40,7 +40,7 @@ SCALES_DIR = config["instrument"]["scales_dir"]
 
 def scale_files():
     """All files of the instrument; rules that read the instrument depend on them."""
-    from surveysem.instrument import instrument_files
+    from surveysem.instrument.scales import instrument_files
 
     return instrument_files(SCALES_DIR)
 

@@ -1,6 +1,6 @@
 # The propositions stage: Propositions 1-3 as regressions, the typology test, Proposition 4 as an SEM
 # with a chunked bootstrap, and the verdicts. Hypotheses come from the config key `hypotheses:`.
-from surveysem.proposition_settings import (
+from surveysem.propositions.settings import (
     stage_config,
     verdict_inputs,
     workflow_hypotheses,

@@ -1,6 +1,6 @@
 """Screen respondents and write the analysis table (reverse-keyed items reversed once)."""
 
-from surveysem.ingest import screen_step
-from surveysem.workflow import run_script
+from surveysem.data.ingest import screen_step
+from surveysem.workflow.run import run_script
 
 run_script(screen_step, snakemake)  # noqa: F821 (injected by Snakemake)

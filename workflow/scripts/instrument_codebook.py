@@ -1,7 +1,7 @@
 """Write the codebook (CSV, HTML) and the printable questionnaire."""
 
-from surveysem.codebook import write_codebook
-from surveysem.workflow import run_script
+from surveysem.instrument.codebook import write_codebook
+from surveysem.workflow.run import run_script
 
 
 def step(smk):

@@ -1,7 +1,7 @@
 """CFA of all constructs, CR/AVE, Fornell-Larcker, common-method variance and scale scores."""
 
-from surveysem.measurement import cfa_step, step_config
-from surveysem.workflow import run_script
+from surveysem.measurement.stage import cfa_step, step_config
+from surveysem.workflow.run import run_script
 
 
 def step(smk):

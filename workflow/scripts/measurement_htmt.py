@@ -1,7 +1,7 @@
 """HTMT and HTMT2 with seeded percentile-bootstrap confidence intervals."""
 
-from surveysem.measurement import htmt_step, step_config
-from surveysem.workflow import run_script
+from surveysem.measurement.stage import htmt_step, step_config
+from surveysem.workflow.run import run_script
 
 
 def step(smk):

@@ -1,7 +1,7 @@
 """Measurement invariance (configural, metric, scalar) across the configured grouping variable."""
 
-from surveysem.measurement import invariance_step, step_config
-from surveysem.workflow import run_script
+from surveysem.measurement.stage import invariance_step, step_config
+from surveysem.workflow.run import run_script
 
 
 def step(smk):

@@ -1,7 +1,7 @@
 """Reliability per scale and item-pool diagnostics (EFA) of the capability items."""
 
-from surveysem.measurement import reliability_step, step_config
-from surveysem.workflow import run_script
+from surveysem.measurement.stage import reliability_step, step_config
+from surveysem.workflow.run import run_script
 
 
 def step(smk):

@@ -1,7 +1,7 @@
 """Verdict per scale and every warning of the measurement stage."""
 
-from surveysem.measurement import step_config, verdicts_step
-from surveysem.workflow import run_script
+from surveysem.measurement.stage import step_config, verdicts_step
+from surveysem.workflow.run import run_script
 
 
 def step(smk):

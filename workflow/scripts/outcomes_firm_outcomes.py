@@ -1,7 +1,7 @@
 """Spread, diversification, intensity and typology group of every retained respondent."""
 
-from surveysem.outcomes import write_firm_outcomes
-from surveysem.workflow import run_script
+from surveysem.outcomes.measures import write_firm_outcomes
+from surveysem.workflow.run import run_script
 
 
 def step(smk):

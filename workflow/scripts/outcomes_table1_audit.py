@@ -1,7 +1,7 @@
 """Recompute the outcome columns of Yang & Stoian's (2024) Table 1 and compare."""
 
-from surveysem.outcomes import write_table1_audit
-from surveysem.workflow import run_script
+from surveysem.outcomes.measures import write_table1_audit
+from surveysem.workflow.run import run_script
 
 
 def step(smk):

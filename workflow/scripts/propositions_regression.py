@@ -1,6 +1,6 @@
-"""Propositions stage step 'regression' (see surveysem.propositions.smk_regression)."""
+"""Propositions stage step 'regression' (see surveysem.propositions.stage.smk_regression)."""
 
-from surveysem.propositions import smk_regression
-from surveysem.workflow import run_script
+from surveysem.propositions.stage import smk_regression
+from surveysem.workflow.run import run_script
 
 run_script(smk_regression, snakemake)  # noqa: F821 (injected by Snakemake)

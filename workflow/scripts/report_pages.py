@@ -3,9 +3,9 @@
 import logging
 from pathlib import Path
 
-from surveysem.instrument import load_instrument
+from surveysem.instrument.scales import load_instrument
 from surveysem.report.pages import RESULT_FILES, Context, build_report
-from surveysem.workflow import run_script
+from surveysem.workflow.run import run_script
 
 
 def step(smk):

@@ -76,7 +76,7 @@ dl.kv dd { margin: 0; overflow-wrap: anywhere; }
 code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .85rem; }
 pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; white-space: pre-wrap; }
 footer.site { color: var(--muted); font-size: .85rem; border-top: 1px solid var(--light); padding: .6rem 1.5rem; }
-/* codebook and questionnaire (surveysem.codebook) */
+/* codebook and questionnaire (surveysem.instrument.codebook) */
 table.plain { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; font-size: .9rem; }
 table.plain th, table.plain td { border-top: 1px solid #ccc; padding: .3rem .4rem; vertical-align: top; text-align: left; }
 table.plain thead th { border-bottom: 2px solid #333; }

@@ -58,7 +58,7 @@ Faster still for single-group complete-data ML (and two-stage ML): ML depends on
 through their moments, so ``pm.refit_moments(mean, cov, n, start, hessian)`` refits to a
 resample's (EM) moments with BFGS from ``start``, ``hessian`` (e.g. the full-sample information)
 as initial curvature and only likelihood gradients per iteration; for LISREL-shaped models the
-gradient is formed from p x m and m x m products.  :class:`surveysem.bootstrap.ResampleRefitter`
+gradient is formed from p x m and m x m products.  :class:`surveysem.propositions.bootstrap.ResampleRefitter`
 uses it; on the bundled P4 model (58 variables, 130 parameters, two-stage ML with 4% missing
 cells) a resample costs about 25 ms on 2 cores (EM moments of the resample about half of it).
 

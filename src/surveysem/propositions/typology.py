@@ -5,7 +5,7 @@ For a hypothesis with ``typology_group: g`` the primary model is refitted with a
 
     outcome ~ capabilities + G + capabilities:G + controls
 
-(capabilities z-scored as in :mod:`surveysem.regression`; the controls that define the groups,
+(capabilities z-scored as in :mod:`surveysem.propositions.regression`; the controls that define the groups,
 ``tech_intensity`` and ``customer_type``, are left out because they are collinear with G).
 A joint robust Wald test of the product terms asks whether the capability slopes differ in
 group g; each product is also tested one-sided in the direction of the capability's expected
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.regression import design, fit_model
+from surveysem.propositions.regression import design, fit_model
 
 GROUP_DEFINING = ("tech_intensity", "customer_type")
 

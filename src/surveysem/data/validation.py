@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.markets import parse_market_history
-from surveysem.readers import SurveyTable
+from surveysem.data.markets import parse_market_history
+from surveysem.data.readers import SurveyTable
 
 ID_OUT = "respondent_id"
 ROW_OUT = "source_row"

@@ -3,15 +3,15 @@
 Two pipeline steps (``workflow/rules/data.smk``):
 
 ``ingest``
-    reads ``data.survey``, drops identifying columns (:mod:`surveysem.privacy`), validates
-    against the instrument (:mod:`surveysem.validation`) and writes
+    reads ``data.survey``, drops identifying columns (:mod:`surveysem.data.privacy`), validates
+    against the instrument (:mod:`surveysem.data.validation`) and writes
     ``results/clean/validated.csv`` (raw coding, missing codes -> empty),
     ``ingest.json``, ``missingness.csv`` and ``invalid_rows.csv``. With
     ``data.on_invalid: error`` the first problem stops the run (one line, non-zero exit,
     nothing written); with ``drop`` the rows concerned are excluded and listed with their
     reasons. Problems that no row-dropping can fix (missing columns) always stop the run.
 ``screen``
-    applies the screening rules (:mod:`surveysem.screening`) to ``validated.csv`` and writes
+    applies the screening rules (:mod:`surveysem.data.screening`) to ``validated.csv`` and writes
     ``results/screening/exclusions.csv``, ``flow.csv``, ``screening.json`` (thresholds used,
     warnings, the synthetic flag of ``ingest.json``) and
     ``results/clean/analysis.csv``: the retained respondents with reverse-keyed items
@@ -28,9 +28,7 @@ the pipeline could use the file, 1 otherwise.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,12 +37,12 @@ import pandas as pd
 
 from surveysem import io as sio
 from surveysem.errors import SurveySemError
-from surveysem.missing import METHODS, missingness_table
-from surveysem.missing import summary as missing_summary
-from surveysem.privacy import comment_flag_name, comment_flags, drop_pii
-from surveysem.readers import SurveyTable, read_survey
-from surveysem.screening import screen, settings
-from surveysem.validation import ID_OUT, ValidationResult, validate
+from surveysem.data.missing import METHODS, missingness_table
+from surveysem.data.missing import summary as missing_summary
+from surveysem.data.privacy import comment_flag_name, comment_flags, drop_pii
+from surveysem.data.readers import SurveyTable, read_survey
+from surveysem.data.screening import screen, settings
+from surveysem.data.validation import ID_OUT, ValidationResult, validate
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +62,7 @@ class Checked:
 
 
 def _instrument(config: dict, scales_dir=None):
-    from surveysem.instrument import load_instrument
+    from surveysem.instrument.scales import load_instrument
 
     return load_instrument(scales_dir or config.get("instrument", {}).get("scales_dir", "scales"))
 
@@ -279,54 +277,3 @@ def screen_step(smk) -> None:
         scales_dir=smk.params.scales_dir,
         ingest_json=smk.input.ingest,
     )
-
-
-# --------------------------------------------------------------------------- surveysem check
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="survey export to check (.csv, Qualtrics .csv, .xlsx, .sav, .dta)")
-    parser.add_argument("--config", default="config/config.yaml", help="config file (default: config/config.yaml)")
-    parser.add_argument("--format", default=None, choices=["auto", "csv", "qualtrics", "xlsx", "sav", "dta"],
-                        help="file format (default: auto, or data.format when FILE is data.survey)")
-    parser.add_argument("--encoding", default=None, help="text encoding (default: auto)")
-    parser.add_argument("--delimiter", default=None, help="CSV delimiter (default: auto)")
-    parser.add_argument("--max-problems", type=int, default=20, help="problems to print (default: 20)")
-
-
-def run(args) -> int:
-    from surveysem.config import load_config
-
-    config = load_config(args.config)
-    data_cfg = config.get("data", {})
-    path = Path(args.file)
-    is_configured = Path(data_cfg.get("survey", "")).resolve() == path.resolve()
-    fmt = args.format or (data_cfg.get("format", "auto") if is_configured else "auto")
-    encoding = args.encoding or (data_cfg.get("encoding", "auto") if is_configured else "auto")
-    delimiter = args.delimiter or (data_cfg.get("delimiter", "auto") if is_configured else "auto")
-    checked = read_and_validate(path, config, fmt=fmt, encoding=encoding, delimiter=delimiter)
-    problems = checked.validation.problems
-    on_invalid = data_cfg.get("on_invalid", "error")
-    ok, dropped = usable(checked, on_invalid)
-    limit = max(0, int(args.max_problems))
-    for p in problems[:limit]:
-        print(p.one_line())
-    if len(problems) > limit:
-        print(f"... and {len(problems) - limit} more (total {len(problems)})")
-    table = checked.table
-    where = f"{path}: {table.format}"
-    if table.encoding:
-        where += f", encoding {table.encoding}"
-    if table.delimiter:
-        where += f", delimiter {table.delimiter!r}"
-    n = len(checked.frame)
-    if ok and not problems:
-        print(f"{where}: usable: {n} rows, no problems")
-    elif ok:
-        print(f"{where}: usable with data.on_invalid: drop: {len(dropped)} of {n} rows would be dropped "
-              f"({len(problems)} problems)")
-    else:
-        print(f"{where}: NOT usable: {len(problems)} problem(s) in {n} rows", file=sys.stderr)
-    if checked.privacy.dropped:
-        print(f"identifying columns that ingest drops: {', '.join(checked.privacy.dropped)}")
-    return 0 if ok else 1

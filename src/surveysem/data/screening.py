@@ -64,8 +64,8 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.markets import parse_market_history
-from surveysem.validation import ID_OUT, ROW_OUT
+from surveysem.data.markets import parse_market_history
+from surveysem.data.validation import ID_OUT, ROW_OUT
 
 log = logging.getLogger(__name__)
 

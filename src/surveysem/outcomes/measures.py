@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.instrument import _country_key as country_key  # the instrument's own matching rule
+from surveysem.instrument.scales import _country_key as country_key  # the instrument's own matching rule
 
 HOME_COUNTRY = "China"
 
@@ -348,7 +348,7 @@ def typology_group(tech, customer):
 
 
 def _parse_markets(text):
-    from surveysem.markets import parse_market_history
+    from surveysem.data.markets import parse_market_history
 
     return parse_market_history(text)
 
@@ -359,7 +359,7 @@ def firm_outcomes(analysis_df: pd.DataFrame, inst, survey_year: int, home_countr
 
     ``analysis_df`` has ``respondent_id`` and the profile columns FOUNDED, FIRSTSALE, MARKETS,
     FSHARE, SIZE, SECTOR, TECH, CUSTOMER (``scales/profile.yaml``); ``inst`` is the
-    :class:`~surveysem.instrument.Instrument` (its region table is used).
+    :class:`~surveysem.instrument.scales.Instrument` (its region table is used).
 
     * ``n_countries`` = distinct foreign countries in MARKETS (home country excluded),
     * ``age`` = survey_year - FOUNDED,
@@ -730,7 +730,7 @@ def write_firm_outcomes(analysis_path, scales_dir, survey_year: int, out_csv, ou
     """
     import json
 
-    from surveysem.instrument import load_instrument
+    from surveysem.instrument.scales import load_instrument
     from surveysem.io import write_csv, write_json
 
     inst = load_instrument(scales_dir)

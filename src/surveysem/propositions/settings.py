@@ -1,6 +1,6 @@
 """Settings of the propositions stage, read when the workflow is parsed.
 
-Kept apart from :mod:`surveysem.propositions` (the steps, which need numpy, pandas and the
+Kept apart from :mod:`surveysem.propositions.stage` (the steps, which need numpy, pandas and the
 estimators) so that parsing the workflow, which happens on every ``snakemake`` call, imports
 nothing heavy.
 """
@@ -8,7 +8,7 @@ nothing heavy.
 from __future__ import annotations
 
 from surveysem.errors import SurveySemError
-from surveysem.hypotheses import parse_hypotheses, verdict_rule
+from surveysem.propositions.hypotheses import parse_hypotheses, verdict_rule
 
 P4_DEFAULTS = {"estimator": "ML", "missing": "auto", "models": ["a", "b", "c"], "diversification_correction": 0.5,
                "intensity_clip": 0.01, "regions": 12, "multigroup_min_n": 100, "typology_min_group_n": 30,
@@ -59,7 +59,7 @@ def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], bool]
         known = None
         if scales_dir is not None:
             try:
-                from surveysem.instrument import load_instrument
+                from surveysem.instrument.scales import load_instrument
 
                 known = list(load_instrument(scales_dir, regions=False).constructs)
             except SurveySemError:

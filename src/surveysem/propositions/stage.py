@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.hypotheses import (Hypothesis, parse_hypotheses, proposition_verdict, rule_text,
+from surveysem.propositions.hypotheses import (Hypothesis, parse_hypotheses, proposition_verdict, rule_text,
                                   verdict_rule)
 from surveysem.io import write_csv, write_json
-from surveysem.proposition_settings import (BOOT_DEFAULTS, P4_DEFAULTS, boot_config,  # noqa: F401 (re-exported)
+from surveysem.propositions.settings import (BOOT_DEFAULTS, P4_DEFAULTS, boot_config,  # noqa: F401 (re-exported)
                                              check_settings, p4_config, stage_config, verdict_inputs,
                                              workflow_hypotheses)
 
-log = logging.getLogger("surveysem.propositions")
+log = logging.getLogger("surveysem.propositions.stage")
 
 
 def read_csv(path, what: str) -> pd.DataFrame:
@@ -78,7 +78,7 @@ def _synthetic(ingest: dict, config: dict) -> bool:
 
 
 def step_regression(scores_path, outcomes_path, ingest_path, config: dict, hyp_id: str, out_json) -> dict:
-    from surveysem.regression import analyse_hypothesis, analysis_frame
+    from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 
     scores = read_csv(scores_path, "scale scores")
     outcomes = read_csv(outcomes_path, "firm outcomes")
@@ -101,8 +101,8 @@ def step_regression(scores_path, outcomes_path, ingest_path, config: dict, hyp_i
 
 
 def step_typology(scores_path, outcomes_path, ingest_path, config: dict, out_json, out_csv) -> dict:
-    from surveysem.regression import analysis_frame
-    from surveysem.typology import analyse_typology
+    from surveysem.propositions.regression import analysis_frame
+    from surveysem.propositions.typology import analyse_typology
 
     scores = read_csv(scores_path, "scale scores")
     outcomes = read_csv(outcomes_path, "firm outcomes")
@@ -142,14 +142,14 @@ def step_typology(scores_path, outcomes_path, ingest_path, config: dict, out_jso
 
 def p4_setup(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir=None):
     """(data, hypothesis, processes, items, estimator, missing, p4 config) for the P4 steps."""
-    from surveysem.p4 import items_by_construct, p4_data, resolve_missing
+    from surveysem.propositions.p4 import items_by_construct, p4_data, resolve_missing
 
     analysis = read_csv(analysis_path, "analysis data")
     outcomes = read_csv(outcomes_path, "firm outcomes")
     ingest = read_ingest(ingest_path)
     inst = None
     if scales_dir is not None:
-        from surveysem.instrument import load_instrument
+        from surveysem.instrument.scales import load_instrument
 
         inst = load_instrument(scales_dir)
     known = list(inst.constructs) if inst is not None else None
@@ -169,7 +169,7 @@ def p4_setup(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir
 
 
 def step_p4_fit(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, out_json, out_paths) -> dict:
-    from surveysem.p4 import fit_p4, multigroup_check
+    from surveysem.propositions.p4 import fit_p4, multigroup_check
 
     data, hyp, processes, items, estimator, missing, cfg, ingest, outcomes = p4_setup(
         analysis_path, outcomes_path, ingest_path, config, scales_dir)
@@ -205,7 +205,7 @@ def step_p4_fit(analysis_path, outcomes_path, ingest_path, config: dict, scales_
 def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
     """(data, prepared model, full-sample fit, bootstrap config, missing-data method, full-sample EM
     moments or None) of the bootstrapped P4 model."""
-    from surveysem.p4 import p4_syntax
+    from surveysem.propositions.p4 import p4_syntax
     from surveysem.sem import prepare_model
 
     data, hyp, processes, items, estimator, missing, cfg, ingest, _ = p4_setup(
@@ -217,7 +217,7 @@ def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
     fit_data = d
     em_start = None
     if missing == "two_stage":
-        from surveysem.p4 import TwoStage
+        from surveysem.propositions.p4 import TwoStage
 
         two_stage = TwoStage(d)
         fit_data, em_start = two_stage(d), two_stage.start
@@ -230,7 +230,7 @@ def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
 
 def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, chunk: int,
                          out_csv) -> pd.DataFrame:
-    from surveysem.bootstrap import ResampleRefitter, run_chunk, targets
+    from surveysem.propositions.bootstrap import ResampleRefitter, run_chunk, targets
 
     d, pm, full, bc, missing, em_start = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
     if not full.converged:
@@ -252,7 +252,7 @@ def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict
 
 def step_bootstrap_merge(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, chunk_paths,
                          out_csv) -> pd.DataFrame:
-    from surveysem.bootstrap import merge, targets
+    from surveysem.propositions.bootstrap import merge, targets
 
     d, pm, full, bc, _, _ = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
     frames = [read_csv(p, "bootstrap chunk") for p in chunk_paths]
@@ -372,7 +372,7 @@ def step_verdicts(regression_jsons, p4_json, p4_paths_csv, boot_csv, ingest_path
 
 def _all_constructs(config: dict):
     """Construct ids for re-parsing the hypotheses when only results are at hand."""
-    from surveysem.hypotheses import DEFAULT_CONSTRUCTS
+    from surveysem.propositions.hypotheses import DEFAULT_CONSTRUCTS
 
     ids = set(DEFAULT_CONSTRUCTS)
     for h in config.get("hypotheses") or []:

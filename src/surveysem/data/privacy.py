@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.validation import _is_blank, to_number
+from surveysem.data.validation import _is_blank, to_number
 
 QUALTRICS_PII = (
     "IPAddress",

@@ -45,7 +45,7 @@ def mean_scores(data: pd.DataFrame, scales: dict[str, list[str]], min_share: flo
 def factor_scores(data: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFrame:
     """Regression-method factor scores from a single-group CFA solution (lavaan-style estimates
     with columns lhs, op, rhs, est). Rows without any observed indicator get NaN."""
-    from surveysem.validity import measurement_parts
+    from surveysem.measurement.validity import measurement_parts
 
     parts = measurement_parts(estimates)
     factors = parts["factors"]

@@ -13,7 +13,7 @@ Every problem is reported as one line naming the file and the field, e.g.
 
 Example
 -------
->>> from surveysem.instrument import load_instrument
+>>> from surveysem.instrument.scales import load_instrument
 >>> inst = load_instrument("scales")                       # doctest: +SKIP
 >>> [c.id for c in inst.constructs_of_kind("capability")]  # doctest: +SKIP
 ['PDC', 'CCA', 'EFT', 'SOE', 'ECP', 'ODV', 'TEC', 'BMM', 'CUS', 'TOC', 'ICO']
@@ -562,24 +562,3 @@ def load_instrument(directory="scales", regions: bool = True) -> Instrument:
         eligibility_source=eligibility_source,
         regions=region_table,
     )
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def configure_parser(parser) -> None:
-    parser.add_argument("scales_dir", nargs="?", default="scales", help="the scales folder (default: scales)")
-
-
-def run(args) -> int:
-    inst = load_instrument(args.scales_dir)
-    kinds = {}
-    for c in inst.constructs.values():
-        kinds.setdefault(c.kind, []).append(c)
-    print(f"{args.scales_dir}: instrument is valid")
-    for kind, constructs in kinds.items():
-        n_items = sum(len(c.items) for c in constructs)
-        print(f"  {kind}: {len(constructs)} construct(s), {n_items} item(s)")
-    print(f"  profile: {len(inst.profile)} question(s); eligibility rules: {len(inst.eligibility)}; "
-          f"region table: {len(inst.regions)} countries")
-    return 0

@@ -26,7 +26,7 @@ import pandas as pd
 
 from surveysem.errors import SurveySemError
 
-log = logging.getLogger("surveysem.bootstrap")
+log = logging.getLogger("surveysem.propositions.bootstrap")
 
 
 def resample_rng(seed: int, b: int) -> np.random.Generator:

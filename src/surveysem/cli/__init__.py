@@ -16,11 +16,11 @@ from surveysem.errors import SurveySemError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "instrument": ("surveysem.instrument", "validate the scales/ folder and summarise it"),
-    "codebook": ("surveysem.codebook", "write the codebook (CSV, HTML) and printable questionnaire"),
-    "fit": ("surveysem.sem.cli", "fit a lavaan-syntax model to a CSV and print results"),
-    "reliability": ("surveysem.reliability", "alpha, omega, CR, AVE, item statistics and HTMT for scales in a CSV"),
-    "check": ("surveysem.ingest", "read and validate a survey file against the instrument"),
+    "instrument": ("surveysem.cli.instrument", "validate the scales/ folder and summarise it"),
+    "codebook": ("surveysem.cli.codebook", "write the codebook (CSV, HTML) and printable questionnaire"),
+    "fit": ("surveysem.cli.fit", "fit a lavaan-syntax model to a CSV and print results"),
+    "reliability": ("surveysem.cli.reliability", "alpha, omega, CR, AVE, item statistics and HTMT for scales in a CSV"),
+    "check": ("surveysem.cli.check", "read and validate a survey file against the instrument"),
     "simulate": ("surveysem.simulate", "draw a synthetic survey from the population model in the config"),
 }
 

@@ -31,13 +31,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from surveysem import scores as scores_mod
-from surveysem import validity as val_mod
-from surveysem import verdicts as verd_mod
+from surveysem.measurement import scores as scores_mod
+from surveysem.measurement import validity as val_mod
+from surveysem.measurement import verdicts as verd_mod
 from surveysem.errors import SurveySemError
 from surveysem.io import write_csv, write_json
 
-log = logging.getLogger("surveysem.measurement")
+log = logging.getLogger("surveysem.measurement.stage")
 
 MEASURED_KINDS = ("capability", "oie", "marker")
 
@@ -146,7 +146,7 @@ def _usable_scales(X: pd.DataFrame, scales: dict[str, list[str]], warnings: list
 
 
 def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
-    from surveysem import reliability as rel_mod  # here: the other steps do without scipy.stats
+    from surveysem.measurement import reliability as rel_mod  # here: the other steps do without scipy.stats
 
     X = _items_numeric(data, scales)
     rel_rows, item_tables, warnings = [], [], []
@@ -167,7 +167,7 @@ def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: di
 
 
 def efa_report(data: pd.DataFrame, items: list[str], cfg: dict) -> dict:
-    from surveysem import efa as efa_mod
+    from surveysem.measurement import efa as efa_mod
 
     e = cfg["efa"]
     X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
@@ -191,7 +191,7 @@ def efa_report(data: pd.DataFrame, items: list[str], cfg: dict) -> dict:
 
 def reliability_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
     """Write reliability.csv, item_stats.csv, efa.json, kmo.csv."""
-    from surveysem.instrument import load_instrument
+    from surveysem.instrument.scales import load_instrument
 
     cfg = settings(config)
     synthetic = read_synthetic(ingest_path)
@@ -330,7 +330,7 @@ def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> d
 
 def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base_result=None,
                mean_scores: pd.DataFrame | None = None) -> dict:
-    from surveysem import cmv as cmv_mod
+    from surveysem.measurement import cmv as cmv_mod
 
     c = cfg["cmv"]
     warnings: list[str] = []
@@ -368,7 +368,7 @@ def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base
 
 def cfa_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
     """Write cfa_fit.json, loadings.csv, validity.csv, fornell_larcker.csv, cmv.json, scale_scores.csv."""
-    from surveysem.instrument import load_instrument
+    from surveysem.instrument.scales import load_instrument
 
     cfg = settings(config)
     synthetic = read_synthetic(ingest_path)
@@ -438,7 +438,7 @@ def htmt_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> 
 
 def htmt_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
     """Write htmt.csv (and htmt.json with warnings and the synthetic flag)."""
-    from surveysem.instrument import load_instrument
+    from surveysem.instrument.scales import load_instrument
 
     cfg = settings(config)
     inst = load_instrument(scales_dir)
@@ -561,7 +561,7 @@ def _group_label(v):
 
 def invariance_step(analysis_path, ingest_path, outcomes_path, scales_dir, config, out: dict) -> None:
     """Write invariance.csv and invariance.json."""
-    from surveysem.instrument import load_instrument
+    from surveysem.instrument.scales import load_instrument
 
     cfg = settings(config)
     inst = load_instrument(scales_dir)
@@ -657,7 +657,7 @@ def _read_csv_or_empty(path) -> pd.DataFrame:
 
 def verdicts_step(inputs: dict, ingest_path, scales_dir, config, out: dict) -> None:
     """Collect warnings of all steps, write verdicts.csv and warnings.json."""
-    from surveysem.instrument import load_instrument
+    from surveysem.instrument.scales import load_instrument
 
     cfg = settings(config)
     inst = load_instrument(scales_dir)

@@ -9,11 +9,10 @@ response anchors, ready to print or to paste into a survey tool.
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 import pandas as pd
 
-from surveysem.instrument import Instrument, load_instrument
+from surveysem.instrument.scales import Instrument, load_instrument
 from surveysem.io import write_csv, write_text
 from surveysem.report.html import Safe, page
 
@@ -166,22 +165,3 @@ def write_codebook(scales_dir, csv_path, codebook_path, questionnaire_path, titl
     write_text(codebook_path, codebook_html(inst, table, title))
     write_text(questionnaire_path, questionnaire_html(inst, title))
     return table
-
-
-def configure_parser(parser) -> None:
-    parser.add_argument("--scales", default="scales", help="scales folder (default: scales)")
-    parser.add_argument("--out", default=".", help="folder that receives results/ and reports/ (default: .)")
-    parser.add_argument("--title", default="Survey of born-global firms", help="questionnaire title")
-
-
-def run(args) -> int:
-    out = Path(args.out)
-    table = write_codebook(
-        args.scales,
-        out / "results" / "codebook.csv",
-        out / "reports" / "codebook.html",
-        out / "reports" / "questionnaire.html",
-        args.title,
-    )
-    print(f"{len(table)} variables written to {out / 'results' / 'codebook.csv'}")
-    return 0
