@@ -8,7 +8,7 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate_config_or_exit(config, workflow.source_path("config/schema.yaml"))
+validate_config_or_exit(config)
 
 
 include: "workflow/rules/common.smk"

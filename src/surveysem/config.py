@@ -1,4 +1,10 @@
-"""Loading and validating ``config/config.yaml`` against ``config/schema.yaml``.
+"""Loading and validating ``config/config.yaml`` against the schema shipped in the package
+(``surveysem/schemas/config.yaml``).
+
+The schema is the one place for defaults: validation fills in every ``default:`` it declares,
+then :func:`resolve_derived` fills the few defaults that depend on other keys (a ``null`` seed
+means ``study.seed``). No module keeps a default dict of its own; a step receives the keys its
+rule declares (``surveysem.workflow.params``), all present.
 
 Validation is JSON Schema (draft 2020-12) with the schema's defaults filled in, the recipe of
 :func:`snakemake.utils.validate` (python-jsonschema FAQ), done here with jsonschema directly and
@@ -17,7 +23,9 @@ import yaml
 
 from surveysem.errors import SurveySemError
 
-DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+DEFAULT_SCHEMA = Path(__file__).resolve().parent / "schemas" / "config.yaml"
+# Seeds that default to study.seed when null.
+SEEDS_FROM_STUDY = ("measurement", "bootstrap")
 
 
 def _first_validation_error(exc: BaseException):
@@ -58,8 +66,18 @@ def _validator_with_defaults(schema: dict):
     return validators.extend(Draft202012Validator, {"properties": set_defaults})(schema)
 
 
-def validate_config(config: dict, schema_path, config_name: str = "config/config.yaml") -> dict:
-    """Validate ``config`` in place (defaults filled in); raise a one-line SurveySemError."""
+def resolve_derived(config: dict) -> dict:
+    """Fill the defaults that depend on other keys, in place: ``<section>.seed: null`` is
+    ``study.seed``."""
+    for section in SEEDS_FROM_STUDY:
+        if section in config and config[section].get("seed") is None:
+            config[section]["seed"] = int(config["study"]["seed"])
+    return config
+
+
+def validate_config(config: dict, schema_path=DEFAULT_SCHEMA, config_name: str = "config/config.yaml") -> dict:
+    """Validate ``config`` in place (schema defaults and derived defaults filled in); raise a
+    one-line SurveySemError."""
     try:
         with open(schema_path, encoding="utf-8") as fh:
             schema = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -71,16 +89,34 @@ def validate_config(config: dict, schema_path, config_name: str = "config/config
         if error is None:
             raise SurveySemError(f"invalid configuration: {exc}", file=config_name) from None
         raise SurveySemError(_describe(error, config_name)) from None
-    return config
+    return resolve_derived(config)
 
 
-def validate_config_or_exit(config: dict, schema_path, config_name: str = "config/config.yaml") -> dict:
+def validate_config_or_exit(config: dict, schema_path=DEFAULT_SCHEMA, config_name: str = "config/config.yaml") -> dict:
     """For the Snakefile: on an invalid config print one line and stop with exit status 1."""
     try:
         return validate_config(config, schema_path, config_name)
     except SurveySemError as err:
         print(f"surveysem: error: {err.one_line()}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def section_with_defaults(name: str, value: dict | None = None, schema_path=DEFAULT_SCHEMA) -> dict:
+    """One config section (``value``, possibly partial or empty) validated against its schema with
+    the defaults filled in: the schema's defaults for callers outside the workflow."""
+    from jsonschema import Draft202012Validator
+
+    with open(schema_path, encoding="utf-8") as fh:
+        schema = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    section = {**schema["properties"][name], "$defs": schema.get("$defs", {})}
+    Draft202012Validator.check_schema(section)
+    value = dict(value or {})
+    try:
+        _validator_with_defaults(section).validate(value)
+    except Exception as exc:
+        error = _first_validation_error(exc)
+        raise SurveySemError(_describe(error, name) if error else f"{name}: invalid: {exc}") from None
+    return value
 
 
 def load_config(path, schema_path=DEFAULT_SCHEMA) -> dict:

@@ -1,5 +1,13 @@
-# Shared definitions for all rule files.
+# Shared definitions for all rule files: file paths from the registry of stage files, the
+# params every rule passes (code hash, instrument facets, config keys) and input functions.
 import os
+
+from surveysem.instrument.facets import instrument_digests
+from surveysem.instrument.scales import instrument_files
+from surveysem.stage_files import REPORT_FILES
+from surveysem.stage_files import path as F
+from surveysem.workflow.code_hash import step_code_hash
+from surveysem.workflow.params import INSTRUMENT_READS, rule_config_params
 
 # One BLAS/OpenMP thread per job: with default threading, concurrent fits on 2 cores run ~100x slower.
 for _thread_var in (
@@ -10,70 +18,39 @@ for _thread_var in (
 ):
     os.environ.setdefault(_thread_var, "1")
 
-
-def surveysem_code_hash():
-    """SHA-256 of the installed surveysem package source.
-
-    Every rule takes it as a parameter, so Snakemake reruns a step when the package code it
-    calls changes (by default Snakemake only watches the thin workflow scripts).
-    """
-    import hashlib
-    from pathlib import Path
-
-    import surveysem
-
-    digest = hashlib.sha256()
-    root = Path(surveysem.__file__).parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-SURVEYSEM_CODE = surveysem_code_hash()
-
 # Every rule file appends the final outputs of its stage; `rule all` builds them.
 DEFAULT_TARGETS = []
 
 SCALES_DIR = config["instrument"]["scales_dir"]
+# The instrument's files are inputs of every rule that reads it, marked ancient: their dates
+# trigger nothing, the digests of the facets each rule uses do (surveysem.instrument.facets).
+SCALE_FILES = [ancient(f) for f in instrument_files(SCALES_DIR)]
+INSTRUMENT_DIGESTS = instrument_digests(SCALES_DIR)
 
 
-def scale_files():
-    """All files of the instrument; rules that read the instrument depend on them."""
-    from surveysem.instrument.scales import instrument_files
-
-    return instrument_files(SCALES_DIR)
-
-
-def scales_dir_of_input(wildcards, input):
-    """The scales folder, derived from a rule's ``scales`` input (the first is response_scales.yaml)."""
-    return os.path.dirname(input.scales[0])
+def rule_params(rule, wildcard=None, values=(), **fixed):
+    """Params of ``rule``: the hash of the code its step runs, the digests of the instrument
+    facets it uses and one param per config key it reads (surveysem.workflow.params)."""
+    params = {"code": ("surveysem code", step_code_hash(rule))}
+    for facet in INSTRUMENT_READS.get(rule, ()):
+        params[f"instrument_{facet}"] = (f"instrument {facet}", INSTRUMENT_DIGESTS[facet])
+    params.update(rule_config_params(config, rule, wildcard, values, **fixed))
+    return params
 
 
-# ---- report stage: pages and the result files they read
-from surveysem.report.result_files import RESULT_FILES as REPORT_RESULT_FILES
-
-REPORT_PAGES = {
-    "index": ("Overview", "index.rst"),
-    "data": ("Data", "data.rst"),
-    "outcomes": ("Outcomes", "outcomes.rst"),
-    "measurement": ("Measurement", "measurement.rst"),
-    "propositions": ("Propositions", "propositions.rst"),
-    "p4": ("Propositions", "p4.rst"),
-    "provenance": ("Provenance", "provenance.rst"),
-}
+def produced_or_existing(path):
+    """Whether some rule of this workflow writes ``path`` or it exists already."""
+    produced = {str(f) for r in workflow.rules for f in r.output}
+    return path in produced or os.path.exists(path)
 
 
 def report_inputs(wildcards):
-    """Every result file the pages read that some rule of this workflow produces (or that exists),
-    plus the survey file and the instrument (hashed on the provenance page)."""
-    produced = {str(f) for r in workflow.rules for f in r.output}
-    inputs = {
-        key: path
-        for key, path in REPORT_RESULT_FILES.items()
-        if path in produced or os.path.exists(path)
-    }
-    if config["data"]["survey"] in produced or os.path.exists(config["data"]["survey"]):
+    """Every result file the pages read that some rule produces (or that exists), the survey and
+    config files (hashed on the provenance page) and the instrument."""
+    inputs = {key: F(key) for key in REPORT_FILES if produced_or_existing(F(key))}
+    if produced_or_existing(config["data"]["survey"]):
         inputs["survey"] = config["data"]["survey"]
-    inputs["scales"] = scale_files()
+    if workflow.configfiles:
+        inputs["config_file"] = workflow.configfiles[-1]
+    inputs["scales"] = SCALE_FILES
     return inputs

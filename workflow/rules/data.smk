@@ -1,73 +1,57 @@
 # The data stage: survey export -> validated table -> screening -> analysis table.
 
 
-rule ingest:
+rule data_ingest:
     # Reads the raw export (never modifies it), drops identifying columns, validates
     # against the instrument. On invalid data (data.on_invalid: error) it stops with one line.
     input:
         survey=config["data"]["survey"],
-        scales=scale_files(),
+        scales=SCALE_FILES,
     output:
-        validated="results/clean/validated.csv",
+        validated=F("validated"),
         ingest=report(
-            "results/clean/ingest.json",
-            category="Data",
-            caption="../report/results_data.rst",
+            F("ingest"), category="Data", caption="../report/results_data.rst"
         ),
         missingness=report(
-            "results/clean/missingness.csv",
-            category="Data",
-            caption="../report/results_data.rst",
+            F("missingness"), category="Data", caption="../report/results_data.rst"
         ),
         invalid_rows=report(
-            "results/clean/invalid_rows.csv",
-            category="Data",
-            caption="../report/results_data.rst",
+            F("invalid_rows"), category="Data", caption="../report/results_data.rst"
         ),
     params:
-        code=SURVEYSEM_CODE,
-        scales_dir=scales_dir_of_input,
+        **rule_params("data_ingest"),
     log:
-        "logs/ingest.log",
+        "logs/data/ingest.log",
     conda:
         "../envs/surveysem.yaml"
     script:
         "../scripts/data_ingest.py"
 
 
-rule screen:
+rule data_screen:
     # Screening rules of the `screening:` config section, then reverse-keying.
     input:
-        validated="results/clean/validated.csv",
-        ingest="results/clean/ingest.json",
-        scales=scale_files(),
+        validated=F("validated"),
+        ingest=F("ingest"),
+        scales=SCALE_FILES,
     output:
         exclusions=report(
-            "results/screening/exclusions.csv",
-            category="Data",
-            caption="../report/results_data.rst",
+            F("exclusions"), category="Data", caption="../report/results_data.rst"
         ),
-        flow=report(
-            "results/screening/flow.csv",
-            category="Data",
-            caption="../report/results_data.rst",
-        ),
+        flow=report(F("flow"), category="Data", caption="../report/results_data.rst"),
         report=report(
-            "results/screening/screening.json",
-            category="Data",
-            caption="../report/results_data.rst",
+            F("screening"), category="Data", caption="../report/results_data.rst"
         ),
-        analysis="results/clean/analysis.csv",
+        analysis=F("analysis"),
     params:
-        code=SURVEYSEM_CODE,
-        scales_dir=scales_dir_of_input,
+        **rule_params("data_screen"),
     log:
-        "logs/screen.log",
+        "logs/data/screen.log",
     conda:
         "../envs/surveysem.yaml"
     script:
         "../scripts/data_screen.py"
 
 
-DEFAULT_TARGETS.extend(rules.ingest.output)
-DEFAULT_TARGETS.extend(rules.screen.output)
+DEFAULT_TARGETS.extend(rules.data_ingest.output)
+DEFAULT_TARGETS.extend(rules.data_screen.output)

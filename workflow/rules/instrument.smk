@@ -1,35 +1,33 @@
 # The instrument stage: codebook and printable questionnaire from scales/.
 
 
-rule codebook:
+rule instrument_codebook:
     input:
-        scales=scale_files(),
+        scales=SCALE_FILES,
     output:
         codebook=report(
-            "results/codebook.csv",
+            F("codebook_csv"),
             category="Instrument",
             caption="../report/results_instrument.rst",
         ),
         codebook_html=report(
-            "reports/codebook.html",
+            F("codebook_html"),
             category="Instrument",
             caption="../report/codebook.rst",
         ),
         questionnaire=report(
-            "reports/questionnaire.html",
+            F("questionnaire_html"),
             category="Instrument",
             caption="../report/questionnaire.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        scales_dir=scales_dir_of_input,
-        title=config["study"]["title"],
+        **rule_params("instrument_codebook"),
     log:
-        "logs/codebook.log",
+        "logs/instrument/codebook.log",
     conda:
         "../envs/surveysem.yaml"
     script:
         "../scripts/instrument_codebook.py"
 
 
-DEFAULT_TARGETS.extend(rules.codebook.output)
+DEFAULT_TARGETS.extend(rules.instrument_codebook.output)

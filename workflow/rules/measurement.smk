@@ -1,43 +1,38 @@
 # The measurement stage: reliability, EFA, CFA, validity, common-method variance, invariance,
 # verdicts per scale and scale scores. Four independent rules (they run in parallel with --cores 2),
-# then the verdicts rule that gathers their results and warnings. Params carry only the config
-# slices the stage reads, so editing another section does not rerun it.
+# then the verdicts rule that gathers their results and warnings.
 
 
 rule measurement_reliability:
     # Alpha (Feldt CI), standardized alpha, omega, item statistics; KMO, Bartlett, parallel
     # analysis and EFA of the capability items.
     input:
-        analysis="results/clean/analysis.csv",
-        ingest="results/clean/ingest.json",
-        scales=scale_files(),
+        analysis=F("analysis"),
+        ingest=F("ingest"),
+        scales=SCALE_FILES,
     output:
         reliability=report(
-            "results/measurement/reliability.csv",
+            F("reliability"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
         item_stats=report(
-            "results/measurement/item_stats.csv",
+            F("item_stats"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
         efa=report(
-            "results/measurement/efa.json",
+            F("efa"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
         kmo=report(
-            "results/measurement/kmo.csv",
+            F("kmo"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        scales_dir=scales_dir_of_input,
-        measurement=config["measurement"],
-        seed=config["study"]["seed"],
-        missing=config["data"]["missing"],
+        **rule_params("measurement_reliability"),
     log:
         "logs/measurement/reliability.log",
     conda:
@@ -52,42 +47,38 @@ rule measurement_cfa:
     # First among the ready jobs: the scale scores it writes start the regressions.
     priority: 3
     input:
-        analysis="results/clean/analysis.csv",
-        ingest="results/clean/ingest.json",
-        scales=scale_files(),
+        analysis=F("analysis"),
+        ingest=F("ingest"),
+        scales=SCALE_FILES,
     output:
         cfa_fit=report(
-            "results/measurement/cfa_fit.json",
+            F("cfa_fit"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
         loadings=report(
-            "results/measurement/loadings.csv",
+            F("loadings"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
         validity=report(
-            "results/measurement/validity.csv",
+            F("validity"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
         fornell_larcker=report(
-            "results/measurement/fornell_larcker.csv",
+            F("fornell_larcker"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
         cmv=report(
-            "results/measurement/cmv.json",
+            F("cmv"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
-        scale_scores="results/scores/scale_scores.csv",
+        scale_scores=F("scale_scores"),
     params:
-        code=SURVEYSEM_CODE,
-        scales_dir=scales_dir_of_input,
-        measurement=config["measurement"],
-        seed=config["study"]["seed"],
-        missing=config["data"]["missing"],
+        **rule_params("measurement_cfa"),
     log:
         "logs/measurement/cfa.log",
     conda:
@@ -99,26 +90,22 @@ rule measurement_cfa:
 rule measurement_htmt:
     # HTMT and HTMT2 with seeded percentile-bootstrap CIs (measurement.htmt_bootstrap_B).
     input:
-        analysis="results/clean/analysis.csv",
-        ingest="results/clean/ingest.json",
-        scales=scale_files(),
+        analysis=F("analysis"),
+        ingest=F("ingest"),
+        scales=SCALE_FILES,
     output:
         htmt=report(
-            "results/measurement/htmt.csv",
+            F("htmt"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
         json=report(
-            "results/measurement/htmt.json",
+            F("htmt_json"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        scales_dir=scales_dir_of_input,
-        measurement=config["measurement"],
-        seed=config["study"]["seed"],
-        missing=config["data"]["missing"],
+        **rule_params("measurement_htmt"),
     log:
         "logs/measurement/htmt.log",
     conda:
@@ -130,27 +117,23 @@ rule measurement_htmt:
 rule measurement_invariance:
     # Configural / metric / scalar invariance across measurement.invariance_group.
     input:
-        analysis="results/clean/analysis.csv",
-        ingest="results/clean/ingest.json",
-        outcomes="results/outcomes/firm_outcomes.csv",
-        scales=scale_files(),
+        analysis=F("analysis"),
+        ingest=F("ingest"),
+        scales=SCALE_FILES,
+        outcomes=F("firm_outcomes"),
     output:
         invariance=report(
-            "results/measurement/invariance.csv",
+            F("invariance"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
         json=report(
-            "results/measurement/invariance.json",
+            F("invariance_json"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        scales_dir=scales_dir_of_input,
-        measurement=config["measurement"],
-        seed=config["study"]["seed"],
-        missing=config["data"]["missing"],
+        **rule_params("measurement_invariance"),
     log:
         "logs/measurement/invariance.log",
     conda:
@@ -162,35 +145,31 @@ rule measurement_invariance:
 rule measurement_verdicts:
     # Pass / warn / fail per scale with reasons and item suggestions; all warnings of the stage.
     input:
-        ingest="results/clean/ingest.json",
-        scales=scale_files(),
-        reliability=rules.measurement_reliability.output.reliability,
-        item_stats=rules.measurement_reliability.output.item_stats,
-        efa=rules.measurement_reliability.output.efa,
-        cfa_fit=rules.measurement_cfa.output.cfa_fit,
-        loadings=rules.measurement_cfa.output.loadings,
-        validity=rules.measurement_cfa.output.validity,
-        cmv=rules.measurement_cfa.output.cmv,
-        htmt=rules.measurement_htmt.output.htmt,
-        htmt_json=rules.measurement_htmt.output.json,
-        invariance_json=rules.measurement_invariance.output.json,
+        ingest=F("ingest"),
+        scales=SCALE_FILES,
+        reliability=F("reliability"),
+        item_stats=F("item_stats"),
+        efa=F("efa"),
+        cfa_fit=F("cfa_fit"),
+        loadings=F("loadings"),
+        validity=F("validity"),
+        cmv=F("cmv"),
+        htmt=F("htmt"),
+        htmt_json=F("htmt_json"),
+        invariance_json=F("invariance_json"),
     output:
         verdicts=report(
-            "results/measurement/verdicts.csv",
+            F("measurement_verdicts"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
         warnings=report(
-            "results/measurement/warnings.json",
+            F("measurement_warnings"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        scales_dir=scales_dir_of_input,
-        measurement=config["measurement"],
-        seed=config["study"]["seed"],
-        missing=config["data"]["missing"],
+        **rule_params("measurement_verdicts"),
     log:
         "logs/measurement/verdicts.log",
     conda:
@@ -199,8 +178,11 @@ rule measurement_verdicts:
         "../scripts/measurement_verdicts.py"
 
 
-DEFAULT_TARGETS.extend(rules.measurement_reliability.output)
-DEFAULT_TARGETS.extend(rules.measurement_cfa.output)
-DEFAULT_TARGETS.extend(rules.measurement_htmt.output)
-DEFAULT_TARGETS.extend(rules.measurement_invariance.output)
-DEFAULT_TARGETS.extend(rules.measurement_verdicts.output)
+for _rule in (
+    rules.measurement_reliability,
+    rules.measurement_cfa,
+    rules.measurement_htmt,
+    rules.measurement_invariance,
+    rules.measurement_verdicts,
+):
+    DEFAULT_TARGETS.extend(_rule.output)

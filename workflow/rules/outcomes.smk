@@ -1,7 +1,7 @@
 # The outcomes stage: the Table 1 audit (paper data only) and the outcomes of every respondent.
 
 
-rule table1_audit:
+rule outcomes_table1_audit:
     # Only Table 1 and the region table: editing a capability scale must not rerun it.
     input:
         table1=config["outcomes"]["table1"],
@@ -9,19 +9,17 @@ rule table1_audit:
         regions=os.path.join(SCALES_DIR, "regions.csv"),
     output:
         audit=report(
-            "results/outcomes/table1_audit.csv",
+            F("table1_audit"),
             category="Outcomes",
             caption="../report/results_outcomes.rst",
         ),
         regions=report(
-            "results/outcomes/table1_regions.csv",
+            F("table1_regions"),
             category="Outcomes",
             caption="../report/results_outcomes.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        home_country=config["outcomes"]["home_country"],
-        spread_decimals=config["outcomes"]["spread_decimals"],
+        **rule_params("outcomes_table1_audit"),
     log:
         "logs/outcomes/table1_audit.log",
     conda:
@@ -30,25 +28,22 @@ rule table1_audit:
         "../scripts/outcomes_table1_audit.py"
 
 
-rule firm_outcomes:
+rule outcomes_firm_outcomes:
     # First among the ready jobs: it unlocks the bootstrap chunks, the longest jobs.
     priority: 2
     input:
-        analysis="results/clean/analysis.csv",
-        ingest="results/clean/ingest.json",
-        scales=scale_files(),
+        analysis=F("analysis"),
+        ingest=F("ingest"),
+        scales=SCALE_FILES,
     output:
-        csv="results/outcomes/firm_outcomes.csv",
+        csv=F("firm_outcomes"),
         json=report(
-            "results/outcomes/firm_outcomes.json",
+            F("firm_outcomes_json"),
             category="Outcomes",
             caption="../report/results_outcomes.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        scales_dir=scales_dir_of_input,
-        survey_year=config["study"]["survey_year"],
-        home_country=config["outcomes"]["home_country"],
+        **rule_params("outcomes_firm_outcomes"),
     log:
         "logs/outcomes/firm_outcomes.log",
     conda:
@@ -57,5 +52,5 @@ rule firm_outcomes:
         "../scripts/outcomes_firm_outcomes.py"
 
 
-DEFAULT_TARGETS.extend(rules.table1_audit.output)
-DEFAULT_TARGETS.extend(rules.firm_outcomes.output)
+DEFAULT_TARGETS.extend(rules.outcomes_table1_audit.output)
+DEFAULT_TARGETS.extend(rules.outcomes_firm_outcomes.output)

@@ -1,25 +1,35 @@
 # The propositions stage: Propositions 1-3 as regressions, the typology test, Proposition 4 as an SEM
 # with a chunked bootstrap, and the verdicts. Hypotheses come from the config key `hypotheses:`.
-from surveysem.propositions.settings import (
-    stage_config,
-    verdict_inputs,
-    workflow_hypotheses,
-)
+from surveysem.propositions.settings import workflow_hypotheses
 
-PROP_IDS, PROP_HAS_SEM = workflow_hypotheses(config, SCALES_DIR)
-PROP_CFG = stage_config(config)
-PROP_CHUNKS = list(range(int(PROP_CFG["bootstrap"]["chunks"])))
+PROP_IDS, PROP_SEM = workflow_hypotheses(config, SCALES_DIR)
+PROP_CHUNKS = list(range(int(config["bootstrap"]["chunks"])))
 PROP_INPUT = {
-    "scores": "results/scores/scale_scores.csv",
-    "outcomes": "results/outcomes/firm_outcomes.csv",
-    "ingest": "results/clean/ingest.json",
+    "scores": F("scale_scores"),
+    "outcomes": F("firm_outcomes"),
+    "ingest": F("ingest"),
 }
 PROP_P4_INPUT = {
-    "analysis": "results/clean/analysis.csv",
-    "outcomes": "results/outcomes/firm_outcomes.csv",
-    "ingest": "results/clean/ingest.json",
+    "analysis": F("analysis"),
+    "outcomes": F("firm_outcomes"),
+    "ingest": F("ingest"),
+    "scales": SCALE_FILES,
 }
 PROP_HYP_RE = "|".join(PROP_IDS) if PROP_IDS else "(?!)"
+
+
+def verdict_inputs(wildcards):
+    """Regression results, and the P4 files when there is a SEM hypothesis."""
+    inputs = {
+        "regressions": [F("regression", hyp=h) for h in PROP_IDS],
+        "ingest": F("ingest"),
+    }
+    if PROP_SEM:
+        inputs["p4"] = F("p4_models")
+        inputs["p4_paths"] = F("p4_paths")
+        if config["verdict_rule"]["p4_ci"] == "bootstrap":
+            inputs["bootstrap"] = F("p4_bootstrap")
+    return inputs
 
 
 rule propositions_regression:
@@ -27,12 +37,11 @@ rule propositions_regression:
     input:
         **PROP_INPUT,
     output:
-        json="results/propositions/regression/{hyp}.json",
+        json=F("regression", hyp="{hyp}"),
     wildcard_constraints:
         hyp=PROP_HYP_RE,
     params:
-        code=SURVEYSEM_CODE,
-        cfg={k: PROP_CFG[k] for k in ("hypotheses", "verdict_rule", "p4", "data")},
+        **rule_params("propositions_regression", "hyp", PROP_IDS),
     log:
         "logs/propositions/regression_{hyp}.log",
     conda:
@@ -47,18 +56,17 @@ rule propositions_typology:
         **PROP_INPUT,
     output:
         json=report(
-            "results/propositions/typology.json",
+            F("typology_json"),
             category="Propositions",
             caption="../report/results_propositions.rst",
         ),
         csv=report(
-            "results/propositions/typology.csv",
+            F("typology_csv"),
             category="Propositions",
             caption="../report/results_propositions.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        cfg={k: PROP_CFG[k] for k in ("hypotheses", "verdict_rule", "p4", "data")},
+        **rule_params("propositions_typology"),
     log:
         "logs/propositions/typology.log",
     conda:
@@ -67,28 +75,25 @@ rule propositions_typology:
         "../scripts/propositions_typology.py"
 
 
-rule p4_fit:
+rule propositions_p4_fit:
     # P4 models (a) correlated processes, (b) process chain, (c) first-order capabilities -> growth.
     input:
         **PROP_P4_INPUT,
-        scales=scale_files(),
     output:
         json=report(
-            "results/propositions/p4_models.json",
+            F("p4_models"),
             category="Propositions",
             subcategory="P4",
             caption="../report/results_p4.rst",
         ),
         paths=report(
-            "results/propositions/p4_paths.csv",
+            F("p4_paths"),
             category="Propositions",
             subcategory="P4",
             caption="../report/results_p4.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        cfg={k: PROP_CFG[k] for k in ("hypotheses", "p4", "data")},
-        scales_dir=scales_dir_of_input,
+        **rule_params("propositions_p4_fit", sem=PROP_SEM),
     log:
         "logs/propositions/p4_fit.log",
     conda:
@@ -97,21 +102,18 @@ rule p4_fit:
         "../scripts/propositions_p4_fit.py"
 
 
-rule p4_bootstrap_chunk:
+rule propositions_bootstrap_chunk:
     # Resamples chunk*B/chunks .. (chunk+1)*B/chunks - 1; each resample has its own seed.
     # Started before the shorter jobs, which then fill the other cores around them.
     priority: 1
     input:
         **PROP_P4_INPUT,
-        scales=scale_files(),
     output:
-        csv="results/propositions/bootstrap/chunk_{chunk}.csv",
+        csv=F("bootstrap_chunk", chunk="{chunk}"),
     wildcard_constraints:
         chunk=r"\d+",
     params:
-        code=SURVEYSEM_CODE,
-        cfg={k: PROP_CFG[k] for k in ("hypotheses", "p4", "bootstrap", "data")},
-        scales_dir=scales_dir_of_input,
+        **rule_params("propositions_bootstrap_chunk", sem=PROP_SEM),
     log:
         "logs/propositions/bootstrap_chunk_{chunk}.log",
     conda:
@@ -120,24 +122,19 @@ rule p4_bootstrap_chunk:
         "../scripts/propositions_bootstrap_chunk.py"
 
 
-rule p4_bootstrap_merge:
+rule propositions_bootstrap_merge:
     input:
         **PROP_P4_INPUT,
-        scales=scale_files(),
-        chunks=expand(
-            "results/propositions/bootstrap/chunk_{chunk}.csv", chunk=PROP_CHUNKS
-        ),
+        chunks=expand(F("bootstrap_chunk", chunk="{chunk}"), chunk=PROP_CHUNKS),
     output:
         csv=report(
-            "results/propositions/p4_bootstrap.csv",
+            F("p4_bootstrap"),
             category="Propositions",
             subcategory="P4",
             caption="../report/results_p4.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        cfg={k: PROP_CFG[k] for k in ("hypotheses", "p4", "bootstrap", "data")},
-        scales_dir=scales_dir_of_input,
+        **rule_params("propositions_bootstrap_merge", sem=PROP_SEM),
     log:
         "logs/propositions/bootstrap_merge.log",
     conda:
@@ -148,41 +145,40 @@ rule p4_bootstrap_merge:
 
 rule propositions_verdicts:
     input:
-        **verdict_inputs(PROP_IDS, PROP_HAS_SEM, PROP_CFG),
+        unpack(verdict_inputs),
     output:
         csv=report(
-            "results/propositions/verdicts.csv",
+            F("verdicts"),
             category="Propositions",
             caption="../report/results_propositions.rst",
         ),
         json=report(
-            "results/propositions/verdicts.json",
+            F("verdicts_json"),
             category="Propositions",
             caption="../report/results_propositions.rst",
         ),
         coefficients=report(
-            "results/propositions/coefficients.csv",
+            F("coefficients"),
             category="Propositions",
             caption="../report/results_propositions.rst",
         ),
         fits=report(
-            "results/propositions/fits.csv",
+            F("fits"),
             category="Propositions",
             caption="../report/results_propositions.rst",
         ),
         subhypotheses=report(
-            "results/propositions/subhypotheses.csv",
+            F("subhypotheses"),
             category="Propositions",
             caption="../report/results_propositions.rst",
         ),
         vif=report(
-            "results/propositions/vif.csv",
+            F("vif"),
             category="Propositions",
             caption="../report/results_propositions.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        cfg=PROP_CFG,
+        **rule_params("propositions_verdicts"),
     log:
         "logs/propositions/verdicts.log",
     conda:
@@ -193,6 +189,6 @@ rule propositions_verdicts:
 
 DEFAULT_TARGETS.extend(rules.propositions_verdicts.output)
 DEFAULT_TARGETS.extend(rules.propositions_typology.output)
-if PROP_HAS_SEM:
-    DEFAULT_TARGETS.extend(rules.p4_fit.output)
-    DEFAULT_TARGETS.append("results/propositions/p4_bootstrap.csv")
+if PROP_SEM:
+    DEFAULT_TARGETS.extend(rules.propositions_p4_fit.output)
+    DEFAULT_TARGETS.append(F("p4_bootstrap"))

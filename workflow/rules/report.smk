@@ -1,6 +1,17 @@
 # The report stage: self-contained HTML pages under reports/ and every APA table as CSV under
 # results/tables/. Every page says "not computed" for an input that does not exist.
-rule report:
+REPORT_PAGES = {
+    "index": ("Overview", "index.rst"),
+    "data": ("Data", "data.rst"),
+    "outcomes": ("Outcomes", "outcomes.rst"),
+    "measurement": ("Measurement", "measurement.rst"),
+    "propositions": ("Propositions", "propositions.rst"),
+    "p4": ("Propositions", "p4.rst"),
+    "provenance": ("Provenance", "provenance.rst"),
+}
+
+
+rule report_pages:
     input:
         unpack(report_inputs),
     output:
@@ -22,16 +33,13 @@ rule report:
             caption="../report/tables.rst",
         ),
     params:
-        code=SURVEYSEM_CODE,
-        config=config,
-        configfiles=list(workflow.configfiles) or ["config/config.yaml"],
-        scales_dir=scales_dir_of_input,
+        **rule_params("report_pages"),
     log:
-        "logs/report.log",
+        "logs/report/pages.log",
     conda:
         "../envs/surveysem.yaml"
     script:
         "../scripts/report_pages.py"
 
 
-DEFAULT_TARGETS.extend(rules.report.output)
+DEFAULT_TARGETS.extend(rules.report_pages.output)

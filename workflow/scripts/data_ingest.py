@@ -1,6 +1,6 @@
-"""Read, de-identify and validate the survey export (results/clean/validated.csv ...)."""
+"""Read the survey export (never modified), drop identifying columns, validate against the instrument."""
 
-from surveysem.data.ingest import ingest_step
-from surveysem.workflow.run import run_script
+from surveysem.data.steps import ingest
+from surveysem.workflow.run import run_step
 
-run_script(ingest_step, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(ingest, snakemake)  # noqa: F821 (injected by Snakemake)

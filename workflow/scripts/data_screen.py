@@ -1,6 +1,6 @@
 """Screen respondents and write the analysis table (reverse-keyed items reversed once)."""
 
-from surveysem.data.ingest import screen_step
-from surveysem.workflow.run import run_script
+from surveysem.data.steps import screen
+from surveysem.workflow.run import run_step
 
-run_script(screen_step, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(screen, snakemake)  # noqa: F821 (injected by Snakemake)

@@ -1,12 +1,6 @@
 """CFA of all constructs, CR/AVE, Fornell-Larcker, common-method variance and scale scores."""
 
-from surveysem.measurement.stage import cfa_step, step_config
-from surveysem.workflow.run import run_script
+from surveysem.measurement.steps import cfa
+from surveysem.workflow.run import run_step
 
-
-def step(smk):
-    cfg = step_config(smk.params.measurement, smk.params.seed, smk.params.missing)
-    cfa_step(smk.input.analysis, smk.input.ingest, smk.params.scales_dir, cfg, dict(smk.output.items()))
-
-
-run_script(step, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(cfa, snakemake)  # noqa: F821 (injected by Snakemake)

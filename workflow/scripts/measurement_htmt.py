@@ -1,12 +1,6 @@
-"""HTMT and HTMT2 with seeded percentile-bootstrap confidence intervals."""
+"""HTMT and HTMT2 with seeded percentile-bootstrap CIs."""
 
-from surveysem.measurement.stage import htmt_step, step_config
-from surveysem.workflow.run import run_script
+from surveysem.measurement.steps import htmt
+from surveysem.workflow.run import run_step
 
-
-def step(smk):
-    cfg = step_config(smk.params.measurement, smk.params.seed, smk.params.missing)
-    htmt_step(smk.input.analysis, smk.input.ingest, smk.params.scales_dir, cfg, dict(smk.output.items()))
-
-
-run_script(step, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(htmt, snakemake)  # noqa: F821 (injected by Snakemake)

@@ -1,19 +1,6 @@
 """Spread, diversification, intensity and typology group of every retained respondent."""
 
-from surveysem.outcomes.measures import write_firm_outcomes
-from surveysem.workflow.run import run_script
+from surveysem.outcomes.steps import firm_outcomes
+from surveysem.workflow.run import run_step
 
-
-def step(smk):
-    write_firm_outcomes(
-        smk.input.analysis,
-        smk.params.scales_dir,
-        smk.params.survey_year,
-        smk.output.csv,
-        smk.output.json,
-        ingest_path=smk.input.ingest,
-        home_country=smk.params.home_country,
-    )
-
-
-run_script(step, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(firm_outcomes, snakemake)  # noqa: F821 (injected by Snakemake)

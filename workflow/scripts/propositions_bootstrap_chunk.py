@@ -1,6 +1,6 @@
-"""Propositions stage step 'bootstrap_chunk' (see surveysem.propositions.stage.smk_bootstrap_chunk)."""
+"""One chunk of the P4 percentile bootstrap."""
 
-from surveysem.propositions.stage import smk_bootstrap_chunk
-from surveysem.workflow.run import run_script
+from surveysem.propositions.steps import bootstrap_chunk
+from surveysem.workflow.run import run_step
 
-run_script(smk_bootstrap_chunk, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(bootstrap_chunk, snakemake)  # noqa: F821 (injected by Snakemake)

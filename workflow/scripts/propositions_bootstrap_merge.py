@@ -1,6 +1,6 @@
-"""Propositions stage step 'bootstrap_merge' (see surveysem.propositions.stage.smk_bootstrap_merge)."""
+"""Percentile-bootstrap CIs of the P4 model from its chunks."""
 
-from surveysem.propositions.stage import smk_bootstrap_merge
-from surveysem.workflow.run import run_script
+from surveysem.propositions.steps import bootstrap_merge
+from surveysem.workflow.run import run_step
 
-run_script(smk_bootstrap_merge, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(bootstrap_merge, snakemake)  # noqa: F821 (injected by Snakemake)

@@ -1,6 +1,6 @@
-"""Propositions stage step 'p4_fit' (see surveysem.propositions.stage.smk_p4_fit)."""
+"""The P4 structural equation models (a), (b), (c)."""
 
-from surveysem.propositions.stage import smk_p4_fit
-from surveysem.workflow.run import run_script
+from surveysem.propositions.steps import p4_fit
+from surveysem.workflow.run import run_step
 
-run_script(smk_p4_fit, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(p4_fit, snakemake)  # noqa: F821 (injected by Snakemake)

@@ -1,6 +1,6 @@
-"""Propositions stage step 'regression' (see surveysem.propositions.stage.smk_regression)."""
+"""Every model of one P1-P3 style hypothesis."""
 
-from surveysem.propositions.stage import smk_regression
-from surveysem.workflow.run import run_script
+from surveysem.propositions.steps import regression
+from surveysem.workflow.run import run_step
 
-run_script(smk_regression, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(regression, snakemake)  # noqa: F821 (injected by Snakemake)

@@ -1,6 +1,6 @@
-"""Propositions stage step 'typology' (see surveysem.propositions.stage.smk_typology)."""
+"""Capability x typology-group interaction tests."""
 
-from surveysem.propositions.stage import smk_typology
-from surveysem.workflow.run import run_script
+from surveysem.propositions.steps import typology
+from surveysem.workflow.run import run_step
 
-run_script(smk_typology, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(typology, snakemake)  # noqa: F821 (injected by Snakemake)

@@ -1,6 +1,6 @@
-"""Propositions stage step 'verdicts' (see surveysem.propositions.stage.smk_verdicts)."""
+"""The verdicts of every proposition and sub-hypothesis, and the stage's tables."""
 
-from surveysem.propositions.stage import smk_verdicts
-from surveysem.workflow.run import run_script
+from surveysem.propositions.steps import verdicts
+from surveysem.workflow.run import run_step
 
-run_script(smk_verdicts, snakemake)  # noqa: F821 (injected by Snakemake)
+run_step(verdicts, snakemake)  # noqa: F821 (injected by Snakemake)

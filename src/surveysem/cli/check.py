@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from surveysem.data.ingest import read_and_validate, usable
+from surveysem.instrument.scales import load_instrument
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +31,8 @@ def run(args) -> int:
     fmt = args.format or (data_cfg.get("format", "auto") if is_configured else "auto")
     encoding = args.encoding or (data_cfg.get("encoding", "auto") if is_configured else "auto")
     delimiter = args.delimiter or (data_cfg.get("delimiter", "auto") if is_configured else "auto")
-    checked = read_and_validate(path, config, fmt=fmt, encoding=encoding, delimiter=delimiter)
+    inst = load_instrument(config["instrument"]["scales_dir"])
+    checked = read_and_validate(path, config, inst, fmt=fmt, encoding=encoding, delimiter=delimiter)
     problems = checked.validation.problems
     on_invalid = data_cfg.get("on_invalid", "error")
     ok, dropped = usable(checked, on_invalid)

@@ -7,7 +7,7 @@ first rule failed. Each rule is nevertheless evaluated for *every* respondent, s
 ``excluded = 1`` on the rule that excluded the respondent. ``flow.csv`` has one row per
 applied rule: step, rule, n_before, n_excluded, n_after.
 
-Rules (defaults in ``config/config.yaml``):
+Rules (defaults in the config schema, ``surveysem/schemas/config.yaml``):
 
 ``duplicates``
     Two submissions are duplicates when their respondent ids are equal after
@@ -69,32 +69,7 @@ from surveysem.data.validation import ID_OUT, ROW_OUT
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ORDER = ("unfinished", "duplicates", "eligibility", "attention", "speeders", "straightlining", "outliers")
-DEFAULTS = {
-    "order": list(DEFAULT_ORDER),
-    "unfinished": {"enabled": True, "column": "Finished"},
-    "duplicates": {"enabled": True, "order_column": "RecordedDate"},
-    "eligibility": {"enabled": True},
-    "attention": {"enabled": True},
-    "speeders": {"enabled": True, "threshold": 1 / 3, "relative_to_median": True,
-                 "duration_column": "Duration (in seconds)"},
-    "straightlining": {"enabled": True, "threshold": 20},
-    "outliers": {"enabled": True, "threshold": 0.001},
-}
 _OPS = {"<": op.lt, "<=": op.le, ">": op.gt, ">=": op.ge, "==": op.eq, "!=": op.ne}
-
-
-def settings(screening_cfg: dict | None) -> dict:
-    """The screening section with defaults filled in."""
-    cfg = {"order": list((screening_cfg or {}).get("order") or DEFAULTS["order"])}
-    for rule in DEFAULT_ORDER:
-        merged = dict(DEFAULTS[rule])
-        merged.update((screening_cfg or {}).get(rule) or {})
-        cfg[rule] = merged
-    unknown = [r for r in cfg["order"] if r not in DEFAULT_ORDER]
-    if unknown:
-        raise SurveySemError(f"screening.order: unknown rule {unknown[0]!r} (known: {', '.join(DEFAULT_ORDER)})")
-    return cfg
 
 
 @dataclass
@@ -156,7 +131,7 @@ def rule_duplicates(frame: pd.DataFrame, active: pd.Index, inst, cfg: dict) -> R
     items = [c for c in inst.item_ids if c in frame.columns]
     rated = set(rated_items(inst))
     is_rated = [c in rated for c in items]
-    order_col = cfg.get("order_column", "RecordedDate")
+    order_col = cfg["order_column"]
     warnings = []
     order = frame[ROW_OUT].astype(float)
     sort_keys = [order]
@@ -243,7 +218,7 @@ def rule_eligibility(frame, active, inst, cfg, survey_year, home_country=None) -
 
 def rule_unfinished(frame, active, inst, cfg) -> RuleOutcome:
     """Responses the survey tool marks as not finished (column value 0)."""
-    column = cfg.get("column", "Finished")
+    column = cfg["column"]
     failed = pd.Series(False, index=frame.index)
     value = pd.Series("", index=frame.index, dtype=object)
     if column not in frame.columns:
@@ -275,13 +250,13 @@ def rule_attention(frame, active, inst, cfg) -> RuleOutcome:
 
 
 def rule_speeders(frame, active, inst, cfg) -> RuleOutcome:
-    col = cfg.get("duration_column", "Duration (in seconds)")
+    col = cfg["duration_column"]
     if col not in frame.columns:
         raise SurveySemError(f"screening.speeders: column {col!r} is not in the validated data "
                              "(set duration_column or enabled: false)")
     durations = pd.to_numeric(frame[col], errors="coerce")
-    threshold = float(cfg.get("threshold", 1 / 3))
-    info = {"duration_column": col, "relative_to_median": bool(cfg.get("relative_to_median", True))}
+    threshold = float(cfg["threshold"])
+    info = {"duration_column": col, "relative_to_median": bool(cfg["relative_to_median"])}
     warnings = []
     if info["relative_to_median"]:
         median = float(durations.loc[active].median()) if len(active) else float("nan")
@@ -300,7 +275,7 @@ def rule_speeders(frame, active, inst, cfg) -> RuleOutcome:
 
 def rule_straightlining(frame, active, inst, cfg) -> RuleOutcome:
     items = [c for c in rated_items(inst) if c in frame.columns]
-    threshold = int(cfg.get("threshold", 20))
+    threshold = int(cfg["threshold"])
     lsi = pd.Series([longest_run(list(row)) for row in frame[items].itertuples(index=False)],
                     index=frame.index, dtype=float)
     return RuleOutcome("straightlining", lsi >= threshold, lsi.map(_values),
@@ -351,7 +326,7 @@ def rule_outliers(frame, active, inst, cfg) -> RuleOutcome:
     from scipy.special import chdtrc  # chi2.sf without scipy.stats' import cost (about 1 s)
 
     items = [c for c in capability_items(inst) if c in frame.columns]
-    alpha = float(cfg.get("threshold", 0.001))
+    alpha = float(cfg["threshold"])
     info = {"alpha": alpha, "n_items": len(items), "distribution": "chi-square, df = items answered"}
     try:
         d2, df, fit_info = mahalanobis_squared(frame, items, active)
@@ -370,10 +345,12 @@ def rule_outliers(frame, active, inst, cfg) -> RuleOutcome:
 # --------------------------------------------------------------------------- screen
 
 
-def screen(frame: pd.DataFrame, inst, screening_cfg: dict | None, survey_year: int | None = None,
+def screen(frame: pd.DataFrame, inst, cfg: dict, survey_year: int | None = None,
            home_country: str | None = None) -> ScreeningResult:
-    """Apply the enabled rules in order; return retained rows, exclusions, flow and a report."""
-    cfg = settings(screening_cfg)
+    """Apply the enabled rules in order; return retained rows, exclusions, flow and a report.
+
+    ``cfg`` is the validated ``screening`` section (every rule's settings present:
+    :func:`surveysem.config.section_with_defaults` completes a partial one)."""
     frame = frame.copy()
     remaining = frame.index
     excluded_at: dict[object, str] = {}
@@ -383,7 +360,7 @@ def screen(frame: pd.DataFrame, inst, screening_cfg: dict | None, survey_year: i
     step = 0
     for name in cfg["order"]:
         rule_cfg = cfg[name]
-        if not rule_cfg.get("enabled", True):
+        if not rule_cfg["enabled"]:
             report["rules"].append({"rule": name, "enabled": False})
             continue
         if name == "unfinished":

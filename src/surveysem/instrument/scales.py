@@ -509,6 +509,12 @@ def instrument_files(directory) -> list[str]:
     return [str(p) for p in special + construct_files(directory)]
 
 
+def scales_dir_of(files) -> Path:
+    """The scales folder of a rule's ``scales`` input (:func:`instrument_files`: the first file is
+    ``response_scales.yaml`` at the top of the folder)."""
+    return Path(files[0]).parent
+
+
 def load_instrument(directory="scales", regions: bool = True) -> Instrument:
     """Load and validate the instrument in ``directory``; raise a one-line SurveySemError.
     ``regions=False`` leaves the region table out (``Instrument.regions`` is None): parsing the

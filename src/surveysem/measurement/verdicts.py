@@ -1,6 +1,6 @@
 """A pass / warn / fail verdict per scale, with reasons and item suggestions.
 
-Rules (thresholds from ``config.measurement.thresholds``; defaults in brackets):
+Rules (thresholds from ``config.measurement.thresholds``; the schema's defaults in brackets):
 
 * fail: alpha, omega or composite reliability below ``reliability_min`` [.70];
   HTMT with another construct at or above ``htmt_warn`` [.90];
@@ -16,8 +16,10 @@ The pipeline never drops an item; it suggests, e.g.
 
 Example
 -------
+>>> thresholds = {"reliability_min": 0.70, "ave_min": 0.50, "htmt_max": 0.85, "htmt_warn": 0.90,
+...               "loading_min": 0.50}
 >>> v = scale_verdict("PDC", {"alpha": 0.79, "omega": 0.8, "cr": 0.8, "ave": 0.55},
-...                   items=[{"item": "PDC3", "loading": 0.41, "alpha_if_deleted": 0.83}])
+...                   items=[{"item": "PDC3", "loading": 0.41, "alpha_if_deleted": 0.83}], thresholds=thresholds)
 >>> v["verdict"], v["suggestions"]
 ('warn', 'consider removing PDC3: loading .41, alpha if deleted .83 > .79')
 """
@@ -28,10 +30,7 @@ import math
 
 import pandas as pd
 
-__all__ = ["DEFAULT_THRESHOLDS", "scale_verdict", "verdict_table"]
-
-DEFAULT_THRESHOLDS = {"reliability_min": 0.70, "ave_min": 0.50, "htmt_max": 0.85, "htmt_warn": 0.90,
-                      "loading_min": 0.50}
+__all__ = ["scale_verdict", "verdict_table"]
 
 
 def _num(x) -> float:
@@ -49,16 +48,17 @@ def _f(x: float) -> str:
 
 
 def scale_verdict(name: str, stats: dict, items: list[dict] | None = None, htmt: dict[str, float] | None = None,
-                  fornell_larcker_ok: bool | None = None, warnings: list[str] | None = None,
-                  thresholds: dict | None = None) -> dict:
+                  fornell_larcker_ok: bool | None = None, warnings: list[str] | None = None, *,
+                  thresholds: dict) -> dict:
     """Verdict of one scale.
 
     ``stats``: alpha, omega, cr, ave (NaN/None = not available, reported as a warning);
     ``items``: dicts with item, loading (standardized CFA loading), alpha_if_deleted;
     ``htmt``: other construct -> HTMT; ``warnings``: statistical warnings about this scale.
+    ``thresholds``: ``measurement.thresholds`` of the config.
     Returns dict(construct, verdict, reasons, suggestions, + the inputs).
     """
-    t = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    t = thresholds
     fails: list[str] = []
     warns: list[str] = []
     rmin = t["reliability_min"]

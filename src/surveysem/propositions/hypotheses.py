@@ -256,25 +256,7 @@ def parse_hypotheses(entries, known_constructs=None, config_name: str = "config/
     return out
 
 
-def hypotheses_from_config(config: dict, known_constructs=None, config_name: str = "config/config.yaml") -> list[Hypothesis]:
-    return parse_hypotheses(config.get("hypotheses"), known_constructs, config_name)
-
-
 # --------------------------------------------------------------------------- verdict rule
-
-DEFAULT_VERDICT_RULE = {
-    "alpha": 0.05,
-    "adjust": "holm",
-    "p4_model": "b",
-    "p4_effects": "total",
-    "p4_ci": "bootstrap",
-}
-
-
-def verdict_rule(config: dict) -> dict:
-    rule = dict(DEFAULT_VERDICT_RULE)
-    rule.update(config.get("verdict_rule") or {})
-    return rule
 
 
 def rule_text(rule: dict, level: float = 0.95) -> str:

@@ -118,7 +118,7 @@ def p4_data(analysis: pd.DataFrame, outcomes: pd.DataFrame, items: dict[str, lis
             trials: int = 12) -> pd.DataFrame:
     if "respondent_id" not in analysis.columns:
         raise SurveySemError("analysis data have no respondent_id column")
-    g = growth_indicators(outcomes, trials, cfg.get("diversification_correction", 0.5), cfg.get("intensity_clip", 0.01))
+    g = growth_indicators(outcomes, trials, cfg["diversification_correction"], cfg["intensity_clip"])
     cols = ["respondent_id"] + [i for its in items.values() for i in its]
     data = analysis[cols].merge(g, on="respondent_id", how="inner")
     return data.sort_values("respondent_id", kind="stable").reset_index(drop=True)
@@ -142,7 +142,7 @@ def resolve_missing(cfg: dict, data_missing: str | None, has_missing: bool = Tru
     """``p4.missing``: listwise | fiml | two_stage | auto. ``auto``: listwise when the model
     variables are complete or ``data.missing`` is listwise, else two-stage ML (EM moments, then ML;
     Savalei & Bentler 2009) -- consistent under MAR like FIML, and fast enough to bootstrap."""
-    m = cfg.get("missing", "auto")
+    m = cfg["missing"]
     if m == "auto":
         if not has_missing or data_missing == "listwise":
             return "listwise"

@@ -43,7 +43,8 @@ from surveysem.report.html import (
     verdict_badge,
 )
 from surveysem.report.pathdiagram import fit_caption, path_diagram
-from surveysem.report.result_files import RESULT_FILES
+from surveysem.stage_files import REPORT_FILES
+from surveysem.stage_files import path as stage_path
 from surveysem.report.tables import (
     DASH,
     SIG_NOTE,
@@ -79,7 +80,7 @@ PROPOSITION_TEXT = {
 class Context:
     """Where things are, plus cached loaders. Missing files load as None."""
 
-    files: dict[str, str] = field(default_factory=lambda: dict(RESULT_FILES))
+    files: dict[str, str] = field(default_factory=lambda: {k: stage_path(k) for k in REPORT_FILES})
     config: dict = field(default_factory=dict)
     config_path: str | None = "config/config.yaml"
     instrument: object | None = None
@@ -88,7 +89,7 @@ class Context:
     _cache: dict = field(default_factory=dict, repr=False)
 
     def path(self, key: str) -> Path:
-        p = Path(self.files.get(key, RESULT_FILES.get(key, key)))
+        p = Path(self.files.get(key) or stage_path(key))
         return p if p.is_absolute() else Path(self.root) / p
 
     def exists(self, key: str) -> bool:
@@ -174,7 +175,7 @@ def _guard(t: "_Tables", sid: str, title: str, build: Callable[[], Safe]) -> Saf
 
 
 def _missing_text(ctx: Context, key: str) -> str:
-    return f"{ctx.files.get(key, RESULT_FILES.get(key, key))} does not exist yet"
+    return f"{ctx.files.get(key) or stage_path(key)} does not exist yet"
 
 
 def _warnings_block(warnings) -> Safe:

@@ -1,4 +1,4 @@
-"""The propositions stage: one function per workflow step (called by ``workflow/scripts/propositions_*.py``).
+"""Steps of the propositions stage (``workflow/rules/propositions.smk``), one per rule.
 
 Outputs under ``results/propositions/``:
 
@@ -11,6 +11,9 @@ Outputs under ``results/propositions/``:
 ``fits.csv``                   fit table of every regression model (R2, pseudo-R2, f2, Wald test, dispersion)
 ``vif.csv``                    VIFs of the main models; ``subhypotheses.csv`` every sub-hypothesis test
 ``verdicts.csv`` / ``.json``   the verdict table with the rule text and the synthetic flag
+
+Each step receives plain values: ``inputs`` and ``outputs`` (name -> path), ``config`` (the keys
+its rule declares, ``surveysem.workflow.params``) and its wildcards.
 """
 
 from __future__ import annotations
@@ -22,14 +25,11 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.propositions.hypotheses import (Hypothesis, parse_hypotheses, proposition_verdict, rule_text,
-                                  verdict_rule)
+from surveysem.instrument.scales import load_instrument, scales_dir_of
 from surveysem.io import write_csv, write_json
-from surveysem.propositions.settings import (BOOT_DEFAULTS, P4_DEFAULTS, boot_config,  # noqa: F401 (re-exported)
-                                             check_settings, p4_config, stage_config, verdict_inputs,
-                                             workflow_hypotheses)
+from surveysem.propositions.hypotheses import Hypothesis, parse_hypotheses, proposition_verdict, rule_text
 
-log = logging.getLogger("surveysem.propositions.stage")
+log = logging.getLogger(__name__)
 
 
 def read_csv(path, what: str) -> pd.DataFrame:
@@ -54,7 +54,7 @@ def read_ingest(path) -> dict:
 
 
 def load_hypotheses(config: dict, known=None) -> list[Hypothesis]:
-    return parse_hypotheses(config.get("hypotheses"), known)
+    return parse_hypotheses(config["hypotheses"], known)
 
 
 def _known_from_scores(scores: pd.DataFrame):
@@ -68,16 +68,15 @@ def hypothesis_by_id(hyps, hyp_id: str) -> Hypothesis:
     raise SurveySemError(f"hypotheses: no hypothesis with id {hyp_id!r}")
 
 
-def _synthetic(ingest: dict, config: dict) -> bool:
-    if "synthetic" in ingest:
-        return bool(ingest["synthetic"])
-    return bool(config.get("data", {}).get("synthetic", False))
+def _synthetic(ingest: dict) -> bool:
+    return bool(ingest["synthetic"])
 
 
-# --------------------------------------------------------------------------- P1-P3
 
 
-def step_regression(scores_path, outcomes_path, ingest_path, config: dict, hyp_id: str, out_json) -> dict:
+def regression(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
+    """Every model of the P1-P3 style hypothesis ``hyp`` (rule ``propositions_regression``)."""
+    scores_path, outcomes_path, ingest_path, hyp_id = inputs["scores"], inputs["outcomes"], inputs["ingest"], hyp
     from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 
     scores = read_csv(scores_path, "scale scores")
@@ -87,20 +86,21 @@ def step_regression(scores_path, outcomes_path, ingest_path, config: dict, hyp_i
     hyp = hypothesis_by_id(hyps, hyp_id)
     if hyp.is_sem:
         raise SurveySemError(f"hypotheses: {hyp_id} is a SEM hypothesis; it is fitted by the p4 rule")
-    rule = verdict_rule(config)
-    p4c = p4_config(config)
+    rule, p4c = config["verdict_rule"], config["p4"]
     frame = analysis_frame(scores, outcomes)
     res = analyse_hypothesis(frame, hyp, trials=int(p4c["regions"]), level=float(p4c["level"]),
                              adjust=rule["adjust"], alpha=float(rule["alpha"]))
     for w in res["warnings"]:
         log.warning(w)
     out = {"proposition": hyp.id, "statement": hyp.statement, "outcome": hyp.outcome, "family": hyp.family,
-           "checks": hyp.checks, "n_firms": int(len(frame)), "synthetic": _synthetic(ingest, config), **res}
-    write_json(out_json, out)
+           "checks": hyp.checks, "n_firms": int(len(frame)), "synthetic": _synthetic(ingest), **res}
+    write_json(outputs["json"], out)
     return out
 
 
-def step_typology(scores_path, outcomes_path, ingest_path, config: dict, out_json, out_csv) -> dict:
+def typology(inputs: dict, outputs: dict, config: dict) -> dict:
+    """Do P1's capabilities matter more in Group 1, P2's in Group 2, P3's in Group 3?"""
+    scores_path, outcomes_path, ingest_path = inputs["scores"], inputs["outcomes"], inputs["ingest"]
     from surveysem.propositions.regression import analysis_frame
     from surveysem.propositions.typology import analyse_typology
 
@@ -108,7 +108,7 @@ def step_typology(scores_path, outcomes_path, ingest_path, config: dict, out_jso
     outcomes = read_csv(outcomes_path, "firm outcomes")
     ingest = read_ingest(ingest_path)
     hyps = load_hypotheses(config, _known_from_scores(scores))
-    p4c = p4_config(config)
+    p4c = config["p4"]
     frame = analysis_frame(scores, outcomes)
     summaries, terms, warns = [], [], []
     for h in hyps:
@@ -127,52 +127,46 @@ def step_typology(scores_path, outcomes_path, ingest_path, config: dict, out_jso
         vc = pd.to_numeric(frame["group"], errors="coerce").value_counts(dropna=False).sort_index()
         group_sizes = {("none" if pd.isna(k) else str(int(k))): int(v) for k, v in vc.items()}
     out = {"summary": summaries, "terms": terms, "warnings": warns, "group_sizes": group_sizes,
-           "synthetic": _synthetic(ingest, config),
+           "synthetic": _synthetic(ingest),
            "method": "capability x 1[group == target] interactions in the primary model; joint robust Wald test"}
-    write_json(out_json, out)
+    write_json(outputs["json"], out)
     cols = ["proposition", "target_group", "capability", "term", "est", "se", "ci_lower", "ci_upper", "p_two_sided",
             "expected", "p_one_sided", "slope_target_group", "slope_target_group_se", "slope_other_groups",
             "slope_other_groups_se"]
-    write_csv(out_csv, pd.DataFrame(terms, columns=cols))
+    write_csv(outputs["csv"], pd.DataFrame(terms, columns=cols))
     return out
 
 
-# --------------------------------------------------------------------------- P4
 
 
-def p4_setup(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir=None):
+def _p4_setup(inputs: dict, config: dict):
     """(data, hypothesis, processes, items, estimator, missing, p4 config) for the P4 steps."""
     from surveysem.propositions.p4 import items_by_construct, p4_data, resolve_missing
 
-    analysis = read_csv(analysis_path, "analysis data")
-    outcomes = read_csv(outcomes_path, "firm outcomes")
-    ingest = read_ingest(ingest_path)
-    inst = None
-    if scales_dir is not None:
-        from surveysem.instrument.scales import load_instrument
-
-        inst = load_instrument(scales_dir)
-    known = list(inst.constructs) if inst is not None else None
+    analysis = read_csv(inputs["analysis"], "analysis data")
+    outcomes = read_csv(inputs["outcomes"], "firm outcomes")
+    ingest = read_ingest(inputs["ingest"])
+    inst = load_instrument(scales_dir_of(inputs["scales"]))
+    known = list(inst.constructs)
     hyps = load_hypotheses(config, known)
     sem = [h for h in hyps if h.is_sem]
     if not sem:
         raise SurveySemError("hypotheses: no growth (SEM) hypothesis to fit (family: sem)")
     hyp = sem[0]
-    cfg = p4_config(config)
+    cfg = config["p4"]
     constructs = [c for p in hyp.processes.values() for c in p]
     items = items_by_construct(analysis.columns, constructs, inst)
     data = p4_data(analysis, outcomes, items, cfg, trials=int(cfg["regions"]))
     has_missing = bool(data.drop(columns=["respondent_id"]).isna().any().any())
-    data_missing = ingest.get("missing_method", ingest.get("missing", config.get("data", {}).get("missing")))
-    missing = resolve_missing(cfg, data_missing if isinstance(data_missing, str) else None, has_missing)
+    missing = resolve_missing(cfg, ingest["missing_method"], has_missing)
     return data, hyp, hyp.processes, items, cfg["estimator"], missing, cfg, ingest, outcomes
 
 
-def step_p4_fit(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, out_json, out_paths) -> dict:
+def p4_fit(inputs: dict, outputs: dict, config: dict) -> dict:
+    """P4 models (a) correlated processes, (b) process chain, (c) first-order capabilities -> growth."""
     from surveysem.propositions.p4 import fit_p4, multigroup_check
 
-    data, hyp, processes, items, estimator, missing, cfg, ingest, outcomes = p4_setup(
-        analysis_path, outcomes_path, ingest_path, config, scales_dir)
+    data, hyp, processes, items, estimator, missing, cfg, ingest, outcomes = _p4_setup(inputs, config)
     log.info("P4: %d firms, %d observed variables, estimator %s, missing %s", len(data), data.shape[1] - 1,
              estimator, missing)
     res = fit_p4(data, processes, items, models=tuple(cfg["models"]), estimator=estimator, missing=missing,
@@ -196,21 +190,20 @@ def step_p4_fit(analysis_path, outcomes_path, ingest_path, config: dict, scales_
                                           f"({cfg['regions']} + 2*{cfg['diversification_correction']})))",
                                  "g_int": f"z(logit(clip(intensity, {cfg['intensity_clip']}, 1 - {cfg['intensity_clip']})))"},
            "models": res["models"], "comparisons": res["comparisons"], "multigroup": mg,
-           "warnings": res["warnings"], "synthetic": _synthetic(ingest, config)}
-    write_json(out_json, out)
-    write_csv(out_paths, res["paths"])
+           "warnings": res["warnings"], "synthetic": _synthetic(ingest)}
+    write_json(outputs["json"], out)
+    write_csv(outputs["paths"], res["paths"])
     return out
 
 
-def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
+def _boot_model(inputs: dict, config: dict):
     """(data, prepared model, full-sample fit, bootstrap config, missing-data method, full-sample EM
     moments or None) of the bootstrapped P4 model."""
     from surveysem.propositions.p4 import p4_syntax
     from surveysem.sem import prepare_model
 
-    data, hyp, processes, items, estimator, missing, cfg, ingest, _ = p4_setup(
-        analysis_path, outcomes_path, ingest_path, config, scales_dir)
-    bc = boot_config(config)
+    data, hyp, processes, items, estimator, missing, cfg, ingest, _ = _p4_setup(inputs, config)
+    bc = config["bootstrap"]
     syntax = p4_syntax(processes, items, bc["model"])
     d = data.drop(columns=["respondent_id"])
     engine_missing = missing
@@ -228,11 +221,12 @@ def _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir):
     return d, pm, full, bc, missing, em_start
 
 
-def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, chunk: int,
-                         out_csv) -> pd.DataFrame:
+def bootstrap_chunk(inputs: dict, outputs: dict, config: dict, chunk: str) -> pd.DataFrame:
+    """Resamples chunk*B/chunks .. (chunk+1)*B/chunks - 1 of the P4 bootstrap; each has its own seed."""
+    chunk = int(chunk)
     from surveysem.propositions.bootstrap import ResampleRefitter, run_chunk, targets
 
-    d, pm, full, bc, missing, em_start = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
+    d, pm, full, bc, missing, em_start = _boot_model(inputs, config)
     if not full.converged:
         log.warning("bootstrap: the full-sample model (%s) did not converge; resamples start from its last iterate",
                     bc["model"])
@@ -246,27 +240,26 @@ def step_bootstrap_chunk(analysis_path, outcomes_path, ingest_path, config: dict
     n_bad = int((frame["status"] != "ok").sum())
     if n_bad:
         log.warning("bootstrap chunk %d: %d of %d resamples did not converge or failed", chunk + 1, n_bad, len(frame))
-    write_csv(out_csv, frame)
+    write_csv(outputs["csv"], frame)
     return frame
 
 
-def step_bootstrap_merge(analysis_path, outcomes_path, ingest_path, config: dict, scales_dir, chunk_paths,
-                         out_csv) -> pd.DataFrame:
+def bootstrap_merge(inputs: dict, outputs: dict, config: dict) -> pd.DataFrame:
+    """Percentile CIs of the P4 bootstrap from its chunks."""
     from surveysem.propositions.bootstrap import merge, targets
 
-    d, pm, full, bc, _, _ = _boot_model(config, analysis_path, outcomes_path, ingest_path, scales_dir)
-    frames = [read_csv(p, "bootstrap chunk") for p in chunk_paths]
+    d, pm, full, bc, _, _ = _boot_model(inputs, config)
+    frames = [read_csv(p, "bootstrap chunk") for p in inputs["chunks"]]
     summary = merge(frames, targets(full), B=int(bc["B"]), level=float(bc["level"]))
     summary.insert(0, "model", bc["model"])
     if len(summary) and summary["n_ok"].iloc[0] < bc["B"]:
         r = summary.iloc[0]
         log.warning("bootstrap: %d of %d resamples did not converge and %d failed; CIs use the %d converged",
                     r.n_not_converged, bc["B"], r.n_failed, r.n_ok)
-    write_csv(out_csv, summary)
+    write_csv(outputs["csv"], summary)
     return summary
 
 
-# --------------------------------------------------------------------------- verdicts
 
 
 def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | None, paths: pd.DataFrame | None,
@@ -308,13 +301,14 @@ def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | Non
     return rows
 
 
-def step_verdicts(regression_jsons, p4_json, p4_paths_csv, boot_csv, ingest_path, config: dict, outputs: dict) -> dict:
+def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
     """Collect every regression result and the P4 fit into the stage's tables and the verdicts."""
-    rule = verdict_rule(config)
-    p4c = p4_config(config)
-    level = float(p4c["level"])
-    ingest = read_ingest(ingest_path)
-    synthetic = _synthetic(ingest, config)
+    regression_jsons = inputs["regressions"]
+    p4_json, p4_paths_csv, boot_csv = inputs.get("p4"), inputs.get("p4_paths"), inputs.get("bootstrap")
+    rule = config["verdict_rule"]
+    level = float(config["p4"]["level"])
+    ingest = read_ingest(inputs["ingest"])
+    synthetic = _synthetic(ingest)
     coefs, fits, subs, vifs, rows = [], [], [], [], []
     hyps = load_hypotheses(config, _all_constructs(config))
     reg = {}
@@ -360,8 +354,8 @@ def step_verdicts(regression_jsons, p4_json, p4_paths_csv, boot_csv, ingest_path
     table = pd.DataFrame(rows, columns=cols)
     text = rule_text(rule, level)
     table.insert(len(table.columns), "synthetic", synthetic)
-    write_csv(outputs["verdicts_csv"], table)
-    write_json(outputs["verdicts_json"], {"rule": text, "rule_settings": rule, "synthetic": synthetic,
+    write_csv(outputs["csv"], table)
+    write_json(outputs["json"], {"rule": text, "rule_settings": rule, "synthetic": synthetic,
                                           "verdicts": table.drop(columns=["synthetic"]).to_dict(orient="records")})
     write_csv(outputs["coefficients"], pd.DataFrame(coefs))
     write_csv(outputs["fits"], pd.DataFrame(fits))
@@ -383,43 +377,5 @@ def _all_constructs(config: dict):
     return ids
 
 
-# --------------------------------------------------------------------------- workflow glue
-
-
-def _cfg(smk) -> dict:
-    return dict(smk.params.cfg)
-
-
-def smk_regression(smk):
-    step_regression(smk.input.scores, smk.input.outcomes, smk.input.ingest, _cfg(smk), smk.wildcards.hyp,
-                    smk.output.json)
-
-
-def smk_typology(smk):
-    step_typology(smk.input.scores, smk.input.outcomes, smk.input.ingest, _cfg(smk), smk.output.json, smk.output.csv)
-
-
-def smk_p4_fit(smk):
-    step_p4_fit(smk.input.analysis, smk.input.outcomes, smk.input.ingest, _cfg(smk), smk.params.scales_dir,
-                smk.output.json, smk.output.paths)
-
-
-def smk_bootstrap_chunk(smk):
-    step_bootstrap_chunk(smk.input.analysis, smk.input.outcomes, smk.input.ingest, _cfg(smk), smk.params.scales_dir,
-                         int(smk.wildcards.chunk), smk.output.csv)
-
-
-def smk_bootstrap_merge(smk):
-    step_bootstrap_merge(smk.input.analysis, smk.input.outcomes, smk.input.ingest, _cfg(smk), smk.params.scales_dir,
-                         list(smk.input.chunks), smk.output.csv)
-
-
-def smk_verdicts(smk):
-    inp = smk.input
-    step_verdicts(list(inp.regressions), getattr(inp, "p4", None) or None, getattr(inp, "p4_paths", None) or None,
-                  getattr(inp, "bootstrap", None) or None, inp.ingest, _cfg(smk),
-                  {"verdicts_csv": smk.output.csv, "verdicts_json": smk.output.json,
-                   "coefficients": smk.output.coefficients, "fits": smk.output.fits,
-                   "subhypotheses": smk.output.subhypotheses, "vif": smk.output.vif})
 
 

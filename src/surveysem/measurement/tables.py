@@ -1,32 +1,22 @@
-"""The measurement stage: from ``results/clean/analysis.csv`` to validated scales and scale scores.
+"""The measurement stage's tables, computed in memory from the analysis table (no files).
 
-Steps (each a function called by one Snakemake rule, see ``workflow/rules/measurement.smk``):
+One builder per step of ``surveysem.measurement.steps``: :func:`reliability_tables` and
+:func:`efa_report` (alpha with Feldt CI, standardized alpha, omega, item statistics; KMO, Bartlett,
+parallel analysis and EFA of the capability items), :func:`cfa_tables` and :func:`cmv_report` (CFA
+of all measured constructs with the SEM engine, ML or MLR, FIML when ``data.missing: fiml``;
+standardized loadings with delta-method SEs, CR/AVE, Fornell–Larcker; common-method variance),
+:func:`htmt_tables` (HTMT and HTMT2 with seeded percentile-bootstrap CIs),
+:func:`invariance_tables` (configural / metric / scalar across a grouping variable) and
+:func:`verdict_rows` (a verdict per scale).
 
-1. :func:`reliability_step` – per scale alpha (Feldt CI), standardized alpha, omega, item statistics
-   (``reliability.csv``, ``item_stats.csv``); KMO, Bartlett, parallel analysis and EFA of the
-   capability items (``efa.json``, ``kmo.csv``).
-2. :func:`cfa_step` – CFA of all measured constructs (capabilities, OIE roles, marker) with the SEM
-   engine (ML or MLR; FIML when ``data.missing: fiml``): fit (``cfa_fit.json``), standardized
-   loadings with delta-method SEs (``loadings.csv``), CR/AVE (``validity.csv``), Fornell–Larcker
-   (``fornell_larcker.csv``), common-method variance (``cmv.json``), scale scores
-   (``results/scores/scale_scores.csv``).
-3. :func:`htmt_step` – HTMT and HTMT2 with seeded percentile bootstrap CIs (``htmt.csv``).
-4. :func:`invariance_step` – configural / metric / scalar invariance across the grouping variable
-   (``invariance.csv``, ``invariance.json``).
-5. :func:`verdicts_step` – a verdict per scale (``verdicts.csv``) and every warning of the stage
-   (``warnings.json``).
-
-Statistical problems (zero-variance item, Heywood case, non-convergence, too-small group) are
-collected as warnings; the stage always completes. JSON side files carry ``synthetic`` from
-``results/clean/ingest.json``; CSVs stay plain tables.
+``cfg`` is :func:`settings` of the config keys the step's rule declares. Statistical problems
+(zero-variance item, Heywood case, non-convergence, too-small group) are collected as warnings.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,50 +25,18 @@ from surveysem.measurement import scores as scores_mod
 from surveysem.measurement import validity as val_mod
 from surveysem.measurement import verdicts as verd_mod
 from surveysem.errors import SurveySemError
-from surveysem.io import write_csv, write_json
 
-log = logging.getLogger("surveysem.measurement.stage")
+log = logging.getLogger(__name__)
 
 MEASURED_KINDS = ("capability", "oie", "marker")
 
-DEFAULTS: dict = {
-    "estimator": "ML",
-    "seed": None,
-    "htmt_bootstrap_B": 500,
-    "invariance_group": "group",
-    "invariance_scope": "auto",
-    "min_item_share": 0.5,
-    "factor_scores": False,
-    "max_iter": 500,
-    "omega_engine": "auto",
-    "efa": {"method": "minres", "rotation": "oblimin", "n_factors": None, "parallel_iter": 20},
-    "cmv": {"marker": "MARKER", "marker_rank": 1, "harman_method": "ml", "clf_loadings": "free",
-            "vif_threshold": 3.3},
-    "thresholds": dict(verd_mod.DEFAULT_THRESHOLDS),
-}
-
-
-def step_config(measurement: dict | None, seed: int, missing: str) -> dict:
-    """The slice of the config a measurement rule passes as params (so unrelated config edits do
-    not rerun the stage), shaped like the full config for :func:`settings`."""
-    return {"measurement": dict(measurement or {}), "study": {"seed": int(seed)}, "data": {"missing": missing}}
-
-
-def settings(config: dict | None) -> dict:
-    """The ``measurement`` section merged over :data:`DEFAULTS` (plus ``seed`` and ``missing``
-    resolved from ``study.seed`` and ``data.missing``)."""
-    config = config or {}
-    sec = dict(config.get("measurement") or {})
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
-    for k, v in sec.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k].update(v)
-        else:
-            out[k] = v
-    if out["seed"] is None:
-        out["seed"] = int((config.get("study") or {}).get("seed", 1))
-    out["missing"] = (config.get("data") or {}).get("missing", "listwise")
-    out["estimator"] = str(out["estimator"]).upper()
+def settings(config: dict) -> dict:
+    """The ``measurement`` keys a rule declares, plus ``missing`` (``data.missing``) when declared."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in config["measurement"].items()}
+    if "data" in config:
+        out["missing"] = config["data"]["missing"]
+    if "estimator" in out:
+        out["estimator"] = str(out["estimator"]).upper()
     return out
 
 
@@ -90,27 +48,7 @@ def construct_scales(inst) -> dict[str, list[str]]:
     return {c.id: [i.id for i in c.items] for c in inst.constructs.values() if c.kind in MEASURED_KINDS}
 
 
-def read_analysis(path) -> pd.DataFrame:
-    try:
-        data = pd.read_csv(path, dtype={"respondent_id": str})
-    except FileNotFoundError:
-        raise SurveySemError("analysis table not found", file=path) from None
-    if "respondent_id" not in data.columns:
-        raise SurveySemError("analysis table has no respondent_id column", file=path, column="respondent_id")
-    return data
-
-
-def read_synthetic(ingest_path) -> bool:
-    if ingest_path is None:
-        return False
-    try:
-        with open(ingest_path, encoding="utf-8") as fh:
-            return bool(json.load(fh).get("synthetic", False))
-    except FileNotFoundError:
-        raise SurveySemError("ingest report not found", file=ingest_path) from None
-
-
-def _items_numeric(data: pd.DataFrame, scales: dict[str, list[str]], source="analysis table") -> pd.DataFrame:
+def items_numeric(data: pd.DataFrame, scales: dict[str, list[str]], source="analysis table") -> pd.DataFrame:
     items = [i for its in scales.values() for i in its]
     missing = [i for i in items if i not in data.columns]
     if missing:
@@ -148,10 +86,10 @@ def _usable_scales(X: pd.DataFrame, scales: dict[str, list[str]], warnings: list
 def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
     from surveysem.measurement import reliability as rel_mod  # here: the other steps do without scipy.stats
 
-    X = _items_numeric(data, scales)
+    X = items_numeric(data, scales)
     rel_rows, item_tables, warnings = [], [], []
     for name, items in scales.items():
-        r = rel_mod.scale_reliability(X, items, name, omega_engine=cfg.get("omega_engine", "auto"))
+        r = rel_mod.scale_reliability(X, items, name)
         s = r.summary
         rel_rows.append({
             "construct": name, "k": s["k"], "k_used": s.get("k_used"), "n": s.get("n"), "n_complete": s.get("n_complete"),
@@ -171,9 +109,9 @@ def efa_report(data: pd.DataFrame, items: list[str], cfg: dict) -> dict:
 
     e = cfg["efa"]
     X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
-    rotation = e.get("rotation", "oblimin")
-    d = efa_mod.item_pool_diagnostics(X, n_factors=e.get("n_factors"), method=e.get("method", "minres"),
-                                      rotation=None if rotation in (None, "none") else rotation, n_iter=int(e.get("parallel_iter", 20)),
+    rotation = e["rotation"]
+    d = efa_mod.item_pool_diagnostics(X, n_factors=e["n_factors"], method=e["method"],
+                                      rotation=None if rotation in (None, "none") else rotation, n_iter=int(e["parallel_iter"]),
                                       seed=int(cfg["seed"]))
     out: dict = {"items": d["items"], "n": d["n"], "warnings": d["warnings"]}
     if "kmo" in d:
@@ -189,31 +127,6 @@ def efa_report(data: pd.DataFrame, items: list[str], cfg: dict) -> dict:
     return out
 
 
-def reliability_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
-    """Write reliability.csv, item_stats.csv, efa.json, kmo.csv."""
-    from surveysem.instrument.scales import load_instrument
-
-    cfg = settings(config)
-    synthetic = read_synthetic(ingest_path)
-    inst = load_instrument(scales_dir)
-    scales = construct_scales(inst)
-    data = read_analysis(analysis_path)
-    tabs = reliability_tables(data, scales, cfg)
-    write_csv(out["reliability"], tabs["reliability"])
-    write_csv(out["item_stats"], tabs["item_stats"])
-    cap_items = [i for c in inst.constructs_of_kind("capability") for i in (it.id for it in c.items)]
-    e = efa_report(data, cap_items, cfg)
-    e["warnings"] = tabs["warnings"] + e["warnings"]
-    e["synthetic"] = synthetic
-    e["item_pool"] = "capability items"
-    write_json(out["efa"], e)
-    kmo_rows = []
-    if "kmo" in e:
-        kmo_rows = [{"item": "(overall)", "msa": e["kmo"]["overall"]}] + [
-            {"item": k, "msa": v} for k, v in e["kmo"]["items"].items()]
-    write_csv(out["kmo"], pd.DataFrame(kmo_rows, columns=["item", "msa"]))
-
-
 # ----------------------------------------------------------------------------- step 2
 
 
@@ -222,7 +135,7 @@ def cfa_syntax(scales: dict[str, list[str]]) -> str:
 
 
 def _sem_missing(cfg) -> str:
-    return "fiml" if cfg.get("missing") == "fiml" else "listwise"
+    return "fiml" if cfg["missing"] == "fiml" else "listwise"
 
 
 def standardized_se(pm, res, eps: float = 1e-6) -> np.ndarray:
@@ -286,7 +199,7 @@ def _fit_dict(res) -> dict:
 def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
     """Everything of step 2 as in-memory tables (no files)."""
     warnings: list[str] = []
-    X = _items_numeric(data, scales)
+    X = items_numeric(data, scales)
     use = _usable_scales(X, scales, warnings, "CFA")
     missing = _sem_missing(cfg)
     out: dict = {"warnings": warnings, "scales": use, "estimator": cfg["estimator"], "missing": missing}
@@ -334,77 +247,36 @@ def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base
 
     c = cfg["cmv"]
     warnings: list[str] = []
-    X = _items_numeric(data, scales)
+    X = items_numeric(data, scales)
     use = _usable_scales(X, scales, warnings, "CMV")
     items = [i for its in use.values() for i in its]
     out: dict = {"warnings": warnings}
     try:
-        out["harman"] = cmv_mod.harman(X[items], method=c.get("harman_method", "ml"))
+        out["harman"] = cmv_mod.harman(X[items], method=c["harman_method"])
     except (np.linalg.LinAlgError, ValueError) as exc:
         warnings.append(f"Harman test failed: {exc}")
     if mean_scores is None:
         mean_scores = scores_mod.mean_scores(X, use, cfg["min_item_share"])
-    marker = c.get("marker")
+    marker = c["marker"]
     substantive = [k for k in use if k != marker]
     if marker and marker in use and len(substantive) >= 2:
-        mt = cmv_mod.marker_table(mean_scores, marker, substantive, marker_rank=int(c.get("marker_rank", 1)))
+        mt = cmv_mod.marker_table(mean_scores, marker, substantive, marker_rank=int(c["marker_rank"]))
         mt["table"] = mt["table"].to_dict(orient="records")
         out["marker"] = mt
     else:
         warnings.append(f"marker-variable adjustment skipped: marker construct {marker!r} not measured")
-    vif = cmv_mod.full_collinearity_vif(mean_scores[substantive], threshold=float(c.get("vif_threshold", 3.3)))
-    out["full_collinearity"] = {"threshold": float(c.get("vif_threshold", 3.3)), "scores": "scale means",
+    vif = cmv_mod.full_collinearity_vif(mean_scores[substantive], threshold=float(c["vif_threshold"]))
+    out["full_collinearity"] = {"threshold": float(c["vif_threshold"]), "scores": "scale means",
                                 "table": vif.to_dict(orient="records")}
     for r in vif.itertuples():
         if r.above_threshold:
-            warnings.append(f"full-collinearity VIF of {r.construct} is {r.vif:.2f} > {c.get('vif_threshold', 3.3)}")
+            warnings.append(f"full-collinearity VIF of {r.construct} is {r.vif:.2f} > {c['vif_threshold']}")
     clf = cmv_mod.common_latent_factor(X, use, estimator=cfg["estimator"], missing=_sem_missing(cfg),
-                                       loadings=c.get("clf_loadings", "free"), max_iter=int(cfg["max_iter"]),
+                                       loadings=c["clf_loadings"], max_iter=int(cfg["max_iter"]),
                                        two_stage=True)
     warnings += clf.pop("warnings", [])
     out["common_latent_factor"] = clf
     return out
-
-
-def cfa_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
-    """Write cfa_fit.json, loadings.csv, validity.csv, fornell_larcker.csv, cmv.json, scale_scores.csv."""
-    from surveysem.instrument.scales import load_instrument
-
-    cfg = settings(config)
-    synthetic = read_synthetic(ingest_path)
-    inst = load_instrument(scales_dir)
-    scales = construct_scales(inst)
-    data = read_analysis(analysis_path)
-    t = cfa_tables(data, scales, cfg)
-    fit_json = {k: t.get(k) for k in ("syntax", "converged", "fit", "estimator", "missing", "warnings")}
-    fit_json["synthetic"] = synthetic
-    fit_json["n_constructs"] = len(t["scales"])
-    fit_json["missing_note"] = ("FIML (data.missing = fiml)" if t["missing"] == "fiml" else
-                                "listwise deletion (the SEM engine has no pairwise option)")
-    if "latent_correlations" in t:
-        lc = t["latent_correlations"]
-        fit_json["latent_correlations"] = {i: lc.loc[i].to_dict() for i in lc.index}
-    write_json(out["cfa_fit"], fit_json)
-    cols_l = ["construct", "item", "est", "se", "z", "pvalue", "std_all", "std_se", "std_z", "std_pvalue"]
-    write_csv(out["loadings"], t.get("loadings", pd.DataFrame(columns=cols_l)))
-    write_csv(out["validity"], t.get("validity", pd.DataFrame(
-        columns=["construct", "k", "cr", "ave", "sqrt_ave", "fornell_larcker_pass"])))
-    fl = t.get("fornell_larcker")
-    write_csv(out["fornell_larcker"], fl.rename_axis("construct").reset_index() if fl is not None
-              else pd.DataFrame(columns=["construct"]))
-    X = _items_numeric(data, scales)
-    ms = scores_mod.mean_scores(X, scales, cfg["min_item_share"])
-    base = t["_fit"]["result"] if "_fit" in t else None
-    c = cmv_report(data, scales, cfg, base_result=base, mean_scores=ms)
-    c["synthetic"] = synthetic
-    write_json(out["cmv"], c)
-    sc = ms.copy()
-    if cfg.get("factor_scores") and "estimates" in t:
-        fs = scores_mod.factor_scores(X, t["estimates"])
-        for col in fs.columns:
-            sc[f"{col}_fs"] = fs[col]
-    sc.insert(0, "respondent_id", data["respondent_id"].astype(str))
-    write_csv(out["scale_scores"], sc)
 
 
 # ----------------------------------------------------------------------------- step 3
@@ -412,11 +284,11 @@ def cfa_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
 
 def htmt_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
     warnings: list[str] = []
-    X = _items_numeric(data, scales)
+    X = items_numeric(data, scales)
     use = _usable_scales(X, scales, warnings, "HTMT")
-    B = int(cfg.get("htmt_bootstrap_B", 500))
+    B = int(cfg["htmt_bootstrap_B"])
     # pairwise-complete correlations unless the data are meant to be analysed listwise
-    missing = "listwise" if cfg.get("missing") == "listwise" else "pairwise"
+    missing = "listwise" if cfg["missing"] == "listwise" else "pairwise"
     items = [i for its in use.values() for i in its]
     n = int(X[items].notna().all(axis=1).sum()) if missing == "listwise" else int(X[items].notna().any(axis=1).sum())
     if n < 3 or len(use) < 2:
@@ -434,20 +306,6 @@ def htmt_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> 
         if not (np.isfinite(r.htmt) and np.isfinite(r.htmt2)):
             warnings.append(f"HTMT of {r.a} and {r.b} is undefined (a non-positive mean correlation)")
     return {"table": tab, "warnings": warnings, "n": n, "missing": missing}
-
-
-def htmt_step(analysis_path, ingest_path, scales_dir, config, out: dict) -> None:
-    """Write htmt.csv (and htmt.json with warnings and the synthetic flag)."""
-    from surveysem.instrument.scales import load_instrument
-
-    cfg = settings(config)
-    inst = load_instrument(scales_dir)
-    t = htmt_tables(read_analysis(analysis_path), construct_scales(inst), cfg)
-    write_csv(out["htmt"], t["table"])
-    write_json(out["json"], {"synthetic": read_synthetic(ingest_path), "warnings": t["warnings"], "n": t["n"],
-                             "B": int(cfg.get("htmt_bootstrap_B", 500)), "seed": int(cfg["seed"]),
-                             "missing": t.get("missing"),
-                             "ci": "percentile bootstrap, 95%"})
 
 
 # ----------------------------------------------------------------------------- step 4
@@ -493,7 +351,7 @@ def invariance_tables(data: pd.DataFrame, scales: dict[str, list[str]], group: p
     warning, not a failure.
     """
     warnings: list[str] = []
-    X = _items_numeric(data, scales)
+    X = items_numeric(data, scales)
     use = _usable_scales(X, scales, warnings, "invariance")
     items = [i for its in use.values() for i in its]
     missing = _sem_missing(cfg)
@@ -509,7 +367,7 @@ def invariance_tables(data: pd.DataFrame, scales: dict[str, list[str]], group: p
     if len(counts) < 2:
         warnings.append("invariance not tested: fewer than two groups with data")
         return out
-    scope = cfg.get("invariance_scope", "auto")
+    scope = cfg["invariance_scope"]
     small = [g for g, n in counts.items() if n < npar_group]
     if scope == "joint" and small:
         warnings.append("invariance not tested: group(s) " + ", ".join(f"{g} (n = {counts[g]})" for g in small)
@@ -550,46 +408,13 @@ INVARIANCE_COLUMNS = ["scope", "model", "chisq", "df", "pvalue", "cfi", "tli", "
                       "converged", "warnings"]
 
 
-def _group_label(v):
+def group_label(v):
     """Group values as text; 1.0 (a float column because of missing values) -> "1"."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v))
     return str(v)
-
-
-def invariance_step(analysis_path, ingest_path, outcomes_path, scales_dir, config, out: dict) -> None:
-    """Write invariance.csv and invariance.json."""
-    from surveysem.instrument.scales import load_instrument
-
-    cfg = settings(config)
-    inst = load_instrument(scales_dir)
-    data = read_analysis(analysis_path)
-    gname = cfg.get("invariance_group")
-    info: dict = {"synthetic": read_synthetic(ingest_path), "group": gname, "estimator": cfg["estimator"]}
-    if not gname:
-        t = {"table": pd.DataFrame(), "warnings": ["invariance not tested: measurement.invariance_group is null"]}
-    else:
-        group = None
-        if outcomes_path:
-            oc = pd.read_csv(outcomes_path, dtype={"respondent_id": str})
-            if gname in oc.columns:
-                group = data[["respondent_id"]].merge(oc[["respondent_id", gname]], on="respondent_id", how="left")[gname]
-        if group is None:
-            if gname not in data.columns:
-                raise SurveySemError("measurement.invariance_group is neither a column of the outcomes table nor of "
-                                     "the analysis table", file="config/config.yaml", value=gname)
-            group = data[gname]
-        group = group.reset_index(drop=True).set_axis(data.index).map(_group_label)
-        t = invariance_tables(data, construct_scales(inst), group, cfg)
-        info["group_sizes"] = t.get("group_sizes")
-        info["free_parameters_per_group"] = t.get("free_parameters_per_group")
-        info["scope"] = t.get("scope")
-    info["warnings"] = t["warnings"]
-    table = t["table"] if len(t["table"]) else pd.DataFrame(columns=INVARIANCE_COLUMNS)
-    write_csv(out["invariance"], table)
-    write_json(out["json"], info)
 
 
 # ----------------------------------------------------------------------------- step 5
@@ -644,66 +469,5 @@ def verdict_rows(scales: dict[str, list[str]], reliability: pd.DataFrame, item_s
             v = val.loc[name, "fornell_larcker_pass"]
             fl = None if pd.isna(v) else bool(v)
         ws = list(model_warnings or []) + _warnings_of(name, warnings, items)
-        rows.append(verd_mod.scale_verdict(name, stats, its, h, fl, ws, thresholds))
+        rows.append(verd_mod.scale_verdict(name, stats, its, h, fl, ws, thresholds=thresholds))
     return verd_mod.verdict_table(rows)
-
-
-def _read_csv_or_empty(path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-
-
-def verdicts_step(inputs: dict, ingest_path, scales_dir, config, out: dict) -> None:
-    """Collect warnings of all steps, write verdicts.csv and warnings.json."""
-    from surveysem.instrument.scales import load_instrument
-
-    cfg = settings(config)
-    inst = load_instrument(scales_dir)
-    scales = construct_scales(inst)
-    all_warnings: list[dict] = []
-    flat: list[str] = []
-    for step, key in (("reliability/EFA", "efa"), ("CFA", "cfa_fit"), ("CMV", "cmv"), ("HTMT", "htmt_json"),
-                      ("invariance", "invariance_json")):
-        with open(inputs[key], encoding="utf-8") as fh:
-            ws = json.load(fh).get("warnings", []) or []
-        for w in ws:
-            all_warnings.append({"step": step, "message": w})
-            flat.append(w)
-    with open(inputs["cfa_fit"], encoding="utf-8") as fh:
-        cfa = json.load(fh)
-    model_level = []
-    if cfa.get("converged") is False:
-        model_level.append("the CFA did not converge: loadings, CR and AVE are unreliable")
-    elif cfa.get("converged") is None:
-        model_level.append("the CFA could not be fitted: no loadings, CR or AVE")
-    table = verdict_rows(scales, _read_csv_or_empty(inputs["reliability"]), _read_csv_or_empty(inputs["item_stats"]),
-                         _read_csv_or_empty(inputs["validity"]), _read_csv_or_empty(inputs["loadings"]),
-                         _read_csv_or_empty(inputs["htmt"]), flat, cfg["thresholds"], model_level)
-    write_csv(out["verdicts"], table)
-    write_json(out["warnings"], {"synthetic": read_synthetic(ingest_path), "n_warnings": len(all_warnings),
-                                 "warnings": all_warnings,
-                                 "verdicts": dict(zip(table["construct"], table["verdict"]))})
-
-
-def run_all(analysis_path, ingest_path, outcomes_path, scales_dir, config, outdir) -> dict:
-    """Run the whole stage into ``outdir`` (used by tests and for a quick run without Snakemake)."""
-    outdir = Path(outdir)
-    m = outdir / "measurement"
-    paths = {
-        "reliability": m / "reliability.csv", "item_stats": m / "item_stats.csv", "efa": m / "efa.json",
-        "kmo": m / "kmo.csv", "cfa_fit": m / "cfa_fit.json", "loadings": m / "loadings.csv",
-        "validity": m / "validity.csv", "fornell_larcker": m / "fornell_larcker.csv", "cmv": m / "cmv.json",
-        "scale_scores": outdir / "scores" / "scale_scores.csv", "htmt": m / "htmt.csv", "htmt_json": m / "htmt.json",
-        "invariance": m / "invariance.csv", "invariance_json": m / "invariance.json", "verdicts": m / "verdicts.csv",
-        "warnings": m / "warnings.json",
-    }
-    reliability_step(analysis_path, ingest_path, scales_dir, config, paths)
-    cfa_step(analysis_path, ingest_path, scales_dir, config, paths)
-    htmt_step(analysis_path, ingest_path, scales_dir, config, {"htmt": paths["htmt"], "json": paths["htmt_json"]})
-    invariance_step(analysis_path, ingest_path, outcomes_path, scales_dir, config,
-                    {"invariance": paths["invariance"], "json": paths["invariance_json"]})
-    verdicts_step(paths, ingest_path, scales_dir, config, paths)
-    return paths
-

@@ -1,0 +1,193 @@
+"""Steps of the measurement stage: from ``results/clean/analysis.csv`` to validated scales and scores.
+
+One function per rule (``workflow/rules/measurement.smk``), each writing the files of its rule:
+
+1. :func:`reliability` (``measurement_reliability``) – per scale alpha (Feldt CI), standardized
+   alpha, omega, item statistics; KMO, Bartlett, parallel analysis and EFA of the capability items.
+2. :func:`cfa` (``measurement_cfa``) – CFA of all measured constructs (capabilities, OIE roles,
+   marker) with the SEM engine: fit, standardized loadings with delta-method SEs, CR/AVE,
+   Fornell–Larcker, common-method variance, scale scores.
+3. :func:`htmt` (``measurement_htmt``) – HTMT and HTMT2 with seeded percentile bootstrap CIs.
+4. :func:`invariance` (``measurement_invariance``) – configural / metric / scalar invariance.
+5. :func:`verdicts` (``measurement_verdicts``) – a verdict per scale and every warning of the stage.
+
+The statistics are in :mod:`surveysem.measurement.tables` and the modules it uses. Each step
+receives plain values: ``inputs`` and ``out`` (name -> path) and ``config``, the keys its rule
+declares (``surveysem.workflow.params``). JSON side files carry ``synthetic`` from
+``ingest.json``; CSVs stay plain tables.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from surveysem.errors import SurveySemError
+from surveysem.instrument.scales import load_instrument, scales_dir_of
+from surveysem.io import write_csv, write_json
+from surveysem.measurement import scores as scores_mod
+from surveysem.measurement.tables import (INVARIANCE_COLUMNS, group_label, items_numeric, cfa_tables, cmv_report,
+                                          construct_scales, efa_report, htmt_tables, invariance_tables,
+                                          reliability_tables, settings, verdict_rows)
+
+
+def read_analysis(path) -> pd.DataFrame:
+    try:
+        data = pd.read_csv(path, dtype={"respondent_id": str})
+    except FileNotFoundError:
+        raise SurveySemError("analysis table not found", file=path) from None
+    if "respondent_id" not in data.columns:
+        raise SurveySemError("analysis table has no respondent_id column", file=path, column="respondent_id")
+    return data
+
+
+def read_synthetic(ingest_path) -> bool:
+    try:
+        with open(ingest_path, encoding="utf-8") as fh:
+            return bool(json.load(fh)["synthetic"])
+    except FileNotFoundError:
+        raise SurveySemError("ingest report not found", file=ingest_path) from None
+
+
+def reliability(inputs: dict, out: dict, config: dict) -> None:
+    """Write reliability.csv, item_stats.csv, efa.json, kmo.csv."""
+    cfg = settings(config)
+    synthetic = read_synthetic(inputs["ingest"])
+    inst = load_instrument(scales_dir_of(inputs["scales"]))
+    scales = construct_scales(inst)
+    data = read_analysis(inputs["analysis"])
+    tabs = reliability_tables(data, scales, cfg)
+    write_csv(out["reliability"], tabs["reliability"])
+    write_csv(out["item_stats"], tabs["item_stats"])
+    cap_items = [i for c in inst.constructs_of_kind("capability") for i in (it.id for it in c.items)]
+    e = efa_report(data, cap_items, cfg)
+    e["warnings"] = tabs["warnings"] + e["warnings"]
+    e["synthetic"] = synthetic
+    e["item_pool"] = "capability items"
+    write_json(out["efa"], e)
+    kmo_rows = []
+    if "kmo" in e:
+        kmo_rows = [{"item": "(overall)", "msa": e["kmo"]["overall"]}] + [
+            {"item": k, "msa": v} for k, v in e["kmo"]["items"].items()]
+    write_csv(out["kmo"], pd.DataFrame(kmo_rows, columns=["item", "msa"]))
+
+
+def cfa(inputs: dict, out: dict, config: dict) -> None:
+    """Write cfa_fit.json, loadings.csv, validity.csv, fornell_larcker.csv, cmv.json, scale_scores.csv."""
+    cfg = settings(config)
+    synthetic = read_synthetic(inputs["ingest"])
+    scales = construct_scales(load_instrument(scales_dir_of(inputs["scales"])))
+    data = read_analysis(inputs["analysis"])
+    t = cfa_tables(data, scales, cfg)
+    fit_json = {k: t.get(k) for k in ("syntax", "converged", "fit", "estimator", "missing", "warnings")}
+    fit_json["synthetic"] = synthetic
+    fit_json["n_constructs"] = len(t["scales"])
+    fit_json["missing_note"] = ("FIML (data.missing = fiml)" if t["missing"] == "fiml" else
+                                "listwise deletion (the SEM engine has no pairwise option)")
+    if "latent_correlations" in t:
+        lc = t["latent_correlations"]
+        fit_json["latent_correlations"] = {i: lc.loc[i].to_dict() for i in lc.index}
+    write_json(out["cfa_fit"], fit_json)
+    cols_l = ["construct", "item", "est", "se", "z", "pvalue", "std_all", "std_se", "std_z", "std_pvalue"]
+    write_csv(out["loadings"], t.get("loadings", pd.DataFrame(columns=cols_l)))
+    write_csv(out["validity"], t.get("validity", pd.DataFrame(
+        columns=["construct", "k", "cr", "ave", "sqrt_ave", "fornell_larcker_pass"])))
+    fl = t.get("fornell_larcker")
+    write_csv(out["fornell_larcker"], fl.rename_axis("construct").reset_index() if fl is not None
+              else pd.DataFrame(columns=["construct"]))
+    X = items_numeric(data, scales)
+    ms = scores_mod.mean_scores(X, scales, cfg["min_item_share"])
+    base = t["_fit"]["result"] if "_fit" in t else None
+    c = cmv_report(data, scales, cfg, base_result=base, mean_scores=ms)
+    c["synthetic"] = synthetic
+    write_json(out["cmv"], c)
+    sc = ms.copy()
+    if cfg["factor_scores"] and "estimates" in t:
+        fs = scores_mod.factor_scores(X, t["estimates"])
+        for col in fs.columns:
+            sc[f"{col}_fs"] = fs[col]
+    sc.insert(0, "respondent_id", data["respondent_id"].astype(str))
+    write_csv(out["scale_scores"], sc)
+
+
+def htmt(inputs: dict, out: dict, config: dict) -> None:
+    """Write htmt.csv (and htmt.json with warnings and the synthetic flag)."""
+    cfg = settings(config)
+    inst = load_instrument(scales_dir_of(inputs["scales"]))
+    t = htmt_tables(read_analysis(inputs["analysis"]), construct_scales(inst), cfg)
+    write_csv(out["htmt"], t["table"])
+    write_json(out["json"], {"synthetic": read_synthetic(inputs["ingest"]), "warnings": t["warnings"], "n": t["n"],
+                             "B": int(cfg["htmt_bootstrap_B"]), "seed": int(cfg["seed"]),
+                             "missing": t.get("missing"),
+                             "ci": "percentile bootstrap, 95%"})
+
+
+def invariance(inputs: dict, out: dict, config: dict) -> None:
+    """Write invariance.csv and invariance.json."""
+    cfg = settings(config)
+    inst = load_instrument(scales_dir_of(inputs["scales"]))
+    data = read_analysis(inputs["analysis"])
+    gname = cfg["invariance_group"]
+    info: dict = {"synthetic": read_synthetic(inputs["ingest"]), "group": gname, "estimator": cfg["estimator"]}
+    if not gname:
+        t = {"table": pd.DataFrame(), "warnings": ["invariance not tested: measurement.invariance_group is null"]}
+    else:
+        group = None
+        if inputs.get("outcomes"):
+            oc = pd.read_csv(inputs["outcomes"], dtype={"respondent_id": str})
+            if gname in oc.columns:
+                group = data[["respondent_id"]].merge(oc[["respondent_id", gname]], on="respondent_id", how="left")[gname]
+        if group is None:
+            if gname not in data.columns:
+                raise SurveySemError("measurement.invariance_group is neither a column of the outcomes table nor of "
+                                     "the analysis table", file="config/config.yaml", value=gname)
+            group = data[gname]
+        group = group.reset_index(drop=True).set_axis(data.index).map(group_label)
+        t = invariance_tables(data, construct_scales(inst), group, cfg)
+        info["group_sizes"] = t.get("group_sizes")
+        info["free_parameters_per_group"] = t.get("free_parameters_per_group")
+        info["scope"] = t.get("scope")
+    info["warnings"] = t["warnings"]
+    table = t["table"] if len(t["table"]) else pd.DataFrame(columns=INVARIANCE_COLUMNS)
+    write_csv(out["invariance"], table)
+    write_json(out["json"], info)
+
+
+def _read_csv_or_empty(path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def verdicts(inputs: dict, out: dict, config: dict) -> None:
+    """Collect warnings of all steps, write verdicts.csv and warnings.json."""
+    cfg = settings(config)
+    inst = load_instrument(scales_dir_of(inputs["scales"]))
+    scales = construct_scales(inst)
+    all_warnings: list[dict] = []
+    flat: list[str] = []
+    for step, key in (("reliability/EFA", "efa"), ("CFA", "cfa_fit"), ("CMV", "cmv"), ("HTMT", "htmt_json"),
+                      ("invariance", "invariance_json")):
+        with open(inputs[key], encoding="utf-8") as fh:
+            ws = json.load(fh).get("warnings", []) or []
+        for w in ws:
+            all_warnings.append({"step": step, "message": w})
+            flat.append(w)
+    with open(inputs["cfa_fit"], encoding="utf-8") as fh:
+        cfa = json.load(fh)
+    model_level = []
+    if cfa.get("converged") is False:
+        model_level.append("the CFA did not converge: loadings, CR and AVE are unreliable")
+    elif cfa.get("converged") is None:
+        model_level.append("the CFA could not be fitted: no loadings, CR or AVE")
+    table = verdict_rows(scales, _read_csv_or_empty(inputs["reliability"]), _read_csv_or_empty(inputs["item_stats"]),
+                         _read_csv_or_empty(inputs["validity"]), _read_csv_or_empty(inputs["loadings"]),
+                         _read_csv_or_empty(inputs["htmt"]), flat, cfg["thresholds"], model_level)
+    write_csv(out["verdicts"], table)
+    write_json(out["warnings"], {"synthetic": read_synthetic(inputs["ingest"]), "n_warnings": len(all_warnings),
+                                 "warnings": all_warnings,
+                                 "verdicts": dict(zip(table["construct"], table["verdict"]))})
+
+

@@ -1,0 +1,31 @@
+"""Steps of the report stage (``workflow/rules/report.smk``).
+
+``report_pages`` (:func:`pages`): the self-contained HTML pages under ``reports/`` and every APA
+table as CSV under ``results/tables/``. A page reads results only; a result file this workflow
+does not produce makes its sections say "not computed". The step receives plain values:
+``inputs`` and ``outputs`` (name -> path) and ``config``, the whole config (the provenance page
+prints it).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from surveysem.instrument.scales import load_instrument, scales_dir_of
+from surveysem.report.pages import Context, build_report
+from surveysem.stage_files import REPORT_FILES
+
+log = logging.getLogger(__name__)
+
+
+def pages(inputs: dict, outputs: dict, config: dict) -> None:
+    """Write every page and table."""
+    files = {key: str(inputs[key]) for key in REPORT_FILES if key in inputs}
+    missing = [key for key in REPORT_FILES if key not in inputs]
+    if missing:
+        log.info("not produced by this workflow (pages say 'not computed'): %s", ", ".join(missing))
+    ctx = Context(files=files, config=config, config_path=inputs.get("config_file"),
+                  instrument=load_instrument(scales_dir_of(inputs["scales"])), root=".")
+    written = build_report(ctx, Path(outputs["index"]).parent, outputs["tables"])
+    log.info("report done: %d files written", len(written))

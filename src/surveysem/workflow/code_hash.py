@@ -1,0 +1,170 @@
+"""Which package code a workflow step runs, as one hash per step (a rule parameter).
+
+Snakemake reruns a job when its params change; by default it watches only the thin script in
+``workflow/scripts``, not the package code the script calls. Each rule therefore passes the hash
+of exactly the code its step can run, so a typo fix in a report page reruns the report and
+nothing else, and a change in the SEM engine reruns every fit.
+
+The code of step ``surveysem.<stage>.steps.<function>`` is found statically (nothing is
+imported, so the workflow parse stays light):
+
+1. the function's own source in ``steps.py`` and that of every top-level function, class or
+   constant of ``steps.py`` it refers to, transitively;
+2. every ``surveysem`` module those imports name (top-level imports of ``steps.py`` used by the
+   code of step 1, and imports inside it);
+3. the transitive closure of step 2: every ``surveysem`` module imported anywhere in an included
+   module (lazy imports inside functions count: they run when the function does), plus the
+   ``__init__.py`` of every package on the way and the data files (``*.css``, ``*.yaml``) beside
+   included modules, which they may read.
+
+The hash covers file paths (relative to the package) and contents, in sorted order.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+PACKAGE = "surveysem"
+DATA_SUFFIXES = (".css", ".yaml", ".json")
+
+
+def package_root() -> Path:
+    """The folder of the installed ``surveysem`` package (found without importing it)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    return Path(spec.origin).parent
+
+
+def step_code_hash(rule_name: str, root: Path | None = None) -> str:
+    """SHA-256 of the code that rule ``<stage>_<step>`` runs: ``surveysem.<stage>.steps.<step>``."""
+    stage, _, function = rule_name.partition("_")
+    return _step_code_hash(stage, function, Path(root or package_root()))
+
+
+@lru_cache(maxsize=None)
+def _step_code_hash(stage: str, function: str, root: Path) -> str:
+    steps_file = root / stage / "steps.py"
+    segments, modules = _step_closure(steps_file, function, root)
+    digest = hashlib.sha256()
+    digest.update(f"{stage}/steps.py:{function}\n".encode())
+    for segment in segments:
+        digest.update(segment.encode())
+    for path in sorted(_module_closure(frozenset(modules), root)):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _step_closure(steps_file: Path, function: str, root: Path) -> tuple[list[str], set[Path]]:
+    """Source segments of ``function`` and the top-level code of ``steps.py`` it uses, and the
+    package modules that code imports."""
+    text = steps_file.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    defs = {_def_name(node): node for node in tree.body if _def_name(node)}
+    if function not in defs:
+        raise KeyError(f"{steps_file}: no step function {function!r}")
+    imported = _top_level_imports(tree, root)
+    seen, todo, modules = set(), [function], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        node = defs[name]
+        used = _names_used(node)
+        todo.extend(n for n in used if n in defs)
+        modules.update(path for n in used if n in imported for path in imported[n])
+        modules.update(_imports_in(node, root))
+    segments = [ast.get_source_segment(text, defs[name]) or "" for name in sorted(seen)]
+    modules.add(root / "__init__.py")
+    return segments, modules
+
+
+def _def_name(node: ast.AST) -> str | None:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return node.name
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        return names[0] if names else None
+    return None
+
+
+def _names_used(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _top_level_imports(tree: ast.Module, root: Path) -> dict[str, set[Path]]:
+    """Local name -> package module files, for the module-level imports of ``tree``."""
+    out: dict[str, set[Path]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and _is_package(node.module):
+            for alias in node.names:
+                out[alias.asname or alias.name] = _resolve_from(node.module, alias.name, root)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if _is_package(alias.name):
+                    out[(alias.asname or alias.name).split(".")[0]] = _resolve_module(alias.name, root)
+    return out
+
+
+def _imports_in(node: ast.AST, root: Path) -> set[Path]:
+    """Package module files imported anywhere inside ``node``."""
+    out: set[Path] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.ImportFrom) and _is_package(sub.module):
+            for alias in sub.names:
+                out |= _resolve_from(sub.module, alias.name, root)
+        elif isinstance(sub, ast.Import):
+            for alias in sub.names:
+                if _is_package(alias.name):
+                    out |= _resolve_module(alias.name, root)
+    return out
+
+
+def _is_package(module: str | None) -> bool:
+    return bool(module) and (module == PACKAGE or module.startswith(PACKAGE + "."))
+
+
+def _resolve_from(module: str, name: str, root: Path) -> set[Path]:
+    """``from module import name``: the module, and ``module.name`` when that is a module too."""
+    sub = _resolve_module(f"{module}.{name}", root, must_exist=False)
+    return _resolve_module(module, root) | sub
+
+
+def _resolve_module(dotted: str, root: Path, must_exist: bool = True) -> set[Path]:
+    """The file of ``dotted`` and the ``__init__.py`` of every package above it."""
+    parts = dotted.split(".")[1:]
+    out = {root / "__init__.py"}
+    here = root
+    for part in parts:
+        here = here / part
+        if (here / "__init__.py").exists():
+            out.add(here / "__init__.py")
+        elif here.with_suffix(".py").exists():
+            out.add(here.with_suffix(".py"))
+            return out
+        elif must_exist:
+            raise ModuleNotFoundError(f"{dotted}: not found under {root}")
+        else:
+            return set()
+    return out
+
+
+def _module_closure(start: frozenset[Path], root: Path) -> set[Path]:
+    """Modules in ``start``, every package module they import (transitively) and the data files
+    beside them."""
+    seen: set[Path] = set()
+    todo = list(start)
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo.extend(_imports_in(ast.parse(path.read_text(encoding="utf-8")), root) - seen)
+    data = {f for folder in {p.parent for p in seen} for f in folder.iterdir()
+            if f.suffix in DATA_SUFFIXES and f.is_file()}
+    return seen | data
