@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("surveysem.sem.cli", "fit a lavaan-syntax model to a CSV and print results"),
     "reliability": ("surveysem.reliability", "alpha, omega, CR, AVE, item statistics and HTMT for scales in a CSV"),
     "check": ("surveysem.ingest", "read and validate a survey file against the instrument"),
-    "simulate": ("surveysem.simulate", "draw a synthetic survey from the population model in the config"),
+    "simulate": ("surveysem.simulate.command", "draw a synthetic survey from the population model in the config"),
 }
 
 

@@ -32,7 +32,7 @@ from surveysem.simulate import (
     simulate,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "config.yaml"
 PROFILE_NUMERIC = ["FOUNDED", "FIRSTSALE", "FSHARE", "SIZE", "SECTOR", "TECH", "CUSTOMER"]
 
