@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("surveysem.cli.fit", "fit a lavaan-syntax model to a CSV and print results"),
     "reliability": ("surveysem.cli.reliability", "alpha, omega, CR, AVE, item statistics and HTMT for scales in a CSV"),
     "check": ("surveysem.cli.check", "read and validate a survey file against the instrument"),
-    "simulate": ("surveysem.simulate", "draw a synthetic survey from the population model in the config"),
+    "simulate": ("surveysem.cli.simulate", "draw a synthetic survey from the population model in the config"),
 }
 
 
