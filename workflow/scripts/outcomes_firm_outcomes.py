@@ -1,6 +1,6 @@
 """Spread, diversification, intensity and typology group of every retained respondent."""
 
-from surveysem.outcomes.measures import write_firm_outcomes
+from surveysem.outcomes.firms import write_firm_outcomes
 from surveysem.workflow.run import run_script
 
 

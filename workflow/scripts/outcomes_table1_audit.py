@@ -1,6 +1,6 @@
 """Recompute the outcome columns of Yang & Stoian's (2024) Table 1 and compare."""
 
-from surveysem.outcomes.measures import write_table1_audit
+from surveysem.outcomes.table1 import write_table1_audit
 from surveysem.workflow.run import run_script
 
 
