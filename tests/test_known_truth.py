@@ -2,7 +2,7 @@
 compared with `surveysem.simulate.population_truth(config)`.
 
 Five draws of N = 300 firms (clean respondents only: the screening stage is not under test).
-Scale scores are item means (reverse-keyed items reversed); outcomes from surveysem.outcomes.measures.
+Scale scores are item means (reverse-keyed items reversed); outcomes from surveysem.outcomes.firms.
 
 What is checked, with the tolerance and why:
 
@@ -26,7 +26,7 @@ import yaml
 
 from surveysem.propositions.hypotheses import parse_hypotheses
 from surveysem.instrument.scales import load_instrument
-from surveysem.outcomes.measures import firm_outcomes
+from surveysem.outcomes.firms import firm_outcomes
 from surveysem.propositions.p4 import fit_p4, p4_data
 from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 from surveysem.simulate import population_truth, simulate

@@ -12,19 +12,20 @@ import pytest
 
 from surveysem.errors import SurveySemError
 from surveysem.instrument.scales import load_instrument
+from surveysem.outcomes.firms import FIRM_OUTCOME_COLUMNS, firm_outcomes
 from surveysem.outcomes.measures import (
-    AUDIT_COLUMNS,
-    FIRM_OUTCOME_COLUMNS,
     diversification,
-    firm_outcomes,
+    sales_intensity,
+    speed_of_spread,
+    typology_group,
+)
+from surveysem.outcomes.table1 import (
+    AUDIT_COLUMNS,
     parse_printed_percent,
     read_table1,
     round_half_up,
-    sales_intensity,
-    speed_of_spread,
     table1_audit,
     table1_regions,
-    typology_group,
     write_table1_audit,
 )
 

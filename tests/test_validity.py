@@ -33,7 +33,7 @@ def test_cr_ave_from_lavaan_estimates():
 
 
 def test_cr_ave_from_our_engine():
-    from surveysem.measurement.stage import fit_cfa
+    from surveysem.measurement.tables import fit_cfa
 
     fit = fit_cfa(HS, SCALES)
     t = v.cr_ave_table(fit["estimates"], fit["sample_cov"]).set_index("construct")
@@ -94,7 +94,7 @@ def test_cr_ave_hand_values():
 def test_invariance_tables_match_lavaan_lrt():
     """The stage's invariance wrapper (group sizes check + invariance_sequence) against
     lavaan + lavTestLRT (tests/results/hs_invariance_school.json)."""
-    from surveysem.measurement.stage import invariance_tables
+    from surveysem.measurement.tables import invariance_tables
 
     fx = json.loads((HERE / "results" / "hs_invariance_school.json").read_text())
     cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500}
@@ -114,7 +114,7 @@ def test_invariance_tables_match_lavaan_lrt():
 
 
 def test_invariance_small_group_is_a_warning():
-    from surveysem.measurement.stage import invariance_tables
+    from surveysem.measurement.tables import invariance_tables
 
     g = HS["school"].where(HS.index >= 20, "tiny")  # a third group of 20 < 30 free parameters per group
     cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500, "invariance_scope": "joint"}
@@ -126,7 +126,7 @@ def test_invariance_small_group_is_a_warning():
 
 
 def test_invariance_falls_back_to_scale_by_scale():
-    from surveysem.measurement.stage import invariance_tables
+    from surveysem.measurement.tables import invariance_tables
     from surveysem.sem.invariance import invariance_sequence
 
     g = HS["school"].where(HS.index >= 20, "tiny")
@@ -178,7 +178,7 @@ def test_htmt_with_missing_data_matches_semtools(missing, key, h2):
 ])
 def test_stage_cfa_loadings_mlr_and_fiml_match_lavaan(fixture, key, estimator, missing, data):
     """The stage's CFA (fit_cfa: engine + delta-method SEs of std_all) under MLR and FIML."""
-    from surveysem.measurement.stage import fit_cfa
+    from surveysem.measurement.tables import fit_cfa
 
     fx = json.loads((HERE / "results" / fixture).read_text())
     fx = fx[key] if key else fx

@@ -33,7 +33,3 @@ class SurveySemError(Exception):
             text = f"{text} (value {self.value!r})"
         text = " ".join(text.split())  # guarantee a single line
         return f"{head}: {text}" if head else text
-
-
-class SurveySemWarning(UserWarning):
-    """A statistical problem that does not stop the run (Heywood case, non-convergence...)."""

@@ -21,9 +21,10 @@ import statsmodels.api as sm
 from surveysem.cli import main
 from surveysem.config import load_config
 from surveysem.errors import SurveySemError
-from surveysem.instrument.scales.scales import load_instrument
+from surveysem.instrument.scales import load_instrument
 from surveysem.data.markets import parse_market_history
-from surveysem.outcomes.measures.measures import country_key, firm_outcomes
+from surveysem.outcomes.firms import firm_outcomes
+from surveysem.outcomes.measures import country_key
 from surveysem.simulate import (
     METADATA_COLUMNS,
     PII_COLUMNS,

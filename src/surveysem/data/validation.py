@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -211,16 +212,82 @@ def _missing_message(kind: str, missing: list[str]) -> str:
 
 def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict | None = None,
              screening_cfg: dict | None = None) -> ValidationResult:
-    """Check ``table`` against ``inst``; return the cleaned frame and every problem found."""
-    file = str(table.file)
+    """Check ``table`` against ``inst``; return the cleaned frame and every problem found.
+
+    Parameters
+    ----------
+    table : SurveyTable
+        The survey as read (cells untouched).
+    inst : Instrument
+        Items, response scales, profile questions and region table.
+    data_cfg, study_cfg, screening_cfg : dict
+        The ``data``, ``study`` and ``screening`` sections of the config.
+
+    Returns
+    -------
+    ValidationResult
+        Columns respondent id, file row and every validated column (NaN/None where a cell is
+        missing or invalid); problems structural first, then by row.
+    """
+    # Steps (the module docstring lists every check):
+    #   1. structure:  missing item, profile, id and screening columns (structural problems)
+    #   2. ids:        respondent ids non-empty and unique (first occurrence kept)
+    #   3. items:      rated items whole numbers on their response scale
+    #   4. profile:    profile questions by type; market histories parsed
+    #   5. years:      first foreign sale not before founding
+    #   6. screening:  completion time, finished flag, submission order
+    #   7. assemble:   sort problems, put id and file row first
     frame = table.frame
     id_column = data_cfg.get("id_column", "ResponseId")
     codes = _MissingCodes(data_cfg.get("missing_codes", []))
-    problems: list[Problem] = []
     needed = required_columns(inst, screening_cfg)
     present = set(frame.columns)
+    report = _RowProblems(table)
 
-    # ---- structure
+    structural = _structure_problems(needed, present, id_column, str(table.file))  # 1
+    out = pd.DataFrame(index=frame.index)
+    out[ROW_OUT] = [table.file_row(i) for i in frame.index]
+    ids = _check_ids(frame, id_column, present, report)  # 2
+    out[ID_OUT] = ids
+    survey_year = (study_cfg or {}).get("survey_year")
+    for columns in (_check_items(frame, inst, present, codes, report, ids),  # 3
+                    _check_profile(frame, inst, present, codes, report, ids, survey_year)):  # 4
+        for col, values in columns.items():
+            out[col] = values
+    _check_years(out, frame, report, ids)  # 5
+    for col, values in _check_screening(frame, present, screening_cfg or {}, report, ids).items():  # 6
+        out[col] = values
+
+    problems = structural + report.problems  # 7
+    problems.sort(key=lambda p: (p.position is not None, -1 if p.position is None else p.position))
+    order = [ID_OUT, ROW_OUT] + [c for c in out.columns if c not in (ID_OUT, ROW_OUT)]
+    return ValidationResult(frame=out[order], problems=problems, columns=needed)
+
+
+class _RowProblems:
+    """Collects the problems of single cells; called as ``report(reason, message, pos, column, value, rid)``."""
+
+    def __init__(self, table: SurveyTable):
+        self.table = table
+        self.problems: list[Problem] = []
+
+    def __call__(self, reason, message, pos, column, value, rid=None) -> None:
+        self.problems.append(Problem(reason, message, str(self.table.file), position=int(pos),
+                                     row=self.table.file_row(pos), column=column,
+                                     value=None if value is None else _show(value), respondent_id=rid))
+
+
+@dataclass(frozen=True)
+class _Invalid:
+    """Why a cell was rejected (the return value of the per-cell checks)."""
+
+    reason: str
+    message: str
+
+
+def _structure_problems(needed: dict[str, list[str]], present: set, id_column: str, file: str) -> list[Problem]:
+    """Step 1: the missing columns (one problem for the items, one for the profile, one per other column)."""
+    problems = []
     missing_items = [c for c in needed["items"] if c not in present]
     missing_profile = [c for c in needed["profile"] if c not in present]
     if missing_items:
@@ -235,149 +302,161 @@ def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict | None
             problems.append(Problem(MISSING_COLUMNS,
                                     f"missing column {col!r} needed by screening.speeders "
                                     "(set screening.speeders.duration_column or enabled: false)", file))
+    return problems
 
-    out = pd.DataFrame(index=frame.index)
-    out[ROW_OUT] = [table.file_row(i) for i in frame.index]
 
-    def problem(reason, message, pos, column, value, rid=None):
-        problems.append(Problem(reason, message, file, position=int(pos), row=table.file_row(pos),
-                                column=column, value=None if value is None else _show(value), respondent_id=rid))
-
-    # ---- respondent ids
+def _check_ids(frame: pd.DataFrame, id_column: str, present: set, report: _RowProblems) -> pd.Series:
+    """Step 2: normalised respondent ids (None where empty); empty and repeated ids reported."""
     ids = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    if id_column in present:
-        first_seen: dict[str, int] = {}
-        for pos, raw in frame[id_column].items():
-            if _is_blank(raw):
-                problem(MISSING_ID, "respondent id is empty", pos, id_column, None)
-                continue
-            rid = normalise_id(raw)
-            ids[pos] = rid
-            if rid in first_seen:
-                problem(DUPLICATE_ID, f"duplicate respondent id (first at row {table.file_row(first_seen[rid])})",
-                        pos, id_column, raw, rid)
-            else:
-                first_seen[rid] = pos
-    out[ID_OUT] = ids
-
-    # ---- rated items
-    for item in inst.items:
-        col = item.id
-        if col not in present:
+    if id_column not in present:
+        return ids
+    first_seen: dict[str, int] = {}
+    for pos, raw in frame[id_column].items():
+        if _is_blank(raw):
+            report(MISSING_ID, "respondent id is empty", pos, id_column, None)
             continue
-        scale = inst.scale_of_item(col)
-        labels = {str(text).strip().casefold(): code for code, text in scale.anchors.items()}
-        values = np.full(len(frame), np.nan)
-        for k, (pos, raw) in enumerate(frame[col].items()):
-            if codes.is_missing(raw):
-                continue
-            number = to_number(raw)
-            if number is None:
-                code = labels.get(str(raw).strip().casefold()) if isinstance(raw, str) else None
-                hint = (f"the answer label of code {code}, not the code: export numeric values" if code is not None
-                        else "add it to data.missing_codes if it means missing")
-                problem(NOT_A_NUMBER, f"not a number ({hint})", pos, col, raw, ids[pos])
-            elif not float(number).is_integer():
-                problem(NOT_WHOLE, f"not a whole number on the {scale.min}..{scale.max} response scale",
-                        pos, col, raw, ids[pos])
-            elif not scale.min <= number <= scale.max:
-                problem(OUT_OF_RANGE, f"outside the response scale {scale.min}..{scale.max}", pos, col, raw, ids[pos])
-            else:
-                values[k] = number
-        out[col] = values
+        rid = normalise_id(raw)
+        ids[pos] = rid
+        if rid in first_seen:
+            report(DUPLICATE_ID, f"duplicate respondent id (first at row {report.table.file_row(first_seen[rid])})",
+                   pos, id_column, raw, rid)
+        else:
+            first_seen[rid] = pos
+    return ids
 
-    # ---- profile
+
+def _check_column(series: pd.Series, check, is_missing, report: _RowProblems, ids: pd.Series) -> np.ndarray:
+    """The column as floats: NaN where ``is_missing`` or where ``check`` returns an :class:`_Invalid`
+    (reported); otherwise the number ``check`` returns."""
+    values = np.full(len(series), np.nan)
+    for k, (pos, raw) in enumerate(series.items()):
+        if is_missing(raw):
+            continue
+        checked = check(raw)
+        if isinstance(checked, _Invalid):
+            report(checked.reason, checked.message, pos, series.name, raw, ids[pos])
+        else:
+            values[k] = checked
+    return values
+
+
+def _not_a_number(value, labels: dict) -> _Invalid:
+    """A cell that is not a number; the hint names the code when the cell is one of the answer
+    ``labels`` (code -> text), as when a survey is exported with labels instead of codes."""
+    by_text = {str(text).strip().casefold(): code for code, text in labels.items()}
+    code = by_text.get(value.strip().casefold()) if isinstance(value, str) else None
+    hint = (f"the answer label of code {code}, not the code: export numeric values" if code is not None
+            else "add it to data.missing_codes if it means missing")
+    return _Invalid(NOT_A_NUMBER, f"not a number ({hint})")
+
+
+def _item_value(raw, scale):
+    """Step 3 for one cell: the answer as a float, or why it is not on the response scale."""
+    number = to_number(raw)
+    if number is None:
+        return _not_a_number(raw, scale.anchors)
+    if not float(number).is_integer():
+        return _Invalid(NOT_WHOLE, f"not a whole number on the {scale.min}..{scale.max} response scale")
+    if not scale.min <= number <= scale.max:
+        return _Invalid(OUT_OF_RANGE, f"outside the response scale {scale.min}..{scale.max}")
+    return number
+
+
+def _check_items(frame, inst, present, codes, report, ids) -> dict[str, np.ndarray]:
+    """Step 3: column -> values of every rated item present."""
+    return {item.id: _check_column(frame[item.id], partial(_item_value, scale=inst.scale_of_item(item.id)),
+                                   codes.is_missing, report, ids)
+            for item in inst.items if item.id in present}
+
+
+def _profile_value(raw, spec):
+    """Step 4 for one cell of a numeric or categorical profile question ("80%" allowed for percent)."""
+    text = raw.strip() if isinstance(raw, str) else raw
+    if spec.type == "percent" and isinstance(text, str) and text.endswith("%"):
+        text = text[:-1].strip()
+    number = to_number(text)
+    if number is None:
+        return _not_a_number(text, spec.options)
+    if spec.type in ("integer", "categorical") and not number.is_integer():
+        return _Invalid(NOT_WHOLE, "not a whole number")
+    if spec.type == "categorical":
+        if int(number) not in spec.options:
+            allowed = ", ".join(str(c) for c in sorted(spec.options))
+            return _Invalid(UNKNOWN_CODE, f"not one of the answer codes {allowed}")
+        return number
+    # a percent question without explicit bounds is 0..100
+    low = spec.min if spec.min is not None else (0 if spec.type == "percent" else None)
+    high = spec.max if spec.max is not None else (100 if spec.type == "percent" else None)
+    if (low is not None and number < low) or (high is not None and number > high):
+        lo = "-inf" if low is None else _fmt(low)
+        hi = "inf" if high is None else _fmt(high)
+        return _Invalid(OUT_OF_RANGE, f"outside the allowed range {lo}..{hi}")
+    return number
+
+
+def _check_profile(frame, inst, present, codes, report, ids, survey_year) -> dict[str, object]:
+    """Step 4: column -> values of every profile question present except free text."""
+    columns = {}
     for spec in inst.profile:
-        col = spec.id
-        if col not in present:
-            continue
-        if spec.type == "text":
+        if spec.id not in present or spec.type == "text":
             continue  # free text never leaves ingest (privacy.comment_flags)
         if spec.type == "market_history":
-            last_year = spec.max if spec.max is not None else (study_cfg or {}).get("survey_year")
-            out[col] = _validate_markets(frame[col], spec, inst, codes, problem, ids, last_year)
-            continue
-        values = np.full(len(frame), np.nan)
-        for k, (pos, raw) in enumerate(frame[col].items()):
-            if codes.is_missing(raw):
-                continue
-            text = raw.strip() if isinstance(raw, str) else raw
-            if spec.type == "percent" and isinstance(text, str) and text.endswith("%"):
-                text = text[:-1].strip()
-            number = to_number(text)
-            if number is None:
-                options = {str(label).strip().casefold(): code for code, label in spec.options.items()}
-                code = options.get(text.casefold()) if isinstance(text, str) else None
-                hint = (f"the answer label of code {code}, not the code: export numeric values" if code is not None
-                        else "add it to data.missing_codes if it means missing")
-                problem(NOT_A_NUMBER, f"not a number ({hint})", pos, col, raw, ids[pos])
-                continue
-            if spec.type in ("integer", "categorical") and not number.is_integer():
-                problem(NOT_WHOLE, "not a whole number", pos, col, raw, ids[pos])
-                continue
-            if spec.type == "categorical":
-                if int(number) not in spec.options:
-                    allowed = ", ".join(str(c) for c in sorted(spec.options))
-                    problem(UNKNOWN_CODE, f"not one of the answer codes {allowed}", pos, col, raw, ids[pos])
-                    continue
-            else:
-                low = spec.min if spec.min is not None else (0 if spec.type == "percent" else None)
-                high = spec.max if spec.max is not None else (100 if spec.type == "percent" else None)
-                if (low is not None and number < low) or (high is not None and number > high):
-                    lo = "-inf" if low is None else _fmt(low)
-                    hi = "inf" if high is None else _fmt(high)
-                    problem(OUT_OF_RANGE, f"outside the allowed range {lo}..{hi}", pos, col, raw, ids[pos])
-                    continue
-            values[k] = number
-        out[col] = values
+            last_year = spec.max if spec.max is not None else survey_year
+            columns[spec.id] = _validate_markets(frame[spec.id], spec, inst, codes, report, ids, last_year)
+        else:
+            columns[spec.id] = _check_column(frame[spec.id], partial(_profile_value, spec=spec),
+                                             codes.is_missing, report, ids)
+    return columns
 
-    # ---- consistency of years (only when the instrument has both questions)
-    if {"FOUNDED", "FIRSTSALE"} <= set(out.columns):
-        bad = out["FIRSTSALE"] < out["FOUNDED"]
-        for pos in out.index[bad.fillna(False).to_numpy(dtype=bool)]:
-            problem(INCONSISTENT, f"first foreign sale ({_fmt(out.at[pos, 'FIRSTSALE'])}) is before the founding "
-                    f"year ({_fmt(out.at[pos, 'FOUNDED'])})", pos, "FIRSTSALE", frame.at[pos, "FIRSTSALE"], ids[pos])
 
-    # ---- completion time and submission order (screening metadata)
-    speeders = (screening_cfg or {}).get("speeders") or {}
+def _check_years(out: pd.DataFrame, frame: pd.DataFrame, report: _RowProblems, ids: pd.Series) -> None:
+    """Step 5: first foreign sale not before founding (only when the instrument has both questions)."""
+    if not {"FOUNDED", "FIRSTSALE"} <= set(out.columns):
+        return
+    bad = out["FIRSTSALE"] < out["FOUNDED"]
+    for pos in out.index[bad.fillna(False).to_numpy(dtype=bool)]:
+        report(INCONSISTENT, f"first foreign sale ({_fmt(out.at[pos, 'FIRSTSALE'])}) is before the founding "
+               f"year ({_fmt(out.at[pos, 'FOUNDED'])})", pos, "FIRSTSALE", frame.at[pos, "FIRSTSALE"], ids[pos])
+
+
+def _duration_value(raw):
+    number = to_number(raw)
+    if number is None or number < 0:
+        return _Invalid(NOT_A_NUMBER, "completion time is not a non-negative number of seconds")
+    return number
+
+
+def _finished_value(raw):
+    text = str(raw).strip().casefold()
+    if text in ("", "nan"):
+        return np.nan
+    if text in ("1", "1.0", "true", "yes"):
+        return 1.0
+    if text in ("0", "0.0", "false", "no"):
+        return 0.0
+    return _Invalid(NOT_A_NUMBER, "the finished flag is not 1/0 or True/False")
+
+
+def _check_screening(frame, present, screening_cfg: dict, report, ids) -> dict[str, object]:
+    """Step 6: column -> values of the completion time, finished flag and submission order.
+
+    Missing-value codes do not apply here: these columns are written by the survey platform."""
+    columns = {}
+    speeders = screening_cfg.get("speeders") or {}
     duration_col = speeders.get("duration_column", "Duration (in seconds)")
     if duration_col in present:
-        values = np.full(len(frame), np.nan)
-        for k, (pos, raw) in enumerate(frame[duration_col].items()):
-            if _is_blank(raw):
-                continue
-            number = to_number(raw)
-            if number is None or number < 0:
-                problem(NOT_A_NUMBER, "completion time is not a non-negative number of seconds",
-                        pos, duration_col, raw, ids[pos])
-            else:
-                values[k] = number
-        out[duration_col] = values
-    finished_col = (screening_cfg or {}).get("unfinished", {}).get("column", "Finished")
+        columns[duration_col] = _check_column(frame[duration_col], _duration_value, _is_blank, report, ids)
+    finished_col = screening_cfg.get("unfinished", {}).get("column", "Finished")
     if finished_col in present:
-        flags = []
-        for pos, raw in frame[finished_col].items():
-            text = "" if _is_blank(raw) else str(raw).strip().casefold()
-            if text in ("", "nan"):
-                flags.append(np.nan)
-            elif text in ("1", "1.0", "true", "yes"):
-                flags.append(1.0)
-            elif text in ("0", "0.0", "false", "no"):
-                flags.append(0.0)
-            else:
-                flags.append(np.nan)
-                problem(NOT_A_NUMBER, "the finished flag is not 1/0 or True/False", pos, finished_col, raw, ids[pos])
-        out[finished_col] = flags
-    order_col = (screening_cfg or {}).get("duplicates", {}).get("order_column", "RecordedDate")
+        columns[finished_col] = _check_column(frame[finished_col], _finished_value, _is_blank, report, ids)
+    order_col = screening_cfg.get("duplicates", {}).get("order_column", "RecordedDate")
     if order_col in present and order_col != duration_col:
-        out[order_col] = [None if _is_blank(v) else str(v).strip() for v in frame[order_col]]
-
-    problems.sort(key=lambda p: (p.position is not None, -1 if p.position is None else p.position))
-    order = [ID_OUT, ROW_OUT] + [c for c in out.columns if c not in (ID_OUT, ROW_OUT)]
-    return ValidationResult(frame=out[order], problems=problems, columns=needed)
+        columns[order_col] = [None if _is_blank(v) else str(v).strip() for v in frame[order_col]]
+    return columns
 
 
 def _validate_markets(series, spec, inst, codes, problem, ids, last_year):
+    """Step 4 for a market-history question: the entries re-written canonically, None where invalid."""
     values = []
     for pos, raw in series.items():
         if codes.is_missing(raw):
@@ -407,9 +486,3 @@ def _validate_markets(series, spec, inst, codes, problem, ids, last_year):
                 break
         values.append("; ".join(f"{c} ({y})" for c, y in entries) if ok else None)
     return values
-
-
-def raise_first(result: ValidationResult) -> None:
-    """For ``on_invalid: error``: raise the first problem as a one-line SurveySemError."""
-    if result.problems:
-        raise result.problems[0].error()

@@ -13,7 +13,8 @@ keys its rule declares (``surveysem.workflow.params``).
 from __future__ import annotations
 
 from surveysem.instrument.scales import scales_dir_of
-from surveysem.outcomes.measures import write_firm_outcomes, write_table1_audit
+from surveysem.outcomes.firms import write_firm_outcomes
+from surveysem.outcomes.table1 import write_table1_audit
 
 
 def table1_audit(inputs: dict, outputs: dict, config: dict) -> None:

@@ -145,114 +145,180 @@ def _sandwich(X: np.ndarray, w_work: np.ndarray, score_scale: np.ndarray, se_typ
 
 def fit_model(y, X: pd.DataFrame, family: str, se_type: str = "HC1", trials: float | None = None,
               overdispersion: float = 1.2) -> FitResult:
-    """Fit one model. ``y`` is the outcome on its natural scale (spread, regions, share);
-    ``X`` includes the intercept column. ``trials`` is the binomial denominator (12 regions)."""
-    # the three modules used, not statsmodels.api (which imports all of statsmodels: ~0.6 s a job)
-    from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
-    from statsmodels.regression.linear_model import OLS
+    """Fit one model of the families in the module docstring.
 
+    Parameters
+    ----------
+    y : array-like
+        The outcome on its natural scale (spread, regions, share).
+    X : DataFrame
+        The design matrix, intercept column included; its column names are the terms.
+    family : str
+        ``ols_log``, ``gamma_log``, ``binomial``, ``quasibinomial``, ``poisson`` or ``fractional_logit``.
+    se_type : str
+        ``HC0`` or ``HC1`` robust covariance.
+    trials : float, optional
+        The binomial denominator (12 regions).
+    overdispersion : float
+        Pearson chi2/df above which a binomial fit is reported as quasi-binomial.
+
+    Returns
+    -------
+    FitResult
+
+    Notes
+    -----
+    The robust covariance is R's ``sandwich::vcovHC`` (:func:`_sandwich`); the model SEs use
+    dispersion 1 for binomial and Poisson fits and Pearson chi2/df otherwise.
+    """
+    # Steps:
+    #   1. check:   more complete cases than coefficients, predictors not collinear
+    #   2. ols_log: OLS of log(y) with its sandwich; nothing else applies to it
+    #   3. family:  statsmodels family, response and prior weights (outcome range checked)
+    #   4. fit:     IRLS by statsmodels' GLM, its warnings kept as one line each
+    #   5. result:  sandwich, dispersion, model SEs and fit statistics of the GLM
     y = np.asarray(y, dtype=float)
     Xv = np.asarray(X, dtype=float)
     terms = list(X.columns)
+    _check_estimable(Xv, family, terms)  # 1
+    if family == "ols_log":  # 2
+        return _fit_ols_log(y, Xv, terms, se_type)
+    fam, endog, prior = _glm_response(family, y, trials)  # 3
+    res, warn = _fit_glm(endog, Xv, fam, family)  # 4
+    return _glm_result(res, fam, y, Xv, prior, terms, family=family, se_type=se_type,  # 5
+                       trials=trials, overdispersion=overdispersion, warn=warn)
+
+
+def _check_estimable(Xv: np.ndarray, family: str, terms: list[str]) -> None:
     n, p = Xv.shape
-    warn: list[str] = []
     if n <= p:
         raise SurveySemError(f"{family} model: {n} complete cases for {p} coefficients; too few to estimate")
     if np.linalg.matrix_rank(Xv) < p:
         raise SurveySemError(f"{family} model: the predictors are perfectly collinear ({', '.join(terms)})")
 
-    if family == "ols_log":
-        if np.any(y <= 0):
-            raise SurveySemError("ols_log model needs a positive outcome (log of spread)")
-        ly = np.log(y)
-        res = OLS(ly, Xv).fit()
-        mu = res.fittedvalues
-        resid = ly - mu
-        cov = _sandwich(Xv, np.ones(n), resid, se_type)
-        return FitResult(
-            family=family, family_used="ols_log", terms=terms, params=np.asarray(res.params), cov=cov,
-            se_model=np.asarray(res.bse), nobs=n, df_resid=float(res.df_resid), use_t=True, se_type=se_type,
-            r2=float(res.rsquared), r2_mcfadden=np.nan, r2_adj=float(res.rsquared_adj),
-            dispersion=float(res.scale), pearson_chi2=float(np.sum(resid**2)), deviance=float(np.sum(resid**2)),
-            null_deviance=float(np.sum((ly - ly.mean()) ** 2)), llf=float(res.llf), aic=float(res.aic),
-            converged=True, mu=np.asarray(mu), eta=np.asarray(mu), warnings=warn,
-        )
 
+def _fit_ols_log(y: np.ndarray, Xv: np.ndarray, terms: list[str], se_type: str) -> FitResult:
+    """OLS of log(y); the sandwich meat uses the residuals (unit working weights)."""
+    # the modules used, not statsmodels.api (which imports all of statsmodels: ~0.6 s a job)
+    from statsmodels.regression.linear_model import OLS
+
+    if np.any(y <= 0):
+        raise SurveySemError("ols_log model needs a positive outcome (log of spread)")
+    n = len(y)
+    ly = np.log(y)
+    res = OLS(ly, Xv).fit()
+    mu = res.fittedvalues
+    resid = ly - mu
+    cov = _sandwich(Xv, np.ones(n), resid, se_type)
+    return FitResult(
+        family="ols_log", family_used="ols_log", terms=terms, params=np.asarray(res.params), cov=cov,
+        se_model=np.asarray(res.bse), nobs=n, df_resid=float(res.df_resid), use_t=True, se_type=se_type,
+        r2=float(res.rsquared), r2_mcfadden=np.nan, r2_adj=float(res.rsquared_adj),
+        dispersion=float(res.scale), pearson_chi2=float(np.sum(resid**2)), deviance=float(np.sum(resid**2)),
+        null_deviance=float(np.sum((ly - ly.mean()) ** 2)), llf=float(res.llf), aic=float(res.aic),
+        converged=True, mu=np.asarray(mu), eta=np.asarray(mu), warnings=[],
+    )
+
+
+def _glm_response(family: str, y: np.ndarray, trials: float | None):
+    """(statsmodels family, endog, prior weights) of a GLM family, after checking the outcome's range.
+
+    Binomial counts are given as (successes, failures) with prior weight ``trials``."""
+    from statsmodels.genmod import families
+
+    n = len(y)
     if family == "gamma_log":
         if np.any(y <= 0):
             raise SurveySemError("gamma_log model needs a positive outcome (spread)")
-        fam = families.Gamma(link=families.links.Log())
-        endog, prior = y, np.ones(n)
-    elif family in ("binomial", "quasibinomial"):
+        return families.Gamma(link=families.links.Log()), y, np.ones(n)
+    if family in ("binomial", "quasibinomial"):
         if trials is None:
             raise SurveySemError(f"{family} model needs the number of trials (regions)")
         if np.any((y < 0) | (y > trials)):
             raise SurveySemError(f"{family} model: counts must lie in 0..{trials}")
-        fam = families.Binomial()
-        endog, prior = np.column_stack([y, trials - y]), np.full(n, float(trials))
-    elif family == "poisson":
+        return families.Binomial(), np.column_stack([y, trials - y]), np.full(n, float(trials))
+    if family == "poisson":
         if np.any(y < 0):
             raise SurveySemError("poisson model needs non-negative counts")
-        fam = families.Poisson()
-        endog, prior = y, np.ones(n)
-    elif family == "fractional_logit":
+        return families.Poisson(), y, np.ones(n)
+    if family == "fractional_logit":
         if np.any((y < 0) | (y > 1)):
             raise SurveySemError("fractional_logit model needs shares in [0, 1]")
-        fam = families.Binomial()
-        endog, prior = y, np.ones(n)
-    else:
-        raise SurveySemError(f"unknown model family {family!r}")
+        return families.Binomial(), y, np.ones(n)
+    raise SurveySemError(f"unknown model family {family!r}")
+
+
+def _fit_glm(endog, Xv: np.ndarray, fam, family: str):
+    """(statsmodels GLM results, warnings): IRLS with statsmodels' default scale (1 for binomial
+    and Poisson, Pearson X2/df for Gamma); the warnings it raised, one line each."""
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = GLM(endog, Xv, family=fam)
-        res = model.fit(maxiter=100, tol=1e-10)
-        # statsmodels' default scale is 1 for binomial/poisson, Pearson X2/df for Gamma
+        res = GLM(endog, Xv, family=fam).fit(maxiter=100, tol=1e-10)
+    warn = []
     for w in caught:
         msg = str(w.message).splitlines()[0]
         if "non-integer" in msg.lower():  # fractional logit on shares: expected
             continue
         warn.append(f"{family}: {msg}")
-    converged = bool(getattr(res, "converged", True))
-    if not converged:
+    if not bool(getattr(res, "converged", True)):
         warn.append(f"{family}: IRLS did not converge")
-    mu = np.asarray(res.mu)
-    yy = y / trials if family in ("binomial", "quasibinomial") else y
+    return res, warn
+
+
+def _working_weights_and_scores(fam, mu: np.ndarray, y: np.ndarray, prior: np.ndarray):
+    """IRLS working weights ``w_prior / (V(mu) g'(mu)^2)`` and score scales ``w_prior (y - mu) / (V(mu) g'(mu))``."""
     V = fam.variance(mu)
     gp = fam.link.deriv(mu)
-    w_work = prior / (V * gp**2)
-    score = prior * (yy - mu) / (V * gp)
+    return prior / (V * gp**2), prior * (y - mu) / (V * gp)
+
+
+def _reported_family(family: str, phi: float, overdispersion: float) -> tuple[str, str | None]:
+    """(family as reported, warning or None): an overdispersed binomial fit is reported as quasi-binomial."""
+    if family == "binomial" and phi > overdispersion:
+        return "quasibinomial", (f"binomial: overdispersed (Pearson chi2/df = {phi:.2f} > {overdispersion}); "
+                                 "reported as quasi-binomial")
+    if family == "fractional_logit":
+        return "fractional_logit (quasi-binomial)", None
+    return family, None
+
+
+def _mcfadden_r2(res, family: str) -> float:
+    """McFadden's pseudo-R2 ``1 - llf / llnull`` of the count families; NaN for the others."""
+    if family not in ("binomial", "quasibinomial", "poisson"):
+        return np.nan
+    try:
+        return float(1 - res.llf / res.llnull)
+    except Exception:  # pragma: no cover - statsmodels edge cases
+        return np.nan
+
+
+def _glm_result(res, fam, y, Xv, prior, terms, *, family, se_type, trials, overdispersion, warn) -> FitResult:
+    """The :class:`FitResult` of a GLM fit: robust sandwich, dispersion-scaled model SEs, fit statistics."""
+    n, p = Xv.shape
+    mu = np.asarray(res.mu)
+    y_mean_scale = y / trials if family in ("binomial", "quasibinomial") else y  # counts as shares, like mu
+    w_work, score = _working_weights_and_scores(fam, mu, y_mean_scale, prior)
     cov = _sandwich(Xv, w_work, score, se_type)
-    pearson = float(np.sum(prior * (yy - mu) ** 2 / V))
+    pearson = float(np.sum(prior * (y_mean_scale - mu) ** 2 / fam.variance(mu)))
     df_resid = float(n - p)
     phi = pearson / df_resid
-    family_used = family
-    if family in ("binomial",) and phi > overdispersion:
-        family_used = "quasibinomial"
-        warn.append(f"binomial: overdispersed (Pearson chi2/df = {phi:.2f} > {overdispersion}); reported as quasi-binomial")
-    if family == "fractional_logit":
-        family_used = "fractional_logit (quasi-binomial)"
-    fixed_dispersion = family_used in ("binomial", "poisson")
-    dispersion = 1.0 if fixed_dispersion else phi
+    family_used, overdispersed = _reported_family(family, phi, overdispersion)
+    if overdispersed:
+        warn.append(overdispersed)
+    dispersion = 1.0 if family_used in ("binomial", "poisson") else phi
     cov_unscaled = np.linalg.inv(Xv.T @ (w_work[:, None] * Xv))
-    se_model = np.sqrt(np.diag(cov_unscaled) * dispersion)
     dev = float(res.deviance)
     null_dev = float(res.null_deviance)
-    r2 = 1 - dev / null_dev if null_dev > 0 else np.nan
-    mcf = np.nan
-    if family in ("binomial", "quasibinomial", "poisson"):
-        try:
-            mcf = float(1 - res.llf / res.llnull)
-        except Exception:  # pragma: no cover - statsmodels edge cases
-            mcf = np.nan
-    llf = float(res.llf) if family not in ("fractional_logit",) else np.nan
-    aic = float(res.aic) if family in ("binomial", "poisson") else np.nan
     return FitResult(
         family=family, family_used=family_used, terms=terms, params=np.asarray(res.params), cov=cov,
-        se_model=se_model, nobs=n, df_resid=df_resid, use_t=False, se_type=se_type, r2=r2, r2_mcfadden=mcf,
+        se_model=np.sqrt(np.diag(cov_unscaled) * dispersion), nobs=n, df_resid=df_resid, use_t=False,
+        se_type=se_type, r2=1 - dev / null_dev if null_dev > 0 else np.nan, r2_mcfadden=_mcfadden_r2(res, family),
         r2_adj=np.nan, dispersion=dispersion, pearson_chi2=pearson, deviance=dev, null_deviance=null_dev,
-        llf=llf, aic=aic, converged=converged, mu=mu, eta=np.asarray(fam.link(mu)),
+        llf=float(res.llf) if family != "fractional_logit" else np.nan,
+        aic=float(res.aic) if family in ("binomial", "poisson") else np.nan,
+        converged=bool(getattr(res, "converged", True)), mu=mu, eta=np.asarray(fam.link(mu)),
         trials=trials, warnings=warn,
     )
 
@@ -338,11 +404,6 @@ def control_columns(frame: pd.DataFrame, controls) -> tuple[pd.DataFrame, list[s
 # --------------------------------------------------------------------------- one proposition
 
 OUTCOME_COLUMNS = {"spread": "spread", "diversification": "diversification", "intensity": "intensity"}
-
-
-def term_name(term: str) -> str:
-    """Design-column name of a predictor ('ECP:SOE' -> 'ECP:SOE'; constructs unchanged)."""
-    return term
 
 
 def analysis_frame(scores: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:

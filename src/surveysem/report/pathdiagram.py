@@ -26,6 +26,8 @@ from surveysem.report.html import Safe
 from surveysem.report.tables import fmt_bounded, fmt_num, stars
 
 PROCESS_ORDER = ["sensing", "seizing", "reconfiguring", "reconfiguration"]
+NODE_TEXT_SIZE = 11
+ROW_H, GROUP_GAP, TOP = 38, 18, 40  # first-order rows, gap between process groups, top margin
 
 
 @dataclass
@@ -126,97 +128,131 @@ def path_diagram(
 ) -> Safe:
     """Draw the model of ``estimates`` (see module docstring). ``labels`` maps variable → display name;
     ``latent_names`` as in :func:`structure`; ``r2`` prints R² under endogenous latents."""
+    # Steps:
+    #   1. classify:  second-order, first-order, outcomes and their indicators (structure)
+    #   2. columns:   x and half-width of each column, from its longest label
+    #   3. place:     first-order factors grouped under their process, outcomes right of them
+    #   4. draw:      edges first, nodes on top, R² under endogenous latents
     labels = labels or {}
-    s = structure(estimates, latent_names)
+    s = structure(estimates, latent_names)  # 1
     est = estimates.copy()
     est["lhs"] = est["lhs"].astype(str)
     est["rhs"] = est["rhs"].astype(str)
-    size = 11
-    nodes: dict[str, Node] = {}
 
     def disp(name: str) -> str:
         return labels.get(name, name)
 
-    # column widths from the longest label in each column
+    cols = _columns(s, disp)  # 2
+    nodes, bottom = _place_factors(s, cols)  # 3
+    _place_outcomes(s, cols, nodes, bottom)
+    height = max(bottom + 40, max(n.y + n.ry for n in nodes.values()) + 40) if nodes else 120
+    bold = set(s["second"]) | set(s["outcomes"])
+    body = _edges(est, nodes) + _node_shapes(nodes, disp, bold) + _r2_labels(nodes, r2 or {})  # 4
+    desc = f"{len(s['first'])} first-order factors, {len(s['second'])} second-order factors, outcomes: {', '.join(s['outcomes'])}"
+    return _svg(cols["width"], height, body, title, desc)
+
+
+def _outcome_indicators(s: dict, outcome: str) -> list[str]:
+    """Observed indicators of an outcome (latent indicators are drawn as factors)."""
+    return [i for i in s["indicators"].get(outcome, []) if i not in s["latents"]]
+
+
+def _columns(s: dict, disp) -> dict[str, float]:
+    """Centre x and half-width of the four columns (first-order, second-order, outcome, indicator)
+    and the total width; each column is as wide as its longest label."""
+    size = NODE_TEXT_SIZE
     first_w = max([text_width(disp(n), size) for n in s["first"]] + [50]) / 2 + 18
     second_w = max([text_width(disp(n), size) for n in s["second"]] + [60]) / 2 + 20
     out_w = max([text_width(disp(n), size) for n in s["outcomes"]] + [50]) / 2 + 20
-    out_ind = [i for o in s["outcomes"] for i in s["indicators"].get(o, []) if i not in s["latents"]]
+    out_ind = [i for o in s["outcomes"] for i in _outcome_indicators(s, o)]
     ind_w = max([text_width(disp(n), size) for n in out_ind] + [40]) / 2 + 10
     x_first = 16 + first_w
     x_second = x_first + first_w + 150 + second_w
     x_out = x_second + second_w + 170 + out_w
     x_ind = x_out + out_w + 120 + ind_w
-    width = x_ind + ind_w + 16
-    row_h, group_gap, top = 38, 18, 40
+    return {"x_first": x_first, "first_w": first_w, "x_second": x_second, "second_w": second_w,
+            "x_out": x_out, "out_w": out_w, "x_ind": x_ind, "ind_w": ind_w, "width": x_ind + ind_w + 16}
 
-    # first-order factors grouped under their process
-    y = top
-    assigned = set()
-    groups = []
-    for sec in s["second"]:
-        members = [m for m in s["indicators"][sec] if m in s["first"] or m in s["latents"]]
-        groups.append((sec, members))
+
+def _place_factors(s: dict, cols: dict) -> tuple[dict[str, Node], float]:
+    """First-order factors one per row, grouped under their second-order process (which sits at
+    the middle of its group); factors under no process form a last group. Returns (nodes, bottom)."""
+    nodes: dict[str, Node] = {}
+    groups = [(sec, [m for m in s["indicators"][sec] if m in s["first"] or m in s["latents"]]) for sec in s["second"]]
     free_first = [f for f in s["first"] if all(f not in m for _, m in groups)]
     if free_first:
         groups.append((None, free_first))
+    y = TOP
+    assigned = set()
     for sec, members in groups:
         ys = []
         for m in members:
-            if m in assigned:
+            if m in assigned:  # a factor under two processes is drawn once, in its first group
                 continue
-            nodes[m] = Node(m, "latent", x_first, y, first_w, 15)
+            nodes[m] = Node(m, "latent", cols["x_first"], y, cols["first_w"], 15)
             ys.append(y)
             assigned.add(m)
-            y += row_h
+            y += ROW_H
         if sec is not None:
             cy = sum(ys) / len(ys) if ys else y
-            nodes[sec] = Node(sec, "latent", x_second, cy, second_w, 22)
-        y += group_gap
-    bottom = max(y - group_gap, top + 2 * row_h)
-    mids = [nodes[sec].y for sec in s["second"]] or [(top + bottom) / 2]
+            nodes[sec] = Node(sec, "latent", cols["x_second"], cy, cols["second_w"], 22)
+        y += GROUP_GAP
+    return nodes, max(y - GROUP_GAP, TOP + 2 * ROW_H)
+
+
+def _place_outcomes(s: dict, cols: dict, nodes: dict[str, Node], bottom: float) -> None:
+    """Outcomes 120 apart, centred on the processes; their indicators 44 apart beside each."""
+    mids = [nodes[sec].y for sec in s["second"]] or [(TOP + bottom) / 2]
     out_y0 = sum(mids) / len(mids)
     for k, o in enumerate(s["outcomes"]):
         oy = out_y0 + (k - (len(s["outcomes"]) - 1) / 2) * 120
-        nodes[o] = Node(o, "latent", x_out, oy, out_w, 24)
-        inds = [i for i in s["indicators"].get(o, []) if i not in s["latents"]]
+        nodes[o] = Node(o, "latent", cols["x_out"], oy, cols["out_w"], 24)
+        inds = _outcome_indicators(s, o)
         for j, ind in enumerate(inds):
             iy = oy + (j - (len(inds) - 1) / 2) * 44
-            nodes[ind] = Node(ind, "observed", x_ind, iy, ind_w, 13)
-    height = max(bottom + 40, max(n.y + n.ry for n in nodes.values()) + 40) if nodes else 120
+            nodes[ind] = Node(ind, "observed", cols["x_ind"], iy, cols["ind_w"], 13)
 
+
+def _edges(est: pd.DataFrame, nodes: dict[str, Node]) -> list[str]:
+    """SVG of every drawn estimate: loadings and regressions as arrows, covariances as double-headed curves."""
     body: list[str] = []
-    # edges first (nodes drawn on top)
     drawn_pairs = set()
     for row in est.to_dict(orient="records"):
         op, lhs, rhs = row["op"], row["lhs"], row["rhs"]
-        if op == "=~" and lhs in nodes and rhs in nodes:
-            a, b, t = nodes[lhs], nodes[rhs], 0.68
-        elif op == "~" and lhs in nodes and rhs in nodes:
-            a, b, t = nodes[rhs], nodes[lhs], 0.5
-        elif op == "~~" and lhs != rhs and lhs in nodes and rhs in nodes:
+        if lhs not in nodes or rhs not in nodes:
+            continue
+        if op == "=~":
+            body.extend(_arrow(nodes[lhs], nodes[rhs], _edge_text(row), 0.68))
+        elif op == "~":
+            body.extend(_arrow(nodes[rhs], nodes[lhs], _edge_text(row), 0.5))
+        elif op == "~~" and lhs != rhs:
             key = tuple(sorted((lhs, rhs)))
-            if key in drawn_pairs:
-                continue
-            drawn_pairs.add(key)
-            body.append(_curve(nodes[lhs], nodes[rhs], _edge_text(row), double=True))
-            continue
-        else:
-            continue
-        text = _edge_text(row)
-        if abs(a.x - b.x) < 1:  # same column: curve to the right
-            body.append(_curve(a, b, text, double=False))
-            continue
-        dx, dy = b.x - a.x, b.y - a.y
-        x1, y1 = _boundary(a, dx, dy)
-        x2, y2 = _boundary(b, -dx, -dy)
-        length = math.hypot(x2 - x1, y2 - y1) or 1
-        ux, uy = (x2 - x1) / length, (y2 - y1) / length
-        body.append(f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2 - ux * 6)}" y2="{_f(y2 - uy * 6)}" stroke="#1a1a1a" stroke-width="1.2"/>')
-        body.append(_arrowhead(x2, y2, ux, uy))
-        body.append(_label(x1 + (x2 - x1) * t, y1 + (y2 - y1) * t, text))
+            if key not in drawn_pairs:  # lavaan may list a covariance both ways
+                drawn_pairs.add(key)
+                body.append(_curve(nodes[lhs], nodes[rhs], _edge_text(row), double=True))
+    return body
+
+
+def _arrow(a: Node, b: Node, text: str, t: float) -> list[str]:
+    """Arrow from ``a`` to ``b`` labelled at fraction ``t`` of its length (a curve within one column)."""
+    if abs(a.x - b.x) < 1:  # same column: curve to the right
+        return [_curve(a, b, text, double=False)]
+    dx, dy = b.x - a.x, b.y - a.y
+    x1, y1 = _boundary(a, dx, dy)
+    x2, y2 = _boundary(b, -dx, -dy)
+    length = math.hypot(x2 - x1, y2 - y1) or 1
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    return [
+        f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2 - ux * 6)}" y2="{_f(y2 - uy * 6)}" stroke="#1a1a1a" stroke-width="1.2"/>',
+        _arrowhead(x2, y2, ux, uy),
+        _label(x1 + (x2 - x1) * t, y1 + (y2 - y1) * t, text),
+    ]
+
+
+def _node_shapes(nodes: dict[str, Node], disp, bold: set[str]) -> list[str]:
+    """Ellipses for latents, rectangles for observed variables, each with its name."""
+    body: list[str] = []
     for node in nodes.values():
-        name = disp(node.name)
         if node.kind == "latent":
             body.append(
                 f'<ellipse cx="{_f(node.x)}" cy="{_f(node.y)}" rx="{_f(node.rx)}" ry="{_f(node.ry)}" fill="#eef3f9" stroke="#1f4e79" stroke-width="1.4"/>'
@@ -225,14 +261,19 @@ def path_diagram(
             body.append(
                 f'<rect x="{_f(node.x - node.rx)}" y="{_f(node.y - node.ry)}" width="{_f(2 * node.rx)}" height="{_f(2 * node.ry)}" fill="#fff" stroke="#1a1a1a"/>'
             )
-        body.append(_text(node.x, node.y, name, size=size, anchor="middle", weight="bold" if node.name in s["second"] or node.name in s["outcomes"] else None))
-    # R² of endogenous latents
-    for name, value in sorted((r2 or {}).items()):
+        body.append(_text(node.x, node.y, disp(node.name), size=NODE_TEXT_SIZE, anchor="middle",
+                          weight="bold" if node.name in bold else None))
+    return body
+
+
+def _r2_labels(nodes: dict[str, Node], r2: dict[str, float]) -> list[str]:
+    """'R² = …' under every drawn variable with a value."""
+    body: list[str] = []
+    for name, value in sorted(r2.items()):
         if name in nodes and value is not None:
             n = nodes[name]
             body.append(_text(n.x, n.y + n.ry + 11, f"R\u00b2 = {fmt_bounded(value)}", size=10, anchor="middle"))
-    desc = f"{len(s['first'])} first-order factors, {len(s['second'])} second-order factors, outcomes: {', '.join(s['outcomes'])}"
-    return _svg(width, height, body, title, desc)
+    return body
 
 
 def _curve(a: Node, b: Node, text: str, double: bool) -> str:

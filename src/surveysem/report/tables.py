@@ -121,13 +121,6 @@ def fmt_ci(lo, hi, decimals: int = 2, bounded: bool = False) -> str:
     return f"[{f(lo, decimals)}, {f(hi, decimals)}]"
 
 
-def fmt_text(x) -> str:
-    """Text as is; an empty string stays empty, a missing value (None/NaN) is an em dash."""
-    if isinstance(x, str):
-        return x
-    return DASH if _is_missing(x) else str(x)
-
-
 def fmt_text_blank(x) -> str:
     """Text cell of a table: a missing value is left blank (e.g. an empty note)."""
     return "" if _is_missing(x) else str(x)
@@ -284,7 +277,3 @@ def frame_table(
         text_columns=text_idx or {0},
         table_id=table_id,
     )
-
-
-def join_note(*parts: str) -> str:
-    return " ".join(p.strip() for p in parts if p and p.strip())
