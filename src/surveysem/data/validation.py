@@ -192,14 +192,13 @@ def _fmt(x) -> str:
 # --------------------------------------------------------------------------- validate
 
 
-def required_columns(inst, screening: dict | None = None) -> dict[str, list[str]]:
-    """Columns the analysis needs, by kind."""
+def required_columns(inst, screening: dict) -> dict[str, list[str]]:
+    """Columns the analysis needs, by kind (``screening``: the config section, defaults filled in)."""
     profile = [p.id for p in inst.profile if p.type != "text"]
     extra = []
-    screening = screening or {}
-    speeders = screening.get("speeders") or {}
-    if speeders.get("enabled", False):
-        extra.append(speeders.get("duration_column", "Duration (in seconds)"))
+    speeders = screening["speeders"]
+    if speeders["enabled"]:
+        extra.append(speeders["duration_column"])
     return {"items": list(inst.item_ids), "profile": profile, "screening": extra}
 
 
@@ -210,8 +209,7 @@ def _missing_message(kind: str, missing: list[str]) -> str:
     return f"missing {len(missing)} {kind} {noun}: {shown}{more}"
 
 
-def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict | None = None,
-             screening_cfg: dict | None = None) -> ValidationResult:
+def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict, screening_cfg: dict) -> ValidationResult:
     """Check ``table`` against ``inst``; return the cleaned frame and every problem found.
 
     Parameters
@@ -221,7 +219,8 @@ def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict | None
     inst : Instrument
         Items, response scales, profile questions and region table.
     data_cfg, study_cfg, screening_cfg : dict
-        The ``data``, ``study`` and ``screening`` sections of the config.
+        The ``data``, ``study`` and ``screening`` sections of the validated config (defaults
+        filled in); of ``screening`` only the columns it names are used.
 
     Returns
     -------
@@ -238,8 +237,8 @@ def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict | None
     #   6. screening:  completion time, finished flag, submission order
     #   7. assemble:   sort problems, put id and file row first
     frame = table.frame
-    id_column = data_cfg.get("id_column", "ResponseId")
-    codes = _MissingCodes(data_cfg.get("missing_codes", []))
+    id_column = data_cfg["id_column"]
+    codes = _MissingCodes(data_cfg["missing_codes"])
     needed = required_columns(inst, screening_cfg)
     present = set(frame.columns)
     report = _RowProblems(table)
@@ -249,13 +248,13 @@ def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict | None
     out[ROW_OUT] = [table.file_row(i) for i in frame.index]
     ids = _check_ids(frame, id_column, present, report)  # 2
     out[ID_OUT] = ids
-    survey_year = (study_cfg or {}).get("survey_year")
+    survey_year = study_cfg["survey_year"]
     for columns in (_check_items(frame, inst, present, codes, report, ids),  # 3
                     _check_profile(frame, inst, present, codes, report, ids, survey_year)):  # 4
         for col, values in columns.items():
             out[col] = values
     _check_years(out, frame, report, ids)  # 5
-    for col, values in _check_screening(frame, present, screening_cfg or {}, report, ids).items():  # 6
+    for col, values in _check_screening(frame, present, screening_cfg, report, ids).items():  # 6
         out[col] = values
 
     problems = structural + report.problems  # 7
@@ -442,14 +441,13 @@ def _check_screening(frame, present, screening_cfg: dict, report, ids) -> dict[s
 
     Missing-value codes do not apply here: these columns are written by the survey platform."""
     columns = {}
-    speeders = screening_cfg.get("speeders") or {}
-    duration_col = speeders.get("duration_column", "Duration (in seconds)")
+    duration_col = screening_cfg["speeders"]["duration_column"]
     if duration_col in present:
         columns[duration_col] = _check_column(frame[duration_col], _duration_value, _is_blank, report, ids)
-    finished_col = screening_cfg.get("unfinished", {}).get("column", "Finished")
+    finished_col = screening_cfg["unfinished"]["column"]
     if finished_col in present:
         columns[finished_col] = _check_column(frame[finished_col], _finished_value, _is_blank, report, ids)
-    order_col = screening_cfg.get("duplicates", {}).get("order_column", "RecordedDate")
+    order_col = screening_cfg["duplicates"]["order_column"]
     if order_col in present and order_col != duration_col:
         columns[order_col] = [None if _is_blank(v) else str(v).strip() for v in frame[order_col]]
     return columns

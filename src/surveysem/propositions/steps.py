@@ -295,7 +295,8 @@ def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | Non
             excl = (lo > 0 or hi < 0) if np.isfinite(lo) and np.isfinite(hi) else False
             verdict = "supported" if sign_ok and excl else "not supported"
         rows.append({"proposition": hyp.id, "level": "sub-hypothesis", "id": s.id, "term": proc, "expected": s.expected,
-                     "model": f"P4 model ({model})", "family": "sem", "statistic": name, "est": est, "ci_lower": lo,
+                     "model": f"P4 model ({model})", "family": "sem", "parameter": name,
+                     "estimate_type": "total effect" if name.startswith("total_") else "direct path", "est": est, "ci_lower": lo,
                      "ci_upper": hi, "p_one_sided": np.nan, "p_adjusted": np.nan, "evidence": source,
                      "verdict": verdict})
     return rows
@@ -335,7 +336,8 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
                 if s["proposition"] == h.id and s["primary"]:
                     sub_rows.append({"proposition": h.id, "level": "sub-hypothesis", "id": s["id"], "term": s["term"],
                                      "expected": s["expected"], "model": s.get("model"), "family": s.get("family_used", s["family"]),
-                                     "statistic": "coefficient (z-scored capabilities)", "est": s["est"],
+                                     "parameter": s["term"],
+                                     "estimate_type": "coefficient (z-scored capabilities)", "est": s["est"],
                                      "ci_lower": s["ci_lower"], "ci_upper": s["ci_upper"],
                                      "p_one_sided": s["p_one_sided"], "p_adjusted": s["p_adjusted"],
                                      "evidence": f"robust {h.se} SE, one-sided p, {rule['adjust']} adjustment",
@@ -346,10 +348,11 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
         verdict = proposition_verdict([r["verdict"] for r in sub_rows])
         n_sup = sum(r["verdict"] == "supported" for r in sub_rows)
         rows.append({"proposition": h.id, "level": "proposition", "id": h.id, "term": " ".join(h.predictors),
-                     "expected": "", "model": "", "family": h.family, "statistic": h.statement,
+                     "expected": "", "model": "", "family": h.family, "statement": h.statement,
                      "evidence": f"{n_sup} of {len(sub_rows)} sub-hypotheses supported", "verdict": verdict})
         rows.extend(sub_rows)
-    cols = ["proposition", "level", "id", "term", "expected", "model", "family", "statistic", "est", "ci_lower",
+    cols = ["proposition", "level", "id", "statement", "term", "expected", "model", "family", "parameter", "estimate_type",
+            "est", "ci_lower",
             "ci_upper", "p_one_sided", "p_adjusted", "evidence", "verdict"]
     table = pd.DataFrame(rows, columns=cols)
     text = rule_text(rule, level)

@@ -1141,10 +1141,10 @@ def _sem_propositions(ctx: Context) -> set[str]:
 
 def _statement(ctx: Context, pid: str) -> str:
     frame = ctx.csv("verdicts")
-    if frame is not None and {"proposition", "level", "statistic"} <= set(frame.columns):
+    if frame is not None and {"proposition", "level", "statement"} <= set(frame.columns):
         row = frame[(frame["proposition"].astype(str) == pid) & (frame["level"] == "proposition")]
-        if len(row) and isinstance(row["statistic"].iloc[0], str) and row["statistic"].iloc[0].strip():
-            return row["statistic"].iloc[0]
+        if len(row) and isinstance(row["statement"].iloc[0], str) and row["statement"].iloc[0].strip():
+            return row["statement"].iloc[0]
     return PROPOSITION_TEXT.get(pid, "")
 
 
@@ -1386,7 +1386,7 @@ def _p4_verdict_section(ctx: Context, t: _Tables, pid: str, models: dict | None)
     frame = ctx.csv("verdicts")
     if frame is not None and {"proposition", "level"} <= set(frame.columns):
         sub = frame[(frame["proposition"].astype(str) == pid) & (frame["level"] != "proposition")]
-        rows = [[str(r.get("id", "")), str(r.get("term", "")), str(r.get("expected", "")), str(r.get("statistic", "")),
+        rows = [[str(r.get("id", "")), str(r.get("term", "")), str(r.get("expected", "")), str(r.get("parameter", "")),
                  fmt_num(r.get("est")), fmt_ci(r.get("ci_lower"), r.get("ci_upper")), fmt_text_blank(r.get("evidence")), verdict_badge(r.get("verdict"))]
                 for r in sub.to_dict(orient="records")]
         if rows:
