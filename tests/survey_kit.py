@@ -160,11 +160,67 @@ def write_qualtrics(path: Path, records: list[dict], columns=None, encoding="utf
     return Path(path)
 
 
+TEST_CONFIG = ROOT / ".test" / "config_fiml" / "config.yaml"
+
+
+def test_config(**sections) -> dict:
+    """The validated test config (.test/config_fiml) with whole ``sections`` replaced."""
+    from surveysem.config import validate_config
+
+    with open(TEST_CONFIG, encoding="utf-8") as fh:
+        cfg = yaml.safe_load(fh)
+    cfg.update(copy.deepcopy(sections))
+    return validate_config(cfg)
+
+
+def measurement_config(missing="fiml", seed=7, **measurement) -> dict:
+    """The validated test config with ``data.missing``, ``study.seed`` and ``measurement`` keys set
+    (nested dicts are merged into the section)."""
+    with open(TEST_CONFIG, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    raw["data"]["missing"] = missing
+    raw["study"]["seed"] = seed
+    section = raw.setdefault("measurement", {})
+    for key, value in measurement.items():
+        if isinstance(value, dict):
+            section.setdefault(key, {}).update(value)
+        else:
+            section[key] = value
+    from surveysem.config import validate_config
+
+    return validate_config(raw)
+
+
+def run_measurement_stage(analysis, ingest, outcomes, scales_dir, config: dict, outdir) -> dict:
+    """The measurement stage's five steps into ``outdir`` (as the rules run them); the paths."""
+    from surveysem.instrument.scales import instrument_files
+    from surveysem.measurement import steps
+
+    outdir = Path(outdir)
+    m = outdir / "measurement"
+    paths = {
+        "reliability": m / "reliability.csv", "item_stats": m / "item_stats.csv", "efa": m / "efa.json",
+        "kmo": m / "kmo.csv", "cfa_fit": m / "cfa_fit.json", "loadings": m / "loadings.csv",
+        "validity": m / "validity.csv", "fornell_larcker": m / "fornell_larcker.csv", "cmv": m / "cmv.json",
+        "scale_scores": outdir / "scores" / "scale_scores.csv", "htmt": m / "htmt.csv", "htmt_json": m / "htmt.json",
+        "invariance": m / "invariance.csv", "invariance_json": m / "invariance.json", "verdicts": m / "verdicts.csv",
+        "warnings": m / "warnings.json",
+    }
+    inputs = {"analysis": analysis, "ingest": ingest, "scales": instrument_files(scales_dir), "outcomes": outcomes}
+    steps.reliability(inputs, paths, config)
+    steps.cfa(inputs, paths, config)
+    steps.htmt(inputs, {"htmt": paths["htmt"], "json": paths["htmt_json"]}, config)
+    steps.invariance(inputs, {"invariance": paths["invariance"], "json": paths["invariance_json"]}, config)
+    steps.verdicts({**inputs, **paths}, paths, config)
+    return paths
+
+
 def config_for(scales_dir: Path, survey: Path, *, data=None, screening=None, survey_year=2026) -> dict:
-    """The real config with the data/instrument sections pointed at the test files, validated."""
+    """The test config (.test/config_fiml, the shipped defaults with FIML) with the data/instrument sections pointed at the test
+    files, validated."""
     from surveysem.config import DEFAULT_SCHEMA, validate_config
 
-    with open(ROOT / "config" / "config.yaml", encoding="utf-8") as fh:
+    with open(TEST_CONFIG, encoding="utf-8") as fh:
         cfg = yaml.safe_load(fh)
     cfg = copy.deepcopy(cfg)
     cfg["study"]["survey_year"] = survey_year
@@ -177,6 +233,24 @@ def config_for(scales_dir: Path, survey: Path, *, data=None, screening=None, sur
     scr.update(screening or {})
     cfg["screening"] = scr
     return validate_config(cfg, DEFAULT_SCHEMA)
+
+
+def run_data_stage(config: dict, results_dir) -> dict:
+    """The data stage's two steps (ingest, screen) into ``results_dir``, as the rules run them."""
+    from surveysem.data import steps
+    from surveysem.instrument.scales import instrument_files
+
+    results_dir = Path(results_dir)
+    clean, screening = results_dir / "clean", results_dir / "screening"
+    scales = instrument_files(config["instrument"]["scales_dir"])
+    ingest_out = {k: clean / f"{k}.csv" for k in ("validated", "missingness", "invalid_rows")}
+    ingest_out["ingest"] = clean / "ingest.json"
+    summary = steps.ingest({"survey": config["data"]["survey"], "scales": scales}, ingest_out, config)
+    screen_out = {"exclusions": screening / "exclusions.csv", "flow": screening / "flow.csv",
+                  "report": screening / "screening.json", "analysis": clean / "analysis.csv"}
+    report = steps.screen({"validated": ingest_out["validated"], "ingest": ingest_out["ingest"], "scales": scales},
+                          screen_out, config)
+    return {"ingest": summary, "screening": report}
 
 
 def write_config(path: Path, cfg: dict) -> Path:

@@ -9,8 +9,15 @@ import pytest
 import survey_kit as kit
 from surveysem.cli import main
 from surveysem.errors import SurveySemError
-from surveysem.data.ingest import ingest_step, run_pipeline
-from surveysem.workflow.run import run_script
+
+from surveysem.data.steps import ingest
+from surveysem.instrument.scales import instrument_files
+from surveysem.workflow.params import as_params, config_leaves
+from surveysem.workflow.run import run_step
+
+
+class _Named(dict):
+    """Stands in for Snakemake's named lists (input, output, params, wildcards) of a job."""
 
 
 def _qualtrics(tmp_path, change=None, columns=None, name="s.csv", encoding="utf-8"):
@@ -129,7 +136,7 @@ def test_pipeline_stops_with_one_line_and_writes_nothing(tmp_path, case):
     path, cfg, _, expected = _setup(tmp_path, case)
     results = tmp_path / "results"
     with pytest.raises(SurveySemError) as info:
-        run_pipeline(cfg, results)
+        kit.run_data_stage(cfg, results)
     message = str(info.value)
     assert "\n" not in message and expected in message and str(path) in message
     assert kit.files_under(results) == []
@@ -141,11 +148,12 @@ def test_ingest_step_via_run_script_exits_1_with_one_line(tmp_path, case, capsys
     results = tmp_path / "results"
     out = {k: str(results / "clean" / f"{k}.csv") for k in ("validated", "missingness", "invalid_rows")}
     out["ingest"] = str(results / "clean" / "ingest.json")
-    smk = SimpleNamespace(config=cfg, input=SimpleNamespace(survey=str(path)), output=SimpleNamespace(**out),
-                          params=SimpleNamespace(scales_dir=cfg["instrument"]["scales_dir"]),
+    params = as_params(config_leaves(cfg, ["data", "study", "screening"]))
+    smk = SimpleNamespace(input=_Named(survey=str(path), scales=instrument_files(cfg["instrument"]["scales_dir"])),
+                          output=_Named(**out), params=_Named(**params), wildcards=_Named(),
                           log=[str(tmp_path / "ingest.log")])
     with pytest.raises(SystemExit) as info:
-        run_script(ingest_step, smk)
+        run_step(ingest, smk)
     assert info.value.code == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err

@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from surveysem.errors import SurveySemError
-from surveysem.propositions.hypotheses import parse_hypotheses, proposition_verdict, rule_text, verdict_rule
-from surveysem.propositions.stage import step_regression, step_verdicts
+import survey_kit as kit
+from surveysem.propositions.hypotheses import parse_hypotheses, proposition_verdict, rule_text
+from surveysem.propositions.steps import regression, verdicts
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+CONFIG = kit.test_config()
 
 
 def test_defaults_encode_the_four_propositions():
@@ -83,24 +83,25 @@ def test_a_user_adds_an_oie_hypothesis_without_code(tmp_path):
     scores.to_csv(tmp_path / "scores.csv", index=False)
     outcomes.to_csv(tmp_path / "outcomes.csv", index=False)
     (tmp_path / "ingest.json").write_text('{"synthetic": true}')
-    cfg = {"hypotheses": [{"id": "H_OIE1", "statement": "OIE roles accelerate diversification",
-                           "outcome": "diversification", "family": "binomial",
-                           "predictors": ["OIE_RSP", "OIE_IEM"], "expected": "+",
-                           "controls": [{"variable": "age", "transform": "log"}]}],
-           "verdict_rule": {"alpha": 0.05, "adjust": "holm"}}
-    out = step_regression(tmp_path / "scores.csv", tmp_path / "outcomes.csv", tmp_path / "ingest.json", cfg, "H_OIE1",
-                          tmp_path / "H_OIE1.json")
+    cfg = kit.test_config(hypotheses=[{"id": "H_OIE1", "statement": "OIE roles accelerate diversification",
+                                       "outcome": "diversification", "family": "binomial",
+                                       "predictors": ["OIE_RSP", "OIE_IEM"], "expected": "+",
+                                       "controls": [{"variable": "age", "transform": "log"}]}],
+                          verdict_rule={"alpha": 0.05, "adjust": "holm"})
+    inputs = {"scores": tmp_path / "scores.csv", "outcomes": tmp_path / "outcomes.csv",
+              "ingest": tmp_path / "ingest.json"}
+    out = regression(inputs, {"json": tmp_path / "H_OIE1.json"}, cfg, hyp="H_OIE1")
     subs = {s["id"]: s for s in out["subhypotheses"]}
     assert set(subs) == {"H_OIE1a", "H_OIE1b"}
     assert subs["H_OIE1a"]["verdict"] == "supported"  # true effect 0.5 logit per SD, n = 240
-    o = {k: tmp_path / f"{k}.csv" for k in ("verdicts_csv", "coefficients", "fits", "subhypotheses", "vif")}
-    o["verdicts_json"] = tmp_path / "verdicts.json"
-    res = step_verdicts([tmp_path / "H_OIE1.json"], None, None, None, tmp_path / "ingest.json", cfg, o)
-    table = pd.read_csv(o["verdicts_csv"])
+    o = {k: tmp_path / f"{k}.csv" for k in ("csv", "coefficients", "fits", "subhypotheses", "vif")}
+    o["json"] = tmp_path / "verdicts.json"
+    res = verdicts({"regressions": [tmp_path / "H_OIE1.json"], "ingest": tmp_path / "ingest.json"}, o, cfg)
+    table = pd.read_csv(o["csv"])
     assert table.loc[table.id == "H_OIE1a", "verdict"].item() == "supported"
     assert table["synthetic"].all()
     import json
-    vj = json.loads(o["verdicts_json"].read_text())
+    vj = json.loads(o["json"].read_text())
     assert vj["synthetic"] is True and "Holm" in vj["rule"] and vj["rule"] == res["rule"]
 
 
@@ -112,19 +113,19 @@ def test_proposition_verdict_rule():
 
 
 def test_rule_text_follows_the_config():
-    rule = verdict_rule({"verdict_rule": {"alpha": 0.01, "adjust": "none", "p4_model": "a", "p4_effects": "direct",
-                                          "p4_ci": "wald"}})
+    rule = kit.test_config(verdict_rule={"alpha": 0.01, "adjust": "none", "p4_model": "a", "p4_effects": "direct",
+                                         "p4_ci": "wald"})["verdict_rule"]
     text = rule_text(rule)
     assert "0.01" in text and "unadjusted" in text and "model (a)" in text and "Wald" in text and "direct path" in text
-    text_b = rule_text(verdict_rule({}))
+    text_b = rule_text(kit.test_config(verdict_rule={})["verdict_rule"])
     assert "Holm" in text_b and "bootstrap percentile" in text_b and "total effect" in text_b
 
 
 def test_workflow_check_prints_one_line_and_exits_1(capsys):
-    from surveysem.propositions.stage import workflow_hypotheses
+    from surveysem.propositions.settings import workflow_hypotheses
 
-    ids, has_sem = workflow_hypotheses(CONFIG)
-    assert ids == ["P1", "P2", "P3"] and has_sem
+    ids, sem = workflow_hypotheses(CONFIG)
+    assert ids == ["P1", "P2", "P3"] and sem == "P4"
     bad = copy.deepcopy(CONFIG)
     bad["hypotheses"][2]["predictors"][1] = "XYZ"
     with pytest.raises(SystemExit) as ex:

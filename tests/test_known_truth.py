@@ -27,6 +27,7 @@ import yaml
 from surveysem.propositions.hypotheses import parse_hypotheses
 from surveysem.instrument.scales import load_instrument
 from surveysem.outcomes.firms import firm_outcomes
+import survey_kit as kit
 from surveysem.propositions.p4 import fit_p4, p4_data
 from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 from surveysem.simulate import population_truth, simulate
@@ -51,7 +52,7 @@ def _clean(sim, inst):
 
 @pytest.fixture(scope="module")
 def study():
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config = kit.test_config()  # the shipped population model (simulate:), n set per draw below
     inst = load_instrument(ROOT / "scales")
     truth = population_truth(config, inst)
     hyps = {h.id: h for h in parse_hypotheses(config["hypotheses"], list(inst.constructs))}
@@ -69,7 +70,7 @@ def study():
             subs.extend({**s, "draw": d} for s in r["subhypotheses"] if s["primary"])
         procs = hyps["P4"].processes
         items = {c: [i.id for i in inst.constructs[c].items] for p in procs.values() for c in p}
-        res = fit_p4(p4_data(f, out, items, {}), procs, items, models=("a",), missing="two_stage")
+        res = fit_p4(p4_data(f, out, items, config["p4"]), procs, items, models=("a",), missing="two_stage")
         assert res["models"]["a"]["converged"]
         p4.append(res["paths"].assign(draw=d))
     return truth, pd.DataFrame(subs), pd.concat(p4, ignore_index=True)

@@ -11,14 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem.measurement import stage as M
+import survey_kit as kit
+from surveysem.measurement import steps as M
+from surveysem.measurement import tables as T
+from surveysem.instrument.scales import instrument_files
 from surveysem.measurement import reliability as rel
 from surveysem.measurement import validity as val
 
 ROOT = Path(__file__).resolve().parents[1]
 KEEP = {"PDC", "CCA", "EFT", "SOE", "OIE_RSP", "MARKER", "ATTN"}
-CONFIG = {"study": {"seed": 7}, "data": {"missing": "fiml"},
-          "measurement": {"htmt_bootstrap_B": 40, "efa": {"parallel_iter": 5}, "cmv": {"clf_loadings": "free"}}}
+MEASUREMENT = {"htmt_bootstrap_B": 40, "efa": {"parallel_iter": 5}, "cmv": {"clf_loadings": "free"}}
+CONFIG = kit.measurement_config(**MEASUREMENT)
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +70,13 @@ def write_inputs(tmp, data, synthetic=True):
 def inst_scales(scales_dir):
     from surveysem.instrument.scales import load_instrument
 
-    return M.construct_scales(load_instrument(scales_dir))
+    return T.construct_scales(load_instrument(scales_dir))
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, scales_dir, inst_scales):
     tmp = write_inputs(tmp_path_factory.mktemp("run"), simulate(inst_scales))
-    paths = M.run_all(tmp / "analysis.csv", tmp / "ingest.json", tmp / "firm_outcomes.csv", scales_dir, CONFIG,
+    paths = kit.run_measurement_stage(tmp / "analysis.csv", tmp / "ingest.json", tmp / "firm_outcomes.csv", scales_dir, CONFIG,
                       tmp / "results")
     return tmp, paths
 
@@ -148,11 +151,13 @@ def test_stage_tables_equal_module_results(run, inst_scales):
 def test_rerun_is_byte_identical(run, scales_dir):
     tmp, paths = run
     out = {"htmt": tmp / "again_htmt.csv", "json": tmp / "again_htmt.json"}
-    M.htmt_step(tmp / "analysis.csv", tmp / "ingest.json", scales_dir, CONFIG, out)
+    M.htmt({"analysis": tmp / "analysis.csv", "ingest": tmp / "ingest.json", "scales": instrument_files(scales_dir)},
+           out, CONFIG)
     assert out["htmt"].read_bytes() == Path(paths["htmt"]).read_bytes()
     out = {k: tmp / f"again_{Path(v).name}" for k, v in paths.items()
            if k in ("reliability", "item_stats", "efa", "kmo")}
-    M.reliability_step(tmp / "analysis.csv", tmp / "ingest.json", scales_dir, CONFIG, out)
+    M.reliability({"analysis": tmp / "analysis.csv", "ingest": tmp / "ingest.json",
+                   "scales": instrument_files(scales_dir)}, out, CONFIG)
     for k, p in out.items():
         assert p.read_bytes() == Path(paths[k]).read_bytes(), k
 
@@ -165,9 +170,9 @@ def test_zero_variance_item_is_a_warning(tmp_path, scales_dir, inst_scales):
     data = simulate(inst_scales, seed=4)
     data["CCA2"] = 5.0
     tmp = write_inputs(tmp_path, data)
-    paths = M.run_all(tmp / "analysis.csv", tmp / "ingest.json", None, scales_dir,
-                      {**CONFIG, "data": {"missing": "listwise"},
-                       "measurement": {**CONFIG["measurement"], "htmt_bootstrap_B": 0, "invariance_group": None}},
+    paths = kit.run_measurement_stage(tmp / "analysis.csv", tmp / "ingest.json", None, scales_dir,
+                      kit.measurement_config(missing="listwise", **{**MEASUREMENT, "htmt_bootstrap_B": 0,
+                                                                    "invariance_group": None}),
                       tmp / "results")
     ws = _warnings(paths)
     assert any("CCA2" in w and "zero variance" in w for w in ws)
@@ -186,9 +191,8 @@ def test_heywood_case_is_a_warning(tmp_path, scales_dir, inst_scales):
     for it in ("EFT3", "EFT4", "EFT5"):
         data[it] = rng.integers(1, 8, len(data)).astype(float)
     tmp = write_inputs(tmp_path, data)
-    cfg = {**CONFIG, "data": {"missing": "listwise"},
-           "measurement": {**CONFIG["measurement"], "htmt_bootstrap_B": 0, "invariance_group": None}}
-    paths = M.run_all(tmp / "analysis.csv", tmp / "ingest.json", None, scales_dir, cfg, tmp / "results")
+    cfg = kit.measurement_config(missing="listwise", **{**MEASUREMENT, "htmt_bootstrap_B": 0, "invariance_group": None})
+    paths = kit.run_measurement_stage(tmp / "analysis.csv", tmp / "ingest.json", None, scales_dir, cfg, tmp / "results")
     ws = _warnings(paths)
     assert any("Heywood" in w for w in ws), ws
     v = pd.read_csv(paths["verdicts"]).set_index("construct")
@@ -198,9 +202,9 @@ def test_heywood_case_is_a_warning(tmp_path, scales_dir, inst_scales):
 
 def test_non_convergence_is_a_warning(tmp_path, scales_dir, inst_scales):
     tmp = write_inputs(tmp_path, simulate(inst_scales, seed=6, miss=0.0))
-    cfg = {**CONFIG, "data": {"missing": "listwise"},
-           "measurement": {**CONFIG["measurement"], "htmt_bootstrap_B": 0, "invariance_group": None, "max_iter": 2}}
-    paths = M.run_all(tmp / "analysis.csv", tmp / "ingest.json", None, scales_dir, cfg, tmp / "results")
+    cfg = kit.measurement_config(missing="listwise", **{**MEASUREMENT, "htmt_bootstrap_B": 0, "invariance_group": None,
+                                                        "max_iter": 2})
+    paths = kit.run_measurement_stage(tmp / "analysis.csv", tmp / "ingest.json", None, scales_dir, cfg, tmp / "results")
     fit = json.loads(Path(paths["cfa_fit"]).read_text())
     assert fit["converged"] is False
     ws = _warnings(paths)
@@ -215,14 +219,15 @@ def test_bad_group_column_is_one_line_error(tmp_path, scales_dir, inst_scales):
     from surveysem.errors import SurveySemError
 
     tmp = write_inputs(tmp_path, simulate(inst_scales, n=60, seed=8))
-    cfg = {**CONFIG, "measurement": {"invariance_group": "NOPE"}}
+    cfg = kit.measurement_config(invariance_group="NOPE")
     with pytest.raises(SurveySemError, match="invariance_group"):
-        M.invariance_step(tmp / "analysis.csv", tmp / "ingest.json", tmp / "firm_outcomes.csv", scales_dir, cfg,
-                          {"invariance": tmp / "i.csv", "json": tmp / "i.json"})
+        M.invariance({"analysis": tmp / "analysis.csv", "ingest": tmp / "ingest.json",
+                      "outcomes": tmp / "firm_outcomes.csv", "scales": instrument_files(scales_dir)},
+                     {"invariance": tmp / "i.csv", "json": tmp / "i.json"}, cfg)
 
 
 def test_auxiliary_model_warnings_do_not_enter_verdicts():
     ws = ["CLF model: Heywood case: standardized PDC ~~ CCA is -7.4 (|value| > 1)",
           "CFA: Heywood case: negative residual variance for PDC3 (-0.1)", "zero variance: CCA2"]
-    assert M._warnings_of("PDC", ws, ["PDC1", "PDC2", "PDC3"]) == [ws[1]]
-    assert M._warnings_of("CCA", ws, ["CCA1", "CCA2"]) == [ws[2]]
+    assert T._warnings_of("PDC", ws, ["PDC1", "PDC2", "PDC3"]) == [ws[1]]
+    assert T._warnings_of("CCA", ws, ["CCA1", "CCA2"]) == [ws[2]]

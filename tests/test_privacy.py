@@ -9,7 +9,7 @@ import pytest
 
 import survey_kit as kit
 from surveysem.errors import SurveySemError
-from surveysem.data.ingest import run_pipeline
+
 from surveysem.data.privacy import comment_flags, drop_pii
 
 FAKE = {
@@ -50,7 +50,7 @@ def test_no_identifying_value_in_any_output(tmp_path, on_invalid):
     path = _export(tmp_path, n_invalid=int(on_invalid == "drop"))
     cfg = kit.config_for(scales, path, data={"on_invalid": on_invalid, "pii_columns": ["Phone"]})
     results, reports = tmp_path / "results", tmp_path / "reports"
-    run_pipeline(cfg, results)
+    kit.run_data_stage(cfg, results)
     written = _all_text(results, reports)
     assert len(written) >= 8
     needles = [v for col, values in FAKE.items() for v in values if v]
@@ -98,7 +98,7 @@ def test_text_typed_into_an_item_is_not_copied_to_invalid_rows(tmp_path):
     records[2]["AAA2"] = "12"
     path = kit.write_qualtrics(tmp_path / "export.csv", records)
     results = tmp_path / "results"
-    run_pipeline(kit.config_for(scales, path, data={"on_invalid": "drop"}), results)
+    kit.run_data_stage(kit.config_for(scales, path, data={"on_invalid": "drop"}), results)
     invalid = pd.read_csv(results / "clean" / "invalid_rows.csv", dtype=str, keep_default_na=False)
     assert invalid["value"].tolist() == ["<text, 18 characters>", "12"]
     for text in _all_text(results).values():

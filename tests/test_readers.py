@@ -248,7 +248,7 @@ def test_real_stata_extended_missing_become_missing():
 @pytest.mark.parametrize("name", REAL)
 def test_real_files_fail_validation_with_missing_item_columns(name, tmp_path, capsys):
     from surveysem.cli import main
-    from surveysem.data.ingest import run_pipeline
+    
 
     path = _realworld(name)
     scales = kit.write_scales(tmp_path / "scales")
@@ -263,7 +263,7 @@ def test_real_files_fail_validation_with_missing_item_columns(name, tmp_path, ca
         "AAA3, BBB1", "AAA3, ATTN1, BBB1").replace("6 item", "7 item")
     results = tmp_path / "results"
     with pytest.raises(SurveySemError) as info:
-        run_pipeline(cfg, results)
+        kit.run_data_stage(cfg, results)
     assert str(info.value) == first
     assert kit.files_under(results) == []
 

@@ -13,7 +13,10 @@ from scipy.stats import chi2
 
 import survey_kit as kit
 from surveysem.instrument.scales import load_instrument
-from surveysem.data.screening import longest_run, mahalanobis_squared, screen
+from surveysem.config import section_with_defaults
+from surveysem.data.screening import longest_run, mahalanobis_squared
+from surveysem.data.screening import screen as screen_with
+
 
 DUR = "Duration (in seconds)"
 
@@ -55,6 +58,11 @@ PEOPLE = [
     person("R_L", 13, [5, 1, 5, 1, 5, 2], founded=2024, firstsale=2025),    # 11 one year abroad
 ]
 CFG = {"straightlining": {"threshold": 5}, "outliers": {"enabled": True}}
+
+
+def screen(frame, inst, cfg, **kwargs):
+    """Screening with a partial ``screening`` section completed by the schema's defaults."""
+    return screen_with(frame, inst, section_with_defaults("screening", cfg), **kwargs)
 
 
 def test_longest_run_skips_missing():
@@ -230,10 +238,10 @@ def test_pipeline_writes_screening_files(tmp_path):
     records[2]["ATTN1"] = "1"
     records[4]["FSHARE"] = "20"
     path = kit.write_qualtrics(tmp_path / "s.csv", records)
-    from surveysem.data.ingest import run_pipeline
+    
 
     results = tmp_path / "results"
-    run_pipeline(kit.config_for(scales, path), results)
+    kit.run_data_stage(kit.config_for(scales, path), results)
     flow = pd.read_csv(results / "screening" / "flow.csv")
     assert list(flow.columns) == ["step", "rule", "n_before", "n_excluded", "n_after"]
     assert flow.set_index("rule").loc["eligibility:foreign_sales_share", "n_excluded"] == 1

@@ -11,7 +11,8 @@ import pytest
 
 import survey_kit as kit
 from surveysem.errors import SurveySemError
-from surveysem.data.ingest import read_and_validate, run_pipeline
+from surveysem.data.ingest import read_and_validate
+from surveysem.instrument.scales import load_instrument
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def scales(tmp_path):
 def _check(tmp_path, scales, records, **data):
     path = kit.write_qualtrics(tmp_path / "s.csv", records)
     cfg = kit.config_for(scales, path, data=data)
-    return read_and_validate(path, cfg), cfg, path
+    return read_and_validate(path, cfg, load_instrument(scales)), cfg, path
 
 
 def test_valid_file_has_no_problems_and_keeps_values(tmp_path, scales):
@@ -97,7 +98,7 @@ def test_missing_columns_one_line_each_kind(tmp_path, scales):
     columns = [c for c in kit.COLUMNS if c not in ("AAA2", "BBB3", "FSHARE", "ResponseId")]
     path = kit.write_qualtrics(tmp_path / "s.csv", records, columns=columns)
     cfg = kit.config_for(scales, path)
-    lines = [p.one_line() for p in read_and_validate(path, cfg).validation.problems]
+    lines = [p.one_line() for p in read_and_validate(path, cfg, load_instrument(scales)).validation.problems]
     assert lines == [
         f"{path}: missing 2 item columns: AAA2, BBB3",
         f"{path}: missing 1 profile column: FSHARE",
@@ -118,7 +119,7 @@ def test_free_text_comments_optional_and_missing_id(tmp_path, scales):
     records[1]["ResponseId"] = "  "
     columns = [c for c in kit.COLUMNS if c != "COMMENTS"]
     path = kit.write_qualtrics(tmp_path / "s.csv", records, columns=columns)
-    problems = read_and_validate(path, kit.config_for(scales, path)).validation.problems
+    problems = read_and_validate(path, kit.config_for(scales, path), load_instrument(scales)).validation.problems
     assert [p.one_line() for p in problems] == [f"{path}, row 5, column ResponseId: respondent id is empty"]
 
 
@@ -129,7 +130,7 @@ def test_error_mode_stops_at_first_problem_and_writes_nothing(tmp_path, scales):
     path = kit.write_qualtrics(tmp_path / "s.csv", records)
     results = tmp_path / "results"
     with pytest.raises(SurveySemError) as info:
-        run_pipeline(kit.config_for(scales, path), results)
+        kit.run_data_stage(kit.config_for(scales, path), results)
     assert str(info.value) == f"{path}, row 6, column AAA1: outside the response scale 1..5 (value '8')"
     assert kit.files_under(results) == []
 
@@ -144,7 +145,7 @@ def test_drop_mode_excludes_and_reports_invalid_rows(tmp_path, scales):
     before = path.read_bytes()
     cfg = kit.config_for(scales, path, data={"on_invalid": "drop", "synthetic": True})
     results = tmp_path / "results"
-    run_pipeline(cfg, results)
+    kit.run_data_stage(cfg, results)
     assert path.read_bytes() == before  # the raw file is never modified
     invalid = pd.read_csv(results / "clean" / "invalid_rows.csv", dtype=str, keep_default_na=False)
     assert invalid.to_dict("records") == [
@@ -172,7 +173,7 @@ def test_drop_mode_with_no_valid_row_left(tmp_path, scales):
     path = kit.write_qualtrics(tmp_path / "s.csv", records)
     results = tmp_path / "results"
     with pytest.raises(SurveySemError, match="no valid rows left: all 2 rows have problems"):
-        run_pipeline(kit.config_for(scales, path, data={"on_invalid": "drop"}), results)
+        kit.run_data_stage(kit.config_for(scales, path, data={"on_invalid": "drop"}), results)
     assert kit.files_under(results) == []
 
 
@@ -180,7 +181,7 @@ def test_reverse_keying_once_in_analysis_only(tmp_path, scales):
     records = kit.rows(4)
     path = kit.write_qualtrics(tmp_path / "s.csv", records)
     results = tmp_path / "results"
-    run_pipeline(kit.config_for(scales, path), results)
+    kit.run_data_stage(kit.config_for(scales, path), results)
     validated = pd.read_csv(results / "clean" / "validated.csv")
     analysis = pd.read_csv(results / "clean" / "analysis.csv")
     raw = [int(r["AAA3"]) for r in records]
@@ -198,7 +199,7 @@ def test_missingness_table_hand_computed(tmp_path, scales):
     records[2]["BBB3"] = ""
     path = kit.write_qualtrics(tmp_path / "s.csv", records)
     results = tmp_path / "results"
-    run_pipeline(kit.config_for(scales, path, data={"missing": "listwise"}), results)
+    kit.run_data_stage(kit.config_for(scales, path, data={"missing": "listwise"}), results)
     miss = pd.read_csv(results / "clean" / "missingness.csv").set_index(["level", "id"])
     assert miss.loc[("item", "AAA1"), ["n_missing", "n_complete"]].tolist() == [2, 2]
     assert miss.loc[("item", "AAA1"), "share_missing"] == pytest.approx(0.5)
@@ -231,7 +232,7 @@ def test_other_formats_validate(tmp_path, scales, ext):
     else:
         frame.to_excel(path, index=False)
     cfg = kit.config_for(scales, path, screening={"speeders": {"duration_column": "Duration"}})
-    checked = read_and_validate(path, cfg)
+    checked = read_and_validate(path, cfg, load_instrument(scales))
     assert checked.validation.problems == []
     assert checked.frame["respondent_id"].tolist() == ["101", "102", "103", "104"]
     assert np.isnan(checked.frame.at[0, "AAA1"])

@@ -97,7 +97,7 @@ def test_invariance_tables_match_lavaan_lrt():
     from surveysem.measurement.tables import invariance_tables
 
     fx = json.loads((HERE / "results" / "hs_invariance_school.json").read_text())
-    cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500}
+    cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500, "invariance_scope": "auto"}
     out = invariance_tables(HS, SCALES, HS["school"], cfg)
     assert out["warnings"] == []
     tab = out["table"].set_index("model")
@@ -130,7 +130,8 @@ def test_invariance_falls_back_to_scale_by_scale():
     from surveysem.sem.invariance import invariance_sequence
 
     g = HS["school"].where(HS.index >= 20, "tiny")
-    out = invariance_tables(HS, SCALES, g, {"estimator": "ML", "missing": "listwise", "max_iter": 500})
+    out = invariance_tables(HS, SCALES, g, {"estimator": "ML", "missing": "listwise", "max_iter": 500,
+                                            "invariance_scope": "auto"})
     assert out["scope"] == "per_scale"
     assert any("tiny (n = 20)" in w and "scale by scale" in w for w in out["warnings"])
     table = out["table"]

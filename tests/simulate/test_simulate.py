@@ -147,7 +147,7 @@ def test_reads_back_as_qualtrics_and_validates(tmp_path, small, inst, config):
     path.write_text(small.to_csv(), encoding="utf-8")
     table = read_survey(path, "qualtrics")
     assert table.frame.shape[0] == 62
-    result = validate(table, inst, config["data"], study_cfg=config["study"])
+    result = validate(table, inst, config["data"], study_cfg=config["study"], screening_cfg=config["screening"])
     assert result.problems == []
 
 

@@ -45,12 +45,11 @@ def produced_or_existing(path):
 
 
 def report_inputs(wildcards):
-    """Every result file the pages read that some rule produces (or that exists), the survey and
-    config files (hashed on the provenance page) and the instrument."""
+    """Every result file the pages read that some rule produces (or that exists), the survey
+    (hashed on the provenance page) and the instrument. Not the config file: the pages state the
+    config the pipeline ran with (params), and a comment or a simulate: edit changes no result."""
     inputs = {key: F(key) for key in REPORT_FILES if produced_or_existing(F(key))}
     if produced_or_existing(config["data"]["survey"]):
         inputs["survey"] = config["data"]["survey"]
-    if workflow.configfiles:
-        inputs["config_file"] = workflow.configfiles[-1]
     inputs["scales"] = SCALE_FILES
     return inputs

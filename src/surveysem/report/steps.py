@@ -25,7 +25,7 @@ def pages(inputs: dict, outputs: dict, config: dict) -> None:
     missing = [key for key in REPORT_FILES if key not in inputs]
     if missing:
         log.info("not produced by this workflow (pages say 'not computed'): %s", ", ".join(missing))
-    ctx = Context(files=files, config=config, config_path=inputs.get("config_file"),
+    ctx = Context(files=files, config=config, config_path=None,
                   instrument=load_instrument(scales_dir_of(inputs["scales"])), root=".")
     written = build_report(ctx, Path(outputs["index"]).parent, outputs["tables"])
     log.info("report done: %d files written", len(written))

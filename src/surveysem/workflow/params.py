@@ -6,7 +6,8 @@ becomes one param per leaf whose value names itself, ``("screening.straightlinin
 20)``: a dry run then says which keys changed instead of printing whole sections.
 
 Key paths: ``"measurement.cmv"`` is a section (all its leaves), ``"hypotheses[P1]"`` the
-hypothesis with id P1 (``hypotheses[*]`` every hypothesis), ``""`` the whole config. A list is
+hypothesis with id P1 (``hypotheses[*]`` every hypothesis), ``""`` the whole config. The
+``simulate:`` section is read by ``surveysem simulate`` only, by no rule. A list is
 one leaf. :func:`config_from_params` rebuilds the nested config a step receives; it holds
 exactly the keys declared here (defaults were filled in at validation), so a step that looked
 for another key would fail instead of silently using a default.
@@ -43,8 +44,10 @@ CONFIG_READS: dict[str, tuple[str, ...]] = {
     "propositions_bootstrap_merge": ("hypotheses[{sem}]", *P4_DATA, "bootstrap.B", "bootstrap.model",
                                      "bootstrap.level"),
     "propositions_verdicts": ("hypotheses[*]", "verdict_rule", "p4.level"),
-    # The provenance page prints the whole config.
-    "report_pages": ("",),
+    # The provenance page prints the config the pipeline ran with: every section but simulate:
+    # (the population model of `surveysem simulate`, which no rule reads).
+    "report_pages": ("study", "instrument", "data", "screening", "outcomes", "measurement", "hypotheses",
+                     "verdict_rule", "p4", "bootstrap"),
 }
 
 # Rule -> instrument facets (surveysem.instrument.facets) its step uses.

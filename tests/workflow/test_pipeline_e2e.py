@@ -1,54 +1,21 @@
-"""The whole workflow, end to end, on a small synthetic survey (tests/config/small.yaml).
+"""The whole workflow, end to end, on a small synthetic survey (.test/config_small).
 
 Runs every rule in a temporary copy of the workflow, then checks what a user sees: the
 index page with a verdict for each proposition, the synthetic-data flag, no identifying
 value anywhere, a no-op second run, and Snakemake's own report.
 """
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-
-
-def _run(args, cwd, timeout=900):
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV)
+from conftest import run as _run
 
 
 @pytest.fixture(scope="module")
-def workflow_run(tmp_path_factory):
-    work = tmp_path_factory.mktemp("e2e") / "wf"
-    work.mkdir()
-    for name in ("Snakefile", "workflow", "config", "scales"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name)
-    (work / "data").mkdir()
-    for name in ("yang_stoian_2024_table1.csv", "yang_stoian_2024_markets.csv"):
-        shutil.copy2(ROOT / "data" / name, work / "data" / name)
-    shutil.copy2(ROOT / "tests" / "config" / "small.yaml", work / "small.yaml")
-    # a complete-data survey of 150 firms (careless respondents, PII columns etc. as usual)
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
-    cfg["simulate"]["n"] = 150
-    miss = cfg["simulate"]["missing"]
-    miss.update(mcar=0.0, profile_mcar=0.0, mar_by_size={k: 0.0 for k in miss["mar_by_size"]})
-    (work / "simulate.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
-    survey = work / "data" / "survey_small_synthetic.csv"
-    proc = _run([str(BIN / "surveysem"), "simulate", "--config", "simulate.yaml", "--out", str(survey)], work)
-    assert proc.returncode == 0, proc.stderr
-    snakemake = [str(BIN / "snakemake"), "--cores", "2", "--configfile", "config/config.yaml", "small.yaml"]
-    first = _run(snakemake, work)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
-    second = _run(snakemake, work)
-    return work, survey, first, second, snakemake
+def workflow_run(small_workflow):
+    work, first, second, snakemake = small_workflow
+    return work, work / ".test" / "data" / "survey_small_synthetic.csv", first, second, snakemake
 
 
 def test_index_shows_verdicts_for_every_proposition(workflow_run):
