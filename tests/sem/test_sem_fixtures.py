@@ -15,7 +15,7 @@ import pytest
 
 from surveysem.sem import fit_model, invariance_sequence
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
 DATA = ROOT / "data"
 TOL = 1e-3
