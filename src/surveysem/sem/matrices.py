@@ -1,5 +1,6 @@
-"""RAM matrices of one group and their derivatives (lavaan's ``lav_model`` / ``computeSigmaHat``
-for the RAM representation of McArdle & McDonald 1984).
+"""RAM matrices (McArdle & McDonald 1984) of one group, its implied moments and their
+derivatives (lavaan's ``lav_model_implied`` and ``computeDelta`` in ``lav_model_gradient.R``,
+which use the LISREL representation).
 
 Model-implied moments: ``B = (I - A)^-1``, ``Sigma = F B S B' F'``, ``mu = F B m`` over the
 variables ``ov_names + lv_names`` (``F`` selects the observed ones).  Each free matrix entry
