@@ -20,8 +20,7 @@ import pandas as pd
 import pytest
 
 from surveysem.errors import SurveySemError
-from surveysem.sem.api import prepare_model
-from surveysem.sem.em import em_moments
+from surveysem.sem import em_moments, prepare_model
 
 ROOT = Path(__file__).resolve().parents[1]
 HS = pd.read_csv(ROOT / "tests/data/hs.csv")

@@ -135,7 +135,7 @@ def test_stage_tables_equal_module_results(run, inst_scales):
     assert list(table["scope"].unique()) == list(inst_scales)
     assert table.groupby("scope")["model"].apply(list).map(tuple).unique().tolist() == [
         ("configural", "metric", "scalar")]
-    from surveysem.sem.invariance import invariance_sequence
+    from surveysem.sem import invariance_sequence
 
     groups = pd.read_csv(tmp / "firm_outcomes.csv")["group"].astype(str)
     one = data[inst_scales["PDC"]].assign(group_=groups.to_numpy())

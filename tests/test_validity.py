@@ -127,7 +127,7 @@ def test_invariance_small_group_is_a_warning():
 
 def test_invariance_falls_back_to_scale_by_scale():
     from surveysem.measurement.tables import invariance_tables
-    from surveysem.sem.invariance import invariance_sequence
+    from surveysem.sem import invariance_sequence
 
     g = HS["school"].where(HS.index >= 20, "tiny")
     out = invariance_tables(HS, SCALES, g, {"estimator": "ML", "missing": "listwise", "max_iter": 500,

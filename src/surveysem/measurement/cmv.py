@@ -147,7 +147,7 @@ def _fit_clf_with_engine(data, base_syntax, clf, estimator, missing, max_iter):
     default start values, and the converged fit with the smaller chi-square is kept.
     """
     from surveysem.sem import prepare_model
-    from surveysem.sem.results import row_values
+    from surveysem.sem import row_values
 
     cols = list(data.columns)
     pm0 = prepare_model(base_syntax, cols, estimator=estimator, missing=missing, std_lv=True, max_iter=max_iter)
@@ -174,8 +174,7 @@ def em_pseudo_data(data: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
     saturated model of ``data`` (the first stage of two-stage ML, Savalei & Bentler 2009). An ML fit
     depends on complete data only through these moments and n, so fitting the pseudo-data is
     two-stage ML; the random draw only fixes an orthonormal basis and does not change the fit."""
-    from surveysem.sem.api import em_saturated
-    from surveysem.sem.engine import Pattern
+    from surveysem.sem import Pattern, em_saturated
 
     X = data.astype(float).to_numpy()
     keep = ~np.isnan(X).all(axis=1)

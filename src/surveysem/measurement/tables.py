@@ -142,7 +142,7 @@ def standardized_se(pm, res, eps: float = 1e-6) -> np.ndarray:
     """Delta-method SEs of ``std_all`` for every estimate row (lavaan ``standardizedSolution``):
     numerical Jacobian (central differences) of the standardized solution times the
     parameter covariance matrix of the fit."""
-    from surveysem.sem.results import standardized
+    from surveysem.sem import standardized
 
     theta = np.asarray(res.free_params, dtype=float)
     V = res.vcov
@@ -314,7 +314,7 @@ def htmt_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> 
 def _invariance_fit(df: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, missing: str, scope: str,
                     warnings: list[str]) -> pd.DataFrame | None:
     """One configural/metric/scalar sequence for ``scales``; problems become warnings."""
-    from surveysem.sem.invariance import invariance_sequence
+    from surveysem.sem import invariance_sequence
 
     where = "" if scope == "joint" else f" of {scope}"
     try:

@@ -76,8 +76,7 @@ class ResampleRefitter:
 
     def __init__(self, pm, data: pd.DataFrame, start, *, missing: str = "listwise", em_tol: float = 1e-5,
                  max_iter: int = 100, tol: float = 1e-7, em_start=None):
-        from surveysem.sem.em import em_moments
-        from surveysem.sem.engine import GroupData
+        from surveysem.sem import GroupData, em_moments
 
         self.pm, self.data, self.start = pm, data, np.asarray(start, float)
         self.max_iter, self.tol, self.em_tol = int(max_iter), float(tol), float(em_tol)
@@ -102,7 +101,7 @@ class ResampleRefitter:
 
     def _moments(self, counts):
         if self.em_start is not None:
-            from surveysem.sem.em import em_moments
+            from surveysem.sem import em_moments
 
             mu, sig, _, ok = em_moments(self.X, start=self.em_start, tol=self.em_tol, weights=counts)
             if not ok:

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import special  # chdtrc, ndtr: scipy.stats' functions without its import cost
 
 from surveysem.errors import SurveySemError
-from surveysem.sem.em import em_moments  # two-stage ML's first stage (TwoStage)
+from surveysem.sem import em_moments  # two-stage ML's first stage (TwoStage)
 
 PROCESS_ORDER = ("sensing", "seizing", "reconfiguring")
 GROWTH = "growth"

@@ -12,7 +12,7 @@ Main entry point::
     res.free_params, res.vcov         # free parameter vector and its covariance
     res.to_json()
 
-What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/test_sem_*.py assert
+What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.py assert
 1e-3, observed differences are below 1e-5):
 
 * ML, complete data: N-divisor likelihood, SEs from the expected information,
@@ -67,20 +67,83 @@ Missing data: FIML evaluates the likelihood and its gradient for all rows at onc
 moments, so no per-pattern inverses), and EM saturated moments (``surveysem.sem.em``) are
 Anderson-accelerated.
 
-Modules: ``syntax`` (parser), ``model`` (parameter table, lavaan defaults),
-``engine`` (RAM model, likelihood, gradient, information, Fisher scoring, BFGS), ``em``
-(EM saturated moments), ``api`` (data handling, starting values), ``results`` (SEs, fit measures, standardized
-solution), ``invariance``, ``cli`` (``surveysem fit``).
+Modules, one concern each (lavaan's counterparts in brackets):
+
+* ``syntax`` – model syntax parser (``lavParseModelString``);
+* ``partable`` – parameter table with lavaan's defaults, baseline and saturated models
+  (``lav_partable_*``);
+* ``matrices`` – RAM matrices of a group, implied moments and their derivatives (``lav_model``);
+* ``samplestats`` – data per group: cases kept, missing-data patterns, sample / EM moments
+  (``lav_data``, ``lav_samplestats``);
+* ``em`` – EM saturated moments (``lav_mvnorm_missing_h1_estimate_moments``);
+* ``start`` – starting values (``lav_start``);
+* ``objective`` – the :class:`Engine`: ML / FIML objective, gradient, expected information
+  (``lav_model_objective``, ``lav_model_gradient``, ``lav_model_information_expected``);
+* ``optimizer`` – Fisher scoring, BFGS, trust region (``lav_model_estimate``);
+* ``information`` – observed information, casewise scores (``lav_model_information_observed``,
+  ``lav_scores_ml``);
+* ``numdiff`` – central-difference Jacobians (``lav_func_deriv``);
+* ``parameters`` – row values, defined parameters and their delta-method covariance
+  (``lav_model_vcov_se``);
+* ``standardize`` – std.all and R² (``lav_standardize``);
+* ``fit_indices`` – chi-square, CFI, TLI, RMSEA and its CI, SRMR, logl / AIC / BIC, the
+  baseline fit (``lav_fit_*``);
+* ``robust`` – sandwich, Yuan-Bentler scaling, robust and FIML-corrected indices
+  (``lav_test_yuan_bentler``, ``lav_fit_fiml_corrected``);
+* ``results`` – :class:`SEMResult` and its assembly in numbered steps (``lav_lavaan_step*``);
+* ``api`` – :func:`fit_model`, :func:`prepare_model`, :class:`PreparedModel`;
+* ``invariance`` – :func:`invariance_sequence`; ``cli`` – ``surveysem fit``.
 """
 
-from surveysem.sem.api import PreparedModel, SEMResult, fit_model, prepare_model
+import importlib
 
-__all__ = ["fit_model", "prepare_model", "PreparedModel", "SEMResult", "invariance_sequence"]
+from surveysem.sem.api import PreparedModel, fit_model, prepare_model
+from surveysem.sem.em import MissingLayout, em_moments, em_saturated, em_saturated_patterns, rows_of_patterns
+from surveysem.sem.objective import LOG2PI, Engine
+from surveysem.sem.parameters import defined_values, row_values
+from surveysem.sem.partable import ModelSpec, ParRow, baseline_spec, build_partable
+from surveysem.sem.samplestats import GroupData, Pattern
+from surveysem.sem.standardize import standardized
+from surveysem.sem.syntax import ParsedModel, expression_names, parse_syntax
+
+__all__ = [
+    "fit_model",
+    "prepare_model",
+    "PreparedModel",
+    "SEMResult",
+    "invariance_sequence",
+    "em_moments",
+    "em_saturated",
+    "em_saturated_patterns",
+    "MissingLayout",
+    "rows_of_patterns",
+    "Engine",
+    "GroupData",
+    "Pattern",
+    "LOG2PI",
+    "ModelSpec",
+    "ParRow",
+    "baseline_spec",
+    "build_partable",
+    "assemble_result",
+    "defined_values",
+    "standardized",
+    "row_values",
+    "ParsedModel",
+    "expression_names",
+    "parse_syntax",
+]
+
+# loaded on first use: results (fit indices, robust statistics) imports scipy.optimize, and
+# neither it nor invariance is needed by the bootstrap's refits
+_LAZY = {
+    "SEMResult": "surveysem.sem.results",
+    "assemble_result": "surveysem.sem.results",
+    "invariance_sequence": "surveysem.sem.invariance",
+}
 
 
 def __getattr__(name):
-    if name == "invariance_sequence":
-        from surveysem.sem.invariance import invariance_sequence
-
-        return invariance_sequence
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(name)

@@ -86,6 +86,88 @@ def _is_pd(sig: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(sig)))
 
 
+def _available_case_start(X, miss, w):
+    """Available-case means and a diagonal of available-case variances (weighted)."""
+    obs_w = np.where(miss, 0.0, w[:, None])
+    Xz = np.where(miss, 0.0, X)
+    mu = (obs_w * Xz).sum(axis=0) / obs_w.sum(axis=0)
+    sig = np.diag((obs_w * np.where(miss, 0.0, X - mu) ** 2).sum(axis=0) / obs_w.sum(axis=0))
+    return mu, sig
+
+
+def _pack(m, s):
+    return np.concatenate([m, s.ravel()])
+
+
+def _unpack(t, p):
+    return t[:p], t[p:].reshape(p, p)
+
+
+class _AndersonMemory:
+    """Anderson acceleration (type II, memory ``ANDERSON_MEMORY``): differences of recent EM
+    residuals ``f = EM(x) - x`` and outputs ``g = EM(x)``; the next iterate is ``g`` corrected by
+    the least-squares combination of output differences that best cancels ``f``."""
+
+    def __init__(self):
+        self.dF, self.dG = [], []
+        self.f_prev = self.g_prev = None
+
+    def clear(self):
+        self.dF.clear(), self.dG.clear()
+        self.f_prev = None
+
+    def add(self, f, g):
+        if self.f_prev is not None:
+            self.dF.append(f - self.f_prev)
+            self.dG.append(g - self.g_prev)
+            if len(self.dF) > ANDERSON_MEMORY:
+                self.dF.pop(0), self.dG.pop(0)
+        self.f_prev, self.g_prev = f, g
+
+    def extrapolate(self, f, g):
+        # least squares through the k x k normal equations (k <= memory; lstsq on the
+        # 3000-long columns costs more than an EM pass), slightly regularised
+        DF = np.array(self.dF)
+        gram = DF @ DF.T
+        gram[np.diag_indices_from(gram)] += 1e-12 * np.trace(gram) + 1e-300
+        gamma = np.linalg.solve(gram, DF @ f)
+        return g - np.array(self.dG).T @ gamma
+
+
+def _accelerated_em(lay: MissingLayout, mu, sig, tol, max_iter, accelerate):
+    """EM passes from (mu, sig) until the largest change is below ``tol``. Safeguards of the
+    acceleration: an extrapolated Sigma that is not positive definite, or a residual ten times
+    the best so far, falls back to the plain EM pass and clears the memory."""
+    p = lay.p
+    x = _pack(mu, sig)
+    memory = _AndersonMemory()
+    best = np.inf
+    for passes in range(1, max_iter + 1):
+        g = _pack(*lay.step(*_unpack(x, p)))
+        f = g - x
+        size = float(np.max(np.abs(f)))
+        if size < tol:
+            m, s_ = _unpack(g, p)
+            return m, s_, passes, True
+        if not accelerate:
+            x = g
+            continue
+        if size > 10 * best:
+            memory.clear()
+        best = min(best, size)
+        memory.add(f, g)
+        x = g
+        if memory.dF:
+            m, s_ = _unpack(memory.extrapolate(f, g), p)
+            s_ = 0.5 * (s_ + s_.T)
+            if _is_pd(s_):
+                x = _pack(m, s_)
+            else:
+                memory.clear()
+    m, s_ = _unpack(x, p)
+    return m, s_, max_iter, False
+
+
 def em_moments(X, start=None, tol: float = 1e-7, max_iter: int = 1000, accelerate: bool = True, weights=None):
     """EM estimates of the saturated mean and covariance (N divisor) of data with missing values.
 
@@ -96,7 +178,6 @@ def em_moments(X, start=None, tol: float = 1e-7, max_iter: int = 1000, accelerat
     Returns ``(mu, Sigma, passes, converged)``.
     """
     X = np.asarray(X, float)
-    p = X.shape[1]
     w = np.ones(len(X)) if weights is None else np.asarray(weights, float)
     if weights is not None:
         X, w = X[w > 0], w[w > 0]
@@ -105,10 +186,7 @@ def em_moments(X, start=None, tol: float = 1e-7, max_iter: int = 1000, accelerat
         col = int(np.flatnonzero(miss.all(axis=0))[0])
         raise SurveySemError(f"EM: variable {col + 1} has no observed values")
     if start is None:
-        obs_w = np.where(miss, 0.0, w[:, None])
-        Xz = np.where(miss, 0.0, X)
-        mu = (obs_w * Xz).sum(axis=0) / obs_w.sum(axis=0)
-        sig = np.diag((obs_w * np.where(miss, 0.0, X - mu) ** 2).sum(axis=0) / obs_w.sum(axis=0))
+        mu, sig = _available_case_start(X, miss, w)
     else:
         mu, sig = np.array(start[0], float), np.array(start[1], float)
     lay = MissingLayout(X, w)
@@ -116,60 +194,7 @@ def em_moments(X, start=None, tol: float = 1e-7, max_iter: int = 1000, accelerat
         mu = w @ X / lay.n
         E = X - mu
         return mu, (E * w[:, None]).T @ E / lay.n, 1, True
-
-    def pack(m, s):
-        return np.concatenate([m, s.ravel()])
-
-    def unpack(t):
-        return t[:p], t[p:].reshape(p, p)
-
-    # Anderson acceleration (type II, memory `ANDERSON_MEMORY`): the next iterate is the EM map's
-    # output corrected by the least-squares combination of recent output differences that best
-    # cancels the current residual. Safeguards: an extrapolated Sigma that is not positive
-    # definite, or a residual ten times the best so far, falls back to the plain EM pass and
-    # clears the memory.
-    x = pack(mu, sig)
-    dF, dG = [], []
-    f_prev = g_prev = None
-    best = np.inf
-    for passes in range(1, max_iter + 1):
-        g = pack(*lay.step(*unpack(x)))
-        f = g - x
-        size = float(np.max(np.abs(f)))
-        if size < tol:
-            m, s_ = unpack(g)
-            return m, s_, passes, True
-        if not accelerate:
-            x = g
-            continue
-        if size > 10 * best:
-            dF.clear(), dG.clear()
-            f_prev = None
-        best = min(best, size)
-        if f_prev is not None:
-            dF.append(f - f_prev)
-            dG.append(g - g_prev)
-            if len(dF) > ANDERSON_MEMORY:
-                dF.pop(0), dG.pop(0)
-        f_prev, g_prev = f, g
-        x = g
-        if dF:
-            # least squares through the k x k normal equations (k <= memory; lstsq on the
-            # 3000-long columns costs more than an EM pass), slightly regularised
-            DF = np.array(dF)
-            gram = DF @ DF.T
-            gram[np.diag_indices_from(gram)] += 1e-12 * np.trace(gram) + 1e-300
-            gamma = np.linalg.solve(gram, DF @ f)
-            cand = g - np.array(dG).T @ gamma
-            m, s_ = unpack(cand)
-            s_ = 0.5 * (s_ + s_.T)
-            if _is_pd(s_):
-                x = pack(m, s_)
-            else:
-                dF.clear(), dG.clear()
-                f_prev = None
-    m, s_ = unpack(x)
-    return m, s_, max_iter, False
+    return _accelerated_em(lay, mu, sig, tol, max_iter, accelerate)
 
 
 def rows_of_patterns(patterns, p):
@@ -184,6 +209,11 @@ def rows_of_patterns(patterns, p):
 
 
 def em_saturated_patterns(patterns, p, max_iter=10000, tol=1e-10):
-    """:func:`em_moments` of data held as FIML patterns."""
+    """EM estimates of the unrestricted mean and covariance with missing data: :func:`em_moments`
+    of the rows held by FIML patterns."""
     mu, sig, _, _ = em_moments(rows_of_patterns(patterns, p), tol=tol, max_iter=max_iter)
     return mu, sig
+
+
+# the name the fit (FIML h1 moments) and the common-latent-factor comparison use
+em_saturated = em_saturated_patterns

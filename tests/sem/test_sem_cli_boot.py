@@ -12,7 +12,7 @@ import pytest
 from surveysem.cli import main
 from surveysem.sem import fit_model, prepare_model
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 HS = ROOT / "data" / "hs.csv"
 M = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
 

@@ -15,7 +15,7 @@ import pytest
 
 from surveysem.sem import fit_model, invariance_sequence
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
 DATA = ROOT / "data"
 TOL = 1e-3
@@ -240,7 +240,7 @@ def test_hs_missing(key, kwargs):
 
 
 def test_fiml_h1_matches_lavaan_em():
-    from surveysem.sem.api import em_saturated, prepare_model
+    from surveysem.sem import em_saturated, prepare_model
 
     block = _load("hs_fiml.json")["fiml_ml"]
     data = pd.read_csv(DATA / "hs_missing.csv")

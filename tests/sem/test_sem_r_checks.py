@@ -14,7 +14,7 @@ import pytest
 
 from surveysem.sem import fit_model
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 M = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 TOL = 1e-3
 

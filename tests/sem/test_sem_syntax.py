@@ -8,11 +8,9 @@ import pandas as pd
 import pytest
 
 from surveysem.errors import SurveySemError
-from surveysem.sem import fit_model
-from surveysem.sem.model import build_partable
-from surveysem.sem.syntax import parse_syntax
+from surveysem.sem import build_partable, fit_model, parse_syntax
 
-HS = Path(__file__).resolve().parent / "data" / "hs.csv"
+HS = Path(__file__).resolve().parents[1] / "data" / "hs.csv"
 
 
 def test_parse_operators_and_modifiers():

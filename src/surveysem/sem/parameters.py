@@ -1,0 +1,66 @@
+"""Values of the parameter-table rows and of the defined (``:=``) parameters
+(lavaan's ``lav_model_get_parameters`` and ``lav_partable_constraints_def``), and the
+delta-method covariance of the defined parameters (lavaan's ``lav_model_vcov_se``:
+``J V J'`` with the numerical Jacobian ``J`` of the definitions).
+
+A definition is a Python expression over labels (checked by the parser: arithmetic and
+``sqrt``, ``exp``, ``log``, ``abs`` only); each one may use those defined before it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from surveysem.sem.numdiff import central_jacobian
+
+_FUNCS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs}
+
+
+def label_values(spec, values_by_row):
+    """label -> value of the first row carrying it."""
+    env = {}
+    for k, r in enumerate(spec.rows):
+        if r.label and r.label not in env:
+            env[r.label] = values_by_row[k]
+    return env
+
+
+def evaluate_definitions(spec, env):
+    """Values of the defined parameters, in syntax order, given label values ``env``
+    (NaN where a definition is undefined, e.g. a division by zero)."""
+    out = []
+    env = dict(env)
+    for d in spec.definitions:
+        try:
+            with np.errstate(all="ignore"):
+                v = float(eval(compile(d.expr, "<def>", "eval"), {"__builtins__": {}, **_FUNCS}, env))
+        except (ZeroDivisionError, ValueError, OverflowError):
+            v = float("nan")
+        env[d.name] = v
+        out.append(v)
+    return np.array(out, float)
+
+
+def row_values(spec, theta, eng=None):
+    """Value of every parameter-table row: free ones from ``theta``, fixed ones their value;
+    with the engine, fixed-x rows hold the covariates' sample moments."""
+    out = np.array([theta[r.par] if r.free else (r.value if r.value is not None else np.nan) for r in spec.rows])
+    if eng is not None:
+        for k, r in enumerate(spec.rows):
+            if r.exo and not r.free:
+                gs = eng.groups[r.group - 1]
+                out[k] = gs.S0[r.i, r.j] if r.mat == "S" else gs.m0[r.i]
+    return out
+
+
+def defined_values(spec, theta):
+    if not spec.definitions:
+        return np.zeros(0)
+    return evaluate_definitions(spec, label_values(spec, row_values(spec, theta)))
+
+
+def defined_vcov(spec, theta, vcov):
+    """(values, delta-method covariance matrix) of the defined parameters."""
+    dv = defined_values(spec, theta)
+    J = central_jacobian(lambda t: defined_values(spec, t), theta, step=1e-6, nrow=len(dv))
+    return dv, J @ vcov @ J.T

@@ -1,0 +1,229 @@
+"""Robust (MLR) standard errors and test statistics, and lavaan's robust fit indices.
+
+* :func:`sandwich` – Huber-White covariance matrix ``H^-1 B H^-1 / N`` of the estimates from
+  the observed information ``H`` and the casewise scores' ``B`` (Huber 1967, White 1982;
+  lavaan ``se = "robust.huber.white"``, ``lav_model_vcov``);
+* :func:`yuan_bentler_factors` – scaling factors of the model and baseline chi-squares,
+  ``c = (tr(A1^-1 B1) - tr(H^-1 B0)) / df`` with the saturated (h1) model's information ``A1``
+  and first-order information ``B1`` (Yuan & Bentler 2000; lavaan
+  ``test = "yuan.bentler.mplus"``, ``lav_test_yuan_bentler``);
+* :func:`scaled_measures` – scaled chi-square, its p-value and the "scaled" CFI / TLI / RMSEA
+  (``fitMeasures``' ``*.scaled``);
+* :func:`robust_indices` – robust CFI / TLI (Brosseau-Liard & Savalei 2014) and RMSEA with its
+  CI (Brosseau-Liard, Savalei & Li 2012; lavaan ``lav_fit_cfi.R``, ``lav_fit_rmsea.R``);
+* :func:`fiml_corrected` – their ingredients with missing data (FIML): the chi-squares of the
+  complete-data discrepancy at the EM moments and their correction factors (Zhang & Savalei
+  2023; lavaan ``lav_fit_fiml_corrected``, version V3 for MLR, V6 for ML).
+
+The saturated-model blocks (:func:`_saturated_blocks`) are shared by the MLR scaling and the
+FIML correction through a per-fit ``cache`` dict.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import NamedTuple
+
+import numpy as np
+from scipy import special  # chdtrc, ndtr: scipy.stats' functions without its import cost
+from scipy.linalg import block_diag
+
+from surveysem.sem.fit_indices import cfi, ndat, rmsea, rmsea_ci, tli
+from surveysem.sem.numdiff import central_jacobian
+from surveysem.sem.objective import Engine
+from surveysem.sem.partable import ModelSpec, saturated_spec
+from surveysem.sem.samplestats import GroupData
+
+# lavaan's FIML-corrected robust indices of an ML fit need the saturated model's observed
+# information: skipped above this many observed variables
+FIML_ROBUST_MAX_P = 30
+
+
+# ---------------------------------------------------------------- sandwich and scaling
+def _inverse_information_and_scores(eng, theta):
+    Hinv = np.linalg.inv(eng.observed_information(theta))  # per observation
+    return Hinv, eng.casewise_scores(theta)
+
+
+def _h0_trace(Hinv, scores, gdata, N):
+    """sum_g (n_g / N) tr(H^-1 B0_g): the model's part of the Yuan-Bentler trace."""
+    trace_h0 = 0.0
+    for s, gd in zip(scores, gdata):
+        fg = gd.n / N
+        B0g = s.T @ s / gd.n
+        trace_h0 += fg * float(np.sum(B0g * Hinv.T))
+    return trace_h0
+
+
+def sandwich(eng, theta, gdata):
+    """(Huber-White covariance matrix of the free parameters, the model's Yuan-Bentler trace)."""
+    N = eng.ntotal
+    Hinv, scores = _inverse_information_and_scores(eng, theta)
+    Btot = sum(s.T @ s for s in scores)
+    vcov = Hinv @ Btot @ Hinv / (N * N)
+    return vcov, _h0_trace(Hinv, scores, gdata, N)
+
+
+def _sub_engine(spec, g, gd):
+    """Single-group saturated engine for group g (1-based) with its data, at the sample moments."""
+    rows = [r for r in spec.rows if r.group == g]
+    pars = sorted({r.par for r in rows})
+    remap = {pp: n for n, pp in enumerate(pars)}
+    sub = ModelSpec.of_observed(
+        [replace(r, group=1, par=remap[r.par]) for r in rows], spec.ov_names, [], 1, spec.meanstructure, len(pars)
+    )
+    eng = Engine(sub)
+    eng.set_data([gd])
+    theta = np.array([gd.cov[r.i, r.j] if r.mat == "S" else gd.mean[r.i] for r in sub.rows])
+    return sub, eng, theta
+
+
+def _saturated_blocks(spec, gdata, cache=None):
+    """Per group: (sub spec, engine, moments, A1 = h1 information (observed; expected =
+    observed for complete data), B1 = first-order h1 information, fixed-x keep mask).
+    Cached in ``cache`` (a dict) because MLR and FIML-corrected indices share it."""
+    if cache is not None and "sat" in cache:
+        return cache["sat"]
+    sat = saturated_spec(spec)
+    out = []
+    xs = set(spec.ov_names.index(v) for v in spec.ov_x)
+    for g, gd in enumerate(gdata, start=1):
+        sub, eng, theta = _sub_engine(sat, g, gd)
+        complete = len(gd.patterns) == 1 and gd.patterns[0].complete
+        A1 = eng.evaluate(theta, level=2)[2] if complete else eng.observed_information(theta)
+        sc = eng.casewise_scores(theta)[0]
+        B1 = sc.T @ sc / gd.n
+        # fixed.x: lavaan zeroes the rows of the exogenous moments and drops them
+        keep = np.array([not (r.i in xs and (r.mat == "m" or r.j in xs)) for r in sub.rows])
+        out.append((sub, eng, theta, A1, B1, keep))
+    if cache is not None:
+        cache["sat"] = out
+    return out
+
+
+def _h1_trace(spec, gdata, cache=None):
+    """sum over groups of tr(A1^-1 B1) of the unstructured h1 model."""
+    traces = []
+    for sub, eng, theta, A1, B1, keep in _saturated_blocks(spec, gdata, cache):
+        A1k, B1k = A1[np.ix_(keep, keep)], B1[np.ix_(keep, keep)]
+        traces.append(float(np.trace(np.linalg.solve(A1k, B1k))))
+    return sum(traces)
+
+
+def yuan_bentler_factors(spec, gdata, trace_h0, df, base, bdf, cache=None):
+    """(scaling factor of the model's chi-square, of the baseline model's)."""
+    trace_h1 = _h1_trace(spec, gdata, cache)
+    c = (trace_h1 - trace_h0) / df if df > 0 else float("nan")
+    Hinv, scores = _inverse_information_and_scores(base.engine, base.theta)
+    cb = (trace_h1 - _h0_trace(Hinv, scores, gdata, base.engine.ntotal)) / bdf
+    return c, cb
+
+
+# ---------------------------------------------------------------- indices
+def scaled_measures(chisq, df, bchisq, bdf, c, cb, N, G):
+    """Scaled chi-squares and the indices computed from them (lavaan's ``*.scaled``)."""
+    return dict(
+        scaling_factor=c,
+        chisq_scaled=chisq / c,
+        df_scaled=df,
+        pvalue_scaled=float(special.chdtrc(df, chisq / c)),
+        baseline_chisq_scaled=bchisq / cb,
+        baseline_scaling_factor=cb,
+        cfi_scaled=cfi(chisq / c, df, bchisq / cb, bdf),
+        tli_scaled=tli(chisq / c, df, bchisq / cb, bdf),
+        rmsea_scaled=rmsea(chisq / c, df, N, G),
+    )
+
+
+def robust_indices(x3, c3, xb, c3b, df, bdf, N, G):
+    """Robust CFI, TLI and RMSEA (+ 90 % CI) from the (unscaled) chi-squares ``x3`` / ``xb`` of
+    the model / baseline and their scaling factors ``c3`` / ``c3b``."""
+    keys = ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust")
+    if df <= 0 or not all(math.isfinite(v) for v in (x3, c3, xb, c3b)):
+        return {k: float("nan") for k in keys}
+    num = max(x3 - c3 * df, 0.0)
+    den = max(x3 - c3 * df, xb - c3b * bdf, 0.0)
+    t1 = (x3 - c3 * df) / df
+    t2 = (xb - c3b * bdf) / bdf
+    lo, hi = rmsea_ci(x3 / c3, df, N, G, scale=c3)
+    return dict(zip(keys, (
+        1.0 - num / den if den > 0 else 1.0,
+        1.0 - t1 / t2 if t2 != 0 else float("nan"),
+        math.sqrt(max(x3 - c3 * df, 0.0) / (N * df)) * math.sqrt(G),
+        lo,
+        hi,
+    )))
+
+
+# ---------------------------------------------------------------- FIML-corrected ingredients
+class _Weights(NamedTuple):
+    """Block-diagonal (over groups) h1 weight matrices of lav_fit_fiml_corrected."""
+
+    Wm: np.ndarray  # f_g W_g: h1 observed information with missing data
+    Wmi: np.ndarray  # W_g^-1 / f_g
+    Wc: np.ndarray  # f_g Wc_g: complete-data h1 information at the EM moments
+    Gam: np.ndarray  # W_g^-1 J_g W_g^-1 / f_g: h1 sandwich (J: first-order information)
+
+
+def _group_weights(block, gd, fg):
+    """(f W, W^-1 / f, f Wc, W^-1 J W^-1 / f) of one group, fixed-x moments dropped."""
+    sub, seng, sth, W, J, keep = block
+    ceng = Engine(sub)
+    ceng.set_data([GroupData.from_moments(gd.mean, gd.cov, gd.n)])
+    Wcg = ceng.evaluate(sth, level=2)[2]
+    W, J, Wcg = (M[np.ix_(keep, keep)] for M in (W, J, Wcg))
+    Wi = np.linalg.inv(W)
+    return fg * W, Wi / fg, fg * Wcg, Wi @ J @ Wi / fg
+
+
+def _em_discrepancy(eng, theta, g, gd):
+    """Complete-data ML discrepancy (times n) of group g's implied moments from its EM moments."""
+    gs = eng.groups[g - 1]
+    A, S, m, B, C, nu = gs.implied(theta)
+    p = eng.p
+    Sig, mu = C[:p, :p], nu[:p]
+    P = np.linalg.inv(Sig)
+    d = gd.mean - mu
+    return gd.n * (np.linalg.slogdet(Sig)[1] + np.sum(P * gd.cov) - np.linalg.slogdet(gd.cov)[1] - p + d @ P @ d)
+
+
+def _moments(eng, theta, sub_rows):
+    """Model-implied moments of each group in the saturated ordering (vech Sigma, mu)."""
+    out = []
+    for gs in eng.groups:
+        A, S, m, B, C, nu = gs.implied(theta)
+        out.append(np.array([C[r.i, r.j] if r.mat == "S" else nu[r.i] for r in sub_rows]))
+    return np.concatenate(out)
+
+
+def _correction_trace(eng, theta, sub_rows, keep_all, w: _Weights, version):
+    """tr(U Wm^-1 Wc Wm^-1 U Gamma) (V3) or tr(Wc Wm^-1 U Wm^-1) (V6), with
+    ``U = Wm - Wm D (D' Wm D)^-1 D' Wm`` and ``D`` the Jacobian of the implied moments."""
+    D = central_jacobian(lambda th: _moments(eng, th, sub_rows), theta, step=1e-6, nrow=len(keep_all))[keep_all]
+    # lavaan recomputes the information with observed.information = "h1",
+    # h1.information = "unstructured": E = Delta' Wm Delta
+    Hm = D.T @ w.Wm @ D
+    U = w.Wm - w.Wm @ D @ np.linalg.solve(Hm, D.T) @ w.Wm
+    if version == "V3":
+        return float(np.trace(U @ w.Wmi @ w.Wc @ w.Wmi @ U @ w.Gam))
+    return float(np.trace(w.Wc @ w.Wmi @ U @ w.Wmi))
+
+
+def fiml_corrected(spec, eng, theta, gdata, base, version="V3", cache=None):
+    """lavaan's FIML-C robust RMSEA/CFI ingredients (lav_fit_fiml_corrected): V3 for MLR, V6
+    for ML. Returns (chi-square, scaling factor, baseline chi-square, baseline scaling factor)."""
+    N = eng.ntotal
+    blocks = _saturated_blocks(spec, gdata, cache)
+    per_group = [_group_weights(blocks[g], gd, gd.n / N) for g, gd in enumerate(gdata)]
+    w = _Weights(*(block_diag(*x) for x in zip(*per_group)))
+    keep_all = np.concatenate([block[5] for block in blocks])
+    sub_rows = blocks[-1][0].rows
+    xx3 = 0.0
+    xx3b = 0.0
+    for g, gd in enumerate(gdata, start=1):
+        xx3 += _em_discrepancy(eng, theta, g, gd)
+        xx3b += _em_discrepancy(base.engine, base.theta, g, gd)
+    c3 = _correction_trace(eng, theta, sub_rows, keep_all, w, version) / (ndat(spec) - spec.npar)
+    cb = _correction_trace(base.engine, base.theta, sub_rows, keep_all, w, version) / (ndat(spec) - base.spec.npar)
+    return xx3, c3, xx3b, cb
