@@ -8,7 +8,7 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate_config_or_exit(config)
+validate_config_or_exit(config, workflow.configfiles)
 
 
 include: "workflow/rules/common.smk"

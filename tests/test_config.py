@@ -1,4 +1,6 @@
-"""config/config.yaml is validated against config/schema.yaml, failures are one line."""
+"""Configs are validated against the schema shipped in the package, failures are one line.
+
+Run on the .test/ configs (the default config on test data), never on config/config.yaml."""
 
 import copy
 import subprocess
@@ -8,21 +10,46 @@ from pathlib import Path
 import pytest
 import yaml
 
-from surveysem.config import load_config, validate_config
+from conftest import workflow_copy
+
+from surveysem.config import DEFAULT_SCHEMA as SCHEMA
+from surveysem.config import load_config, section_with_defaults, validate_config
 from surveysem.errors import SurveySemError
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT / "config" / "schema.yaml"
+TEST_CONFIGS = sorted((ROOT / ".test").glob("config_*/config.yaml"))
 
 
 @pytest.fixture(scope="module")
 def config():
-    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((ROOT / ".test" / "config_fiml" / "config.yaml").read_text(encoding="utf-8"))
 
 
-def test_bundled_config_is_valid():
-    cfg = load_config(ROOT / "config" / "config.yaml", SCHEMA)
+@pytest.mark.parametrize("path", TEST_CONFIGS, ids=lambda p: p.parent.name)
+def test_test_configs_are_valid(path):
+    cfg = load_config(path)
     assert cfg["data"]["synthetic"] is True
+
+
+def test_schema_defaults_fill_a_missing_section(config):
+    """Defaults live in the schema only: a section left out comes back complete at validation."""
+    partial = copy.deepcopy(config)
+    for section in ("screening", "measurement", "verdict_rule", "p4", "bootstrap"):
+        partial.pop(section)
+    cfg = validate_config(partial)
+    assert cfg["screening"]["speeders"]["threshold"] == 0.3333333333
+    assert cfg["measurement"]["thresholds"]["htmt_max"] == 0.85
+    assert cfg["bootstrap"]["B"] == 2000 and cfg["p4"]["models"] == ["a", "b", "c"]
+    assert cfg["verdict_rule"]["p4_ci"] == "bootstrap"
+    # null seeds are the study seed
+    assert cfg["measurement"]["seed"] == cfg["bootstrap"]["seed"] == cfg["study"]["seed"]
+    assert section_with_defaults("screening")["straightlining"] == {"enabled": True, "threshold": 20}
+
+
+def test_schema_is_shipped_inside_the_package():
+    import surveysem
+
+    assert SCHEMA.parent.parent == Path(surveysem.__file__).parent and SCHEMA.is_file()
 
 
 @pytest.mark.parametrize(
@@ -57,14 +84,15 @@ def test_snakemake_stops_with_one_line(tmp_path, config):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(yaml.safe_dump(bad), encoding="utf-8")
     snakemake = Path(sys.executable).with_name("snakemake")
+    work = workflow_copy(tmp_path)
     proc = subprocess.run(
-        [str(snakemake), "-n", "--configfile", str(cfg), "-d", str(ROOT)],
-        cwd=ROOT,
+        [str(snakemake), "-n", "--configfile", str(cfg)],
+        cwd=work,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert proc.returncode != 0
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert lines == ["surveysem: error: config/config.yaml: data.missing: 'impute-everything' is not one of "
+    assert lines == [f"surveysem: error: {cfg}: data.missing: 'impute-everything' is not one of "
                      "['listwise', 'pairwise', 'fiml']"]

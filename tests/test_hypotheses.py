@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from surveysem.config import validate_config
 from surveysem.errors import SurveySemError
 import survey_kit as kit
 from surveysem.propositions.hypotheses import parse_hypotheses, proposition_verdict, rule_text
@@ -38,23 +39,24 @@ def test_defaults_encode_the_four_propositions():
 
 @pytest.mark.parametrize("mutate,message", [
     (lambda h: h[2]["predictors"].__setitem__(1, "XYZ"), "config/config.yaml: hypotheses[2].predictors[1]: unknown construct 'XYZ'"),
-    (lambda h: h[0].__setitem__("outcome", "growthrate"), "hypotheses[0].outcome: unknown outcome 'growthrate'"),
-    (lambda h: h[1].__setitem__("family", "tobit"), "hypotheses[1].family: unknown family 'tobit'"),
+    (lambda h: h[0].__setitem__("outcome", "growthrate"), "hypotheses[0].outcome: 'growthrate' is not one of"),
+    (lambda h: h[1].__setitem__("family", "tobit"), "hypotheses[1].family: 'tobit' is not one of"),
     (lambda h: h[1].__setitem__("family", "gamma_log"), "hypotheses[1].family: family 'gamma_log' does not fit outcome 'diversification'"),
     (lambda h: h[0].__setitem__("expected", ["+", "+"]), "hypotheses[0].expected: needs one sign per predictor (5)"),
-    (lambda h: h[2].__setitem__("expected", "up"), "hypotheses[2].expected[0]: sign must be '+' or '-'"),
+    (lambda h: h[2].__setitem__("expected", "up"), "hypotheses[2].expected: 'up' is not valid"),
     (lambda h: h[0]["predictors"].__setitem__(4, "ECP:XYZ"), "hypotheses[0].predictors[4]: unknown construct 'XYZ'"),
     (lambda h: h[0]["predictors"].__setitem__(4, "ECP:MARKER"), "hypotheses[0].predictors[4]: interaction 'ECP:MARKER' needs 'MARKER' as a main effect too"),
     (lambda h: h[3]["processes"]["seizing"].append("FOO"), "hypotheses[3].processes.seizing[5]: unknown construct 'FOO'"),
-    (lambda h: h[1].__setitem__("controls", [{"variable": "revenue"}]), "hypotheses[1].controls[0].variable: unknown control 'revenue'"),
+    (lambda h: h[1].__setitem__("controls", [{"variable": "revenue"}]), "hypotheses[1].controls[0]: {'variable': 'revenue'} is not valid"),
     (lambda h: h[1].__setitem__("id", "P1"), "hypotheses[1].id: duplicate hypothesis id 'P1'"),
-    (lambda h: h[0].__setitem__("se", "HC3"), "hypotheses[0].se: unknown robust SE type 'HC3'"),
+    (lambda h: h[0].__setitem__("se", "HC3"), "hypotheses[0].se: 'HC3' is not one of ['HC0', 'HC1']"),
 ])
 def test_validation_is_one_line_naming_the_key(mutate, message):
-    hyps = copy.deepcopy(CONFIG["hypotheses"])
-    mutate(hyps)
+    """The schema checks types and allowed values, parse_hypotheses what a schema cannot say."""
+    cfg = kit.test_config()
+    mutate(cfg["hypotheses"])
     with pytest.raises(SurveySemError) as err:
-        parse_hypotheses(hyps)
+        parse_hypotheses(validate_config(cfg)["hypotheses"])
     text = str(err.value)
     assert "\n" not in text
     assert message in text

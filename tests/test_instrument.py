@@ -183,8 +183,9 @@ def test_proposition_naming_unknown_construct(inst):
     """Hypotheses in the config are checked against the constructs of the instrument."""
     import copy
 
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
-    hypotheses = copy.deepcopy(config["hypotheses"])
+    import survey_kit as kit
+
+    hypotheses = copy.deepcopy(kit.test_config()["hypotheses"])
     parse_hypotheses(hypotheses, known_constructs=inst.constructs)  # the defaults are valid
     hypotheses[1]["predictors"][1] = "XYZ"
     with pytest.raises(SurveySemError) as info:

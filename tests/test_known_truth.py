@@ -60,7 +60,7 @@ def study():
     for d in range(N_DRAWS):
         sim = simulate(config, n=N, seed=1000 + d, inst=inst)
         f = _clean(sim, inst)
-        out = firm_outcomes(f, inst, config["study"]["survey_year"])
+        out = firm_outcomes(f, inst, config["study"]["survey_year"], config["outcomes"]["home_country"])
         scores = pd.DataFrame({"respondent_id": f.respondent_id,
                                **{k: f[[i.id for i in c.items]].mean(axis=1)
                                   for k, c in inst.constructs.items() if c.kind in ("capability", "oie")}})

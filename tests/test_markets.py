@@ -81,8 +81,8 @@ def test_non_text_raises_value_error():
 
 
 def test_table1_rows_match_the_long_markets_table():
-    table1 = pd.read_csv(REPO / "data" / "yang_stoian_2024_table1.csv")
-    markets = pd.read_csv(REPO / "data" / "yang_stoian_2024_markets.csv")
+    table1 = pd.read_csv(REPO / ".test" / "data" / "yang_stoian_2024_table1.csv")
+    markets = pd.read_csv(REPO / ".test" / "data" / "yang_stoian_2024_markets.csv")
     for _, row in table1.iterrows():
         rows = markets.loc[markets["firm"] == row["firm"], ["country", "entry_year"]]
         expected = [(c, int(y)) for c, y in rows.itertuples(index=False)]

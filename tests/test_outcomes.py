@@ -30,8 +30,8 @@ from surveysem.outcomes.table1 import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLE1 = ROOT / "data" / "yang_stoian_2024_table1.csv"
-MARKETS = ROOT / "data" / "yang_stoian_2024_markets.csv"
+TABLE1 = ROOT / ".test" / "data" / "yang_stoian_2024_table1.csv"
+MARKETS = ROOT / ".test" / "data" / "yang_stoian_2024_markets.csv"
 REGIONS = ROOT / "scales" / "regions.csv"
 
 BG1_MARKETS = (
@@ -63,20 +63,20 @@ def test_spread_vectorised_and_undefined():
 def test_diversification_home_country_and_duplicates():
     table = {"USA": "North America", "Poland": "European Union", "Australia": "Pacific", "China": "China",
              "Hong Kong": "China", "Germany": "European Union"}
-    assert diversification(["USA", "Poland", "Australia"], table) == 3  # BG 2
-    assert diversification(["USA", "u.s.a.", "USA "], {"USA": "North America", "U.S.A.": "North America"}) == 1
-    assert diversification(["USA", "China"], table) == 1  # the home market is not a foreign region
+    assert diversification(["USA", "Poland", "Australia"], table, home_country="China") == 3  # BG 2
+    assert diversification(["USA", "u.s.a.", "USA "], {"USA": "North America", "U.S.A.": "North America"}, home_country="China") == 1
+    assert diversification(["USA", "China"], table, home_country="China") == 1  # the home market is not a foreign region
     assert diversification(["USA", "China"], table, home_country=None) == 2
-    assert diversification(["Hong Kong", "Germany", "Poland"], table) == 2  # Hong Kong is foreign
+    assert diversification(["Hong Kong", "Germany", "Poland"], table, home_country="China") == 2  # Hong Kong is foreign
     with pytest.raises(SurveySemError, match="Atlantis"):
-        diversification(["Atlantis"], table)
+        diversification(["Atlantis"], table, home_country="China")
 
 
 def test_diversification_with_project_region_table():
     regions = pd.read_csv(REGIONS, dtype=str, keep_default_na=False)
     countries = [c.strip() for part in BG1_MARKETS.split(";") for c in part.split("(")[0].split(",")]
     # BG 1: EU (NL, DE, UK, FR, IT), Japan, North America (USA), MENA (Turkey), India -> 5 (printed 5)
-    assert diversification(countries, regions) == 5
+    assert diversification(countries, regions, home_country="China") == 5
 
 
 def test_sales_intensity():
@@ -143,14 +143,14 @@ def test_firm_outcomes_bg2_bg1_as_survey_answers(inst):
                  SECTOR=1, TECH=1, CUSTOMER=2),
     ])
     warnings = []
-    out = firm_outcomes(df, inst, 2018, warnings=warnings)
+    out = firm_outcomes(df, inst, 2018, "China", warnings=warnings)
     assert list(out.columns) == FIRM_OUTCOME_COLUMNS
     bg2, bg1 = out.iloc[0], out.iloc[1]
     assert (bg2.n_countries, bg2.age, bg2.diversification, bg2.group) == (3, 4, 3, 2)
     assert bg2.spread == pytest.approx(1.5, abs=1e-12) and bg2.intensity == pytest.approx(0.7, abs=1e-12)
     assert (bg1.n_countries, bg1.age, bg1.diversification, bg1.group) == (9, 16, 5, 1)
     assert bg1.spread == pytest.approx(9 / 16, abs=1e-12)
-    out17 = firm_outcomes(df.iloc[[1]], inst, 2017)
+    out17 = firm_outcomes(df.iloc[[1]], inst, 2017, "China")
     assert out17.spread.iloc[0] == pytest.approx(0.6, abs=1e-12) and out17.age.iloc[0] == 15
     assert warnings == []
 
@@ -163,7 +163,7 @@ def test_firm_outcomes_edge_cases(inst):
         _profile(respondent_id="nofirst", FIRSTSALE=np.nan, MARKETS="USA (2015); Japan (2017)"),
     ])
     warnings = []
-    out = firm_outcomes(df, inst, 2018, warnings=warnings).set_index("respondent_id")
+    out = firm_outcomes(df, inst, 2018, "China", warnings=warnings).set_index("respondent_id")
     assert out.loc["home", "n_countries"] == 2 and out.loc["home", "diversification"] == 2
     assert out.loc["home", "spread"] == pytest.approx(1.0)
     assert math.isnan(out.loc["late", "spread"]) and out.loc["late", "diversification"] == 2
@@ -176,15 +176,15 @@ def test_firm_outcomes_edge_cases(inst):
 
 def test_firm_outcomes_errors(inst):
     with pytest.raises(SurveySemError, match="Atlantis"):
-        firm_outcomes(pd.DataFrame([_profile(MARKETS="Atlantis (2016)")]), inst, 2018)
+        firm_outcomes(pd.DataFrame([_profile(MARKETS="Atlantis (2016)")]), inst, 2018, "China")
     with pytest.raises(SurveySemError, match="row 2"):
-        firm_outcomes(pd.DataFrame([_profile(MARKETS="USA 2016")]), inst, 2018)
+        firm_outcomes(pd.DataFrame([_profile(MARKETS="USA 2016")]), inst, 2018, "China")
     with pytest.raises(SurveySemError, match="FSHARE"):
-        firm_outcomes(pd.DataFrame([_profile()]).drop(columns="FSHARE"), inst, 2018)
+        firm_outcomes(pd.DataFrame([_profile()]).drop(columns="FSHARE"), inst, 2018, "China")
     with pytest.raises(SurveySemError, match="row 3, column FSHARE"):
-        firm_outcomes(pd.DataFrame([_profile(), _profile(FSHARE=140)]), inst, 2018)
+        firm_outcomes(pd.DataFrame([_profile(), _profile(FSHARE=140)]), inst, 2018, "China")
     with pytest.raises(SurveySemError, match="row 2, column TECH/CUSTOMER.*tech intensity"):
-        firm_outcomes(pd.DataFrame([_profile(TECH=9)]), inst, 2018)
+        firm_outcomes(pd.DataFrame([_profile(TECH=9)]), inst, 2018, "China")
 
 
 # --------------------------------------------------------------------------- Table 1 audit
@@ -194,7 +194,7 @@ def test_firm_outcomes_errors(inst):
 def audit():
     table1, markets = read_table1(TABLE1, MARKETS)
     regions = pd.read_csv(REGIONS, dtype=str, keep_default_na=False)
-    return table1_audit(table1, markets, regions)
+    return table1_audit(table1, markets, regions, home_country="China", spread_decimals=1)
 
 
 def test_audit_columns_and_all_spreads_agree(audit):
@@ -236,7 +236,7 @@ def test_audit_diversification_disagreements(audit):
 def test_table1_regions(audit):
     table1, markets = read_table1(TABLE1, MARKETS)
     regions = pd.read_csv(REGIONS, dtype=str, keep_default_na=False)
-    per = table1_regions(table1, markets, regions).set_index("firm")
+    per = table1_regions(table1, markets, regions, home_country="China").set_index("firm")
     assert per.loc[2, "regions"] == "European Union; North America; Pacific"
     assert per.loc[2, "years_abroad"] == 2 and per.loc[2, "spread_exact"] == pytest.approx(1.5)
     assert per.loc[2, "implied_study_year"] == 2018  # first entry 2016 in its 3rd year, age 4
@@ -244,15 +244,15 @@ def test_table1_regions(audit):
 
 
 def test_write_table1_audit_and_unknown_country(tmp_path):
-    out = write_table1_audit(TABLE1, MARKETS, REGIONS, tmp_path / "a.csv", tmp_path / "r.csv")
+    out = write_table1_audit(TABLE1, MARKETS, REGIONS, tmp_path / "a.csv", tmp_path / "r.csv", home_country="China", spread_decimals=1)
     assert len(out) == 33 and (tmp_path / "a.csv").read_text().startswith(",".join(AUDIT_COLUMNS))
     first = (tmp_path / "a.csv").read_bytes()
-    write_table1_audit(TABLE1, MARKETS, REGIONS, tmp_path / "a.csv", tmp_path / "r.csv")
+    write_table1_audit(TABLE1, MARKETS, REGIONS, tmp_path / "a.csv", tmp_path / "r.csv", home_country="China", spread_decimals=1)
     assert (tmp_path / "a.csv").read_bytes() == first  # deterministic
     bad = tmp_path / "markets.csv"
     bad.write_text(MARKETS.read_text().replace("1,Japan,2008", "1,Atlantis,2008"))
     with pytest.raises(SurveySemError) as err:
-        write_table1_audit(TABLE1, bad, REGIONS, tmp_path / "b.csv", tmp_path / "s.csv")
+        write_table1_audit(TABLE1, bad, REGIONS, tmp_path / "b.csv", tmp_path / "s.csv", home_country="China", spread_decimals=1)
     line = str(err.value)
     assert "markets.csv" in line and "row 7" in line and "Atlantis" in line and "\n" not in line
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import survey_kit as kit
 import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.outliers_influence import variance_inflation_factor
@@ -165,11 +166,11 @@ def _frame(n=250, seed=11):
 
 
 def _p1():
-    return parse_hypotheses([{
+    return parse_hypotheses(kit.test_config(hypotheses=[{
         "id": "P1", "outcome": "spread", "family": "gamma_log", "checks": ["ols_log"],
         "predictors": ["PDC", "SOE", "ECP", "CUS", "ECP:SOE"], "expected": ["+", "+", "+", "+", "-"],
         "controls": [{"variable": "age", "transform": "log"}, {"variable": "size"},
-                     {"variable": "tech_intensity", "categorical": True}]}])[0]
+                     {"variable": "tech_intensity", "categorical": True}]}])["hypotheses"])[0]
 
 
 def test_analyse_hypothesis_matches_direct_statsmodels_fit():

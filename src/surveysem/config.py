@@ -43,7 +43,8 @@ def _first_validation_error(exc: BaseException):
 
 
 def _describe(error, config_name: str) -> str:
-    path = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+    path = path or "(top level)"
     message = error.message
     if error.validator == "additionalProperties":
         message = f"unknown key; {message}"
@@ -75,9 +76,18 @@ def resolve_derived(config: dict) -> dict:
     return config
 
 
+def _controls_as_mappings(config: dict) -> None:
+    """A control written as a bare name (``controls: [size]``) is ``{variable: size}``, so that
+    validation fills in its other keys."""
+    for entry in config.get("hypotheses") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("controls"), list):
+            entry["controls"] = [{"variable": c} if isinstance(c, str) else c for c in entry["controls"]]
+
+
 def validate_config(config: dict, schema_path=DEFAULT_SCHEMA, config_name: str = "config/config.yaml") -> dict:
     """Validate ``config`` in place (schema defaults and derived defaults filled in); raise a
     one-line SurveySemError."""
+    _controls_as_mappings(config)
     try:
         with open(schema_path, encoding="utf-8") as fh:
             schema = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -92,10 +102,12 @@ def validate_config(config: dict, schema_path=DEFAULT_SCHEMA, config_name: str =
     return resolve_derived(config)
 
 
-def validate_config_or_exit(config: dict, schema_path=DEFAULT_SCHEMA, config_name: str = "config/config.yaml") -> dict:
-    """For the Snakefile: on an invalid config print one line and stop with exit status 1."""
+def validate_config_or_exit(config: dict, configfiles=(), schema_path=DEFAULT_SCHEMA) -> dict:
+    """For the Snakefile: on an invalid config print one line naming the config file(s) and stop
+    with exit status 1."""
+    name = ", ".join(str(f) for f in configfiles) or "config/config.yaml"
     try:
-        return validate_config(config, schema_path, config_name)
+        return validate_config(config, schema_path, name)
     except SurveySemError as err:
         print(f"surveysem: error: {err.one_line()}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -34,7 +34,7 @@ from surveysem.simulate import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "config" / "config.yaml"
+CONFIG = ROOT / ".test" / "config_fiml" / "config.yaml"  # the shipped population model, n = 150
 PROFILE_NUMERIC = ["FOUNDED", "FIRSTSALE", "FSHARE", "SIZE", "SECTOR", "TECH", "CUSTOMER"]
 
 
@@ -239,7 +239,7 @@ def test_outcomes_consistent_with_markets_and_table1_ranges(medium, inst, config
     year = config["study"]["survey_year"]
     frame = medium.frame()
     prof = _profile(frame)
-    out = firm_outcomes(prof, inst, year)
+    out = firm_outcomes(prof, inst, year, "China")
     assert (out.n_countries.to_numpy() == medium.firms.n_countries.to_numpy()).all()
     assert (out.diversification.to_numpy() == medium.firms.n_regions.to_numpy()).all()
     for text, first in zip(prof.MARKETS, prof.FIRSTSALE):
@@ -314,7 +314,7 @@ def test_observed_recovery(large, config, inst):
     scores = pd.DataFrame({c.id: items[[i.id for i in c.items]].mean(axis=1) for c in inst.constructs.values()
                            if c.kind != "attention"})
     scores = (scores - scores.mean()) / scores.std()
-    out = firm_outcomes(_profile(frame), inst, config["study"]["survey_year"])
+    out = firm_outcomes(_profile(frame), inst, config["study"]["survey_year"], "China")
     d = pd.concat([scores, out[["spread", "diversification", "intensity", "age"]]], axis=1)[keep].dropna()
     X = d[["PDC", "SOE", "ECP", "CUS"]].assign(**{"ECP:SOE": d.ECP * d.SOE,
                                                    "log_age": np.log(d.age.astype(float) + 1)})
@@ -333,15 +333,16 @@ def test_observed_recovery(large, config, inst):
     assert d.OIE_RSP.corr(cap_mean) > 0.15
 
 
-def test_bundled_survey_is_the_configured_draw(config, inst):
-    """data/survey_synthetic.csv is exactly what the config's simulate: section draws.
+@pytest.mark.parametrize("name", ["config_small", "config_fiml"])
+def test_test_surveys_are_their_configured_draws(name, inst):
+    """.test/data/*.csv are exactly what their config's simulate: section draws.
 
-    If this fails after a change to the config or to scales/, regenerate the file with
-    ``surveysem simulate --config config/config.yaml --out data/survey_synthetic.csv``.
+    If this fails after a change to the simulator or to scales/, regenerate the file with
+    ``surveysem simulate --config .test/<name>/config.yaml --out .test/data/<survey>`` (the
+    bundled data/survey_synthetic.csv likewise from config/config.yaml, see data/README.md).
     """
-    bundled = ROOT / config["data"]["survey"]
-    assert "synthetic" in bundled.name and config["data"]["synthetic"] is True
+    config = load_config(ROOT / ".test" / name / "config.yaml")
+    test_survey = ROOT / config["data"]["survey"]
+    assert "synthetic" in test_survey.name and config["data"]["synthetic"] is True
     expected = simulate(config, inst=inst).to_csv().encode("utf-8")
-    assert bundled.read_bytes() == expected, (
-        "data/survey_synthetic.csv is stale: run `surveysem simulate --config config/config.yaml "
-        "--out data/survey_synthetic.csv`")
+    assert test_survey.read_bytes() == expected, f"{test_survey} is stale: regenerate it (see the docstring)"

@@ -310,7 +310,7 @@ def test_market_parsing_reruns_the_data_and_outcome_steps(package_copy):
 
 
 def test_the_sem_engine_reruns_every_fit_and_nothing_without_one(package_copy):
-    rerun = _rerun_after(package_copy, "sem/engine.py", _append_comment)
+    rerun = _rerun_after(package_copy, "sem/objective.py", _append_comment)
     assert SEM_FITS <= rerun and not rerun & NO_SEM
 
 

@@ -1,5 +1,5 @@
-# Shared definitions for all rule files: file paths from the registry of stage files, the
-# params every rule passes (code hash, instrument facets, config keys) and input functions.
+# Shared definitions of the rules files. File paths come from the registry of stage files, each
+# job's params from what its step reads (code hash, instrument facets, config keys).
 import os
 
 from surveysem.instrument.facets import instrument_digests
@@ -22,7 +22,7 @@ for _thread_var in (
 DEFAULT_TARGETS = []
 
 SCALES_DIR = config["instrument"]["scales_dir"]
-# The instrument's files are inputs of every rule that reads it, marked ancient: their dates
+# The instrument's files are inputs of each job that reads it, marked ancient: their dates
 # trigger nothing, the digests of the facets each rule uses do (surveysem.instrument.facets).
 SCALE_FILES = [ancient(f) for f in instrument_files(SCALES_DIR)]
 INSTRUMENT_DIGESTS = instrument_digests(SCALES_DIR)
@@ -33,7 +33,10 @@ def rule_params(rule, wildcard=None, values=(), **fixed):
     facets it uses and one param per config key it reads (surveysem.workflow.params)."""
     params = {"code": ("surveysem code", step_code_hash(rule))}
     for facet in INSTRUMENT_READS.get(rule, ()):
-        params[f"instrument_{facet}"] = (f"instrument {facet}", INSTRUMENT_DIGESTS[facet])
+        params[f"instrument_{facet}"] = (
+            f"instrument {facet}",
+            INSTRUMENT_DIGESTS[facet],
+        )
     params.update(rule_config_params(config, rule, wildcard, values, **fixed))
     return params
 
@@ -47,9 +50,25 @@ def produced_or_existing(path):
 def report_inputs(wildcards):
     """Every result file the pages read that some rule produces (or that exists), the survey
     (hashed on the provenance page) and the instrument. Not the config file: the pages state the
-    config the pipeline ran with (params), and a comment or a simulate: edit changes no result."""
+    config the pipeline ran with (params), and a comment or a simulate: edit changes no result.
+    """
     inputs = {key: F(key) for key in REPORT_FILES if produced_or_existing(F(key))}
     if produced_or_existing(config["data"]["survey"]):
         inputs["survey"] = config["data"]["survey"]
     inputs["scales"] = SCALE_FILES
+    return inputs
+
+
+def verdict_inputs(wildcards):
+    """Inputs of propositions_verdicts: the regression results (PROP_IDS, set in propositions.smk),
+    and the P4 files when there is a SEM hypothesis (PROP_SEM)."""
+    inputs = {
+        "regressions": [F("regression", hyp=h) for h in PROP_IDS],
+        "ingest": F("ingest"),
+    }
+    if PROP_SEM:
+        inputs["p4"] = F("p4_models")
+        inputs["p4_paths"] = F("p4_paths")
+        if config["verdict_rule"]["p4_ci"] == "bootstrap":
+            inputs["bootstrap"] = F("p4_bootstrap")
     return inputs

@@ -18,20 +18,6 @@ PROP_P4_INPUT = {
 PROP_HYP_RE = "|".join(PROP_IDS) if PROP_IDS else "(?!)"
 
 
-def verdict_inputs(wildcards):
-    """Regression results, and the P4 files when there is a SEM hypothesis."""
-    inputs = {
-        "regressions": [F("regression", hyp=h) for h in PROP_IDS],
-        "ingest": F("ingest"),
-    }
-    if PROP_SEM:
-        inputs["p4"] = F("p4_models")
-        inputs["p4_paths"] = F("p4_paths")
-        if config["verdict_rule"]["p4_ci"] == "bootstrap":
-            inputs["bootstrap"] = F("p4_bootstrap")
-    return inputs
-
-
 rule propositions_regression:
     # One P1-P3 style hypothesis: primary model, checks, controls-only and interaction models.
     input:

@@ -27,14 +27,14 @@ def run(args) -> int:
     config = load_config(args.config)
     data_cfg = config.get("data", {})
     path = Path(args.file)
-    is_configured = Path(data_cfg.get("survey", "")).resolve() == path.resolve()
-    fmt = args.format or (data_cfg.get("format", "auto") if is_configured else "auto")
-    encoding = args.encoding or (data_cfg.get("encoding", "auto") if is_configured else "auto")
-    delimiter = args.delimiter or (data_cfg.get("delimiter", "auto") if is_configured else "auto")
+    is_configured = Path(data_cfg["survey"]).resolve() == path.resolve()
+    fmt = args.format or (data_cfg["format"] if is_configured else "auto")
+    encoding = args.encoding or (data_cfg["encoding"] if is_configured else "auto")
+    delimiter = args.delimiter or (data_cfg["delimiter"] if is_configured else "auto")
     inst = load_instrument(config["instrument"]["scales_dir"])
     checked = read_and_validate(path, config, inst, fmt=fmt, encoding=encoding, delimiter=delimiter)
     problems = checked.validation.problems
-    on_invalid = data_cfg.get("on_invalid", "error")
+    on_invalid = data_cfg["on_invalid"]
     ok, dropped = usable(checked, on_invalid)
     limit = max(0, int(args.max_problems))
     for p in problems[:limit]:

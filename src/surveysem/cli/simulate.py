@@ -51,6 +51,6 @@ def run(args) -> int:
     n_dup = int(survey.firms["duplicate"].sum())
     print(f"wrote {out}: {len(survey.rows)} responses ({survey.n} synthetic firms + {n_dup} duplicate submissions), "
           f"seed {survey.seed}")
-    if not config["data"].get("synthetic", False) and Path(config["data"]["survey"]).resolve() == out.resolve():
+    if not config["data"]["synthetic"] and Path(config["data"]["survey"]).resolve() == out.resolve():
         print("note: data.synthetic is false in the config; set it to true when analysing this file")
     return 0

@@ -13,19 +13,7 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.outcomes.measures import (
-    HOME_COUNTRY,
-    _foreign_countries,
-    _missing,
-    _parse_markets,
-    _read_csv,
-    _region_lookup,
-    _with_file,
-    country_key,
-    sales_intensity,
-    speed_of_spread,
-    typology_group,
-)
+from surveysem.outcomes import measures
 
 # Profile item ids (scales/profile.yaml) used by :func:`firm_outcomes`.
 PROFILE_COLUMNS = ("FOUNDED", "FIRSTSALE", "MARKETS", "FSHARE", "SIZE", "SECTOR", "TECH", "CUSTOMER")
@@ -48,7 +36,7 @@ FIRM_OUTCOME_COLUMNS = [
 INTEGER_COLUMNS = ("n_countries", "diversification", "age", "size", "sector", "tech_intensity", "customer_type", "group")
 
 
-def firm_outcomes(analysis_df: pd.DataFrame, inst, survey_year: int, home_country: str = HOME_COUNTRY,
+def firm_outcomes(analysis_df: pd.DataFrame, inst, survey_year: int, home_country: str,
                   warnings: list | None = None) -> pd.DataFrame:
     """Outcomes, age and typology of every respondent of a survey.
 
@@ -94,7 +82,7 @@ def firm_outcomes(analysis_df: pd.DataFrame, inst, survey_year: int, home_countr
     missing = [c for c in PROFILE_COLUMNS if c not in analysis_df.columns]
     if missing:
         raise SurveySemError(f"analysis data lacks profile column(s) {', '.join(missing)}")
-    lookup = _region_lookup(inst)
+    lookup = measures.region_lookup(inst)
     rows = [_firm_row(rec, i + 2, lookup, survey_year, home_country, warn)  # row 1 of the file is the header
             for i, rec in enumerate(analysis_df.to_dict(orient="records"))]
     out = pd.DataFrame(rows, columns=FIRM_OUTCOME_COLUMNS)
@@ -114,7 +102,7 @@ def _firm_row(rec: dict, row: int, lookup: dict[str, str], survey_year: int, hom
     rid = rec["respondent_id"]
     founded = pd.to_numeric(rec["FOUNDED"], errors="coerce")
     try:
-        entries = _parse_markets(rec["MARKETS"])  # 1
+        entries = measures.parse_markets(rec["MARKETS"])  # 1
     except ValueError as exc:
         raise SurveySemError(f"respondent {rid}: MARKETS: {exc}", row=row, column="MARKETS",
                              value=rec["MARKETS"]) from None
@@ -140,26 +128,26 @@ def _countries_and_regions(entries, rid, row: int, lookup: dict[str, str], home_
     """(number of distinct foreign countries, number of their regions); NaN both when no markets."""
     if not entries:
         return np.nan, np.nan
-    countries, home_listed = _foreign_countries([c for c, _ in entries], home_country)
+    countries, home_listed = measures.foreign_countries([c for c, _ in entries], home_country)
     if home_listed:
         warn.append(f"respondent {rid}: home country {home_country} listed in MARKETS; not counted")
     for c in countries:
-        if country_key(c) not in lookup:
+        if measures.country_key(c) not in lookup:
             raise SurveySemError(
                 f"respondent {rid}: country {c!r} is not in the region table; add it to scales/regions.csv",
                 row=row, column="MARKETS", value=c)
-    return len(countries), len({lookup[country_key(c)] for c in countries})
+    return len(countries), len({lookup[measures.country_key(c)] for c in countries})
 
 
 def _first_sale(firstsale, entries, rid, home_country: str, warn: list):
     """FIRSTSALE, or the earliest foreign MARKETS year when it is missing (warned); a FIRSTSALE
     differing from that year is kept, with a warning."""
-    years_listed = [y for c, y in entries if country_key(c) != country_key(home_country)]
+    years_listed = [y for c, y in entries if measures.country_key(c) != measures.country_key(home_country)]
     earliest = min(years_listed) if years_listed else None
-    if _missing(firstsale) and earliest is not None:
+    if measures.is_missing(firstsale) and earliest is not None:
         warn.append(f"respondent {rid}: FIRSTSALE missing; earliest MARKETS year {earliest} used")
         return earliest
-    if earliest is not None and not _missing(firstsale) and earliest != firstsale:
+    if earliest is not None and not measures.is_missing(firstsale) and earliest != firstsale:
         warn.append(f"respondent {rid}: FIRSTSALE {int(firstsale)} differs from earliest MARKETS year "
                     f"{earliest}; FIRSTSALE used for spread")
     return firstsale
@@ -174,10 +162,10 @@ def _age_and_spread(founded, firstsale, n_countries, survey_year: int, rid, warn
     ``N = FIRSTSALE - FOUNDED + 1``, so spread = n_countries / (survey_year - FIRSTSALE);
     undefined (NaN, warned) when the first foreign entry is not before the survey year.
     """
-    age = survey_year - founded if not _missing(founded) else np.nan
+    age = survey_year - founded if not measures.is_missing(founded) else np.nan
     spread = np.nan
-    if not _missing(founded) and not _missing(firstsale) and not _missing(n_countries):
-        spread = speed_of_spread(n_countries, age, firstsale - founded + 1)
+    if not measures.is_missing(founded) and not measures.is_missing(firstsale) and not measures.is_missing(n_countries):
+        spread = measures.speed_of_spread(n_countries, age, firstsale - founded + 1)
         if math.isnan(spread):
             warn.append(f"respondent {rid}: first foreign entry {int(firstsale)} not before the survey year "
                         f"{survey_year}; spread undefined")
@@ -186,7 +174,7 @@ def _age_and_spread(founded, firstsale, n_countries, survey_year: int, rid, warn
 
 def _intensity(rec: dict, rid, row: int) -> float:
     try:
-        return sales_intensity(rec["FSHARE"]) if not _missing(rec["FSHARE"]) else np.nan
+        return measures.sales_intensity(rec["FSHARE"]) if not measures.is_missing(rec["FSHARE"]) else np.nan
     except SurveySemError as err:
         raise SurveySemError(f"respondent {rid}: {err.message}", row=row, column="FSHARE",
                              value=rec["FSHARE"]) from None
@@ -194,7 +182,7 @@ def _intensity(rec: dict, rid, row: int) -> float:
 
 def _group(rec: dict, rid, row: int):
     try:
-        return typology_group(rec["TECH"], rec["CUSTOMER"])
+        return measures.typology_group(rec["TECH"], rec["CUSTOMER"])
     except SurveySemError as err:
         raise SurveySemError(f"respondent {rid}: {err.message}", row=row, column="TECH/CUSTOMER",
                              value=err.value) from None
@@ -203,8 +191,8 @@ def _group(rec: dict, rid, row: int):
 # --------------------------------------------------------------------------- file level (workflow step)
 
 
-def write_firm_outcomes(analysis_path, scales_dir, survey_year: int, out_csv, out_json, ingest_path=None,
-                        home_country: str = HOME_COUNTRY) -> pd.DataFrame:
+def write_firm_outcomes(analysis_path, scales_dir, survey_year: int, out_csv, out_json, ingest_path, *,
+                        home_country: str) -> pd.DataFrame:
     """Compute :func:`firm_outcomes` for ``results/clean/analysis.csv`` and write CSV + JSON summary.
 
     The JSON carries ``synthetic`` (from ``ingest.json``), ``n``, the conventions used and the
@@ -216,12 +204,12 @@ def write_firm_outcomes(analysis_path, scales_dir, survey_year: int, out_csv, ou
     from surveysem.io import write_csv, write_json
 
     inst = load_instrument(scales_dir)
-    analysis = _read_csv(analysis_path, keep_default_na=True)
+    analysis = measures.read_csv(analysis_path, keep_default_na=True)
     warnings: list[str] = []
     try:
         out = firm_outcomes(analysis, inst, survey_year, home_country=home_country, warnings=warnings)
     except SurveySemError as err:
-        raise _with_file(err, analysis_path) from None
+        raise measures.with_file(err, analysis_path) from None
     synthetic = None
     if ingest_path is not None:
         with open(ingest_path, encoding="utf-8") as fh:

@@ -43,14 +43,13 @@ import pandas as pd
 from surveysem.errors import SurveySemError
 from surveysem.instrument.scales import _country_key as country_key  # the instrument's own matching rule
 
-HOME_COUNTRY = "China"
 
 # Codes of scales/profile.yaml
 TECH_CODES = {1: "low-tech", 2: "high-tech", 3: "knowledge-intensive service"}
 CUSTOMER_CODES = {1: "individual", 2: "corporate"}
 
 
-def _missing(value) -> bool:
+def is_missing(value) -> bool:
     if value is None or value is pd.NA:
         return True
     try:
@@ -105,7 +104,7 @@ def speed_of_spread(n_countries, age, first_entry_year_of_firm):
     return out
 
 
-def _region_lookup(regions_table) -> dict[str, str]:
+def region_lookup(regions_table) -> dict[str, str]:
     """country key -> region from an Instrument, a regions DataFrame or a dict."""
     if hasattr(regions_table, "regions") and isinstance(regions_table.regions, pd.DataFrame):
         regions_table = regions_table.regions
@@ -122,13 +121,13 @@ def _region_lookup(regions_table) -> dict[str, str]:
     raise TypeError("regions_table must be an Instrument, a DataFrame (country, region) or a dict")
 
 
-def _foreign_countries(countries, home_country: str | None) -> tuple[list[str], bool]:
+def foreign_countries(countries, home_country: str | None) -> tuple[list[str], bool]:
     """Distinct countries (first spelling kept, order kept) without the home country."""
     home = None if home_country is None else country_key(home_country)
     seen: dict[str, str] = {}
     home_listed = False
     for c in countries:
-        if _missing(c) or not str(c).strip():
+        if is_missing(c) or not str(c).strip():
             continue
         key = country_key(c)
         if key == home:
@@ -138,17 +137,17 @@ def _foreign_countries(countries, home_country: str | None) -> tuple[list[str], 
     return list(seen.values()), home_listed
 
 
-def regions_entered(countries, regions_table, home_country: str | None = HOME_COUNTRY) -> dict[str, list[str]]:
+def regions_entered(countries, regions_table, home_country: str | None) -> dict[str, list[str]]:
     """Region -> countries (as written) for the foreign ``countries`` listed.
 
     Raises :class:`SurveySemError` for a country missing from the region table.
 
     >>> regions_entered(["USA", "Poland", "Australia"],
-    ...                 {"USA": "North America", "Poland": "European Union", "Australia": "Pacific"})
+    ...                 {"USA": "North America", "Poland": "European Union", "Australia": "Pacific"}, "China")
     {'North America': ['USA'], 'European Union': ['Poland'], 'Pacific': ['Australia']}
     """
-    lookup = _region_lookup(regions_table)
-    foreign, _ = _foreign_countries(countries, home_country)
+    lookup = region_lookup(regions_table)
+    foreign, _ = foreign_countries(countries, home_country)
     out: dict[str, list[str]] = {}
     for c in foreign:
         region = lookup.get(country_key(c))
@@ -160,7 +159,7 @@ def regions_entered(countries, regions_table, home_country: str | None = HOME_CO
     return out
 
 
-def diversification(countries, regions_table, home_country: str | None = HOME_COUNTRY) -> int:
+def diversification(countries, regions_table, home_country: str | None) -> int:
     """Post-entry international market diversification: number of regions entered.
 
     Formula (Yang & Stoian 2024, Table 1 note b)::
@@ -177,9 +176,9 @@ def diversification(countries, regions_table, home_country: str | None = HOME_CO
 
     >>> table = {"USA": "North America", "Poland": "European Union", "Australia": "Pacific",
     ...          "China": "China"}
-    >>> diversification(["USA", "Poland", "Australia"], table)
+    >>> diversification(["USA", "Poland", "Australia"], table, home_country="China")
     3
-    >>> diversification(["USA", "China", "usa"], table)   # home market and duplicates ignored
+    >>> diversification(["USA", "China", "usa"], table, home_country="China")   # home market, duplicates ignored
     1
     """
     return len(regions_entered(countries, regions_table, home_country))
@@ -246,7 +245,7 @@ _CUSTOMER_WORDS = {
 
 
 def _code(value, words: dict[str, int], valid: dict[int, str], what: str):
-    if _missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, str):
         text = " ".join(value.strip().casefold().split())
@@ -300,13 +299,13 @@ def typology_group(tech, customer):
 # --------------------------------------------------------------------------- parsing and files (firms, table1)
 
 
-def _parse_markets(text):
+def parse_markets(text):
     from surveysem.data.markets import parse_market_history
 
     return parse_market_history(text)
 
 
-def _read_csv(path, *, missing: str = "file not found", unreadable: str = "cannot read CSV", **read_options):
+def read_csv(path, *, missing: str = "file not found", unreadable: str = "cannot read CSV", **read_options):
     """``pd.read_csv`` of a UTF-8 file with one-line errors naming the file."""
     try:
         return pd.read_csv(path, encoding="utf-8", **read_options)
@@ -316,7 +315,7 @@ def _read_csv(path, *, missing: str = "file not found", unreadable: str = "canno
         raise SurveySemError(f"{unreadable}: {' '.join(str(exc).split())}", file=path) from None
 
 
-def _with_file(err: SurveySemError, path) -> SurveySemError:
+def with_file(err: SurveySemError, path) -> SurveySemError:
     if err.file is None:
         return SurveySemError(err.message, file=path, row=err.row, column=err.column, value=err.value)
     return err

@@ -16,19 +16,7 @@ from fractions import Fraction
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.outcomes.measures import (
-    HOME_COUNTRY,
-    _foreign_countries,
-    _missing,
-    _parse_markets,
-    _read_csv,
-    _region_lookup,
-    _with_file,
-    country_key,
-    regions_entered,
-    sales_intensity,
-    speed_of_spread,
-)
+from surveysem.outcomes import measures
 
 AUDIT_COLUMNS = [
     "firm",
@@ -65,7 +53,7 @@ def round_half_up(x: float, decimals: int = 1) -> float:
     >>> round_half_up(0.75), round_half_up(0.35), round_half_up(2 / 3)
     (0.8, 0.4, 0.7)
     """
-    if _missing(x):
+    if measures.is_missing(x):
         return float("nan")
     value = Fraction(repr(float(x))) if not isinstance(x, Fraction) else x
     scale = 10**decimals
@@ -99,7 +87,7 @@ def _table1_countries(markets_df: pd.DataFrame, lookup: dict[str, str]) -> dict[
     by_firm: dict[int, list[tuple[str, int]]] = {}
     for i, rec in enumerate(markets_df.to_dict(orient="records")):
         country = str(rec["country"]).strip()
-        if country_key(country) not in lookup:
+        if measures.country_key(country) not in lookup:
             raise SurveySemError(
                 "country is not in the region table; add it to scales/regions.csv",
                 row=i + 2, column="country", value=country,
@@ -133,7 +121,7 @@ def _diversification_note(regions: dict[str, list[str]], reported: int, continen
         which = ", ".join(f"{c} ({r})" for c, r in shared)
         if diff == 1:
             for c, r in shared:
-                for reg in regions_by_continent.get(continent_of.get(country_key(c)), []):
+                for reg in regions_by_continent.get(continent_of.get(measures.country_key(c)), []):
                     if reg not in entered:
                         moves.append(f"{c} in {reg}")
         text = (f"{head}; to reach {reported}, {diff} of the countries sharing a region [{which}] would have to "
@@ -143,7 +131,7 @@ def _diversification_note(regions: dict[str, list[str]], reported: int, continen
         which = ", ".join(f"{c} ({r})" for r, c in alone) or "none"
         if diff == -1:
             for r, c in alone:
-                for reg in regions_by_continent.get(continent_of.get(country_key(c)), []):
+                for reg in regions_by_continent.get(continent_of.get(measures.country_key(c)), []):
                     if reg in entered and reg != r:
                         moves.append(f"{c} in {reg}")
         text = (f"{head}; to reach {reported}, {-diff} region(s) would have to merge into regions already "
@@ -156,7 +144,7 @@ def _diversification_note(regions: dict[str, list[str]], reported: int, continen
 
 
 def table1_regions(table1_df: pd.DataFrame, markets_df: pd.DataFrame, regions_df: pd.DataFrame,
-                   home_country: str = HOME_COUNTRY) -> pd.DataFrame:
+                   home_country: str) -> pd.DataFrame:
     """Per firm of Table 1: the recomputed region set and the numbers behind spread.
 
     Columns: firm, n_countries, years_abroad (= age - N + 1), spread_exact (n / years,
@@ -165,14 +153,14 @@ def table1_regions(table1_df: pd.DataFrame, markets_df: pd.DataFrame, regions_df
     (from the markets list) and implied_study_year (= first entry calendar year - (N - 1) + age:
     the year the age and "Nth year" of Table 1 point to; it must not be before the last entry).
     """
-    lookup = _region_lookup(regions_df)
+    lookup = measures.region_lookup(regions_df)
     by_firm = _table1_countries(markets_df, lookup)
     rows = []
     for rec in table1_df.to_dict(orient="records"):
         firm = int(rec["firm"])
         entries = by_firm.get(firm, [])
-        regions = regions_entered([c for c, _ in entries], lookup, home_country)
-        n = len(_foreign_countries([c for c, _ in entries], home_country)[0])
+        regions = measures.regions_entered([c for c, _ in entries], lookup, home_country)
+        n = len(measures.foreign_countries([c for c, _ in entries], home_country)[0])
         age, nth = int(rec["age"]), int(rec["first_entry_year_of_firm"])
         years = age - nth + 1
         first = min((y for _, y in entries), default=None)
@@ -181,7 +169,7 @@ def table1_regions(table1_df: pd.DataFrame, markets_df: pd.DataFrame, regions_df
             "firm": firm,
             "n_countries": n,
             "years_abroad": years,
-            "spread_exact": speed_of_spread(n, age, nth),
+            "spread_exact": measures.speed_of_spread(n, age, nth),
             "diversification_reported": int(rec["diversification_reported"]),
             "n_regions": len(regions),
             "regions": "; ".join(sorted(regions)),
@@ -194,7 +182,7 @@ def table1_regions(table1_df: pd.DataFrame, markets_df: pd.DataFrame, regions_df
 
 
 def table1_audit(table1_df: pd.DataFrame, markets_df: pd.DataFrame, regions_df: pd.DataFrame,
-                 home_country: str = HOME_COUNTRY, spread_decimals: int = 1) -> pd.DataFrame:
+                 home_country: str, spread_decimals: int) -> pd.DataFrame:
     """Recompute the three outcome columns of Table 1 (Yang & Stoian 2024) and compare.
 
     * spread: :func:`~surveysem.outcomes.measures.speed_of_spread` from the number of countries
@@ -219,7 +207,7 @@ def table1_audit(table1_df: pd.DataFrame, markets_df: pd.DataFrame, regions_df: 
     for col in need:
         if col not in table1_df.columns:
             raise SurveySemError(f"Table 1 lacks column {col!r}", column=col)
-    lookup = _region_lookup(regions_df)
+    lookup = measures.region_lookup(regions_df)
     continent_of, regions_by_continent = _continents(regions_df)
     by_firm = _table1_countries(markets_df, lookup)
     rows = [_audit_row(rec, by_firm.get(int(rec["firm"]), []), lookup, continent_of, regions_by_continent,
@@ -235,7 +223,7 @@ def _continents(regions_df) -> tuple[dict[str, str], dict[str, list[str]]]:
     by_cont: dict[str, list[str]] = {}
     if isinstance(regions_df, pd.DataFrame) and "continent" in regions_df.columns:
         for country, region, cont in zip(regions_df["country"], regions_df["region"], regions_df["continent"]):
-            continent_of.setdefault(country_key(country), cont)
+            continent_of.setdefault(measures.country_key(country), cont)
             if region not in by_cont.setdefault(cont, []):
                 by_cont[cont].append(region)
     return continent_of, by_cont
@@ -250,9 +238,9 @@ def _audit_row(rec: dict, entries: list[tuple[str, int]], lookup: dict[str, str]
     #   3. intensity:       printed percentage / 100 against the transcribed share
     #   4. transcription:   the markets list against the printed markets text
     notes = [] if entries else ["no markets transcribed for this firm"]
-    countries, _ = _foreign_countries([c for c, _ in entries], home_country)
+    countries, _ = measures.foreign_countries([c for c, _ in entries], home_country)
     spread_reported, spread_computed, spread_ok = _audit_spread(rec, len(countries), spread_decimals, notes)  # 1
-    regions = regions_entered(countries, lookup, home_country)  # 2
+    regions = measures.regions_entered(countries, lookup, home_country)  # 2
     div_reported = int(rec["diversification_reported"])
     div_ok = len(regions) == div_reported
     if not div_ok:
@@ -282,7 +270,7 @@ def _audit_spread(rec: dict, n_countries: int, decimals: int, notes: list[str]) 
     ``spread = n_countries / (age - N + 1)``, rounded half up to ``decimals`` as the paper prints it.
     """
     age, nth = int(rec["age"]), int(rec["first_entry_year_of_firm"])
-    exact = speed_of_spread(n_countries, age, nth)
+    exact = measures.speed_of_spread(n_countries, age, nth)
     computed = round_half_up(exact, decimals)
     reported = float(rec["spread_reported"])
     ok = math.isclose(computed, reported, abs_tol=1e-9)
@@ -296,7 +284,7 @@ def _audit_intensity(rec: dict, notes: list[str]) -> tuple[float, float, bool]:
     """(transcribed, computed from the printed percentage, agree) intensity of one firm; an
     approximate printed value ("Almost 100%") and a disagreement are noted."""
     percent, percent_note = parse_printed_percent(rec["intensity_as_printed"])
-    computed = sales_intensity(percent)
+    computed = measures.sales_intensity(percent)
     reported = float(rec["intensity_reported"])
     ok = math.isclose(computed, reported, abs_tol=1e-9)
     if percent_note:
@@ -312,36 +300,36 @@ def _markets_transcription_note(printed, entries: list[tuple[str, int]]) -> str:
     if not (isinstance(printed, str) and printed.strip()):
         return ""
     try:
-        parsed = _parse_markets(printed)
+        parsed = measures.parse_markets(printed)
     except ValueError as exc:
         return f"markets as printed could not be parsed ({exc})"
-    if sorted((country_key(c), y) for c, y in parsed) != sorted((country_key(c), y) for c, y in entries):
+    if sorted((measures.country_key(c), y) for c, y in parsed) != sorted((measures.country_key(c), y) for c, y in entries):
         return "markets list differs from markets_as_printed"
     return ""
 
 
 def read_table1(table1_path, markets_path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read the two transcribed Table 1 CSVs (one-line errors naming the file)."""
-    return _read_csv(table1_path), _read_csv(markets_path)
+    return measures.read_csv(table1_path), measures.read_csv(markets_path)
 
 
 # --------------------------------------------------------------------------- file level (workflow step)
 
 
 def write_table1_audit(table1_path, markets_path, regions_path, audit_out, regions_out,
-                       home_country: str = HOME_COUNTRY, spread_decimals: int = 1) -> pd.DataFrame:
+                       home_country: str, spread_decimals: int) -> pd.DataFrame:
     """Read the transcribed Table 1 and the region table, write the audit and per-firm regions."""
     from surveysem.io import write_csv
 
     table1, markets = read_table1(table1_path, markets_path)
-    regions = _read_csv(regions_path, missing="region table is missing", unreadable="cannot read the region table",
+    regions = measures.read_csv(regions_path, missing="region table is missing", unreadable="cannot read the region table",
                         dtype=str, keep_default_na=False)
     try:
         audit = table1_audit(table1, markets, regions, home_country=home_country, spread_decimals=spread_decimals)
         per_firm = table1_regions(table1, markets, regions, home_country=home_country)
     except SurveySemError as err:
         # the only row-level problems come from the markets list (unknown country)
-        raise _with_file(err, markets_path) from None
+        raise measures.with_file(err, markets_path) from None
     write_csv(audit_out, audit)
     write_csv(regions_out, per_firm)
     return audit

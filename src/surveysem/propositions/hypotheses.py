@@ -27,19 +27,12 @@ from dataclasses import dataclass, field
 
 from surveysem.errors import SurveySemError
 
-OUTCOMES = ("spread", "diversification", "intensity", "growth")
 FAMILIES_BY_OUTCOME = {
     "spread": ("gamma_log", "ols_log"),
     "diversification": ("binomial", "quasibinomial", "poisson"),
     "intensity": ("fractional_logit",),
     "growth": ("sem",),
 }
-FAMILIES = tuple(f for fams in FAMILIES_BY_OUTCOME.values() for f in fams)
-SIGNS = ("+", "-")
-PROCESSES = ("sensing", "seizing", "reconfiguring")
-CONTROL_VARIABLES = ("age", "size", "sector", "tech_intensity", "customer_type")
-CONTROL_TRANSFORMS = ("none", "log")
-SE_TYPES = ("HC0", "HC1")
 
 # Used when no instrument is at hand (tests, a config check without scales/).
 DEFAULT_CONSTRUCTS = (
@@ -127,10 +120,13 @@ class _Path:
 
 
 def parse_hypotheses(entries, known_constructs=None, config_name: str = "config/config.yaml") -> list[Hypothesis]:
-    """Validate the config list ``hypotheses`` and return :class:`Hypothesis` objects.
+    """Check the validated config list ``hypotheses`` and return :class:`Hypothesis` objects.
 
-    ``known_constructs``: construct ids that exist (instrument or score columns); default
-    :data:`DEFAULT_CONSTRUCTS`.
+    ``entries`` have passed the config schema (types, allowed values and keys, defaults filled in);
+    this adds what a schema cannot say: unique ids, families that fit the outcome, predictors and
+    process members that are constructs (``known_constructs``: instrument or score columns;
+    default :data:`DEFAULT_CONSTRUCTS`), interactions of main effects, one sign and one sub-id per
+    predictor. A problem is one line naming the key.
     """
     known = set(DEFAULT_CONSTRUCTS if known_constructs is None else known_constructs)
     if not isinstance(entries, list) or not entries:
@@ -139,121 +135,95 @@ def parse_hypotheses(entries, known_constructs=None, config_name: str = "config/
     ids: set[str] = set()
     sub_seen: set[str] = set()
     for i, entry in enumerate(entries):
-        at = _Path(config_name, f"hypotheses[{i}].")
-        if not isinstance(entry, dict):
-            raise SurveySemError(f"hypotheses[{i}]: must be a mapping", file=config_name)
-        allowed = {"id", "statement", "outcome", "family", "checks", "predictors", "expected", "sub_ids",
-                   "controls", "typology_group", "se", "overdispersion", "processes"}
-        for key in entry:
-            if key not in allowed:
-                at.fail(str(key), f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        hid = entry.get("id")
-        if not isinstance(hid, str) or not hid:
-            at.fail("id", "missing")
-        if hid in ids:
-            at.fail("id", f"duplicate hypothesis id {hid!r}")
-        ids.add(hid)
-        outcome = entry.get("outcome")
-        if outcome not in OUTCOMES:
-            at.fail("outcome", f"unknown outcome {outcome!r} (use one of {', '.join(OUTCOMES)})")
-        family = entry.get("family", FAMILIES_BY_OUTCOME[outcome][0])
-        if family not in FAMILIES:
-            at.fail("family", f"unknown family {family!r} (use one of {', '.join(FAMILIES)})")
-        if family not in FAMILIES_BY_OUTCOME[outcome]:
-            at.fail("family", f"family {family!r} does not fit outcome {outcome!r} "
-                              f"(use one of {', '.join(FAMILIES_BY_OUTCOME[outcome])})")
-        checks = entry.get("checks", []) or []
-        if not isinstance(checks, list):
-            at.fail("checks", "must be a list of families")
-        for j, fam in enumerate(checks):
-            if fam not in FAMILIES:
-                at.fail(f"checks[{j}]", f"unknown family {fam!r} (use one of {', '.join(FAMILIES)})")
-            if fam not in FAMILIES_BY_OUTCOME[outcome]:
-                at.fail(f"checks[{j}]", f"family {fam!r} does not fit outcome {outcome!r}")
-        processes: dict[str, list[str]] = {}
-        if family == "sem":
-            raw = entry.get("processes")
-            if not isinstance(raw, dict) or not raw:
-                at.fail("processes", "a growth (SEM) hypothesis needs processes: {sensing: [...], seizing: [...], reconfiguring: [...]}")
-            for name, members in raw.items():
-                if name not in PROCESSES:
-                    at.fail(f"processes.{name}", f"unknown process (use {', '.join(PROCESSES)})")
-                if not isinstance(members, list) or not members:
-                    at.fail(f"processes.{name}", "must be a non-empty list of construct ids")
-                for j, c in enumerate(members):
-                    if c not in known:
-                        at.fail(f"processes.{name}[{j}]", f"unknown construct {c!r}")
-                processes[name] = list(members)
-            predictors = list(processes)
-        else:
-            predictors = entry.get("predictors")
-            if not isinstance(predictors, list) or not predictors:
-                at.fail("predictors", "must be a non-empty list of construct ids")
-            for j, p in enumerate(predictors):
-                if not isinstance(p, str) or not p:
-                    at.fail(f"predictors[{j}]", f"not a construct id: {p!r}")
-                parts = p.split(":")
-                if len(parts) > 2:
-                    at.fail(f"predictors[{j}]", f"only two-way interactions are supported: {p!r}")
-                for part in parts:
-                    if part not in known:
-                        at.fail(f"predictors[{j}]", f"unknown construct {part!r}")
-                if len(parts) == 2:
-                    for part in parts:
-                        if part not in predictors:
-                            at.fail(f"predictors[{j}]", f"interaction {p!r} needs {part!r} as a main effect too")
-            if len(set(predictors)) != len(predictors):
-                at.fail("predictors", "a construct is listed twice")
-        expected = entry.get("expected", "+")
-        if isinstance(expected, str):
-            expected = [expected] * len(predictors)
-        if not isinstance(expected, list) or len(expected) != len(predictors):
-            at.fail("expected", f"needs one sign per predictor ({len(predictors)}), or one sign for all")
-        for j, s in enumerate(expected):
-            if s not in SIGNS:
-                at.fail(f"expected[{j}]", f"sign must be '+' or '-', not {s!r}")
-        sub_ids = entry.get("sub_ids") or [f"{hid}{_letters(j)}" for j in range(len(predictors))]
-        if not isinstance(sub_ids, list) or len(sub_ids) != len(predictors):
-            at.fail("sub_ids", f"needs one id per predictor ({len(predictors)})")
-        for j, s in enumerate(sub_ids):
-            if s in sub_seen:
-                at.fail(f"sub_ids[{j}]", f"duplicate sub-hypothesis id {s!r}")
-            sub_seen.add(s)
-        controls: list[Control] = []
-        raw_controls = entry.get("controls", []) or []
-        if not isinstance(raw_controls, list):
-            at.fail("controls", "must be a list")
-        for j, c in enumerate(raw_controls):
-            if isinstance(c, str):
-                c = {"variable": c}
-            if not isinstance(c, dict):
-                at.fail(f"controls[{j}]", "must be a mapping {variable:, transform:, categorical:}")
-            extra = set(c) - {"variable", "transform", "categorical"}
-            if extra:
-                at.fail(f"controls[{j}]", f"unknown key {sorted(extra)[0]!r}")
-            var = c.get("variable")
-            if var not in CONTROL_VARIABLES:
-                at.fail(f"controls[{j}].variable", f"unknown control {var!r} (use one of {', '.join(CONTROL_VARIABLES)})")
-            tr = c.get("transform", "none")
-            if tr not in CONTROL_TRANSFORMS:
-                at.fail(f"controls[{j}].transform", f"unknown transform {tr!r} (use none or log)")
-            controls.append(Control(var, tr, bool(c.get("categorical", False))))
-        se = entry.get("se", "HC1")
-        if se not in SE_TYPES:
-            at.fail("se", f"unknown robust SE type {se!r} (use HC0 or HC1)")
-        od = entry.get("overdispersion", 1.2)
-        if not isinstance(od, (int, float)) or od <= 0:
-            at.fail("overdispersion", f"must be a positive number, not {od!r}")
-        tg = entry.get("typology_group")
-        if tg is not None and tg not in (1, 2, 3):
-            at.fail("typology_group", f"must be 1, 2 or 3, not {tg!r}")
-        subs = [SubHypothesis(sub_ids[j], hid, predictors[j], expected[j]) for j in range(len(predictors))]
-        out.append(Hypothesis(
-            id=hid, statement=str(entry.get("statement", "")), outcome=outcome, family=family,
-            checks=list(checks), predictors=list(predictors), subs=subs, controls=controls,
-            typology_group=tg, se=se, overdispersion=float(od), processes=processes,
-        ))
+        out.append(_parse_hypothesis(entry, _Path(config_name, f"hypotheses[{i}]."), known, ids, sub_seen))
     return out
+
+
+def _parse_hypothesis(entry: dict, at: _Path, known: set, ids: set, sub_seen: set) -> Hypothesis:
+    hid = entry["id"]
+    if hid in ids:
+        at.fail("id", f"duplicate hypothesis id {hid!r}")
+    ids.add(hid)
+    outcome = entry["outcome"]
+    family = _family(entry, at, outcome)
+    if family == "sem":
+        processes = _processes(entry, at, known)
+        predictors = list(processes)
+    else:
+        processes, predictors = {}, _predictors(entry, at, known)
+    expected = _signs(entry, at, predictors)
+    sub_ids = _sub_ids(entry, at, hid, predictors, sub_seen)
+    controls = [Control(c["variable"], c["transform"], bool(c["categorical"])) for c in entry["controls"]]
+    subs = [SubHypothesis(sub_ids[j], hid, predictors[j], expected[j]) for j in range(len(predictors))]
+    return Hypothesis(
+        id=hid, statement=str(entry["statement"]), outcome=outcome, family=family, checks=list(entry["checks"]),
+        predictors=list(predictors), subs=subs, controls=controls, typology_group=entry.get("typology_group"),
+        se=entry["se"], overdispersion=float(entry["overdispersion"]), processes=processes,
+    )
+
+
+def _family(entry: dict, at: _Path, outcome: str) -> str:
+    """The model family (by default the first that fits the outcome); checks must fit it too."""
+    fitting = FAMILIES_BY_OUTCOME[outcome]
+    family = entry.get("family") or fitting[0]
+    if family not in fitting:
+        at.fail("family", f"family {family!r} does not fit outcome {outcome!r} (use one of {', '.join(fitting)})")
+    for j, fam in enumerate(entry["checks"]):
+        if fam not in fitting:
+            at.fail(f"checks[{j}]", f"family {fam!r} does not fit outcome {outcome!r}")
+    return family
+
+
+def _processes(entry: dict, at: _Path, known: set) -> dict[str, list[str]]:
+    raw = entry.get("processes")
+    if not raw:
+        at.fail("processes", "a growth (SEM) hypothesis needs processes: {sensing: [...], seizing: [...], "
+                             "reconfiguring: [...]}")
+    for name, members in raw.items():
+        for j, c in enumerate(members):
+            if c not in known:
+                at.fail(f"processes.{name}[{j}]", f"unknown construct {c!r}")
+    return {name: list(members) for name, members in raw.items()}
+
+
+def _predictors(entry: dict, at: _Path, known: set) -> list[str]:
+    predictors = entry.get("predictors")
+    if not predictors:
+        at.fail("predictors", "must be a non-empty list of construct ids")
+    for j, p in enumerate(predictors):
+        parts = p.split(":")
+        if len(parts) > 2:
+            at.fail(f"predictors[{j}]", f"only two-way interactions are supported: {p!r}")
+        for part in parts:
+            if part not in known:
+                at.fail(f"predictors[{j}]", f"unknown construct {part!r}")
+        if len(parts) == 2:
+            for part in parts:
+                if part not in predictors:
+                    at.fail(f"predictors[{j}]", f"interaction {p!r} needs {part!r} as a main effect too")
+    if len(set(predictors)) != len(predictors):
+        at.fail("predictors", "a construct is listed twice")
+    return list(predictors)
+
+
+def _signs(entry: dict, at: _Path, predictors: list[str]) -> list[str]:
+    expected = entry["expected"]
+    if isinstance(expected, str):
+        expected = [expected] * len(predictors)
+    if len(expected) != len(predictors):
+        at.fail("expected", f"needs one sign per predictor ({len(predictors)}), or one sign for all")
+    return list(expected)
+
+
+def _sub_ids(entry: dict, at: _Path, hid: str, predictors: list[str], sub_seen: set) -> list[str]:
+    sub_ids = entry.get("sub_ids") or [f"{hid}{_letters(j)}" for j in range(len(predictors))]
+    if len(sub_ids) != len(predictors):
+        at.fail("sub_ids", f"needs one id per predictor ({len(predictors)})")
+    for j, s in enumerate(sub_ids):
+        if s in sub_seen:
+            at.fail(f"sub_ids[{j}]", f"duplicate sub-hypothesis id {s!r}")
+        sub_seen.add(s)
+    return list(sub_ids)
 
 
 # --------------------------------------------------------------------------- verdict rule

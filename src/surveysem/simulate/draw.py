@@ -545,8 +545,8 @@ def _market_history(rng, model: Model, frame: CountryFrame, nth_dist, kind: str,
     n_regions, n_countries = _market_counts(out_cfg, years, z_firm["spread"], z_firm["diversification"])
     chosen = _choose_markets(rng, frame, kind, n_regions, n_countries)
     entries = _entry_years(rng, chosen, firstsale, years, out_cfg["entry_timing_power"])
-    one_group = rng.random() < out_cfg.get("one_group_per_year", 0.5)
-    written = _respell(rng, entries, out_cfg.get("spellings") or {}, out_cfg.get("spelling_variation", 0.0))
+    one_group = rng.random() < out_cfg["one_group_per_year"]
+    written = _respell(rng, entries, out_cfg["spellings"], out_cfg["spelling_variation"])
     fshare = _foreign_share(rng, kind, z_firm["intensity"], out_cfg["share_heaping"])
     return MarketHistory(founded=founded, firstsale=firstsale, fshare=fshare, text=_market_text(written, one_group),
                          n_countries=len(chosen), n_regions=len({frame.region[c] for c in chosen}))
@@ -765,8 +765,8 @@ def step10_missingness(rng, missing_cfg: dict, items, size: np.ndarray) -> Missi
     p_cell = 1 - (1 - missing_cfg["mcar"]) * (1 - p_size)
     item_missing = {it.id: np.zeros(n, dtype=bool) if it.expected is not None else rng.random(n) < p_cell
                     for it in items}
-    profile_missing = {pid: rng.random(n) < missing_cfg.get("profile_mcar", 0.0) for pid in _SKIPPABLE_PROFILE}
-    coded = {it.id: rng.random(n) < missing_cfg.get("code_share", 0.0) for it in items}
+    profile_missing = {pid: rng.random(n) < missing_cfg["profile_mcar"] for pid in _SKIPPABLE_PROFILE}
+    coded = {it.id: rng.random(n) < missing_cfg["code_share"] for it in items}
     return Missingness(items=item_missing, profile=profile_missing, coded=coded)
 
 
@@ -809,7 +809,7 @@ def step11_unfinished(rng, missing_cfg: dict, inst, blocks: list, careless: np.n
     """
     construct_blocks = [b for kind, b in blocks if kind == "construct"]
     n = len(careless)
-    n_unf = int(round(missing_cfg.get("unfinished", 0.0) * n))
+    n_unf = int(round(missing_cfg["unfinished"] * n))
     stop_at = np.full(n, -1)
     if n_unf:
         attentive = [i for i in range(n) if not careless[i]]
@@ -1176,10 +1176,10 @@ def simulate(config: dict, n: int | None = None, seed: int | None = None, inst=N
     missing = step10_missingness(rng, sim["missing"], inst.items, profile.size)
     blocks = questionnaire(inst)
     unfinished = step11_unfinished(rng, sim["missing"], inst, blocks, careless, duration)
-    comments = step12_comments(rng, sim.get("comments", 0.0), n)
+    comments = step12_comments(rng, sim["comments"], n)
     start = step13_start_times(rng, sim["fieldwork"], n)
     contacts = step14_contacts(rng, n)
-    duplicates_of = step15_duplicates(rng, int(sim.get("duplicates", 0)), careless, unfinished.stop_at)
+    duplicates_of = step15_duplicates(rng, int(sim["duplicates"]), careless, unfinished.stop_at)
     layout = step16_export_columns(blocks)
     answers = Answers(profile=_profile_columns(profile, markets, comments), responses=responses, missing=missing,
                       unfinished=unfinished, contacts=contacts, missing_code=str(sim["missing"].get("code", -99)))

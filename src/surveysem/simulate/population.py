@@ -401,7 +401,7 @@ def build_model(config: dict, inst=None) -> Model:
     high, low, method_loading, thresholds = measurement_settings(sim["measurement"])
     check_scale_points(inst, thresholds)
     loadings = item_loadings(inst, high, low)
-    check_market_frame(sim["outcomes"], inst, config.get("outcomes", {}).get("home_country", "China"))
+    check_market_frame(sim["outcomes"], inst, config["outcomes"]["home_country"])
     check_firm_codes(sim["firms"], inst)
     return Model(
         survey_year=int(config["study"]["survey_year"]),
