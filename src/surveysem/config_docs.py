@@ -25,8 +25,8 @@ SIMULATE_ONLY = "`surveysem simulate` only"
 HEADER = ("| key | type / allowed values | default | meaning | read by |", "|---|---|---|---|---|")
 # What a rule that reads list entries through a selector reads of them: (note, explanation).
 SELECTOR_NOTES = {
-    "{hyp}": ("per entry", "one job per regression hypothesis, each reading only its own entry: an edit of "
-                           "P1 reruns P1's job, not the others"),
+    "{hyp}": ("per entry", ("one job per regression hypothesis, each reading only its own entry: an edit of "
+                            "P1 reruns P1's job, not the others")),
     "{sem}": ("growth entry", "reads only the entry with `outcome: growth` (the P4 SEM)"),
     "*": ("", ""),
 }
@@ -46,6 +46,7 @@ class Key:
 
 
 def load_schema(path=DEFAULT_SCHEMA) -> dict:
+    """The schema shipped in the package (read as :mod:`surveysem.config` reads it)."""
     with open(path, encoding="utf-8") as fh:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
@@ -178,7 +179,7 @@ def _read_path(read: str) -> tuple[str, str | None]:
         return f"{match[1]}[]"
 
     path = _SELECTOR.sub(schema_form, read)
-    return (path[:-2] if path.endswith("[]") else path), selector
+    return path.removesuffix("[]"), selector
 
 
 def _under(path: str, section: str) -> bool:
@@ -245,7 +246,8 @@ def _row(key: Key, root: dict, reads) -> str:
 def _branch_line(key: Key, root: dict) -> str:
     name = key.path[len(key.branch_of) + 3:]  # after "<list>[]."
     default = default_text(key)
-    detail = type_text(key.schema, root, entry=True) + {"–": "", "required": "; required"}.get(default, f"; default {default}")
+    detail = type_text(key.schema, root, entry=True)
+    detail += {"–": "", "required": "; required"}.get(default, f"; default {default}")
     return f"- `{name}` ({detail}): {key.schema.get('description', '')}"
 
 
@@ -298,12 +300,11 @@ def config_reference(schema: dict | None = None, reads: dict[str, tuple[str, ...
             if k.branch_of:
                 branches.setdefault(k.branch_of, []).append(k)
         for owner, members in branches.items():
-            lines += ["", f"An entry of `{owner}` can also be a mapping with these keys (read by the same rules "
-                          f"as `{owner}`):", ""]
+            lines += ["", (f"An entry of `{owner}` can also be a mapping with these keys (read by the same "
+                           f"rules as `{owner}`):"), ""]
             lines += [_branch_line(k, schema) for k in members]
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
-
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,6 @@
 ## Fixture 9: common-method-variance diagnostics on HolzingerSwineford1939 x1..x9.
-## Output: tests/results/cmv_hs.json
-## Data:   tests/data/hs.csv
+## Output: tests/r/results/cmv_hs.json
+## Data:   tests/r/data/hs.csv
 source("tests/r/common.R")
 
 HS <- read.csv(file.path(DATA_DIR, "hs.csv"))
@@ -26,7 +26,7 @@ for (v in names(scores)) {
 }
 
 out <- list(
-  meta = meta_info(list(script = "tests/r/cmv_hs.R", data = "tests/data/hs.csv")),
+  meta = meta_info(list(script = "tests/r/cmv_hs.R", data = "tests/r/data/hs.csv")),
   harman = list(
     first_pc_share = ev[1] / 9,
     first_eigenvalue = ev[1],

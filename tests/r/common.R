@@ -9,8 +9,8 @@ suppressPackageStartupMessages({
 })
 
 options(mc.cores = 1)   # psych parallelises with mclapply; keep everything serial and reproducible
-RESULTS_DIR <- "tests/results"
-DATA_DIR <- "tests/data"
+RESULTS_DIR <- "tests/r/results"
+DATA_DIR <- "tests/r/data"
 
 meta_info <- function(extra = list()) {
   pk <- c("lavaan", "semTools", "psych", "jsonlite", "GPArotation", "sandwich")

@@ -1,6 +1,6 @@
 ## Fixture 8: EFA diagnostics on HolzingerSwineford1939 x1..x9.
-## Output: tests/results/efa_hs.json
-## Data:   tests/data/hs.csv (lavaan::HolzingerSwineford1939)
+## Output: tests/r/results/efa_hs.json
+## Data:   tests/r/data/hs.csv (lavaan::HolzingerSwineford1939)
 source("tests/r/common.R")
 suppressPackageStartupMessages(library(GPArotation))
 
@@ -41,7 +41,7 @@ fa_ml_none <- psych::fa(X, nfactors = 3, fm = "ml", rotate = "none")
 fa_minres_none <- psych::fa(X, nfactors = 3, fm = "minres", rotate = "none")
 
 out <- list(
-  meta = meta_info(list(script = "tests/r/efa_hs.R", data = "tests/data/hs.csv", n = n)),
+  meta = meta_info(list(script = "tests/r/efa_hs.R", data = "tests/r/data/hs.csv", n = n)),
   items = colnames(X),
   kmo = list(MSA = kmo$MSA, MSAi = num_list(kmo$MSAi)),
   bartlett = list(chisq = bart$chisq, p_value = bart$p.value, df = bart$df,

@@ -1,6 +1,6 @@
 ## Fixture 10: regression / GLM references with sandwich (HC0, HC1) standard errors.
-## Output: tests/results/glm_reference.json
-## Data:   tests/data/glm_reference.csv (simulated here with set.seed(7), n = 300)
+## Output: tests/r/results/glm_reference.json
+## Data:   tests/r/data/glm_reference.csv (simulated here with set.seed(7), n = 300)
 source("tests/r/common.R")
 suppressPackageStartupMessages(library(sandwich))
 
@@ -83,7 +83,7 @@ md <- suppressWarnings(glm(share ~ x1 + x2 + size, family = quasibinomial(link =
 me <- glm(k ~ x1 + x2 + size, family = poisson, data = d)
 
 out <- list(
-  meta = meta_info(list(script = "tests/r/glm_reference.R", data = "tests/data/glm_reference.csv",
+  meta = meta_info(list(script = "tests/r/glm_reference.R", data = "tests/r/data/glm_reference.csv",
                         seed = 7, n = n, size_levels = levels(d$size), size_reference = levels(d$size)[1],
                         notes = c("se = model-based SE from summary() (scaled by the dispersion for Gamma/quasi families)",
                                   "se_HC0/se_HC1 = sqrt(diag(sandwich::vcovHC(fit, type = 'HC0'/'HC1'))); HC1 = HC0 * n / (n - p)",

@@ -1,6 +1,6 @@
 ## Fixtures 1 and 2: HolzingerSwineford1939 three-factor CFA, ML and MLR.
-## Outputs: tests/results/hs_cfa_ml.json, tests/results/hs_cfa_mlr.json
-## Data:    tests/data/hs.csv (lavaan::HolzingerSwineford1939, all 301 rows)
+## Outputs: tests/r/results/hs_cfa_ml.json, tests/r/results/hs_cfa_mlr.json
+## Data:    tests/r/data/hs.csv (lavaan::HolzingerSwineford1939, all 301 rows)
 source("tests/r/common.R")
 
 HS <- lavaan::HolzingerSwineford1939
@@ -25,7 +25,7 @@ htmt_def <- htmt(model, data = items)
 
 out <- c(
   list(meta = meta_info(list(
-    script = "tests/r/hs_cfa.R", data = "tests/data/hs.csv",
+    script = "tests/r/hs_cfa.R", data = "tests/r/data/hs.csv",
     note = "lavaan::cfa defaults (ML, marker variable, N likelihood, meanstructure default = FALSE for complete data without mean-related options)"))),
   model_block(fit, model, 'cfa(model, data = HS, estimator = "ML")'),
   list(
@@ -50,7 +50,7 @@ write_fixture(out, "hs_cfa_ml.json")
 ## ---- MLR ----
 fitr <- cfa(model, data = HS, estimator = "MLR")
 outr <- c(
-  list(meta = meta_info(list(script = "tests/r/hs_cfa.R", data = "tests/data/hs.csv"))),
+  list(meta = meta_info(list(script = "tests/r/hs_cfa.R", data = "tests/r/data/hs.csv"))),
   model_block(fitr, model, 'cfa(model, data = HS, estimator = "MLR")'),
   list(rsquare = num_list(lavInspect(fitr, "rsquare")))
 )

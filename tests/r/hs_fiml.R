@@ -1,6 +1,6 @@
 ## Fixture 6: HS three-factor CFA with MCAR holes: FIML (ML and MLR) and listwise.
-## Output: tests/results/hs_fiml.json
-## Data:   tests/data/hs_missing.csv (columns id, school, x1..x9).
+## Output: tests/r/results/hs_fiml.json
+## Data:   tests/r/data/hs_missing.csv (columns id, school, x1..x9).
 ## Holes: set.seed(1); then for v in x1, ..., x9 in that order:
 ##        idx <- sample(nrow(HS), round(0.08 * nrow(HS))); HS[idx, v] <- NA
 ##        (round(0.08 * 301) = 24 holes per item, drawn independently per item)
@@ -27,7 +27,7 @@ fit_lw_mlr <- cfa(model, data = HSm, missing = "listwise", estimator = "MLR")
 
 items <- HSm[, paste0("x", 1:9)]
 out <- list(
-  meta = meta_info(list(script = "tests/r/hs_fiml.R", data = "tests/data/hs_missing.csv",
+  meta = meta_info(list(script = "tests/r/hs_fiml.R", data = "tests/r/data/hs_missing.csv",
                         seed = 1, holes_per_item = n_holes,
                         n_complete_cases = sum(complete.cases(items)),
                         n_rows = nrow(items),

@@ -1,6 +1,6 @@
 ## Fixture 3: measurement invariance of the HS three-factor CFA across school.
-## Output: tests/results/hs_invariance_school.json
-## Data:   tests/data/hs.csv (written by hs_cfa.R; identical to lavaan::HolzingerSwineford1939)
+## Output: tests/r/results/hs_invariance_school.json
+## Data:   tests/r/data/hs.csv (written by hs_cfa.R; identical to lavaan::HolzingerSwineford1939)
 source("tests/r/common.R")
 
 HS <- lavaan::HolzingerSwineford1939
@@ -38,7 +38,7 @@ deltas <- list(
 )
 
 out <- list(
-  meta = meta_info(list(script = "tests/r/hs_invariance.R", data = "tests/data/hs.csv",
+  meta = meta_info(list(script = "tests/r/hs_invariance.R", data = "tests/r/data/hs.csv",
                         group_labels = lavInspect(configural, "group.label"),
                         note = "group index 1 = first level of lavInspect(fit,'group.label'), i.e. order of appearance in data")),
   group = "school",

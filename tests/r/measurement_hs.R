@@ -1,6 +1,6 @@
 ## Fixture 11: measurement-stage extras (common latent factor, marker adjustment, factor scores).
-## Output: tests/results/measurement_hs.json
-## Data:   tests/data/hs.csv (lavaan::HolzingerSwineford1939), tests/data/bfi.csv (psych::bfi)
+## Output: tests/r/results/measurement_hs.json
+## Data:   tests/r/data/hs.csv (lavaan::HolzingerSwineford1939), tests/r/data/bfi.csv (psych::bfi)
 source("tests/r/common.R")
 
 HS <- read.csv(file.path(DATA_DIR, "hs.csv"))
@@ -55,7 +55,7 @@ marker_rows <- function(rM) {
   out
 }
 
-## ---- HTMT with missing data (tests/data/hs_missing.csv): pairwise-complete and EM ("ml") correlations ----
+## ---- HTMT with missing data (tests/r/data/hs_missing.csv): pairwise-complete and EM ("ml") correlations ----
 HM <- read.csv(file.path(DATA_DIR, "hs_missing.csv"))[, items]
 htmt_missing <- list(
   pairwise = matrix_rows(htmt(base, HM, missing = "pairwise", htmt2 = FALSE)),
@@ -68,7 +68,7 @@ htmt_missing <- list(
 fs <- lavPredict(fit0, method = "regression")
 
 out <- list(
-  meta = meta_info(list(script = "tests/r/measurement_hs.R", data = c("tests/data/hs.csv", "tests/data/bfi.csv"),
+  meta = meta_info(list(script = "tests/r/measurement_hs.R", data = c("tests/r/data/hs.csv", "tests/r/data/bfi.csv"),
     notes = c("CLF: lavaan::cfa(base + orthogonal CMV factor, variance 1); equal = one label m on all method loadings; free = all method loadings free",
               "method_variance_share = mean of squared standardized method loadings",
               "marker: scale means of bfi (reverse keys 7 - x), complete rows; marker = O, substantive = A, C, E, N; r_M = smallest |r(marker, scale)| (rank 1) or second smallest (rank 2); t with n - 3 df",

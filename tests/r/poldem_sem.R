@@ -1,6 +1,6 @@
 ## Fixture 4: PoliticalDemocracy SEM (lavaan tutorial model), ML and MLR.
-## Output: tests/results/poldem_sem.json
-## Data:   tests/data/poldem.csv (lavaan::PoliticalDemocracy, 75 rows, no id column)
+## Output: tests/r/results/poldem_sem.json
+## Data:   tests/r/data/poldem.csv (lavaan::PoliticalDemocracy, 75 rows, no id column)
 source("tests/r/common.R")
 
 PD <- lavaan::PoliticalDemocracy
@@ -21,7 +21,7 @@ fit_ml <- sem(model, data = PD, estimator = "ML")
 fit_mlr <- sem(model, data = PD, estimator = "MLR")
 
 out <- list(
-  meta = meta_info(list(script = "tests/r/poldem_sem.R", data = "tests/data/poldem.csv")),
+  meta = meta_info(list(script = "tests/r/poldem_sem.R", data = "tests/r/data/poldem.csv")),
   ml = c(model_block(fit_ml, model, 'sem(model, data = PoliticalDemocracy, estimator = "ML")'),
          list(rsquare = num_list(lavInspect(fit_ml, "rsquare")))),
   mlr = c(model_block(fit_mlr, model, 'sem(model, data = PoliticalDemocracy, estimator = "MLR")'),

@@ -1,6 +1,6 @@
 ## Fixture 7: scale reliability on psych::bfi (Big Five, 2800 rows, items 1..6 with NA).
-## Output: tests/results/reliability_bfi.json
-## Data:   tests/data/bfi.csv = psych::bfi with a leading row id column `id` (1..2800; rownames in `rowname`)
+## Output: tests/r/results/reliability_bfi.json
+## Data:   tests/r/data/bfi.csv = psych::bfi with a leading row id column `id` (1..2800; rownames in `rowname`)
 source("tests/r/common.R")
 
 data(bfi, package = "psych")
@@ -99,7 +99,7 @@ for (s in names(scales)) {
 }
 
 out <- list(
-  meta = meta_info(list(script = "tests/r/reliability_bfi.R", data = "tests/data/bfi.csv",
+  meta = meta_info(list(script = "tests/r/reliability_bfi.R", data = "tests/r/data/bfi.csv",
     notes = c("psych::alpha default use = 'pairwise'; item.stats/alpha.drop are for the reverse-keyed items (psych labels them with a trailing '-')",
               "feldt_psych: psych::alpha()$feldt, which uses n = nrow(items) (all rows, incl. incomplete ones)",
               "feldt_lower/feldt_upper: same Feldt formula with n = number of complete cases (feldt_n)",

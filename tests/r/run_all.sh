@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerate every R reference fixture: tests/results/*.json and tests/data/*.csv.
+# Regenerate every R reference fixture: tests/r/results/*.json and tests/r/data/*.csv.
 # Run from anywhere; the scripts are executed from the repository root.
 # Needs R with lavaan, semTools, psych, GPArotation, jsonlite, sandwich
 # (Debian: r-cran-lavaan r-cran-semtools r-cran-psych r-cran-gparotation r-cran-jsonlite r-cran-sandwich).

@@ -1,6 +1,6 @@
 ## Fixture 5: second-order SEM like Proposition 4 (simulated data) + process-chain variant.
-## Output: tests/results/second_order_sem.json
-## Data:   tests/data/second_order_sem.csv (simulated here: set.seed(20241122); simulateData(pop_model, sample.nobs = 400))
+## Output: tests/r/results/second_order_sem.json
+## Data:   tests/r/data/second_order_sem.csv (simulated here: set.seed(20241122); simulateData(pop_model, sample.nobs = 400))
 source("tests/r/common.R")
 
 ## Population model: every variable in a unit-variance metric.
@@ -112,7 +112,7 @@ std_rows <- function(f) {
 
 out <- list(
   meta = meta_info(list(script = "tests/r/second_order_sem.R",
-                        data = "tests/data/second_order_sem.csv",
+                        data = "tests/r/data/second_order_sem.csv",
                         seed = 20241122, sample_nobs = 400,
                         note = "data simulated with lavaan::simulateData(pop_model, sample.nobs = 400) after set.seed(20241122); models fitted on the CSV as re-read by read.csv")),
   population_model = pop_model,

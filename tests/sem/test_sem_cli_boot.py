@@ -13,7 +13,7 @@ from surveysem.cli import main
 from surveysem.sem import fit_model, prepare_model
 
 ROOT = Path(__file__).resolve().parents[1]
-HS = ROOT / "data" / "hs.csv"
+HS = ROOT / "r" / "data" / "hs.csv"
 M = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
 
 
@@ -43,7 +43,7 @@ def test_cli_json_matches_lavaan(model_file, capsys):
         "npar",
         "nobs",
     }
-    ref = json.loads((ROOT / "results" / "hs_cfa_ml.json").read_text())
+    ref = json.loads((ROOT / "r" / "results" / "hs_cfa_ml.json").read_text())
     assert out["fit"]["chisq"] == pytest.approx(ref["fit"]["chisq"], abs=1e-3)
     assert len(out["estimates"]) == len(ref["estimates"])
     assert set(out["estimates"][0]) == {"lhs", "op", "rhs", "est", "se", "pvalue", "std_all"}
@@ -71,7 +71,7 @@ def test_cli_mlr_group_json(model_file, capsys):
     out = json.loads(capsys.readouterr().out)
     assert "chisq_scaled" in out["fit"] and "cfi_robust" in out["fit"]
     assert {e["group"] for e in out["estimates"]} == {1, 2}
-    ref = json.loads((ROOT / "results" / "hs_invariance_school.json").read_text())["models"]["metric"]
+    ref = json.loads((ROOT / "r" / "results" / "hs_invariance_school.json").read_text())["models"]["metric"]
     assert out["fit"]["chisq"] == pytest.approx(ref["fit"]["chisq"], abs=1e-3)
 
 
@@ -141,7 +141,7 @@ def test_refit_estimates_reproduces_fit_and_is_deterministic():
 
 
 def test_refit_estimates_fiml_matches_full_fit():
-    data = pd.read_csv(ROOT / "data" / "hs_missing.csv")
+    data = pd.read_csv(ROOT / "r" / "data" / "hs_missing.csv")
     pm = prepare_model(M, list(data.columns), missing="fiml")
     res = pm.fit(data)
     q = len(res.free_params)

@@ -1,4 +1,4 @@
-"""surveysem.sem against R lavaan 0.6-14 fixtures (tests/r/*.R -> tests/results/*.json).
+"""surveysem.sem against R lavaan 0.6-14 fixtures (tests/r/*.R -> tests/r/results/*.json).
 
 Every estimate, SE and std.all and every fit measure we report is compared at 1e-3
 (absolute), as CONTRIBUTING.md requires.
@@ -16,8 +16,8 @@ import pytest
 from surveysem.sem import fit_model, invariance_sequence
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "results"
-DATA = ROOT / "data"
+RESULTS = ROOT / "r" / "results"
+DATA = ROOT / "r" / "data"
 TOL = 1e-3
 
 FIT_KEYS = {

@@ -1,7 +1,7 @@
 """Further lavaan 0.6-14 cross-checks (values copied from R; the call is beside each).
 
-R run for these numbers (tests/data/*.csv):
-  HS <- read.csv("tests/data/hs.csv"); PD <- read.csv("tests/data/poldem.csv")
+R run for these numbers (tests/r/data/*.csv):
+  HS <- read.csv("tests/r/data/hs.csv"); PD <- read.csv("tests/r/data/poldem.csv")
   m <- "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
 """
 
@@ -14,7 +14,7 @@ import pytest
 
 from surveysem.sem import fit_model
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[1] / "r" / "data"
 M = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 TOL = 1e-3
 
@@ -143,7 +143,7 @@ def test_fixed_x_mlr():
 
 
 def test_fiml_multigroup():
-    # HSm <- read.csv("tests/data/hs_missing.csv"); cfa(m, data = HSm, group = "school", missing = "ml")
+    # HSm <- read.csv("tests/r/data/hs_missing.csv"); cfa(m, data = HSm, group = "school", missing = "ml")
     res = fit_model(M, pd.read_csv(DATA / "hs_missing.csv"), group="school", missing="fiml")
     _check(
         res,
@@ -253,7 +253,7 @@ CLF_TRAITS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 
 
 
 def test_common_latent_factor_marker_parameterization():
-    # the syntax of tests/results/measurement_hs.json ("clf" / "free"): lavaan converges to
+    # the syntax of tests/r/results/measurement_hs.json ("clf" / "free"): lavaan converges to
     # a local optimum with chisq 26.0199545 (the default start values of our engine need the
     # second, small-cross-loading start to get there)
     import json

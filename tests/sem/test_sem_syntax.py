@@ -10,7 +10,7 @@ import pytest
 from surveysem.errors import SurveySemError
 from surveysem.sem import build_partable, fit_model, parse_syntax
 
-HS = Path(__file__).resolve().parents[1] / "data" / "hs.csv"
+HS = Path(__file__).resolve().parents[1] / "r" / "data" / "hs.csv"
 
 
 def test_parse_operators_and_modifiers():

@@ -9,7 +9,7 @@ import pandas as pd
 
 from surveysem.sem import fit_model
 
-HS = Path(__file__).resolve().parents[1] / "data" / "hs.csv"
+HS = Path(__file__).resolve().parents[1] / "r" / "data" / "hs.csv"
 M = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 
 

@@ -32,14 +32,14 @@ def test_config_readme_is_generated_from_the_schema():
 
 def test_config_docs_module_prints_the_reference():
     proc = subprocess.run([sys.executable, "-m", "surveysem.config_docs"], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT)
+                          timeout=60, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == config_reference()
 
 
 def test_config_reference_rows_and_readers():
     text = config_reference()
-    rows = {m[1]: m[0] for m in re.finditer(r"^\| `([^`]+)` \|.*\|$", text, re.M)}
+    rows = {m[1]: m[0] for m in re.finditer(r"^\| `([^`]+)` \|.*\|$", text, re.MULTILINE)}
     cells = {key: [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]] for key, row in rows.items()}
     assert all(len(c) == 5 for c in cells.values()), "a cell holds an unescaped |"
     assert "`measurement_cfa`" in cells["measurement.cmv.marker"][4]
@@ -51,7 +51,7 @@ def test_config_reference_rows_and_readers():
     assert all("`report_pages`" in c[4] for key, c in cells.items() if not key.startswith("simulate"))
     # every controls entry key is documented below the hypotheses table
     for key in ("variable", "transform", "categorical"):
-        assert re.search(rf"^- `{key}` \(", text, re.M), key
+        assert re.search(rf"^- `{key}` \(", text, re.MULTILINE), key
 
 
 def test_contributing_stage_file_table_is_generated():
@@ -64,7 +64,7 @@ def test_contributing_stage_file_table_is_generated():
 def _documented_modules() -> set[str]:
     """Module paths listed in CONTRIBUTING.md's "Package modules" section (``- `sem/api.py` – ...``)."""
     section = _contributing().split("\n## Package modules\n", 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"^- `([\w/]+\.py)` ", section, re.M))
+    return set(re.findall(r"^- `([\w/]+\.py)` ", section, re.MULTILINE))
 
 
 def test_every_package_module_is_listed_in_contributing():

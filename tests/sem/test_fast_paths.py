@@ -22,9 +22,9 @@ import pytest
 from surveysem.errors import SurveySemError
 from surveysem.sem import em_moments, prepare_model
 
-ROOT = Path(__file__).resolve().parents[1]
-HS = pd.read_csv(ROOT / "tests/data/hs.csv")
-HS_MISSING = pd.read_csv(ROOT / "tests/data/hs_missing.csv")
+ROOT = Path(__file__).resolve().parents[2]
+HS = pd.read_csv(ROOT / "tests/r/data/hs.csv")
+HS_MISSING = pd.read_csv(ROOT / "tests/r/data/hs_missing.csv")
 ITEMS = [f"x{i}" for i in range(1, 10)]
 SECOND_ORDER = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\ng =~ visual + textual + speed\n"
 WITH_RESIDUAL_COV = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\nspeed ~ visual\nx1 ~~ x4\n"

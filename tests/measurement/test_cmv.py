@@ -1,5 +1,5 @@
-"""Common-method variance: Harman and full-collinearity VIF against psych/lm (tests/results/cmv_hs.json),
-marker adjustment and the common latent factor against tests/results/measurement_hs.json (R)."""
+"""Common-method variance: Harman and full-collinearity VIF against psych/lm (tests/r/results/cmv_hs.json),
+marker adjustment and the common latent factor against tests/r/results/measurement_hs.json (R)."""
 
 import json
 from pathlib import Path
@@ -10,11 +10,11 @@ import pytest
 
 from surveysem.measurement import cmv
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 TOL = 1e-3
-FX = json.loads((HERE / "results" / "cmv_hs.json").read_text())
-MX = json.loads((HERE / "results" / "measurement_hs.json").read_text())
-HS = pd.read_csv(HERE / "data" / "hs.csv")
+FX = json.loads((HERE / "r" / "results" / "cmv_hs.json").read_text())
+MX = json.loads((HERE / "r" / "results" / "measurement_hs.json").read_text())
+HS = pd.read_csv(HERE / "r" / "data" / "hs.csv")
 ITEMS = [f"x{i}" for i in range(1, 10)]
 SCALES = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
 
@@ -40,7 +40,7 @@ def test_full_collinearity_vif():
 
 
 def _bfi_scores():
-    B = pd.read_csv(HERE / "data" / "bfi.csv")
+    B = pd.read_csv(HERE / "r" / "data" / "bfi.csv")
     for v in ("A1", "C4", "C5", "E1", "E2", "O2", "O5"):
         B[v] = 7 - B[v]
     # R: rowMeans without na.rm, then complete rows -> a scale score exists only if all 5 items answered
@@ -116,8 +116,8 @@ def test_common_latent_factor_failure_is_a_warning():
 
 
 def test_em_pseudo_data_reproduces_lavaan_em_moments():
-    fx = json.loads((HERE / "results" / "hs_fiml.json").read_text())["fiml_ml"]
-    miss = pd.read_csv(HERE / "data" / "hs_missing.csv")[ITEMS]
+    fx = json.loads((HERE / "r" / "results" / "hs_fiml.json").read_text())["fiml_ml"]
+    miss = pd.read_csv(HERE / "r" / "data" / "hs_missing.csv")[ITEMS]
     Z = cmv.em_pseudo_data(miss)
     assert not Z.isna().any().any() and len(Z) == len(miss)
     em = pd.DataFrame(fx["h1_em_cov"]).set_index("row").loc[ITEMS, ITEMS].to_numpy()
@@ -132,7 +132,7 @@ def test_two_stage_clf_on_complete_data_equals_direct_fit():
     # complete data: the EM moments are the sample moments, so two-stage == the lavaan reference
     out = cmv.common_latent_factor(HS, SCALES, loadings="equal", missing="fiml", two_stage=True)
     assert out["chisq_clf"] == pytest.approx(MX["clf"]["equal"]["chisq"], abs=TOL)
-    miss = pd.read_csv(HERE / "data" / "hs_missing.csv")
+    miss = pd.read_csv(HERE / "r" / "data" / "hs_missing.csv")
     out = cmv.common_latent_factor(miss, SCALES, loadings="equal", missing="fiml", two_stage=True)
     assert out["method"].startswith("two-stage") and out["converged"]
     assert out["delta_chisq"] >= 0 and out["delta_df"] == 1

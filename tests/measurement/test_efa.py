@@ -1,4 +1,4 @@
-"""KMO, Bartlett, eigenvalues, parallel analysis and EFA against psych (tests/results/efa_hs.json)."""
+"""KMO, Bartlett, eigenvalues, parallel analysis and EFA against psych (tests/r/results/efa_hs.json)."""
 
 import json
 from pathlib import Path
@@ -9,10 +9,10 @@ import pytest
 
 from surveysem.measurement import efa
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 TOL = 1e-3
-FX = json.loads((HERE / "results" / "efa_hs.json").read_text())
-X = pd.read_csv(HERE / "data" / "hs.csv")[FX["items"]]
+FX = json.loads((HERE / "r" / "results" / "efa_hs.json").read_text())
+X = pd.read_csv(HERE / "r" / "data" / "hs.csv")[FX["items"]]
 
 
 def test_kmo():

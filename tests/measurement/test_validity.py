@@ -1,4 +1,4 @@
-"""CR, AVE, Fornell–Larcker and HTMT against semTools (tests/results/hs_cfa_ml.json)."""
+"""CR, AVE, Fornell–Larcker and HTMT against semTools (tests/r/results/hs_cfa_ml.json)."""
 
 import json
 from pathlib import Path
@@ -9,10 +9,10 @@ import pytest
 
 from surveysem.measurement import validity as v
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 TOL = 1e-3
-FX = json.loads((HERE / "results" / "hs_cfa_ml.json").read_text())
-HS = pd.read_csv(HERE / "data" / "hs.csv")
+FX = json.loads((HERE / "r" / "results" / "hs_cfa_ml.json").read_text())
+HS = pd.read_csv(HERE / "r" / "data" / "hs.csv")
 SCALES = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
 S_N = pd.DataFrame(FX["sample_cov_N"]).set_index("row")
 
@@ -93,10 +93,10 @@ def test_cr_ave_hand_values():
 
 def test_invariance_tables_match_lavaan_lrt():
     """The stage's invariance wrapper (group sizes check + invariance_sequence) against
-    lavaan + lavTestLRT (tests/results/hs_invariance_school.json)."""
+    lavaan + lavTestLRT (tests/r/results/hs_invariance_school.json)."""
     from surveysem.measurement.tables import invariance_tables
 
-    fx = json.loads((HERE / "results" / "hs_invariance_school.json").read_text())
+    fx = json.loads((HERE / "r" / "results" / "hs_invariance_school.json").read_text())
     cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500, "invariance_scope": "auto"}
     out = invariance_tables(HS, SCALES, HS["school"], cfg)
     assert out["warnings"] == []
@@ -145,7 +145,7 @@ def test_invariance_falls_back_to_scale_by_scale():
 
 
 def test_pairwise_htmt_by_hand_from_pairwise_covariances():
-    miss = pd.read_csv(HERE / "data" / "hs_missing.csv")
+    miss = pd.read_csv(HERE / "r" / "data" / "hs_missing.csv")
     items = [i for its in SCALES.values() for i in its]
     C = miss[items].cov(min_periods=2).to_numpy()  # pandas pairwise covariances (as R cov(use = "pairwise"))
     R = np.abs(C / np.sqrt(np.outer(np.diag(C), np.diag(C))))  # cov2cor, as lavCor(missing = "pairwise")
@@ -165,8 +165,8 @@ def test_pairwise_htmt_by_hand_from_pairwise_covariances():
 @pytest.mark.parametrize("missing,key,h2", [("pairwise", "pairwise", False), ("pairwise", "pairwise_htmt2", True),
                                            ("listwise", "listwise", False)])
 def test_htmt_with_missing_data_matches_semtools(missing, key, h2):
-    mx = json.loads((HERE / "results" / "measurement_hs.json").read_text())
-    miss = pd.read_csv(HERE / "data" / "hs_missing.csv")
+    mx = json.loads((HERE / "r" / "results" / "measurement_hs.json").read_text())
+    miss = pd.read_csv(HERE / "r" / "data" / "hs_missing.csv")
     ref = _matrix(mx["htmt_missing"][key])
     h = v.htmt(miss, SCALES, htmt2=h2, missing=missing)
     assert np.max(np.abs(h.to_numpy() - ref.loc[h.index, h.columns].to_numpy())) < TOL
@@ -181,9 +181,9 @@ def test_stage_cfa_loadings_mlr_and_fiml_match_lavaan(fixture, key, estimator, m
     """The stage's CFA (fit_cfa: engine + delta-method SEs of std_all) under MLR and FIML."""
     from surveysem.measurement.tables import fit_cfa
 
-    fx = json.loads((HERE / "results" / fixture).read_text())
+    fx = json.loads((HERE / "r" / "results" / fixture).read_text())
     fx = fx[key] if key else fx
-    d = pd.read_csv(HERE / "data" / data)
+    d = pd.read_csv(HERE / "r" / "data" / data)
     fit = fit_cfa(d, SCALES, estimator=estimator, missing=missing)
     assert fit["result"].fit["chisq"] == pytest.approx(fx["fit"]["chisq"], abs=TOL)
     assert fit["result"].fit["cfi"] == pytest.approx(fx["fit"]["cfi"], abs=TOL)

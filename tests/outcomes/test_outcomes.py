@@ -29,7 +29,7 @@ from surveysem.outcomes.table1 import (
     write_table1_audit,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TABLE1 = ROOT / ".test" / "data" / "yang_stoian_2024_table1.csv"
 MARKETS = ROOT / ".test" / "data" / "yang_stoian_2024_markets.csv"
 REGIONS = ROOT / "scales" / "regions.csv"

@@ -18,7 +18,7 @@ from surveysem.instrument.scales import instrument_files
 from surveysem.measurement import reliability as rel
 from surveysem.measurement import validity as val
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEEP = {"PDC", "CCA", "EFT", "SOE", "OIE_RSP", "MARKER", "ATTN"}
 MEASUREMENT = {"htmt_bootstrap_B": 40, "efa": {"parallel_iter": 5}, "cmv": {"clf_loadings": "free"}}
 CONFIG = kit.measurement_config(**MEASUREMENT)

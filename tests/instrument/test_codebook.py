@@ -10,7 +10,7 @@ import yaml
 from surveysem.instrument.codebook import CODEBOOK_COLUMNS, codebook_table, write_codebook
 from surveysem.instrument.scales import load_instrument
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_codebook_lists_all_variables(tmp_path):

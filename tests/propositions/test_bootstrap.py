@@ -16,8 +16,8 @@ from surveysem.io import write_csv
 from surveysem.propositions.p4 import p4_syntax
 from surveysem.sem import prepare_model
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = pd.read_csv(ROOT / "tests/data/second_order_sem.csv").rename(columns={"g1": "g_spread", "g2": "g_div", "g3": "g_int"})
+ROOT = Path(__file__).resolve().parents[2]
+DATA = pd.read_csv(ROOT / "tests/r/data/second_order_sem.csv").rename(columns={"g1": "g_spread", "g2": "g_div", "g3": "g_int"})
 PROCESSES = {"sensing": ["F1", "F2"], "seizing": ["F3", "F4"], "reconfiguring": ["F5", "F6"]}
 ITEMS = {f"F{k}": [f"f{k}_{i}" for i in (1, 2, 3)] for k in range(1, 7)}
 

@@ -1,4 +1,4 @@
-"""Reliability against psych::alpha / psych::describe / semTools::compRelSEM (tests/results/reliability_bfi.json)."""
+"""Reliability against psych::alpha / psych::describe / semTools::compRelSEM (tests/r/results/reliability_bfi.json)."""
 
 import json
 from pathlib import Path
@@ -11,10 +11,10 @@ from surveysem.measurement import reliability as rel
 from surveysem.cli import main
 from surveysem.errors import SurveySemError
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 TOL = 1e-3  # the project-wide tolerance; observed max differences are ~1e-6 (optimizer tolerance of omega)
-FX = json.loads((HERE / "results" / "reliability_bfi.json").read_text())
-BFI = pd.read_csv(HERE / "data" / "bfi.csv")
+FX = json.loads((HERE / "r" / "results" / "reliability_bfi.json").read_text())
+BFI = pd.read_csv(HERE / "r" / "data" / "bfi.csv")
 
 
 def _rev(d):

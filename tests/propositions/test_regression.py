@@ -1,4 +1,4 @@
-"""P1-P3 regression models against R (tests/results/glm_reference.json, tests/r/glm_reference.R),
+"""P1-P3 regression models against R (tests/r/results/glm_reference.json, tests/r/glm_reference.R),
 statsmodels and hand computations.
 
 Tolerances against R: coefficients 1e-6 absolute, SEs and dispersion 1e-4 relative, vcov entries
@@ -23,9 +23,9 @@ from surveysem.errors import SurveySemError
 from surveysem.propositions.hypotheses import parse_hypotheses
 from surveysem.propositions.regression import (analyse_hypothesis, cohens_f2, design, fit_model, holm, vif)
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = json.loads((ROOT / "tests/results/glm_reference.json").read_text())
-DATA = pd.read_csv(ROOT / "tests/data/glm_reference.csv")
+ROOT = Path(__file__).resolve().parents[2]
+REF = json.loads((ROOT / "tests/r/results/glm_reference.json").read_text())
+DATA = pd.read_csv(ROOT / "tests/r/data/glm_reference.csv")
 X = pd.DataFrame({"(Intercept)": 1.0, "x1": DATA.x1, "x2": DATA.x2,
                   "sizemedium": (DATA["size"] == "medium").astype(float),
                   "sizesmall": (DATA["size"] == "small").astype(float)})

@@ -13,7 +13,7 @@ import pytest
 from surveysem.measurement.reliability import cronbach_alpha
 from surveysem.sem import fit_model
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "r" / "data"
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 
 

@@ -1,5 +1,5 @@
 """Proposition 4 SEM: syntax built from the hypotheses, growth indicators, and the models (a)/(b)
-against lavaan (tests/results/second_order_sem.json, tests/r/second_order_sem.R).
+against lavaan (tests/r/results/second_order_sem.json, tests/r/second_order_sem.R).
 
 Tolerances: lavaan chi-square/df/CFI/RMSEA/AIC 1e-3 relative, estimates 1e-3 absolute (the
 project default; both optimizers stop at gradient tolerances near 1e-6). Hand computations 1e-12.
@@ -17,9 +17,9 @@ from surveysem.errors import SurveySemError
 from surveysem.propositions.p4 import (fit_p4, growth_indicators, heywood_warnings, items_by_construct,
                           multigroup_check, p4_syntax)
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = json.loads((ROOT / "tests/results/second_order_sem.json").read_text())
-DATA = pd.read_csv(ROOT / "tests/data/second_order_sem.csv")
+ROOT = Path(__file__).resolve().parents[2]
+REF = json.loads((ROOT / "tests/r/results/second_order_sem.json").read_text())
+DATA = pd.read_csv(ROOT / "tests/r/data/second_order_sem.csv")
 # The fixture's first-order factors F1..F6 -> our processes; its growth indicators g1..g3.
 PROCESSES = {"sensing": ["F1", "F2"], "seizing": ["F3", "F4"], "reconfiguring": ["F5", "F6"]}
 ITEMS = {f"F{k}": [f"f{k}_{i}" for i in (1, 2, 3)] for k in range(1, 7)}

@@ -9,7 +9,7 @@ import pytest
 
 from surveysem.data.markets import parse_market_history
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_simple_groups():

@@ -32,7 +32,7 @@ from surveysem.propositions.p4 import fit_p4, p4_data
 from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 from surveysem.simulate import population_truth, simulate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 N_DRAWS, N = 5, 300
 
 

@@ -1,5 +1,5 @@
 """Scale scores: means with a minimum share answered (hand computation) and regression factor
-scores against lavaan::lavPredict (tests/results/measurement_hs.json)."""
+scores against lavaan::lavPredict (tests/r/results/measurement_hs.json)."""
 
 import json
 from pathlib import Path
@@ -11,11 +11,11 @@ import pytest
 from surveysem.measurement import scores
 from surveysem.errors import SurveySemError
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 TOL = 1e-3
-MX = json.loads((HERE / "results" / "measurement_hs.json").read_text())
-ML = json.loads((HERE / "results" / "hs_cfa_ml.json").read_text())
-HS = pd.read_csv(HERE / "data" / "hs.csv")
+MX = json.loads((HERE / "r" / "results" / "measurement_hs.json").read_text())
+ML = json.loads((HERE / "r" / "results" / "hs_cfa_ml.json").read_text())
+HS = pd.read_csv(HERE / "r" / "data" / "hs.csv")
 
 
 def test_mean_scores_min_share():
