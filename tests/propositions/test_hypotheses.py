@@ -47,7 +47,7 @@ def test_defaults_encode_the_four_propositions():
     (lambda h: h[0]["predictors"].__setitem__(4, "ECP:XYZ"), "hypotheses[0].predictors[4]: unknown construct 'XYZ'"),
     (lambda h: h[0]["predictors"].__setitem__(4, "ECP:MARKER"), "hypotheses[0].predictors[4]: interaction 'ECP:MARKER' needs 'MARKER' as a main effect too"),
     (lambda h: h[3]["processes"]["seizing"].append("FOO"), "hypotheses[3].processes.seizing[5]: unknown construct 'FOO'"),
-    (lambda h: h[1].__setitem__("controls", [{"variable": "revenue"}]), "hypotheses[1].controls[0]: {'variable': 'revenue'} is not valid"),
+    (lambda h: h[1].__setitem__("controls", [{"variable": "revenue"}]), "hypotheses[1].controls[0].variable: 'revenue' is not one of"),
     (lambda h: h[1].__setitem__("id", "P1"), "hypotheses[1].id: duplicate hypothesis id 'P1'"),
     (lambda h: h[0].__setitem__("se", "HC3"), "hypotheses[0].se: 'HC3' is not one of ['HC0', 'HC1']"),
 ])

@@ -66,6 +66,8 @@ PROPOSITION_PATTERN = re.compile(r"^P[1-9][0-9]*[a-z]?$")
 
 @dataclass(frozen=True)
 class ResponseScale:
+    """A response scale of ``response_scales.yaml``: its range and the labels of its anchors."""
+
     id: str
     label: str
     type: str
@@ -76,6 +78,9 @@ class ResponseScale:
 
 @dataclass(frozen=True)
 class Item:
+    """One rated item: its construct, the first-order code it measures, its wording and keying
+    (``expected`` is the instructed answer of an attention check)."""
+
     id: str
     construct: str
     code: str
@@ -87,6 +92,9 @@ class Item:
 
 @dataclass(frozen=True)
 class Construct:
+    """One construct file of ``scales/``: what it is, where the paper locates it (process, level,
+    propositions), its place in the questionnaire, its response scale and items."""
+
     id: str
     label: str
     kind: str
@@ -105,6 +113,8 @@ class Construct:
 
 @dataclass(frozen=True)
 class ProfileItem:
+    """A firm-profile question of ``profile.yaml`` (type, range, answer options)."""
+
     id: str
     wording: str
     type: str
@@ -115,6 +125,8 @@ class ProfileItem:
 
 @dataclass(frozen=True)
 class EligibilityRule:
+    """A born-global screening criterion of ``eligibility.yaml``: ``variable operator threshold``."""
+
     id: str
     description: str
     variable: str
@@ -331,6 +343,20 @@ CONSTRUCT_FIELDS = {
 ITEM_FIELDS = {"id", "code", "wording", "reverse", "expected", "basis"}
 
 
+def _item_entries(f: "_Fields", shown: str, allowed: set[str], empty: str):
+    """(fields, id) of every entry of ``items``: only ``allowed`` keys, an id of the id pattern."""
+    items_raw = f.sequence("items")
+    if not items_raw:
+        f.fail("items", empty)
+    for i, item_raw in enumerate(items_raw):
+        g = _Fields(item_raw, Path(shown), f"items[{i}]")
+        g.unknown_keys(allowed)
+        item_id = g.text("id")
+        if not ID_PATTERN.match(item_id):
+            g.fail("id", f"{item_id!r} must be upper-case letters, digits or _")
+        yield g, item_id
+
+
 def _load_construct(path: Path, scales: dict[str, ResponseScale], shown: str) -> Construct:
     raw = _read_yaml(path, "construct")
     f = _Fields(raw, Path(shown))
@@ -348,16 +374,8 @@ def _load_construct(path: Path, scales: dict[str, ResponseScale], shown: str) ->
     for i, prop in enumerate(propositions):
         if not isinstance(prop, str) or not PROPOSITION_PATTERN.match(prop):
             f.fail(f"propositions[{i}]", f"{prop!r} is not a proposition id like P1a")
-    items_raw = f.sequence("items")
-    if not items_raw:
-        f.fail("items", "the scale has no items")
     items = []
-    for i, item_raw in enumerate(items_raw):
-        g = _Fields(item_raw, Path(shown), f"items[{i}]")
-        g.unknown_keys(ITEM_FIELDS)
-        item_id = g.text("id")
-        if not ID_PATTERN.match(item_id):
-            g.fail("id", f"{item_id!r} must be upper-case letters, digits or _")
+    for g, item_id in _item_entries(f, shown, ITEM_FIELDS, "the scale has no items"):
         expected = g.number("expected", required=kind == "attention", integer=True)
         scale = scales[scale_id]
         if expected is not None and not scale.min <= expected <= scale.max:
@@ -395,16 +413,9 @@ def _load_profile(path: Path, shown: str) -> tuple[list[ProfileItem], str, float
     raw = _read_yaml(path, "profile")
     f = _Fields(raw, Path(shown))
     f.unknown_keys({"id", "label", "kind", "section", "order", "source", "definition", "stem", "items"})
-    items_raw = f.sequence("items")
-    if not items_raw:
-        f.fail("items", "the profile has no items")
     items = []
-    for i, item_raw in enumerate(items_raw):
-        g = _Fields(item_raw, Path(shown), f"items[{i}]")
-        g.unknown_keys({"id", "wording", "type", "options", "min", "max", "basis"})
-        item_id = g.text("id")
-        if not ID_PATTERN.match(item_id):
-            g.fail("id", f"{item_id!r} must be upper-case letters, digits or _")
+    for g, item_id in _item_entries(f, shown, {"id", "wording", "type", "options", "min", "max", "basis"},
+                                    "the profile has no items"):
         kind = g.choice("type", PROFILE_TYPES)
         options = {}
         if kind == "categorical":
@@ -412,7 +423,7 @@ def _load_profile(path: Path, shown: str) -> tuple[list[ProfileItem], str, float
             if len(opts) < 2:
                 g.fail("options", "a categorical question needs at least two options")
             for j, opt in enumerate(opts):
-                h = _Fields(opt, Path(shown), f"items[{i}].options[{j}]")
+                h = _Fields(opt, Path(shown), f"{g.prefix}.options[{j}]")
                 code = h.number("code", integer=True)
                 if code in options:
                     h.fail("code", f"duplicate option code {code}")
@@ -561,10 +572,7 @@ def load_instrument(directory="scales", regions: bool = True) -> Instrument:
         directory=directory,
         response_scales=scales,
         constructs=ordered,
-        profile=profile,
-        profile_section=profile_section,
-        profile_order=profile_order,
-        eligibility=eligibility,
-        eligibility_source=eligibility_source,
+        profile=profile, profile_section=profile_section, profile_order=profile_order,
+        eligibility=eligibility, eligibility_source=eligibility_source,
         regions=region_table,
     )

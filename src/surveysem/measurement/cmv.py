@@ -174,24 +174,13 @@ def em_pseudo_data(data: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
     saturated model of ``data`` (the first stage of two-stage ML, Savalei & Bentler 2009). An ML fit
     depends on complete data only through these moments and n, so fitting the pseudo-data is
     two-stage ML; the random draw only fixes an orthonormal basis and does not change the fit."""
-    from surveysem.sem import Pattern, em_saturated
+    from surveysem.sem import em_saturated, missing_patterns
 
     X = data.astype(float).to_numpy()
     keep = ~np.isnan(X).all(axis=1)
     X = X[keep]
     n, p = X.shape
-    miss = np.isnan(X)
-    groups: dict[tuple, list[int]] = {}
-    for i, k in enumerate(map(tuple, (~miss).astype(np.int8))):
-        groups.setdefault(k, []).append(i)
-    pats = []
-    for k in sorted(groups, reverse=True):
-        idx = np.array(groups[k])
-        o = np.flatnonzero(np.array(k, bool))
-        Xo = X[np.ix_(idx, o)]
-        m = Xo.mean(axis=0)
-        E = Xo - m
-        pats.append(Pattern(o, len(idx), m, E.T @ E / len(idx), Xo, len(o) == p))
+    pats = missing_patterns(X, np.isnan(X))
     mean, cov = em_saturated(pats, p)
     Z = np.random.default_rng(seed).standard_normal((n, p))
     Z -= Z.mean(axis=0)

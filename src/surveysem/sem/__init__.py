@@ -102,7 +102,7 @@ from surveysem.sem.em import MissingLayout, em_moments, em_saturated, em_saturat
 from surveysem.sem.objective import LOG2PI, Engine
 from surveysem.sem.parameters import defined_values, row_values
 from surveysem.sem.partable import ModelSpec, ParRow, baseline_spec, build_partable
-from surveysem.sem.samplestats import GroupData, Pattern
+from surveysem.sem.samplestats import GroupData, Pattern, missing_patterns
 from surveysem.sem.standardize import standardized
 from surveysem.sem.syntax import ParsedModel, expression_names, parse_syntax
 
@@ -120,6 +120,7 @@ __all__ = [
     "Engine",
     "GroupData",
     "Pattern",
+    "missing_patterns",
     "LOG2PI",
     "ModelSpec",
     "ParRow",

@@ -117,7 +117,7 @@ def split_groups(spec, data: pd.DataFrame, missing, group=None, group_levels=Non
 
 
 # ---------------------------------------------------------------- moments of one group
-def _missing_patterns(Xg, miss):
+def missing_patterns(Xg, miss):
     """One :class:`Pattern` per missing-data pattern, most observed variables first."""
     p = Xg.shape[1]
     keys = [tuple(r) for r in (~miss).astype(np.int8)]
@@ -147,7 +147,7 @@ def group_data(Xg, em=True):
         cov = E.T @ E / len(Xg)
         pat = Pattern(np.arange(p), len(Xg), mean, cov, Xg, True)
         return GroupData([pat], len(Xg), mean, cov)
-    pats = _missing_patterns(Xg, miss)
+    pats = missing_patterns(Xg, miss)
     if not em:
         df = pd.DataFrame(Xg)
         return GroupData(pats, len(Xg), df.mean().to_numpy(), df.cov(ddof=0).to_numpy())
