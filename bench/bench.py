@@ -124,14 +124,17 @@ def p4_inputs(repo: Path, out_dir: Path):
     sys.path.insert(0, str(ROOT / "src"))
     from surveysem.config import load_config
     from surveysem.propositions.p4 import p4_syntax
-    from surveysem.propositions.stage import p4_setup
+    from surveysem.instrument.scales import instrument_files
+    from surveysem.propositions.steps import _p4_setup
 
     for base in (repo, ROOT):
         a = base / "results/clean/analysis.csv"
         o = base / "results/outcomes/firm_outcomes.csv"
         if a.exists() and o.exists():
             cfg = load_config(base / "config/config.yaml")
-            data, hyp, procs, items, *_ = p4_setup(a, o, base / "results/clean/ingest.json", cfg, base / "scales")
+            inputs = {"analysis": a, "outcomes": o, "ingest": base / "results/clean/ingest.json",
+                      "scales": instrument_files(base / "scales")}
+            data, hyp, procs, items, *_ = _p4_setup(inputs, cfg)
             data = data.drop(columns=["respondent_id"])
             dpath = out_dir / "p4_data.csv"
             data.to_csv(dpath, index=False)

@@ -41,8 +41,6 @@ def _file(key, path, writer, readers, description, columns_vary=""):
     return StageFile(key, path, writer, tuple(readers), description, COLUMNS.get(key, {}), columns_vary)
 
 
-MEASUREMENT_VERDICTS_READS = ("reliability", "item_stats", "efa", "cfa_fit", "loadings", "validity", "cmv", "htmt",
-                              "htmt_json", "invariance_json")
 REPORT = "report_pages"
 
 FILES: dict[str, StageFile] = {f.key: f for f in [

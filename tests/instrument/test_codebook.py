@@ -4,7 +4,6 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
 import yaml
 
 from surveysem.instrument.codebook import CODEBOOK_COLUMNS, codebook_table, write_codebook

@@ -1,12 +1,10 @@
 """Hypotheses as data (config `hypotheses:`), their validation, and the verdict rule."""
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from surveysem.config import validate_config
 from surveysem.errors import SurveySemError

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from surveysem.propositions.hypotheses import parse_hypotheses
 from surveysem.instrument.scales import load_instrument

@@ -5,7 +5,6 @@ index page with a verdict for each proposition, the synthetic-data flag, no iden
 value anywhere, a no-op second run, and Snakemake's own report.
 """
 
-from pathlib import Path
 
 import pandas as pd
 import pytest

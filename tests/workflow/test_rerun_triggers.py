@@ -268,13 +268,14 @@ def test_adding_a_regression_hypothesis_leaves_p4_alone(small_workflow):
 @pytest.fixture
 def package_copy(tmp_path):
     """A copy of the installed package, to edit; and the step code hash of every rule in it."""
-    from surveysem.workflow.code_hash import _step_code_hash, package_root
+    from surveysem.workflow.code_hash import _file_bytes, _file_imports, _step_code_hash, package_root
 
     root = tmp_path / "surveysem"
     shutil.copytree(package_root(), root, ignore=shutil.ignore_patterns("__pycache__"))
 
     def hashes():
-        _step_code_hash.cache_clear()
+        for cached in (_step_code_hash, _file_bytes, _file_imports):
+            cached.cache_clear()
         return {rule: step_code_hash(rule, root) for rule in CONFIG_READS}
 
     return root, hashes

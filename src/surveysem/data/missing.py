@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-METHODS = ("listwise", "pairwise", "fiml")
 COLUMNS = ["level", "id", "construct", "n_items", "n_respondents", "n_missing", "share_missing", "n_complete"]
 
 

@@ -54,7 +54,6 @@ UNKNOWN_CODE = "unknown_code"
 BAD_MARKETS = "unparseable_market_history"
 UNKNOWN_COUNTRY = "unknown_country"
 INCONSISTENT = "inconsistent_years"
-NO_ROWS = "no_valid_rows"
 
 
 @dataclass

@@ -35,7 +35,6 @@ from scipy import stats
 
 from surveysem.errors import SurveySemError
 
-GLM_FAMILIES = ("gamma_log", "binomial", "quasibinomial", "poisson", "fractional_logit")
 
 
 @dataclass

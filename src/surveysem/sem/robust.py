@@ -168,7 +168,7 @@ class _Weights(NamedTuple):
 
 def _group_weights(block, gd, fg):
     """(f W, W^-1 / f, f Wc, W^-1 J W^-1 / f) of one group, fixed-x moments dropped."""
-    sub, seng, sth, W, J, keep = block
+    sub, _engine, sth, W, J, keep = block
     ceng = Engine(sub)
     ceng.set_data([GroupData.from_moments(gd.mean, gd.cov, gd.n)])
     Wcg = ceng.evaluate(sth, level=2)[2]

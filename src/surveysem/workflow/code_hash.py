@@ -54,8 +54,13 @@ def _step_code_hash(stage: str, function: str, root: Path) -> str:
         digest.update(segment.encode())
     for path in sorted(_module_closure(frozenset(modules), root)):
         digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
+        digest.update(_file_bytes(path))
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def _file_bytes(path: Path) -> bytes:
+    return path.read_bytes()
 
 
 def _step_closure(steps_file: Path, function: str, root: Path) -> tuple[list[str], set[Path]]:
@@ -154,6 +159,13 @@ def _resolve_module(dotted: str, root: Path, must_exist: bool = True) -> set[Pat
     return out
 
 
+@lru_cache(maxsize=None)
+def _file_imports(path: Path, root: Path) -> frozenset[Path]:
+    """Package modules imported anywhere in the file ``path`` (each file is parsed once per run:
+    the workflow parse hashes the code of every rule)."""
+    return frozenset(_imports_in(ast.parse(path.read_text(encoding="utf-8")), root))
+
+
 def _module_closure(start: frozenset[Path], root: Path) -> set[Path]:
     """Modules in ``start``, every package module they import (transitively) and the data files
     beside them."""
@@ -164,7 +176,7 @@ def _module_closure(start: frozenset[Path], root: Path) -> set[Path]:
         if path in seen:
             continue
         seen.add(path)
-        todo.extend(_imports_in(ast.parse(path.read_text(encoding="utf-8")), root) - seen)
+        todo.extend(_file_imports(path, root) - seen)
     data = {f for folder in {p.parent for p in seen} for f in folder.iterdir()
             if f.suffix in DATA_SUFFIXES and f.is_file()}
     return seen | data
