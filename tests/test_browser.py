@@ -18,6 +18,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -223,7 +224,9 @@ def browser():
 
 @pytest.fixture(scope="module")
 def demo_reports(tmp_path_factory):
-    from test_report_pages import build
+    # the hand-made results tree of the report tests (tests/report/results_tree.py)
+    sys.path.insert(0, str(Path(__file__).parent / "report"))
+    from results_tree import build
 
     root = tmp_path_factory.mktemp("browser")
     build(root)

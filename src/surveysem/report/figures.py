@@ -1,8 +1,13 @@
 """Figures as hand-written, deterministic SVG (no matplotlib state, no fonts, no timestamps).
 
+* :func:`flow_diagram` – respondents before and after each screening step;
 * :func:`likert_bars` – diverging stacked bars of item responses (one figure per construct);
 * :func:`heatmap` – correlation heatmap (e.g. of scale scores);
-* :func:`forest_plot` – coefficients with confidence intervals.
+* :func:`forest_plot` – coefficients with confidence intervals;
+* :func:`line_plot` – lines over 1..n (scree plot and parallel analysis);
+* :func:`histogram` – counts in equal-width bins.
+
+The SVG primitives they share with the path diagram are in :mod:`surveysem.report.svg`.
 
 Each returns :class:`~surveysem.report.html.Safe` markup for inline use. All labels are escaped.
 Coordinates are printed with at most two decimals so the output is byte-identical across runs.
@@ -17,61 +22,38 @@ import numpy as np
 import pandas as pd
 
 from surveysem.report.html import Safe, esc, tag
-from surveysem.report.tables import fmt_bounded, fmt_num
-
-FONT = 'font-family="Helvetica, Arial, sans-serif"'
-CHAR_W = 0.58  # average glyph width as a share of the font size (for layout only)
-
-
-def _f(x: float) -> str:
-    """Coordinate with at most 2 decimals, no trailing zeros, no '-0'."""
-    text = f"{x:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def text_width(text: str, size: float) -> float:
-    return len(str(text)) * size * CHAR_W
-
-
-def truncate(text: str, max_chars: int) -> str:
-    text = str(text)
-    return text if len(text) <= max_chars else text[: max(1, max_chars - 1)].rstrip() + "\u2026"
-
-
-def _svg(width: float, height: float, body: list[str], title: str, desc: str = "") -> Safe:
-    head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(height)}" '
-        f'width="{_f(width)}" height="{_f(height)}" role="img" {FONT}>'
-    )
-    parts = [head, f"<title>{esc(title)}</title>"]
-    if desc:
-        parts.append(f"<desc>{esc(desc)}</desc>")
-    parts.extend(body)
-    parts.append("</svg>")
-    return Safe("\n".join(parts))
-
-
-def _text(x, y, text, size=12, anchor="start", weight=None, fill="#1a1a1a", baseline="middle", extra="") -> str:
-    w = f' font-weight="{weight}"' if weight else ""
-    return (
-        f'<text x="{_f(x)}" y="{_f(y)}" font-size="{_f(size)}" text-anchor="{anchor}" '
-        f'dominant-baseline="{baseline}" fill="{fill}"{w}{extra}>{esc(text)}</text>'
-    )
-
-
-def _rect(x, y, w, h, fill, stroke=None, extra="") -> str:
-    s = f' stroke="{stroke}"' if stroke else ""
-    return f'<rect x="{_f(x)}" y="{_f(y)}" width="{_f(max(w, 0))}" height="{_f(max(h, 0))}" fill="{fill}"{s}{extra}/>'
-
-
-def _line(x1, y1, x2, y2, stroke="#1a1a1a", width=1, dash=None) -> str:
-    d = f' stroke-dasharray="{dash}"' if dash else ""
-    return f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" y2="{_f(y2)}" stroke="{stroke}" stroke-width="{_f(width)}"{d}/>'
+from surveysem.report.svg import CHAR_W, coord, svg_document, svg_line, svg_rect, svg_text, text_width, truncate
+from surveysem.report.tables import fmt_bounded, fmt_int, fmt_num
 
 
 def figure(svg: Safe, caption, fid: str | None = None) -> Safe:
     """Wrap an SVG in ``<figure>`` with an escaped caption."""
     return tag("figure", svg, tag("figcaption", caption), id=fid)
+
+
+# ---------------------------------------------------------------- exclusion flow
+
+def flow_diagram(n_start, steps: Sequence[tuple[str, object, object]], title: str = "Exclusion flow") -> Safe:
+    """A vertical flow diagram: ``n_start`` responses, then per step (label, excluded, remaining)
+    the excluded count in a box to the side and the remaining count below."""
+    box_w, box_h, gap = 230, 28, 24
+    centre = 20 + box_w / 2
+    y = 10
+    body = [svg_rect(20, y, box_w, box_h, "#eef3f9", stroke="#1f4e79"),
+            svg_text(centre, y + box_h / 2, f"Responses: n = {fmt_int(n_start)}", size=12, anchor="middle")]
+    for label, n_excluded, n_after in steps:
+        y0 = y + box_h
+        y = y0 + gap
+        side = y0 + gap / 2  # the height of the arrow to the excluded box
+        body += [
+            svg_line(centre, y0, centre, y),
+            svg_line(centre, side, 20 + box_w + 30, side),
+            svg_rect(20 + box_w + 30, side - 13, 330, 26, "#fff", stroke="#999"),
+            svg_text(20 + box_w + 38, side, f"{str(label)[:40]}: excluded n = {fmt_int(n_excluded)}", size=11),
+            svg_rect(20, y, box_w, box_h, "#eef3f9", stroke="#1f4e79"),
+            svg_text(centre, y + box_h / 2, f"Remaining: n = {fmt_int(n_after)}", size=12, anchor="middle"),
+        ]
+    return svg_document(20 + box_w + 370, y + box_h + 10, body, title)
 
 
 # ---------------------------------------------------------------- Likert bars
@@ -136,14 +118,14 @@ def likert_bars(
     # grid
     for pct in (-100, -50, 0, 50, 100):
         x = x0 + scale * pct / 100
-        body.append(_line(x, top - 6, x, top + rows_h, stroke="#999" if pct else "#1a1a1a", width=0.6 if pct else 1, dash="3 3" if pct else None))
-        body.append(_text(x, top - 14, f"{abs(pct)}%", size=10, anchor="middle", fill="#555"))
+        body.append(svg_line(x, top - 6, x, top + rows_h, stroke="#999" if pct else "#1a1a1a", width=0.6 if pct else 1, dash="3 3" if pct else None))
+        body.append(svg_text(x, top - 14, f"{abs(pct)}%", size=10, anchor="middle", fill="#555"))
     for r, ((iid, label, values), shown) in enumerate(zip(items, labels)):
         y = top + r * (bar_h + gap)
         shares, n = response_shares(values, low, high)
-        body.append(_text(left - 8, y + bar_h / 2, shown, size=size, anchor="end"))
+        body.append(svg_text(left - 8, y + bar_h / 2, shown, size=size, anchor="end"))
         if n == 0:
-            body.append(_text(x0, y + bar_h / 2, "no answers", size=10, anchor="middle", fill="#6b6b6b"))
+            body.append(svg_text(x0, y + bar_h / 2, "no answers", size=10, anchor="middle", fill="#6b6b6b"))
             continue
         neg = sum(s for c, s in zip(range(low, high + 1), shares) if c < mid) + sum(
             s / 2 for c, s in zip(range(low, high + 1), shares) if c == mid
@@ -152,9 +134,9 @@ def likert_bars(
         for c, s, colour in zip(range(low, high + 1), shares, colours):
             w = s * scale
             if w > 0:
-                body.append(_rect(x, y, w, bar_h, colour, extra=f' data-cat="{c}"'))
+                body.append(svg_rect(x, y, w, bar_h, colour, extra=f' data-cat="{c}"'))
             x += w
-        body.append(_text(left + plot_w + 6, y + bar_h / 2, f"n = {n}", size=10, fill="#555"))
+        body.append(svg_text(left + plot_w + 6, y + bar_h / 2, f"n = {n}", size=10, fill="#555"))
     # legend
     ly = top + rows_h + 24
     per_row = 4
@@ -165,10 +147,10 @@ def likert_bars(
         name = f"{c}"
         if anchors and c in anchors:
             name = f"{c} {anchors[c]}"
-        body.append(_rect(lx, yy - 5, 10, 10, colour, stroke="#888"))
-        body.append(_text(lx + 14, yy, truncate(name, int(col_w / (10 * CHAR_W)) - 2), size=10))
+        body.append(svg_rect(lx, yy - 5, 10, 10, colour, stroke="#888"))
+        body.append(svg_text(lx + 14, yy, truncate(name, int(col_w / (10 * CHAR_W)) - 2), size=10))
     desc = "; ".join(f"{iid}: n={response_shares(v, low, high)[1]}" for iid, _, v in items)
-    return _svg(width, height, body, title, desc)
+    return svg_document(width, height, body, title, desc)
 
 
 # ---------------------------------------------------------------- heatmap
@@ -199,11 +181,11 @@ def heatmap(matrix: pd.DataFrame, title: str = "Correlations", lower_only: bool 
     body: list[str] = []
     values = matrix.to_numpy(dtype=float)
     for i in range(k):
-        body.append(_text(left - 6, top + i * cell + cell / 2, labels[i], size=11, anchor="end"))
+        body.append(svg_text(left - 6, top + i * cell + cell / 2, labels[i], size=11, anchor="end"))
         cx = left + i * cell + cell / 2
         body.append(
-            f'<text x="{_f(cx)}" y="{_f(top - 6)}" font-size="11" text-anchor="start" '
-            f'transform="rotate(-45 {_f(cx)} {_f(top - 6)})" fill="#1a1a1a">{esc(labels[i])}</text>'
+            f'<text x="{coord(cx)}" y="{coord(top - 6)}" font-size="11" text-anchor="start" '
+            f'transform="rotate(-45 {coord(cx)} {coord(top - 6)})" fill="#1a1a1a">{esc(labels[i])}</text>'
         )
         for j in range(k):
             if lower_only and j > i:
@@ -211,22 +193,22 @@ def heatmap(matrix: pd.DataFrame, title: str = "Correlations", lower_only: bool 
             v = values[i, j]
             x, y = left + j * cell, top + i * cell
             if not math.isfinite(v):
-                body.append(_rect(x, y, cell, cell, "#f3f3f3", stroke="#fff"))
-                body.append(_text(x + cell / 2, y + cell / 2, "\u2014", size=size, anchor="middle", fill="#6b6b6b"))
+                body.append(svg_rect(x, y, cell, cell, "#f3f3f3", stroke="#fff"))
+                body.append(svg_text(x + cell / 2, y + cell / 2, "\u2014", size=size, anchor="middle", fill="#6b6b6b"))
                 continue
-            body.append(_rect(x, y, cell, cell, _diverging_colour(v), stroke="#fff"))
+            body.append(svg_rect(x, y, cell, cell, _diverging_colour(v), stroke="#fff"))
             body.append(
-                _text(x + cell / 2, y + cell / 2, (fmt_bounded if bounded else fmt_num)(v), size=size, anchor="middle", fill="#fff" if abs(v) > 0.6 else "#1a1a1a")
+                svg_text(x + cell / 2, y + cell / 2, (fmt_bounded if bounded else fmt_num)(v), size=size, anchor="middle", fill="#fff" if abs(v) > 0.6 else "#1a1a1a")
             )
     # colour key
     kx = left + k * cell + 22
     for step in range(21):
         r = 1 - step / 10
-        body.append(_rect(kx, top + step * (k * cell / 21), 14, k * cell / 21 + 0.5, _diverging_colour(r)))
-    body.append(_text(kx + 18, top + 4, "1", size=10))
-    body.append(_text(kx + 18, top + k * cell / 2, "0", size=10))
-    body.append(_text(kx + 18, top + k * cell - 4, "\u22121", size=10))
-    return _svg(width, height, body, title)
+        body.append(svg_rect(kx, top + step * (k * cell / 21), 14, k * cell / 21 + 0.5, _diverging_colour(r)))
+    body.append(svg_text(kx + 18, top + 4, "1", size=10))
+    body.append(svg_text(kx + 18, top + k * cell / 2, "0", size=10))
+    body.append(svg_text(kx + 18, top + k * cell - 4, "\u22121", size=10))
+    return svg_document(width, height, body, title)
 
 
 # ---------------------------------------------------------------- forest plot
@@ -286,33 +268,33 @@ def forest_plot(
 
     body: list[str] = []
     axis_y = top + len(lines) * row_h + 6
-    body.append(_line(sx(null_value), top - 8, sx(null_value), axis_y, stroke="#777", dash="4 3"))
-    body.append(_line(left, axis_y, left + plot_w, axis_y))
+    body.append(svg_line(sx(null_value), top - 8, sx(null_value), axis_y, stroke="#777", dash="4 3"))
+    body.append(svg_line(left, axis_y, left + plot_w, axis_y))
     for t in _nice_ticks(lo, hi):
-        body.append(_line(sx(t), axis_y, sx(t), axis_y + 4))
-        body.append(_text(sx(t), axis_y + 14, fmt_num(t), size=10, anchor="middle"))
-    body.append(_text(left + plot_w / 2, axis_y + 32, xlabel, size=11, anchor="middle"))
-    body.append(_text(left + plot_w + 10, top - 12, "b [95% CI]", size=10, fill="#555"))
+        body.append(svg_line(sx(t), axis_y, sx(t), axis_y + 4))
+        body.append(svg_text(sx(t), axis_y + 14, fmt_num(t), size=10, anchor="middle"))
+    body.append(svg_text(left + plot_w / 2, axis_y + 32, xlabel, size=11, anchor="middle"))
+    body.append(svg_text(left + plot_w + 10, top - 12, "b [95% CI]", size=10, fill="#555"))
     for i, (shown, r) in enumerate(lines):
         y = top + i * row_h + row_h / 2
         if r is None:
-            body.append(_text(8, y, shown, size=size, weight="bold"))
+            body.append(svg_text(8, y, shown, size=size, weight="bold"))
             continue
-        body.append(_text(left - 8, y, shown, size=size, anchor="end"))
+        body.append(svg_text(left - 8, y, shown, size=size, anchor="end"))
         est, l, h = (r.get(k) for k in ("est", "lo", "hi"))
         if est is None or not math.isfinite(float(est)):
-            body.append(_text(left + 4, y, "not computed", size=10, fill="#6b6b6b"))
+            body.append(svg_text(left + 4, y, "not computed", size=10, fill="#6b6b6b"))
             continue
         if l is not None and h is not None and math.isfinite(float(l)) and math.isfinite(float(h)):
-            body.append(_line(sx(float(l)), y, sx(float(h)), y, width=1.4))
-            body.append(_line(sx(float(l)), y - 4, sx(float(l)), y + 4, width=1.2))
-            body.append(_line(sx(float(h)), y - 4, sx(float(h)), y + 4, width=1.2))
+            body.append(svg_line(sx(float(l)), y, sx(float(h)), y, width=1.4))
+            body.append(svg_line(sx(float(l)), y - 4, sx(float(l)), y + 4, width=1.2))
+            body.append(svg_line(sx(float(h)), y - 4, sx(float(h)), y + 4, width=1.2))
             ci = f" [{fmt_num(l)}, {fmt_num(h)}]"
         else:
             ci = ""
-        body.append(f'<circle cx="{_f(sx(float(est)))}" cy="{_f(y)}" r="4" fill="#1f4e79"/>')
-        body.append(_text(left + plot_w + 10, y, f"{fmt_num(est)}{r.get('mark', '')}{ci}", size=10))
-    return _svg(width, height, body, title)
+        body.append(f'<circle cx="{coord(sx(float(est)))}" cy="{coord(y)}" r="4" fill="#1f4e79"/>')
+        body.append(svg_text(left + plot_w + 10, y, f"{fmt_num(est)}{r.get('mark', '')}{ci}", size=10))
+    return svg_document(width, height, body, title)
 
 
 # ---------------------------------------------------------------- scree / parallel analysis
@@ -344,36 +326,36 @@ def line_plot(
     def sy(v: float) -> float:
         return top + (ymax - v) / ((ymax - ymin) or 1) * ph
 
-    body: list[str] = [_line(left, top, left, top + ph), _line(left, top + ph, left + pw, top + ph)]
+    body: list[str] = [svg_line(left, top, left, top + ph), svg_line(left, top + ph, left + pw, top + ph)]
     for t in ticks:
-        body.append(_line(left - 4, sy(t), left, sy(t)))
-        body.append(_text(left - 7, sy(t), fmt_num(t, 1), size=10, anchor="end"))
+        body.append(svg_line(left - 4, sy(t), left, sy(t)))
+        body.append(svg_text(left - 7, sy(t), fmt_num(t, 1), size=10, anchor="end"))
     step = max(1, math.ceil(n / 15))
     for i in range(1, n + 1, step):
-        body.append(_line(sx(i), top + ph, sx(i), top + ph + 4))
-        body.append(_text(sx(i), top + ph + 14, str(i), size=10, anchor="middle"))
+        body.append(svg_line(sx(i), top + ph, sx(i), top + ph + 4))
+        body.append(svg_text(sx(i), top + ph + 14, str(i), size=10, anchor="middle"))
     if hline is not None:
-        body.append(_line(left, sy(hline), left + pw, sy(hline), stroke="#999", dash="2 2"))
+        body.append(svg_line(left, sy(hline), left + pw, sy(hline), stroke="#999", dash="2 2"))
     for k, (name, ys) in enumerate(series):
         colour, dash, marker = SERIES_STYLE[k % len(SERIES_STYLE)]
         pts = [(sx(i + 1), sy(float(v))) for i, v in enumerate(ys) if v is not None and math.isfinite(float(v))]
         if len(pts) > 1:
-            d = " ".join(f"{'M' if j == 0 else 'L'} {_f(x)} {_f(y)}" for j, (x, y) in enumerate(pts))
+            d = " ".join(f"{'M' if j == 0 else 'L'} {coord(x)} {coord(y)}" for j, (x, y) in enumerate(pts))
             extra = f' stroke-dasharray="{dash}"' if dash else ""
             body.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.5"{extra}/>')
         for x, y in pts:
             if marker == "circle":
-                body.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.6" fill="{colour}"/>')
+                body.append(f'<circle cx="{coord(x)}" cy="{coord(y)}" r="2.6" fill="{colour}"/>')
             else:
-                body.append(_rect(x - 2.4, y - 2.4, 4.8, 4.8, colour))
+                body.append(svg_rect(x - 2.4, y - 2.4, 4.8, 4.8, colour))
         ly = top + 10 + k * 18
-        body.append(_line(left + pw + 12, ly, left + pw + 34, ly, stroke=colour, width=1.5, dash=dash))
-        body.append(_text(left + pw + 40, ly, truncate(name, 18), size=10))
-    body.append(_text(left + pw / 2, height - 8, xlabel, size=11, anchor="middle"))
+        body.append(svg_line(left + pw + 12, ly, left + pw + 34, ly, stroke=colour, width=1.5, dash=dash))
+        body.append(svg_text(left + pw + 40, ly, truncate(name, 18), size=10))
+    body.append(svg_text(left + pw / 2, height - 8, xlabel, size=11, anchor="middle"))
     body.append(
-        f'<text x="14" y="{_f(top + ph / 2)}" font-size="11" text-anchor="middle" transform="rotate(-90 14 {_f(top + ph / 2)})" fill="#1a1a1a">{esc(ylabel)}</text>'
+        f'<text x="14" y="{coord(top + ph / 2)}" font-size="11" text-anchor="middle" transform="rotate(-90 14 {coord(top + ph / 2)})" fill="#1a1a1a">{esc(ylabel)}</text>'
     )
-    return _svg(width, height, body, title)
+    return svg_document(width, height, body, title)
 
 
 # ---------------------------------------------------------------- histogram
@@ -386,8 +368,8 @@ def histogram(values: Sequence[float], title: str = "Histogram", xlabel: str = "
     pw, ph = width - left - right, height - top - bottom
     body: list[str] = []
     if x.size == 0:
-        body.append(_text(width / 2, height / 2, "no values", size=11, anchor="middle", fill="#6b6b6b"))
-        return _svg(width, height, body, title)
+        body.append(svg_text(width / 2, height / 2, "no values", size=11, anchor="middle", fill="#6b6b6b"))
+        return svg_document(width, height, body, title)
     if integer:
         lo, hi = math.floor(x.min()) - 0.5, math.ceil(x.max()) + 0.5
         edges = np.arange(lo, hi + 1e-9, 1.0)
@@ -411,17 +393,17 @@ def histogram(values: Sequence[float], title: str = "Histogram", xlabel: str = "
 
     for c, a, b in zip(counts, edges[:-1], edges[1:]):
         if c:
-            body.append(_rect(sx(a) + 0.5, sy(c), sx(b) - sx(a) - 1, top + ph - sy(c), "#5a8bb8", extra=f' data-count="{int(c)}"'))
-    body.append(_line(left, top + ph, left + pw, top + ph))
-    body.append(_line(left, top, left, top + ph))
+            body.append(svg_rect(sx(a) + 0.5, sy(c), sx(b) - sx(a) - 1, top + ph - sy(c), "#5a8bb8", extra=f' data-count="{int(c)}"'))
+    body.append(svg_line(left, top + ph, left + pw, top + ph))
+    body.append(svg_line(left, top, left, top + ph))
     for tk in ticks:
-        body.append(_line(left - 3, sy(tk), left, sy(tk)))
-        body.append(_text(left - 5, sy(tk), fmt_num(tk, 0), size=9, anchor="end"))
+        body.append(svg_line(left - 3, sy(tk), left, sy(tk)))
+        body.append(svg_text(left - 5, sy(tk), fmt_num(tk, 0), size=9, anchor="end"))
     xticks = [v for v in _nice_ticks(float(x.min()), float(x.max()), 5)] if x.max() > x.min() else [float(x.min())]
     whole_ticks = integer or all(float(tk).is_integer() for tk in xticks)
     for tk in xticks:
         if edges[0] <= tk <= edges[-1]:
-            body.append(_line(sx(tk), top + ph, sx(tk), top + ph + 3))
-            body.append(_text(sx(tk), top + ph + 12, fmt_num(tk, 0 if whole_ticks else 2), size=9, anchor="middle"))
-    body.append(_text(left + pw / 2, height - 8, xlabel, size=10, anchor="middle"))
-    return _svg(width, height, body, title, f"n = {x.size}")
+            body.append(svg_line(sx(tk), top + ph, sx(tk), top + ph + 3))
+            body.append(svg_text(sx(tk), top + ph + 12, fmt_num(tk, 0 if whole_ticks else 2), size=9, anchor="middle"))
+    body.append(svg_text(left + pw / 2, height - 8, xlabel, size=10, anchor="middle"))
+    return svg_document(width, height, body, title, f"n = {x.size}")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from surveysem.report.figures import _f, _svg, _text, text_width
 from surveysem.report.html import Safe
+from surveysem.report.svg import coord, svg_document, svg_text, text_width
 from surveysem.report.tables import fmt_bounded, fmt_num, stars
 
 PROCESS_ORDER = ["sensing", "seizing", "reconfiguring", "reconfiguration"]
@@ -101,14 +101,14 @@ def _arrowhead(x: float, y: float, ux: float, uy: float, size: float = 7) -> str
     """Filled triangle with its tip at (x, y) pointing along unit vector (ux, uy)."""
     bx, by = x - ux * size, y - uy * size
     px, py = -uy * size * 0.45, ux * size * 0.45
-    return f'<polygon points="{_f(x)},{_f(y)} {_f(bx + px)},{_f(by + py)} {_f(bx - px)},{_f(by - py)}" fill="#1a1a1a"/>'
+    return f'<polygon points="{coord(x)},{coord(y)} {coord(bx + px)},{coord(by + py)} {coord(bx - px)},{coord(by - py)}" fill="#1a1a1a"/>'
 
 
 def _label(x: float, y: float, text: str, size: float = 10) -> str:
     w = text_width(text, size) + 6
     return (
-        f'<rect x="{_f(x - w / 2)}" y="{_f(y - size * 0.75)}" width="{_f(w)}" height="{_f(size * 1.5)}" fill="#fff" opacity="0.9"/>'
-        + _text(x, y, text, size=size, anchor="middle")
+        f'<rect x="{coord(x - w / 2)}" y="{coord(y - size * 0.75)}" width="{coord(w)}" height="{coord(size * 1.5)}" fill="#fff" opacity="0.9"/>'
+        + svg_text(x, y, text, size=size, anchor="middle")
     )
 
 
@@ -149,7 +149,7 @@ def path_diagram(
     bold = set(s["second"]) | set(s["outcomes"])
     body = _edges(est, nodes) + _node_shapes(nodes, disp, bold) + _r2_labels(nodes, r2 or {})  # 4
     desc = f"{len(s['first'])} first-order factors, {len(s['second'])} second-order factors, outcomes: {', '.join(s['outcomes'])}"
-    return _svg(cols["width"], height, body, title, desc)
+    return svg_document(cols["width"], height, body, title, desc)
 
 
 def _outcome_indicators(s: dict, outcome: str) -> list[str]:
@@ -243,7 +243,7 @@ def _arrow(a: Node, b: Node, text: str, t: float) -> list[str]:
     length = math.hypot(x2 - x1, y2 - y1) or 1
     ux, uy = (x2 - x1) / length, (y2 - y1) / length
     return [
-        f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2 - ux * 6)}" y2="{_f(y2 - uy * 6)}" stroke="#1a1a1a" stroke-width="1.2"/>',
+        f'<line x1="{coord(x1)}" y1="{coord(y1)}" x2="{coord(x2 - ux * 6)}" y2="{coord(y2 - uy * 6)}" stroke="#1a1a1a" stroke-width="1.2"/>',
         _arrowhead(x2, y2, ux, uy),
         _label(x1 + (x2 - x1) * t, y1 + (y2 - y1) * t, text),
     ]
@@ -255,13 +255,13 @@ def _node_shapes(nodes: dict[str, Node], disp, bold: set[str]) -> list[str]:
     for node in nodes.values():
         if node.kind == "latent":
             body.append(
-                f'<ellipse cx="{_f(node.x)}" cy="{_f(node.y)}" rx="{_f(node.rx)}" ry="{_f(node.ry)}" fill="#eef3f9" stroke="#1f4e79" stroke-width="1.4"/>'
+                f'<ellipse cx="{coord(node.x)}" cy="{coord(node.y)}" rx="{coord(node.rx)}" ry="{coord(node.ry)}" fill="#eef3f9" stroke="#1f4e79" stroke-width="1.4"/>'
             )
         else:
             body.append(
-                f'<rect x="{_f(node.x - node.rx)}" y="{_f(node.y - node.ry)}" width="{_f(2 * node.rx)}" height="{_f(2 * node.ry)}" fill="#fff" stroke="#1a1a1a"/>'
+                f'<rect x="{coord(node.x - node.rx)}" y="{coord(node.y - node.ry)}" width="{coord(2 * node.rx)}" height="{coord(2 * node.ry)}" fill="#fff" stroke="#1a1a1a"/>'
             )
-        body.append(_text(node.x, node.y, disp(node.name), size=NODE_TEXT_SIZE, anchor="middle",
+        body.append(svg_text(node.x, node.y, disp(node.name), size=NODE_TEXT_SIZE, anchor="middle",
                           weight="bold" if node.name in bold else None))
     return body
 
@@ -272,7 +272,7 @@ def _r2_labels(nodes: dict[str, Node], r2: dict[str, float]) -> list[str]:
     for name, value in sorted(r2.items()):
         if name in nodes and value is not None:
             n = nodes[name]
-            body.append(_text(n.x, n.y + n.ry + 11, f"R\u00b2 = {fmt_bounded(value)}", size=10, anchor="middle"))
+            body.append(svg_text(n.x, n.y + n.ry + 11, f"R\u00b2 = {fmt_bounded(value)}", size=10, anchor="middle"))
     return body
 
 
@@ -296,7 +296,7 @@ def _curve(a: Node, b: Node, text: str, double: bool) -> str:
     u1 = unit(cx, cy, x1, y1)
     sx1, sy1 = (x1 - u1[0] * 6, y1 - u1[1] * 6) if double else (x1, y1)
     parts.append(
-        f'<path d="M {_f(sx1)} {_f(sy1)} Q {_f(cx)} {_f(cy)} {_f(x2 - u2[0] * 6)} {_f(y2 - u2[1] * 6)}" fill="none" stroke="#1a1a1a" stroke-width="1.1"/>'
+        f'<path d="M {coord(sx1)} {coord(sy1)} Q {coord(cx)} {coord(cy)} {coord(x2 - u2[0] * 6)} {coord(y2 - u2[1] * 6)}" fill="none" stroke="#1a1a1a" stroke-width="1.1"/>'
     )
     parts.append(_arrowhead(x2, y2, *u2))
     if double:

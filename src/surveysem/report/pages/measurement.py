@@ -1,0 +1,277 @@
+"""The measurement page (measurement.html): per scale its reliability, validity and verdict;
+item statistics; the exploratory factor analysis of the item pool; fit and loadings of the CFA;
+discriminant validity, common-method variance and invariance (:mod:`.measurement_validity`);
+the stage's warnings; and the distribution of the answers to every item."""
+
+from __future__ import annotations
+
+from surveysem.report.figures import figure, likert_bars, line_plot
+from surveysem.report.html import Safe, bullet_list, join, not_computed, paragraph, slug, tag, verdict_badge
+from surveysem.report.pages.context import Context
+from surveysem.report.pages.measurement_validity import VALIDITY_SECTIONS
+from surveysem.report.pages.sections import (
+    Content, FIT_CRITERIA, FIT_NAMES, Page, PageTables, Sections, build_page, fit_value, in_construct_order, in_item_order, is_true,
+    missing, p_phrase, synthetic_note, warnings_block
+)
+from surveysem.report.tables import (
+    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_text_blank, frame_table, stars
+)
+
+SCALE_NOTE = (
+    "k = items; n = respondents with at least one answer; α = Cronbach's alpha with 95% CI (Feldt); ω = McDonald's "
+    "omega total (one-factor model); CR = composite reliability (semTools compRelSEM) and AVE = average variance "
+    "extracted, from the CFA; FL = Fornell–Larcker criterion met; max HTMT = largest HTMT with another construct; "
+    "min λ = smallest standardized loading. Thresholds: α, ω, CR ≥ .70; AVE ≥ .50; HTMT < .85 (warn to .90); "
+    "λ ≥ .50. The pipeline never drops an item: it suggests, and the scales/ files decide."
+)
+SCALE_COLUMNS = ["Scale", "Label", "k", "n", "α", "95% CI", "ω", "CR", "AVE", "FL", "max HTMT", "min λ", "Verdict", "Reasons"]
+ITEM_STATS_COLUMNS = {"construct": "Scale", "item": "Item", "n": "n", "share_missing": "% missing", "mean": "M", "sd": "SD",
+                      "skew": "Skew", "kurtosis": "Kurtosis", "r_drop": "r (item–rest)", "alpha_if_deleted": "α if deleted",
+                      "loading_one_factor": "λ (one factor)"}
+
+
+# The page's sections in order: these, the validity ones (measurement_validity), the closing ones.
+RELIABILITY_SECTIONS, CLOSING_SECTIONS = Sections(), Sections()
+
+
+def measurement_page(ctx: Context) -> Page:
+    return build_page(ctx, "measurement.html", "Measurement", RELIABILITY_SECTIONS + VALIDITY_SECTIONS + CLOSING_SECTIONS)
+
+
+# ------------------------------------------------------------------ scales
+
+
+def _by_construct(records: list[dict] | None) -> dict[str, dict]:
+    return {str(r["construct"]): r for r in records or []}
+
+
+def _first(name: str, *records: dict):
+    """The value of ``name`` in the first record that has one."""
+    return next((r[name] for r in records if r.get(name) is not None), None)
+
+
+def _scale_row(ctx: Context, cid: str, r: dict, v: dict, d: dict) -> list:
+    """One scale: reliability (r), validity (v) and verdict (d) columns side by side."""
+    fl = _first("fornell_larcker_pass", v)
+    if fl is None:
+        fl = _first("fornell_larcker", d)
+    return [
+        cid, ctx.label(cid), fmt_int(_first("k", r, v)), fmt_int(r.get("n")), fmt_bounded(r.get("alpha")),
+        fmt_ci(r.get("alpha_ci_lower"), r.get("alpha_ci_upper"), bounded=True), fmt_bounded(r.get("omega")),
+        fmt_bounded(_first("cr", v, d)), fmt_bounded(_first("ave", v, d)),
+        DASH if fl is None else ("yes" if is_true(fl) else "no"),
+        fmt_num(d.get("max_htmt")), fmt_num(d.get("min_loading")), verdict_badge(d.get("verdict") if d else None),
+        fmt_text_blank(d.get("reasons")),
+    ]
+
+
+@RELIABILITY_SECTIONS.add("scales", "Scales: reliability, validity and verdicts")
+def _scale_table_section(ctx: Context, t: PageTables) -> Content:
+    rel = _by_construct(ctx.records("reliability", "construct", "k", "n", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega"))
+    val = _by_construct(ctx.records("validity", "construct", "k", "cr", "ave", "fornell_larcker_pass"))
+    ver = _by_construct(ctx.records("measurement_verdicts", "construct", "verdict", "cr", "ave", "max_htmt", "min_loading",
+                                    "fornell_larcker", "reasons", "suggestions"))
+    if not (rel or val or ver):
+        return missing(ctx, "Scale table", "reliability")
+    ids = in_construct_order(ctx, list(dict.fromkeys(list(rel) + list(val) + list(ver))))
+    rows = [_scale_row(ctx, cid, rel.get(cid, {}), val.get(cid, {}), ver.get(cid, {})) for cid in ids]
+    suggestions = [f"{cid}: {ver[cid]['suggestions']}" for cid in ids if cid in ver and ver[cid]["suggestions"]]
+    table = Table("Reliability, convergent and discriminant validity, and verdict per scale", SCALE_COLUMNS, rows,
+                  note=synthetic_note(ctx) + SCALE_NOTE, text_columns={0, 1, 9, 12, 13})
+    extra = join([tag("h3", "Suggestions"), bullet_list(suggestions)]) if suggestions else Safe("")
+    return [t.add(table, "scales"), extra]
+
+
+@RELIABILITY_SECTIONS.add("item-statistics", "Item statistics")
+def _item_stats_section(ctx: Context, t: PageTables) -> Content:
+    title = "Item statistics"
+    frame = ctx.columns("item_stats", *ITEM_STATS_COLUMNS)
+    if frame is None:
+        return missing(ctx, title, "item_stats")
+    formats = {"share_missing": fmt_percent, "loading_one_factor": fmt_num}
+    note = synthetic_note(ctx) + ("Items as analysed (reverse-keyed items already reversed). Skew and kurtosis as psych::describe "
+                                  "(type 3); r (item–rest) = corrected item–total correlation; α if deleted = Cronbach's alpha "
+                                  "of the scale without the item; λ = standardized loading in a one-factor model of the scale.")
+    table = frame_table(frame, "Item statistics", columns=ITEM_STATS_COLUMNS, formatters=formats, note=note,
+                        text_columns=["construct", "item"])
+    return t.add(table, "item-statistics")
+
+
+# ------------------------------------------------------------------ EFA
+
+
+def _efa_rows(ctx: Context) -> list[list[str]]:
+    """Sampling adequacy, Bartlett's test, parallel analysis and the factors extracted."""
+    kmo, bartlett = ctx.field("efa", "kmo", {}), ctx.field("efa", "bartlett", {})
+    parallel, fa = ctx.field("efa", "parallel", {}), ctx.field("efa", "efa", {})
+    rows = []
+    if kmo.get("overall") is not None:
+        rows.append(["Kaiser–Meyer–Olkin (overall MSA)", fmt_bounded(kmo["overall"])])
+    if kmo.get("items"):
+        msa = kmo["items"]
+        low = sorted(i for i, v in msa.items() if v is not None and v < 0.6)
+        rows.append(["Item MSA, range", f"{fmt_bounded(min(msa.values()))} to {fmt_bounded(max(msa.values()))}"])
+        rows.append(["Items with MSA < .60", ", ".join(low) if low else "none"])
+    if bartlett:
+        rows.append(["Bartlett's test of sphericity",
+                     f"χ²({fmt_int(bartlett.get('df'))}) = {fmt_num(bartlett.get('chisq'))}, {p_phrase(bartlett.get('p_value'))}"])
+    if parallel:
+        rows.append(["Factors suggested by parallel analysis",
+                     f"{fmt_int(parallel.get('n_factors'))} (factors), {fmt_int(parallel.get('n_components'))} (components)"])
+    if fa:
+        rows.append(["Factors extracted", f"{fmt_int(fa.get('n_factors'))} ({fa.get('method', '')}, {fa.get('rotation', '')} rotation)"])
+    if ctx.field("efa", "n") is not None:
+        rows.append(["N", fmt_int(ctx.field("efa", "n"))])
+    return rows
+
+
+def _efa_summary(ctx: Context, t: PageTables) -> Safe:
+    parallel = ctx.field("efa", "parallel", {})
+    note = ""
+    if parallel:
+        note = synthetic_note(ctx) + (
+            f"Item pool: {ctx.field('efa', 'item_pool', 'items')}. Parallel analysis: {fmt_int(parallel.get('n_iter'))} simulated "
+            f"data sets, {fmt_bounded(parallel.get('quantile'))} quantile (seed {parallel.get('seed', DASH)}).")
+    table = Table("Sampling adequacy and number of factors", ["Quantity", "Value"], _efa_rows(ctx), note=note, text_columns={0, 1})
+    return t.add(table, "efa-summary")
+
+
+def _scree_figure(ctx: Context) -> Safe:
+    parallel = ctx.field("efa", "parallel", {})
+    if not parallel.get("pc_values"):
+        return Safe("")
+    series = [("eigenvalues (PC)", parallel["pc_values"]), ("simulated (PC)", parallel.get("pc_sim_quantile") or [])]
+    if parallel.get("fa_values"):
+        series += [("eigenvalues (FA)", parallel["fa_values"]), ("simulated (FA)", parallel.get("fa_sim_quantile") or [])]
+    svg = line_plot(series, "Scree plot and parallel analysis", "Factor / component", "Eigenvalue", hline=1.0)
+    return figure(svg, "Figure. Scree plot: observed eigenvalues against those of random data (parallel analysis); factors "
+                       "above the simulated line are retained. Dotted line: eigenvalue 1.", "figure-scree")
+
+
+def _pattern_row(item: str, loadings: dict, factors: list[str], communality) -> list:
+    """Loadings of one item: below .30 left blank, the largest in bold."""
+    best = max(factors, key=lambda f: abs(loadings.get(f) or 0))
+    cells = []
+    for f in factors:
+        v = loadings.get(f)
+        if v is None or abs(v) < 0.30:
+            cells.append("")
+        else:
+            cells.append(tag("strong", fmt_num(v)) if f == best else fmt_num(v))
+    return [item] + cells + [fmt_bounded(communality)]
+
+
+def _pattern_matrix(ctx: Context, t: PageTables) -> Safe:
+    fa = ctx.field("efa", "efa", {})
+    loadings = fa.get("loadings")
+    if not (isinstance(loadings, dict) and loadings):
+        return Safe("")
+    factors = sorted({f for v in loadings.values() for f in v}, key=lambda f: (len(f), f))
+    communalities = fa.get("communalities") or {}
+    rows = [_pattern_row(item, loadings[item], factors, communalities.get(item)) for item in in_item_order(ctx, list(loadings))]
+    note = synthetic_note(ctx) + "Loadings below .30 in absolute value are not shown; the largest loading of each item is in bold. h² = communality."
+    table = Table(f"Pattern matrix ({fa.get('method', '')}, {fa.get('rotation', '')})", ["Item"] + factors + ["h²"], rows, note=note)
+    return t.add(table, "efa-loadings")
+
+
+@RELIABILITY_SECTIONS.add("efa", "Item pool: exploratory factor analysis")
+def _efa_section(ctx: Context, t: PageTables) -> Content:
+    if ctx.json("efa") is None:
+        kmo = ctx.columns("kmo", "item", "msa")
+        if kmo is None:
+            return missing(ctx, "EFA", "efa")
+        return t.add(frame_table(kmo, "Kaiser–Meyer–Olkin measure of sampling adequacy"), "kmo")
+    parts = [_efa_summary(ctx, t), _scree_figure(ctx), _pattern_matrix(ctx, t), warnings_block(ctx.field("efa", "warnings"))]
+    return parts
+
+
+# ------------------------------------------------------------------ CFA
+
+
+def _cfa_how(ctx: Context) -> list[str]:
+    """How the CFA was estimated, in words."""
+    how = []
+    if ctx.field("cfa_fit", "estimator"):
+        how.append(f"estimator {ctx.field('cfa_fit', 'estimator')}")
+    missing_data = ctx.field("cfa_fit", "missing_note") or ctx.field("cfa_fit", "missing")
+    if missing_data:
+        how.append(f"missing data: {missing_data}")
+    if ctx.field("cfa_fit", "n_constructs") is not None:
+        how.append(f"{fmt_int(ctx.field('cfa_fit', 'n_constructs'))} correlated factors")
+    how.append("converged" if ctx.field("cfa_fit", "converged") else "DID NOT CONVERGE")
+    return how
+
+
+@RELIABILITY_SECTIONS.add("cfa-fit", "Confirmatory factor analysis: fit")
+def _cfa_fit_section(ctx: Context, t: PageTables) -> Content:
+    if ctx.json("cfa_fit") is None:
+        return missing(ctx, "CFA fit", "cfa_fit")
+    fit = ctx.field("cfa_fit", "fit", {})
+    rows = [[name, fit_value(key, fit[key]), FIT_CRITERIA.get(key, "")] for key, name in FIT_NAMES if key in fit]
+    note = (synthetic_note(ctx) + "Model: " + "; ".join(_cfa_how(ctx)) + ". "
+            + "Criteria from Hu & Bentler (1999); χ² is sensitive to sample size.")
+    syntax = ctx.field("cfa_fit", "syntax")
+    syntax_block = tag("details", tag("summary", "Model syntax (lavaan)"), tag("pre", syntax)) if syntax else Safe("")
+    table = Table("Fit of the measurement model", ["Index", "Value", "Criterion"], rows, note=note)
+    return [t.add(table, "cfa-fit"), syntax_block, warnings_block(ctx.field("cfa_fit", "warnings"))]
+
+
+@RELIABILITY_SECTIONS.add("loadings", "Standardized loadings")
+def _loadings_section(ctx: Context, t: PageTables) -> Content:
+    records = ctx.records("loadings", "construct", "item", "est", "std_all", "std_se", "std_pvalue")
+    if records is None:
+        return missing(ctx, "Loadings", "loadings")
+    rows = [[str(r["construct"]), str(r["item"]), fmt_num(r["est"]), fmt_num(r["std_all"]) + stars(r["std_pvalue"]),
+             fmt_num(r["std_se"]), fmt_p(r["std_pvalue"])] for r in records]
+    note = synthetic_note(ctx) + ("b = unstandardized loading (the first item of each factor fixed to 1); λ = completely standardized "
+                                  "loading (lavaan std.all) with its standard error and p. " + SIG_NOTE
+                                  + " Loadings below .50 are flagged in the scale verdicts.")
+    table = Table("Factor loadings of the measurement model", ["Construct", "Item", "b", "λ", "SE(λ)", "p"], rows, note=note,
+                  text_columns={0, 1})
+    return t.add(table, "loadings")
+
+
+# ------------------------------------------------------------------ warnings and item responses
+
+
+@CLOSING_SECTIONS.add("measurement-warnings", "Warnings")
+def _measurement_warnings_section(ctx: Context, t: PageTables) -> Content:
+    if ctx.json("measurement_warnings") is None:
+        return missing(ctx, "Warnings", "measurement_warnings")
+    warnings = ctx.field("measurement_warnings", "warnings", [])
+    return warnings_block(warnings) if warnings else paragraph("No warnings.")
+
+
+def _retained_answers(ctx: Context):
+    """The answers in validated.csv (as given, before reverse-keying) of the respondents kept after screening."""
+    answers = ctx.varying_columns("validated")
+    kept = ctx.column("analysis", "respondent_id")
+    if answers is None or kept is None:
+        return answers
+    retained = ctx.column("validated", "respondent_id").astype(str).isin(set(kept.astype(str)))
+    return answers[retained.to_numpy()]
+
+
+def _likert_figure(cid: str, construct, answers) -> Safe:
+    items = [(it.id, it.wording + (" (R)" if it.reverse else ""), answers[it.id]) for it in construct.items if it.id in answers.columns]
+    if not items:
+        return Safe("")
+    rs = construct.response_scale
+    svg = likert_bars(items, int(rs.min), int(rs.max), rs.anchors, title=f"Responses to the {construct.label} items")
+    return figure(svg, f"Figure. {cid} – {construct.label}: distribution of answers (as answered, before reverse-keying; "
+                       "(R) = reverse-keyed item). Bars are centred on the scale midpoint.", f"likert-{slug(cid)}")
+
+
+@CLOSING_SECTIONS.add("item-responses", "Item responses")
+def _likert_section(ctx: Context, t: PageTables) -> Content:
+    what = "Item response distributions"
+    answers = _retained_answers(ctx)
+    if answers is None:
+        return missing(ctx, what, "validated")
+    if ctx.instrument is None:
+        return not_computed(what, "the instrument (scales/) could not be loaded")
+    figs = [_likert_figure(cid, con, answers) for cid, con in ctx.instrument.constructs.items() if con.kind != "attention"]
+    figs = [f for f in figs if f]
+    if not figs:
+        return not_computed(what, "no item columns in validated.csv")
+    return [paragraph("Distribution of the answers to every item, by construct."), tag("div", *figs, class_="figure-grid")]

@@ -1,0 +1,89 @@
+"""The verdicts on the propositions, shared by the overview, propositions and P4 pages.
+
+Verdicts come from ``results/propositions/verdicts.csv``; the proposition texts from the
+config's ``hypotheses[*].statement`` (else the ``statement`` of the proposition's row in
+verdicts.csv), so that every page words a proposition as the config does.
+"""
+
+from __future__ import annotations
+
+from surveysem.report.html import Safe, join, not_computed, paragraph, slug, tag, verdict_badge
+from surveysem.report.pages.context import Context
+from surveysem.report.pages.sections import missing_text
+
+MAIN_PROPOSITIONS = ("P1", "P2", "P3", "P4")
+
+
+def statement(ctx: Context, pid: str) -> str:
+    """Proposition ``pid`` in words (empty when neither the config nor verdicts.csv has it)."""
+    for hyp in ctx.config.get("hypotheses") or []:
+        if isinstance(hyp, dict) and str(hyp.get("id")) == pid and hyp.get("statement"):
+            return str(hyp["statement"])
+    rows = ctx.records("verdicts", "proposition", "level", "statement") or []
+    for rec in rows:
+        if str(rec["proposition"]) == pid and rec["level"] == "proposition" and str(rec["statement"] or "").strip():
+            return str(rec["statement"])
+    return ""
+
+
+def sem_propositions(ctx: Context) -> set[str]:
+    """Propositions tested with the P4 structural equation models (shown on the P4 page)."""
+    ids = {"P4"}
+    proposition = ctx.field("p4_models", "proposition")
+    if proposition:
+        ids.add(str(proposition))
+    return ids
+
+
+def proposition_verdicts(ctx: Context) -> list[dict]:
+    """Per proposition: id, verdict, sub-hypotheses [(id, verdict)] and their terms, from verdicts.csv."""
+    rows = ctx.records("verdicts", "proposition", "level", "id", "term", "verdict")
+    out: dict[str, dict] = {}
+    for rec in rows or []:
+        prop = str(rec["proposition"])
+        entry = out.setdefault(prop, {"id": prop, "verdict": None, "subs": [], "terms": {}})
+        hyp = prop if rec["id"] is None else str(rec["id"])
+        verdict = None if rec["verdict"] is None else str(rec["verdict"])
+        if hyp == prop or str(rec["level"] or "").lower() == "proposition":
+            entry["verdict"] = verdict
+        else:
+            entry["subs"].append((hyp, verdict))
+            entry["terms"][hyp] = "" if rec["term"] is None else str(rec["term"])
+    return list(out.values())
+
+
+def _card(ctx: Context, pid: str, verdict: dict | None) -> Safe:
+    """One proposition: its verdict, how many sub-hypotheses are supported, its statement."""
+    if verdict is None:
+        body = [verdict_badge(None)]
+    else:
+        subs, terms = verdict["subs"], verdict["terms"]
+        n_supported = sum(1 for _, s in subs if s and s.lower() == "supported")  # counting rows of verdicts.csv
+        detail = tag("div", f"{n_supported} of {len(subs)} sub-hypotheses supported") if subs else Safe("")
+        items = [tag("li", h, f" ({terms[h]})" if terms.get(h) else "", ": ", verdict_badge(sv)) for h, sv in subs]
+        body = [verdict_badge(verdict["verdict"]), detail, tag("ul", *items, class_="subs") if subs else Safe("")]
+    href = "p4.html" if pid in sem_propositions(ctx) else f"propositions.html#{slug(pid)}"
+    text = statement(ctx, pid)
+    return tag("div", tag("h3", tag("a", pid, href=href)), *body, tag("div", text, class_="lead") if text else Safe(""),
+               class_="card")
+
+
+def _rule_text(ctx: Context) -> str:
+    rule = ctx.field("verdicts_json", "rule")
+    if isinstance(rule, dict):
+        return "; ".join(f"{k}: {v}" for k, v in sorted(rule.items()))
+    return str(rule) if rule else ""
+
+
+def verdict_dashboard(ctx: Context) -> Safe:
+    """A card per proposition (P1-P4 always, then any other in verdicts.csv) and the verdict rule."""
+    verdicts = proposition_verdicts(ctx)
+    by_id = {v["id"]: v for v in verdicts}
+    ids = list(MAIN_PROPOSITIONS) + [v["id"] for v in verdicts if v["id"] not in MAIN_PROPOSITIONS]
+    parts = [tag("div", *[_card(ctx, pid, by_id.get(pid)) for pid in ids], class_="dashboard", id="verdict-dashboard")]
+    if not verdicts:
+        parts.append(not_computed("Proposition verdicts", missing_text(ctx, "verdicts")))
+    rule = _rule_text(ctx)
+    if rule:
+        parts.append(paragraph(tag("strong", "Verdict rule: "), rule))
+    return join(parts)
