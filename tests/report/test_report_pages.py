@@ -310,7 +310,7 @@ def test_a_file_without_a_registered_column_says_which(tmp_path, caplog):
 
 
 def test_unregistered_names_are_programming_errors(tmp_path):
-    """A page may ask only for names stage_columns registers: anything else stops the report."""
+    """A page may ask only for names stage_files.yaml registers: anything else stops the report."""
     from surveysem.report.pages.sections import PageTables, guard
 
     ctx = Context(**make_results(tmp_path))
@@ -388,7 +388,7 @@ def test_unconverged_common_latent_factor_is_flagged(tmp_path):
 
 def test_the_results_tree_uses_registered_names(tmp_path):
     """The hand-made tree looks like real results: its tables have only registered columns and its
-    JSON objects only registered top-level keys (surveysem.stage_columns)."""
+    JSON objects only registered top-level keys (surveysem/stage_files.yaml)."""
     from surveysem.stage_files import FILES
 
     make_results(tmp_path)

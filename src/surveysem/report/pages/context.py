@@ -1,6 +1,6 @@
 """What a report page is built from: where the result files are, the config, the instrument,
 and cached loaders that read columns and keys by the names registered in
-:mod:`surveysem.stage_files` (``stage_columns.COLUMNS``).
+:mod:`surveysem.stage_files` (``stage_files.yaml``).
 
 A page never guesses a column name. It asks for registered names (:meth:`Context.columns`,
 :meth:`Context.column`, :meth:`Context.records`, :meth:`Context.field`):
@@ -29,7 +29,7 @@ from surveysem.stage_files import path as stage_path
 
 
 class ColumnNotRegistered(LookupError):
-    """A page asked for a column or key that ``stage_columns.COLUMNS`` does not register for the file."""
+    """A page asked for a column or key that ``stage_files.yaml`` does not register for the file."""
 
 
 class UnreadableResult(ValueError):
@@ -46,7 +46,7 @@ def _check_registered(key: str, name: str) -> None:
     if name not in registered:
         raise ColumnNotRegistered(
             f"{name!r} is not a registered column or key of {key!r} ({FILES[key].path}); "
-            f"surveysem.stage_columns.COLUMNS[{key!r}] has: {', '.join(registered) or 'nothing'}")
+            f"src/surveysem/stage_files.yaml, {key}: registers {', '.join(registered) or 'nothing'}")
 
 
 def _no_nan(value):

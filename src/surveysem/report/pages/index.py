@@ -4,9 +4,25 @@ stage recorded, and links to the other pages."""
 
 from __future__ import annotations
 
-from surveysem.report.html import NOT_COMPUTED, bullet_list, join, link, not_computed, paragraph
+from typing import NamedTuple
+
+from surveysem.report.html import (
+    NOT_COMPUTED,
+    bullet_list,
+    join,
+    link,
+    not_computed,
+    paragraph,
+)
 from surveysem.report.pages.context import Context
-from surveysem.report.pages.sections import Content, Page, PageTables, Sections, build_page, missing_text
+from surveysem.report.pages.sections import (
+    Content,
+    Page,
+    PageTables,
+    Sections,
+    build_page,
+    missing_text,
+)
 from surveysem.report.pages.verdicts import verdict_dashboard
 from surveysem.report.pathdiagram import fit_caption
 from surveysem.report.tables import Table, fmt_int
@@ -19,14 +35,21 @@ WARNING_SOURCES = [
     ("p4_models", "Propositions: P4", "p4.html"),
 ]
 
-# (page, name, what it shows)
+class PageLink(NamedTuple):
+    """A link of the overview to another page, with what that page shows."""
+
+    href: str
+    name: str
+    shows: str
+
+
 PAGE_LINKS = [
-    ("data.html", "Data and screening", "source file, exclusion flow, sample profile, missing data"),
-    ("outcomes.html", "Outcomes", "spread, diversification, intensity; typology groups; Table 1 audit"),
-    ("measurement.html", "Measurement", "reliability, EFA, CFA, validity, common-method variance, invariance, item responses"),
-    ("propositions.html", "Propositions", "P1–P3 regressions, verdicts, typology"),
-    ("p4.html", "P4 model", "second-order SEM, path diagrams, indirect effects"),
-    ("provenance.html", "Provenance", "file hashes, config, versions, commit"),
+    PageLink("data.html", "Data and screening", "source file, exclusion flow, sample profile, missing data"),
+    PageLink("outcomes.html", "Outcomes", "spread, diversification, intensity; typology groups; Table 1 audit"),
+    PageLink("measurement.html", "Measurement", "reliability, EFA, CFA, validity, common-method variance, invariance, item responses"),
+    PageLink("propositions.html", "Propositions", "P1–P3 regressions, verdicts, typology"),
+    PageLink("p4.html", "P4 model", "second-order SEM, path diagrams, indirect effects"),
+    PageLink("provenance.html", "Provenance", "file hashes, config, versions, commit"),
 ]
 INSTRUMENT_PAGES = [("codebook_html", "codebook.html", "Codebook"), ("questionnaire_html", "questionnaire.html", "Questionnaire")]
 

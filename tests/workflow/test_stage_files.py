@@ -1,9 +1,9 @@
-"""The registry of the files passed between stages (surveysem.stage_files, surveysem.stage_columns)
+"""The registry of the files passed between stages (surveysem/stage_files.yaml through surveysem.stage_files)
 against what a workflow run writes: every CSV has exactly its registered columns, in order (a
 table whose columns vary with the instrument starts with its registered ones), and every JSON
 object exactly its registered top-level keys.
 
-The run is the small end-to-end run of test_pipeline_e2e.py (its ``workflow_run`` fixture).
+The run is the small end-to-end run on .test/config_small (the ``small_workflow`` fixture of conftest.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_pipeline_e2e import workflow_run  # noqa: F401 - the fixture: the small end-to-end run
 
 from surveysem.stage_files import FILES
 
@@ -59,18 +58,18 @@ def registry_mismatches(root: Path) -> list[str]:
 def test_every_csv_and_json_object_is_registered():
     for key, registered in FILES.items():
         if registered.kind in CHECKED_KINDS:
-            assert registered.columns, f"{key}: no columns registered in surveysem.stage_columns"
+            assert registered.columns, f"{key}: no columns registered in surveysem/stage_files.yaml"
             assert all(meaning.strip() for meaning in registered.columns.values()), key
 
 
-def test_workflow_files_have_their_registered_columns(workflow_run):  # noqa: F811
-    work, *_ = workflow_run
+def test_workflow_files_have_their_registered_columns(small_workflow):
+    work, *_ = small_workflow
     assert registry_mismatches(work) == []
 
 
-def test_the_check_finds_a_renamed_column_and_a_missing_key(workflow_run, tmp_path):  # noqa: F811
+def test_the_check_finds_a_renamed_column_and_a_missing_key(small_workflow, tmp_path):
     """The check can fail: a column renamed in one CSV and a key dropped from one JSON are reported."""
-    work, *_ = workflow_run
+    work, *_ = small_workflow
     shutil.copytree(work / "results", tmp_path / "results")
     htmt = tmp_path / FILES["htmt"].path
     pd.read_csv(htmt).rename(columns={"htmt2": "htmt_2"}).to_csv(htmt, index=False)
