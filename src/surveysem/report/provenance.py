@@ -46,7 +46,7 @@ def report_date(files=(), env=None) -> tuple[str, str]:
             continue
     if times:
         day = _dt.datetime.fromtimestamp(max(times), tz=_dt.timezone.utc).date().isoformat()
-        return day, "latest modification date of the data and config files"
+        return day, "latest modification date of the input files (the survey)"
     return "date unknown", "no data or config file found and SOURCE_DATE_EPOCH not set"
 
 
