@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SNAKEMAKE = str(BIN / "snakemake")
 SMALL_CONFIG = ".test/config_small/config.yaml"
+FIML_CONFIG = ".test/config_fiml/config.yaml"
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
@@ -43,3 +44,13 @@ def small_workflow(tmp_path_factory):
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
     second = run(snakemake, work)
     return work, first, second, snakemake
+
+
+@pytest.fixture(scope="session")
+def fiml_workflow(tmp_path_factory):
+    """The whole workflow run once on .test/config_fiml (150 synthetic firms with missing answers,
+    FIML): (folder, the run)."""
+    work = workflow_copy(tmp_path_factory.mktemp("fiml"))
+    proc = run([SNAKEMAKE, "--cores", "2", "--configfile", FIML_CONFIG], work)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    return work, proc

@@ -26,7 +26,7 @@ rule report_pages:
             for name, (category, caption) in REPORT_PAGES.items()
         },
         tables=report(
-            directory("results/tables"),
+            directory(F("apa_tables")),
             patterns=["{name}.csv"],
             category="Tables",
             subcategory="APA tables (CSV)",
