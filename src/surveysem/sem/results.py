@@ -56,21 +56,8 @@ class SEMResult:
     n_dropped: int = 0
 
     def to_json(self) -> dict:
-        keys = [
-            "chisq",
-            "df",
-            "pvalue",
-            "cfi",
-            "tli",
-            "rmsea",
-            "rmsea_ci_lower",
-            "rmsea_ci_upper",
-            "srmr",
-            "aic",
-            "bic",
-            "npar",
-            "nobs",
-        ]
+        keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic",
+                "bic", "npar", "nobs"]
         if self.estimator == "MLR":
             keys += [
                 "chisq_scaled",
