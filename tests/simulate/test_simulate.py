@@ -339,7 +339,7 @@ def test_test_surveys_are_their_configured_draws(name, inst):
 
     If this fails after a change to the simulator or to scales/, regenerate the file with
     ``surveysem simulate --config .test/<name>/config.yaml --out .test/data/<survey>`` (the
-    bundled data/survey_synthetic.csv likewise from config/config.yaml, see data/README.md).
+    bundled data/survey_synthetic.csv likewise from config/config.yaml: README.md, "The surveysem command").
     """
     config = load_config(ROOT / ".test" / name / "config.yaml")
     test_survey = ROOT / config["data"]["survey"]
