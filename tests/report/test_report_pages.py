@@ -11,6 +11,7 @@ import pytest
 
 from surveysem.report.html import PAGES
 from surveysem.report.pages import ColumnNotRegistered, Context, build_report
+from surveysem.stage_files import REPORT_FILES
 from surveysem.stage_files import path as stage_path
 
 from results_tree import build, make_results  # tests/report/results_tree.py
@@ -403,3 +404,34 @@ def test_the_results_tree_uses_registered_names(tmp_path):
         else:
             continue
         assert names <= set(registered.columns), (key, sorted(names - set(registered.columns)))
+
+
+EXCEPTION_TEXT = re.compile(r"Traceback|Exception|Error\b|Error:|NoneType|object has no attribute|not supported between|"
+                            r"unsupported operand|KeyError|IndexError|ValueError|TypeError")
+
+
+def _files_of_the_tree(tmp_path) -> list[str]:
+    root = tmp_path / "probe"
+    make_results(root)
+    return [key for key in REPORT_FILES if (root / stage_path(key)).is_file()]
+
+
+def test_no_page_shows_an_exception_text_whatever_input_is_missing_or_malformed(tmp_path):
+    """Every result file the pages read, removed in turn and then replaced by garbage in turn: every
+    page is still written, and none contains an exception text (the log has it)."""
+    keys = _files_of_the_tree(tmp_path)
+    assert len(keys) > 30
+    for n, key in enumerate(keys):
+        for damage in ("missing", "malformed"):
+            root = tmp_path / f"{n}-{damage}"
+            kw = make_results(root)
+            target = root / stage_path(key)
+            if damage == "missing":
+                target.unlink()
+            else:
+                target.write_text('{"unexpected": [1, 2' if target.suffix == ".json" else "x\n\"unclosed,1\n",
+                                  encoding="utf-8")
+            build_report(Context(**kw), root / "reports", root / "tables")
+            for page in sorted((root / "reports").glob("*.html")):
+                found = EXCEPTION_TEXT.search(_text(page.read_text(encoding="utf-8")))
+                assert found is None, (key, damage, page.name, found and found.group(0))

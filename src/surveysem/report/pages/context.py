@@ -169,13 +169,17 @@ class Context:
 
     @property
     def synthetic(self) -> bool | None:
-        """The synthetic flag of ingest.json; None when ingest has not run. (Not counted in
-        ``reads``: every section notes the flag, so it would name ingest.json in every failure.)"""
+        """The synthetic flag of ingest.json; None (unknown) when ingest has not run or its file
+        cannot be read: never "real data" without the flag saying so. (Not counted in ``reads``:
+        every section notes the flag, so it would name ingest.json in every failure.)"""
         _check_registered("ingest", "synthetic")
-        ingest = self._json("ingest")
-        if ingest is None:
+        try:
+            ingest = self._json("ingest")
+        except UnreadableResult:
             return None
-        return bool(ingest.get("synthetic", False)) if isinstance(ingest, dict) else False
+        if not isinstance(ingest, dict) or not isinstance(ingest.get("synthetic"), bool):
+            return None
+        return ingest["synthetic"]
 
     @property
     def study_title(self) -> str:
