@@ -1,8 +1,11 @@
 from snakemake.utils import min_version
 from surveysem.config import validate_config_or_exit
+from surveysem.safe_yaml import check_files_or_exit
 
 
 min_version("9.0")
+# Duplicate keys and nested-alias bombs are refused before Snakemake reads the file.
+check_files_or_exit(["config/config.yaml"])
 
 
 configfile: "config/config.yaml"

@@ -32,6 +32,8 @@ command="${1:-}"
 case "$command" in
     pipeline)
         setup
+        # the cheap check first: a config with duplicate keys or nested-alias bombs stops here in one line
+        .venv/bin/python -m surveysem.safe_yaml config/config.yaml
         .venv/bin/snakemake --cores "${CORES:-2}" "$@"
         echo "Main report: $(pwd)/reports/index.html"
         ;;

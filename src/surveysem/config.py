@@ -99,12 +99,24 @@ def validate_config(config: dict, schema_path=DEFAULT_SCHEMA, config_name: str =
         if error is None:
             raise SurveySemError(f"invalid configuration: {exc}", file=config_name) from None
         raise SurveySemError(_describe(error, config_name)) from None
+    _check_thresholds(config, config_name)
     return resolve_derived(config)
+
+
+def _check_thresholds(config: dict, config_name: str) -> None:
+    """What the schema cannot say: the HTMT warning level is not above the failing level."""
+    t = config.get("measurement", {}).get("thresholds", {})
+    if t and t["htmt_max"] > t["htmt_warn"]:
+        raise SurveySemError(f"measurement.thresholds.htmt_max: {t['htmt_max']} (warn at or above) is above "
+                             f"htmt_warn {t['htmt_warn']} (fail at or above)", file=config_name)
 
 
 def validate_config_or_exit(config: dict, configfiles=(), schema_path=DEFAULT_SCHEMA) -> dict:
     """For the Snakefile: on an invalid config print one line naming the config file(s) and stop
     with exit status 1."""
+    from surveysem.safe_yaml import check_files_or_exit
+
+    check_files_or_exit(configfiles)
     name = ", ".join(str(f) for f in configfiles) or "config/config.yaml"
     try:
         return validate_config(config, schema_path, name)
@@ -132,17 +144,11 @@ def section_with_defaults(name: str, value: dict | None = None, schema_path=DEFA
 
 
 def load_config(path, schema_path=DEFAULT_SCHEMA) -> dict:
-    """Read a YAML config file and validate it."""
+    """Read a YAML config file (duplicate keys and alias bombs refused) and validate it."""
+    from surveysem.safe_yaml import load_yaml
+
     path = Path(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            config = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise SurveySemError("config file not found", file=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = None if mark is None else mark.line + 1
-        raise SurveySemError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path, row=row) from None
+    config = load_yaml(path, "config file")
     if not isinstance(config, dict):
         raise SurveySemError("config must be a mapping of sections", file=path)
     return validate_config(config, schema_path, str(path))

@@ -138,3 +138,21 @@ def test_workflow_check_prints_one_line_and_exits_1(capsys):
     with pytest.raises(SystemExit):
         workflow_hypotheses(mismatch)
     assert "bootstrap.model: 'b' but verdict_rule.p4_model is 'a'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda c: c["hypotheses"][0].__setitem__("id", "../../../../ESCAPED_P1"), "hypotheses[0].id: '../../../../ESCAPED_P1' does not match"),
+    (lambda c: c["hypotheses"][0].__setitem__("id", "P1/x"), "hypotheses[0].id: 'P1/x' does not match"),
+    (lambda c: c["hypotheses"][0].__setitem__("id", "P(1"), "hypotheses[0].id: 'P(1' does not match"),
+    (lambda c: c["hypotheses"][0].__setitem__("sub_ids", ["P1a", "P1b", "P1c", "P1d", "../e"]), "hypotheses[0].sub_ids[4]: '../e' does not match"),
+    (lambda c: c["hypotheses"][0]["predictors"].__setitem__(4, "ECP:ECP"), "hypotheses[0].predictors[4]: interaction of 'ECP' with itself"),
+    (lambda c: c["hypotheses"][3]["processes"]["seizing"].append("PDC"), "hypotheses[3].processes.seizing[5]: construct 'PDC' is already in process 'sensing'"),
+    (lambda c: c["measurement"]["thresholds"].update(htmt_max=0.95, htmt_warn=0.5), "measurement.thresholds.htmt_max: 0.95 (warn at or above) is above htmt_warn 0.5"),
+])
+def test_ids_that_would_be_paths_and_contradictions_are_refused(mutate, message):
+    """Hypothesis ids and sub-ids name result files: only letters, digits and _ (never a path)."""
+    cfg = kit.test_config()
+    mutate(cfg)
+    with pytest.raises(SurveySemError) as err:
+        parse_hypotheses(validate_config(cfg)["hypotheses"])
+    assert message in str(err.value) and "\n" not in str(err.value)

@@ -30,7 +30,8 @@ def test_snakefile_holds_only_the_allowed_statements():
         if not stripped or stripped.startswith("#"):
             continue
         assert re.match(
-            r"^(from snakemake\.utils import|from surveysem\.config import|min_version\(|configfile:|"
+            r"^(from snakemake\.utils import|from surveysem\.config import|from surveysem\.safe_yaml import|"
+            r"check_files_or_exit\(|min_version\(|configfile:|"
             r"validate_config_or_exit\(|include:|rule all:|input:|DEFAULT_TARGETS,|default_target: True)",
             stripped,
         ), line

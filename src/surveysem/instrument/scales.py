@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
 
 from surveysem.errors import SurveySemError
+from surveysem.safe_yaml import load_yaml
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -208,19 +208,9 @@ def _country_key(name: str) -> str:
 
 
 def _read_yaml(path: Path, label: str):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            # libyaml's parser when the wheel has it (about 10x faster; every workflow step reads
-            # the instrument), else PyYAML's pure-Python one; both are safe loaders
-            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except FileNotFoundError:
-        raise SurveySemError(f"{label} file is missing", file=path) from None
-    except UnicodeDecodeError as exc:
-        raise SurveySemError(f"not UTF-8 text ({exc.reason})", file=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = None if mark is None else mark.line + 1
-        raise SurveySemError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=path, row=row) from None
+    # duplicate keys and alias bombs refused; libyaml's parser when the wheel has it (about 10x
+    # faster: every workflow step reads the instrument)
+    return load_yaml(path, f"{label} file")
 
 
 class _Fields:

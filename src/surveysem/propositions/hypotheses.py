@@ -179,10 +179,14 @@ def _processes(entry: dict, at: _Path, known: set) -> dict[str, list[str]]:
     if not raw:
         at.fail("processes", "a growth (SEM) hypothesis needs processes: {sensing: [...], seizing: [...], "
                              "reconfiguring: [...]}")
+    home: dict[str, str] = {}
     for name, members in raw.items():
         for j, c in enumerate(members):
             if c not in known:
                 at.fail(f"processes.{name}[{j}]", f"unknown construct {c!r}")
+            if c in home:
+                at.fail(f"processes.{name}[{j}]", f"construct {c!r} is already in process {home[c]!r}")
+            home[c] = name
     return {name: list(members) for name, members in raw.items()}
 
 
@@ -198,6 +202,9 @@ def _predictors(entry: dict, at: _Path, known: set) -> list[str]:
             if part not in known:
                 at.fail(f"predictors[{j}]", f"unknown construct {part!r}")
         if len(parts) == 2:
+            if parts[0] == parts[1]:
+                at.fail(f"predictors[{j}]", f"interaction of {parts[0]!r} with itself: write a quadratic term as "
+                                            "a construct of its own")
             for part in parts:
                 if part not in predictors:
                     at.fail(f"predictors[{j}]", f"interaction {p!r} needs {part!r} as a main effect too")
