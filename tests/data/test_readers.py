@@ -301,3 +301,18 @@ def test_blank_lines_are_counted_in_row_numbers(tmp_path):
     path.write_text("ResponseId,AAA1\nR_1,1\n\nR_2,2\n", encoding="utf-8")
     table = read_survey(path)
     assert [table.file_row(i) for i in table.frame.index] == [2, 4]
+
+
+def test_a_long_free_text_comment_is_read_and_a_monstrous_cell_is_refused(tmp_path):
+    """A comment over the csv module's default field limit (131,072 characters) is an answer, not a
+    reason to reject the file; a cell over MAX_CELL_CHARS is an error naming its row."""
+    from surveysem.data.readers import MAX_CELL_CHARS
+
+    path = tmp_path / "long.csv"
+    comment = "very long comment " * 12_000  # 216,000 characters
+    path.write_text(f"ResponseId,COMMENTS\nR_1,x\nR_2,\"{comment}\"\n", encoding="utf-8")
+    table = read_survey(path, "csv")
+    assert table.delimiter == "," and table.frame["COMMENTS"].iloc[1] == comment
+    path.write_text(f"ResponseId,COMMENTS\nR_1,x\nR_2,\"{'y' * (MAX_CELL_CHARS + 1)}\"\n", encoding="utf-8")
+    with pytest.raises(SurveySemError, match=r"row 3: a cell holds more than 4,194,304 characters"):
+        read_survey(path, "csv")

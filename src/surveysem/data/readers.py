@@ -228,20 +228,44 @@ def _first_control(text: str):
     return None if m is None else m.start()
 
 
+# What one cell may hold: far above any survey answer (a free-text comment of a few pages), far
+# below what would exhaust memory. The csv module's default (131,072) rejected legitimate comments.
+MAX_CELL_CHARS = 4_194_304
+csv.field_size_limit(MAX_CELL_CHARS)
+
+
+class CellTooLarge(Exception):
+    """A cell longer than MAX_CELL_CHARS, in (1-based) record ``number``."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
 def _parse_rows(text: str, delimiter: str, limit: int | None = None, numbers: list | None = None) -> list[list[str]]:
     """Records of ``text``; blank lines are skipped, their 1-based record numbers go to ``numbers``."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
                         strict=False)
     rows = []
-    for number, row in enumerate(reader, start=1):
-        if not row or (len(row) == 1 and row[0].strip() == ""):
-            continue  # blank line (still counted: a spreadsheet shows it as an empty row)
-        rows.append(row)
-        if numbers is not None:
-            numbers.append(number)
-        if limit is not None and len(rows) >= limit:
-            break
+    try:
+        for number, row in enumerate(reader, start=1):
+            if _keep_row(row, rows, numbers, number) and limit is not None and len(rows) >= limit:
+                break
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise CellTooLarge(reader.line_num) from None
+        raise
     return rows
+
+
+def _keep_row(row: list[str], rows: list, numbers: list | None, number: int) -> bool:
+    """Append a non-blank record (and its number); whether it was kept."""
+    if not row or (len(row) == 1 and row[0].strip() == ""):
+        return False  # blank line (still counted: a spreadsheet shows it as an empty row)
+    rows.append(row)
+    if numbers is not None:
+        numbers.append(number)
+    return True
 
 
 def _sniff_delimiter(text: str) -> str | None:
@@ -305,7 +329,11 @@ def _read_delimited(path: Path, kind: str, encoding: str, delimiter: str) -> Sur
     delim_cfg = (delimiter or "auto")
     delim_cfg = _DELIMITER_ALIASES.get(delim_cfg.lower(), delim_cfg) if delim_cfg.lower() != "auto" else "auto"
     if delim_cfg == "auto":
-        delim = _sniff_delimiter(text)
+        try:
+            delim = _sniff_delimiter(text)
+        except CellTooLarge as big:
+            raise _err(path, f"a cell holds more than {MAX_CELL_CHARS:,} characters: not a survey answer",
+                       row=big.number) from None
         if delim is None:
             raise _err(path, "everything is in one column: no consistent delimiter among comma, semicolon, "
                        "tab, pipe found (set data.delimiter)")
@@ -318,6 +346,9 @@ def _read_delimited(path: Path, kind: str, encoding: str, delimiter: str) -> Sur
         rows = _parse_rows(text, delim, numbers=record_numbers)
     except csv.Error as exc:
         raise _err(path, f"cannot parse as delimited text: {exc}") from None
+    except CellTooLarge as big:
+        raise _err(path, f"a cell holds more than {MAX_CELL_CHARS:,} characters: not a survey answer",
+                   row=big.number) from None
     if not rows:
         raise _err(path, "file is empty")
     header = rows[0]
