@@ -1,5 +1,6 @@
-"""Shared fixtures. The tests never read the user's config/ or data/: they run on the `.test/`
-configs and fixtures, so the README's test command passes whatever is in config/config.yaml."""
+"""Shared fixtures. The tests never read what a user edits (config/, data/, scales/): they run on
+the `.test/` configs, their data and `.test/scales/` (a copy of the instrument as fielded), so the
+README's test command passes whatever the user has put in config/config.yaml or scales/."""
 
 from __future__ import annotations
 
@@ -24,11 +25,11 @@ def run(args, cwd, timeout=900) -> subprocess.CompletedProcess:
 
 
 def workflow_copy(where: Path) -> Path:
-    """The workflow (Snakefile, rules, instrument, .test configs and data) in a new folder, without
-    config/ or data/: a run there reads only what --configfile names."""
+    """The workflow (Snakefile, rules, and .test: configs, data, instrument) in a new folder, without
+    config/, data/ or scales/: a run there reads only what --configfile names."""
     work = Path(where) / "wf"
     work.mkdir(parents=True)
-    for name in ("Snakefile", "workflow", "scales", ".test"):
+    for name in ("Snakefile", "workflow", ".test"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name)
     return work

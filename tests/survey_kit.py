@@ -86,7 +86,7 @@ def write_scales(directory: Path) -> Path:
         path = directory / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
-    (directory / "eligibility.yaml").write_text((ROOT / "scales" / "eligibility.yaml").read_text("utf-8"), "utf-8")
+    (directory / "eligibility.yaml").write_text((ROOT / ".test" / "scales" / "eligibility.yaml").read_text("utf-8"), "utf-8")
     (directory / "regions.csv").write_text(_REGIONS, encoding="utf-8")
     return directory
 

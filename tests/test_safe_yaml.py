@@ -47,7 +47,7 @@ def test_an_instrument_file_with_a_duplicate_key(tmp_path):
     from conftest import ROOT
 
     scales = tmp_path / "scales"
-    shutil.copytree(ROOT / "scales", scales)
+    shutil.copytree(ROOT / ".test" / "scales", scales)
     pdc = scales / "capabilities" / "PDC.yaml"
     pdc.write_text(pdc.read_text(encoding="utf-8") + "label: again\n", encoding="utf-8")
     with pytest.raises(SurveySemError, match="key 'label' is given twice"):

@@ -148,6 +148,8 @@ def load_config(path, schema_path=DEFAULT_SCHEMA) -> dict:
     from surveysem.safe_yaml import load_yaml
 
     path = Path(path)
+    if not path.is_file():
+        raise SurveySemError("config file not found", file=path)
     config = load_yaml(path, "config file")
     if not isinstance(config, dict):
         raise SurveySemError("config must be a mapping of sections", file=path)

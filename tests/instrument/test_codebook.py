@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_codebook_lists_all_variables(tmp_path):
     table = write_codebook(
-        ROOT / "scales", tmp_path / "codebook.csv", tmp_path / "cb.html", tmp_path / "q.html", "Test survey"
+        ROOT / ".test" / "scales", tmp_path / "codebook.csv", tmp_path / "cb.html", tmp_path / "q.html", "Test survey"
     )
     on_disk = pd.read_csv(tmp_path / "codebook.csv", keep_default_na=False)
     assert list(on_disk.columns) == CODEBOOK_COLUMNS
@@ -27,7 +27,7 @@ def test_codebook_lists_all_variables(tmp_path):
     assert set(on_disk["keying"]) == {"", "forward", "reverse"}
     assert on_disk["variable"].is_unique
     # questionnaire: every item's wording and every anchor appear, sections in order
-    inst = load_instrument(ROOT / "scales")
+    inst = load_instrument(ROOT / ".test" / "scales")
     text = (tmp_path / "q.html").read_text(encoding="utf-8")
     import html
 
@@ -40,7 +40,7 @@ def test_codebook_lists_all_variables(tmp_path):
 
 def test_wording_is_escaped(tmp_path):
     scales = tmp_path / "scales"
-    shutil.copytree(ROOT / "scales", scales)
+    shutil.copytree(ROOT / ".test" / "scales", scales)
     f = scales / "capabilities" / "PDC.yaml"
     data = yaml.safe_load(f.read_text(encoding="utf-8"))
     data["items"][0]["wording"] = "<script>alert(1)</script> & more"
@@ -57,12 +57,12 @@ def test_codebook_is_deterministic(tmp_path):
     a = tmp_path / "a"
     b = tmp_path / "b"
     for d in (a, b):
-        write_codebook(ROOT / "scales", d / "c.csv", d / "c.html", d / "q.html", "T")
+        write_codebook(ROOT / ".test" / "scales", d / "c.csv", d / "c.html", d / "q.html", "T")
     for name in ("c.csv", "c.html", "q.html"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
 
 
 def test_codebook_table_order_profile_first():
-    table = codebook_table(load_instrument(ROOT / "scales"))
+    table = codebook_table(load_instrument(ROOT / ".test" / "scales"))
     assert table["construct"].iloc[0] == "PROFILE"
     assert table.index.is_monotonic_increasing

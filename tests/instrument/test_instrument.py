@@ -12,7 +12,7 @@ from surveysem.propositions.hypotheses import parse_hypotheses
 from surveysem.instrument.scales import REGIONS, load_instrument
 
 ROOT = Path(__file__).resolve().parents[2]
-SCALES = ROOT / "scales"
+SCALES = ROOT / ".test" / "scales"
 CAPABILITIES = ["PDC", "CCA", "EFT", "SOE", "ECP", "ODV", "TEC", "BMM", "CUS", "TOC", "ICO"]
 
 

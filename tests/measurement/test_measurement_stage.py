@@ -27,7 +27,7 @@ CONFIG = kit.measurement_config(**MEASUREMENT)
 @pytest.fixture(scope="module")
 def scales_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("inst") / "scales"
-    shutil.copytree(ROOT / "scales", d)
+    shutil.copytree(ROOT / ".test" / "scales", d)
     for f in d.rglob("*.yaml"):
         if f.parent != d and f.stem not in KEEP:
             f.unlink()

@@ -32,7 +32,7 @@ from surveysem.outcomes.table1 import (
 ROOT = Path(__file__).resolve().parents[2]
 TABLE1 = ROOT / ".test" / "data" / "yang_stoian_2024_table1.csv"
 MARKETS = ROOT / ".test" / "data" / "yang_stoian_2024_markets.csv"
-REGIONS = ROOT / "scales" / "regions.csv"
+REGIONS = ROOT / ".test" / "scales" / "regions.csv"
 
 BG1_MARKETS = (
     "Netherlands, Germany (2002); UK (2004); France, Italy (2005); Japan (2008); USA (2010); "
@@ -123,7 +123,7 @@ def test_typology():
 
 @pytest.fixture(scope="module")
 def inst():
-    return load_instrument(ROOT / "scales")
+    return load_instrument(ROOT / ".test" / "scales")
 
 
 def _profile(**kw):

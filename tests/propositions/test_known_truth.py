@@ -52,7 +52,7 @@ def _clean(sim, inst):
 @pytest.fixture(scope="module")
 def study():
     config = kit.test_config()  # the shipped population model (simulate:), n set per draw below
-    inst = load_instrument(ROOT / "scales")
+    inst = load_instrument(ROOT / ".test" / "scales")
     truth = population_truth(config, inst)
     hyps = {h.id: h for h in parse_hypotheses(config["hypotheses"], list(inst.constructs))}
     subs, p4 = [], []

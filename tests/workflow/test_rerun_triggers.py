@@ -242,7 +242,7 @@ def test_dry_run_reason_names_the_changed_key(small_workflow):
 ])
 def test_instrument_edits_rerun_what_uses_the_changed_facet(small_workflow, tmp_path, edit, expected):
     work = small_workflow[0]
-    pdc = work / "scales" / "capabilities" / "PDC.yaml"
+    pdc = work / ".test" / "scales" / "capabilities" / "PDC.yaml"
     original = pdc.read_text(encoding="utf-8")
     try:
         pdc.write_text(edit(original), encoding="utf-8")
@@ -338,7 +338,7 @@ def test_every_rule_passes_its_reads_as_params():
 
 def test_instrument_facets_ignore_wording(tmp_path):
     scales = tmp_path / "scales"
-    shutil.copytree(ROOT / "scales", scales)
+    shutil.copytree(ROOT / ".test" / "scales", scales)
     before = instrument_digests(scales)
     pdc = scales / "capabilities" / "PDC.yaml"
     pdc.write_text(pdc.read_text(encoding="utf-8").replace("closely track", "closely follow"), encoding="utf-8")
