@@ -27,6 +27,16 @@ setup() {
     fi
 }
 
+# A lock that no running snakemake of this folder holds was left by an interrupted run.
+stale_lock() {
+    [ -n "$(ls -A .snakemake/locks 2>/dev/null)" ] || return 1
+    local pid
+    for pid in $(pgrep -f snakemake 2>/dev/null); do
+        [ "$pid" != "$$" ] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(pwd -P)" ] && return 1
+    done
+    return 0
+}
+
 command="${1:-}"
 [ $# -gt 0 ] && shift
 case "$command" in
@@ -34,7 +44,12 @@ case "$command" in
         setup
         # the cheap check first: a config with duplicate keys or nested-alias bombs stops here in one line
         .venv/bin/python -m surveysem.safe_yaml config/config.yaml
-        .venv/bin/snakemake --cores "${CORES:-2}" "$@"
+        # after an interrupted run: remove its stale lock, and rerun the jobs it left incomplete
+        if stale_lock; then
+            echo "run.sh: removing the lock left by an interrupted run" >&2
+            .venv/bin/snakemake --unlock "$@" >/dev/null
+        fi
+        .venv/bin/snakemake --cores "${CORES:-2}" --rerun-incomplete "$@"
         echo "Main report: $(pwd)/reports/index.html"
         ;;
     test)
