@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
+from surveysem.sem.identification import check_df, check_local
 from surveysem.sem.objective import Engine
 from surveysem.sem.parameters import defined_values
 from surveysem.sem.partable import ModelSpec, build_partable
@@ -74,6 +75,7 @@ class PreparedModel:
             group_partial=self.group_partial,
             available=list(columns),
         )
+        check_df(self.spec)
         self.engine = Engine(self.spec)
 
     # ---------------------------------------------------------------- data
@@ -111,6 +113,7 @@ class PreparedModel:
         self.engine.set_data(gdata)
         warnings += data_warnings(self.spec, gdata, self.group_levels)
         theta0 = start_values(self.spec, gdata) if start is None else np.asarray(start, float)
+        check_local(self.spec, self.engine, theta0, self.group_levels)
         degenerate = any(w.startswith(("zero variance", "sample covariance matrix is not")) for w in warnings)
         with np.errstate(all="ignore"):
             theta, converged, iters = self._estimate(gdata, theta0, start is None, degenerate, warnings)

@@ -516,6 +516,16 @@ def build_partable(
     )
 
 
+def ndat(spec: ModelSpec):
+    """Number of sample moments (fixed-x moments excluded), all groups (lavaan's ``lav_partable_ndat``)."""
+    p = len(spec.ov_names)
+    nx = len(spec.ov_x)
+    per = p * (p + 1) // 2 - nx * (nx + 1) // 2
+    if spec.meanstructure:
+        per += p - nx
+    return per * spec.ngroups
+
+
 # ---------------------------------------------------------------- derived models
 def baseline_spec(spec: ModelSpec) -> ModelSpec:
     """The independence (baseline) model lavaan uses for CFI/TLI: free variances (and
