@@ -4,8 +4,9 @@ Main entry point::
 
     from surveysem.sem import fit_model
     res = fit_model(syntax, data, estimator="ML"|"MLR", missing="listwise"|"fiml",
-                    group=None, group_equal=(), std_lv=False)
+                    group=None, group_equal=(), group_partial=(), std_lv=False)
     res.converged, res.warnings       # statistical problems are warnings, not errors
+    res.identified                    # False: singular information at the solution (SEs NaN)
     res.fit                           # dict, lavaan fitMeasures with "_" for "."
     res.estimates                     # DataFrame in lavaan's parameterEstimates order
     res.r_squared                     # {var: R2}; multi-group: {(var, group): R2}
@@ -29,10 +30,14 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
   variable missing are dropped (warning), and with fixed-x covariates cases missing a
   covariate are dropped too (as lavaan).  For FIML-ML, lavaan's robust (V6) indices are
   also reported for models with at most 30 observed variables.
-* Multi-group: joint fit, ``group_equal`` with lavaan's ``group.equal`` semantics,
-  shared labels, ``==`` between labels, latent means freed in groups 2+ when
+* Multi-group: joint fit, ``group_equal`` with lavaan's ``group.equal`` semantics (user
+  labels respected inside it), ``group_partial`` (lavaan's ``group.partial``), shared labels, ``==`` between labels, latent means freed in groups 2+ when
   intercepts are equal; group order = order of first appearance in the data.
 * :func:`invariance_sequence` (configural/metric/scalar with lavTestLRT-style tests).
+* Identification (:mod:`surveysem.sem.identification`; lavaan only warns after the fit, from
+  ``lav_model_vcov``): ``df < 0`` and a rank-deficient Jacobian of the implied moments at the
+  (perturbed) start values are refused with one line naming the parameters involved; a singular
+  information matrix at the solution gives ``identified=False``, a warning and NaN SEs.
 
 Bootstrap surface (fast refits that reuse the parsed model and its matrices)::
 
@@ -77,6 +82,8 @@ Modules, one concern each (lavaan's counterparts in brackets):
   (``lav_data``, ``lav_samplestats``);
 * ``em`` – EM saturated moments (``lav_mvnorm_missing_h1_estimate_moments``);
 * ``start`` – starting values (``lav_start``);
+* ``identification`` – df, local identification before the fit, information rank after it
+  (``lav_partable_df``, ``lav_model_vcov``'s check);
 * ``objective`` – the :class:`Engine`: ML / FIML objective, gradient, expected information
   (``lav_model_objective``, ``lav_model_gradient``, ``lav_model_information_expected``);
 * ``optimizer`` – Fisher scoring, BFGS, trust region (``lav_model_estimate``);

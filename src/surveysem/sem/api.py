@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
+from surveysem.sem.identification import check_df, check_local
 from surveysem.sem.objective import Engine
 from surveysem.sem.parameters import defined_values
 from surveysem.sem.partable import ModelSpec, build_partable
@@ -38,6 +39,7 @@ class PreparedModel:
         group=None,
         group_levels=None,
         group_equal=(),
+        group_partial=(),
         std_lv=False,
         max_iter=500,
     ):
@@ -54,6 +56,7 @@ class PreparedModel:
         self.group = group
         self.group_levels = list(group_levels) if group_levels is not None else None
         self.group_equal = tuple(group_equal)
+        self.group_partial = (group_partial,) if isinstance(group_partial, str) else tuple(group_partial)
         self.std_lv = std_lv
         self.max_iter = max_iter
         # lavaan's FIML-corrected robust indices of an ML fit with missing data (rmsea_robust, ...):
@@ -69,8 +72,10 @@ class PreparedModel:
             meanstructure=(ngroups > 1 or missing == "fiml"),
             std_lv=std_lv,
             group_equal=self.group_equal,
+            group_partial=self.group_partial,
             available=list(columns),
         )
+        check_df(self.spec)
         self.engine = Engine(self.spec)
 
     # ---------------------------------------------------------------- data
@@ -108,6 +113,7 @@ class PreparedModel:
         self.engine.set_data(gdata)
         warnings += data_warnings(self.spec, gdata, self.group_levels)
         theta0 = start_values(self.spec, gdata) if start is None else np.asarray(start, float)
+        check_local(self.spec, self.engine, theta0, self.group_levels)
         degenerate = any(w.startswith(("zero variance", "sample covariance matrix is not")) for w in warnings)
         with np.errstate(all="ignore"):
             theta, converged, iters = self._estimate(gdata, theta0, start is None, degenerate, warnings)
@@ -161,7 +167,7 @@ class PreparedModel:
 def prepare_model(syntax, columns, **options) -> PreparedModel:
     """:class:`PreparedModel` of ``syntax`` for data with ``columns``; ``options``: its keyword
     arguments (``estimator``, ``missing``, ``group``, ``group_levels``, ``group_equal``,
-    ``std_lv``, ``max_iter``)."""
+    ``group_partial``, ``std_lv``, ``max_iter``)."""
     return PreparedModel(syntax, columns, **options)
 
 
@@ -173,6 +179,7 @@ def fit_model(
     missing: str = "listwise",
     group: str | None = None,
     group_equal: tuple = (),
+    group_partial: tuple = (),
     std_lv: bool = False,
     max_iter: int = 500,
     fiml_robust_indices: bool = True,
@@ -180,7 +187,10 @@ def fit_model(
 ) -> SEMResult:
     """Fit a model in lavaan syntax (see the package docstring). ``fiml_robust_indices=False``
     skips lavaan's FIML-corrected robust RMSEA/CFI/TLI of an ML fit with missing data;
-    ``standard_errors=False`` (ML only) skips the information matrix: SEs, z and p are NaN."""
+    ``standard_errors=False`` (ML only) skips the information matrix: SEs, z and p are NaN.
+    ``group_equal`` / ``group_partial`` are lavaan's ``group.equal`` / ``group.partial``
+    (``lavaan()``): parameter names such as ``"visual=~x3"``, ``"x3~1"``, ``"x1~~x1"`` are
+    freed from the equality constraints, and user labels are respected inside them."""
     if not isinstance(data, pd.DataFrame):
         raise SurveySemError("data must be a pandas DataFrame")
     levels = None
@@ -192,7 +202,7 @@ def fit_model(
             raise SurveySemError(f"group column {group!r} has fewer than two groups", column=group)
     pm = PreparedModel(
         syntax, list(data.columns), estimator=estimator, missing=missing, group=group, group_levels=levels,
-        group_equal=group_equal, std_lv=std_lv, max_iter=max_iter,
+        group_equal=group_equal, group_partial=group_partial, std_lv=std_lv, max_iter=max_iter,
     )
     pm.fiml_robust_indices = fiml_robust_indices
     pm.standard_errors = standard_errors

@@ -33,7 +33,7 @@ from scipy import optimize as sopt
 from scipy import special  # chdtrc, ndtr: scipy.stats' functions without its import cost
 
 from surveysem.sem.objective import LOG2PI, Engine
-from surveysem.sem.partable import ModelSpec, baseline_spec
+from surveysem.sem.partable import ModelSpec, baseline_spec, ndat
 
 
 # ---------------------------------------------------------------- functions on numbers
@@ -109,16 +109,6 @@ def srmr_group(S, Sigma, mean, mu, meanstructure):
 
 
 # ---------------------------------------------------------------- ingredients from model and data
-def ndat(spec: ModelSpec):
-    """Number of sample moments (fixed-x moments excluded), all groups."""
-    p = len(spec.ov_names)
-    nx = len(spec.ov_x)
-    per = p * (p + 1) // 2 - nx * (nx + 1) // 2
-    if spec.meanstructure:
-        per += p - nx
-    return per * spec.ngroups
-
-
 def h1_logl(gdata):
     """Log-likelihood of the saturated model (FIML: casewise, at the EM moments)."""
     total = 0.0

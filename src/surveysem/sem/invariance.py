@@ -30,14 +30,18 @@ LEVELS = {
 
 
 def invariance_sequence(
-    syntax, data, group, *, estimator="ML", missing="listwise", std_lv=False, levels=("configural", "metric", "scalar")
+    syntax, data, group, *, estimator="ML", missing="listwise", std_lv=False, levels=("configural", "metric", "scalar"),
+    group_partial=(),
 ):
+    """The nested models of ``levels`` (module docstring); ``group_partial`` (lavaan's
+    ``group.partial``, e.g. ``("visual=~x3", "x3~1")``) frees those parameters in every model."""
     rows = []
     prev = None
     robust = str(estimator).upper() == "MLR"
     for name in levels:
         res = fit_model(
             syntax, data, estimator=estimator, missing=missing, group=group, group_equal=LEVELS[name], std_lv=std_lv,
+            group_partial=group_partial,
             # the sequence reads chi-squares and the ordinary fit indices only
             fiml_robust_indices=False, standard_errors=robust,
         )

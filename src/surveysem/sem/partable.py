@@ -26,7 +26,8 @@ The steps of :func:`build_partable` (lavaan's counterpart in brackets):
    freed in groups 2+ (``group.equal``);
 6. :func:`_place_in_matrices` – RAM positions (``lav_model``'s matrix representation);
 7. :func:`_number_parameters` – the free-parameter index of each row under the equality
-   constraints of shared labels, ``group_equal`` and ``==`` (``lav_partable_labels``, ``lav_constraints``);
+   constraints of shared labels, ``group_equal`` (less ``group_partial``; user labels override it)
+   and ``==`` (``lav_partable_labels``, ``lav_constraints``);
 8. :func:`_check_definitions` – labels used in ``:=``.
 
 :func:`baseline_spec` is lavaan's independence model (``lav_partable_independence``),
@@ -35,6 +36,7 @@ The steps of :func:`build_partable` (lavaan's counterpart in brackets):
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -384,19 +386,50 @@ def _eq_type(r: ParRow, lv_names, ov_nox):
     return None
 
 
-def _tie_group_equal(rows, names: VariableNames, group_equal, ties):
-    """Ties each free row of groups 2+ whose type is in ``group_equal`` to its group-1 row."""
+def _tie_group_equal(rows, names: VariableNames, group_equal, partial, ties):
+    """Ties the free rows of groups 2+ whose type is in ``group_equal`` to their group-1 row, as
+    lavaan's ``lav_partable_labels``: rows named in ``group_partial`` (``partial``, a set of
+    :func:`_key`) stay free, and user labels override the group.equal label, so a row with a
+    label of its own is tied only through that label (``c(l3a, l3b)*x3`` stays free across
+    groups). When the group-1 row has a user label, the unlabelled rows of groups 2+ still share
+    the group.equal label among themselves."""
     first = {}
     for k, r in enumerate(rows):
         if r.group == 1:
             first[(r.lhs, r.op, r.rhs)] = k
+    anchor = {}
     for k, r in enumerate(rows):
-        if r.group == 1 or not r.free:
+        if r.group == 1 or not r.free or r.label or _key(r.lhs, r.op, r.rhs) in partial:
             continue
         if _eq_type(r, names.lv, names.ov_nox) in group_equal:
             k1 = first.get((r.lhs, r.op, r.rhs))
-            if k1 is not None and rows[k1].free:
-                ties.union(k1, k)
+            if k1 is None or not rows[k1].free:
+                continue
+            ref = anchor.setdefault(k1, k1 if not rows[k1].label else k)
+            ties.union(ref, k)
+
+
+_PARTIAL_NAME = re.compile(r"^(.+?)(=~|~~|~)(.+)$")
+
+
+def partial_keys(group_partial, rows) -> set:
+    """The :func:`_key` of each parameter named in ``group_partial`` (lavaan's ``group.partial``
+    names: ``f=~x``, ``x~~y``, ``x~1``, ``y~x``); a name that is not a parameter of the model is
+    an error."""
+    known = {_key(r.lhs, r.op, r.rhs) for r in rows}
+    out = set()
+    for name in group_partial:
+        m = _PARTIAL_NAME.match("".join(str(name).split()))
+        lhs, op, rhs = m.groups() if m else ("", "", "")
+        if op == "~" and rhs == "1":
+            op, rhs = "~1", ""
+        key = _key(lhs, op, rhs)
+        if key not in known:
+            raise SurveySemError(
+                f"group_partial: {name!r} is not a parameter of the model (write it as f=~x, x~~y or x~1)", value=name
+            )
+        out.add(key)
+    return out
 
 
 def _tie_constraints(constraints, by_label, ties):
@@ -409,12 +442,12 @@ def _tie_constraints(constraints, by_label, ties):
         ties.union(by_label[c.expr], by_label[c.rhs_expr])
 
 
-def _number_parameters(rows, constraints, names: VariableNames, ngroups, group_equal):
+def _number_parameters(rows, constraints, names: VariableNames, ngroups, group_equal, partial=frozenset()):
     """Sets ``row.par`` of the free rows; returns (number of free parameters, label -> index)."""
     ties = _Ties(len(rows))
     by_label = _tie_labels(rows, names.ov + names.lv, ties)
     if ngroups > 1 and group_equal:
-        _tie_group_equal(rows, names, group_equal, ties)
+        _tie_group_equal(rows, names, group_equal, partial, ties)
     _tie_constraints(constraints, by_label, ties)
     par_of_root = {}
     for k, r in enumerate(rows):
@@ -445,11 +478,13 @@ def build_partable(
     meanstructure: bool = False,
     std_lv: bool = False,
     group_equal: tuple = (),
+    group_partial: tuple = (),
     available: list | None = None,
 ) -> ModelSpec:
     """The parameter table of a parsed model (steps in the module docstring). ``available``:
     the data's columns (every observed variable must be one); a ``~ 1`` term implies a
-    mean structure."""
+    mean structure. ``group_equal`` / ``group_partial``: lavaan's ``group.equal`` /
+    ``group.partial`` arguments of ``lavaan()`` (see :func:`_tie_group_equal`)."""
     terms = parsed.terms
     for ge in group_equal:
         if ge not in GROUP_EQUAL_TYPES:
@@ -463,7 +498,8 @@ def build_partable(
     default = [d for d in _default_rows(names, meanstructure) if _key(*d) not in user_keys]
     rows = _all_group_rows(_one_group_rows(user_terms, default, names, std_lv), ngroups, names.lv, std_lv, group_equal)
     _place_in_matrices(rows, names.ov + names.lv)
-    npar, labels = _number_parameters(rows, parsed.constraints, names, ngroups, group_equal)
+    partial = partial_keys(group_partial, rows)
+    npar, labels = _number_parameters(rows, parsed.constraints, names, ngroups, group_equal, partial)
     _check_definitions(parsed.definitions, labels)
     lv_indicators = {lv: [t.rhs for t in user_terms if t.op == "=~" and t.lhs == lv] for lv in names.lv}
     return ModelSpec(
@@ -478,6 +514,16 @@ def build_partable(
         labels=labels,
         lv_indicators=lv_indicators,
     )
+
+
+def ndat(spec: ModelSpec):
+    """Number of sample moments (fixed-x moments excluded), all groups (lavaan's ``lav_partable_ndat``)."""
+    p = len(spec.ov_names)
+    nx = len(spec.ov_x)
+    per = p * (p + 1) // 2 - nx * (nx + 1) // 2
+    if spec.meanstructure:
+        per += p - nx
+    return per * spec.ngroups
 
 
 # ---------------------------------------------------------------- derived models

@@ -3,7 +3,9 @@
 
 1. covariance matrix of the free parameters (lavaan step 13, ``lav_lavaan_step13_vcov_boot``):
    inverse expected information (ML), inverse observed information (FIML) or the Huber-White
-   sandwich (MLR, :mod:`surveysem.sem.robust`);
+   sandwich (MLR, :mod:`surveysem.sem.robust`); a singular information matrix at the solution
+   marks the result not identified (:mod:`surveysem.sem.identification`, lavaan's ``lav_model_vcov``
+   check), with NaN SEs;
 2. the parameter estimates table (``parameterEstimates()``): estimates, SEs, z, p, std.all
    (:mod:`surveysem.sem.standardize`), defined parameters with delta-method SEs
    (:mod:`surveysem.sem.parameters`);
@@ -26,6 +28,7 @@ import pandas as pd
 from scipy import special  # chdtrc, ndtr: scipy.stats' functions without its import cost
 
 from surveysem.sem.fit_indices import fit_measures
+from surveysem.sem.identification import information_rank
 from surveysem.sem.parameters import defined_vcov, row_values
 from surveysem.sem.robust import (
     FIML_ROBUST_MAX_P,
@@ -54,6 +57,9 @@ class SEMResult:
     vcov: np.ndarray | None = None
     iterations: int = 0
     n_dropped: int = 0
+    # False: the information matrix at the solution is singular (empirical under-identification,
+    # surveysem.sem.identification.information_rank); the SEs are NaN and a warning says why
+    identified: bool = True
 
     def to_json(self) -> dict:
         keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic",
@@ -102,27 +108,35 @@ def _jsonable(v):
 
 # ---------------------------------------------------------------- step 1: vcov
 def _parameter_vcov(pm, gdata, theta, warnings):
-    """(covariance matrix of the free parameters, the model's Yuan-Bentler trace (MLR) or None)."""
+    """(covariance matrix of the free parameters, the model's Yuan-Bentler trace (MLR) or None,
+    False when the information matrix at the solution is singular (:func:`information_rank`):
+    the model is not identified there and the covariance matrix is NaN)."""
     spec, eng = pm.spec, pm.engine
     q = spec.npar
     vcov = None
     trace_h0 = None
+    if pm.estimator != "MLR" and not getattr(pm, "standard_errors", True):
+        return np.full((q, q), np.nan), None, True
+    info = eng.evaluate(theta, level=2)[2]
+    reason = information_rank(spec, info, pm.group_levels)
     try:
-        if pm.estimator != "MLR" and not getattr(pm, "standard_errors", True):
-            vcov = np.full((q, q), np.nan)
-        elif pm.estimator == "MLR":
+        if pm.estimator == "MLR":
             vcov, trace_h0 = sandwich(eng, theta, gdata)
+        elif reason is not None:
+            vcov = np.full((q, q), np.nan)
         elif pm.missing == "fiml":
             vcov = np.linalg.inv(eng.observed_information(theta)) / eng.ntotal
         else:
-            info = eng.evaluate(theta, level=2)[2]
             vcov = np.linalg.inv(info) / eng.ntotal
     except np.linalg.LinAlgError:
         warnings.append("information matrix is singular: standard errors not available (model may not be identified)")
         vcov = np.full((q, q), np.nan)
+    if reason is not None:
+        warnings.append(f"{reason}; standard errors are NaN")
+        vcov = np.full((q, q), np.nan)
     if np.any(np.diag(vcov) < 0):
         warnings.append("some estimated variances of parameters are negative: standard errors unreliable")
-    return vcov, trace_h0
+    return vcov, trace_h0, reason is None
 
 
 # ---------------------------------------------------------------- step 2: estimates table
@@ -211,7 +225,7 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
     # ---- Step 1. Covariance matrix of the free parameters. ML: inverse expected
     # information; FIML: inverse observed information; MLR: Huber-White sandwich, whose
     # h0 trace the Yuan-Bentler scaling of step 5 reuses.
-    vcov, trace_h0 = _parameter_vcov(pm, gdata, theta, warnings)
+    vcov, trace_h0, identified = _parameter_vcov(pm, gdata, theta, warnings)
 
     # ---- Step 2. Estimates table: every parameter-table row (fixed-x rows at the sample
     # moments), then the defined parameters with delta-method SEs; std.all for all of them.
@@ -244,4 +258,5 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
         vcov=vcov,
         iterations=iters,
         n_dropped=n_dropped,
+        identified=identified,
     )
