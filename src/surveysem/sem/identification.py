@@ -158,9 +158,18 @@ def check_local(spec, eng, theta0, group_levels=None):
     problems, names = describe_null_space(spec, basis, group_levels)
     what = "; ".join(problems) + "; " if problems else ""
     raise SurveySemError(
-        f"model not identified: {what}not identified: {', '.join(names)}"
+        f"model not identified: {what}not identified: {_listed(names)}"
         f" (rank of the Jacobian of the implied moments {rank} < {q} free parameters)"
     )
+
+
+# A warning names at most this many parameters: on a large model the null space can hold hundreds.
+MAX_NAMED = 10
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(names[:MAX_NAMED])
+    return shown + (f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else "")
 
 
 def information_rank(spec, info, group_levels=None):
@@ -182,4 +191,4 @@ def information_rank(spec, info, group_levels=None):
     ratio = w.min() / w.max() if w.max() > 0 else 0.0
     what = "; ".join(problems) + "; " if problems else ""
     return (f"model not identified at the solution: {what}information matrix is singular (smallest relative "
-            f"eigenvalue {ratio:.2g}); not identified: {', '.join(names)}")
+            f"eigenvalue {ratio:.2g}); not identified: {_listed(names)}")
