@@ -73,12 +73,30 @@ m_small <- "F1 =~ x1 + x2 + x3
 F2 =~ y1 + y2 + y3
 F2 ~ F1"
 
+## (e) the tutorial model with its residual covariances: y2 ~~ y4 and y6 ~~ y8 lie within a
+## block (fitted in step 1), y1 ~~ y5, y2 ~~ y6, y3 ~~ y7, y4 ~~ y8 across blocks (no block has them)
+m_pd_rescov <- paste(m_pd, "y1 ~~ y5
+y2 ~~ y4 + y6
+y3 ~~ y7
+y4 ~~ y8
+y6 ~~ y8", sep = "\n")
+
+## (f) labelled paths and a defined indirect effect
+m_hs_def <- "visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9
+textual ~ a*visual
+speed ~ b*textual + visual
+ab := a*b"
+
 out <- list(
   meta = meta_info(list(script = "tests/r/sam_local.R",
                         defaults = "sam.method = 'local', mm.list = NULL, M.method = 'ML', veta.force.pd = TRUE, alpha.correction = 0, se = 'twostep'")),
   poldem = sam_block(m_pd, PD, 'sam(model, data = PoliticalDemocracy, sam.method = "local")'),
   hs = sam_block(m_hs, HS, 'sam(model, data = HolzingerSwineford1939, sam.method = "local")'),
   covariate = sam_block(m_cov, cov_data, 'sam(model, data = sam_covariate, sam.method = "local")'),
-  small = sam_block(m_small, small, 'sam(model, data = sam_small, sam.method = "local")')
+  small = sam_block(m_small, small, 'sam(model, data = sam_small, sam.method = "local")'),
+  poldem_rescov = sam_block(m_pd_rescov, PD, 'sam(model, data = PoliticalDemocracy, sam.method = "local")'),
+  hs_defined = sam_block(m_hs_def, HS, 'sam(model, data = HolzingerSwineford1939, sam.method = "local")')
 )
 write_fixture(out, "sam_local.json")

@@ -59,6 +59,7 @@ import pandas as pd
 
 from surveysem.errors import SurveySemError
 from surveysem.sem.api import fit_model
+from surveysem.sem.numdiff import central_jacobian
 from surveysem.sem.objective import Engine
 from surveysem.sem.parameters import defined_vcov, row_values
 from surveysem.sem.partable import _key, build_partable
@@ -69,7 +70,8 @@ from surveysem.sem.syntax import Modifier, ParsedModel, Term, parse_syntax
 
 Z975 = 1.959963984540054  # qnorm(0.975): lavaan's 95% Wald interval
 ZERO_THETA = 1e-6  # lavaan's cutoff for a zero residual variance in the ML mapping
-SAM_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all", "free"]
+SAM_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all", "std_all_se",
+               "free"]
 
 
 @dataclass
@@ -308,12 +310,21 @@ def _joint_parameters(spec, blocks, sspec, theta_s):
         if k in full:
             theta[full[k]] = theta_s[p]
             idx2.append(full[k])
+    theta[np.isnan(theta)] = 0.0  # in neither step (residual covariances across blocks): lavaan's start value
     sigma11 = np.zeros((len(idx1), len(idx1)))
     at = 0
     for c in blocks_cov:
         sigma11[at:at + len(c), at:at + len(c)] = c
         at += len(c)
     return theta, idx1, sorted(set(idx2)), sigma11
+
+
+def _warn_unused(spec, used, warnings):
+    """Free parameters of the full model that neither step estimates (residual covariances of
+    indicators of different blocks): lavaan's local SAM drops them (they stay at 0)."""
+    unused = [f"{r.lhs} {r.op} {r.rhs}" for r in spec.rows if r.free and r.par not in used]
+    if unused:
+        warnings.append(f"local SAM ignores (fixes to 0) parameters outside every block and the structural part: {', '.join(unused)}")
 
 
 def twostep_vcov(info, idx1, idx2, sigma11, N):
@@ -334,6 +345,16 @@ def _structural_rows(spec, eta):
     """Indices of the full model's rows of the structural part (lavaan's ``PT$step == 2``)."""
     eset = set(eta)
     return [k for k, r in enumerate(spec.rows) if r.op in ("~", "~~") and r.lhs in eset and r.rhs in eset]
+
+
+def _std_all_se(spec, eng, theta, rows, vcov_all):
+    """Delta-method SEs of std.all (``standardizedSolution()``): ``J V J'`` with ``J`` the
+    Jacobian of the standardised rows (and ``:=`` rows) and ``V`` the joint covariance
+    (step-1 blocks, two-step step-2 block)."""
+    keep = list(rows) + [len(spec.rows) + n for n in range(len(spec.definitions))]
+    J = central_jacobian(lambda t: standardized(spec, eng, t)[keep], theta, step=1e-6, nrow=len(keep))
+    d = np.einsum("ij,jk,ik->i", J, vcov_all, J)
+    return np.sqrt(np.where(d >= 0, d, np.nan))
 
 
 def _estimates_table(spec, eng, theta, rows, vcov_all):
@@ -360,6 +381,7 @@ def _estimates_table(spec, eng, theta, rows, vcov_all):
     out["pvalue"] = 2 * special.ndtr(-np.abs(out.z))
     out["ci_lower"] = out.est - Z975 * out.se
     out["ci_upper"] = out.est + Z975 * out.se
+    out["std_all_se"] = _std_all_se(spec, eng, theta, rows, vcov_all)
     return out[SAM_COLUMNS]
 
 
@@ -383,6 +405,7 @@ def fit_sam(syntax: str, data: pd.DataFrame) -> SAMResult:
         warnings.append("the latent covariance matrix (VETA) is not positive definite")
     sspec, theta_s, s_conv, sfit = _fit_structural(parsed, eta, veta, N, warnings)
     theta, idx1, idx2, sigma11 = _joint_parameters(spec, blocks, sspec, theta_s)
+    _warn_unused(spec, set(idx1) | set(idx2), warnings)
     eng = Engine(spec)
     eng.set_data([gd])
     info = eng.evaluate(theta, level=2)[2]
