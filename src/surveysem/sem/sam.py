@@ -45,7 +45,10 @@ function; the later ``lav_sam_step0/1/2`` split is the same computation):
    The reported rows are those of the structural part in the full model's parameter-table
    order (lavaan's ``PT$step == 2``): exogenous covariances that the full model does not have
    (a latent with a fixed-x covariate) are estimated in step 3 but not reported, as lavaan;
-   std.all is the full model's standardised solution at the joint estimates.
+   std.all is the full model's standardised solution at the joint estimates, with delta-method
+   SEs from the joint covariance (step-1 blocks and the two-step block), as
+   ``standardizedSolution()`` of a ``sam()`` fit.  Free parameters in neither step (residual
+   covariances of indicators of different blocks) stay at 0, with a warning.
 
 Scope: one group, complete data (listwise), continuous indicators, no mean structure.
 """
