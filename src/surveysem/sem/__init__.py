@@ -38,6 +38,9 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
   ``lav_model_vcov``): ``df < 0`` and a rank-deficient Jacobian of the implied moments at the
   (perturbed) start values are refused with one line naming the parameters involved; a singular
   information matrix at the solution gives ``identified=False``, a warning and NaN SEs.
+* :func:`fit_sam` (``surveysem.sem.sam``): local SAM as lavaan's ``sam(sam.method = "local")``
+  with its defaults, single group, complete data (listwise): structural estimates with two-step
+  SEs, z, p, 95% CI and std.all, and step 1's latent covariance matrix ``veta``.
 
 Bootstrap surface (fast refits that reuse the parsed model and its matrices)::
 
@@ -99,7 +102,10 @@ Modules, one concern each (lavaan's counterparts in brackets):
   (``lav_test_yuan_bentler``, ``lav_fit_fiml_corrected``);
 * ``results`` – :class:`SEMResult` and its assembly in numbered steps (``lav_lavaan_step*``);
 * ``api`` – :func:`fit_model`, :func:`prepare_model`, :class:`PreparedModel`;
-* ``invariance`` – :func:`invariance_sequence`; ``cli`` – ``surveysem fit``.
+* ``invariance`` – :func:`invariance_sequence`; ``cli`` – ``surveysem fit``;
+* ``sam`` – :func:`fit_sam`, structural-after-measurement with lavaan's local method
+  (``sam(sam.method = "local")``: one-factor blocks, ML mapping matrix, lambda-corrected latent
+  covariance matrix, structural fit to it, two-step SEs).
 """
 
 import importlib
@@ -119,6 +125,8 @@ __all__ = [
     "PreparedModel",
     "SEMResult",
     "invariance_sequence",
+    "fit_sam",
+    "SAMResult",
     "em_moments",
     "em_saturated",
     "em_saturated_patterns",
@@ -148,6 +156,8 @@ _LAZY = {
     "SEMResult": "surveysem.sem.results",
     "assemble_result": "surveysem.sem.results",
     "invariance_sequence": "surveysem.sem.invariance",
+    "fit_sam": "surveysem.sem.sam",
+    "SAMResult": "surveysem.sem.sam",
 }
 
 
