@@ -428,13 +428,10 @@ def fit_sam(syntax: str, data: pd.DataFrame) -> SAMResult:
         veta=_named(veta, eta, eta),
         lambda_correction=lam,
         reliability=dict(zip(eta, rel)),
-        loadings=_named(Lam, spec.ov_names, eta),
-        theta=_named(Th, spec.ov_names, spec.ov_names),
-        mapping=_named(Mg, eta, spec.ov_names),
-        measurement=blocks,
-        structural_fit=sfit,
-        vcov=V,
-        nobs=N,
-        n_dropped=n_dropped,
+        # step 1: the measurement part and the mapping to the latent moments
+        loadings=_named(Lam, spec.ov_names, eta), theta=_named(Th, spec.ov_names, spec.ov_names),
+        mapping=_named(Mg, eta, spec.ov_names), measurement=blocks,
+        # step 2: the structural part
+        structural_fit=sfit, vcov=V, nobs=N, n_dropped=n_dropped,
         free_params=theta,
     )
