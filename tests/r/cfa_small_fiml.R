@@ -21,6 +21,21 @@ fit <- withCallingHandlers(
   cfa(model, data = D, missing = "fiml", estimator = "ML"),
   warning = function(w) { warns <<- c(warns, conditionMessage(w)); invokeRestart("muffleWarning") })
 
+## fit measures from lavaan's own parts and formulas: fitMeasures() of a FIML fit computes the FIML-corrected
+## robust CFI/RMSEA whenever cfi, tli, rmsea or baseline.* are asked for, which needs the information
+## matrix of the saturated model (3239 parameters here) and takes far longer than the fit
+N <- lavInspect(fit, "ntotal")
+X2 <- fit@test[[1]]$stat
+df <- fit@test[[1]]$df
+X2b <- fit@baseline$test[[1]]$stat
+dfb <- fit@baseline$test[[1]]$df
+fm <- fitMeasures(fit, c("npar", "ntotal", "chisq", "df", "pvalue", "logl", "unrestricted.logl", "srmr"))
+fit_small <- c(num_list(fm), list(
+  baseline.chisq = X2b, baseline.df = dfb,
+  cfi = lavaan:::lav_fit_cfi(X2 = X2, df = df, X2.null = X2b, df.null = dfb),
+  tli = lavaan:::lav_fit_tli(X2 = X2, df = df, X2.null = X2b, df.null = dfb),
+  rmsea = lavaan:::lav_fit_rmsea(X2 = X2, df = df, N = N)))
+
 h1 <- lavInspect(fit, "h1")
 ev <- eigen(h1$cov, symmetric = TRUE, only.values = TRUE)$values
 out <- list(
@@ -30,8 +45,13 @@ out <- list(
                         n_missing_cells = sum(is.na(D)),
                         n_missing_patterns = nrow(unique(is.na(D))),
                         warnings = I(warns),
-                        h1_cov_min_eigenvalue = min(ev), h1_cov_max_eigenvalue = max(ev))),
-  model = model_block(fit, model, 'cfa(model, data = D, missing = "fiml", estimator = "ML")'),
+                        h1_cov_min_eigenvalue = min(ev), h1_cov_max_eigenvalue = max(ev),
+                        fit_note = paste("cfi, tli, rmsea: lavaan:::lav_fit_cfi/lav_fit_tli/lav_fit_rmsea of",
+                                         "fit@test and fit@baseline$test (what fitMeasures reports)"))),
+  model = list(syntax = model, call = 'cfa(model, data = D, missing = "fiml", estimator = "ML")',
+               options = options_block(fit), converged = lavInspect(fit, "converged"),
+               iterations = lavInspect(fit, "iterations"), nobs = as.list(lavInspect(fit, "nobs")),
+               fit = fit_small, estimates = estimates_block(fit)),
   compRelSEM_default = named_vec(compRelSEM(fit)),   # tau.eq = FALSE, obs.var = TRUE
   AVE = named_vec(AVE(fit)),
   chisqSmallN = small_n_block(fit)
