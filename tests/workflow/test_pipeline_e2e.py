@@ -107,8 +107,9 @@ def test_the_fiml_test_config_runs_with_fiml(fiml_workflow):
     assert ingest["missing_method"] == "fiml" and ingest["missingness"]
     cfa = json.loads((work / "results" / "measurement" / "cfa_fit.json").read_text(encoding="utf-8"))
     assert cfa["missing"] == "fiml"
-    # At 150 firms (about 128 retained) the joint 16-factor FIML CFA is not estimated today (issue
-    # "small samples"): the run must say so, never report a fit it did not compute.
+    # At 150 firms (about 128 retained) the EM h1 covariance of the joint 16-factor FIML CFA is
+    # near-singular (issue "small samples"): if the CFA is not fitted the run must say so, never
+    # report a fit it did not compute (it is fitted now: the next test).
     assert cfa["fit"]["chisq"] > 0 if cfa["converged"] is not None else any(
         w.startswith("CFA could not be fitted") for w in cfa["warnings"])
     p4 = json.loads((work / "results" / "propositions" / "p4_models.json").read_text(encoding="utf-8"))
@@ -116,3 +117,20 @@ def test_the_fiml_test_config_runs_with_fiml(fiml_workflow):
     verdicts = pd.read_csv(work / "results" / "propositions" / "verdicts.csv")
     assert verdicts.loc[verdicts.level == "proposition", "proposition"].tolist() == ["P1", "P2", "P3", "P4"]
     assert {p.name for p in (work / "reports").glob("*.html")} >= {"index.html", "measurement.html", "p4.html"}
+
+
+def test_the_fiml_test_config_fits_the_joint_cfa(fiml_workflow):
+    """.test/config_fiml (about 128 firms, 79 items): the joint FIML CFA is fitted, with lavaan's warning
+    about the near-singular EM h1 covariance, and the small-sample corrected chi-squares are reported."""
+    import json
+
+    work, _ = fiml_workflow
+    cfa = json.loads((work / "results" / "measurement" / "cfa_fit.json").read_text(encoding="utf-8"))
+    assert cfa["converged"] is True and cfa["fit"]["chisq"] > 0
+    assert any("EM saturated (h1) covariance is near-singular" in w for w in cfa["warnings"])
+    small = cfa["small_sample_chisq"]
+    assert small["statistic"] == "chisq"
+    for method in ("swain", "yuan_2015", "yuan_2005", "bartlett"):
+        assert 0 < small[method]["chisq"] < cfa["fit"]["chisq"] and small[method]["df"] == cfa["fit"]["df"]
+    loadings = pd.read_csv(work / "results" / "measurement" / "loadings.csv")
+    assert len(loadings) == 79 and loadings["std_all"].notna().all()

@@ -80,7 +80,8 @@ def cfa(inputs: dict, out: dict, config: dict) -> None:
     scales = construct_scales(load_instrument(scales_dir_of(inputs["scales"])))
     data = read_analysis(inputs["analysis"])
     t = cfa_tables(data, scales, cfg)
-    fit_json = {k: t.get(k) for k in ("syntax", "converged", "fit", "estimator", "missing", "warnings")}
+    fit_json = {k: t.get(k) for k in ("syntax", "converged", "fit", "small_sample_chisq", "estimator", "missing",
+                                        "warnings")}
     fit_json["synthetic"] = synthetic
     fit_json["n_constructs"] = len(t["scales"])
     fit_json["missing_note"] = ("FIML (data.missing = fiml)" if t["missing"] == "fiml" else

@@ -4,7 +4,8 @@ One builder per step of ``surveysem.measurement.steps``: :func:`reliability_tabl
 :func:`efa_report` (alpha with Feldt CI, standardized alpha, omega, item statistics; KMO, Bartlett,
 parallel analysis and EFA of the capability items), :func:`cfa_tables` and :func:`cmv_report` (CFA
 of all measured constructs with the SEM engine, ML or MLR, FIML when ``data.missing: fiml``;
-standardized loadings with delta-method SEs, CR/AVE, Fornell–Larcker; common-method variance),
+standardized loadings with delta-method SEs, CR/AVE, Fornell–Larcker, small-sample corrected
+chi-squares (semTools ``chisqSmallN``); common-method variance),
 :func:`htmt_tables` (HTMT and HTMT2 with seeded percentile-bootstrap CIs),
 :func:`invariance_tables` (configural / metric / scalar across a grouping variable) and
 :func:`verdict_rows` (a verdict per scale).
@@ -198,6 +199,8 @@ def _fit_dict(res) -> dict:
 
 def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
     """Everything of step 2 as in-memory tables (no files)."""
+    from surveysem.sem.small_sample import small_sample_of_fit
+
     warnings: list[str] = []
     X = items_numeric(data, scales)
     use = _usable_scales(X, scales, warnings, "CFA")
@@ -218,6 +221,10 @@ def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> d
             warnings.append("CFA did not converge; estimates are unreliable")
         warnings += [f"CFA: {w}" for w in res.warnings]
         out["fit"] = _fit_dict(res)
+        out["small_sample_chisq"] = small_sample_of_fit(res, fit["prepared"].spec)
+        if out["small_sample_chisq"].get("statistic") == "chisq_scaled":
+            warnings.append("CFA: small-sample corrections applied to the scaled chi-square (as semTools "
+                            "chisqSmallN); they were developed for the normal-theory ML statistic")
         est = fit["estimates"]
         L = est[est["op"] == "=~"]
         out["loadings"] = pd.DataFrame({

@@ -83,7 +83,8 @@ Modules, one concern each (lavaan's counterparts in brackets):
 * ``matrices`` – RAM matrices of a group, implied moments and their derivatives (``lav_model``);
 * ``samplestats`` – data per group: cases kept, missing-data patterns, sample / EM moments
   (``lav_data``, ``lav_samplestats``);
-* ``em`` – EM saturated moments (``lav_mvnorm_missing_h1_estimate_moments``);
+* ``em`` – EM saturated moments, and lavaan's ridged EM when they are near-singular at a small N
+  (``lav_mvnorm_missing_h1_estimate_moments``);
 * ``start`` – starting values (``lav_start``);
 * ``identification`` – df, local identification before the fit, information rank after it
   (``lav_partable_df``, ``lav_model_vcov``'s check);
@@ -100,6 +101,8 @@ Modules, one concern each (lavaan's counterparts in brackets):
   baseline fit (``lav_fit_*``);
 * ``robust`` – sandwich, Yuan-Bentler scaling, robust and FIML-corrected indices
   (``lav_test_yuan_bentler``, ``lav_fit_fiml_corrected``);
+* ``small_sample`` – Bartlett, Swain, Yuan (2005) and Yuan-Tian-Yanagihara corrected chi-squares
+  (semTools ``chisqSmallN``);
 * ``results`` – :class:`SEMResult` and its assembly in numbered steps (``lav_lavaan_step*``);
 * ``api`` – :func:`fit_model`, :func:`prepare_model`, :class:`PreparedModel`;
 * ``invariance`` – :func:`invariance_sequence`; ``cli`` – ``surveysem fit``;

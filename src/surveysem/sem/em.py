@@ -32,6 +32,10 @@ import numpy as np
 from surveysem.errors import SurveySemError
 
 ANDERSON_MEMORY = 5
+# lavaan 0.6-14 h1 EM (lav_mvnorm_missing_h1_estimate_moments): em.h1.tol, em.h1.iter.max, evtol
+LAVAAN_H1_TOL = 1e-5
+LAVAAN_H1_ITER_MAX = 500
+LAVAAN_EV_TOL = 1e-6
 
 
 class MissingLayout:
@@ -208,10 +212,67 @@ def rows_of_patterns(patterns, p):
     return X
 
 
+def em_ridged(X, tol: float = LAVAAN_H1_TOL, max_iter: int = LAVAAN_H1_ITER_MAX):
+    """lavaan's EM for the saturated moments (``lav_mvnorm_missing_h1_estimate_moments``, lavaan
+    0.6-14), for data whose saturated covariance is near-singular: plain EM passes from the
+    available-case start; after each M-step a Sigma with an eigenvalue below ``1e-6`` gets the ridge
+    ``diag(Sigma) += 1e-8 max(diag Sigma)``; it stops when the largest change of a mean or a
+    ``vech(Sigma)`` element is below ``tol`` (lavaan's ``em.h1.tol``) or after ``max_iter`` passes
+    (``em.h1.iter.max``). When N is small against p the saturated likelihood has no interior
+    maximum (Sigma drifts to singular), so the result is where the ``max_iter`` passes end, exactly
+    as lavaan's h1. Returns ``(mu, Sigma, passes, converged)``.
+    """
+    X = np.asarray(X, float)
+    w = np.ones(len(X))
+    mu, sig = _available_case_start(X, np.isnan(X), w)
+    lay = MissingLayout(X, w)
+    low = np.tril_indices(lay.p)
+    for passes in range(1, max_iter + 1):
+        mu_new, sig_new = lay.step(mu, sig)
+        if np.linalg.eigvalsh(sig_new).min() < LAVAAN_EV_TOL:
+            sig_new[np.diag_indices(lay.p)] += np.max(np.diag(sig_new)) * 1e-8
+        delta = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sig_new[low] - sig[low])))
+        mu, sig = mu_new, sig_new
+        if delta < tol:
+            return mu, sig, passes, True
+    return mu, sig, max_iter, False
+
+
+def _near_singular(sig) -> bool:
+    return not (np.all(np.isfinite(sig)) and np.linalg.eigvalsh(sig).min() >= LAVAAN_EV_TOL)
+
+
+def em_h1_moments(patterns, p, max_iter=10000, tol=1e-10):
+    """EM estimates of the unrestricted (h1) mean and covariance of the rows held by FIML patterns,
+    with a note for the fit's warnings (None when all is well).
+
+    :func:`em_moments` (accelerated, to ``tol``); when it fails (a singular Sigma on the way) or ends
+    near-singular (an eigenvalue below 1e-6, lavaan's ``evtol``), lavaan's ridged EM
+    (:func:`em_ridged`) instead, with lavaan's warning. The h1 moments enter the chi-square, the
+    baseline comparison, SRMR and the observed-variance CR/AVE, not the model estimates.
+    """
+    X = rows_of_patterns(patterns, p)
+    try:
+        with np.errstate(all="ignore"):
+            mu, sig, _, _ = em_moments(X, tol=tol, max_iter=max_iter)
+        if not _near_singular(sig):
+            return mu, sig, None
+    except np.linalg.LinAlgError:
+        pass
+    mu, sig, passes, converged = em_ridged(X)
+    ev = float(np.linalg.eigvalsh(sig).min())
+    note = (f"the EM saturated (h1) covariance is near-singular (smallest eigenvalue {ev:.3g}; N = {len(X)}, "
+            f"p = {p}): estimated with lavaan's ridged EM ({passes} passes"
+            + ("" if converged else f", stopped at lavaan's em.h1.iter.max = {LAVAAN_H1_ITER_MAX}")
+            + "); the chi-square, baseline comparison, SRMR and observed-variance CR/AVE depend on it; "
+            "interpret them with caution")
+    return mu, sig, note
+
+
 def em_saturated_patterns(patterns, p, max_iter=10000, tol=1e-10):
-    """EM estimates of the unrestricted mean and covariance with missing data: :func:`em_moments`
-    of the rows held by FIML patterns."""
-    mu, sig, _, _ = em_moments(rows_of_patterns(patterns, p), tol=tol, max_iter=max_iter)
+    """EM estimates of the unrestricted mean and covariance with missing data: :func:`em_h1_moments`
+    of the rows held by FIML patterns, without its note."""
+    mu, sig, _ = em_h1_moments(patterns, p, max_iter=max_iter, tol=tol)
     return mu, sig
 
 

@@ -6,7 +6,8 @@ moments (lavaan's ``lav_data`` and ``lav_samplestats``).
   one array per group;
 * :func:`group_data` – one group's :class:`Pattern` list and its complete-data or EM
   (saturated h1) moments;
-* :func:`data_warnings` – zero variances, a non-positive-definite sample covariance matrix.
+* :func:`data_warnings` – zero variances, a non-positive-definite sample covariance matrix, a
+  near-singular EM h1 covariance.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.sem.em import em_saturated
+from surveysem.sem.em import em_h1_moments
 
 
 @dataclass
@@ -37,6 +38,8 @@ class GroupData:
     # complete-data (or EM h1) sample moments of all observed variables
     mean: np.ndarray
     cov: np.ndarray
+    # a note for the fit's warnings about the EM h1 moments (near-singular), or None
+    h1_note: str | None = None
 
     @classmethod
     def from_moments(cls, mean, cov, n):
@@ -151,8 +154,8 @@ def group_data(Xg, em=True):
     if not em:
         df = pd.DataFrame(Xg)
         return GroupData(pats, len(Xg), df.mean().to_numpy(), df.cov(ddof=0).to_numpy())
-    mean_em, cov_em = em_saturated(pats, p)
-    return GroupData(pats, len(Xg), mean_em, cov_em)
+    mean_em, cov_em, note = em_h1_moments(pats, p)
+    return GroupData(pats, len(Xg), mean_em, cov_em, note)
 
 
 def data_warnings(spec, gdata, levels):
@@ -160,6 +163,8 @@ def data_warnings(spec, gdata, levels):
     out = []
     for g, gd in enumerate(gdata):
         tag = f" in group {levels[g]}" if levels else ""
+        if gd.h1_note:
+            out.append(gd.h1_note + tag)
         var = np.diag(gd.cov)
         for k, v in enumerate(var):
             if not v > 1e-12:

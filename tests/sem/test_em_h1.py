@@ -1,0 +1,44 @@
+"""EM h1 moments: the regular path is the accelerated EM unchanged; a near-singular saturated
+covariance (N small against p) switches to lavaan's ridged EM with a note (lavaan's numbers:
+tests/measurement/test_cfa_small_fiml.py)."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from surveysem.sem.em import LAVAAN_H1_ITER_MAX, em_h1_moments, em_moments, em_ridged
+from surveysem.sem.samplestats import missing_patterns
+
+DATA = Path(__file__).resolve().parents[1] / "r" / "data"
+
+
+def _patterns(X):
+    return missing_patterns(X, np.isnan(X))
+
+
+def test_regular_data_keep_the_accelerated_em():
+    X = pd.read_csv(DATA / "hs_missing.csv")[[f"x{i}" for i in range(1, 10)]].to_numpy(float)
+    mu, sig, note = em_h1_moments(_patterns(X), 9)
+    # the patterns hold the rows grouped by pattern; the estimate does not depend on the row order
+    mu0, sig0, _, ok = em_moments(np.vstack(list(_rows(X))), tol=1e-10, max_iter=10000)
+    assert ok and note is None
+    np.testing.assert_array_equal(mu, mu0)
+    np.testing.assert_array_equal(sig, sig0)
+
+
+def _rows(X):
+    for pt in _patterns(X):
+        R = np.full((pt.n, X.shape[1]), np.nan)
+        R[:, pt.obs] = pt.X
+        yield R
+
+
+def test_near_singular_covariance_uses_the_ridged_em_with_a_note():
+    X = pd.read_csv(DATA / "cfa_small_fiml.csv").to_numpy(float)
+    mu, sig, note = em_h1_moments(_patterns(X), X.shape[1])
+    assert note.startswith("the EM saturated (h1) covariance is near-singular") and "127" in note
+    assert np.all(np.isfinite(sig)) and np.linalg.eigvalsh(sig).min() > 0
+    mu2, sig2, passes, converged = em_ridged(X)
+    assert passes == LAVAAN_H1_ITER_MAX and not converged
+    np.testing.assert_allclose(sig, sig2, atol=1e-10)
