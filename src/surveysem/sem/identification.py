@@ -68,7 +68,9 @@ def _null_space(M, tol):
     length; a zero column is in the null space."""
     norms = np.linalg.norm(M, axis=0)
     scaled = M / np.where(norms > 0, norms, 1.0)
-    _, s, vt = np.linalg.svd(scaled, full_matrices=True)
+    # all of V is needed, U never: the reduced SVD gives all of V whenever M has at least as many
+    # rows as columns (any model with df >= 0), and avoids a moments x moments U (3403^2 for 82 items)
+    _, s, vt = np.linalg.svd(scaled, full_matrices=M.shape[0] < M.shape[1])
     s_full = np.zeros(M.shape[1])
     s_full[: len(s)] = s
     small = s_full <= tol * max(s_full.max(), 1e-300)
