@@ -16,12 +16,11 @@ included. A failure is reduced to one line naming the key path and the problem, 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import yaml
 
-from surveysem.errors import SurveySemError
+from surveysem.errors import SurveySemError, exit_with
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parent / "schemas" / "config.yaml"
 # Seeds that default to study.seed when null.
@@ -49,6 +48,12 @@ def _describe(error, config_name: str) -> str:
     if error.validator == "additionalProperties":
         message = f"unknown key; {message}"
     return f"{config_name}: {path}: {message}"
+
+
+def _load_schema(schema_path) -> dict:
+    """The schema (shipped with the package, so trusted: libyaml, no safety checks)."""
+    with open(schema_path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _validator_with_defaults(schema: dict):
@@ -89,9 +94,7 @@ def validate_config(config: dict, schema_path=DEFAULT_SCHEMA, config_name: str =
     one-line SurveySemError."""
     _controls_as_mappings(config)
     try:
-        with open(schema_path, encoding="utf-8") as fh:
-            schema = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        _validator_with_defaults(schema).validate(config)
+        _validator_with_defaults(_load_schema(schema_path)).validate(config)
     except OSError as exc:
         raise SurveySemError(f"config schema cannot be read: {exc.strerror}", file=schema_path) from None
     except Exception as exc:  # jsonschema's ValidationError (or SchemaError)
@@ -121,8 +124,7 @@ def validate_config_or_exit(config: dict, configfiles=(), schema_path=DEFAULT_SC
     try:
         return validate_config(config, schema_path, name)
     except SurveySemError as err:
-        print(f"surveysem: error: {err.one_line()}", file=sys.stderr)
-        raise SystemExit(1) from None
+        exit_with(err)
 
 
 def section_with_defaults(name: str, value: dict | None = None, schema_path=DEFAULT_SCHEMA) -> dict:
@@ -130,8 +132,7 @@ def section_with_defaults(name: str, value: dict | None = None, schema_path=DEFA
     the defaults filled in: the schema's defaults for callers outside the workflow."""
     from jsonschema import Draft202012Validator
 
-    with open(schema_path, encoding="utf-8") as fh:
-        schema = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    schema = _load_schema(schema_path)
     section = {**schema["properties"][name], "$defs": schema.get("$defs", {})}
     Draft202012Validator.check_schema(section)
     value = dict(value or {})

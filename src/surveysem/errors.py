@@ -33,3 +33,12 @@ class SurveySemError(Exception):
             text = f"{text} (value {self.value!r})"
         text = " ".join(text.split())  # guarantee a single line
         return f"{head}: {text}" if head else text
+
+
+def exit_with(err: SurveySemError) -> None:
+    """For code that runs when the workflow is parsed (no caller to catch the error): print the
+    one line and stop with exit status 1."""
+    import sys
+
+    print(f"surveysem: error: {err.one_line()}", file=sys.stderr)
+    raise SystemExit(1) from None

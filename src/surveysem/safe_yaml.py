@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from surveysem.errors import SurveySemError
+from surveysem.errors import SurveySemError, exit_with
 
 # Far above any real config (the default one has about 900 nodes) or construct file.
 MAX_NODES = 200_000
@@ -83,15 +83,12 @@ def _check_duplicate_keys(node, path: Path, seen_nodes: set | None = None) -> No
 def check_files_or_exit(paths) -> None:
     """For the Snakefile and run.sh, before anything else reads them: every existing file of
     ``paths`` loads safely, else one line and exit status 1."""
-    import sys
-
     for path in paths:
         if Path(path).is_file():
             try:
                 load_yaml(path, "config file")
             except SurveySemError as err:
-                print(f"surveysem: error: {err.one_line()}", file=sys.stderr)
-                raise SystemExit(1) from None
+                exit_with(err)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m surveysem.safe_yaml FILE...

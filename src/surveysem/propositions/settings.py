@@ -7,9 +7,8 @@ nothing heavy.
 
 from __future__ import annotations
 
-import sys
 
-from surveysem.errors import SurveySemError
+from surveysem.errors import SurveySemError, exit_with
 from surveysem.propositions.hypotheses import parse_hypotheses
 
 
@@ -39,7 +38,6 @@ def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], str |
         hyps = parse_hypotheses(config["hypotheses"], known)
         check_settings(config)
     except SurveySemError as err:
-        print(f"surveysem: error: {err.one_line()}", file=sys.stderr)
-        raise SystemExit(1) from None
+        exit_with(err)
     sem = [h.id for h in hyps if h.is_sem]
     return [h.id for h in hyps if not h.is_sem], (sem[0] if sem else None)
