@@ -1,0 +1,309 @@
+"""Latent regressions of P1-P3 by structural-after-measurement with corrected scores.
+
+The capabilities are latent factors measured by their items; the outcome (transformed as P4
+transforms it: log spread, logit diversification, logit intensity) and the controls are
+observed. The estimator is local SAM (Rosseel & Loh 2022) written as a corrected-score
+regression (Nakamura 1990), which extends it to latent interactions:
+
+1. **Measurement blocks.** Each construct's one-factor model is fitted on its own by ML
+   (FIML when items are missing), latent variance fixed to 1 (``std.lv = TRUE``): loadings
+   ``lambda``, residual variances ``theta`` and intercepts ``nu``.
+2. **Bartlett scores** from the items each firm answered::
+
+       f_i = (lambda_o' Theta_o^-1 lambda_o)^-1 lambda_o' Theta_o^-1 (x_io - nu_o),
+       omega_i = (lambda_o' Theta_o^-1 lambda_o)^-1
+
+   so ``f_i = xi_i + e_i`` with ``E[e_i | xi] = 0`` and ``Var(e_i) = omega_i``; errors of
+   different blocks are independent (no residual covariances across blocks).
+3. **Corrected moments.** A regressor is a monomial of centred scores (a main effect ``f_a``,
+   an interaction ``f_a f_b``) or an observed control. In the cross-product of two regressors a
+   score appears once or twice; ``E[f] = xi`` and ``E[f^2] = xi^2 + omega``, so replacing each
+   ``f^2`` by ``f^2 - omega`` makes every firm's cross-product unbiased for the latent one.
+   With complete data and no interaction this is exactly lavaan's local SAM:
+   ``mean(f f') - mean(omega) = M S M' - M Theta M' = VETA``, and the regression on VETA is
+   lavaan's structural step (a saturated regression); the fixture
+   ``tests/r/latent_p1.R`` checks it.
+4. **Estimates** ``beta = A^-1 b`` with ``A = sum_i A_i`` (corrected cross-products) and
+   ``b = sum_i w_i y_i``; coefficients of capabilities are per standard deviation of the latent
+   capability (interactions per SD of each), on the outcome's transformed scale.
+5. **Standard errors** from the estimating equations ``psi_i = A_i beta - w_i y_i``: the
+   sandwich ``A^-1 (sum psi psi') A^-1`` (heteroskedasticity-robust, HC1 scaling), plus the
+   uncertainty of the measurement estimates carried through by the delta method,
+   ``G Sigma_meas G'`` with ``G = d beta / d (lambda, theta, nu)`` (central differences) and
+   ``Sigma_meas`` the block-diagonal covariance of the block estimates (lavaan's two-step
+   logic, ``se = "twostep"``).
+
+An inadmissible solution (a block Heywood case, a corrected moment matrix that is not
+positive definite) is reported in ``warnings`` and ``admissible``; it is never replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from surveysem.errors import SurveySemError
+
+MIN_ITEMS = 2
+
+
+@dataclass
+class Block:
+    """A construct's one-factor measurement model (``std.lv = TRUE``)."""
+
+    construct: str
+    items: list[str]
+    loadings: np.ndarray
+    theta: np.ndarray
+    nu: np.ndarray
+    vcov: np.ndarray  # covariance of (loadings, theta, nu), in that order
+    converged: bool
+    warnings: list = field(default_factory=list)
+
+    @property
+    def params(self) -> np.ndarray:
+        return np.concatenate([self.loadings, self.theta, self.nu])
+
+    def with_params(self, p: np.ndarray) -> "Block":
+        k = len(self.items)
+        return Block(self.construct, self.items, p[:k], p[k:2 * k], p[2 * k:], self.vcov, self.converged)
+
+    @property
+    def reliability(self) -> float:
+        """Reliability of the Bartlett score with every item answered: 1 / (1 + omega)."""
+        return float(1.0 / (1.0 + 1.0 / np.sum(self.loadings ** 2 / self.theta)))
+
+
+def fit_block(construct: str, data: pd.DataFrame, items: list[str], max_iter: int = 500) -> Block:
+    """One-factor model of ``items`` by ML (FIML with missing items), latent variance 1."""
+    from surveysem.sem.api import fit_model
+
+    x = data[items]
+    missing = "fiml" if x.isna().to_numpy().any() else "listwise"
+    res = fit_model(f"{construct} =~ " + " + ".join(items), x, missing=missing, std_lv=True, max_iter=max_iter)
+    e = res.estimates.set_index(["lhs", "op", "rhs"])
+    lam = np.array([e.loc[(construct, "=~", i), "est"] for i in items], dtype=float)
+    th = np.array([e.loc[(i, "~~", i), "est"] for i in items], dtype=float)
+    if missing == "fiml":
+        nu = np.array([e.loc[(i, "~1", ""), "est"] for i in items], dtype=float)
+    else:
+        nu = x.mean().to_numpy(dtype=float)
+    rows = [(construct, "=~", i) for i in items] + [(i, "~~", i) for i in items]
+    V = _block_vcov(res, rows + ([(i, "~1", "") for i in items] if missing == "fiml" else []))
+    if missing == "listwise":  # intercepts are the sample means: Var = S_jj / N, independent of the rest
+        k = len(items)
+        Vfull = np.zeros((3 * k, 3 * k))
+        Vfull[:2 * k, :2 * k] = V
+        Vfull[2 * k:, 2 * k:] = np.cov(x.to_numpy(dtype=float), rowvar=False, bias=True) / len(x)
+        V = Vfull
+    warns = list(res.warnings)
+    if np.any(th <= 0):
+        warns.append(f"{construct}: Heywood case (a residual variance <= 0) in its measurement model")
+    return Block(construct, list(items), lam, th, nu, V, bool(res.converged), warns)
+
+
+def _block_vcov(res, rows) -> np.ndarray:
+    """Covariance of the listed free parameters of a fit (rows of ``res.estimates``)."""
+    if res.vcov is None:
+        return np.full((len(rows), len(rows)), np.nan)
+    e = res.estimates
+    par = {(a, o, b): int(p) for a, o, b, p in zip(e.lhs, e.op, e.rhs, e.par)}
+    idx = [par[r] for r in rows]
+    return np.asarray(res.vcov)[np.ix_(idx, idx)]
+
+
+def bartlett_scores(block: Block, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, error variances) per firm from the items it answered; NaN when none."""
+    x = data[block.items].to_numpy(dtype=float)
+    obs = ~np.isnan(x)
+    w = block.loadings / block.theta
+    den = (obs * (w * block.loadings)).sum(axis=1)
+    num = (np.where(obs, x - block.nu, 0.0) * w).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(den > 0, num / den, np.nan)
+        omega = np.where(den > 0, 1.0 / den, np.nan)
+    return f, omega
+
+
+# --------------------------------------------------------------------------- corrected regression
+@dataclass(frozen=True)
+class Design:
+    """Regressors: ``terms`` names, ``powers`` (term -> construct -> 1) of the latent ones."""
+
+    terms: list[str]
+    constructs: list[str]
+    monomials: list[tuple[str, ...]]  # constructs multiplied in each term; () for observed columns
+
+
+def make_design(constructs: list[str], interactions: list[str], controls: list[str]) -> Design:
+    terms = ["Intercept"] + list(constructs) + list(interactions) + list(controls)
+    mono = [()] + [(c,) for c in constructs] + [tuple(t.split(":")) for t in interactions] + [()] * len(controls)
+    return Design(terms, list(constructs), mono)
+
+
+def corrected_rows(design: Design, F: np.ndarray, Om: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(W, A_i): regressors per firm and the corrected cross-products per firm (n x k x k).
+
+    ``F``/``Om``: centred scores and error variances (n x constructs); ``Z``: intercept-free
+    observed columns (n x controls), in design order."""
+    n = F.shape[0]
+    col = {c: j for j, c in enumerate(design.constructs)}
+    cols, n_obs = [], 0
+    for m in design.monomials:
+        if m:
+            cols.append(np.prod([F[:, col[c]] for c in m], axis=0))
+        elif not cols:
+            cols.append(np.ones(n))
+        else:
+            cols.append(Z[:, n_obs])
+            n_obs += 1
+    W = np.column_stack(cols)
+    A = W[:, :, None] * W[:, None, :]
+    for a, ma in enumerate(design.monomials):
+        for b in range(a, len(design.monomials)):
+            mb = design.monomials[b]
+            twice = set(ma) & set(mb)
+            if not twice:
+                continue
+            # replace f^2 by f^2 - omega for every construct appearing in both terms
+            prod = np.ones(n)
+            for c in set(ma) | set(mb):
+                j = col[c]
+                prod = prod * ((F[:, j] ** 2 - Om[:, j]) if c in twice else F[:, j])
+            A[:, a, b] = A[:, b, a] = prod
+    return W, A
+
+
+@dataclass
+class LatentRegression:
+    """Estimates of one latent regression (see the module docstring)."""
+
+    terms: list[str]
+    params: np.ndarray
+    vcov: np.ndarray
+    vcov_structural: np.ndarray  # the sandwich alone (measurement estimates taken as known)
+    nobs: int
+    n_dropped: int
+    outcome_sd: float
+    latent_sd: dict
+    r2: float
+    admissible: bool
+    converged: bool
+    blocks: dict
+    warnings: list
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diag(self.vcov), 0, None))
+
+    def std_all(self) -> np.ndarray:
+        """Coefficients per latent SD (interactions per SD of each factor) and per outcome SD."""
+        out = []
+        for t, b in zip(self.terms, self.params):
+            parts = t.split(":")
+            s = np.prod([self.latent_sd[p] for p in parts]) if all(p in self.latent_sd for p in parts) else np.nan
+            out.append(b * s / self.outcome_sd)
+        return np.array(out)
+
+
+def _scores(blocks: dict, data: pd.DataFrame, constructs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    F, Om = [], []
+    for c in constructs:
+        f, om = bartlett_scores(blocks[c], data)
+        F.append(f)
+        Om.append(om)
+    return np.column_stack(F), np.column_stack(Om)
+
+
+def _solve(design: Design, blocks: dict, data: pd.DataFrame, y: np.ndarray, Z: np.ndarray):
+    F, Om = _scores(blocks, data, design.constructs)
+    F = F - F.mean(axis=0)
+    W, Ai = corrected_rows(design, F, Om, Z)
+    A = Ai.sum(axis=0)
+    b = W.T @ y
+    beta = np.linalg.solve(A, b)
+    return beta, W, Ai, A, F, Om
+
+
+def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str]], interactions: list[str],
+                      controls: list[str], *, max_iter: int = 500, blocks: dict | None = None) -> LatentRegression:
+    """Regress observed ``y`` on latent ``constructs`` (construct -> item columns), their
+    ``interactions`` ("A:B") and observed ``controls`` (columns of ``data``). Rows missing ``y``
+    or a control, or every item of a construct, are dropped (counted in ``n_dropped``)."""
+    for c, its in constructs.items():
+        if len(its) < MIN_ITEMS:
+            raise SurveySemError(f"construct {c!r} has {len(its)} item column(s); a latent factor needs >= {MIN_ITEMS}")
+        missing = [i for i in its if i not in data.columns]
+        if missing:
+            raise SurveySemError(f"construct {c!r}: item column(s) {', '.join(missing)} not in the data")
+    names = list(constructs)
+    keep = data[[y] + list(controls)].notna().all(axis=1)
+    for c, its in constructs.items():
+        keep &= data[its].notna().any(axis=1)
+    d = data.loc[keep].reset_index(drop=True)
+    n_dropped = int((~keep).sum())
+    design = make_design(names, interactions, controls)
+    if len(d) <= len(design.terms) + 1:
+        raise SurveySemError(f"{len(d)} complete firms for {len(design.terms)} coefficients")
+    warnings: list[str] = []
+    if blocks is None:
+        blocks = {c: fit_block(c, d, its, max_iter) for c, its in constructs.items()}
+    for bl in blocks.values():
+        warnings.extend(bl.warnings)
+        if not bl.converged:
+            warnings.append(f"{bl.construct}: its measurement model did not converge")
+    yv = d[y].to_numpy(dtype=float)
+    Z = d[list(controls)].to_numpy(dtype=float) if controls else np.zeros((len(d), 0))
+    beta, W, Ai, A, F, Om = _solve(design, blocks, d, yv, Z)
+    n, k = W.shape
+    # latent covariance (corrected) must be positive definite for an admissible solution
+    lat = [j for j, m in enumerate(design.monomials) if len(m) == 1]
+    veta = A[np.ix_(lat, lat)] / n - np.outer(A[0, lat], A[0, lat]) / n ** 2
+    admissible = bool(np.linalg.eigvalsh(veta)[0] > 0) and all(np.all(bl.theta > 0) for bl in blocks.values())
+    if not admissible:
+        warnings.append("inadmissible solution: the corrected latent covariance matrix is not positive definite "
+                        "or a residual variance is negative")
+    psi = np.einsum("ijk,k->ij", Ai, beta) - W * yv[:, None]
+    Ainv = np.linalg.inv(A)
+    V_struct = Ainv @ (psi.T @ psi) @ Ainv * n / (n - k)
+    V_meas = _measurement_vcov(design, blocks, d, yv, Z, beta)
+    latent_sd = {c: float(np.sqrt(max(np.mean(F[:, j] ** 2 - Om[:, j]), 0.0))) for j, c in enumerate(names)}
+    resid = yv - W @ beta
+    r2 = 1.0 - float(np.mean(resid ** 2) - _error_part(design, beta, Om)) / float(np.var(yv))
+    return LatentRegression(
+        terms=design.terms, params=beta, vcov=V_struct + V_meas, vcov_structural=V_struct, nobs=n,
+        n_dropped=n_dropped, outcome_sd=float(np.std(yv)), latent_sd=latent_sd, r2=r2, admissible=admissible,
+        converged=all(bl.converged for bl in blocks.values()), blocks=blocks, warnings=warnings,
+    )
+
+
+def _error_part(design: Design, beta: np.ndarray, Om: np.ndarray) -> float:
+    """Share of the residual mean square that is measurement error of the main-effect scores
+    (for a latent R2; interactions are left out, a small understatement)."""
+    col = {c: j for j, c in enumerate(design.constructs)}
+    return float(sum(beta[t] ** 2 * np.mean(Om[:, col[m[0]]]) for t, m in enumerate(design.monomials) if len(m) == 1))
+
+
+def _measurement_vcov(design, blocks, d, yv, Z, beta) -> np.ndarray:
+    """``G Sigma_meas G'``: the measurement estimates' uncertainty carried into ``beta``."""
+    k = len(design.terms)
+    V = np.zeros((k, k))
+    for c, bl in blocks.items():
+        S = bl.vcov
+        if not np.all(np.isfinite(S)):
+            continue
+        p0 = bl.params
+        G = np.zeros((k, len(p0)))
+        for j in range(len(p0)):
+            h = 1e-5 * max(1.0, abs(p0[j]))
+            out = []
+            for s in (+1, -1):
+                p = p0.copy()
+                p[j] += s * h
+                alt = {**blocks, c: bl.with_params(p)}
+                out.append(_solve(design, alt, d, yv, Z)[0])
+            G[:, j] = (out[0] - out[1]) / (2 * h)
+        V += G @ S @ G.T
+    return V
