@@ -124,7 +124,7 @@ def test_rule_text_follows_the_config():
 def test_workflow_check_prints_one_line_and_exits_1(capsys):
     from surveysem.propositions.settings import workflow_hypotheses
 
-    ids, sem = workflow_hypotheses(CONFIG)
+    ids, sem, _latent = workflow_hypotheses(CONFIG)
     assert ids == ["P1", "P2", "P3"] and sem == "P4"
     bad = copy.deepcopy(CONFIG)
     bad["hypotheses"][2]["predictors"][1] = "XYZ"

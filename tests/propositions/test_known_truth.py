@@ -30,23 +30,10 @@ import survey_kit as kit
 from surveysem.propositions.p4 import fit_p4, p4_data
 from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 from surveysem.simulate import population_truth, simulate
+from surveysem.simulate.known_truth import clean_respondents
 
 ROOT = Path(__file__).resolve().parents[2]
 N_DRAWS, N = 5, 300
-
-
-def _clean(sim, inst):
-    f, fm = sim.frame(), sim.firms
-    keep = ((~fm.duplicate.astype(bool)) & (fm.ineligible.fillna("") == "") & (fm.careless.fillna("") == "")
-            & (~fm.unfinished.astype(bool))).to_numpy()
-    f = f.loc[keep].reset_index(drop=True).rename(columns={"ResponseId": "respondent_id"})
-    for it in inst.items:
-        x = pd.to_numeric(f[it.id], errors="coerce")
-        x = x.where((x >= 1) & (x <= 7))
-        f[it.id] = 8 - x if it.reverse else x
-    for col in ("FOUNDED", "SIZE", "SECTOR", "TECH", "CUSTOMER", "FIRSTSALE", "FSHARE"):
-        f[col] = pd.to_numeric(f[col], errors="coerce")
-    return f
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +45,7 @@ def study():
     subs, p4 = [], []
     for d in range(N_DRAWS):
         sim = simulate(config, n=N, seed=1000 + d, inst=inst)
-        f = _clean(sim, inst)
+        f = clean_respondents(sim, inst)
         out = firm_outcomes(f, inst, config["study"]["survey_year"], config["outcomes"]["home_country"])
         scores = pd.DataFrame({"respondent_id": f.respondent_id,
                                **{k: f[[i.id for i in c.items]].mean(axis=1)

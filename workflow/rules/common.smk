@@ -61,9 +61,11 @@ def report_inputs(wildcards):
 
 def verdict_inputs(wildcards):
     """Inputs of propositions_verdicts: the regression results (PROP_IDS, set in propositions.smk),
+    the latent-capability results (PROP_LATENT),
     and the P4 files when there is a SEM hypothesis (PROP_SEM)."""
     inputs = {
         "regressions": [F("regression", hyp=h) for h in PROP_IDS],
+        "latent": [F("latent", hyp=h) for h in PROP_LATENT],
         "ingest": F("ingest"),
     }
     if PROP_SEM:

@@ -2,7 +2,7 @@
 # with a chunked bootstrap, and the verdicts. Hypotheses come from the config key `hypotheses:`.
 from surveysem.propositions.settings import workflow_hypotheses
 
-PROP_IDS, PROP_SEM = workflow_hypotheses(config, SCALES_DIR)
+PROP_IDS, PROP_SEM, PROP_LATENT = workflow_hypotheses(config, SCALES_DIR)
 PROP_CHUNKS = list(range(int(config["bootstrap"]["chunks"])))
 PROP_INPUT = {
     "scores": F("scale_scores"),
@@ -16,6 +16,7 @@ PROP_P4_INPUT = {
     "scales": SCALE_FILES,
 }
 PROP_HYP_RE = "|".join(PROP_IDS) if PROP_IDS else "(?!)"
+PROP_LATENT_RE = "|".join(PROP_LATENT) if PROP_LATENT else "(?!)"
 
 
 rule propositions_regression:
@@ -34,6 +35,24 @@ rule propositions_regression:
         "../envs/surveysem.yaml"
     script:
         "../scripts/propositions_regression.py"
+
+
+rule propositions_latent:
+    # One P1-P3 style hypothesis with latent capabilities (hypotheses[*].estimator: sam | sem).
+    input:
+        **PROP_P4_INPUT,
+    output:
+        json=F("latent", hyp="{hyp}"),
+    wildcard_constraints:
+        hyp=PROP_LATENT_RE,
+    params:
+        **rule_params("propositions_latent", "hyp", PROP_LATENT),
+    log:
+        "logs/propositions/latent_{hyp}.log",
+    conda:
+        "../envs/surveysem.yaml"
+    script:
+        "../scripts/propositions_latent.py"
 
 
 rule propositions_typology:
@@ -160,6 +179,16 @@ rule propositions_verdicts:
         ),
         vif=report(
             F("vif"),
+            category="Propositions",
+            caption="../report/results_propositions.rst",
+        ),
+        latent_coefficients=report(
+            F("latent_coefficients"),
+            category="Propositions",
+            caption="../report/results_propositions.rst",
+        ),
+        latent_fits=report(
+            F("latent_fits"),
             category="Propositions",
             caption="../report/results_propositions.rst",
         ),

@@ -46,6 +46,7 @@ class Control:
     variable: str
     transform: str = "none"
     categorical: bool = False
+    construct: bool = False  # a construct held constant (its score / latent factor), not an observed control
 
     @property
     def name(self) -> str:
@@ -78,6 +79,15 @@ class Hypothesis:
     se: str = "HC1"
     overdispersion: float = 1.2
     processes: dict[str, list[str]] = field(default_factory=dict)
+    estimator: str = "sam"
+
+    @property
+    def observed_controls(self) -> list[Control]:
+        return [c for c in self.controls if not c.construct]
+
+    @property
+    def control_constructs(self) -> list[str]:
+        return [c.variable for c in self.controls if c.construct]
 
     @property
     def main_terms(self) -> list[str]:
@@ -89,6 +99,7 @@ class Hypothesis:
 
     @property
     def constructs(self) -> list[str]:
+        """Constructs of the predictors (tested), in order; construct controls are apart."""
         seen: list[str] = []
         for p in self.predictors:
             for part in p.split(":"):
@@ -153,13 +164,31 @@ def _parse_hypothesis(entry: dict, at: _Path, known: set, ids: set, sub_seen: se
         processes, predictors = {}, _predictors(entry, at, known)
     expected = _signs(entry, at, predictors)
     sub_ids = _sub_ids(entry, at, hid, predictors, sub_seen)
-    controls = [Control(c["variable"], c["transform"], bool(c["categorical"])) for c in entry["controls"]]
+    controls = _controls(entry, at, known, predictors)
     subs = [SubHypothesis(sub_ids[j], hid, predictors[j], expected[j]) for j in range(len(predictors))]
     return Hypothesis(
         id=hid, statement=str(entry["statement"]), outcome=outcome, family=family, checks=list(entry["checks"]),
         predictors=list(predictors), subs=subs, controls=controls, typology_group=entry.get("typology_group"),
         se=entry["se"], overdispersion=float(entry["overdispersion"]), processes=processes,
+        estimator="sem" if family == "sem" else entry["estimator"],
     )
+
+
+def _controls(entry: dict, at: _Path, known: set, predictors: list[str]) -> list[Control]:
+    out = []
+    for j, c in enumerate(entry["controls"]):
+        if "construct" in c:
+            name = c["construct"]
+            if name not in known:
+                at.fail(f"controls[{j}].construct", f"unknown construct {name!r}")
+            if any(name in p.split(":") for p in predictors):
+                at.fail(f"controls[{j}].construct", f"{name!r} is a predictor; a construct cannot also be a control")
+            if any(o.construct and o.variable == name for o in out):
+                at.fail(f"controls[{j}].construct", f"{name!r} is listed twice")
+            out.append(Control(name, construct=True))
+        else:
+            out.append(Control(c["variable"], c["transform"], bool(c["categorical"])))
+    return out
 
 
 def _family(entry: dict, at: _Path, outcome: str) -> str:
@@ -245,7 +274,8 @@ def rule_text(rule: dict, level: float = 0.95) -> str:
     eff = "total effect" if rule["p4_effects"] == "total" else "direct path"
     ci = ("bootstrap percentile" if rule["p4_ci"] == "bootstrap" else "Wald (delta-method)")
     return (
-        f"P1-P3 sub-hypothesis: supported when the coefficient of the primary model (robust sandwich SEs) has the "
+        f"P1-P3 sub-hypothesis: supported when the coefficient of its estimator (by default the latent-capability "
+        f"SAM model with robust two-step SEs; the estimator of each verdict is named beside it) has the "
         f"predicted sign and its {adj}one-sided p < {rule['alpha']}; not supported otherwise. "
         f"Proposition: supported when all its sub-hypotheses are supported, partially supported when some are, "
         f"not supported when none are. "

@@ -52,23 +52,31 @@ def _z(s: pd.Series) -> pd.Series:
     return (s - s.mean()) / sd if sd and np.isfinite(sd) else s * np.nan
 
 
-def growth_indicators(outcomes: pd.DataFrame, trials: int = 12, correction: float = 0.5,
-                      clip: float = 0.01) -> pd.DataFrame:
-    """The three transformed, z-scored growth indicators (see module docstring)."""
+def transformed_outcomes(outcomes: pd.DataFrame, trials: int = 12, correction: float = 0.5,
+                         clip: float = 0.01) -> pd.DataFrame:
+    """The three outcomes on the scales the latent models use (module docstring), not
+    standardized: log(spread), logit of corrected diversification, logit of clipped intensity."""
     for c in ("respondent_id", "spread", "diversification", "intensity"):
         if c not in outcomes.columns:
             raise SurveySemError(f"firm outcomes have no column {c!r}")
     spread = pd.to_numeric(outcomes["spread"], errors="coerce")
     div = pd.to_numeric(outcomes["diversification"], errors="coerce")
     inten = pd.to_numeric(outcomes["intensity"], errors="coerce")
-    g_spread = np.log(spread.where(spread > 0))
     p = (div + correction) / (trials + 2 * correction)
-    g_div = np.log(p / (1 - p))
     q = inten.clip(clip, 1 - clip)
-    g_int = np.log(q / (1 - q))
     return pd.DataFrame({"respondent_id": outcomes["respondent_id"].to_numpy(),
-                         "g_spread": _z(g_spread).to_numpy(), "g_div": _z(g_div).to_numpy(),
-                         "g_int": _z(g_int).to_numpy()})
+                         "spread": np.log(spread.where(spread > 0)).to_numpy(),
+                         "diversification": np.log(p / (1 - p)).to_numpy(),
+                         "intensity": np.log(q / (1 - q)).to_numpy()})
+
+
+def growth_indicators(outcomes: pd.DataFrame, trials: int = 12, correction: float = 0.5,
+                      clip: float = 0.01) -> pd.DataFrame:
+    """The three transformed, z-scored growth indicators (see module docstring)."""
+    t = transformed_outcomes(outcomes, trials, correction, clip)
+    return pd.DataFrame({"respondent_id": t["respondent_id"].to_numpy(),
+                         "g_spread": _z(t["spread"]).to_numpy(), "g_div": _z(t["diversification"]).to_numpy(),
+                         "g_int": _z(t["intensity"]).to_numpy()})
 
 
 def items_by_construct(columns, constructs, instrument=None) -> dict[str, list[str]]:

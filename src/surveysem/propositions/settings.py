@@ -23,9 +23,10 @@ def check_settings(config: dict, config_name: str = "config/config.yaml") -> Non
                              f"{p4c['models']})", file=config_name)
 
 
-def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], str | None]:
+def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], str | None, list[str]]:
     """For the rules file at parse time: validate ``hypotheses`` (one line and exit 1 on a problem)
-    and return (ids of the regression hypotheses, id of the SEM hypothesis or None)."""
+    and return (ids of the regression hypotheses, id of the SEM hypothesis or None, ids of the
+    regression hypotheses with a latent estimator)."""
     try:
         known = None
         if scales_dir is not None:
@@ -40,4 +41,6 @@ def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], str |
     except SurveySemError as err:
         exit_with(err)
     sem = [h.id for h in hyps if h.is_sem]
-    return [h.id for h in hyps if not h.is_sem], (sem[0] if sem else None)
+    regression = [h for h in hyps if not h.is_sem]
+    return ([h.id for h in regression], (sem[0] if sem else None),
+            [h.id for h in regression if h.estimator != "composite_glm"])

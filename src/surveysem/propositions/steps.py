@@ -98,6 +98,36 @@ def regression(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     return out
 
 
+def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
+    """The latent-capability models of one P1-P3 style hypothesis (rule ``propositions_latent``):
+    the estimator its verdict uses unless ``estimator: composite_glm``."""
+    from surveysem.propositions.latent import analyse_latent, latent_frame
+    from surveysem.propositions.p4 import items_by_construct
+
+    analysis = read_csv(inputs["analysis"], "analysis data")
+    outcomes = read_csv(inputs["outcomes"], "firm outcomes")
+    ingest = read_ingest(inputs["ingest"])
+    inst = load_instrument(scales_dir_of(inputs["scales"]))
+    hyps = load_hypotheses(config, list(inst.constructs))
+    h = hypothesis_by_id(hyps, hyp)
+    if h.is_sem or h.estimator == "composite_glm":
+        raise SurveySemError(f"hypotheses: {hyp} has no latent estimator (estimator: {h.estimator})")
+    items = items_by_construct(analysis.columns, list(h.constructs) + h.control_constructs, inst)
+    rule, p4c = config["verdict_rule"], config["p4"]
+    data, controls, warn = latent_frame(analysis, outcomes, h, items, trials=int(p4c["regions"]),
+                                        correction=float(p4c["diversification_correction"]),
+                                        clip=float(p4c["intensity_clip"]))
+    res = analyse_latent(data, controls, h, items, estimator=h.estimator, level=float(p4c["level"]),
+                         adjust=rule["adjust"], alpha=float(rule["alpha"]))
+    res["warnings"] = warn + res["warnings"]
+    for w in res["warnings"]:
+        log.warning(w)
+    out = {"proposition": h.id, "statement": h.statement, "outcome": h.outcome, "n_firms": int(len(data)),
+           "items": items, "controls": controls, "synthetic": _synthetic(ingest), **res}
+    write_json(outputs["json"], out)
+    return out
+
+
 def typology(inputs: dict, outputs: dict, config: dict) -> dict:
     """Do P1's capabilities matter more in Group 1, P2's in Group 2, P3's in Group 3?"""
     scores_path, outcomes_path, ingest_path = inputs["scores"], inputs["outcomes"], inputs["ingest"]
@@ -302,6 +332,46 @@ def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | Non
     return rows
 
 
+def _read_json(path, what: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise SurveySemError(f"{what} not found", file=path) from None
+    except json.JSONDecodeError as exc:
+        raise SurveySemError(f"{what} is not valid JSON: {exc.msg}", file=path) from None
+
+
+def _regression_verdicts(h: Hypothesis, rule: dict, subs: list[dict], latent: dict | None) -> list[dict]:
+    """Verdict rows of a P1-P3 style hypothesis: from its latent estimator, or from the primary
+    composite GLM when ``estimator: composite_glm``."""
+    rows = []
+    if latent is not None:
+        for s in latent["subhypotheses"]:
+            problem = f" ({s['problem']})" if s.get("problem") else ""
+            rows.append({"proposition": h.id, "level": "sub-hypothesis", "id": s["id"], "term": s["term"],
+                         "expected": s["expected"], "model": s["model"], "family": s["family"],
+                         "estimator": latent["estimator"], "parameter": s["term"],
+                         "estimate_type": f"latent coefficient per SD of the capability, on {latent['outcome_scale']}",
+                         "est": s["est"], "std_all": s["std_all"], "ci_lower": s["ci_lower"],
+                         "ci_upper": s["ci_upper"], "p_one_sided": s["p_one_sided"], "p_adjusted": s["p_adjusted"],
+                         "evidence": f"{latent['estimator_label']}: robust two-step SE, one-sided z test, "
+                                     f"{rule['adjust']} adjustment{problem}",
+                         "verdict": s["verdict"]})
+        return rows
+    for s in subs:
+        if s["proposition"] == h.id and s["primary"]:
+            rows.append({"proposition": h.id, "level": "sub-hypothesis", "id": s["id"], "term": s["term"],
+                         "expected": s["expected"], "model": s.get("model"), "family": s.get("family_used", s["family"]),
+                         "estimator": "composite_glm", "parameter": s["term"],
+                         "estimate_type": "coefficient (z-scored capabilities)", "est": s["est"], "std_all": np.nan,
+                         "ci_lower": s["ci_lower"], "ci_upper": s["ci_upper"],
+                         "p_one_sided": s["p_one_sided"], "p_adjusted": s["p_adjusted"],
+                         "evidence": f"composite-score GLM, robust {h.se} SE, one-sided p, {rule['adjust']} adjustment",
+                         "verdict": s["verdict"]})
+    return rows
+
+
 def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
     """Collect every regression result and the P4 fit into the stage's tables and the verdicts."""
     regression_jsons = inputs["regressions"]
@@ -312,47 +382,47 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
     synthetic = _synthetic(ingest)
     coefs, fits, subs, vifs, rows = [], [], [], [], []
     hyps = load_hypotheses(config, _all_constructs(config))
-    reg = {}
     for p in regression_jsons:
-        with open(p, encoding="utf-8") as fh:
-            r = json.load(fh)
-        reg[r["proposition"]] = r
+        r = _read_json(p, "regression results")
         coefs.extend(r["coefficients"])
         fits.extend(r["fits"])
-        subs.extend(r["subhypotheses"])
+        subs.extend({**s, "estimator": "composite_glm"} for s in r["subhypotheses"])
         vifs.extend(r["vif"])
+    latent, lat_coefs, lat_fits = {}, [], []
+    for p in inputs.get("latent") or []:
+        r = _read_json(p, "latent results")
+        latent[r["proposition"]] = r
+        lat_coefs.extend(r["coefficients"])
+        lat_fits.extend({**f, "reliability": json.dumps(f.get("reliability", {}), sort_keys=True)} for f in r["fits"])
+    # with a latent estimator the composite GLMs are checks: their rows are not the verdict's
+    for s in subs:
+        if s["proposition"] in latent:
+            s["primary"] = False
+    for r in latent.values():
+        subs.extend({**s, "estimator": r["estimator"]} for s in r["subhypotheses"])
     p4 = {}
     if p4_json is not None:
-        with open(p4_json, encoding="utf-8") as fh:
-            p4 = json.load(fh)
+        p4 = _read_json(p4_json, "P4 results")
     boot = read_csv(boot_csv, "bootstrap summary") if boot_csv is not None else None
     paths = read_csv(p4_paths_csv, "P4 paths") if p4_paths_csv is not None else None
     for h in hyps:
         if h.is_sem:
-            sub_rows = _p4_verdicts(h, rule, p4, boot, paths, level)
+            sub_rows = [{**r, "estimator": "sem"} for r in _p4_verdicts(h, rule, p4, boot, paths, level)]
         else:
-            sub_rows = []
-            for s in subs:
-                if s["proposition"] == h.id and s["primary"]:
-                    sub_rows.append({"proposition": h.id, "level": "sub-hypothesis", "id": s["id"], "term": s["term"],
-                                     "expected": s["expected"], "model": s.get("model"), "family": s.get("family_used", s["family"]),
-                                     "parameter": s["term"],
-                                     "estimate_type": "coefficient (z-scored capabilities)", "est": s["est"],
-                                     "ci_lower": s["ci_lower"], "ci_upper": s["ci_upper"],
-                                     "p_one_sided": s["p_one_sided"], "p_adjusted": s["p_adjusted"],
-                                     "evidence": f"robust {h.se} SE, one-sided p, {rule['adjust']} adjustment",
-                                     "verdict": s["verdict"]})
+            sub_rows = _regression_verdicts(h, rule, subs, latent.get(h.id))
             if not sub_rows:
                 sub_rows = [{"proposition": h.id, "level": "sub-hypothesis", "id": s.id, "term": s.term,
-                             "expected": s.expected, "verdict": "not estimable"} for s in h.subs]
+                             "expected": s.expected, "estimator": h.estimator, "verdict": "not estimable"}
+                            for s in h.subs]
         verdict = proposition_verdict([r["verdict"] for r in sub_rows])
         n_sup = sum(r["verdict"] == "supported" for r in sub_rows)
         rows.append({"proposition": h.id, "level": "proposition", "id": h.id, "term": " ".join(h.predictors),
-                     "expected": "", "model": "", "family": h.family, "statement": h.statement,
+                     "expected": "", "model": "", "family": h.family, "estimator": h.estimator,
+                     "statement": h.statement,
                      "evidence": f"{n_sup} of {len(sub_rows)} sub-hypotheses supported", "verdict": verdict})
         rows.extend(sub_rows)
-    cols = ["proposition", "level", "id", "statement", "term", "expected", "model", "family", "parameter", "estimate_type",
-            "est", "ci_lower",
+    cols = ["proposition", "level", "id", "statement", "term", "expected", "model", "family", "estimator", "parameter",
+            "estimate_type", "est", "std_all", "ci_lower",
             "ci_upper", "p_one_sided", "p_adjusted", "evidence", "verdict"]
     table = pd.DataFrame(rows, columns=cols)
     text = rule_text(rule, level)
@@ -364,7 +434,15 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
     write_csv(outputs["fits"], pd.DataFrame(fits))
     write_csv(outputs["subhypotheses"], pd.DataFrame(subs))
     write_csv(outputs["vif"], pd.DataFrame(vifs))
+    write_csv(outputs["latent_coefficients"], pd.DataFrame(lat_coefs, columns=LATENT_COEF_COLUMNS))
+    write_csv(outputs["latent_fits"], pd.DataFrame(lat_fits, columns=LATENT_FIT_COLUMNS))
     return {"table": table, "rule": text}
+
+
+LATENT_COEF_COLUMNS = ["proposition", "model", "estimator", "outcome", "term", "role", "est", "se", "z", "p_two_sided",
+                       "ci_lower", "ci_upper", "std_all", "n"]
+LATENT_FIT_COLUMNS = ["proposition", "model", "estimator", "outcome", "n", "n_dropped", "k", "r2_latent", "converged",
+                      "admissible", "reliability"]
 
 
 def _all_constructs(config: dict):

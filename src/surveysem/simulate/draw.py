@@ -475,12 +475,17 @@ def _first_sale_and_age(rng, firms_cfg: dict, nth_dist, kind: str) -> tuple[int,
 
 
 def _market_counts(out_cfg: dict, years: int, z_spread, z_div) -> tuple[int, int]:
-    """``(regions, countries)`` to enter, from the propensities and the years abroad."""
+    """``(regions, countries)`` to enter, from the propensities and the years abroad.
+
+    A firm cannot enter more regions than countries: the region count is capped at the country
+    count, not the country count raised to it, so that spread depends on the spread propensity
+    alone (raising it would tie spread to the diversification capabilities and make CUS, the
+    study's true null on spread, look related to spread through them)."""
     r = int(np.clip(round(out_cfg["regions_mean"] + out_cfg["regions_scale"] * z_div), 2, out_cfg["regions_max"]))
     k = int(round(math.exp(math.log(out_cfg["spread_base"]) + out_cfg["spread_years_power"] * math.log(years)
                            + out_cfg["spread_scale"] * z_spread)))
-    k = min(k, int(math.floor(out_cfg["spread_max"] * years)))
-    return r, max(k, 2, r)
+    k = max(min(k, int(math.floor(out_cfg["spread_max"] * years))), 2)
+    return min(r, k), k
 
 
 def _choose_markets(rng, frame: CountryFrame, kind: str, n_regions: int, n_countries: int) -> list[str]:

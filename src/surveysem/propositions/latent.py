@@ -1,0 +1,169 @@
+"""One P1-P3 style hypothesis with latent capabilities: the estimator its verdict uses.
+
+The capabilities (and construct controls) are latent factors of their items
+(``results/clean/analysis.csv``, reverse-keyed items reversed); the outcome is observed on the
+scale P4 uses (:func:`surveysem.propositions.p4.transformed_outcomes`: log spread, logit
+diversification, logit intensity); the controls are the observed covariates of the entry.
+
+Estimators (``hypotheses[*].estimator``):
+
+``sam``  local structural-after-measurement with corrected scores
+         (:mod:`surveysem.propositions.latent_sam`): each construct's measurement model fitted
+         on its own, so a misspecified block cannot bias the others' paths; stable at 100-300
+         firms; latent interactions by corrected products.
+``sem``  full-information SEM (:mod:`surveysem.propositions.latent_sem`): ML/MLR with FIML,
+         interactions by double-mean-centred product indicators.
+
+As with the composite models, main effects come from the model without interactions and each
+interaction from the model that adds the interactions. A sub-hypothesis is tested one-sided in
+its expected direction (z test), adjusted within the proposition (Holm by default).
+Coefficients (``est``) are per standard deviation of the latent capability, on the outcome's
+transformed scale; ``std_all`` divides by the outcome's SD.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from surveysem.errors import SurveySemError
+from surveysem.propositions.regression import control_columns, holm
+
+ESTIMATORS = {"sam": "latent SAM (local, corrected scores)", "sem": "latent SEM (FIML, MLR)"}
+OUTCOME_SCALE = {"spread": "log(spread)", "diversification": "logit((regions + c) / (trials + 2c))",
+                 "intensity": "logit(clip(intensity))"}
+
+
+def latent_frame(analysis: pd.DataFrame, outcomes: pd.DataFrame, hyp, items: dict[str, list[str]], *,
+                 trials: int, correction: float, clip: float) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """(data, control columns, warnings): the ``items`` (construct -> columns: predictors and
+    construct controls), the transformed
+    outcome ``y`` and the control columns, one row per firm present in both inputs."""
+    from surveysem.propositions.p4 import transformed_outcomes
+
+    for name, frame in (("analysis data", analysis), ("firm outcomes", outcomes)):
+        if "respondent_id" not in frame.columns:
+            raise SurveySemError(f"{name} have no respondent_id column")
+    y = transformed_outcomes(outcomes, trials, correction, clip)[["respondent_id", hyp.outcome]]
+    y = y.rename(columns={hyp.outcome: "y"})
+    item_cols = [i for c in items for i in items[c]]
+    base = outcomes.drop(columns=[c for c in ("spread", "diversification", "intensity") if c in outcomes.columns])
+    d = analysis[["respondent_id"] + item_cols].merge(y, on="respondent_id", how="inner", validate="one_to_one")
+    d = d.merge(base, on="respondent_id", how="inner", validate="one_to_one")
+    ctrl, names, warn = control_columns(d, hyp.observed_controls)
+    out = pd.concat([d[["respondent_id"]], d[["y"] + item_cols].apply(pd.to_numeric, errors="coerce"), ctrl], axis=1)
+    return out.sort_values("respondent_id", kind="stable").reset_index(drop=True), names, warn
+
+
+def fit_latent(data: pd.DataFrame, estimator: str, constructs: dict[str, list[str]], interactions: list[str],
+               controls: list[str], max_iter: int = 500):
+    if estimator == "sam":
+        from surveysem.propositions.latent_sam import latent_regression
+
+        return latent_regression(data, "y", constructs, interactions, controls, max_iter=max_iter)
+    if estimator == "sem":
+        from surveysem.propositions.latent_sem import fit_latent_sem
+
+        return fit_latent_sem(data, "y", constructs, interactions, controls, max_iter=max_iter)
+    raise SurveySemError(f"unknown latent estimator {estimator!r} (use sam or sem)")
+
+
+def p_one_sided(est: float, se: float, expected: str) -> float:
+    z = est / se if se > 0 else np.nan
+    return float(special.ndtr(-z) if expected == "+" else special.ndtr(z))
+
+
+def _constant_controls(data: pd.DataFrame, controls: list[str], hyp_id: str, warn: list) -> list[str]:
+    keep = []
+    for c in controls:
+        if data[c].dropna().nunique() < 2:
+            warn.append(f"{hyp_id}: control {c} is constant; dropped")
+        else:
+            keep.append(c)
+    return keep
+
+
+def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str, list[str]], *, estimator: str,
+                   level: float = 0.95, adjust: str = "holm", alpha: float = 0.05, max_iter: int = 500) -> dict:
+    """The latent main-effects and interaction models of ``hyp`` and its sub-hypothesis tests.
+
+    Returns ``coefficients`` (every term of both models), ``fits`` (one row per model),
+    ``subhypotheses`` and ``warnings``. A model that cannot be estimated, or whose solution is
+    inadmissible or did not converge, gives "not estimable" verdicts with the reason."""
+    warn: list[str] = []
+    controls = _constant_controls(data, controls, hyp.id, warn)
+    constructs = {c: items[c] for c in list(hyp.constructs) + list(getattr(hyp, "control_constructs", []))}
+    models = {"main": []}
+    if hyp.interactions:
+        models["interaction"] = list(hyp.interactions)
+    z = float(special.ndtri(0.5 + level / 2))
+    fits, coefs, results = [], [], {}
+    for name, inter in models.items():
+        model_id = f"{hyp.id}:{estimator}:{name}"
+        try:
+            r = fit_latent(data, estimator, constructs, inter, controls, max_iter)
+        except (SurveySemError, np.linalg.LinAlgError) as err:
+            msg = err.one_line() if isinstance(err, SurveySemError) else f"singular moment matrix ({err})"
+            warn.append(f"{hyp.id} {estimator} {name}: not estimable: {msg}")
+            results[name] = None
+            continue
+        results[name] = r
+        warn.extend(f"{hyp.id} {estimator} {name}: {w}" for w in r.warnings)
+        std = r.std_all()
+        for j, t in enumerate(r.terms):
+            se = r.se[j]
+            role = ("intercept" if t == "Intercept" else "interaction" if ":" in t
+                    else "capability" if t in hyp.constructs else "control")
+            coefs.append({"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome,
+                          "term": t, "role": role, "est": r.params[j], "se": se,
+                          "z": r.params[j] / se if se > 0 else np.nan,
+                          "p_two_sided": float(2 * special.ndtr(-abs(r.params[j] / se))) if se > 0 else np.nan,
+                          "ci_lower": r.params[j] - z * se, "ci_upper": r.params[j] + z * se,
+                          "std_all": std[j], "n": r.nobs})
+        fits.append({"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome,
+                     "n": r.nobs, "n_dropped": r.n_dropped, "k": len(r.terms), "r2_latent": r.r2,
+                     "converged": r.converged, "admissible": r.admissible,
+                     "reliability": {c: round(b.reliability, 6) for c, b in r.blocks.items()}
+                     if hasattr(next(iter(r.blocks.values()), None), "reliability") else {}})
+    subs = _subhypotheses(hyp, results, estimator, z, adjust, alpha)
+    return {"coefficients": coefs, "fits": fits, "subhypotheses": subs, "warnings": warn,
+            "estimator": estimator, "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome]}
+
+
+def _subhypotheses(hyp, results: dict, estimator: str, z: float, adjust: str, alpha: float) -> list[dict]:
+    rows = []
+    for s in hyp.subs:
+        name = "interaction" if s.is_interaction else "main"
+        r = results.get(name)
+        row = {"proposition": hyp.id, "id": s.id, "term": s.term, "expected": s.expected, "family": estimator,
+               "family_used": estimator, "primary": True, "model": f"{hyp.id}:{estimator}:{name}",
+               "est": np.nan, "se": np.nan, "std_all": np.nan, "ci_lower": np.nan, "ci_upper": np.nan,
+               "p_one_sided": np.nan, "problem": ""}
+        if r is None:
+            row["problem"] = "not estimable"
+        else:
+            j = r.terms.index(s.term)
+            est, se = float(r.params[j]), float(r.se[j])
+            row.update(est=est, se=se, std_all=float(r.std_all()[j]), ci_lower=est - z * se, ci_upper=est + z * se,
+                       p_one_sided=p_one_sided(est, se, s.expected))
+            if not r.converged:
+                row["problem"] = "not converged"
+            elif not r.admissible:
+                row["problem"] = "inadmissible solution"
+            elif not np.isfinite(se):
+                row["problem"] = "no standard error"
+        rows.append(row)
+    # an untestable sub-hypothesis counts with p = 1, so it cannot make the others' Holm lenient
+    p = np.array([1.0 if r["problem"] else r["p_one_sided"] for r in rows])
+    padj = holm(p) if adjust == "holm" else p
+    for r, pa in zip(rows, padj):
+        r["p_adjusted"] = float(pa)
+    for r in rows:
+        if r["problem"]:
+            r.update(sign_ok=False, supported=False, verdict="not estimable")
+        else:
+            r["sign_ok"] = bool(np.sign(r["est"]) == (1 if r["expected"] == "+" else -1))
+            r["supported"] = bool(r["sign_ok"] and r["p_adjusted"] < alpha)
+            r["verdict"] = "supported" if r["supported"] else "not supported"
+    return rows

@@ -1,0 +1,63 @@
+"""Known-truth studies: draws of the synthetic population analysed as the pipeline analyses them.
+
+Used by ``tests/propositions/test_known_truth.py`` (a few draws) and ``bench/calibration.py``
+(hundreds): :func:`clean_respondents` keeps the respondents the screening stage is meant to keep
+(by the draw's own truth flags, so screening is not under test) with items decoded and
+reverse-keyed items reversed, and :func:`latent_estimands` computes, on a large draw, the
+values a consistent latent estimator of P1-P3 converges to.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PROFILE_NUMBERS = ("FOUNDED", "SIZE", "SECTOR", "TECH", "CUSTOMER", "FIRSTSALE", "FSHARE")
+
+
+def clean_respondents(sim, inst) -> pd.DataFrame:
+    """Rows of ``sim`` that are neither duplicates, ineligible, careless nor unfinished; rated
+    items as numbers 1..k (reverse-keyed reversed, out-of-range codes missing); ``respondent_id``."""
+    f, fm = sim.frame(), sim.firms
+    keep = ((~fm.duplicate.astype(bool)) & (fm.ineligible.fillna("") == "") & (fm.careless.fillna("") == "")
+            & (~fm.unfinished.astype(bool))).to_numpy()
+    f = f.loc[keep].reset_index(drop=True).rename(columns={"ResponseId": "respondent_id"})
+    for it in inst.items:
+        x = pd.to_numeric(f[it.id], errors="coerce")
+        x = x.where((x >= 1) & (x <= 7))
+        f[it.id] = 8 - x if it.reverse else x
+    for col in PROFILE_NUMBERS:
+        f[col] = pd.to_numeric(f[col], errors="coerce")
+    return f
+
+
+def true_scores(sim, clean: pd.DataFrame) -> pd.DataFrame:
+    """The latent construct values (``eta_<construct>``) of the clean respondents."""
+    fm = sim.firms.rename(columns={"ResponseId": "respondent_id"})
+    cols = ["respondent_id"] + [c for c in fm.columns if c.startswith("eta_")]
+    return clean[["respondent_id"]].merge(fm[cols], on="respondent_id", how="left")
+
+
+def latent_estimands(data: pd.DataFrame, eta: pd.DataFrame, hyp, controls: list[str]) -> dict[str, float]:
+    """Population values of ``hyp``'s sub-hypotheses on the latent estimators' scale: the least
+    squares coefficients of the transformed outcome ``y`` on the true (unit-variance) latent
+    capabilities and the controls, main effects from the model without interactions and each
+    interaction (a product of centred latents) from the model with them. ``data`` as from
+    :func:`surveysem.propositions.latent.latent_frame` on a large draw."""
+    d = data[["respondent_id", "y"] + controls].merge(eta, on="respondent_id", how="inner").dropna()
+    lat = {c: d[f"eta_{c}"].to_numpy() for c in hyp.constructs}
+    out = {}
+    for with_inter in (False, True):
+        cols = [np.ones(len(d))] + [lat[c] for c in hyp.main_terms]
+        names = list(hyp.main_terms)
+        if with_inter:
+            for t in hyp.interactions:
+                a, b = t.split(":")
+                cols.append((lat[a] - lat[a].mean()) * (lat[b] - lat[b].mean()))
+                names.append(t)
+        X = np.column_stack(cols + [d[c].to_numpy(dtype=float) for c in controls])
+        beta = np.linalg.lstsq(X, d["y"].to_numpy(dtype=float), rcond=None)[0]
+        for s in hyp.subs:
+            if s.is_interaction == with_inter and s.term in names:
+                out[s.id] = float(beta[1 + names.index(s.term)])
+    return out
