@@ -3,11 +3,12 @@
 # Run from anywhere; the scripts are executed from the repository root.
 # Needs R with lavaan, semTools, psych, GPArotation, jsonlite, sandwich
 # (Debian: r-cran-lavaan r-cran-semtools r-cran-psych r-cran-gparotation r-cran-jsonlite r-cran-sandwich).
+# latent_p1.R reads tests/r/data/latent_p1.csv, which Python writes (tests/r/make_latent_p1.py).
 set -eu
 cd "$(dirname "$0")/../.."
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 for s in hs_cfa hs_invariance hs_partial_invariance poldem_sem second_order_sem hs_fiml \
-         reliability_bfi efa_hs cmv_hs glm_reference sam_local chisq_small_n cfa_small_fiml; do
+         reliability_bfi efa_hs cmv_hs glm_reference sam_local chisq_small_n cfa_small_fiml latent_p1; do
   echo "== tests/r/$s.R"
   Rscript "tests/r/$s.R"
 done
