@@ -1,7 +1,7 @@
 """The two latent-regression estimators of P1-P3 against lavaan 0.6-14 (no R needed).
 
 References (fixtures written by ``tests/r/latent_p1.R`` from ``tests/r/data/latent_p1.csv``,
-one simulated study of 263 clean firms, 113 complete cases; see tests/r/README.md):
+one simulated study of 262 clean firms, 112 complete cases; see tests/r/README.md):
 
 * ``latent_regression`` (surveysem.propositions.latent_sam, local SAM by corrected scores) on
   complete cases against ``sam()`` (Rosseel & Loh 2022). lavaan 0.6-14's ``sam(std.lv = TRUE)``
@@ -78,14 +78,14 @@ def sam_fit(complete):
 
 def test_fixture_shape(ref, data, complete):
     assert ref["meta"]["lavaan"] == "0.6.14"
-    assert len(data) == ref["meta"]["nobs_all"] == 263
-    assert len(complete) == ref["meta"]["nobs_complete"] == ref["sam_complete"]["nobs"] == 113
+    assert len(data) == ref["meta"]["nobs_all"] == 262
+    assert len(complete) == ref["meta"]["nobs_complete"] == ref["sam_complete"]["nobs"] == 112
     assert not data[["y"] + CONTROLS].isna().any().any()  # FIML needs no missing.x handling
 
 
 def test_sam_point_estimates_equal_lavaan(ref, sam_fit):
     want = {r["rhs"]: r["est"] for r in ref["sam_complete_marker"]["per_latent_sd"]}
-    assert sam_fit.admissible and sam_fit.nobs == 113
+    assert sam_fit.admissible and sam_fit.nobs == 112
     for t, b in zip(sam_fit.terms[1:], sam_fit.params[1:]):
         assert b == pytest.approx(want[t], abs=TOL), t
 

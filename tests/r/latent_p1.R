@@ -1,8 +1,8 @@
 ## Fixture: the latent P1 regression (log spread on PDC, SOE, ECP, CUS and observed controls) by
 ## local SAM and by full-information SEM, lavaan 0.6-14 / semTools 0.5-6.
 ## Output: tests/r/results/latent_p1.json
-## Data:   tests/r/data/latent_p1.csv (written by tests/r/make_latent_p1.py; 263 clean firms of one
-##         simulated study, 113 complete cases)
+## Data:   tests/r/data/latent_p1.csv (written by tests/r/make_latent_p1.py; 262 clean firms of one
+##         simulated study, 112 complete cases)
 ##
 ## Notes (checked against lavaan 0.6-14's source):
 ## * sam(..., std.lv = TRUE) does NOT only fix the latent variances of the measurement blocks: after

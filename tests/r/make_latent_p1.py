@@ -2,7 +2,7 @@
 
 One draw of the package's own synthetic study (``survey_kit.test_config()``, the shipped
 population model; the instrument in ``.test/scales``), N = 300 firms simulated, clean
-respondents only (screening is not under test; the same ``_clean`` as
+respondents only (screening is not under test; the same ``clean_respondents`` as
 ``tests/propositions/test_known_truth.py``: duplicates, ineligible, careless and unfinished
 dropped, out-of-range answers set missing, reverse-keyed items reversed). The item missingness
 of the simulation is kept (FIML fixtures use it; complete-case fixtures drop NA rows).
@@ -29,7 +29,7 @@ import survey_kit as kit  # noqa: E402
 from surveysem.instrument.scales import load_instrument  # noqa: E402
 from surveysem.outcomes.firms import firm_outcomes  # noqa: E402
 from surveysem.simulate import simulate  # noqa: E402
-from test_known_truth import _clean  # noqa: E402
+from surveysem.simulate.known_truth import clean_respondents  # noqa: E402
 
 SEED, N = 2024, 300
 CONSTRUCTS = ("PDC", "SOE", "ECP", "CUS")
@@ -41,7 +41,7 @@ def latent_p1_frame(seed: int = SEED, n: int = N) -> pd.DataFrame:
     config = kit.test_config()
     inst = load_instrument(ROOT / ".test" / "scales")
     sim = simulate(config, n=n, seed=seed, inst=inst)
-    f = _clean(sim, inst)
+    f = clean_respondents(sim, inst)
     out = firm_outcomes(f, inst, config["study"]["survey_year"], config["outcomes"]["home_country"])
     f = f.merge(out, on="respondent_id", how="inner", validate="one_to_one")
     items = [i.id for c in CONSTRUCTS for i in inst.constructs[c].items]
