@@ -124,8 +124,8 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
         fits.append({"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome,
                      "n": r.nobs, "n_dropped": r.n_dropped, "k": len(r.terms), "r2_latent": r.r2,
                      "converged": r.converged, "admissible": r.admissible,
-                     "reliability": {c: round(b.reliability, 6) for c, b in r.blocks.items()}
-                     if hasattr(next(iter(r.blocks.values()), None), "reliability") else {}})
+                     "reliability": {c: round(b.reliability, 6) for c, b in r.blocks.items()
+                                     if hasattr(b, "reliability")}})
     subs = _subhypotheses(hyp, results, estimator, z, adjust, alpha)
     return {"coefficients": coefs, "fits": fits, "subhypotheses": subs, "warnings": warn,
             "estimator": estimator, "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome]}
