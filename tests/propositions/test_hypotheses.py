@@ -86,6 +86,7 @@ def test_a_user_adds_an_oie_hypothesis_without_code(tmp_path):
     cfg = kit.test_config(hypotheses=[{"id": "H_OIE1", "statement": "OIE roles accelerate diversification",
                                        "outcome": "diversification", "family": "binomial",
                                        "predictors": ["OIE_RSP", "OIE_IEM"], "expected": "+",
+                                       "estimator": "composite_glm",
                                        "controls": [{"variable": "age", "transform": "log"}]}],
                           verdict_rule={"alpha": 0.05, "adjust": "holm"})
     inputs = {"scores": tmp_path / "scores.csv", "outcomes": tmp_path / "outcomes.csv",
@@ -94,7 +95,8 @@ def test_a_user_adds_an_oie_hypothesis_without_code(tmp_path):
     subs = {s["id"]: s for s in out["subhypotheses"]}
     assert set(subs) == {"H_OIE1a", "H_OIE1b"}
     assert subs["H_OIE1a"]["verdict"] == "supported"  # true effect 0.5 logit per SD, n = 240
-    o = {k: tmp_path / f"{k}.csv" for k in ("csv", "coefficients", "fits", "subhypotheses", "vif")}
+    o = {k: tmp_path / f"{k}.csv" for k in ("csv", "coefficients", "fits", "subhypotheses", "vif", "latent_coefficients",
+                                             "latent_fits")}
     o["json"] = tmp_path / "verdicts.json"
     res = verdicts({"regressions": [tmp_path / "H_OIE1.json"], "ingest": tmp_path / "ingest.json"}, o, cfg)
     table = pd.read_csv(o["csv"])

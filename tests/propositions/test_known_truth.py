@@ -15,7 +15,9 @@ What is checked, with the tolerance and why:
   correlations, averaged over draws, within 0.10 of their population values (ordinal 7-point
   items and the common-method factor bias them by a few hundredths; the per-draw SE is about 0.05);
   growth is positively related to the processes in most draws.
-Full-size draws (N = 300 x 50 draws) belong in bench/, not here.
+* the latent SAM estimator (the verdicts' default) on the same draws: the true effects, the
+  true null and the sign of the ECP x SOE interaction (P1e).
+Full-size draws (500 x N = 300 and N = 1000) are bench/calibration.py's.
 """
 
 from pathlib import Path
@@ -27,6 +29,7 @@ from surveysem.propositions.hypotheses import parse_hypotheses
 from surveysem.instrument.scales import load_instrument
 from surveysem.outcomes.firms import firm_outcomes
 import survey_kit as kit
+from surveysem.propositions.latent import analyse_latent, latent_frame
 from surveysem.propositions.p4 import fit_p4, p4_data
 from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 from surveysem.simulate import population_truth, simulate
@@ -42,7 +45,7 @@ def study():
     inst = load_instrument(ROOT / ".test" / "scales")
     truth = population_truth(config, inst)
     hyps = {h.id: h for h in parse_hypotheses(config["hypotheses"], list(inst.constructs))}
-    subs, p4 = [], []
+    subs, latent_subs, p4 = [], [], []
     for d in range(N_DRAWS):
         sim = simulate(config, n=N, seed=1000 + d, inst=inst)
         f = clean_respondents(sim, inst)
@@ -54,12 +57,16 @@ def study():
         for h in ("P1", "P2", "P3"):
             r = analyse_hypothesis(frame, hyps[h])
             subs.extend({**s, "draw": d} for s in r["subhypotheses"] if s["primary"])
+            items = {c: [i.id for i in inst.constructs[c].items] for c in hyps[h].constructs}
+            data, ctrl, _ = latent_frame(f, out, hyps[h], items, trials=12, correction=0.5, clip=0.01)
+            lat = analyse_latent(data, ctrl, hyps[h], items, estimator="sam")
+            latent_subs.extend({**s, "draw": d} for s in lat["subhypotheses"])
         procs = hyps["P4"].processes
         items = {c: [i.id for i in inst.constructs[c].items] for p in procs.values() for c in p}
         res = fit_p4(p4_data(f, out, items, config["p4"]), procs, items, models=("a",), missing="two_stage")
         assert res["models"]["a"]["converged"]
         p4.append(res["paths"].assign(draw=d))
-    return truth, pd.DataFrame(subs), pd.concat(p4, ignore_index=True)
+    return truth, pd.DataFrame(subs), pd.concat(p4, ignore_index=True), pd.DataFrame(latent_subs)
 
 
 TRUE_EFFECTS = [("spread", "P1a", "PDC"), ("spread", "P1b", "SOE"), ("spread", "P1c", "ECP"),
@@ -70,7 +77,7 @@ TRUE_EFFECTS = [("spread", "P1a", "PDC"), ("spread", "P1b", "SOE"), ("spread", "
 
 @pytest.mark.parametrize("outcome,sub,cap", TRUE_EFFECTS)
 def test_true_effects_are_recovered(study, outcome, sub, cap):
-    truth, subs, _ = study
+    truth, subs, _, _ = study
     assert truth["effects"][outcome][cap] > 0.15  # the premise of this test
     est = subs.loc[subs.id == sub, "est"]
     assert len(est) == N_DRAWS
@@ -78,7 +85,7 @@ def test_true_effects_are_recovered(study, outcome, sub, cap):
 
 
 def test_true_null_is_rarely_supported(study):
-    truth, subs, _ = study
+    truth, subs, _, _ = study
     assert {"outcome": "spread", "predictor": "CUS"} in truth["null_effects"]
     p1d = subs[subs.id == "P1d"]
     assert p1d.supported.sum() <= 1
@@ -86,7 +93,7 @@ def test_true_null_is_rarely_supported(study):
 
 
 def test_p4_second_order_structure_near_population_values(study):
-    truth, _, paths = study
+    truth, _, paths, _ = study
     a = paths[paths.model == "a"]
     lo = a[(a.op == "=~") & a.lhs.isin(["sensing", "seizing", "reconfiguring"])]
     means = lo.groupby("rhs").std_all.mean()
@@ -97,10 +104,33 @@ def test_p4_second_order_structure_near_population_values(study):
 
 
 def test_p4_process_correlations_near_population_values(study):
-    truth, _, paths = study
+    truth, _, paths, _ = study
     a = paths[(paths.model == "a") & (paths.op == "~~")]
     for pair, value in truth["process_correlations"].items():
         x, y = pair.split("_")
         r = a[((a.lhs == x) & (a.rhs == y)) | ((a.lhs == y) & (a.rhs == x))]
         assert len(r) == N_DRAWS, pair
         assert r.std_all.mean() == pytest.approx(value, abs=0.10), pair
+
+
+# --------------------------------------------------------------------------- the latent estimator (SAM)
+@pytest.mark.parametrize("outcome,sub,cap", TRUE_EFFECTS)
+def test_latent_true_effects_are_recovered(study, outcome, sub, cap):
+    est = study[3].loc[lambda t: t.id == sub, "est"]
+    assert len(est) == N_DRAWS and (est > 0).sum() >= 4 and est.mean() > 0
+
+
+def test_latent_true_null_is_rarely_supported(study):
+    p1d = study[3][study[3].id == "P1d"]
+    assert p1d.supported.sum() <= 1
+    assert abs(p1d.est.mean()) < 0.03  # SE per draw about 0.03 on the log scale: mean of 5 within 2.2 SE
+
+
+def test_latent_interaction_has_the_population_sign(study):
+    """P1e, the ECP x SOE substitution (population value -0.15 SD of the spread propensity, about
+    -0.05 on the log scale): negative on average and in most draws, never 'not estimable'."""
+    truth, _, _, lat = study
+    assert truth["interaction"]["spread"]["ECP:SOE"] < 0
+    p1e = lat[lat.id == "P1e"]
+    assert (p1e.verdict != "not estimable").all()
+    assert p1e.est.mean() < 0 and (p1e.est < 0).sum() >= 4

@@ -23,6 +23,7 @@ changes. Every problem is one line naming the key, e.g.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from surveysem.errors import SurveySemError
@@ -80,6 +81,8 @@ class Hypothesis:
     overdispersion: float = 1.2
     processes: dict[str, list[str]] = field(default_factory=dict)
     estimator: str = "sam"
+    model: str = ""  # a structural model in lavaan syntax over the constructs (latent_paths)
+    model_constructs: list[str] = field(default_factory=list)
 
     @property
     def observed_controls(self) -> list[Control]:
@@ -98,8 +101,15 @@ class Hypothesis:
         return [p for p in self.predictors if ":" in p]
 
     @property
+    def is_paths(self) -> bool:
+        """A structural-model hypothesis (``model:``), tested on labelled parameters."""
+        return bool(self.model)
+
+    @property
     def constructs(self) -> list[str]:
-        """Constructs of the predictors (tested), in order; construct controls are apart."""
+        """Constructs of the predictors (tested) or of the model, in order; construct controls are apart."""
+        if self.model:
+            return list(self.model_constructs)
         seen: list[str] = []
         for p in self.predictors:
             for part in p.split(":"):
@@ -157,9 +167,12 @@ def _parse_hypothesis(entry: dict, at: _Path, known: set, ids: set, sub_seen: se
     ids.add(hid)
     outcome = entry["outcome"]
     family = _family(entry, at, outcome)
+    model, model_constructs = "", []
     if family == "sem":
         processes = _processes(entry, at, known)
         predictors = list(processes)
+    elif entry.get("model"):
+        processes, (model, model_constructs, predictors) = {}, _paths_model(entry, at, known, outcome)
     else:
         processes, predictors = {}, _predictors(entry, at, known)
     expected = _signs(entry, at, predictors)
@@ -170,8 +183,38 @@ def _parse_hypothesis(entry: dict, at: _Path, known: set, ids: set, sub_seen: se
         id=hid, statement=str(entry["statement"]), outcome=outcome, family=family, checks=list(entry["checks"]),
         predictors=list(predictors), subs=subs, controls=controls, typology_group=entry.get("typology_group"),
         se=entry["se"], overdispersion=float(entry["overdispersion"]), processes=processes,
-        estimator="sem" if family == "sem" else entry["estimator"],
+        estimator="sem" if family == "sem" else entry["estimator"], model=model, model_constructs=model_constructs,
     )
+
+
+def _paths_model(entry: dict, at: _Path, known: set, outcome: str) -> tuple[str, list[str], list[str]]:
+    """(syntax, its constructs in order of appearance, tested parameter names) of a ``model:`` entry."""
+    from surveysem.propositions.latent_paths import model_variables
+
+    if entry.get("predictors"):
+        at.fail("predictors", "a hypothesis has either predictors or a model, not both")
+    if entry["estimator"] == "composite_glm":
+        at.fail("estimator", "a model hypothesis is estimated with latent constructs: sam or sem")
+    if outcome not in ("spread", "diversification", "intensity"):
+        at.fail("outcome", "a model hypothesis explains spread, diversification or intensity")
+    syntax = str(entry["model"])
+    try:
+        variables, labels, defined = model_variables(syntax)
+    except SurveySemError as err:
+        at.fail("model", err.one_line())
+    unknown = sorted(v for v in variables if v != outcome and v not in known)
+    if unknown:
+        at.fail("model", f"unknown construct(s) {', '.join(unknown)} (use construct ids and the outcome {outcome!r})")
+    if outcome not in variables:
+        at.fail("model", f"the outcome {outcome!r} does not appear in the model")
+    expected = entry["expected"]
+    if not isinstance(expected, dict) or not expected:
+        at.fail("expected", "a model hypothesis names its tested parameters: {label: '+' or '-', ...}")
+    for name in expected:
+        if name not in labels and name not in defined:
+            at.fail(f"expected.{name}", f"{name!r} is neither a label nor a := definition of the model")
+    order = [v for v in dict.fromkeys(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", syntax)) if v in variables and v != outcome]
+    return syntax, order, list(expected)
 
 
 def _controls(entry: dict, at: _Path, known: set, predictors: list[str]) -> list[Control]:
@@ -187,7 +230,7 @@ def _controls(entry: dict, at: _Path, known: set, predictors: list[str]) -> list
                 at.fail(f"controls[{j}].construct", f"{name!r} is listed twice")
             out.append(Control(name, construct=True))
         else:
-            out.append(Control(c["variable"], c["transform"], bool(c["categorical"])))
+            out.append(Control(c["variable"], c.get("transform", "none"), bool(c.get("categorical", False))))
     return out
 
 
@@ -244,6 +287,10 @@ def _predictors(entry: dict, at: _Path, known: set) -> list[str]:
 
 def _signs(entry: dict, at: _Path, predictors: list[str]) -> list[str]:
     expected = entry["expected"]
+    if isinstance(expected, dict):
+        if not entry.get("model"):
+            at.fail("expected", "a mapping of signs is for model hypotheses; give one sign or a list")
+        return [expected[p] for p in predictors]
     if isinstance(expected, str):
         expected = [expected] * len(predictors)
     if len(expected) != len(predictors):

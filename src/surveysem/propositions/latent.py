@@ -93,7 +93,10 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
     inadmissible or did not converge, gives "not estimable" verdicts with the reason."""
     warn: list[str] = []
     controls = _constant_controls(data, controls, hyp.id, warn)
-    constructs = {c: items[c] for c in list(hyp.constructs) + list(getattr(hyp, "control_constructs", []))}
+    constructs = {c: items[c] for c in list(hyp.constructs) + list(hyp.control_constructs)}
+    if hyp.is_paths:
+        return _analyse_paths(data, controls, hyp, constructs, estimator=estimator, level=level, adjust=adjust,
+                              alpha=alpha, max_iter=max_iter, warn=warn)
     models = {"main": []}
     if hyp.interactions:
         models["interaction"] = list(hyp.interactions)
@@ -131,6 +134,22 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
             "estimator": estimator, "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome]}
 
 
+def _judge(rows: list[dict], adjust: str, alpha: float) -> None:
+    """Adjusted p, sign and verdict of each sub-hypothesis row (in place)."""
+    # an untestable sub-hypothesis counts with p = 1, so it cannot make the others' Holm lenient
+    p = np.array([1.0 if r["problem"] else r["p_one_sided"] for r in rows])
+    padj = holm(p) if adjust == "holm" else p
+    for r, pa in zip(rows, padj):
+        r["p_adjusted"] = float(pa)
+    for r in rows:
+        if r["problem"]:
+            r.update(sign_ok=False, supported=False, verdict="not estimable")
+        else:
+            r["sign_ok"] = bool(np.sign(r["est"]) == (1 if r["expected"] == "+" else -1))
+            r["supported"] = bool(r["sign_ok"] and r["p_adjusted"] < alpha)
+            r["verdict"] = "supported" if r["supported"] else "not supported"
+
+
 def _subhypotheses(hyp, results: dict, estimator: str, z: float, adjust: str, alpha: float) -> list[dict]:
     rows = []
     for s in hyp.subs:
@@ -154,16 +173,53 @@ def _subhypotheses(hyp, results: dict, estimator: str, z: float, adjust: str, al
             elif not np.isfinite(se):
                 row["problem"] = "no standard error"
         rows.append(row)
-    # an untestable sub-hypothesis counts with p = 1, so it cannot make the others' Holm lenient
-    p = np.array([1.0 if r["problem"] else r["p_one_sided"] for r in rows])
-    padj = holm(p) if adjust == "holm" else p
-    for r, pa in zip(rows, padj):
-        r["p_adjusted"] = float(pa)
-    for r in rows:
-        if r["problem"]:
-            r.update(sign_ok=False, supported=False, verdict="not estimable")
-        else:
-            r["sign_ok"] = bool(np.sign(r["est"]) == (1 if r["expected"] == "+" else -1))
-            r["supported"] = bool(r["sign_ok"] and r["p_adjusted"] < alpha)
-            r["verdict"] = "supported" if r["supported"] else "not supported"
+    _judge(rows, adjust, alpha)
     return rows
+
+
+def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust, alpha, max_iter, warn) -> dict:
+    """A model hypothesis (:mod:`surveysem.propositions.latent_paths`): its tested parameters."""
+    from surveysem.propositions.latent_paths import fit_paths_sam, fit_paths_sem
+
+    fit = fit_paths_sam if estimator == "sam" else fit_paths_sem
+    expected = {s.term: s.expected for s in hyp.subs}
+    model_id = f"{hyp.id}:{estimator}:model"
+    z = float(special.ndtri(0.5 + level / 2))
+    keep = data[["y"] + controls].notna().all(axis=1)
+    for its in constructs.values():
+        keep &= data[its].notna().any(axis=1)
+    d = data.loc[keep].reset_index(drop=True)
+    try:
+        r = fit(d, hyp.model, hyp.outcome, constructs, controls, expected, max_iter)
+    except (SurveySemError, np.linalg.LinAlgError) as err:
+        msg = err.one_line() if isinstance(err, SurveySemError) else f"singular moment matrix ({err})"
+        warn.append(f"{hyp.id} {estimator} model: not estimable: {msg}")
+        r = None
+    rows = []
+    for s in hyp.subs:
+        row = {"proposition": hyp.id, "id": s.id, "term": s.term, "expected": s.expected, "family": estimator,
+               "family_used": estimator, "primary": True, "model": model_id, "est": np.nan, "se": np.nan,
+               "std_all": np.nan, "ci_lower": np.nan, "ci_upper": np.nan, "p_one_sided": np.nan, "problem": ""}
+        if r is None:
+            row["problem"] = "not estimable"
+        else:
+            est, se = r["tested"][s.term]
+            row.update(est=est, se=se, ci_lower=est - z * se, ci_upper=est + z * se,
+                       p_one_sided=p_one_sided(est, se, s.expected))
+            row["problem"] = ("not converged" if not r["converged"] else "inadmissible solution" if not r["admissible"]
+                              else "" if np.isfinite(se) else "no standard error")
+        rows.append(row)
+    _judge(rows, adjust, alpha)
+    coefs = [{"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome,
+              "term": row["term"], "role": "tested", "est": row["est"], "se": row["se"],
+              "z": row["est"] / row["se"] if row["se"] > 0 else np.nan,
+              "p_two_sided": float(2 * special.ndtr(-abs(row["est"] / row["se"]))) if row["se"] > 0 else np.nan,
+              "ci_lower": row["ci_lower"], "ci_upper": row["ci_upper"], "std_all": np.nan,
+              "n": r["nobs"] if r else 0} for row in rows]
+    fits = [] if r is None else [{"proposition": hyp.id, "model": model_id, "estimator": estimator,
+                                  "outcome": hyp.outcome, "n": r["nobs"], "n_dropped": int((~keep).sum()),
+                                  "k": len(rows), "r2_latent": np.nan, "converged": r["converged"],
+                                  "admissible": r["admissible"], "reliability": {}}]
+    warn.extend(f"{hyp.id} {estimator} model: {w}" for w in (r["warnings"] if r else []))
+    return {"coefficients": coefs, "fits": fits, "subhypotheses": rows, "warnings": warn, "estimator": estimator,
+            "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome]}

@@ -25,8 +25,8 @@ def check_settings(config: dict, config_name: str = "config/config.yaml") -> Non
 
 def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], str | None, list[str]]:
     """For the rules file at parse time: validate ``hypotheses`` (one line and exit 1 on a problem)
-    and return (ids of the regression hypotheses, id of the SEM hypothesis or None, ids of the
-    regression hypotheses with a latent estimator)."""
+    and return (ids of the hypotheses with composite GLMs, id of the SEM hypothesis or None, ids
+    of the P1-P3 style hypotheses with a latent estimator, model hypotheses included)."""
     try:
         known = None
         if scales_dir is not None:
@@ -42,5 +42,6 @@ def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], str |
         exit_with(err)
     sem = [h.id for h in hyps if h.is_sem]
     regression = [h for h in hyps if not h.is_sem]
-    return ([h.id for h in regression], (sem[0] if sem else None),
+    # composite GLMs for predictor lists only; a model hypothesis has latent estimates alone
+    return ([h.id for h in regression if not h.is_paths], (sem[0] if sem else None),
             [h.id for h in regression if h.estimator != "composite_glm"])

@@ -119,6 +119,8 @@ def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
                                         clip=float(p4c["intensity_clip"]))
     res = analyse_latent(data, controls, h, items, estimator=h.estimator, level=float(p4c["level"]),
                          adjust=rule["adjust"], alpha=float(rule["alpha"]))
+    if h.is_paths:
+        res["model"] = h.model
     res["warnings"] = warn + res["warnings"]
     for w in res["warnings"]:
         log.warning(w)
@@ -142,7 +144,7 @@ def typology(inputs: dict, outputs: dict, config: dict) -> dict:
     frame = analysis_frame(scores, outcomes)
     summaries, terms, warns = [], [], []
     for h in hyps:
-        if h.is_sem or h.typology_group is None:
+        if h.is_sem or h.is_paths or h.typology_group is None:
             continue
         r = analyse_typology(frame, h, trials=int(p4c["regions"]), min_group_n=int(p4c["typology_min_group_n"]),
                              level=float(p4c["level"]))
@@ -409,7 +411,10 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
         if h.is_sem:
             sub_rows = [{**r, "estimator": "sem"} for r in _p4_verdicts(h, rule, p4, boot, paths, level)]
         else:
-            sub_rows = _regression_verdicts(h, rule, subs, latent.get(h.id))
+            if h.estimator != "composite_glm" and h.id not in latent:
+                sub_rows = []  # never fall back silently to another estimator than the configured one
+            else:
+                sub_rows = _regression_verdicts(h, rule, subs, latent.get(h.id))
             if not sub_rows:
                 sub_rows = [{"proposition": h.id, "level": "sub-hypothesis", "id": s.id, "term": s.term,
                              "expected": s.expected, "estimator": h.estimator, "verdict": "not estimable"}
@@ -432,13 +437,16 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
                                           "verdicts": table.drop(columns=["synthetic"]).to_dict(orient="records")})
     write_csv(outputs["coefficients"], pd.DataFrame(coefs))
     write_csv(outputs["fits"], pd.DataFrame(fits))
-    write_csv(outputs["subhypotheses"], pd.DataFrame(subs))
+    write_csv(outputs["subhypotheses"], pd.DataFrame(subs, columns=SUB_COLUMNS))
     write_csv(outputs["vif"], pd.DataFrame(vifs))
     write_csv(outputs["latent_coefficients"], pd.DataFrame(lat_coefs, columns=LATENT_COEF_COLUMNS))
     write_csv(outputs["latent_fits"], pd.DataFrame(lat_fits, columns=LATENT_FIT_COLUMNS))
     return {"table": table, "rule": text}
 
 
+SUB_COLUMNS = ["ci_lower", "ci_upper", "est", "expected", "family", "family_used", "id", "model", "p_adjusted",
+               "p_one_sided", "primary", "proposition", "se", "sign_ok", "supported", "term", "verdict", "estimator",
+               "problem", "std_all"]
 LATENT_COEF_COLUMNS = ["proposition", "model", "estimator", "outcome", "term", "role", "est", "se", "z", "p_two_sided",
                        "ci_lower", "ci_upper", "std_all", "n"]
 LATENT_FIT_COLUMNS = ["proposition", "model", "estimator", "outcome", "n", "n_dropped", "k", "r2_latent", "converged",
