@@ -432,13 +432,16 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
                                           "verdicts": table.drop(columns=["synthetic"]).to_dict(orient="records")})
     write_csv(outputs["coefficients"], pd.DataFrame(coefs))
     write_csv(outputs["fits"], pd.DataFrame(fits))
-    write_csv(outputs["subhypotheses"], pd.DataFrame(subs))
+    write_csv(outputs["subhypotheses"], pd.DataFrame(subs, columns=SUB_COLUMNS))
     write_csv(outputs["vif"], pd.DataFrame(vifs))
     write_csv(outputs["latent_coefficients"], pd.DataFrame(lat_coefs, columns=LATENT_COEF_COLUMNS))
     write_csv(outputs["latent_fits"], pd.DataFrame(lat_fits, columns=LATENT_FIT_COLUMNS))
     return {"table": table, "rule": text}
 
 
+# subhypotheses.csv in the registered order, std_all and problem present (empty) even when no hypothesis uses a latent estimator
+SUB_COLUMNS = ["ci_lower", "ci_upper", "est", "expected", "family", "family_used", "id", "model", "p_adjusted", "p_one_sided",
+               "primary", "proposition", "se", "estimator", "std_all", "problem", "sign_ok", "supported", "term", "verdict"]
 LATENT_COEF_COLUMNS = ["proposition", "model", "estimator", "outcome", "term", "role", "est", "se", "z", "p_two_sided",
                        "ci_lower", "ci_upper", "std_all", "n"]
 LATENT_FIT_COLUMNS = ["proposition", "model", "estimator", "outcome", "n", "n_dropped", "k", "r2_latent", "converged",
