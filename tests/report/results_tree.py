@@ -18,6 +18,8 @@ from surveysem.report.pages import Context, build_report
 from surveysem.stage_files import path as stage_path
 
 XSS = "<script>alert(1)</script>"
+LATENT_TYPE = "latent coefficient per SD of the capability, on log(spread)"
+LATENT_EVIDENCE = "latent SAM (local, corrected scores): robust two-step SE, one-sided z test, holm adjustment"
 
 CONFIG = {
     "study": {"title": "Test study <b>bold</b> & co", "survey_year": 2026, "seed": 1},
@@ -152,22 +154,45 @@ def make_results(root: Path, synthetic: bool = True, skip: tuple[str, ...] = ())
                               "r2_mcfadden": [np.nan, 0.05], "wald_terms": ["PDC SOE", "CCA"], "wald_chi2": [12.345, 7.1], "wald_df": [2, 1],
                               "wald_p": [0.0021, 0.0077], "f2_capabilities": [0.1234, 0.05], "dispersion": [np.nan, 1.3], "aic": [100.5, 90.25],
                               "converged": [True, True]}),
-        "subhypotheses": pd.DataFrame({"proposition": ["P1", "P1", "P2", "P1"], "id": ["P1a", "P1b", "P2a", "P1a"], "term": ["PDC", "SOE", "CCA", "PDC"],
-                                       "expected": ["+", "+", "+", "+"], "family": ["gamma_log", "gamma_log", "binomial", "ols_log"],
-                                       "family_used": ["gamma_log", "gamma_log", "quasibinomial", "ols_log"], "primary": [True, True, True, False],
-                                       "est": [0.3456, -0.1234, 0.0449, 0.30], "se": [0.1, 0.2, 0.01, 0.1], "ci_lower": [0.15, -0.52, 0.025, 0.1],
-                                       "ci_upper": [0.54, 0.27, 0.065, 0.5], "p_one_sided": [0.0004, 0.73, 0.004, 0.002],
-                                       "p_adjusted": [0.0008, 0.73, 0.004, 0.004], "verdict": ["supported", "not supported", "supported", "supported"]}),
+        # P1's verdict comes from the latent SAM model (its composite GLMs are checks; P1b's latent solution is
+        # inadmissible); P2's from its composite GLM (estimator: composite_glm)
+        "subhypotheses": pd.DataFrame({"proposition": ["P1", "P1", "P2", "P1", "P1", "P1"], "id": ["P1a", "P1b", "P2a", "P1a", "P1a", "P1b"],
+                                       "term": ["PDC", "SOE", "CCA", "PDC", "PDC", "SOE"], "expected": ["+"] * 6,
+                                       "family": ["gamma_log", "gamma_log", "binomial", "ols_log", "sam", "sam"],
+                                       "family_used": ["gamma_log", "gamma_log", "quasibinomial", "ols_log", "sam", "sam"],
+                                       "primary": [False, False, True, False, True, True],
+                                       "estimator": ["composite_glm"] * 4 + ["sam", "sam"],
+                                       "est": [0.3456, -0.1234, 0.0449, 0.30, 0.4012, 0.2101], "se": [0.1, 0.2, 0.01, 0.1, 0.1, 0.3],
+                                       "std_all": [np.nan] * 4 + [0.3123, 0.1789],
+                                       "ci_lower": [0.15, -0.52, 0.025, 0.1, 0.2052, -0.3779], "ci_upper": [0.54, 0.27, 0.065, 0.5, 0.5972, 0.7981],
+                                       "p_one_sided": [0.0004, 0.73, 0.004, 0.002, 0.00003, 0.2419], "p_adjusted": [0.0008, 0.73, 0.004, 0.004, 0.00003, 1.0],
+                                       "problem": ["", "", "", "", "", "inadmissible solution"],
+                                       "verdict": ["supported", "not supported", "supported", "supported", "supported", "not estimable"]}),
+        "latent_coefficients": pd.DataFrame({"proposition": ["P1"] * 4, "model": ["P1:sam:main"] * 4, "estimator": ["sam"] * 4,
+                                             "outcome": ["spread"] * 4, "term": ["Intercept", "PDC", "SOE", "log_age"],
+                                             "role": ["intercept", "capability", "capability", "control"], "est": [1.1999, 0.4012, 0.2101, -0.6354],
+                                             "se": [0.15, 0.1, 0.3, 0.06], "z": [8.0, 4.012, 0.7, -10.59], "p_two_sided": [1e-15, 0.00006, 0.4838, 1e-20],
+                                             "ci_lower": [0.906, 0.2052, -0.3779, -0.753], "ci_upper": [1.494, 0.5972, 0.7981, -0.518],
+                                             "std_all": [np.nan, 0.3123, 0.1789, np.nan], "n": [38] * 4}),
+        "latent_fits": pd.DataFrame({"proposition": ["P1"], "model": ["P1:sam:main"], "estimator": ["sam"], "outcome": ["spread"], "n": [38],
+                                     "n_dropped": [2], "k": [4], "r2_latent": [0.41234], "converged": [True], "admissible": [False],
+                                     "reliability": [json.dumps({"PDC": 0.8512, "SOE": 0.7934})]}),
         "vif": pd.DataFrame({"proposition": ["P1", "P1", "P1"], "family": ["gamma_log"] * 3, "term": ["Intercept", "PDC", "SOE"], "vif": [1.0, 1.234, 2.5]}),
         "verdicts": pd.DataFrame({"proposition": ["P1", "P1", "P1", "P2", "P2", "P4", "P4"], "level": ["proposition", "sub-hypothesis", "sub-hypothesis", "proposition", "sub-hypothesis", "proposition", "sub-hypothesis"],
                                   "id": ["P1", "P1a", "P1b", "P2", "P2a", "P4", "P4a"], "term": ["PDC SOE", "PDC", "SOE", "CCA", "CCA", "sensing seizing", "sensing"],
                                   "expected": ["", "+", "+", "", "+", "", "+"],
                                   # P1's statement differs from the config's: the config's wins
                                   "statement": ["Spread, as verdicts.csv words it", "", "", "Diversification is accelerated by CCA " + XSS, "", "", ""],
+                                  "estimator": ["sam", "sam", "sam", "composite_glm", "composite_glm", "sem", "sem"],
                                   "parameter": ["", "PDC", "SOE", "", "CCA", "", "growth~sensing"],
-                                  "est": [np.nan, 0.3456, -0.1234, np.nan, 0.0449, np.nan, 0.31], "ci_lower": [np.nan, 0.15, -0.52, np.nan, 0.025, np.nan, 0.03],
-                                  "ci_upper": [np.nan, 0.54, 0.27, np.nan, 0.065, np.nan, 0.6], "evidence": ["1 of 2", "", "", "", "", "", "bootstrap percentile CI (B = 100, 99 converged)"],
-                                  "verdict": ["partially supported", "supported", "not supported", "supported", "supported", "supported", "supported"]}),
+                                  "estimate_type": ["", LATENT_TYPE, LATENT_TYPE, "", "coefficient (z-scored capabilities)", "", "direct path"],
+                                  "est": [np.nan, 0.4012, 0.2101, np.nan, 0.0449, np.nan, 0.31], "std_all": [np.nan, 0.3123, 0.1789, np.nan, np.nan, np.nan, np.nan],
+                                  "ci_lower": [np.nan, 0.2052, -0.3779, np.nan, 0.025, np.nan, 0.03],
+                                  "ci_upper": [np.nan, 0.5972, 0.7981, np.nan, 0.065, np.nan, 0.6],
+                                  "evidence": ["1 of 2", LATENT_EVIDENCE, LATENT_EVIDENCE + " (inadmissible solution)", "",
+                                               "composite-score GLM, robust HC1 SE, one-sided p, holm adjustment", "",
+                                               "bootstrap percentile CI (B = 100, 99 converged)"],
+                                  "verdict": ["partially supported", "supported", "not estimable", "supported", "supported", "supported", "supported"]}),
         "verdicts_json": json.dumps({"rule": "sub-hypothesis supported when the sign is as predicted and Holm p < .05", "synthetic": synthetic}),
         "typology_csv": pd.DataFrame({"proposition": ["P1"], "target_group": [1], "capability": ["PDC"], "term": ["PDC:g1"], "est": [0.21], "se": [0.1],
                                       "ci_lower": [0.01], "ci_upper": [0.41], "p_two_sided": [0.036], "expected": ["+"], "p_one_sided": [0.018],

@@ -179,12 +179,8 @@ def test_propositions_verdicts_and_coefficients(pages):
     assert 'id="verdict-dashboard"' in html
     assert "1 of 2 sub-hypotheses supported" in text
     assert "P1: Spread is accelerated by PDC and SOE &lt;script&gt;" in text  # statement from the config, escaped
-    # sub-hypotheses: primary rows first, marks from the adjusted p, the check labelled
-    assert re.search(r"P1a\s+PDC\s+\+\s+gamma_log\s+0\.35\*\*\*\s+0\.10\s+\[0\.15, 0\.54\]\s+&lt; \.001\s+&lt; \.001\s+supported", text)
-    assert re.search(r"P1b\s+SOE\s+\+\s+gamma_log\s+\u22120\.12\s+0\.20\s+\[\u22120\.52, 0\.27\]\s+\.730\s+\.730\s+not supported", text)
-    assert re.search(r"P1a\s+PDC\s+\+\s+ols_log \(check\)\s+0\.30\s", text)
     assert "quasibinomial" in text  # the family actually used
-    # full model with fit statistics in the note
+    # full composite model with fit statistics in the note
     assert re.search(r"SOE\s+capability\s+\u22120\.12\s+0\.20\s+\[\u22120\.52, 0\.27\]\s+\.540\s+0\.88\s+\u22120\.130", text)
     assert "joint Wald test of PDC SOE: χ²(2) = 12.35, p = .002" in text and "Cohen&#x27;s f² = 0.123" in text
     assert "deviance pseudo-R2 = .235" in text
@@ -200,6 +196,72 @@ def test_propositions_verdicts_and_coefficients(pages):
     assert "<em>Figure 1.</em> P1:" in html and "<em>Figure 2.</em> P2:" in html
 
 
+def _section_text(html: str, sid: str) -> str:
+    return re.sub(r"\s+", " ", _text(re.search(rf'<section id="{sid}">.*?</section>', html, re.S).group(0)))
+
+
+def test_latent_verdict_tests_first_with_composite_checks_below(pages):
+    p1 = _section_text(pages["propositions.html"], "p1")
+    latent = "latent SAM \\(local, corrected scores\\)"
+    # per sub-hypothesis: the verdict's latent test (b with marks from p (adj.), β, SE, CI, p, p (adj.), verdict) ...
+    assert re.search(rf"P1a PDC \+ {latent} 0\.40\*\*\* 0\.31 0\.10 \[0\.21, 0\.60\] &lt; \.001 &lt; \.001 supported", p1)
+    # ... then its composite-score GLM rows, labelled as checks, without β or marks
+    assert re.search(r"supported P1a PDC \+ composite-score GLM \(check\): gamma_log 0\.35 — 0\.10 \[0\.15, 0\.54\] &lt; \.001 &lt; \.001 "
+                     r"supported P1a PDC \+ composite-score GLM \(check\): ols_log 0\.30 — ", p1)
+    # an inadmissible latent solution is shown as such in its row, the check below it keeps its own verdict
+    assert re.search(rf"P1b SOE \+ {latent} 0\.21 0\.18 0\.30 \[\u22120\.38, 0\.80\] \.242 1\.000 not estimable \(inadmissible solution\) "
+                     r"P1b SOE \+ composite-score GLM \(check\): gamma_log \u22120\.12 — 0\.20 \[\u22120\.52, 0\.27\] \.730 \.730 not supported", p1)
+    # the note explains both kinds of rows and their scales
+    assert "Latent SAM (local, corrected scores) rows (the verdict&#x27;s test): b = latent coefficient per SD of the capability, on log(spread); β = b per SD of the capability and of the outcome" in p1
+    assert "Composite-score GLM rows: b = coefficient of the z-scored composite (scale) score" in p1
+    assert "The latent and composite b are on different scales" in p1
+    # the forest plot: one group per model, the verdict's test first, the problem in the label; the caption says the scales differ
+    forest = re.search(r'<figure id="forest-p1">.*?</figure>', pages["propositions.html"], re.S).group(0)
+    groups = re.findall(r'font-weight="bold"[^>]*>([^<]+)<', forest)
+    assert groups == ["latent SAM (local, corrected scores) (the verdict&#x27;s test)", "composite-score GLM (check): gamma_log",
+                      "composite-score GLM (check): ols_log"]
+    assert "P1b SOE (inadmissible solution)" in forest and "another scale than the latent b" in forest
+
+
+def test_estimator_of_each_verdict_is_stated(pages):
+    props, index = pages["propositions.html"], pages["index.html"]
+    p1, p2 = _section_text(props, "p1"), _section_text(props, "p2")
+    assert ("Estimator: latent SAM (local, corrected scores). Evidence: latent SAM (local, corrected scores): robust two-step SE, "
+            "one-sided z test, holm adjustment; P1b: latent SAM (local, corrected scores): robust two-step SE, one-sided z test, "
+            "holm adjustment (inadmissible solution).") in p1
+    assert "Estimator: composite-score GLM. Evidence: composite-score GLM, robust HC1 SE" in p2
+    # P2's verdict is its composite GLM: its rows are no check
+    assert "P2a CCA + composite-score GLM: quasibinomial 0.04** — 0.01" in p2 and "(check)" not in p2
+    assert "another scale" not in p2 and "The latent and composite b" not in p2
+    for html in (props, index):  # the dashboard cards
+        cards = _section_text(html, "verdicts") if 'id="verdicts"' in html else re.sub(r"\s+", " ", _text(html))
+        assert re.search(r"P1b \(SOE\): not estimable Estimator: latent SAM \(local, corrected scores\)", cards)
+        assert "P2a (CCA): supported Estimator: composite-score GLM" in cards
+        assert "Estimator: structural equation models of the processes (P4 models)" in cards
+
+
+def test_latent_full_model_and_composite_checks(pages):
+    p1 = _section_text(pages["propositions.html"], "p1")
+    # every term of the latent model, controls included, with β where it is defined
+    assert re.search(r"P1: latent SAM \(local, corrected scores\): full model of spread Term Role b β SE 95% CI p "
+                     r"Intercept intercept 1\.20\*\*\* — 0\.15 \[0\.91, 1\.49\] &lt; \.001 PDC capability 0\.40\*\*\* 0\.31 0\.10 "
+                     r"\[0\.21, 0\.60\] &lt; \.001 SOE capability 0\.21 0\.18 0\.30 \[\u22120\.38, 0\.80\] \.484 "
+                     r"log_age control \u22120\.64\*\*\* — 0\.06 \[\u22120\.75, \u22120\.52\] &lt; \.001", p1)
+    assert ("N = 38 (2 dropped); latent R² = .412; converged: yes; admissible solution: NO (a Heywood case or a "
+            "non-positive-definite latent covariance matrix); score reliabilities: PDC .85, SOE .79.") in p1
+    assert "P1: composite-score GLM (check): full model of spread (gamma_log)" in p1
+    assert "A check on the latent model: composite (scale) scores" in p1
+    p2 = _section_text(pages["propositions.html"], "p2")
+    assert "P2: composite-score GLM: full model of diversification (binomial)" in p2 and "latent" not in p2.lower()
+
+
+def test_report_estimator_labels_match_the_estimators():
+    from surveysem.propositions.latent import ESTIMATORS
+    from surveysem.report.pages.verdicts import ESTIMATOR_LABELS
+
+    assert {k: ESTIMATOR_LABELS[k] for k in ESTIMATORS} == ESTIMATORS
+
+
 def test_index_dashboard_and_links(pages):
     html = pages["index.html"]
     text = _text(html)
@@ -209,7 +271,7 @@ def test_index_dashboard_and_links(pages):
     assert re.search(r"Questionnaire – not computed", text)
     assert re.search(r"P4\s+supported\s+1 of 1 sub-hypotheses supported", text)
     assert '<a href="p4.html">P4</a>' in html and '<a href="propositions.html#p1">P1</a>' in html
-    assert re.search(r"P1b \(SOE\):\s+not supported", text)
+    assert re.search(r"P1b \(SOE\):\s+not estimable", text)
     assert re.search(r"Measurement\s*: 1 warning\b", text) and re.search(r"Propositions: P4\s*: 0 warnings", text)
     assert "Measurement model (CFA): χ²(8) = 12.35, p = .137; CFI = .961; TLI = .927; RMSEA = .056 [90% CI .000, .123]; SRMR = .043; N = 40." in text
 
@@ -246,7 +308,10 @@ def test_tables_written_as_csv(tmp_path):
     assert entry["page"] == "measurement.html" and entry["number"] == 1 and entry["note"].startswith("Computed from synthetic data.")
     assert len(manifest["tables"]) == len(tables)
     coef = pd.read_csv(tmp_path / "results" / "tables" / "propositions_p1-subhypotheses.csv", dtype=str)
-    assert coef.loc[1, "b"] == "-0.12" and coef.loc[0, "p"] == "< .001"  # ASCII minus in the CSV copy
+    assert coef.loc[4, "b"] == "-0.12" and coef.loc[0, "p"] == "< .001"  # ASCII minus in the CSV copy
+    assert list(coef["Model"][:2]) == ["latent SAM (local, corrected scores)", "composite-score GLM (check): gamma_log"]
+    assert coef.loc[3, "Verdict"] == "not estimable (inadmissible solution)" and coef.loc[0, "β"] == "0.31"
+    assert "propositions_p1-latent-main-model.csv" in tables and "propositions_p1-main-model.csv" in tables
 
 
 def test_reruns_are_byte_identical(tmp_path):

@@ -142,7 +142,11 @@ def _reads(cfg: dict) -> dict[str, dict]:
     for rule, paths in CONFIG_READS.items():
         if rule == "propositions_regression":
             for h in hyps:
-                if not h.is_sem:
+                if not h.is_sem and not h.is_paths:
+                    out[f"{rule}[{h.id}]"] = config_leaves(cfg, paths, hyp=h.id)
+        elif rule == "propositions_latent":
+            for h in hyps:
+                if not h.is_sem and h.estimator != "composite_glm":
                     out[f"{rule}[{h.id}]"] = config_leaves(cfg, paths, hyp=h.id)
         else:
             out[rule] = config_leaves(cfg, paths, sem=sem)

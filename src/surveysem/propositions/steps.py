@@ -444,6 +444,7 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
     return {"table": table, "rule": text}
 
 
+# subhypotheses.csv in the registered order, std_all and problem present (empty) even when no hypothesis uses a latent estimator
 SUB_COLUMNS = ["ci_lower", "ci_upper", "est", "expected", "family", "family_used", "id", "model", "p_adjusted",
                "p_one_sided", "primary", "proposition", "se", "sign_ok", "supported", "term", "verdict", "estimator",
                "problem", "std_all"]

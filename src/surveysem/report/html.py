@@ -62,6 +62,7 @@ table.apa tfoot td { text-align: left; font-size: .88rem; padding-top: .35rem; w
 .card .verdict { font-size: 1.05rem; }
 .card ul.subs { margin: .3rem 0; padding-left: 1.1rem; font-size: .88rem; }
 .card ul.subs .verdict { font-size: .88rem; font-weight: 500; }
+.card .estimator { font-size: .85rem; color: var(--muted); }
 .v-not-estimable { color: var(--na); }
 figure { margin: 1rem 0 1.4rem 0; }
 .figure-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(34rem, 1fr)); gap: 0 1.5rem; }

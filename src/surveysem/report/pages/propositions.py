@@ -1,7 +1,9 @@
 """The propositions page (propositions.html): the verdict dashboard, then per regression
-proposition (P1-P3) its statement and verdict, the test of every sub-hypothesis with a forest
-plot, the full models with their fit, collinearity, and the typology test (do the capabilities
-matter more in their target group?). P4 has its own page."""
+proposition (P1-P3) its statement, verdict and the estimator the verdict used, the test of every
+sub-hypothesis (the verdict's test, by default the latent SAM model, with the composite-score
+GLMs below it as checks) with a forest plot, the full latent and composite models with their fit,
+collinearity, and the typology test (do the capabilities matter more in their target group?).
+P4 has its own page."""
 
 from __future__ import annotations
 
@@ -10,28 +12,33 @@ from functools import partial
 import pandas as pd
 
 from surveysem.report.figures import figure, forest_plot
-from surveysem.report.html import Safe, link, not_computed, paragraph, slug, verdict_badge
+from surveysem.report.html import Safe, link, not_computed, paragraph, slug, tag, verdict_badge
 from surveysem.report.pages.context import Context, UnreadableResult
-from surveysem.report.pages.sections import (
-    Content, Page, PageTables, as_float, build_page, is_true, missing, missing_text, p_phrase, synthetic_note, warnings_block
+from surveysem.report.pages.proposition_models import (
+    collinearity_sentence, is_latent, latent_model_tables, latent_scale, model_tables
 )
-from surveysem.report.pages.verdicts import proposition_verdicts, sem_propositions, statement, verdict_dashboard
+from surveysem.report.pages.sections import (
+    Content, Page, PageTables, as_float, build_page, is_true, missing, missing_text, synthetic_note, warnings_block
+)
+from surveysem.report.pages.verdicts import (
+    COMPOSITE_CHECK, estimator_label, proposition_verdicts, sem_propositions, statement, verdict_dashboard
+)
 from surveysem.report.tables import (
-    SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_text_blank, frame_table, stars
+    SIG_NOTE, Table, fmt_ci, fmt_num, fmt_p, fmt_text_blank, frame_table, stars
 )
 
-SUB_COLUMNS = ("proposition", "primary", "id", "term", "expected", "family", "family_used", "est", "se", "ci_lower", "ci_upper",
-               "p_one_sided", "p_adjusted", "verdict")
-SUB_NOTE = (
-    "b = coefficient of the z-scored capability in the model of the outcome (link scale of the model family); robust "
-    "(sandwich) standard errors; p = one-sided in the predicted direction; p (adj.) = Holm-adjusted within the "
-    "proposition and model family. The verdict uses the primary model; checks re-estimate it with another family. "
-    "Marks on b use p (adj.): " + SIG_NOTE
+SUB_COLUMNS = ("proposition", "primary", "id", "term", "expected", "family", "family_used", "estimator", "est", "std_all", "se",
+               "ci_lower", "ci_upper", "p_one_sided", "p_adjusted", "verdict", "problem")
+COMPOSITE_SUB_NOTE = (
+    "Composite-score GLM rows: b = coefficient of the z-scored composite (scale) score of the capability on the link scale "
+    "of the model family (log for gamma_log and poisson, log(spread) by OLS for ols_log, logit for binomial and "
+    "fractional_logit); β is not estimated; robust (sandwich) standard errors; p = one-sided in the predicted direction; "
+    "p (adj.) = {adjustment} within the proposition and model family. "
 )
-COEFFICIENT_COLUMNS = ("proposition", "model", "term", "role", "est", "se", "ci_lower", "ci_upper", "p_two_sided", "exp_est", "ame",
-                       "se_type", "outcome")
-FIT_COLUMNS = ("model", "n", "r2", "r2_kind", "r2_mcfadden", "wald_terms", "wald_chi2", "wald_df", "wald_p", "f2_capabilities",
-               "dispersion", "aic", "converged")
+CHECK_NOTE = ("Rows marked (check) re-estimate the sub-hypothesis another way; their verdict says what that model alone "
+              "would conclude, and the proposition's verdict does not use it. ")
+BOTH_SCALES_NOTE = ("The latent and composite b are on different scales (per SD of the latent capability vs of the observed "
+                    "score, and outcome scales that differ by family): compare signs, intervals and verdicts, not sizes. ")
 TYPOLOGY_SUMMARY_COLUMNS = {
     "proposition": "Proposition", "target_group": "Target group", "family_used": "Model", "status": "Status", "n_target": "n (target)",
     "n_other": "n (other)", "n_steeper_in_target": "Steeper in target", "n_capabilities": "Capabilities", "wald_chi2": "Wald χ²",
@@ -85,119 +92,137 @@ def _regression_propositions(ctx: Context) -> list[str]:
 
 
 def _proposition_section(ctx: Context, t: PageTables, pid: str, verdict: dict | None) -> Content:
-    head = paragraph("Verdict: ", verdict_badge(verdict["verdict"] if verdict else None))
-    return [head, *_subhypotheses_blocks(ctx, t, pid), *_model_tables(ctx, t, pid), _collinearity_sentence(ctx, pid)]
+    latent = _uses_latent_estimator(verdict)
+    return [*_verdict_head(ctx, pid, verdict), *_subhypotheses_blocks(ctx, t, pid),
+            *latent_model_tables(ctx, t, pid, latent), *model_tables(ctx, t, pid, latent),
+            collinearity_sentence(ctx, pid)]
 
 
-def _primary_first(rows: list[dict]) -> list[dict]:
-    return [r for r in rows if is_true(r["primary"])] + [r for r in rows if not is_true(r["primary"])]
+def _uses_latent_estimator(verdict: dict | None) -> bool:
+    """Whether the verdict comes from a latent estimator (then the composite GLMs are checks)."""
+    estimator = fmt_text_blank(verdict["estimator"]) if verdict else ""
+    return estimator not in ("", "composite_glm")
+
+
+def _verdict_head(ctx: Context, pid: str, verdict: dict | None) -> list[Safe]:
+    """The verdict, the estimator it used and how it was judged (verdicts.csv)."""
+    head = [paragraph("Verdict: ", verdict_badge(verdict["verdict"] if verdict else None))]
+    label = estimator_label(verdict["estimator"]) if verdict else ""
+    if label:
+        judged = _evidence_text(verdict["evidence"])
+        head.append(paragraph(tag("strong", "Estimator: "), label, ". ", f"Evidence: {judged}." if judged else ""))
+    return head
+
+
+def _evidence_text(evidence: dict[str, str]) -> str:
+    """How the sub-hypotheses were judged: the text most of them share, then each one that differs
+    (e.g. a test whose solution was inadmissible)."""
+    if not evidence:
+        return ""
+    texts = list(evidence.values())
+    common = max(dict.fromkeys(texts), key=texts.count)
+    others = [f"{hyp}: {text}" for hyp, text in evidence.items() if text != common]
+    return "; ".join([common, *others])
+
+
+def _verdict_test_first(rows: list[dict]) -> list[dict]:
+    """The rows of each sub-hypothesis together, the verdict's test first and its checks below it."""
+    primary_first = [r for r in rows if is_true(r["primary"])] + [r for r in rows if not is_true(r["primary"])]
+    order = list(dict.fromkeys(str(r["id"]) for r in primary_first))
+    return sorted(primary_first, key=lambda r: order.index(str(r["id"])))  # stable: primary stays first
+
+
+def _model_label(rec: dict) -> str:
+    """Which model a test comes from: the latent estimator, or the composite GLM (a check unless it is the verdict's)."""
+    if is_latent(rec):
+        return estimator_label(rec["estimator"])
+    family = fmt_text_blank(rec["family_used"]) or fmt_text_blank(rec["family"])
+    return f"{'composite-score GLM' if is_true(rec['primary']) else COMPOSITE_CHECK}: {family}"
+
+
+def _verdict_cell(rec: dict) -> Safe:
+    """The verdict, with the reason when the test could not be made (never hidden; a model that
+    could not be fitted at all says "not estimable" once)."""
+    problem = fmt_text_blank(rec["problem"])
+    shown = problem and problem != fmt_text_blank(rec["verdict"])
+    return verdict_badge(rec["verdict"]) + (f" ({problem})" if shown else "")
 
 
 def _subhypothesis_row(rec: dict) -> tuple[list, dict]:
-    """The table row and the forest-plot entry of one sub-hypothesis test (the primary model or a check)."""
+    """The table row and the forest-plot entry of one sub-hypothesis test (the verdict's or a check)."""
     primary = is_true(rec["primary"])
-    model = str(rec["family_used"] or rec["family"] or "") + ("" if primary else " (check)")
-    est = fmt_num(rec["est"]) + stars(rec["p_adjusted"]) if primary else fmt_num(rec["est"])
-    row = [fmt_text_blank(rec["id"]), fmt_text_blank(rec["term"]), fmt_text_blank(rec["expected"]), model, est, fmt_num(rec["se"]),
-           fmt_ci(rec["ci_lower"], rec["ci_upper"]), fmt_p(rec["p_one_sided"]), fmt_p(rec["p_adjusted"]), verdict_badge(rec["verdict"])]
-    point = {"label": f"{fmt_text_blank(rec['id'])} {fmt_text_blank(rec['term'])}", "est": as_float(rec["est"]),
-             "lo": as_float(rec["ci_lower"]), "hi": as_float(rec["ci_upper"]), "mark": stars(rec["p_adjusted"]), "group": model}
+    model = _model_label(rec)
+    mark = stars(rec["p_adjusted"]) if primary else ""
+    row = [fmt_text_blank(rec["id"]), fmt_text_blank(rec["term"]), fmt_text_blank(rec["expected"]), model,
+           fmt_num(rec["est"]) + mark, fmt_num(rec["std_all"]), fmt_num(rec["se"]), fmt_ci(rec["ci_lower"], rec["ci_upper"]),
+           fmt_p(rec["p_one_sided"]), fmt_p(rec["p_adjusted"]), _verdict_cell(rec)]
+    problem = fmt_text_blank(rec["problem"])
+    label = f"{fmt_text_blank(rec['id'])} {fmt_text_blank(rec['term'])}" + (f" ({problem})" if problem else "")
+    point = {"label": label, "est": as_float(rec["est"]), "lo": as_float(rec["ci_lower"]), "hi": as_float(rec["ci_upper"]),
+             "mark": mark, "group": model + (" (the verdict's test)" if primary else "")}
     return row, point
+
+
+def _grouped(points: list[dict]) -> list[dict]:
+    """Forest-plot entries by model, the verdict's test first (a group header is drawn per model)."""
+    groups = list(dict.fromkeys(p["group"] for p in points))
+    return sorted(points, key=lambda p: groups.index(p["group"]))
+
+
+def _adjustment(ctx: Context) -> str:
+    """How p (adj.) was adjusted: the config's verdict_rule.adjust (holm, the default, or none), as verdicts.json records it."""
+    settings = _readable(ctx, lambda c: c.field("verdicts_json", "rule_settings"), None)
+    adjust = settings.get("adjust") if isinstance(settings, dict) else None
+    return "Holm-adjusted" if adjust in (None, "holm") else "not adjusted (verdict_rule.adjust: none), so equal to p,"
+
+
+def _sub_note(ctx: Context, pid: str, records: list[dict]) -> str:
+    """The table note: what b, β, SE and p mean for each kind of row the table has."""
+    latent = next((r for r in records if is_latent(r)), None)
+    composite = any(not is_latent(r) for r in records)
+    note = synthetic_note(ctx)
+    if latent is not None:
+        label = estimator_label(latent["estimator"])
+        note += (f"{label[:1].upper() + label[1:]} rows (the verdict's test): b = {latent_scale(ctx, pid)}; "
+                 "β = b per SD of the capability and of the outcome; robust two-step standard errors; p = one-sided z test "
+                 f"in the predicted direction; p (adj.) = {_adjustment(ctx)} within the proposition. A test whose model did "
+                 "not converge or has an inadmissible solution is not estimable (the reason is beside its verdict) and "
+                 "enters the adjustment with p = 1. ")
+    if composite:
+        note += COMPOSITE_SUB_NOTE.format(adjustment=_adjustment(ctx))
+    if any(not is_true(r["primary"]) for r in records):
+        note += CHECK_NOTE
+    if latent is not None and composite:
+        note += BOTH_SCALES_NOTE
+    return note + "Marks on b use p (adj.) of the verdict's test: " + SIG_NOTE
+
+
+def _forest_caption(ctx: Context, pid: str, records: list[dict]) -> str:
+    caption = f"Figure. {pid}: b with 95% confidence intervals, one group per model; dashed line: no effect."
+    if any(is_latent(r) for r in records):
+        caption += f" The verdict's test comes first ({latent_scale(ctx, pid)})."
+    if any(not is_latent(r) for r in records):
+        caption += " The composite-score GLM groups are per SD of the composite score on their family's link scale"
+        caption += (": another scale than the latent b, so compare signs and whether an interval excludes 0, not lengths."
+                    if any(is_latent(r) for r in records) else ".")
+    return caption
 
 
 def _subhypotheses_blocks(ctx: Context, t: PageTables, pid: str) -> list[Safe]:
     records = ctx.records("subhypotheses", *SUB_COLUMNS)
     if records is None:
         return [not_computed(f"Sub-hypothesis tests of {pid}", missing_text(ctx, "subhypotheses"))]
-    records = _primary_first([r for r in records if str(r["proposition"]) == pid])
+    records = _verdict_test_first([r for r in records if str(r["proposition"]) == pid])
     if not records:
         return [not_computed(f"Sub-hypothesis tests of {pid}", "no rows for it in subhypotheses.csv")]
     rows, points = zip(*[_subhypothesis_row(r) for r in records])
     sid = slug(pid)
-    table = Table(f"Tests of the sub-hypotheses of {pid}", ["Hypothesis", "Capability", "Sign", "Model", "b", "SE", "95% CI", "p",
-                                                            "p (adj.)", "Verdict"],
-                  list(rows), note=synthetic_note(ctx) + SUB_NOTE, text_columns={0, 1, 2, 3, 9})
-    plot = forest_plot(list(points), title=f"{pid} coefficients", xlabel="Coefficient (95% CI)")
-    caption = f"Figure. {pid}: coefficients of the capabilities (z-scored) with 95% confidence intervals; dashed line: no effect."
-    return [t.add(table, f"{sid}-subhypotheses"), figure(plot, caption, f"forest-{sid}")]
+    table = Table(f"Tests of the sub-hypotheses of {pid}",
+                  ["Hypothesis", "Capability", "Sign", "Model", "b", "β", "SE", "95% CI", "p", "p (adj.)", "Verdict"],
+                  list(rows), note=_sub_note(ctx, pid, records), text_columns={0, 1, 2, 3, 10})
+    plot = forest_plot(_grouped(list(points)), title=f"{pid} coefficients", xlabel="b (95% CI)")
+    return [t.add(table, f"{sid}-subhypotheses"), figure(plot, _forest_caption(ctx, pid, records), f"forest-{sid}")]
 
-
-def _primary_family(ctx: Context, pid: str) -> str | None:
-    fits = ctx.columns("fits", "proposition", "primary", "family")
-    if fits is None:
-        return None
-    primary = fits[(fits["proposition"].astype(str) == pid) & fits["primary"].map(is_true)]
-    return str(primary["family"].iloc[0]) if len(primary) else None
-
-
-def _model_tables(ctx: Context, t: PageTables, pid: str) -> list[Safe]:
-    """The main (and interaction) model of the primary family, every coefficient."""
-    coefficients = ctx.columns("coefficients", *COEFFICIENT_COLUMNS)
-    if coefficients is None:
-        return [not_computed(f"Full model of {pid}", missing_text(ctx, "coefficients"))]
-    own = coefficients[coefficients["proposition"].astype(str) == pid]
-    models = [m for m in dict.fromkeys(own["model"].astype(str)) if m.endswith(":main") or m.endswith(":interaction")]
-    family = _primary_family(ctx, pid)
-    if family:
-        models = [m for m in models if m.split(":")[1:2] == [family]]
-    return [_model_table(ctx, t, pid, model, own[own["model"].astype(str) == model]) for model in models]
-
-
-def _fit_sentence(ctx: Context, model: str) -> str:
-    """The fit of ``model`` from fits.csv, for the note of its table."""
-    fits = ctx.records("fits", *FIT_COLUMNS)
-    r = next((f for f in fits or [] if str(f["model"]) == model), None)
-    if r is None:
-        return ""
-    bits = [f"N = {fmt_int(r['n'])}"]
-    if as_float(r["r2"]) is not None:
-        bits.append(f"{r['r2_kind'] or 'R²'} = {fmt_bounded(r['r2'], 3)}")
-    if as_float(r["r2_mcfadden"]) is not None:
-        bits.append(f"McFadden R² = {fmt_bounded(r['r2_mcfadden'], 3)}")
-    if as_float(r["wald_chi2"]) is not None:
-        bits.append(f"joint Wald test of {r['wald_terms'] or 'the capabilities'}: χ²({fmt_int(r['wald_df'])}) = "
-                    f"{fmt_num(r['wald_chi2'])}, {p_phrase(r['wald_p'])}")
-    if as_float(r["f2_capabilities"]) is not None:
-        bits.append(f"Cohen's f² = {fmt_num(r['f2_capabilities'], 3)}")
-    if as_float(r["dispersion"]) is not None:
-        bits.append(f"dispersion = {fmt_num(r['dispersion'])}")
-    if as_float(r["aic"]) is not None:
-        bits.append(f"AIC = {fmt_num(r['aic'])}")
-    if str(r["converged"]).lower() in ("false", "0"):
-        bits.append("the model did NOT converge")
-    return "; ".join(bits) + ". "
-
-
-def _model_table(ctx: Context, t: PageTables, pid: str, model: str, coefficients: pd.DataFrame) -> Safe:
-    family = model.split(":")[1] if ":" in model else ""
-    kind = model.split(":")[-1]
-    rows = [[fmt_text_blank(r["term"]), fmt_text_blank(r["role"]), fmt_num(r["est"]) + stars(r["p_two_sided"]), fmt_num(r["se"]),
-             fmt_ci(r["ci_lower"], r["ci_upper"]), fmt_p(r["p_two_sided"]), fmt_num(r["exp_est"]),
-             fmt_num(r["ame"], 3) if as_float(r["ame"]) is not None else ""]
-            for r in coefficients.to_dict(orient="records")]
-    first = coefficients.iloc[0]
-    se_type = fmt_text_blank(first["se_type"]) or "robust"
-    outcome = fmt_text_blank(first["outcome"])
-    note = synthetic_note(ctx) + _fit_sentence(ctx, model) + (
-        f"Family {family}; {se_type} standard errors; p two-sided; exp(b) = multiplicative effect for log/logit links; "
-        "AME = average marginal effect of a capability on the outcome's scale. " + SIG_NOTE
-    )
-    title = f"{pid}: {'interaction' if kind == 'interaction' else 'full'} model of {outcome or 'the outcome'} ({family})"
-    table = Table(title, ["Term", "Role", "b", "SE", "95% CI", "p", "exp(b)", "AME"], rows, note=note, text_columns={0, 1})
-    return t.add(table, f"{slug(pid)}-{kind}-model")
-
-
-def _collinearity_sentence(ctx: Context, pid: str) -> Safe:
-    vif = ctx.columns("vif", "proposition", "family", "term", "vif")
-    if vif is None:
-        return Safe("")
-    own = vif[(vif["proposition"].astype(str) == pid) & (vif["term"] != "Intercept")]
-    if len(own):  # the VIFs of the first family listed (the primary one)
-        own = own[own["family"] == own["family"].iloc[0]]
-    if not len(own):
-        return Safe("")
-    worst = own.loc[own["vif"].idxmax()]
-    return paragraph(f"Collinearity: largest VIF {fmt_num(worst['vif'])} ({worst['term']}); values above 5 would call for caution.")
 
 
 # ------------------------------------------------------------------ typology

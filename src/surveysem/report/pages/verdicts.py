@@ -12,6 +12,21 @@ from surveysem.report.pages.context import Context
 from surveysem.report.pages.sections import missing_text
 
 MAIN_PROPOSITIONS = ("P1", "P2", "P3", "P4")
+# The estimators of verdicts.csv in words; the latent ones as surveysem.propositions.latent.ESTIMATORS
+# words them (a test keeps the two in step; the report does not import the estimation code).
+ESTIMATOR_LABELS = {"sam": "latent SAM (local, corrected scores)", "sem": "latent SEM (FIML, MLR)",
+                    "composite_glm": "composite-score GLM"}
+COMPOSITE_CHECK = "composite-score GLM (check)"
+
+
+def estimator_label(estimator, sem_proposition: bool = False) -> str:
+    """The estimator of a verdict in words ("" when verdicts.csv does not say). The P4-style
+    propositions are judged on the P4 structural equation models, not on a latent regression."""
+    if estimator is None or str(estimator).strip() == "":
+        return ""
+    if sem_proposition:
+        return "structural equation models of the processes (P4 models)"
+    return ESTIMATOR_LABELS.get(str(estimator), str(estimator))
 
 
 def statement(ctx: Context, pid: str) -> str:
@@ -36,19 +51,23 @@ def sem_propositions(ctx: Context) -> set[str]:
 
 
 def proposition_verdicts(ctx: Context) -> list[dict]:
-    """Per proposition: id, verdict, sub-hypotheses [(id, verdict)] and their terms, from verdicts.csv."""
-    rows = ctx.records("verdicts", "proposition", "level", "id", "term", "verdict")
+    """Per proposition: id, verdict, estimator, sub-hypotheses [(id, verdict)], their terms and
+    evidence texts (sub-hypothesis id -> how it was judged), from verdicts.csv."""
+    rows = ctx.records("verdicts", "proposition", "level", "id", "term", "estimator", "evidence", "verdict")
     out: dict[str, dict] = {}
     for rec in rows or []:
         prop = str(rec["proposition"])
-        entry = out.setdefault(prop, {"id": prop, "verdict": None, "subs": [], "terms": {}})
+        entry = out.setdefault(prop, {"id": prop, "verdict": None, "estimator": None, "subs": [], "terms": {}, "evidence": {}})
         hyp = prop if rec["id"] is None else str(rec["id"])
         verdict = None if rec["verdict"] is None else str(rec["verdict"])
         if hyp == prop or str(rec["level"] or "").lower() == "proposition":
             entry["verdict"] = verdict
+            entry["estimator"] = rec["estimator"]
         else:
             entry["subs"].append((hyp, verdict))
             entry["terms"][hyp] = "" if rec["term"] is None else str(rec["term"])
+            if rec["evidence"]:
+                entry["evidence"][hyp] = str(rec["evidence"])
     return list(out.values())
 
 
@@ -61,7 +80,9 @@ def _card(ctx: Context, pid: str, verdict: dict | None) -> Safe:
         n_supported = sum(1 for _, s in subs if s and s.lower() == "supported")  # counting rows of verdicts.csv
         detail = tag("div", f"{n_supported} of {len(subs)} sub-hypotheses supported") if subs else Safe("")
         items = [tag("li", h, f" ({terms[h]})" if terms.get(h) else "", ": ", verdict_badge(sv)) for h, sv in subs]
-        body = [verdict_badge(verdict["verdict"]), detail, tag("ul", *items, class_="subs") if subs else Safe("")]
+        label = estimator_label(verdict["estimator"], pid in sem_propositions(ctx))
+        estimator = tag("div", "Estimator: ", label, class_="estimator") if label else Safe("")
+        body = [verdict_badge(verdict["verdict"]), detail, tag("ul", *items, class_="subs") if subs else Safe(""), estimator]
     href = "p4.html" if pid in sem_propositions(ctx) else f"propositions.html#{slug(pid)}"
     text = statement(ctx, pid)
     return tag("div", tag("h3", tag("a", pid, href=href)), *body, tag("div", text, class_="lead") if text else Safe(""),
