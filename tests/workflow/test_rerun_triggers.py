@@ -266,7 +266,8 @@ def test_adding_a_regression_hypothesis_leaves_p4_alone(small_workflow):
     path = work / "hypothesis_edit.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
     got = _scheduled(work, path)
-    assert got == {"propositions_regression", "propositions_typology", "propositions_verdicts", "report_pages"}
+    assert got == {"propositions_regression", "propositions_latent", "propositions_typology", "propositions_verdicts",
+                   "report_pages"}
 
 
 @pytest.fixture
@@ -299,8 +300,8 @@ def _append_comment(text: str) -> str:
 
 
 RULES = sorted(CONFIG_READS)
-SEM_FITS = {"measurement_cfa", "measurement_invariance", "propositions_p4_fit", "propositions_bootstrap_chunk",
-            "propositions_bootstrap_merge"}
+SEM_FITS = {"measurement_cfa", "measurement_invariance", "propositions_latent", "propositions_p4_fit",
+            "propositions_bootstrap_chunk", "propositions_bootstrap_merge"}
 NO_SEM = {"instrument_codebook", "data_ingest", "data_screen", "outcomes_table1_audit", "outcomes_firm_outcomes",
           "propositions_regression", "propositions_typology", "propositions_verdicts", "report_pages"}
 

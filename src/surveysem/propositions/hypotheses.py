@@ -189,7 +189,7 @@ def _parse_hypothesis(entry: dict, at: _Path, known: set, ids: set, sub_seen: se
 
 def _paths_model(entry: dict, at: _Path, known: set, outcome: str) -> tuple[str, list[str], list[str]]:
     """(syntax, its constructs in order of appearance, tested parameter names) of a ``model:`` entry."""
-    from surveysem.propositions.latent_paths import model_variables
+    from surveysem.propositions.model_syntax import model_variables
 
     if entry.get("predictors"):
         at.fail("predictors", "a hypothesis has either predictors or a model, not both")

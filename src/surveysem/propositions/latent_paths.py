@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import special
 
 from surveysem.errors import SurveySemError
+from surveysem.propositions.model_syntax import model_variables
 
 OUTCOME_NAMES = ("spread", "diversification", "intensity")
 
@@ -47,20 +48,6 @@ OUTCOME_NAMES = ("spread", "diversification", "intensity")
 def safe_name(column: str) -> str:
     """A control column as a lavaan variable name (``tech_intensity[2]`` -> ``tech_intensity_2_``)."""
     return re.sub(r"\W", "_", column)
-
-
-def model_variables(syntax: str) -> tuple[set[str], set[str], set[str]]:
-    """(variables, labels, defined names) of a structural model in lavaan syntax."""
-    from surveysem.sem.syntax import parse_syntax
-
-    parsed = parse_syntax(syntax)
-    variables, labels = set(), set()
-    for t in parsed.terms:
-        if t.op == "=~":
-            raise SurveySemError(f"line {t.line}: measurement (=~) is added from the instrument; write only the structure")
-        variables.update(v for v in (t.lhs, t.rhs) if v)
-        labels.update(lab for lab in t.mod.label if lab)
-    return variables, labels, {d.name for d in parsed.definitions}
 
 
 def full_syntax(structure: str, outcome: str, items: dict[str, list[str]], controls: list[str]) -> str:

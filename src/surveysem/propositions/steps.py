@@ -344,20 +344,22 @@ def _read_json(path, what: str) -> dict:
         raise SurveySemError(f"{what} is not valid JSON: {exc.msg}", file=path) from None
 
 
-def _regression_verdicts(h: Hypothesis, rule: dict, subs: list[dict], latent: dict | None) -> list[dict]:
+def _regression_verdicts(h: Hypothesis, rule: dict, subs: list[dict], fit: dict | None) -> list[dict]:
     """Verdict rows of a P1-P3 style hypothesis: from its latent estimator, or from the primary
     composite GLM when ``estimator: composite_glm``."""
     rows = []
-    if latent is not None:
-        for s in latent["subhypotheses"]:
+    if fit is not None:
+        for s in fit["subhypotheses"]:
             problem = f" ({s['problem']})" if s.get("problem") else ""
             rows.append({"proposition": h.id, "level": "sub-hypothesis", "id": s["id"], "term": s["term"],
                          "expected": s["expected"], "model": s["model"], "family": s["family"],
-                         "estimator": latent["estimator"], "parameter": s["term"],
-                         "estimate_type": f"latent coefficient per SD of the capability, on {latent['outcome_scale']}",
+                         "estimator": fit["estimator"], "parameter": s["term"],
+                         "estimate_type": (f"parameter of the structural model (latent variances 1), outcome on "
+                                           f"{fit['outcome_scale']}" if "model" in fit else
+                                           f"latent coefficient per SD of the capability, on {fit['outcome_scale']}"),
                          "est": s["est"], "std_all": s["std_all"], "ci_lower": s["ci_lower"],
                          "ci_upper": s["ci_upper"], "p_one_sided": s["p_one_sided"], "p_adjusted": s["p_adjusted"],
-                         "evidence": f"{latent['estimator_label']}: robust two-step SE, one-sided z test, "
+                         "evidence": f"{fit['estimator_label']}: robust two-step SE, one-sided z test, "
                                      f"{rule['adjust']} adjustment{problem}",
                          "verdict": s["verdict"]})
         return rows
@@ -390,17 +392,17 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
         fits.extend(r["fits"])
         subs.extend({**s, "estimator": "composite_glm"} for s in r["subhypotheses"])
         vifs.extend(r["vif"])
-    latent, lat_coefs, lat_fits = {}, [], []
+    latent_results, lat_coefs, lat_fits = {}, [], []
     for p in inputs.get("latent") or []:
         r = _read_json(p, "latent results")
-        latent[r["proposition"]] = r
+        latent_results[r["proposition"]] = r
         lat_coefs.extend(r["coefficients"])
         lat_fits.extend({**f, "reliability": json.dumps(f.get("reliability", {}), sort_keys=True)} for f in r["fits"])
     # with a latent estimator the composite GLMs are checks: their rows are not the verdict's
     for s in subs:
-        if s["proposition"] in latent:
+        if s["proposition"] in latent_results:
             s["primary"] = False
-    for r in latent.values():
+    for r in latent_results.values():
         subs.extend({**s, "estimator": r["estimator"]} for s in r["subhypotheses"])
     p4 = {}
     if p4_json is not None:
@@ -411,10 +413,10 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
         if h.is_sem:
             sub_rows = [{**r, "estimator": "sem"} for r in _p4_verdicts(h, rule, p4, boot, paths, level)]
         else:
-            if h.estimator != "composite_glm" and h.id not in latent:
+            if h.estimator != "composite_glm" and h.id not in latent_results:
                 sub_rows = []  # never fall back silently to another estimator than the configured one
             else:
-                sub_rows = _regression_verdicts(h, rule, subs, latent.get(h.id))
+                sub_rows = _regression_verdicts(h, rule, subs, latent_results.get(h.id))
             if not sub_rows:
                 sub_rows = [{"proposition": h.id, "level": "sub-hypothesis", "id": s.id, "term": s.term,
                              "expected": s.expected, "estimator": h.estimator, "verdict": "not estimable"}
@@ -444,7 +446,7 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
     return {"table": table, "rule": text}
 
 
-# subhypotheses.csv in the registered order, std_all and problem present (empty) even when no hypothesis uses a latent estimator
+# subhypotheses.csv in the registered order, std_all and problem present (empty) even when no hypothesis uses a latent_results estimator
 SUB_COLUMNS = ["ci_lower", "ci_upper", "est", "expected", "family", "family_used", "id", "model", "p_adjusted",
                "p_one_sided", "primary", "proposition", "se", "sign_ok", "supported", "term", "verdict", "estimator",
                "problem", "std_all"]
