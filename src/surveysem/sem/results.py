@@ -78,6 +78,13 @@ class SEMResult:
         spec, gdata = self._diagnostics_context()
         return modindices(spec, gdata, self.free_params, na_remove=na_remove)
 
+    def score_test(self):
+        """:func:`surveysem.sem.score_tests.score_test` of this fit (R: ``lavTestScore(fit)``)."""
+        from surveysem.sem.score_tests import score_test
+
+        spec, gdata = self._diagnostics_context()
+        return score_test(spec, gdata, self.free_params)
+
     def to_json(self) -> dict:
         keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic",
                 "bic", "npar", "nobs"]
