@@ -85,6 +85,13 @@ class SEMResult:
         spec, gdata = self._diagnostics_context()
         return score_test(spec, gdata, self.free_params)
 
+    def residuals(self, type="raw"):
+        """:func:`surveysem.sem.residuals.residuals` of this fit (R: ``resid(fit, type)``)."""
+        from surveysem.sem.residuals import residuals
+
+        spec, gdata = self._diagnostics_context()
+        return residuals(spec, gdata, self.free_params, type=type)
+
     def to_json(self) -> dict:
         keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic",
                 "bic", "npar", "nobs"]
