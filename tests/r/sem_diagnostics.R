@@ -85,7 +85,14 @@ hs_x_model <- "visual =~ x1 + x2 + x3
 textual =~ x4 + x5 + x6
 visual + textual ~ ageyr"
 
+## an observed dependent variable (x7) and an indicator as a regressor (x1): lav_partable_full's
+## rules for observed variables of ~ equations
+hs_y_model <- "visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+x7 ~ visual + x1"
+
 fit_hs <- cfa(hs_model, data = HS)
+fit_y <- sem(hs_y_model, data = HS)
 fit_pd <- sem(pd_model, data = PD)
 fit_eq <- cfa(hs_eq_model, data = HS)
 fit_x <- sem(hs_x_model, data = HS)
@@ -107,6 +114,7 @@ out <- list(
   hs_eq = entry(fit_eq, hs_eq_model, "cfa(model, data = HS); lavTestScore(fit); modindices(fit)",
                 list(score = score_block(fit_eq))),
   hs_x = entry(fit_x, hs_x_model, "sem(model, data = HS)  # fixed.x covariate; modindices(fit)"),
+  hs_y = entry(fit_y, hs_y_model, "sem(model, data = HS)  # observed y, indicator as regressor; modindices(fit)"),
   hs_mg = entry(fit_mg, hs_model, 'cfa(model, data = HS, group = "school", group.equal = "loadings"); lavTestScore(fit)',
                 list(group_labels = I(lavInspect(fit_mg, "group.label")), score = score_block(fit_mg)))
 )
