@@ -42,7 +42,13 @@ import pandas as pd
 
 from surveysem.sem.objective import Engine
 from surveysem.sem.parameters import row_values
-from surveysem.sem.partable import ModelSpec, ParRow, _key, _pairs_with_diagonal, _place_in_matrices
+from surveysem.sem.partable import (
+    ModelSpec,
+    ParRow,
+    _key,
+    _pairs_with_diagonal,
+    _place_in_matrices,
+)
 
 MI_COLUMNS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
 V_MIN = np.finfo(float).eps ** (1.0 / 3.0)  # lavaan: V.diag < .Machine$double.eps^(1/3) -> NA
@@ -121,7 +127,7 @@ def expected_information(eng: Engine, theta, mask_cov, mask_mean):
     h1 information ``A1`` zeroed in the fixed-x moments (rows and columns), as lavaan."""
     info = np.zeros((eng.q, eng.q))
     for gs, gd in zip(eng.groups, eng.data):
-        Sigma, mu, Am, Bm, Mm = gs.observed_moments(theta)
+        Sigma, _, Am, Bm, Mm = gs.observed_moments(theta)
         P = np.linalg.inv(Sigma)
         # dSigma_k = a_k b_k' + b_k a_k', masked: K x p x p
         D = np.einsum("ik,jk->kij", Am, Bm)
@@ -151,9 +157,9 @@ def _scales(spec: ModelSpec, eng: Engine, theta):
 def _sepc_one(r: ParRow, est, index, sd, rv, lv, ov_x, kind):
     """One standardized EPC (``kind``: "lv", "all", "nox") of row ``r`` with unsigned value
     ``est``, as lavaan's ``lav_standardize_lv`` / ``_all`` / ``_all_nox``."""
-    is_lv = lambda v: v in lv  # noqa: E731
-    scaled = lambda v: is_lv(v) if kind == "lv" else (is_lv(v) or not (kind == "nox" and v in ov_x))  # noqa: E731
-    s = lambda v: sd[index[v]]  # noqa: E731
+    is_lv = lambda v: v in lv
+    scaled = lambda v: is_lv(v) if kind == "lv" else (is_lv(v) or not (kind == "nox" and v in ov_x))
+    s = lambda v: sd[index[v]]
     if r.op == "=~":
         return est * s(r.lhs) / (s(r.rhs) if kind != "lv" or is_lv(r.rhs) else 1.0)
     if r.op == "~":

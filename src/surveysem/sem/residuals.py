@@ -77,7 +77,7 @@ def _h1_information(Sigma, meanstructure):
 
 def _delta(gs, theta, meanstructure):
     """d[mean, vech Sigma] / d theta of one group (reduced parameters)."""
-    A, S, m, B, C, nu = gs.implied(theta)
+    *_, B, C, nu = gs.implied(theta)
     Am, Bm, Mm = gs.derivs(B, C, nu)
     rows = [(Am[i] * Bm[j] + Bm[i] * Am[j]) for i, j in _vech_index(gs.p)]
     D = np.array(rows)
