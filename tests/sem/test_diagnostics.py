@@ -1,7 +1,7 @@
 """Modification indices, score tests and residuals against lavaan 0.6-14
 (tests/r/sem_diagnostics.R -> tests/r/results/sem_diagnostics.json).
 
-Tolerance 1e-3 absolute on every value (observed: mi <= 2e-4, EPCs <= 5e-5, residuals <= 1e-5,
+Tolerance 1e-3 absolute on every value (observed: mi <= 3e-4, EPCs <= 5e-5, residuals <= 1e-5,
 standardized residuals <= 4e-4; the differences come from the two optimisers' stopping points,
 to which the score of the added parameters is sensitive)."""
 
