@@ -103,6 +103,10 @@ Modules, one concern each (lavaan's counterparts in brackets):
   (``lav_test_yuan_bentler``, ``lav_fit_fiml_corrected``);
 * ``small_sample`` – Bartlett, Swain, Yuan (2005) and Yuan-Tian-Yanagihara corrected chi-squares
   (semTools ``chisqSmallN``);
+* ``modindices`` – modification indices, ``SEMResult.modindices()`` (``modindices()``,
+  ``lav_partable_full``); ``score_tests`` – score tests of equality constraints,
+  ``SEMResult.score_test()`` (``lavTestScore()``); ``residuals`` – ``SEMResult.residuals(type)``
+  (``resid()``, ``lav_residuals``); ML with complete data, single and multi-group;
 * ``results`` – :class:`SEMResult` and its assembly in numbered steps (``lav_lavaan_step*``);
 * ``api`` – :func:`fit_model`, :func:`prepare_model`, :class:`PreparedModel`;
 * ``invariance`` – :func:`invariance_sequence`; ``cli`` – ``surveysem fit``;

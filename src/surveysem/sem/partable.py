@@ -85,6 +85,8 @@ class ModelSpec:
     npar: int = 0
     labels: dict = field(default_factory=dict)  # label -> parameter index
     lv_indicators: dict = field(default_factory=dict)
+    # "==" constraints between labels (syntax.Definition with op "=="), for score tests
+    constraints: list = field(default_factory=list)
 
     @property
     def var_names(self):
@@ -513,6 +515,7 @@ def build_partable(
         npar=npar,
         labels=labels,
         lv_indicators=lv_indicators,
+        constraints=list(parsed.constraints),
     )
 
 

@@ -60,6 +60,37 @@ class SEMResult:
     # False: the information matrix at the solution is singular (empirical under-identification,
     # surveysem.sem.identification.information_rank); the SEs are NaN and a warning says why
     identified: bool = True
+    # (model spec, data per group) of the fit, for the diagnostics that re-evaluate the model
+    # (modification indices, score tests, residuals); not serialised
+    context: tuple | None = field(default=None, repr=False, compare=False)
+
+    def _diagnostics_context(self):
+        if self.context is None:
+            raise ValueError("this result carries no model and data (diagnostics need a result of fit_model)")
+        if self.estimator != "ML" or any(len(gd.patterns) > 1 for gd in self.context[1]):
+            raise ValueError("diagnostics are implemented for ML with complete data")
+        return self.context
+
+    def modindices(self, na_remove=True):
+        """:func:`surveysem.sem.modindices.modindices` of this fit (R: ``modindices(fit)``)."""
+        from surveysem.sem.modindices import modindices
+
+        spec, gdata = self._diagnostics_context()
+        return modindices(spec, gdata, self.free_params, na_remove=na_remove)
+
+    def score_test(self):
+        """:func:`surveysem.sem.score_tests.score_test` of this fit (R: ``lavTestScore(fit)``)."""
+        from surveysem.sem.score_tests import score_test
+
+        spec, gdata = self._diagnostics_context()
+        return score_test(spec, gdata, self.free_params)
+
+    def residuals(self, type="raw"):
+        """:func:`surveysem.sem.residuals.residuals` of this fit (R: ``resid(fit, type)``)."""
+        from surveysem.sem.residuals import residuals
+
+        spec, gdata = self._diagnostics_context()
+        return residuals(spec, gdata, self.free_params, type=type)
 
     def to_json(self) -> dict:
         keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic",
@@ -259,4 +290,5 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
         iterations=iters,
         n_dropped=n_dropped,
         identified=identified,
+        context=(spec, gdata),
     )
