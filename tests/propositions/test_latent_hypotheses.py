@@ -214,3 +214,26 @@ def test_verdicts_never_fall_back_to_the_composite_model(study, tmp_path):
     assert (table[table.level == "sub-hypothesis"].verdict == "not estimable").all()
     subs = pd.read_csv(o["subhypotheses"])
     assert set(subs.estimator) == {"composite_glm"}
+
+
+def test_a_supported_test_has_its_one_sided_bound_beyond_zero():
+    """Issue: 'supported' at one-sided p = .045 beside a two-sided 95 % CI containing 0. The
+    verdict rows carry the (1 - alpha) one-sided bound, which lies beyond 0 whenever the
+    adjusted (hence the raw) one-sided p < alpha; checked on rows made to sit at the border."""
+    from surveysem.propositions.latent import _judge, one_sided_bound
+
+    rows = [{"est": est, "se": 0.06, "expected": sign, "problem": "", "p_one_sided": p}
+            for est, sign, p in ((0.10, "+", 0.0478), (-0.099, "-", 0.0495), (0.0985, "+", 0.0505), (0.3, "+", 1e-6))]
+    for r in rows:  # p from the same z test the estimator uses
+        from scipy import special
+        r["p_one_sided"] = float(special.ndtr(-r["est"] / r["se"]) if r["expected"] == "+" else special.ndtr(r["est"] / r["se"]))
+    _judge(rows, "none", 0.05)
+    for r in rows:
+        beyond = r["one_sided_bound"] > 0 if r["expected"] == "+" else r["one_sided_bound"] < 0
+        assert beyond == (r["p_one_sided"] < 0.05)
+        if r["supported"]:
+            assert beyond
+    assert [r["supported"] for r in rows] == [True, True, False, True]
+    assert one_sided_bound(0.1, 0.06, "+", 0.05) == pytest.approx(0.1 - 1.6448536 * 0.06, abs=1e-7)
+    # the two-sided 95 % interval of the first row contains 0: the inconsistency the bound removes
+    assert 0.10 - 1.959964 * 0.06 < 0

@@ -203,13 +203,14 @@ def _section_text(html: str, sid: str) -> str:
 def test_latent_verdict_tests_first_with_composite_checks_below(pages):
     p1 = _section_text(pages["propositions.html"], "p1")
     latent = "latent SAM \\(local, corrected scores\\)"
-    # per sub-hypothesis: the verdict's latent test (b with marks from p (adj.), β, SE, CI, p, p (adj.), verdict) ...
-    assert re.search(rf"P1a PDC \+ {latent} 0\.40\*\*\* 0\.31 0\.10 \[0\.21, 0\.60\] &lt; \.001 &lt; \.001 supported", p1)
+    # per sub-hypothesis: the verdict's latent test (b with marks from p (adj.), β, SE, CI, one-sided bound, p, p (adj.),
+    # verdict) ...
+    assert re.search(rf"P1a PDC \+ {latent} 0\.40\*\*\* 0\.31 0\.10 \[0\.21, 0\.60\] ≥ 0\.24 &lt; \.001 &lt; \.001 supported", p1)
     # ... then its composite-score GLM rows, labelled as checks, without β or marks
     assert re.search(r"supported P1a PDC \+ composite-score GLM \(check\): gamma_log 0\.35 — 0\.10 \[0\.15, 0\.54\] &lt; \.001 &lt; \.001 "
                      r"supported P1a PDC \+ composite-score GLM \(check\): ols_log 0\.30 — ", p1)
     # an inadmissible latent solution is shown as such in its row, the check below it keeps its own verdict
-    assert re.search(rf"P1b SOE \+ {latent} 0\.21 0\.18 0\.30 \[\u22120\.38, 0\.80\] \.242 1\.000 not estimable \(inadmissible solution\) "
+    assert re.search(rf"P1b SOE \+ {latent} 0\.21 0\.18 0\.30 \[\u22120\.38, 0\.80\] ≥ \u22120\.28 \.242 1\.000 not estimable \(inadmissible solution\) "
                      r"P1b SOE \+ composite-score GLM \(check\): gamma_log \u22120\.12 — 0\.20 \[\u22120\.52, 0\.27\] \.730 \.730 not supported", p1)
     # the note explains both kinds of rows and their scales
     assert "Latent SAM (local, corrected scores) rows (the verdict&#x27;s test): b = latent coefficient per SD of the capability, on log(spread); β = b per SD of the capability and of the outcome" in p1

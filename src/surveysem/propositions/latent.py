@@ -134,8 +134,20 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
             "estimator": estimator, "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome]}
 
 
+def one_sided_bound(est: float, se: float, expected: str, alpha: float) -> float:
+    """The (1 - alpha) one-sided confidence bound in the predicted direction: a lower bound for
+    "+", an upper bound for "-". It excludes 0 exactly when the unadjusted one-sided p < alpha, so a
+    supported sub-hypothesis (adjusted p < alpha) always has a bound beyond 0, whatever the
+    two-sided 95 % interval shows."""
+    z = float(special.ndtri(1 - alpha))
+    return est - z * se if expected == "+" else est + z * se
+
+
 def _judge(rows: list[dict], adjust: str, alpha: float) -> None:
-    """Adjusted p, sign and verdict of each sub-hypothesis row (in place)."""
+    """Adjusted p, sign, one-sided bound and verdict of each sub-hypothesis row (in place)."""
+    for r in rows:
+        r["one_sided_bound"] = (one_sided_bound(r["est"], r["se"], r["expected"], alpha)
+                                if np.isfinite(r["est"]) and np.isfinite(r["se"]) else np.nan)
     # an untestable sub-hypothesis counts with p = 1, so it cannot make the others' Holm lenient
     p = np.array([1.0 if r["problem"] else r["p_one_sided"] for r in rows])
     padj = holm(p) if adjust == "holm" else p

@@ -358,7 +358,7 @@ def _regression_verdicts(h: Hypothesis, rule: dict, subs: list[dict], fit: dict 
                                            f"{fit['outcome_scale']}" if "model" in fit else
                                            f"latent coefficient per SD of the capability, on {fit['outcome_scale']}"),
                          "est": s["est"], "std_all": s["std_all"], "ci_lower": s["ci_lower"],
-                         "ci_upper": s["ci_upper"], "p_one_sided": s["p_one_sided"], "p_adjusted": s["p_adjusted"],
+                         "ci_upper": s["ci_upper"], "one_sided_bound": s.get("one_sided_bound", np.nan), "p_one_sided": s["p_one_sided"], "p_adjusted": s["p_adjusted"],
                          "evidence": f"{fit['estimator_label']}: robust two-step SE, one-sided z test, "
                                      f"{rule['adjust']} adjustment{problem}",
                          "verdict": s["verdict"]})
@@ -430,7 +430,7 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
         rows.extend(sub_rows)
     cols = ["proposition", "level", "id", "statement", "term", "expected", "model", "family", "estimator", "parameter",
             "estimate_type", "est", "std_all", "ci_lower",
-            "ci_upper", "p_one_sided", "p_adjusted", "evidence", "verdict"]
+            "ci_upper", "one_sided_bound", "p_one_sided", "p_adjusted", "evidence", "verdict"]
     table = pd.DataFrame(rows, columns=cols)
     text = rule_text(rule, level)
     table.insert(len(table.columns), "synthetic", synthetic)
@@ -449,7 +449,7 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
 # subhypotheses.csv in the registered order, std_all and problem present (empty) even when no hypothesis uses a latent_results estimator
 SUB_COLUMNS = ["ci_lower", "ci_upper", "est", "expected", "family", "family_used", "id", "model", "p_adjusted",
                "p_one_sided", "primary", "proposition", "se", "sign_ok", "supported", "term", "verdict", "estimator",
-               "problem", "std_all"]
+               "problem", "std_all", "one_sided_bound"]
 LATENT_COEF_COLUMNS = ["proposition", "model", "estimator", "outcome", "term", "role", "est", "se", "z", "p_two_sided",
                        "ci_lower", "ci_upper", "std_all", "n"]
 LATENT_FIT_COLUMNS = ["proposition", "model", "estimator", "outcome", "n", "n_dropped", "k", "r2_latent", "converged",

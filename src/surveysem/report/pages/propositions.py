@@ -28,7 +28,7 @@ from surveysem.report.tables import (
 )
 
 SUB_COLUMNS = ("proposition", "primary", "id", "term", "expected", "family", "family_used", "estimator", "est", "std_all", "se",
-               "ci_lower", "ci_upper", "p_one_sided", "p_adjusted", "verdict", "problem")
+               "ci_lower", "ci_upper", "one_sided_bound", "p_one_sided", "p_adjusted", "verdict", "problem")
 COMPOSITE_SUB_NOTE = (
     "Composite-score GLM rows: b = coefficient of the z-scored composite (scale) score of the capability on the link scale "
     "of the model family (log for gamma_log and poisson, log(spread) by OLS for ols_log, logit for binomial and "
@@ -148,6 +148,14 @@ def _verdict_cell(rec: dict) -> Safe:
     return verdict_badge(rec["verdict"]) + (f" ({problem})" if shown else "")
 
 
+def _bound_cell(rec: dict) -> str:
+    """The one-sided bound that matches the one-sided test: "≥ b" for a predicted "+", "≤ b" for "-"."""
+    bound = as_float(rec["one_sided_bound"])
+    if bound is None:
+        return ""
+    return ("≥ " if fmt_text_blank(rec["expected"]) == "+" else "≤ ") + fmt_num(bound)
+
+
 def _subhypothesis_row(rec: dict) -> tuple[list, dict]:
     """The table row and the forest-plot entry of one sub-hypothesis test (the verdict's or a check)."""
     primary = is_true(rec["primary"])
@@ -155,7 +163,7 @@ def _subhypothesis_row(rec: dict) -> tuple[list, dict]:
     mark = stars(rec["p_adjusted"]) if primary else ""
     row = [fmt_text_blank(rec["id"]), fmt_text_blank(rec["term"]), fmt_text_blank(rec["expected"]), model,
            fmt_num(rec["est"]) + mark, fmt_num(rec["std_all"]), fmt_num(rec["se"]), fmt_ci(rec["ci_lower"], rec["ci_upper"]),
-           fmt_p(rec["p_one_sided"]), fmt_p(rec["p_adjusted"]), _verdict_cell(rec)]
+           _bound_cell(rec), fmt_p(rec["p_one_sided"]), fmt_p(rec["p_adjusted"]), _verdict_cell(rec)]
     problem = fmt_text_blank(rec["problem"])
     label = f"{fmt_text_blank(rec['id'])} {fmt_text_blank(rec['term'])}" + (f" ({problem})" if problem else "")
     point = {"label": label, "est": as_float(rec["est"]), "lo": as_float(rec["ci_lower"]), "hi": as_float(rec["ci_upper"]),
@@ -185,7 +193,8 @@ def _sub_note(ctx: Context, pid: str, records: list[dict]) -> str:
         label = estimator_label(latent["estimator"])
         note += (f"{label[:1].upper() + label[1:]} rows (the verdict's test): b = {latent_scale(ctx, pid)}; "
                  "β = b per SD of the capability and of the outcome; robust two-step standard errors; p = one-sided z test "
-                 f"in the predicted direction; p (adj.) = {_adjustment(ctx)} within the proposition. A test whose model did "
+                 "in the predicted direction, with its matching one-sided bound (1 − α: it lies beyond 0 exactly when "
+                 "p < α, so a supported test always has it beyond 0; the two-sided 95% CI is for reference); p (adj.) = {_adjustment(ctx)} within the proposition. A test whose model did "
                  "not converge or has an inadmissible solution is not estimable (the reason is beside its verdict) and "
                  "enters the adjustment with p = 1. ")
     if composite:
@@ -218,8 +227,9 @@ def _subhypotheses_blocks(ctx: Context, t: PageTables, pid: str) -> list[Safe]:
     rows, points = zip(*[_subhypothesis_row(r) for r in records])
     sid = slug(pid)
     table = Table(f"Tests of the sub-hypotheses of {pid}",
-                  ["Hypothesis", "Capability", "Sign", "Model", "b", "β", "SE", "95% CI", "p", "p (adj.)", "Verdict"],
-                  list(rows), note=_sub_note(ctx, pid, records), text_columns={0, 1, 2, 3, 10})
+                  ["Hypothesis", "Capability", "Sign", "Model", "b", "β", "SE", "95% CI", "One-sided bound", "p", "p (adj.)",
+                   "Verdict"],
+                  list(rows), note=_sub_note(ctx, pid, records), text_columns={0, 1, 2, 3, 8, 11})
     plot = forest_plot(_grouped(list(points)), title=f"{pid} coefficients", xlabel="b (95% CI)")
     return [t.add(table, f"{sid}-subhypotheses"), figure(plot, _forest_caption(ctx, pid, records), f"forest-{sid}")]
 
