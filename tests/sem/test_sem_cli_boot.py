@@ -149,3 +149,25 @@ def test_refit_estimates_fiml_matches_full_fit():
     assert np.allclose(vec[:q], res.free_params, atol=1e-6)
     assert np.allclose(vec[q:], res.estimates.std_all.to_numpy(), atol=1e-6, equal_nan=True)
     assert (res.estimates.par[res.estimates.free] >= 0).all()
+
+
+def test_cli_modindices_are_lavaans_largest(model_file, capsys):
+    """``--modindices 3``: the three largest rows of lavaan's ``modindices(fit, sort. = TRUE)``
+    (fixture tests/r/results/sem_diagnostics.json, HS 3-factor CFA), text and JSON."""
+    ref = json.loads((ROOT / "r" / "results" / "sem_diagnostics.json").read_text())
+    model = ref["hs"]
+    rows = sorted(model["modindices"], key=lambda r: -r["mi"])[:3]
+    assert main(["fit", str(model_file), str(HS), "--modindices", "3", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["modindices"]
+    assert [(r["lhs"], r["op"], r["rhs"]) for r in got] == [(r["lhs"], r["op"], r["rhs"]) for r in rows]
+    for g, r in zip(got, rows):
+        assert g["mi"] == pytest.approx(r["mi"], abs=1e-3) and g["epc"] == pytest.approx(r["epc"], abs=1e-3)
+    assert main(["fit", str(model_file), str(HS), "--modindices"]) == 0
+    text = capsys.readouterr().out
+    assert "Largest modification indices" in text and "visual       =~  x9" in text and text.count(" =~ ") + text.count(" ~~ ") >= 10
+
+
+def test_cli_modindices_refused_with_one_line_for_mlr(model_file, capsys):
+    assert main(["fit", str(model_file), str(HS), "--estimator", "MLR", "--modindices"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "modification indices not computed" in err

@@ -27,6 +27,9 @@ def configure_parser(parser):
     )
     parser.add_argument("--std-lv", action="store_true", help="fix latent variances to 1, free all loadings")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--modindices", type=int, nargs="?", const=10, default=None, metavar="K",
+                        help="also print the K largest modification indices (default 10; ML, complete data), "
+                             "as lavaan's modindices(fit, sort. = TRUE, maximum.number = K)")
 
 
 def _read(args):
@@ -68,11 +71,38 @@ def run(args) -> int:
             where = mpath if "syntax" in err.message else dpath
             raise SurveySemError(err.message, file=where, row=err.row, column=err.column, value=err.value) from None
         raise
+    mi = _largest_modindices(res, args.modindices) if args.modindices is not None else None
     if args.json:
-        print(json.dumps(res.to_json(), sort_keys=True))
+        out = res.to_json()
+        if mi is not None:
+            out["modindices"] = mi.to_dict(orient="records")
+        print(json.dumps(out, sort_keys=True))
         return 0
     print(format_summary(res))
+    if mi is not None:
+        print(format_modindices(mi))
     return 0
+
+
+def _largest_modindices(res, k: int) -> pd.DataFrame:
+    """The ``k`` largest modification indices; one line naming why when they cannot be computed."""
+    if k < 1:
+        raise SurveySemError(f"--modindices needs a positive number of rows, got {k}")
+    try:
+        mi = res.modindices()
+    except SurveySemError as err:
+        raise SurveySemError(f"modification indices not computed: {err.message}") from None
+    return mi.sort_values("mi", ascending=False, kind="stable").head(k).reset_index(drop=True)
+
+
+def format_modindices(mi: pd.DataFrame) -> str:
+    """The rows of :func:`_largest_modindices` as a text table (lavaan's column names)."""
+    lines = ["", "Largest modification indices (expected chi-square drop if the parameter were freed):",
+             f"{'lhs':<12} {'op':<3} {'rhs':<12} {'mi':>9} {'epc':>8} {'sepc.all':>9}"]
+    for r in mi.to_dict(orient="records"):
+        lines.append(f"{r['lhs']:<12} {r['op']:<3} {r['rhs']:<12} {_fmt(r['mi']):>9} {_fmt(r['epc']):>8} "
+                     f"{_fmt(r['sepc_all']):>9}")
+    return "\n".join(lines)
 
 
 def _fmt(v, nd=3):

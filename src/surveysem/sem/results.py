@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import special  # chdtrc, ndtr: scipy.stats' functions without its import cost
 
+from surveysem.errors import SurveySemError
+
 from surveysem.sem.fit_indices import fit_measures
 from surveysem.sem.identification import information_rank
 from surveysem.sem.parameters import defined_vcov, row_values
@@ -66,9 +68,10 @@ class SEMResult:
 
     def _diagnostics_context(self):
         if self.context is None:
-            raise ValueError("this result carries no model and data (diagnostics need a result of fit_model)")
+            raise SurveySemError("this result carries no model and data (diagnostics need a result of fit_model)")
         if self.estimator != "ML" or any(len(gd.patterns) > 1 for gd in self.context[1]):
-            raise ValueError("diagnostics are implemented for ML with complete data")
+            raise SurveySemError("not supported: modification indices, score tests and residuals of MLR or FIML fits; "
+                                 "fit with estimator ML on complete data (listwise) for them")
         return self.context
 
     def modindices(self, na_remove=True):
