@@ -237,3 +237,17 @@ def test_a_supported_test_has_its_one_sided_bound_beyond_zero():
     assert one_sided_bound(0.1, 0.06, "+", 0.05) == pytest.approx(0.1 - 1.6448536 * 0.06, abs=1e-7)
     # the two-sided 95 % interval of the first row contains 0: the inconsistency the bound removes
     assert 0.10 - 1.959964 * 0.06 < 0
+
+
+def test_step_with_the_sem_estimator_and_dummy_controls(study):
+    """estimator: sem with a categorical control (columns such as tech_intensity[2], not lavaan
+    names): estimated, reported under the original names, close to SAM on the same data."""
+    hyps = [{"id": "P1", "outcome": "spread", "predictors": ["PDC", "SOE"], "estimator": "sem",
+             "controls": [{"variable": "tech_intensity", "categorical": True}]}]
+    sem, _ = _run_latent(study, hyps, "P1")
+    assert all(s["verdict"] != "not estimable" for s in sem["subhypotheses"]), sem["warnings"]
+    assert {"tech_intensity[2]", "tech_intensity[3]"} <= {c["term"] for c in sem["coefficients"]}
+    hyps[0]["estimator"] = "sam"
+    sam, _ = _run_latent(study, hyps, "P1")
+    for a, b in zip(sem["subhypotheses"], sam["subhypotheses"]):
+        assert abs(a["est"] - b["est"]) < 0.5 * b["se"]

@@ -63,9 +63,17 @@ def fit_latent(data: pd.DataFrame, estimator: str, constructs: dict[str, list[st
 
         return latent_regression(data, "y", constructs, interactions, controls, max_iter=max_iter)
     if estimator == "sem":
+        from surveysem.propositions.latent_paths import safe_name
         from surveysem.propositions.latent_sem import fit_latent_sem
 
-        return fit_latent_sem(data, "y", constructs, interactions, controls, max_iter=max_iter)
+        # control columns such as tech_intensity[2] are not lavaan variable names: fit under safe
+        # names, report under the original ones
+        safe = {c: safe_name(c) for c in controls}
+        r = fit_latent_sem(data.rename(columns=safe), "y", constructs, interactions, list(safe.values()),
+                           max_iter=max_iter)
+        back = {v: k for k, v in safe.items()}
+        r.terms = [back.get(t, t) for t in r.terms]
+        return r
     raise SurveySemError(f"unknown latent estimator {estimator!r} (use sam or sem)")
 
 
