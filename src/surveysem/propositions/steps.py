@@ -26,6 +26,7 @@ import pandas as pd
 
 from surveysem.errors import SurveySemError
 from surveysem.instrument.scales import load_instrument, scales_dir_of
+from surveysem import io as sio
 from surveysem.io import write_csv, write_json
 from surveysem.propositions.hypotheses import Hypothesis, parse_hypotheses, proposition_verdict, rule_text
 
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def read_csv(path, what: str) -> pd.DataFrame:
     try:
-        return pd.read_csv(path)
+        return sio.read_csv(path)
     except FileNotFoundError:
         raise SurveySemError(f"{what} not found", file=path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
