@@ -122,7 +122,7 @@ def htmt(inputs: dict, out: dict, config: dict) -> None:
     write_json(out["json"], {"synthetic": read_synthetic(inputs["ingest"]), "warnings": t["warnings"], "n": t["n"],
                              "B": int(cfg["htmt_bootstrap_B"]), "seed": int(cfg["seed"]),
                              "missing": t.get("missing"),
-                             "ci": "percentile bootstrap, 95%"})
+                             "ci": "percentile bootstrap, 95%" + (f", {t['ci_problem']}" if t.get("ci_problem") else "")})
 
 
 def invariance(inputs: dict, out: dict, config: dict) -> None:
