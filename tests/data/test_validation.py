@@ -251,3 +251,72 @@ def test_answer_labels_instead_of_codes_get_a_hint(tmp_path, scales):
         f"values) (value 'Strongly agree')",
         f"{path}, row 5, column SIZE: not a number (the answer label of code 2, not the code: export numeric "
         f"values) (value 'small')"]
+
+
+@pytest.mark.parametrize("value, why", [
+    ("1e0", "exponent notation"),
+    ("4E0", "exponent notation"),
+    ("4_0", "a digit separator '_'"),
+    ("\uff14", "non-ASCII digits"),       # full-width 4
+    ("\u0664", "non-ASCII digits"),       # Arabic-Indic 4
+    ("inf", "not a finite number"),
+])
+def test_likert_answers_are_plain_decimals(tmp_path, scales, value, why):
+    """Python's float() reads all of these; a survey answer is a plain number ("4", or "4.0" as
+    Excel exports it), so they are refused with the reason."""
+    records = kit.rows(2)
+    records[0]["AAA1"] = value
+    records[1]["AAA2"] = "4.0"
+    checked, _, path = _check(tmp_path, scales, records)
+    assert [p.one_line() for p in checked.validation.problems] == [
+        f"{path}, row 4, column AAA1: not a plain decimal number ({why}): write the answer as 4 or 4.0 "
+        f"(value {value!r})"]
+    assert checked.frame.at[1, "AAA2"] == 4.0
+
+
+def test_profile_numbers_are_plain_decimals_too(tmp_path, scales):
+    records = kit.rows(2)
+    records[0]["FSHARE"] = "5e1"
+    records[1]["FOUNDED"] = "\uff12\uff10\uff11\uff10"  # 2010 in full-width digits
+    checked, _, path = _check(tmp_path, scales, records)
+    assert [(p.row, p.column, p.reason) for p in checked.validation.problems] == [
+        (4, "FSHARE", "not_a_number"), (5, "FOUNDED", "not_a_number")]
+
+
+@pytest.mark.parametrize("rid, shown", [("R_\x00001", "U+0000"), ("R_0\x1b[2J", "U+001B"), ("R_\t1", "U+0009"),
+                                        ("R_1\u202e", "U+202E")])
+def test_control_characters_in_respondent_ids_are_refused(tmp_path, scales, rid, shown):
+    records = kit.rows(3)
+    records[1]["ResponseId"] = rid
+    checked, cfg, path = _check(tmp_path, scales, records)
+    problems = checked.validation.problems
+    assert [(p.row, p.column, p.reason) for p in problems] == [(5, "ResponseId", "control_character_in_id")]
+    line = problems[0].one_line()
+    assert line.startswith(f"{path}, row 5, column ResponseId: respondent id contains control characters ({shown})")
+    assert "\n" not in line and all(c.isprintable() for c in line)
+    with pytest.raises(SurveySemError) as info:  # on_invalid: error stops the stage with that one line
+        kit.run_data_stage(cfg, tmp_path / "results")
+    assert str(info.value) == line
+
+
+@pytest.mark.parametrize("codes, message", [
+    ([5], "data.missing_codes: 5 is also an answer on the 1..5 response scale of AAA1, AAA2, AAA3, ATTN1, BBB1, "
+          "BBB2, BBB3: a missing code must not be a possible answer (use e.g. -99)"),
+    (["-99", "4.0"], "data.missing_codes: '4.0' is also an answer on the 1..5 response scale of AAA1, AAA2, AAA3, "
+                     "ATTN1, BBB1, BBB2, BBB3; answer code 4 of SIZE: a missing code must not be a possible answer "
+                     "(use e.g. -99)"),
+])
+def test_a_missing_code_that_is_an_answer_is_refused(tmp_path, scales, codes, message):
+    """A 5 on a 1..5 scale would silently turn every real 5 into a missing answer."""
+    records = kit.rows(3)
+    checked, cfg, path = _check(tmp_path, scales, records, missing_codes=codes)
+    assert [p.one_line() for p in checked.validation.problems] == [message]
+    with pytest.raises(SurveySemError) as info:
+        kit.run_data_stage(cfg, tmp_path / "results")
+    assert str(info.value) == message
+    assert kit.files_under(tmp_path / "results") == []
+
+
+def test_missing_codes_outside_every_scale_pass(tmp_path, scales):
+    checked, _, _ = _check(tmp_path, scales, kit.rows(3), missing_codes=[-99, 0, 6, 2.5, "don't know"])
+    assert checked.validation.problems == []

@@ -231,3 +231,21 @@ def test_auxiliary_model_warnings_do_not_enter_verdicts():
           "CFA: Heywood case: negative residual variance for PDC3 (-0.1)", "zero variance: CCA2"]
     assert T._warnings_of("PDC", ws, ["PDC1", "PDC2", "PDC3"]) == [ws[1]]
     assert T._warnings_of("CCA", ws, ["CCA1", "CCA2"]) == [ws[2]]
+
+
+@pytest.mark.parametrize("B, flagged", [(40, True), (200, False)])
+def test_htmt_cis_from_too_few_resamples_are_flagged(run, scales_dir, B, flagged):
+    """A 95% percentile CI needs 200 usable resamples (surveysem.resampling): with fewer, htmt.json
+    says the CIs are not assessable and the warning reaches the stage's warnings."""
+    tmp, paths = run
+    out = {"htmt": tmp / f"htmt_{B}.csv", "json": tmp / f"htmt_{B}.json"}
+    M.htmt({"analysis": tmp / "analysis.csv", "ingest": tmp / "ingest.json", "scales": instrument_files(scales_dir)},
+           out, kit.measurement_config(**{**MEASUREMENT, "htmt_bootstrap_B": B}))
+    info = json.loads(out["json"].read_text())
+    problem = [w for w in info["warnings"] if "too few resamples" in w]
+    if flagged:
+        assert problem == ["HTMT CIs not assessable (too few resamples): 40 usable resamples; a 95% percentile CI "
+                           "needs at least 200 (5 beyond each bound) (measurement.htmt_bootstrap_B = 40)"]
+        assert info["ci"].startswith("percentile bootstrap, 95%, not assessable (too few resamples)")
+    else:
+        assert problem == [] and info["ci"] == "percentile bootstrap, 95%"

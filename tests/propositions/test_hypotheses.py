@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from surveysem.config import validate_config
+from surveysem import resampling
 from surveysem.errors import SurveySemError
 import survey_kit as kit
 from surveysem.propositions.hypotheses import parse_hypotheses, proposition_verdict, rule_text
@@ -158,3 +159,38 @@ def test_ids_that_would_be_paths_and_contradictions_are_refused(mutate, message)
     with pytest.raises(SurveySemError) as err:
         parse_hypotheses(validate_config(cfg)["hypotheses"])
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def _p4_boot(B, n_ok, level=0.95, lo=0.1, hi=0.6):
+    rows = [{"model": "b", "parameter": f"total_{p}", "kind": "est", "est": 0.3, "ci_lower": lo, "ci_upper": hi,
+             "level": level, "B": B, "n_ok": n_ok} for p in ("sensing", "seizing", "reconfiguring")]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("B, n_ok, level, expected", [
+    (20, 20, 0.95, "not assessable (too few resamples)"),   # the schema allows B = 20; a 95% CI needs 200
+    (250, 199, 0.95, "not assessable (too few resamples)"),  # 51 resamples failed: 199 usable
+    (200, 200, 0.95, "supported"),
+    (150, 150, 0.90, "supported"),                           # a 90% CI needs 100
+    (999, 999, 0.99, "not assessable (too few resamples)"),  # a 99% CI needs 1000
+])
+def test_p4_verdict_needs_enough_resamples_for_its_percentile_ci(B, n_ok, level, expected):
+    from surveysem.propositions.steps import _p4_verdicts
+
+    cfg = kit.test_config()
+    p4 = next(h for h in parse_hypotheses(cfg["hypotheses"]) if h.is_sem)
+    rule = cfg["verdict_rule"]
+    assert (rule["p4_model"], rule["p4_effects"], rule["p4_ci"]) == ("b", "total", "bootstrap")
+    rows = _p4_verdicts(p4, rule, {"models": {"b": {"converged": True}}}, _p4_boot(B, n_ok, level), None, level)
+    assert [r["verdict"] for r in rows] == [expected] * 3
+    assert proposition_verdict([r["verdict"] for r in rows]) == expected
+    if expected != "supported":
+        assert rows[0]["evidence"] == (f"bootstrap percentile CI (B = {B}, {n_ok} converged): "
+                                       f"{resampling.too_few_text(n_ok, level)}")
+        assert rows[0]["est"] == 0.3 and rows[0]["ci_lower"] == 0.1  # the CI is still shown
+
+
+def test_a_proposition_with_an_unassessable_sub_hypothesis_is_not_assessable():
+    assert proposition_verdict(["supported", "supported", "not assessable (too few resamples)"]) == \
+        "not assessable (too few resamples)"
+    assert "not assessable (too few resamples)" in rule_text(kit.test_config()["verdict_rule"])

@@ -25,7 +25,13 @@ def test_index_shows_verdicts_for_every_proposition(workflow_run):
     verdicts = pd.read_csv(work / "results" / "propositions" / "verdicts.csv")
     overall = verdicts[verdicts["level"] == "proposition"]
     assert overall["proposition"].tolist() == ["P1", "P2", "P3", "P4"]
-    assert set(overall["verdict"]) <= {"supported", "partially supported", "not supported"}
+    assert set(overall["verdict"][:3]) <= {"supported", "partially supported", "not supported"}
+    # .test/config_small draws B = 20 resamples: too few for a 95% percentile CI (at least 200)
+    assert overall["verdict"].iloc[3] == "not assessable (too few resamples)"
+    p4 = verdicts[(verdicts["level"] == "sub-hypothesis") & (verdicts["proposition"] == "P4")]
+    assert (p4["verdict"] == "not assessable (too few resamples)").all() and len(p4) == 3
+    assert p4["evidence"].str.endswith("a 95% percentile CI needs at least 200 (5 beyond each bound)").all()
+    assert "not assessable (too few resamples)" in index
     assert "synthetic" in index.lower()
 
 

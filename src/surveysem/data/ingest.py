@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from surveysem import io as sio
 from surveysem.errors import SurveySemError
 from surveysem.data.privacy import comment_flags, drop_pii
 from surveysem.data.readers import SurveyTable, read_survey
@@ -108,7 +109,7 @@ def read_validated(path, inst) -> pd.DataFrame:
     """Read ``validated.csv`` back: ids and text as text (no 'NA' guessing), the rest numeric."""
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        frame = sio.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SurveySemError(f"cannot read the validated table: {exc}", file=path) from None
     text_cols = {ID_OUT} | {p.id for p in inst.profile if p.type in ("market_history", "text")}

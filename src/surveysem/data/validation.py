@@ -15,8 +15,15 @@ Checks, in this order:
    codes, ``market_history`` parseable with every country in the region table);
    first foreign sale not before founding; completion time a non-negative number.
 
+Numbers in text cells mean what they say: plain decimals with ASCII digits (``4``, ``4.0`` as
+Excel exports a whole number, ``-1.5``); exponents (``1e0``), digit separators (``4_0``),
+non-ASCII digits (``４``, ``٤``), ``inf`` and ``nan`` are not numbers. Respondent ids with a control
+or format character (NUL, tab, line breaks, bidirectional overrides) are rejected.
+
 Configured missing-value codes (``data.missing_codes``; numbers match numerically, text
-case-insensitively) and empty cells become missing before the checks. Text such as
+case-insensitively) and empty cells become missing before the checks. A code that is also a
+valid answer of an item's response scale or a categorical profile question (``7`` on a 1..7
+scale) is refused before any row is checked. Text such as
 ``NA`` is *not* silently treated as missing: add it to ``data.missing_codes`` if it
 means missing in your export.
 
@@ -28,6 +35,8 @@ column and value.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -54,6 +63,8 @@ UNKNOWN_CODE = "unknown_code"
 BAD_MARKETS = "unparseable_market_history"
 UNKNOWN_COUNTRY = "unknown_country"
 INCONSISTENT = "inconsistent_years"
+BAD_ID = "control_character_in_id"
+MISSING_CODE_IS_ANSWER = "missing_code_is_an_answer"
 
 
 @dataclass
@@ -141,17 +152,38 @@ def _is_blank(value) -> bool:
     return value is pd.NA or value is pd.NaT
 
 
+# a number as a survey export writes one: optional sign, ASCII digits, optional decimal part
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
 def _parse_float(text: str) -> float | None:
+    """``text`` as a float when it is a plain decimal number (``4``, ``4.0``, ``-1.5``); None for
+    anything else, including what Python's float() would accept (``1e0``, ``4_0``, ``４``, ``inf``)."""
     text = text.strip()
-    if not text:
+    if not _PLAIN_NUMBER.fullmatch(text):
         return None
+    return float(text)
+
+
+def _unplain_number(text: str) -> str | None:
+    """Why ``text``, which Python would read as a number, is not a plain decimal (None otherwise)."""
+    text = text.strip()
     try:
-        number = float(text)
+        float(text)
     except ValueError:
         return None
-    if not math.isfinite(number):
-        return None
-    return number
+    if not text.isascii():
+        return "non-ASCII digits"
+    if "_" in text:
+        return "a digit separator '_'"
+    if "e" in text.casefold() and text.casefold().lstrip("+-") not in ("inf", "infinity", "nan"):
+        return "exponent notation"
+    return "not a finite number"
+
+
+def _control_characters(text: str) -> list[str]:
+    """The control and format characters (Unicode Cc, Cf) of ``text`` as U+XXXX."""
+    return sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in ("Cc", "Cf")})
 
 
 def to_number(value) -> float | None:
@@ -242,7 +274,10 @@ def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict, scree
     present = set(frame.columns)
     report = _RowProblems(table)
 
-    structural = _structure_problems(needed, present, id_column, str(table.file))  # 1
+    structural = _missing_code_problems(inst, data_cfg["missing_codes"])  # 1
+    if structural:  # a missing code that is an answer would silently drop real answers: stop here
+        return ValidationResult(frame=pd.DataFrame(columns=[ID_OUT, ROW_OUT]), problems=structural, columns=needed)
+    structural += _structure_problems(needed, present, id_column, str(table.file))
     out = pd.DataFrame(index=frame.index)
     out[ROW_OUT] = [table.file_row(i) for i in frame.index]
     ids = _check_ids(frame, id_column, present, report)  # 2
@@ -283,6 +318,32 @@ class _Invalid:
     message: str
 
 
+def _missing_code_problems(inst, configured) -> list[Problem]:
+    """Step 1: a numeric missing code that is a valid answer of a rated item (a whole number on its
+    response scale) or a code of a categorical profile question."""
+    problems = []
+    for code in configured or []:
+        number = None if isinstance(code, bool) else to_number(code)
+        where = []
+        if number is not None and float(number).is_integer():
+            by_scale: dict[str, list[str]] = {}
+            for item in inst.items:
+                scale = inst.scale_of_item(item.id)
+                if scale.min <= number <= scale.max:
+                    by_scale.setdefault(f"{scale.min}..{scale.max}", []).append(item.id)
+            for span, items in by_scale.items():
+                listed = ", ".join(items[:SHOW_MISSING]) + (", ..." if len(items) > SHOW_MISSING else "")
+                where.append(f"an answer on the {span} response scale of {listed}")
+            for spec in inst.profile:
+                if spec.type == "categorical" and int(number) in spec.options:
+                    where.append(f"answer code {int(number)} of {spec.id}")
+        if where:
+            problems.append(Problem(MISSING_CODE_IS_ANSWER,
+                                    f"data.missing_codes: {code!r} is also {'; '.join(where)}: a missing code must "
+                                    "not be a possible answer (use e.g. -99)", None))
+    return problems
+
+
 def _structure_problems(needed: dict[str, list[str]], present: set, id_column: str, file: str) -> list[Problem]:
     """Step 1: the missing columns (one problem for the items, one for the profile, one per other column)."""
     problems = []
@@ -313,6 +374,11 @@ def _check_ids(frame: pd.DataFrame, id_column: str, present: set, report: _RowPr
         if _is_blank(raw):
             report(MISSING_ID, "respondent id is empty", pos, id_column, None)
             continue
+        controls = _control_characters(str(raw))
+        if controls:
+            report(BAD_ID, f"respondent id contains control characters ({', '.join(controls)})", pos, id_column,
+                   str(raw).encode("unicode_escape").decode("ascii"))
+            continue
         rid = normalise_id(raw)
         ids[pos] = rid
         if rid in first_seen:
@@ -341,6 +407,9 @@ def _check_column(series: pd.Series, check, is_missing, report: _RowProblems, id
 def _not_a_number(value, labels: dict) -> _Invalid:
     """A cell that is not a number; the hint names the code when the cell is one of the answer
     ``labels`` (code -> text), as when a survey is exported with labels instead of codes."""
+    unplain = _unplain_number(value) if isinstance(value, str) else None
+    if unplain is not None:
+        return _Invalid(NOT_A_NUMBER, f"not a plain decimal number ({unplain}): write the answer as 4 or 4.0")
     by_text = {str(text).strip().casefold(): code for code, text in labels.items()}
     code = by_text.get(value.strip().casefold()) if isinstance(value, str) else None
     hint = (f"the answer label of code {code}, not the code: export numeric values" if code is not None

@@ -25,6 +25,7 @@ import pandas as pd
 
 from surveysem.errors import SurveySemError
 from surveysem.instrument.scales import load_instrument, scales_dir_of
+from surveysem import io as sio
 from surveysem.io import write_csv, write_json
 from surveysem.measurement import scores as scores_mod
 from surveysem.measurement.tables import (INVARIANCE_COLUMNS, group_label, items_numeric, cfa_tables, cmv_report,
@@ -34,7 +35,7 @@ from surveysem.measurement.tables import (INVARIANCE_COLUMNS, group_label, items
 
 def read_analysis(path) -> pd.DataFrame:
     try:
-        data = pd.read_csv(path, dtype={"respondent_id": str})
+        data = sio.read_csv(path, dtype={"respondent_id": str})
     except FileNotFoundError:
         raise SurveySemError("analysis table not found", file=path) from None
     if "respondent_id" not in data.columns:
@@ -121,7 +122,7 @@ def htmt(inputs: dict, out: dict, config: dict) -> None:
     write_json(out["json"], {"synthetic": read_synthetic(inputs["ingest"]), "warnings": t["warnings"], "n": t["n"],
                              "B": int(cfg["htmt_bootstrap_B"]), "seed": int(cfg["seed"]),
                              "missing": t.get("missing"),
-                             "ci": "percentile bootstrap, 95%"})
+                             "ci": "percentile bootstrap, 95%" + (f", {t['ci_problem']}" if t.get("ci_problem") else "")})
 
 
 def invariance(inputs: dict, out: dict, config: dict) -> None:
@@ -136,7 +137,7 @@ def invariance(inputs: dict, out: dict, config: dict) -> None:
     else:
         group = None
         if inputs.get("outcomes"):
-            oc = pd.read_csv(inputs["outcomes"], dtype={"respondent_id": str})
+            oc = sio.read_csv(inputs["outcomes"], dtype={"respondent_id": str})
             if gname in oc.columns:
                 group = data[["respondent_id"]].merge(oc[["respondent_id", gname]], on="respondent_id", how="left")[gname]
         if group is None:
@@ -157,7 +158,7 @@ def invariance(inputs: dict, out: dict, config: dict) -> None:
 
 def _read_csv_or_empty(path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path)
+        return sio.read_csv(path)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 

@@ -22,6 +22,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from surveysem import resampling
 from surveysem.measurement import scores as scores_mod
 from surveysem.measurement import validity as val_mod
 from surveysem.measurement import verdicts as verd_mod
@@ -289,6 +290,9 @@ def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base
 # ----------------------------------------------------------------------------- step 3
 
 
+HTMT_LEVEL = 0.95  # level of the HTMT percentile CIs (measurement.validity.htmt_bootstrap)
+
+
 def htmt_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
     warnings: list[str] = []
     X = items_numeric(data, scales)
@@ -302,7 +306,7 @@ def htmt_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> 
         warnings.append(f"HTMT not computed: {n} usable rows, {len(use)} scales")
         return {"table": pd.DataFrame(), "warnings": warnings, "n": n, "missing": missing}
     if B > 0:
-        tab = val_mod.htmt_bootstrap(X, use, B=B, seed=int(cfg["seed"]), missing=missing)
+        tab = val_mod.htmt_bootstrap(X, use, B=B, seed=int(cfg["seed"]), missing=missing, level=HTMT_LEVEL)
     else:
         h1, h2 = val_mod.htmt(X, use, False, missing), val_mod.htmt(X, use, True, missing)
         rows = [{"a": a, "b": b, "htmt": h1.loc[a, b], "htmt2": h2.loc[a, b]}
@@ -312,7 +316,13 @@ def htmt_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> 
     for r in tab.itertuples():
         if not (np.isfinite(r.htmt) and np.isfinite(r.htmt2)):
             warnings.append(f"HTMT of {r.a} and {r.b} is undefined (a non-positive mean correlation)")
-    return {"table": tab, "warnings": warnings, "n": n, "missing": missing}
+    ci_problem = None
+    if B > 0 and len(tab):
+        used = int(tab["B_valid"].min())
+        if not resampling.enough_resamples(used, HTMT_LEVEL):
+            ci_problem = f"not assessable (too few resamples): {resampling.too_few_text(used, HTMT_LEVEL)}"
+            warnings.append(f"HTMT CIs {ci_problem} (measurement.htmt_bootstrap_B = {B})")
+    return {"table": tab, "warnings": warnings, "n": n, "missing": missing, "ci_problem": ci_problem}
 
 
 # ----------------------------------------------------------------------------- step 4

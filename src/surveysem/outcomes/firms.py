@@ -204,7 +204,7 @@ def write_firm_outcomes(analysis_path, scales_dir, survey_year: int, out_csv, ou
     from surveysem.io import write_csv, write_json
 
     inst = load_instrument(scales_dir)
-    analysis = measures.read_csv(analysis_path, keep_default_na=True)
+    analysis = measures.read_csv(analysis_path, keep_default_na=True, stage_file=True)
     warnings: list[str] = []
     try:
         out = firm_outcomes(analysis, inst, survey_year, home_country=home_country, warnings=warnings)

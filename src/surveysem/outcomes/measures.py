@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from surveysem import io as sio
 from surveysem.errors import SurveySemError
 from surveysem.instrument.scales import _country_key as country_key  # the instrument's own matching rule
 
@@ -305,10 +306,12 @@ def parse_markets(text):
     return parse_market_history(text)
 
 
-def read_csv(path, *, missing: str = "file not found", unreadable: str = "cannot read CSV", **read_options):
-    """``pd.read_csv`` of a UTF-8 file with one-line errors naming the file."""
+def read_csv(path, *, missing: str = "file not found", unreadable: str = "cannot read CSV", stage_file: bool = False,
+             **read_options):
+    """``pd.read_csv`` of a UTF-8 file with one-line errors naming the file; a ``stage_file`` (written
+    by the pipeline) through :func:`surveysem.io.read_csv`, which restores neutralised formulas."""
     try:
-        return pd.read_csv(path, encoding="utf-8", **read_options)
+        return (sio.read_csv if stage_file else pd.read_csv)(path, encoding="utf-8", **read_options)
     except FileNotFoundError:
         raise SurveySemError(missing, file=path) from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from surveysem.errors import SurveySemError
+from surveysem.resampling import TOO_FEW_RESAMPLES
 
 FAMILIES_BY_OUTCOME = {
     "spread": ("gamma_log", "ols_log"),
@@ -329,7 +330,9 @@ def rule_text(rule: dict, level: float = 0.95) -> str:
         f"P4 sub-hypotheses P4a-P4c (sensing, seizing, reconfiguration): supported when the {eff} of the process on "
         f"latent growth in {model} is positive and its {round(level * 100)}% {ci} CI excludes 0; "
         f"P4 supported when all three are, partially when one or two are, not supported when none are. "
-        f"Non-converged or non-estimable models give 'not estimable'."
+        f"Non-converged or non-estimable models give 'not estimable'; a bootstrap CI from fewer converged "
+        f"resamples than a percentile CI at its level needs (5 beyond each bound: B >= 10 / (1 - level), 200 at "
+        f"95%) gives '{TOO_FEW_RESAMPLES}', and so does its proposition."
     )
 
 
@@ -337,6 +340,9 @@ def proposition_verdict(sub_verdicts: list[str]) -> str:
     ok = [v == "supported" for v in sub_verdicts]
     if not sub_verdicts or any(v == "not estimable" for v in sub_verdicts) and not any(ok):
         return "not estimable"
+    if any(v == TOO_FEW_RESAMPLES for v in sub_verdicts):
+        # a sub-hypothesis whose CI cannot be judged leaves the proposition undecided
+        return TOO_FEW_RESAMPLES
     if all(ok):
         return "supported"
     if any(ok):

@@ -26,6 +26,8 @@ import pandas as pd
 
 from surveysem.errors import SurveySemError
 from surveysem.instrument.scales import load_instrument, scales_dir_of
+from surveysem import io as sio
+from surveysem import resampling
 from surveysem.io import write_csv, write_json
 from surveysem.propositions.hypotheses import Hypothesis, parse_hypotheses, proposition_verdict, rule_text
 
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 def read_csv(path, what: str) -> pd.DataFrame:
     try:
-        return pd.read_csv(path)
+        return sio.read_csv(path)
     except FileNotFoundError:
         raise SurveySemError(f"{what} not found", file=path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -306,11 +308,16 @@ def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | Non
             name = f"growth~{proc}"
         est = lo = hi = np.nan
         source = ""
+        too_few = False
         if rule["p4_ci"] == "bootstrap" and boot is not None and len(boot):
             r = boot[(boot["model"] == model) & (boot["parameter"] == name) & (boot["kind"] == "est")]
             if len(r):
                 est, lo, hi = float(r.est.iloc[0]), float(r.ci_lower.iloc[0]), float(r.ci_upper.iloc[0])
-                source = f"bootstrap percentile CI (B = {int(r.B.iloc[0])}, {int(r.n_ok.iloc[0])} converged)"
+                n_ok, ci_level = int(r.n_ok.iloc[0]), float(r.level.iloc[0])
+                source = f"bootstrap percentile CI (B = {int(r.B.iloc[0])}, {n_ok} converged)"
+                if not resampling.enough_resamples(n_ok, ci_level):
+                    too_few = True
+                    source += f": {resampling.too_few_text(n_ok, ci_level)}"
         elif paths is not None and len(paths):
             if name.startswith("total_"):
                 r = paths[(paths.model == model) & (paths.op == ":=") & (paths.lhs == name)]
@@ -322,6 +329,8 @@ def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | Non
         converged = bool(p4.get("models", {}).get(model, {}).get("converged", False))
         if not np.isfinite(est) or not converged:
             verdict = "not estimable"
+        elif too_few:
+            verdict = resampling.TOO_FEW_RESAMPLES
         else:
             sign_ok = est > 0 if s.expected == "+" else est < 0
             excl = (lo > 0 or hi < 0) if np.isfinite(lo) and np.isfinite(hi) else False

@@ -14,6 +14,8 @@ from __future__ import annotations
 import html as _html
 from typing import Iterable
 
+from surveysem.resampling import TOO_FEW_RESAMPLES
+
 # Reports carry their own small stylesheet; no CDN, no web fonts.
 CSS = """
 :root { --ink: #1a1a1a; --muted: #555; --rule: #222; --light: #e6e6e6; --accent: #1f4e79;
@@ -196,7 +198,11 @@ def link(href: str, text) -> Safe:
 def verdict_badge(verdict) -> Safe:
     """A verdict word (pass / warn / fail / supported / ...), coloured by class."""
     text = NOT_COMPUTED if verdict is None or str(verdict).strip() == "" else str(verdict)
-    return tag("span", text, class_=f"verdict v-{slug(text)}")
+    return tag("span", text, class_=f"verdict v-{_VERDICT_CLASS.get(text, slug(text))}")
+
+
+# verdicts coloured as another: an undecided verdict as "not estimable"
+_VERDICT_CLASS = {TOO_FEW_RESAMPLES: "not-estimable"}
 
 
 SYNTHETIC_TEXT = (

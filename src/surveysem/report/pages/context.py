@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from surveysem import io as sio
 from surveysem.report import provenance
 from surveysem.stage_files import FILES, REPORT_FILES
 from surveysem.stage_files import path as stage_path
@@ -95,7 +96,7 @@ class Context:
         if not p.is_file():
             return None
         try:
-            return pd.read_csv(p)
+            return sio.read_csv(p)
         except pd.errors.EmptyDataError:  # a stage wrote an empty table (e.g. a test it could not run)
             return pd.DataFrame()
         except (pd.errors.ParserError, UnicodeDecodeError):
