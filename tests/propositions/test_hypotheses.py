@@ -185,9 +185,24 @@ def test_p4_verdict_needs_enough_resamples_for_its_percentile_ci(B, n_ok, level,
     assert [r["verdict"] for r in rows] == [expected] * 3
     assert proposition_verdict([r["verdict"] for r in rows]) == expected
     if expected != "supported":
-        assert rows[0]["evidence"] == (f"bootstrap percentile CI (B = {B}, {n_ok} converged): "
-                                       f"{resampling.too_few_text(n_ok, level)}")
+        assert rows[0]["evidence"].startswith(f"bootstrap percentile CI (B = {B}, {n_ok} converged): "
+                                              f"{resampling.too_few_text(n_ok, level)}")
         assert rows[0]["est"] == 0.3 and rows[0]["ci_lower"] == 0.1  # the CI is still shown
+
+
+@pytest.mark.parametrize("B, n_ok, flagged", [(2000, 1900, False), (2000, 1899, True), (2000, 1541, True)])
+def test_a_bootstrap_verdict_with_many_failed_resamples_carries_a_warning(B, n_ok, flagged):
+    """Issue: 443 of 2,000 resamples failed and the CIs came from the survivors with only a table
+    note. More than verdict_rule.bootstrap_max_failed (5 %) failed: the verdict's evidence says so."""
+    from surveysem.propositions.steps import _p4_verdicts
+
+    cfg = kit.test_config()
+    p4 = next(h for h in parse_hypotheses(cfg["hypotheses"]) if h.is_sem)
+    rows = _p4_verdicts(p4, cfg["verdict_rule"], {"models": {"b": {"converged": True}}}, _p4_boot(B, n_ok), None, 0.95)
+    assert [r["verdict"] for r in rows] == ["supported"] * 3  # the rule's verdict, flagged, not changed
+    warned = [f"{B - n_ok} of {B} resamples" in r["evidence"] and "more than 5%" in r["evidence"] for r in rows]
+    assert warned == [flagged] * 3
+    assert "more than 5% of its resamples failed" in rule_text(cfg["verdict_rule"])
 
 
 def test_a_proposition_with_an_unassessable_sub_hypothesis_is_not_assessable():

@@ -296,6 +296,17 @@ def bootstrap_merge(inputs: dict, outputs: dict, config: dict) -> pd.DataFrame:
 
 
 
+def _failed_warning(B: int, n_ok: int, rule: dict) -> str:
+    """The warning a bootstrap verdict carries when too many resamples failed: the CI comes from
+    the survivors, which can be a selected subset (the hard resamples are the ones that fail)."""
+    share = (B - n_ok) / B if B else 0.0
+    limit = float(rule.get("bootstrap_max_failed", 0.05))
+    if share <= limit:
+        return ""
+    return (f"; warning: {B - n_ok} of {B} resamples ({share:.1%}) failed or did not converge, more than "
+            f"{limit:.0%} (verdict_rule.bootstrap_max_failed): the CI rests on the others")
+
+
 def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | None, paths: pd.DataFrame | None,
                  level: float) -> list[dict]:
     model = rule["p4_model"]
@@ -313,11 +324,12 @@ def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | Non
             r = boot[(boot["model"] == model) & (boot["parameter"] == name) & (boot["kind"] == "est")]
             if len(r):
                 est, lo, hi = float(r.est.iloc[0]), float(r.ci_lower.iloc[0]), float(r.ci_upper.iloc[0])
-                n_ok, ci_level = int(r.n_ok.iloc[0]), float(r.level.iloc[0])
-                source = f"bootstrap percentile CI (B = {int(r.B.iloc[0])}, {n_ok} converged)"
+                n_ok, ci_level, B = int(r.n_ok.iloc[0]), float(r.level.iloc[0]), int(r.B.iloc[0])
+                source = f"bootstrap percentile CI (B = {B}, {n_ok} converged)"
                 if not resampling.enough_resamples(n_ok, ci_level):
                     too_few = True
                     source += f": {resampling.too_few_text(n_ok, ci_level)}"
+                source += _failed_warning(B, n_ok, rule)
         elif paths is not None and len(paths):
             if name.startswith("total_"):
                 r = paths[(paths.model == model) & (paths.op == ":=") & (paths.lhs == name)]
