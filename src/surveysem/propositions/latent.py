@@ -115,23 +115,16 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
         try:
             r = fit_latent(data, estimator, constructs, inter, controls, max_iter)
         except (SurveySemError, np.linalg.LinAlgError) as err:
-            msg = err.one_line() if isinstance(err, SurveySemError) else f"singular moment matrix ({err})"
-            warn.append(f"{hyp.id} {estimator} {name}: not estimable: {msg}")
+            warn.append(f"{hyp.id} {estimator} {name}: not estimable: {_failure(err)}")
             results[name] = None
             continue
         results[name] = r
         warn.extend(f"{hyp.id} {estimator} {name}: {w}" for w in r.warnings)
         std = r.std_all()
         for j, t in enumerate(r.terms):
-            se = r.se[j]
             role = ("intercept" if t == "Intercept" else "interaction" if ":" in t
                     else "capability" if t in hyp.constructs else "control")
-            coefs.append({"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome,
-                          "term": t, "role": role, "est": r.params[j], "se": se,
-                          "z": r.params[j] / se if se > 0 else np.nan,
-                          "p_two_sided": float(2 * special.ndtr(-abs(r.params[j] / se))) if se > 0 else np.nan,
-                          "ci_lower": r.params[j] - z * se, "ci_upper": r.params[j] + z * se,
-                          "std_all": std[j], "n": r.nobs})
+            coefs.append(_coefficient_row(hyp, model_id, estimator, t, role, r.params[j], r.se[j], z, std[j], r.nobs))
         fits.append({"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome,
                      "n": r.nobs, "n_dropped": r.n_dropped, "k": len(r.terms), "r2_latent": r.r2,
                      "converged": r.converged, "admissible": r.admissible,
@@ -170,29 +163,54 @@ def _judge(rows: list[dict], adjust: str, alpha: float) -> None:
             r["verdict"] = "supported" if r["supported"] else "not supported"
 
 
+def _failure(err) -> str:
+    return err.one_line() if isinstance(err, SurveySemError) else f"singular moment matrix ({err})"
+
+
+def _coefficient_row(hyp, model_id, estimator, term, role, est, se, z, std_all, n) -> dict:
+    """One row of latent_coefficients.csv: estimate, SE, z, two-sided p and the Wald CI."""
+    ok = se > 0
+    return {"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome, "term": term,
+            "role": role, "est": est, "se": se, "z": est / se if ok else np.nan,
+            "p_two_sided": float(2 * special.ndtr(-abs(est / se))) if ok else np.nan,
+            "ci_lower": est - z * se, "ci_upper": est + z * se, "std_all": std_all, "n": n}
+
+
+def _problem(converged: bool, admissible: bool, se: float) -> str:
+    """Why a test cannot be judged, or "" (never hidden: the verdict becomes "not estimable")."""
+    if not converged:
+        return "not converged"
+    if not admissible:
+        return "inadmissible solution"
+    return "" if np.isfinite(se) else "no standard error"
+
+
+def _test_row(hyp, s, estimator: str, model_id: str, z: float, estimate=None, problem: str = "") -> dict:
+    """A sub-hypothesis test row; ``estimate`` = (est, se, std_all), or None when not estimable."""
+    row = {"proposition": hyp.id, "id": s.id, "term": s.term, "expected": s.expected, "family": estimator,
+           "family_used": estimator, "primary": True, "model": model_id, "est": np.nan, "se": np.nan,
+           "std_all": np.nan, "ci_lower": np.nan, "ci_upper": np.nan, "p_one_sided": np.nan,
+           "problem": "not estimable" if estimate is None else problem}
+    if estimate is not None:
+        est, se, std = estimate
+        row.update(est=est, se=se, std_all=std, ci_lower=est - z * se, ci_upper=est + z * se,
+                   p_one_sided=p_one_sided(est, se, s.expected))
+    return row
+
+
 def _subhypotheses(hyp, results: dict, estimator: str, z: float, adjust: str, alpha: float) -> list[dict]:
     rows = []
     for s in hyp.subs:
         name = "interaction" if s.is_interaction else "main"
         r = results.get(name)
-        row = {"proposition": hyp.id, "id": s.id, "term": s.term, "expected": s.expected, "family": estimator,
-               "family_used": estimator, "primary": True, "model": f"{hyp.id}:{estimator}:{name}",
-               "est": np.nan, "se": np.nan, "std_all": np.nan, "ci_lower": np.nan, "ci_upper": np.nan,
-               "p_one_sided": np.nan, "problem": ""}
+        model_id = f"{hyp.id}:{estimator}:{name}"
         if r is None:
-            row["problem"] = "not estimable"
-        else:
-            j = r.terms.index(s.term)
-            est, se = float(r.params[j]), float(r.se[j])
-            row.update(est=est, se=se, std_all=float(r.std_all()[j]), ci_lower=est - z * se, ci_upper=est + z * se,
-                       p_one_sided=p_one_sided(est, se, s.expected))
-            if not r.converged:
-                row["problem"] = "not converged"
-            elif not r.admissible:
-                row["problem"] = "inadmissible solution"
-            elif not np.isfinite(se):
-                row["problem"] = "no standard error"
-        rows.append(row)
+            rows.append(_test_row(hyp, s, estimator, model_id, z))
+            continue
+        j = r.terms.index(s.term)
+        est, se = float(r.params[j]), float(r.se[j])
+        rows.append(_test_row(hyp, s, estimator, model_id, z, (est, se, float(r.std_all()[j])),
+                              _problem(r.converged, r.admissible, se)))
     _judge(rows, adjust, alpha)
     return rows
 
@@ -200,44 +218,31 @@ def _subhypotheses(hyp, results: dict, estimator: str, z: float, adjust: str, al
 def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust, alpha, max_iter, warn) -> dict:
     """A model hypothesis (:mod:`surveysem.propositions.latent_paths`): its tested parameters."""
     from surveysem.propositions.latent_paths import fit_paths_sam, fit_paths_sem
+    from surveysem.propositions.latent_sam import usable_rows
 
     fit = fit_paths_sam if estimator == "sam" else fit_paths_sem
     expected = {s.term: s.expected for s in hyp.subs}
     model_id = f"{hyp.id}:{estimator}:model"
     z = float(special.ndtri(0.5 + level / 2))
-    keep = data[["y"] + controls].notna().all(axis=1)
-    for its in constructs.values():
-        keep &= data[its].notna().any(axis=1)
-    d = data.loc[keep].reset_index(drop=True)
+    d, n_dropped = usable_rows(data, "y", constructs, controls)
     try:
         r = fit(d, hyp.model, hyp.outcome, constructs, controls, expected, max_iter)
     except (SurveySemError, np.linalg.LinAlgError) as err:
-        msg = err.one_line() if isinstance(err, SurveySemError) else f"singular moment matrix ({err})"
-        warn.append(f"{hyp.id} {estimator} model: not estimable: {msg}")
+        warn.append(f"{hyp.id} {estimator} model: not estimable: {_failure(err)}")
         r = None
     rows = []
     for s in hyp.subs:
-        row = {"proposition": hyp.id, "id": s.id, "term": s.term, "expected": s.expected, "family": estimator,
-               "family_used": estimator, "primary": True, "model": model_id, "est": np.nan, "se": np.nan,
-               "std_all": np.nan, "ci_lower": np.nan, "ci_upper": np.nan, "p_one_sided": np.nan, "problem": ""}
         if r is None:
-            row["problem"] = "not estimable"
-        else:
-            est, se = r["tested"][s.term]
-            row.update(est=est, se=se, ci_lower=est - z * se, ci_upper=est + z * se,
-                       p_one_sided=p_one_sided(est, se, s.expected))
-            row["problem"] = ("not converged" if not r["converged"] else "inadmissible solution" if not r["admissible"]
-                              else "" if np.isfinite(se) else "no standard error")
-        rows.append(row)
+            rows.append(_test_row(hyp, s, estimator, model_id, z))
+            continue
+        est, se = r["tested"][s.term]
+        rows.append(_test_row(hyp, s, estimator, model_id, z, (est, se, np.nan),
+                              _problem(r["converged"], r["admissible"], se)))
     _judge(rows, adjust, alpha)
-    coefs = [{"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome,
-              "term": row["term"], "role": "tested", "est": row["est"], "se": row["se"],
-              "z": row["est"] / row["se"] if row["se"] > 0 else np.nan,
-              "p_two_sided": float(2 * special.ndtr(-abs(row["est"] / row["se"]))) if row["se"] > 0 else np.nan,
-              "ci_lower": row["ci_lower"], "ci_upper": row["ci_upper"], "std_all": np.nan,
-              "n": r["nobs"] if r else 0} for row in rows]
+    coefs = [_coefficient_row(hyp, model_id, estimator, row["term"], "tested", row["est"], row["se"], z, np.nan,
+                              r["nobs"] if r else 0) for row in rows]
     fits = [] if r is None else [{"proposition": hyp.id, "model": model_id, "estimator": estimator,
-                                  "outcome": hyp.outcome, "n": r["nobs"], "n_dropped": int((~keep).sum()),
+                                  "outcome": hyp.outcome, "n": r["nobs"], "n_dropped": n_dropped,
                                   "k": len(rows), "r2_latent": np.nan, "converged": r["converged"],
                                   "admissible": r["admissible"], "reliability": {}}]
     warn.extend(f"{hyp.id} {estimator} model: {w}" for w in (r["warnings"] if r else []))

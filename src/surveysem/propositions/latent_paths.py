@@ -164,7 +164,7 @@ class _Structural:
 def fit_paths_sam(data: pd.DataFrame, structure: str, outcome: str, items: dict[str, list[str]], controls: list[str],
                   expected: dict[str, str], max_iter: int = 500) -> dict:
     """Local SAM of a structural hypothesis (module docstring): tested estimates and delta-method SEs."""
-    from surveysem.propositions.latent_sam import fit_block
+    from surveysem.propositions.latent_sam import fit_block, measurement_vcov
     from surveysem.sem.parameters import defined_vcov, label_values, row_values
 
     d = data.rename(columns={"y": outcome, **{c: safe_name(c) for c in controls}})
@@ -189,20 +189,7 @@ def fit_paths_sam(data: pd.DataFrame, structure: str, outcome: str, items: dict[
     J = _jacobian(lambda v: sm.fit(v, theta)[0], V)
     iu = np.triu_indices(V.shape[0])
     Gamma = np.cov(C, rowvar=False, bias=True) / n
-    H_meas = np.zeros((len(iu[0]), len(iu[0])))
-    for c, b in blocks.items():
-        if not np.all(np.isfinite(b.vcov)):
-            continue
-        H = np.zeros((len(iu[0]), len(b.params)))
-        for j in range(len(b.params)):
-            h = 1e-5 * max(1.0, abs(b.params[j]))
-            vs = []
-            for s in (1, -1):
-                p = b.params.copy()
-                p[j] += s * h
-                vs.append(_veta({**blocks, c: b.with_params(p)}, d, constructs, observed)[0][iu])
-            H[:, j] = (vs[0] - vs[1]) / (2 * h)
-        H_meas += H @ b.vcov @ H.T
+    H_meas = measurement_vcov(lambda bl: _veta(bl, d, constructs, observed)[0][iu], blocks)
     vcov = J @ (Gamma + H_meas) @ J.T
     spec = sm.spec
     values = row_values(spec, theta)
@@ -224,18 +211,15 @@ def fit_paths_sam(data: pd.DataFrame, structure: str, outcome: str, items: dict[
 
 
 def _jacobian(fn, V: np.ndarray) -> np.ndarray:
-    """``d fn(V) / d vech(V)`` by central differences (symmetric perturbations)."""
+    """``d fn(V) / d vech(V)`` by central differences (an off-diagonal element moves both halves)."""
+    from surveysem.sem.numdiff import central_jacobian
+
     iu = np.triu_indices(V.shape[0])
-    base = fn(V)
-    J = np.zeros((len(base), len(iu[0])))
-    for k, (a, b) in enumerate(zip(*iu)):
-        h = 1e-5 * max(1.0, abs(V[a, b]))
-        out = []
-        for s in (1, -1):
-            W = V.copy()
-            W[a, b] += s * h
-            if a != b:
-                W[b, a] += s * h
-            out.append(fn(W))
-        J[:, k] = (out[0] - out[1]) / (2 * h)
-    return J
+
+    def of_vech(v):
+        W = np.zeros_like(V)
+        W[iu] = v
+        W[(iu[1], iu[0])] = v
+        return fn(W)
+
+    return central_jacobian(of_vech, V[iu], nrow=len(fn(V)))

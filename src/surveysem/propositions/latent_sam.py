@@ -227,6 +227,14 @@ def _solve(design: Design, blocks: dict, data: pd.DataFrame, y: np.ndarray, Z: n
     return beta, W, Ai, A, F, Om
 
 
+def usable_rows(data: pd.DataFrame, y: str, constructs: dict[str, list[str]], controls) -> tuple[pd.DataFrame, int]:
+    """(rows with ``y``, every control and at least one item of every construct; rows dropped)."""
+    keep = data[[y] + list(controls)].notna().all(axis=1)
+    for its in constructs.values():
+        keep &= data[its].notna().any(axis=1)
+    return data.loc[keep].reset_index(drop=True), int((~keep).sum())
+
+
 def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str]], interactions: list[str],
                       controls: list[str], *, max_iter: int = 500, blocks: dict | None = None) -> LatentRegression:
     """Regress observed ``y`` on latent ``constructs`` (construct -> item columns), their
@@ -239,11 +247,7 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
         if missing:
             raise SurveySemError(f"construct {c!r}: item column(s) {', '.join(missing)} not in the data")
     names = list(constructs)
-    keep = data[[y] + list(controls)].notna().all(axis=1)
-    for c, its in constructs.items():
-        keep &= data[its].notna().any(axis=1)
-    d = data.loc[keep].reset_index(drop=True)
-    n_dropped = int((~keep).sum())
+    d, n_dropped = usable_rows(data, y, constructs, controls)
     design = make_design(names, interactions, controls)
     if len(d) <= len(design.terms) + 1:
         raise SurveySemError(f"{len(d)} complete firms for {len(design.terms)} coefficients")
@@ -268,7 +272,7 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     psi = np.einsum("ijk,k->ij", Ai, beta) - W * yv[:, None]
     Ainv = np.linalg.inv(A)
     V_struct = Ainv @ (psi.T @ psi) @ Ainv * n / (n - k)
-    V_meas = _measurement_vcov(design, blocks, d, yv, Z, beta)
+    V_meas = measurement_vcov(lambda bl: _solve(design, bl, d, yv, Z)[0], blocks)
     latent_sd = {c: float(np.sqrt(max(np.mean(F[:, j] ** 2 - Om[:, j]), 0.0))) for j, c in enumerate(names)}
     resid = yv - W @ beta
     r2 = 1.0 - float(np.mean(resid ** 2) - _error_part(design, beta, Om)) / float(np.var(yv))
@@ -286,24 +290,17 @@ def _error_part(design: Design, beta: np.ndarray, Om: np.ndarray) -> float:
     return float(sum(beta[t] ** 2 * np.mean(Om[:, col[m[0]]]) for t, m in enumerate(design.monomials) if len(m) == 1))
 
 
-def _measurement_vcov(design, blocks, d, yv, Z, beta) -> np.ndarray:
-    """``G Sigma_meas G'``: the measurement estimates' uncertainty carried into ``beta``."""
-    k = len(design.terms)
+def measurement_vcov(estimate, blocks: dict) -> np.ndarray:
+    """``sum_c G_c Sigma_c G_c'``: the uncertainty of every block's estimates carried into
+    ``estimate(blocks)`` (a vector), ``G_c`` its central-difference Jacobian in block ``c``'s
+    parameters. Blocks without a finite covariance contribute nothing."""
+    from surveysem.sem.numdiff import central_jacobian
+
+    k = len(estimate(blocks))
     V = np.zeros((k, k))
     for c, bl in blocks.items():
-        S = bl.vcov
-        if not np.all(np.isfinite(S)):
+        if not np.all(np.isfinite(bl.vcov)):
             continue
-        p0 = bl.params
-        G = np.zeros((k, len(p0)))
-        for j in range(len(p0)):
-            h = 1e-5 * max(1.0, abs(p0[j]))
-            out = []
-            for s in (+1, -1):
-                p = p0.copy()
-                p[j] += s * h
-                alt = {**blocks, c: bl.with_params(p)}
-                out.append(_solve(design, alt, d, yv, Z)[0])
-            G[:, j] = (out[0] - out[1]) / (2 * h)
-        V += G @ S @ G.T
+        G = central_jacobian(lambda p, c=c, bl=bl: estimate({**blocks, c: bl.with_params(p)}), bl.params, nrow=k)
+        V += G @ bl.vcov @ G.T
     return V

@@ -43,16 +43,18 @@ def read_csv(path, what: str) -> pd.DataFrame:
         raise SurveySemError(f"{what} cannot be read: {str(exc).splitlines()[0]}", file=path) from None
 
 
-def read_ingest(path) -> dict:
-    if path is None:
-        return {}
+def _read_json(path, what: str) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
     except FileNotFoundError:
-        raise SurveySemError("ingest summary not found", file=path) from None
+        raise SurveySemError(f"{what} not found", file=path) from None
     except json.JSONDecodeError as exc:
-        raise SurveySemError(f"ingest summary is not valid JSON: {exc.msg}", file=path) from None
+        raise SurveySemError(f"{what} is not valid JSON: {exc.msg}", file=path) from None
+
+
+def read_ingest(path) -> dict:
+    return {} if path is None else _read_json(path, "ingest summary")
 
 
 def load_hypotheses(config: dict, known=None) -> list[Hypothesis]:
@@ -353,16 +355,6 @@ def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | Non
                      "ci_upper": hi, "p_one_sided": np.nan, "p_adjusted": np.nan, "evidence": source,
                      "verdict": verdict})
     return rows
-
-
-def _read_json(path, what: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        raise SurveySemError(f"{what} not found", file=path) from None
-    except json.JSONDecodeError as exc:
-        raise SurveySemError(f"{what} is not valid JSON: {exc.msg}", file=path) from None
 
 
 def _regression_verdicts(h: Hypothesis, rule: dict, subs: list[dict], fit: dict | None) -> list[dict]:
