@@ -29,6 +29,10 @@ SELECTOR_NOTES = {
                             "P1 reruns P1's job, not the others")),
     "{sem}": ("growth entry", "reads only the entry with `outcome: growth` (the P4 SEM)"),
     "*": ("", ""),
+    "of:*": ("item lists", ("reads the items each entry keeps, drops or parcels, not the text of the reasons: a "
+                            "reason edit reruns only the codebook and the report")),
+    "of:{hyp}": ("its constructs", ("one job per hypothesis, reading the entries of that hypothesis' constructs "
+                                    "(item lists, not reasons): a PDC edit reruns the hypotheses on PDC only")),
 }
 _SELECTOR = re.compile(r"(\w+)\[([^\]]+)\]")
 
@@ -64,6 +68,9 @@ def schema_keys(node: dict, prefix: str = "", branch_of: str = ""):
                 if isinstance(branch, dict):
                     yield from schema_keys(branch, f"{path}[]", branch_of or path)
         yield from schema_keys(sub, path, branch_of)
+        entry = sub.get("additionalProperties")
+        if isinstance(entry, dict) and entry.get("properties"):
+            yield from schema_keys(entry, f"{path}.<ID>", branch_of)  # a mapping keyed by ids (scales:)
 
 
 # --------------------------------------------------------------------------- cells

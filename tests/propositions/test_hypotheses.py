@@ -9,7 +9,9 @@ import pytest
 from surveysem.config import validate_config
 from surveysem import resampling
 from surveysem.errors import SurveySemError
+from surveysem.instrument.scales import instrument_files, load_instrument
 import survey_kit as kit
+from conftest import ROOT
 from surveysem.propositions.hypotheses import parse_hypotheses, proposition_verdict, rule_text
 from surveysem.propositions.steps import regression, verdicts
 
@@ -45,7 +47,8 @@ def test_defaults_encode_the_four_propositions():
     (lambda h: h[2].__setitem__("expected", "up"), "hypotheses[2].expected: 'up' is not valid"),
     (lambda h: h[0]["predictors"].__setitem__(4, "ECP:XYZ"), "hypotheses[0].predictors[4]: unknown construct 'XYZ'"),
     (lambda h: h[0]["predictors"].__setitem__(4, "ECP:MARKER"), "hypotheses[0].predictors[4]: interaction 'ECP:MARKER' needs 'MARKER' as a main effect too"),
-    (lambda h: h[3]["processes"]["seizing"].append("FOO"), "hypotheses[3].processes.seizing[5]: unknown construct 'FOO'"),
+    # the process grouping lives in the analysed scales (each capability's process:), not in P4
+    (lambda h: h[3].__setitem__("processes", {"sensing": ["PDC"]}), "hypotheses[3]: unknown key; Additional properties"),
     (lambda h: h[1].__setitem__("controls", [{"variable": "revenue"}]), "hypotheses[1].controls[0].variable: 'revenue' is not one of"),
     (lambda h: h[1].__setitem__("id", "P1"), "hypotheses[1].id: duplicate hypothesis id 'P1'"),
     (lambda h: h[0].__setitem__("se", "HC3"), "hypotheses[0].se: 'HC3' is not one of ['HC0', 'HC1']"),
@@ -67,11 +70,14 @@ def test_known_constructs_come_from_the_instrument_or_scores():
 
 
 def _sim(n=240, seed=4):
+    """Items of OIE_RSP, OIE_IEM and PDC (score + small noise: composites close to the scores) and outcomes."""
     rng = np.random.default_rng(seed)
     cols = {c: rng.normal(4, 1, n) for c in ("OIE_RSP", "OIE_IEM", "PDC")}
     z = (cols["OIE_RSP"] - 4)
     div = rng.binomial(12, 1 / (1 + np.exp(-(-1 + 0.5 * z))))
-    scores = pd.DataFrame({"respondent_id": np.arange(n), **cols})
+    inst = load_instrument(ROOT / ".test" / "scales")
+    items = {i.id: cols[c] + rng.normal(0, 0.3, n) for c in cols for i in inst.constructs[c].items}
+    scores = pd.DataFrame({"respondent_id": np.arange(n), **items})
     outcomes = pd.DataFrame({"respondent_id": np.arange(n), "diversification": div, "spread": np.exp(rng.normal(0, .3, n)),
                              "intensity": rng.uniform(.3, .9, n), "age": rng.integers(3, 15, n),
                              "size": rng.integers(1, 5, n), "tech_intensity": rng.integers(1, 4, n), "group": 1})
@@ -81,7 +87,7 @@ def _sim(n=240, seed=4):
 def test_a_user_adds_an_oie_hypothesis_without_code(tmp_path):
     """An extension hypothesis on the OIE constructs is tested like P1-P3 and gets a verdict."""
     scores, outcomes = _sim()
-    scores.to_csv(tmp_path / "scores.csv", index=False)
+    scores.to_csv(tmp_path / "analysis.csv", index=False)
     outcomes.to_csv(tmp_path / "outcomes.csv", index=False)
     (tmp_path / "ingest.json").write_text('{"synthetic": true}')
     cfg = kit.test_config(hypotheses=[{"id": "H_OIE1", "statement": "OIE roles accelerate diversification",
@@ -90,8 +96,8 @@ def test_a_user_adds_an_oie_hypothesis_without_code(tmp_path):
                                        "estimator": "composite_glm",
                                        "controls": [{"variable": "age", "transform": "log"}]}],
                           verdict_rule={"alpha": 0.05, "adjust": "holm"})
-    inputs = {"scores": tmp_path / "scores.csv", "outcomes": tmp_path / "outcomes.csv",
-              "ingest": tmp_path / "ingest.json"}
+    inputs = {"analysis": tmp_path / "analysis.csv", "outcomes": tmp_path / "outcomes.csv",
+              "ingest": tmp_path / "ingest.json", "scales": instrument_files(ROOT / ".test" / "scales")}
     out = regression(inputs, {"json": tmp_path / "H_OIE1.json"}, cfg, hyp="H_OIE1")
     subs = {s["id"]: s for s in out["subhypotheses"]}
     assert set(subs) == {"H_OIE1a", "H_OIE1b"}
@@ -149,7 +155,6 @@ def test_workflow_check_prints_one_line_and_exits_1(capsys):
     (lambda c: c["hypotheses"][0].__setitem__("id", "P(1"), "hypotheses[0].id: 'P(1' does not match"),
     (lambda c: c["hypotheses"][0].__setitem__("sub_ids", ["P1a", "P1b", "P1c", "P1d", "../e"]), "hypotheses[0].sub_ids[4]: '../e' does not match"),
     (lambda c: c["hypotheses"][0]["predictors"].__setitem__(4, "ECP:ECP"), "hypotheses[0].predictors[4]: interaction of 'ECP' with itself"),
-    (lambda c: c["hypotheses"][3]["processes"]["seizing"].append("PDC"), "hypotheses[3].processes.seizing[5]: construct 'PDC' is already in process 'sensing'"),
     (lambda c: c["measurement"]["thresholds"].update(htmt_max=0.95, htmt_warn=0.5), "measurement.thresholds.htmt_max: 0.95 (warn at or above) is above htmt_warn 0.5"),
 ])
 def test_ids_that_would_be_paths_and_contradictions_are_refused(mutate, message):

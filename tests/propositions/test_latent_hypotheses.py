@@ -197,14 +197,9 @@ def test_verdicts_never_fall_back_to_the_composite_model(study, tmp_path):
     from surveysem.propositions.steps import regression
 
     tmp, inputs = study
-    scores = pd.read_csv(inputs["analysis"])
-    inst = load_instrument(ROOT / ".test" / "scales")
-    comp = pd.DataFrame({"respondent_id": scores.respondent_id,
-                         **{c: scores[[i.id for i in inst.constructs[c].items]].mean(axis=1) for c in ("PDC", "SOE")}})
-    comp.to_csv(tmp_path / "scores.csv", index=False)
     hyps = [{"id": "P1", "outcome": "spread", "predictors": ["PDC", "SOE"]}]
     cfg = kit.test_config(hypotheses=hyps)
-    regression({"scores": tmp_path / "scores.csv", "outcomes": inputs["outcomes"], "ingest": inputs["ingest"]},
+    regression(inputs,
                {"json": tmp_path / "P1.json"}, cfg, hyp="P1")
     o = {k: tmp_path / f"{k}.csv" for k in ("csv", "coefficients", "fits", "subhypotheses", "vif", "latent_coefficients",
                                             "latent_fits")}

@@ -61,6 +61,8 @@ def _schema_keys(node, prefix=""):
         yield path
         if sub.get("type") == "array" and isinstance(sub.get("items"), dict):
             yield from _schema_keys(sub["items"], f"{path}[]")
+        if isinstance(sub.get("additionalProperties"), dict):  # a mapping keyed by ids (scales:)
+            yield from _schema_keys(sub["additionalProperties"], f"{path}.<ID>")
         yield from _schema_keys(sub, path)
 
 

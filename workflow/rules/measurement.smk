@@ -44,7 +44,7 @@ rule measurement_reliability:
 rule measurement_cfa:
     # CFA of all constructs (SEM engine; FIML when data.missing is fiml), CR/AVE, Fornell-Larcker,
     # common-method variance (Harman, marker, common latent factor, full-collinearity VIF), scores.
-    # First among the ready jobs: the scale scores it writes start the regressions.
+    # The longest measurement job: first among the ready ones.
     priority: 3
     input:
         analysis=F("analysis"),
@@ -142,6 +142,28 @@ rule measurement_invariance:
         "../scripts/measurement_invariance.py"
 
 
+rule measurement_dropped:
+    # The refinement record: each item config scales: drops, with its loading and its construct's
+    # CR / AVE in a CFA of the scales as fielded (runs beside the stage's CFA).
+    input:
+        analysis=F("analysis"),
+        scales=SCALE_FILES,
+    output:
+        dropped=report(
+            F("dropped_items"),
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+    params:
+        **rule_params("measurement_dropped"),
+    log:
+        "logs/measurement/dropped.log",
+    conda:
+        "../envs/surveysem.yaml"
+    script:
+        "../scripts/measurement_dropped.py"
+
+
 rule measurement_verdicts:
     # Pass / warn / fail per scale with reasons and item suggestions; all warnings of the stage.
     input:
@@ -183,6 +205,7 @@ for _rule in (
     rules.measurement_cfa,
     rules.measurement_htmt,
     rules.measurement_invariance,
+    rules.measurement_dropped,
     rules.measurement_verdicts,
 ):
     DEFAULT_TARGETS.extend(_rule.output)

@@ -4,12 +4,10 @@ from surveysem.propositions.settings import workflow_hypotheses
 
 PROP_IDS, PROP_SEM, PROP_LATENT = workflow_hypotheses(config, SCALES_DIR)
 PROP_CHUNKS = list(range(int(config["bootstrap"]["chunks"])))
+# Every P1-P4 job reads the items and the analysed scales (instrument + config scales:): the
+# composites of the regressions are item means computed in the job, so a scale edit reruns only
+# the hypotheses using that scale, not every regression after the CFA.
 PROP_INPUT = {
-    "scores": F("scale_scores"),
-    "outcomes": F("firm_outcomes"),
-    "ingest": F("ingest"),
-}
-PROP_P4_INPUT = {
     "analysis": F("analysis"),
     "outcomes": F("firm_outcomes"),
     "ingest": F("ingest"),
@@ -40,7 +38,7 @@ rule propositions_regression:
 rule propositions_latent:
     # One P1-P3 style hypothesis with latent capabilities (hypotheses[*].estimator: sam | sem).
     input:
-        **PROP_P4_INPUT,
+        **PROP_INPUT,
     output:
         json=F("latent", hyp="{hyp}"),
     wildcard_constraints:
@@ -83,7 +81,7 @@ rule propositions_typology:
 rule propositions_p4_fit:
     # P4 models (a) correlated processes, (b) process chain, (c) first-order capabilities -> growth.
     input:
-        **PROP_P4_INPUT,
+        **PROP_INPUT,
     output:
         json=report(
             F("p4_models"),
@@ -112,7 +110,7 @@ rule propositions_bootstrap_chunk:
     # Started before the shorter jobs, which then fill the other cores around them.
     priority: 1
     input:
-        **PROP_P4_INPUT,
+        **PROP_INPUT,
     output:
         csv=F("bootstrap_chunk", chunk="{chunk}"),
     wildcard_constraints:
@@ -129,7 +127,7 @@ rule propositions_bootstrap_chunk:
 
 rule propositions_bootstrap_merge:
     input:
-        **PROP_P4_INPUT,
+        **PROP_INPUT,
         chunks=expand(F("bootstrap_chunk", chunk="{chunk}"), chunk=PROP_CHUNKS),
     output:
         csv=report(

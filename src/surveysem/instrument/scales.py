@@ -147,6 +147,16 @@ class Instrument:
     eligibility: list[EligibilityRule]
     eligibility_source: str
     regions: pd.DataFrame | None  # None when loaded with regions=False
+    # Set by surveysem.instrument.analysed: the fielded constructs when ``constructs`` holds the
+    # analysed scales of the config, the items left out (with reasons) and the parcels.
+    fielded: dict[str, Construct] | None = None
+    dropped: tuple = ()
+    parcels: dict = field(default_factory=dict)
+
+    @property
+    def fielded_constructs(self) -> dict[str, Construct]:
+        """The constructs as fielded (``constructs`` may hold the analysed scales)."""
+        return self.fielded or self.constructs
 
     @property
     def items(self) -> list[Item]:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from surveysem.errors import SurveySemError
 
-__all__ = ["mean_scores", "factor_scores"]
+__all__ = ["mean_scores", "composite_table", "factor_scores"]
 
 
 def mean_scores(data: pd.DataFrame, scales: dict[str, list[str]], min_share: float = 0.5) -> pd.DataFrame:
@@ -40,6 +40,19 @@ def mean_scores(data: pd.DataFrame, scales: dict[str, list[str]], min_share: flo
         score = X.mean(axis=1, skipna=True)
         out[name] = score.where(answered >= min_share * len(items) - 1e-12)
     return out
+
+
+def composite_table(analysis: pd.DataFrame, inst, min_share: float, constructs=None) -> pd.DataFrame:
+    """``respondent_id`` and the mean score of every measured analysed scale of ``inst``, or of
+    ``constructs`` (the composites of ``scale_scores.csv`` and of the regressions: one definition)."""
+    from surveysem.instrument.analysed import scale_indicators  # not measurement.tables: no SEM engine
+
+    scales = scale_indicators(inst)
+    if constructs is not None:
+        scales = {c: scales[c] for c in constructs}
+    scores = mean_scores(analysis, scales, min_share)
+    scores.insert(0, "respondent_id", analysis["respondent_id"])
+    return scores
 
 
 def factor_scores(data: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFrame:

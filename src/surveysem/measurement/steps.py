@@ -19,12 +19,13 @@ declares (``surveysem.workflow.params``). JSON side files carry ``synthetic`` fr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.instrument.scales import load_instrument, scales_dir_of
+from surveysem.instrument.analysed import load_analysed, with_parcels
 from surveysem import io as sio
 from surveysem.io import write_csv, write_json
 from surveysem.measurement import scores as scores_mod
@@ -55,9 +56,9 @@ def reliability(inputs: dict, out: dict, config: dict) -> None:
     """Write reliability.csv, item_stats.csv, efa.json, kmo.csv."""
     cfg = settings(config)
     synthetic = read_synthetic(inputs["ingest"])
-    inst = load_instrument(scales_dir_of(inputs["scales"]))
+    inst = load_analysed(inputs["scales"], config.get("scales"))
     scales = construct_scales(inst)
-    data = read_analysis(inputs["analysis"])
+    data = with_parcels(read_analysis(inputs["analysis"]), inst)
     tabs = reliability_tables(data, scales, cfg)
     write_csv(out["reliability"], tabs["reliability"])
     write_csv(out["item_stats"], tabs["item_stats"])
@@ -78,8 +79,9 @@ def cfa(inputs: dict, out: dict, config: dict) -> None:
     """Write cfa_fit.json, loadings.csv, validity.csv, fornell_larcker.csv, cmv.json, scale_scores.csv."""
     cfg = settings(config)
     synthetic = read_synthetic(inputs["ingest"])
-    scales = construct_scales(load_instrument(scales_dir_of(inputs["scales"])))
-    data = read_analysis(inputs["analysis"])
+    inst = load_analysed(inputs["scales"], config.get("scales"))
+    scales = construct_scales(inst)
+    data = with_parcels(read_analysis(inputs["analysis"]), inst)
     t = cfa_tables(data, scales, cfg)
     fit_json = {k: t.get(k) for k in ("syntax", "converged", "fit", "small_sample_chisq", "estimator", "missing",
                                         "warnings")}
@@ -99,7 +101,7 @@ def cfa(inputs: dict, out: dict, config: dict) -> None:
     write_csv(out["fornell_larcker"], fl.rename_axis("construct").reset_index() if fl is not None
               else pd.DataFrame(columns=["construct"]))
     X = items_numeric(data, scales)
-    ms = scores_mod.mean_scores(X, scales, cfg["min_item_share"])
+    ms = scores_mod.composite_table(data, inst, cfg["min_item_share"]).drop(columns="respondent_id")
     base = t["_fit"]["result"] if "_fit" in t else None
     c = cmv_report(data, scales, cfg, base_result=base, mean_scores=ms)
     c["synthetic"] = synthetic
@@ -116,8 +118,8 @@ def cfa(inputs: dict, out: dict, config: dict) -> None:
 def htmt(inputs: dict, out: dict, config: dict) -> None:
     """Write htmt.csv (and htmt.json with warnings and the synthetic flag)."""
     cfg = settings(config)
-    inst = load_instrument(scales_dir_of(inputs["scales"]))
-    t = htmt_tables(read_analysis(inputs["analysis"]), construct_scales(inst), cfg)
+    inst = load_analysed(inputs["scales"], config.get("scales"))
+    t = htmt_tables(with_parcels(read_analysis(inputs["analysis"]), inst), construct_scales(inst), cfg)
     write_csv(out["htmt"], t["table"])
     write_json(out["json"], {"synthetic": read_synthetic(inputs["ingest"]), "warnings": t["warnings"], "n": t["n"],
                              "B": int(cfg["htmt_bootstrap_B"]), "seed": int(cfg["seed"]),
@@ -128,8 +130,8 @@ def htmt(inputs: dict, out: dict, config: dict) -> None:
 def invariance(inputs: dict, out: dict, config: dict) -> None:
     """Write invariance.csv and invariance.json."""
     cfg = settings(config)
-    inst = load_instrument(scales_dir_of(inputs["scales"]))
-    data = read_analysis(inputs["analysis"])
+    inst = load_analysed(inputs["scales"], config.get("scales"))
+    data = with_parcels(read_analysis(inputs["analysis"]), inst)
     gname = cfg["invariance_group"]
     info: dict = {"synthetic": read_synthetic(inputs["ingest"]), "group": gname, "estimator": cfg["estimator"]}
     if not gname:
@@ -166,7 +168,7 @@ def _read_csv_or_empty(path) -> pd.DataFrame:
 def verdicts(inputs: dict, out: dict, config: dict) -> None:
     """Collect warnings of all steps, write verdicts.csv and warnings.json."""
     cfg = settings(config)
-    inst = load_instrument(scales_dir_of(inputs["scales"]))
+    inst = load_analysed(inputs["scales"], config.get("scales"))
     scales = construct_scales(inst)
     all_warnings: list[dict] = []
     flat: list[str] = []
@@ -193,3 +195,19 @@ def verdicts(inputs: dict, out: dict, config: dict) -> None:
                                  "verdicts": dict(zip(table["construct"], table["verdict"]))})
 
 
+
+
+def dropped(inputs: dict, out: dict, config: dict) -> None:
+    """Write dropped_items.csv: each item the config's ``scales:`` drops, with its loading and its
+    construct's CR / AVE in a CFA of the scales as fielded (no CFA when nothing is dropped)."""
+    from surveysem.measurement.dropped import DROPPED_COLUMNS, analysed_homes, dropped_table
+
+    inst = load_analysed(inputs["scales"], config.get("scales"))
+    table = pd.DataFrame(columns=DROPPED_COLUMNS)
+    if inst.dropped:
+        cfg = settings(config)
+        fielded = construct_scales(dataclasses.replace(inst, constructs=inst.fielded_constructs))
+        t = cfa_tables(read_analysis(inputs["analysis"]), fielded, cfg)
+        empty = pd.DataFrame(columns=["construct", "item", "std_all", "cr", "ave"])
+        table = dropped_table(inst.dropped, analysed_homes(inst), t.get("loadings", empty), t.get("validity", empty))
+    write_csv(out["dropped"], table)

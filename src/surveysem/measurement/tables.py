@@ -27,10 +27,10 @@ from surveysem.measurement import scores as scores_mod
 from surveysem.measurement import validity as val_mod
 from surveysem.measurement import verdicts as verd_mod
 from surveysem.errors import SurveySemError
+from surveysem.instrument.analysed import scale_indicators
 
 log = logging.getLogger(__name__)
 
-MEASURED_KINDS = ("capability", "oie", "marker")
 
 def settings(config: dict) -> dict:
     """The ``measurement`` keys a rule declares, plus ``missing`` (``data.missing``) when declared."""
@@ -47,7 +47,7 @@ def settings(config: dict) -> dict:
 
 def construct_scales(inst) -> dict[str, list[str]]:
     """construct id -> item ids for the measured constructs (capability, oie, marker)."""
-    return {c.id: [i.id for i in c.items] for c in inst.constructs.values() if c.kind in MEASURED_KINDS}
+    return scale_indicators(inst)
 
 
 def items_numeric(data: pd.DataFrame, scales: dict[str, list[str]], source="analysis table") -> pd.DataFrame:

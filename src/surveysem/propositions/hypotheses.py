@@ -37,6 +37,13 @@ FAMILIES_BY_OUTCOME = {
 }
 
 # Used when no instrument is at hand (tests, a config check without scales/).
+# The process grouping of the bundled instrument (its capabilities' process:), for parsing
+# without an instrument at hand.
+DEFAULT_PROCESSES = {
+    "sensing": ["PDC", "CCA", "EFT"],
+    "seizing": ["SOE", "ECP", "ODV", "TEC", "BMM"],
+    "reconfiguring": ["CUS", "TOC", "ICO"],
+}
 DEFAULT_CONSTRUCTS = (
     "PDC", "CCA", "EFT", "SOE", "ECP", "ODV", "TEC", "BMM", "CUS", "TOC", "ICO",
     "OIE_RSP", "OIE_IEM", "OIE_IOC", "OIE_CEN", "MARKER",
@@ -141,27 +148,52 @@ class _Path:
         raise SurveySemError(f"{self.prefix}{key}: {problem}", file=self.file)
 
 
-def parse_hypotheses(entries, known_constructs=None, config_name: str = "config/config.yaml") -> list[Hypothesis]:
+def entry_constructs(entry: dict) -> set[str]:
+    """Every construct a config entry of ``hypotheses`` names (predictors, construct controls,
+    model variables but the outcome); a growth entry names none (its processes come from the scales)."""
+    from surveysem.propositions.model_syntax import model_variables
+
+    names: set[str] = set()
+    for p in entry.get("predictors") or []:
+        names.update(str(p).split(":"))
+    for c in entry.get("controls") or []:
+        if isinstance(c, dict) and c.get("construct"):
+            names.add(str(c["construct"]))
+    if entry.get("model"):
+        try:
+            names |= model_variables(str(entry["model"]))[0] - {entry.get("outcome")}
+        except SurveySemError:
+            pass  # reported by parse_hypotheses
+    return names
+
+
+def parse_hypotheses(entries, known_constructs=None, config_name: str = "config/config.yaml",
+                     processes: dict[str, list[str]] | None = None) -> list[Hypothesis]:
     """Check the validated config list ``hypotheses`` and return :class:`Hypothesis` objects.
 
     ``entries`` have passed the config schema (types, allowed values and keys, defaults filled in);
     this adds what a schema cannot say: unique ids, families that fit the outcome, predictors and
     process members that are constructs (``known_constructs``: instrument or score columns;
     default :data:`DEFAULT_CONSTRUCTS`), interactions of main effects, one sign and one sub-id per
-    predictor. A problem is one line naming the key.
+    predictor. A problem is one line naming the key. ``processes`` (process -> capabilities, the
+    analysed scales' grouping, :func:`surveysem.instrument.analysed.capability_processes`; default
+    :data:`DEFAULT_PROCESSES`) are the predictors of a growth (SEM) hypothesis.
     """
     known = set(DEFAULT_CONSTRUCTS if known_constructs is None else known_constructs)
+    processes = DEFAULT_PROCESSES if processes is None else processes
     if not isinstance(entries, list) or not entries:
         raise SurveySemError("hypotheses: must be a non-empty list of propositions", file=config_name)
     out: list[Hypothesis] = []
     ids: set[str] = set()
     sub_seen: set[str] = set()
     for i, entry in enumerate(entries):
-        out.append(_parse_hypothesis(entry, _Path(config_name, f"hypotheses[{i}]."), known, ids, sub_seen))
+        out.append(_parse_hypothesis(entry, _Path(config_name, f"hypotheses[{i}]."), known, ids, sub_seen,
+                                     processes))
     return out
 
 
-def _parse_hypothesis(entry: dict, at: _Path, known: set, ids: set, sub_seen: set) -> Hypothesis:
+def _parse_hypothesis(entry: dict, at: _Path, known: set, ids: set, sub_seen: set,
+                      processes: dict[str, list[str]]) -> Hypothesis:
     hid = entry["id"]
     if hid in ids:
         at.fail("id", f"duplicate hypothesis id {hid!r}")
@@ -170,7 +202,7 @@ def _parse_hypothesis(entry: dict, at: _Path, known: set, ids: set, sub_seen: se
     family = _family(entry, at, outcome)
     model, model_constructs = "", []
     if family == "sem":
-        processes = _processes(entry, at, known)
+        processes = _processes(processes, at)
         predictors = list(processes)
     elif entry.get("model"):
         processes, (model, model_constructs, predictors) = {}, _paths_model(entry, at, known, outcome)
@@ -247,20 +279,11 @@ def _family(entry: dict, at: _Path, outcome: str) -> str:
     return family
 
 
-def _processes(entry: dict, at: _Path, known: set) -> dict[str, list[str]]:
-    raw = entry.get("processes")
-    if not raw:
-        at.fail("processes", "a growth (SEM) hypothesis needs processes: {sensing: [...], seizing: [...], "
-                             "reconfiguring: [...]}")
-    home: dict[str, str] = {}
-    for name, members in raw.items():
-        for j, c in enumerate(members):
-            if c not in known:
-                at.fail(f"processes.{name}[{j}]", f"unknown construct {c!r}")
-            if c in home:
-                at.fail(f"processes.{name}[{j}]", f"construct {c!r} is already in process {home[c]!r}")
-            home[c] = name
-    return {name: list(members) for name, members in raw.items()}
+def _processes(processes: dict[str, list[str]], at: _Path) -> dict[str, list[str]]:
+    if len(processes) < 2:
+        at.fail("outcome", f"a growth (SEM) hypothesis needs capabilities in at least two processes; the analysed "
+                           f"scales have {', '.join(processes) or 'none'} (process: in scales/ or config scales:)")
+    return {name: list(members) for name, members in processes.items()}
 
 
 def _predictors(entry: dict, at: _Path, known: set) -> list[str]:

@@ -24,19 +24,23 @@ def check_settings(config: dict, config_name: str = "config/config.yaml") -> Non
 
 
 def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], str | None, list[str]]:
-    """For the rules file at parse time: validate ``hypotheses`` (one line and exit 1 on a problem)
+    """For the rules file at parse time: validate ``scales`` and ``hypotheses`` (one line and exit 1 on a problem)
     and return (ids of the hypotheses with composite GLMs, id of the SEM hypothesis or None, ids
     of the P1-P3 style hypotheses with a latent estimator, model hypotheses included)."""
     try:
-        known = None
+        known, processes = None, None
         if scales_dir is not None:
-            try:
-                from surveysem.instrument.scales import load_instrument
+            from surveysem.instrument.analysed import analysed_instrument, capability_processes
+            from surveysem.instrument.scales import load_instrument
 
-                known = list(load_instrument(scales_dir, regions=False).constructs)
+            try:
+                fielded = load_instrument(scales_dir, regions=False)
             except SurveySemError:
-                known = None  # the instrument rules report their own problems
-        hyps = parse_hypotheses(config["hypotheses"], known)
+                fielded = None  # the instrument rules report their own problems
+            if fielded is not None:
+                inst = analysed_instrument(fielded, config.get("scales"))
+                known, processes = list(inst.constructs), capability_processes(inst)
+        hyps = parse_hypotheses(config["hypotheses"], known, processes=processes)
         check_settings(config)
     except SurveySemError as err:
         exit_with(err)

@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
-from surveysem.instrument.scales import load_instrument, scales_dir_of
+from surveysem.instrument.analysed import capability_processes, load_analysed
 from surveysem import io as sio
 from surveysem import resampling
+from surveysem.instrument.analysed import with_parcels
 from surveysem.io import write_csv, write_json
 from surveysem.propositions.hypotheses import Hypothesis, parse_hypotheses, proposition_verdict, rule_text
 
@@ -57,12 +58,25 @@ def read_ingest(path) -> dict:
     return {} if path is None else _read_json(path, "ingest summary")
 
 
-def load_hypotheses(config: dict, known=None) -> list[Hypothesis]:
-    return parse_hypotheses(config["hypotheses"], known)
+def load_hypotheses(config: dict, known=None, processes=None) -> list[Hypothesis]:
+    return parse_hypotheses(config["hypotheses"], known, processes=processes)
 
 
-def _known_from_scores(scores: pd.DataFrame):
-    return [c for c in scores.columns if c != "respondent_id"]
+def _analysed(inputs: dict, config: dict):
+    """The analysed scales (the instrument with the config's ``scales:`` entries this rule reads)."""
+    return load_analysed(inputs["scales"], config.get("scales"))
+
+
+def _instrument_hypotheses(config: dict, inst) -> list[Hypothesis]:
+    return load_hypotheses(config, list(inst.constructs), capability_processes(inst))
+
+
+def _composites(inputs: dict, config: dict, inst, constructs: list[str]) -> pd.DataFrame:
+    """respondent_id and the composite (item-mean) score of each of ``constructs``."""
+    from surveysem.measurement.scores import composite_table
+
+    analysis = with_parcels(read_csv(inputs["analysis"], "analysis data"), inst)
+    return composite_table(analysis, inst, float(config["measurement"]["min_item_share"]), constructs)
 
 
 def hypothesis_by_id(hyps, hyp_id: str) -> Hypothesis:
@@ -80,16 +94,17 @@ def _synthetic(ingest: dict) -> bool:
 
 def regression(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     """Every model of the P1-P3 style hypothesis ``hyp`` (rule ``propositions_regression``)."""
-    scores_path, outcomes_path, ingest_path, hyp_id = inputs["scores"], inputs["outcomes"], inputs["ingest"], hyp
+    outcomes_path, ingest_path, hyp_id = inputs["outcomes"], inputs["ingest"], hyp
     from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 
-    scores = read_csv(scores_path, "scale scores")
-    outcomes = read_csv(outcomes_path, "firm outcomes")
-    ingest = read_ingest(ingest_path)
-    hyps = load_hypotheses(config, _known_from_scores(scores))
+    inst = _analysed(inputs, config)
+    hyps = _instrument_hypotheses(config, inst)
     hyp = hypothesis_by_id(hyps, hyp_id)
     if hyp.is_sem:
         raise SurveySemError(f"hypotheses: {hyp_id} is a SEM hypothesis; it is fitted by the p4 rule")
+    scores = _composites(inputs, config, inst, hyp.constructs + hyp.control_constructs)
+    outcomes = read_csv(outcomes_path, "firm outcomes")
+    ingest = read_ingest(ingest_path)
     rule, p4c = config["verdict_rule"], config["p4"]
     frame = analysis_frame(scores, outcomes)
     res = analyse_hypothesis(frame, hyp, trials=int(p4c["regions"]), level=float(p4c["level"]),
@@ -108,11 +123,11 @@ def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     from surveysem.propositions.latent import analyse_latent, latent_frame
     from surveysem.propositions.p4 import items_by_construct
 
-    analysis = read_csv(inputs["analysis"], "analysis data")
+    inst = _analysed(inputs, config)
+    analysis = with_parcels(read_csv(inputs["analysis"], "analysis data"), inst)
     outcomes = read_csv(inputs["outcomes"], "firm outcomes")
     ingest = read_ingest(inputs["ingest"])
-    inst = load_instrument(scales_dir_of(inputs["scales"]))
-    hyps = load_hypotheses(config, list(inst.constructs))
+    hyps = _instrument_hypotheses(config, inst)
     h = hypothesis_by_id(hyps, hyp)
     if h.is_sem or h.estimator == "composite_glm":
         raise SurveySemError(f"hypotheses: {hyp} has no latent estimator (estimator: {h.estimator})")
@@ -136,14 +151,16 @@ def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
 
 def typology(inputs: dict, outputs: dict, config: dict) -> dict:
     """Do P1's capabilities matter more in Group 1, P2's in Group 2, P3's in Group 3?"""
-    scores_path, outcomes_path, ingest_path = inputs["scores"], inputs["outcomes"], inputs["ingest"]
+    outcomes_path, ingest_path = inputs["outcomes"], inputs["ingest"]
     from surveysem.propositions.regression import analysis_frame
     from surveysem.propositions.typology import analyse_typology
 
-    scores = read_csv(scores_path, "scale scores")
+    inst = _analysed(inputs, config)
+    hyps = _instrument_hypotheses(config, inst)
+    used = [c for h in hyps if not h.is_sem and not h.is_paths for c in h.constructs + h.control_constructs]
+    scores = _composites(inputs, config, inst, list(dict.fromkeys(used)))
     outcomes = read_csv(outcomes_path, "firm outcomes")
     ingest = read_ingest(ingest_path)
-    hyps = load_hypotheses(config, _known_from_scores(scores))
     p4c = config["p4"]
     frame = analysis_frame(scores, outcomes)
     summaries, terms, warns = [], [], []
@@ -179,12 +196,11 @@ def _p4_setup(inputs: dict, config: dict):
     """(data, hypothesis, processes, items, estimator, missing, p4 config) for the P4 steps."""
     from surveysem.propositions.p4 import items_by_construct, p4_data, resolve_missing
 
-    analysis = read_csv(inputs["analysis"], "analysis data")
+    inst = _analysed(inputs, config)
+    analysis = with_parcels(read_csv(inputs["analysis"], "analysis data"), inst)
     outcomes = read_csv(inputs["outcomes"], "firm outcomes")
     ingest = read_ingest(inputs["ingest"])
-    inst = load_instrument(scales_dir_of(inputs["scales"]))
-    known = list(inst.constructs)
-    hyps = load_hypotheses(config, known)
+    hyps = _instrument_hypotheses(config, inst)
     sem = [h for h in hyps if h.is_sem]
     if not sem:
         raise SurveySemError("hypotheses: no growth (SEM) hypothesis to fit (family: sem)")
@@ -471,14 +487,11 @@ LATENT_FIT_COLUMNS = ["proposition", "model", "estimator", "outcome", "n", "n_dr
 
 def _all_constructs(config: dict):
     """Construct ids for re-parsing the hypotheses when only results are at hand."""
-    from surveysem.propositions.hypotheses import DEFAULT_CONSTRUCTS
+    from surveysem.propositions.hypotheses import DEFAULT_CONSTRUCTS, entry_constructs
 
     ids = set(DEFAULT_CONSTRUCTS)
     for h in config.get("hypotheses") or []:
-        for p in (h.get("predictors") or []):
-            ids.update(str(p).split(":"))
-        for members in (h.get("processes") or {}).values():
-            ids.update(members or [])
+        ids |= entry_constructs(h)
     return ids
 
 

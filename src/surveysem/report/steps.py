@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from surveysem.instrument.scales import load_instrument, scales_dir_of
+from surveysem.instrument.analysed import load_analysed
 from surveysem.report.pages import Context, build_report
 from surveysem.stage_files import REPORT_FILES
 
@@ -26,6 +26,6 @@ def pages(inputs: dict, outputs: dict, config: dict) -> None:
     if missing:
         log.info("not produced by this workflow (pages say 'not computed'): %s", ", ".join(missing))
     ctx = Context(files=files, config=config, config_path=None,
-                  instrument=load_instrument(scales_dir_of(inputs["scales"])), root=".")
+                  instrument=load_analysed(inputs["scales"], config.get("scales")), root=".")
     written = build_report(ctx, Path(outputs["index"]).parent, outputs["tables"])
     log.info("report done: %d files written", len(written))

@@ -6,7 +6,10 @@ becomes one param per leaf whose value names itself, ``("screening.straightlinin
 20)``: a dry run then says which keys changed instead of printing whole sections.
 
 Key paths: ``"measurement.cmv"`` is a section (all its leaves), ``"hypotheses[P1]"`` the
-hypothesis with id P1 (``hypotheses[*]`` every hypothesis), ``""`` the whole config. The
+hypothesis with id P1 (``hypotheses[*]`` every hypothesis), ``""`` the whole config.
+``"scales[of:P1]"`` is what the statistics of P1 read of the analysed scales: the ``scales:``
+entries of P1's constructs with the item ids of ``drop:`` but not the reasons (a reason is
+printed, never computed with); ``"scales[of:*]"`` the same of every entry. The
 ``simulate:`` section is read by ``surveysem simulate`` only, by no rule. A list is
 one leaf. :func:`config_from_params` rebuilds the nested config a step receives; it holds
 exactly the keys declared here (defaults were filled in at validation), so a step that looked
@@ -20,35 +23,38 @@ import re
 # Rule -> config keys its step reads. {hyp} stands for the rule's hypothesis wildcard.
 P4_DATA = ("p4.estimator", "p4.missing", "p4.diversification_correction", "p4.intensity_clip", "p4.regions")
 CONFIG_READS: dict[str, tuple[str, ...]] = {
-    "instrument_codebook": ("study.title",),
+    "instrument_codebook": ("study.title", "scales"),
     "data_ingest": ("data", "study.survey_year", "screening.speeders.enabled", "screening.speeders.duration_column",
                     "screening.unfinished.column", "screening.duplicates.order_column"),
     "data_screen": ("screening", "study.survey_year", "outcomes.home_country"),
     "outcomes_table1_audit": ("outcomes.home_country", "outcomes.spread_decimals", "outcomes.table1",
                               "outcomes.table1_markets"),
     "outcomes_firm_outcomes": ("study.survey_year", "outcomes.home_country"),
-    "measurement_reliability": ("measurement.efa", "measurement.seed"),
-    "measurement_cfa": ("measurement.estimator", "measurement.max_iter", "measurement.min_item_share",
+    "measurement_reliability": ("scales[of:*]", "measurement.efa", "measurement.seed"),
+    "measurement_cfa": ("scales[of:*]", "measurement.estimator", "measurement.max_iter", "measurement.min_item_share",
                         "measurement.factor_scores", "measurement.cmv", "data.missing"),
-    "measurement_htmt": ("measurement.htmt_bootstrap_B", "measurement.seed", "data.missing"),
-    "measurement_invariance": ("measurement.invariance_group", "measurement.invariance_scope",
+    "measurement_htmt": ("scales[of:*]", "measurement.htmt_bootstrap_B", "measurement.seed", "data.missing"),
+    "measurement_invariance": ("scales[of:*]", "measurement.invariance_group", "measurement.invariance_scope",
                                "measurement.estimator", "data.missing"),
-    "measurement_verdicts": ("measurement.thresholds",),
-    "propositions_regression": ("hypotheses[{hyp}]", "verdict_rule.alpha", "verdict_rule.adjust", "p4.regions",
-                                "p4.level"),
-    "propositions_latent": ("hypotheses[{hyp}]", "verdict_rule.alpha", "verdict_rule.adjust", "p4.regions",
-                            "p4.level", "p4.diversification_correction", "p4.intensity_clip"),
-    "propositions_typology": ("hypotheses[*]", "p4.regions", "p4.level", "p4.typology_min_group_n"),
-    "propositions_p4_fit": ("hypotheses[{sem}]", *P4_DATA, "p4.models", "p4.level", "p4.multigroup_min_n"),
-    "propositions_bootstrap_chunk": ("hypotheses[{sem}]", *P4_DATA, "bootstrap.B", "bootstrap.chunks",
+    "measurement_dropped": ("scales[of:*]", "measurement.estimator", "measurement.max_iter", "data.missing"),
+    "measurement_verdicts": ("scales[of:*]", "measurement.thresholds"),
+    "propositions_regression": ("hypotheses[{hyp}]", "scales[of:{hyp}]", "measurement.min_item_share",
+                                "verdict_rule.alpha", "verdict_rule.adjust", "p4.regions", "p4.level"),
+    "propositions_latent": ("hypotheses[{hyp}]", "scales[of:{hyp}]", "verdict_rule.alpha", "verdict_rule.adjust",
+                            "p4.regions", "p4.level", "p4.diversification_correction", "p4.intensity_clip"),
+    "propositions_typology": ("hypotheses[*]", "scales[of:*]", "measurement.min_item_share", "p4.regions", "p4.level",
+                              "p4.typology_min_group_n"),
+    "propositions_p4_fit": ("hypotheses[{sem}]", "scales[of:*]", *P4_DATA, "p4.models", "p4.level",
+                            "p4.multigroup_min_n"),
+    "propositions_bootstrap_chunk": ("hypotheses[{sem}]", "scales[of:*]", *P4_DATA, "bootstrap.B", "bootstrap.chunks",
                                      "bootstrap.seed", "bootstrap.model", "bootstrap.max_iter", "bootstrap.em_tol",
                                      "bootstrap.tol"),
-    "propositions_bootstrap_merge": ("hypotheses[{sem}]", *P4_DATA, "bootstrap.B", "bootstrap.model",
+    "propositions_bootstrap_merge": ("hypotheses[{sem}]", "scales[of:*]", *P4_DATA, "bootstrap.B", "bootstrap.model",
                                      "bootstrap.level"),
     "propositions_verdicts": ("hypotheses[*]", "verdict_rule", "p4.level"),
     # The provenance page prints the config the pipeline ran with: every section but simulate:
     # (the population model of `surveysem simulate`, which no rule reads).
-    "report_pages": ("study", "instrument", "data", "screening", "outcomes", "measurement", "hypotheses",
+    "report_pages": ("study", "instrument", "data", "screening", "outcomes", "measurement", "scales", "hypotheses",
                      "verdict_rule", "p4", "bootstrap"),
 }
 
@@ -62,8 +68,11 @@ INSTRUMENT_READS: dict[str, tuple[str, ...]] = {
     "measurement_cfa": ("items",),
     "measurement_htmt": ("items",),
     "measurement_invariance": ("items",),
+    "measurement_dropped": ("items",),
     "measurement_verdicts": ("items",),
+    "propositions_regression": ("items",),
     "propositions_latent": ("items",),
+    "propositions_typology": ("items",),
     "propositions_p4_fit": ("items",),
     "propositions_bootstrap_chunk": ("items",),
     "propositions_bootstrap_merge": ("items",),
@@ -87,6 +96,8 @@ def _select(config: dict, path: str):
     """(dotted key, value) pairs that ``path`` names; a missing key is a programming error."""
     if path == "":
         return list(config.items())
+    if path.startswith("scales[of:"):
+        return _scales_read(config, path[len("scales[of:"):-1])
     node, key = config, ""
     parts = path.split(".")
     for i, part in enumerate(parts):
@@ -101,6 +112,27 @@ def _select(config: dict, path: str):
         node = node[part]
         key = f"{key}.{part}" if key else part
     return [(key, node)]
+
+
+def _scales_read(config: dict, hyp: str) -> list[tuple[str, object]]:
+    """The ``scales:`` entries the statistics of hypothesis ``hyp`` (``*``: all) use, reasons left out."""
+    from surveysem.instrument.analysed import REASON_GIVEN
+    from surveysem.propositions.hypotheses import entry_constructs
+
+    scales = config.get("scales") or {}
+    wanted = None
+    if hyp != "*":
+        entry = next(h for h in config["hypotheses"] if h.get("id") == hyp)
+        wanted = entry_constructs(entry)
+    out = []
+    for cid, entry in scales.items():
+        if wanted is not None and cid not in wanted:
+            continue
+        for key, value in entry.items():
+            if key in ("drop", "reason"):  # the items that leave, not the reasons' text
+                value = sorted(value) if key == "drop" else REASON_GIVEN
+            out.append((f"scales.{cid}.{key}", value))
+    return out
 
 
 def _get(node, dotted: str):

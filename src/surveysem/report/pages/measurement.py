@@ -8,6 +8,7 @@ from __future__ import annotations
 from surveysem.report.figures import figure, likert_bars, line_plot
 from surveysem.report.html import Safe, bullet_list, join, not_computed, paragraph, slug, tag, verdict_badge
 from surveysem.report.pages.context import Context
+from surveysem.report.pages.measurement_refinement import REFINEMENT_SECTIONS
 from surveysem.report.pages.measurement_validity import VALIDITY_SECTIONS
 from surveysem.report.pages.sections import (
     Content, FIT_CRITERIA, FIT_NAMES, Page, PageTables, Sections, build_page, fit_value, in_construct_order, in_item_order, is_true,
@@ -35,7 +36,8 @@ RELIABILITY_SECTIONS, CLOSING_SECTIONS = Sections(), Sections()
 
 
 def measurement_page(ctx: Context) -> Page:
-    return build_page(ctx, "measurement.html", "Measurement", RELIABILITY_SECTIONS + VALIDITY_SECTIONS + CLOSING_SECTIONS)
+    return build_page(ctx, "measurement.html", "Measurement", RELIABILITY_SECTIONS + REFINEMENT_SECTIONS + VALIDITY_SECTIONS +
+                      CLOSING_SECTIONS)
 
 
 # ------------------------------------------------------------------ scales
@@ -270,7 +272,8 @@ def _likert_section(ctx: Context, t: PageTables) -> Content:
         return missing(ctx, what, "validated")
     if ctx.instrument is None:
         return not_computed(what, "the instrument (scales/) could not be loaded")
-    figs = [_likert_figure(cid, con, answers) for cid, con in ctx.instrument.constructs.items() if con.kind != "attention"]
+    figs = [_likert_figure(cid, con, answers) for cid, con in ctx.instrument.fielded_constructs.items()
+            if con.kind != "attention"]
     figs = [f for f in figs if f]
     if not figs:
         return not_computed(what, "no item columns in validated.csv")

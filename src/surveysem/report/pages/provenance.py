@@ -65,6 +65,32 @@ def _files_section(ctx: Context, t: PageTables) -> Content:
     return t.add(table, "files")
 
 
+@SECTIONS.add("analysed-scales", "Analysed scales and instrument")
+def _analysed_scales_section(ctx: Context, t: PageTables) -> Content:
+    """The instrument as fielded (its hash) beside the config's scales: that the statistics used."""
+    from surveysem.instrument.facets import instrument_digests
+
+    inst = ctx.instrument
+    scales_dir = (ctx.config.get("instrument") or {}).get("scales_dir") if ctx.config else None
+    if inst is None or not scales_dir:
+        return paragraph(NOT_COMPUTED)
+    fielded = sum(len(c.items) for c in inst.fielded_constructs.values() if c.kind != "attention")
+    analysed = sum(len(c.items) for c in inst.constructs.values() if c.kind != "attention")
+    scales = (ctx.config or {}).get("scales") or {}
+    facts = [
+        ("Instrument (as fielded)", f"{scales_dir}: {len(inst.fielded_constructs)} constructs, {fielded} rated items; "
+                                    f"SHA-256 of all its files {instrument_digests(Path(ctx.root, scales_dir))['text']}"),
+        ("Analysed scales", f"{len(inst.constructs)} constructs, {analysed} indicators, {len(inst.dropped)} item(s) "
+                            f"dropped, {len(inst.parcels)} parcel(s)"),
+        ("config scales:", "empty: every construct as fielded" if not scales else
+         f"SHA-256 of its canonical JSON {hashlib.sha256(json.dumps(scales, sort_keys=True).encode()).hexdigest()}"),
+    ]
+    parts = [definition_list(facts)]
+    if scales:
+        parts.append(tag("pre", yaml.safe_dump({"scales": scales}, sort_keys=False, allow_unicode=True)))
+    return parts
+
+
 @SECTIONS.add("config", "Configuration used")
 def _config_section(ctx: Context, t: PageTables) -> Content:
     if not ctx.config:
