@@ -122,6 +122,26 @@ def _x_mask(spec: ModelSpec):
     return ~np.outer(isx, isx), ~isx if p else np.zeros(0, bool)
 
 
+def _covariance_information(P, Am, Bm, mask_cov):
+    """``0.5 tr(P dSigma_k P dSigma_l)`` for all k, l with ``dSigma_k = a_k b_k' + b_k a_k'``.
+
+    Unmasked (no fixed-x covariates, as in a CFA) the trace of rank-2 terms is closed-form,
+    ``(a_k'P b_l)(b_k'P a_l) + (a_k'P a_l)(b_k'P b_l)``: K x K products of p-vectors instead of
+    K^2 p^2 (80 items and 4,000 candidates: about 0.5 s instead of a minute). A mask breaks the
+    rank-2 form, so it takes the explicit K x p x p path.
+    """
+    if mask_cov.all():
+        PA, PB = P @ Am, P @ Bm
+        X = Am.T @ PB
+        blk = X * X.T
+        blk += (Am.T @ PA) * (Bm.T @ PB)
+        return blk
+    D = np.einsum("ik,jk->kij", Am, Bm)
+    D = (D + D.transpose(0, 2, 1)) * mask_cov
+    PD = np.einsum("ij,kjl->kil", P, D)
+    return 0.5 * np.einsum("kij,lji->kl", PD, PD)
+
+
 def expected_information(eng: Engine, theta, mask_cov, mask_mean):
     """Expected information per observation, ``sum_g n_g/N (Delta_g' A1_g Delta_g)``, with the
     h1 information ``A1`` zeroed in the fixed-x moments (rows and columns), as lavaan."""
@@ -129,11 +149,7 @@ def expected_information(eng: Engine, theta, mask_cov, mask_mean):
     for gs, gd in zip(eng.groups, eng.data):
         Sigma, _, Am, Bm, Mm = gs.observed_moments(theta)
         P = np.linalg.inv(Sigma)
-        # dSigma_k = a_k b_k' + b_k a_k', masked: K x p x p
-        D = np.einsum("ik,jk->kij", Am, Bm)
-        D = (D + D.transpose(0, 2, 1)) * mask_cov
-        PD = np.einsum("ij,kjl->kil", P, D)
-        blk = 0.5 * np.einsum("kij,lji->kl", PD, PD)
+        blk = _covariance_information(P, Am, Bm, mask_cov)
         if eng.meanstructure:
             Mz = Mm * mask_mean[:, None]
             blk += Mz.T @ P @ Mz
