@@ -157,6 +157,43 @@ def expected_information(eng: Engine, theta, mask_cov, mask_mean):
     return info / eng.ntotal
 
 
+def _columns(M, idx):
+    """Columns ``idx`` of M, zero where ``idx`` is -1 (a parameter absent from the group)."""
+    out = M[:, np.maximum(idx, 0)]
+    out[:, idx < 0] = 0.0
+    return out
+
+
+def information_blocks(eng: Engine, theta, mask_cov, mask_mean, first, added):
+    """``(I[first, first], I[first, added], diag I[added])`` of :func:`expected_information`.
+
+    Without masked moments and equality constraints across the rows of a group (a CFA) the blocks
+    come from the rank-2 identity of :func:`_covariance_information` restricted to their columns:
+    the model's parameters against the candidates, not every candidate against every other."""
+    if not (mask_cov.all() and all(gs.pars_unique for gs in eng.groups)):
+        info = expected_information(eng, theta, mask_cov, mask_mean)
+        return info[np.ix_(first, first)], info[np.ix_(first, added)], np.diag(info)[added]
+    I11, I12, d22 = np.zeros((len(first), len(first))), np.zeros((len(first), len(added))), np.zeros(len(added))
+    for gs, gd in zip(eng.groups, eng.data):
+        Sigma, _, Am, Bm, Mm = gs.observed_moments(theta)
+        P = np.linalg.inv(Sigma)
+        local = np.full(eng.q, -1)
+        local[gs.pars] = np.arange(len(gs.pars))
+        lf, la = local[first], local[added]
+        A1, B1, A2, B2 = _columns(Am, lf), _columns(Bm, lf), _columns(Am, la), _columns(Bm, la)
+        PA1, PB1, PA2, PB2 = P @ A1, P @ B1, P @ A2, P @ B2
+        w = gd.n / eng.ntotal
+        I11 += w * ((A1.T @ PB1) * (B1.T @ PA1) + (A1.T @ PA1) * (B1.T @ PB1))
+        I12 += w * ((A1.T @ PB2) * (B1.T @ PA2) + (A1.T @ PA2) * (B1.T @ PB2))
+        d22 += w * (np.einsum("ik,ik->k", A2, PB2) ** 2 + np.einsum("ik,ik->k", A2, PA2) * np.einsum("ik,ik->k", B2, PB2))
+        if eng.meanstructure:
+            M1, M2 = _columns(Mm * mask_mean[:, None], lf), _columns(Mm * mask_mean[:, None], la)
+            I11 += w * (M1.T @ P @ M1)
+            I12 += w * (M1.T @ P @ M2)
+            d22 += w * np.einsum("ik,ik->k", M2, P @ M2)
+    return I11, I12, d22
+
+
 # ---------------------------------------------------------------- standardized EPCs
 def _scales(spec: ModelSpec, eng: Engine, theta):
     """Per group: sd of every variable (model-implied) and |value| of every variance row."""
@@ -232,12 +269,10 @@ def modindices(spec: ModelSpec, gdata, theta, na_remove=True) -> pd.DataFrame:
     eext = Engine(ext)
     eext.set_data(gdata)
     grad = eext.evaluate(theta_ext, level=1)[1]
-    info = expected_information(eext, theta_ext, *_x_mask(spec))
     q = spec.npar
     add = np.array([ext.rows[k].par for k in extra], int)
-    I11 = info[:q, :q]
-    I12 = info[:q][:, add]
-    V = np.diag(info[np.ix_(add, add)]) - np.einsum("ij,ij->j", I12, np.linalg.solve(I11, I12))
+    I11, I12, d22 = information_blocks(eext, theta_ext, *_x_mask(spec), np.arange(q), add)
+    V = d22 - np.einsum("ij,ij->j", I12, np.linalg.solve(I11, I12))
     V = np.where(V < V_MIN, np.nan, V)
     g = grad[add]
     N = eng.ntotal
