@@ -513,7 +513,7 @@ def test_refinement_assistant_section(pages):
     row = re.search(r"<tr><td class=\"text\">CCA</td>.*?</tr>", section).group(0)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
     assert cells == ["CCA", "CCA3", "ave; cross_loading", "0.51", ".36", ".36", ".43", ".62", ".64", ".60", ".59",
-                     "0.35 (F1 (PDC))", "—"]
+                     "0.35 on F1 (PDC)", "—"]
     pre = re.search(r"<pre>(.*?)</pre>", section, re.DOTALL).group(1)
     assert yaml.safe_load(unescape(pre)) == {"scales": {"CCA": {"drop": {"CCA3": "AVE without it .43 (now .36 < .50) " + XSS}}}}
     text = " ".join(_text(section).split())

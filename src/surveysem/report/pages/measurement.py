@@ -255,8 +255,8 @@ NEVER_APPLIED = (
 
 
 def _with(value, what) -> str:
-    """``.35 on F3 (CUS)``-style cell; a dash without a value."""
-    return DASH if value is None else f"{fmt_num(value)} ({what})" if what else fmt_num(value)
+    """``0.35 on F3 (CUS)``: a value and where it is; a dash without a value."""
+    return DASH if value is None else f"{fmt_num(value)} on {what}" if what else fmt_num(value)
 
 
 def _refinement_row(r: dict) -> list:
