@@ -17,7 +17,7 @@ def verdict(name, stats, thresholds=None, **kwargs):
 
 
 def test_pass():
-    v = verdict("PDC", GOOD, items=[{"item": "PDC1", "loading": 0.8, "alpha_if_deleted": 0.8}],
+    v = verdict("PDC", GOOD, items=[{"item": "PDC1", "loading": 0.8}],
                       htmt={"CCA": 0.5}, fornell_larcker_ok=True)
     assert v["verdict"] == "pass" and v["reasons"] == "" and v["suggestions"] == ""
 
@@ -44,13 +44,14 @@ def test_htmt_bands():
     assert verdict("X", GOOD, htmt={"Y": 0.86, "Z": 0.3})["max_htmt"] == pytest.approx(0.86)
 
 
-def test_low_loading_suggests_item_but_never_drops():
-    v = verdict("PDC", {**GOOD, "alpha": 0.79},
-                      items=[{"item": "PDC1", "loading": 0.8, "alpha_if_deleted": 0.7},
-                             {"item": "PDC3", "loading": 0.41, "alpha_if_deleted": 0.83}])
-    assert v["verdict"] == "warn"
-    assert v["suggestions"] == "consider removing PDC3: loading .41, alpha if deleted .83 > .79"
+def test_low_loading_warns_and_the_suggestions_are_the_refinement_assistants():
+    says = ["consider removing PDC3: standardized loading .41 < .50, AVE without it .62 (now .55)"]
+    v = verdict("PDC", {**GOOD, "alpha": 0.79}, items=[{"item": "PDC1", "loading": 0.8}, {"item": "PDC3", "loading": 0.41}],
+                suggestions=says)
+    assert v["verdict"] == "warn" and "PDC3 loading .41 < .50" in v["reasons"]
+    assert v["suggestions"] == says[0]
     assert v["min_loading"] == pytest.approx(0.41)
+    assert verdict("PDC", GOOD, items=[{"item": "PDC3", "loading": 0.41}])["suggestions"] == ""
 
 
 def test_fornell_larcker_and_statistical_warnings():

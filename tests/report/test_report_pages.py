@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 
 import pandas as pd
 import pytest
+import yaml
 
 from surveysem.report.html import PAGES
 from surveysem.report.pages import ColumnNotRegistered, Context, build_report
 from surveysem.stage_files import REPORT_FILES
 from surveysem.stage_files import path as stage_path
 
-from results_tree import build, make_results  # tests/report/results_tree.py
+from results_tree import XSS, build, make_results  # tests/report/results_tree.py
 
 
 @pytest.fixture(scope="module")
@@ -501,3 +503,21 @@ def test_no_page_shows_an_exception_text_whatever_input_is_missing_or_malformed(
             for page in sorted((root / "reports").glob("*.html")):
                 found = EXCEPTION_TEXT.search(_text(page.read_text(encoding="utf-8")))
                 assert found is None, (key, damage, page.name, found and found.group(0))
+
+
+def test_refinement_assistant_section(pages):
+    """The candidate items with their numbers, the exact scales: lines in a <pre> block (escaped, and
+    still the YAML of refinement.csv once unescaped), the never-applied sentence and the MI note."""
+    section = re.search(r'<section id="refinement">.*?</section>', pages["measurement.html"], re.DOTALL).group(0)
+    assert "<script" not in section and "&lt;script&gt;alert(1)&lt;/script&gt;" in section
+    row = re.search(r"<tr><td class=\"text\">CCA</td>.*?</tr>", section).group(0)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    assert cells == ["CCA", "CCA3", "ave; cross_loading", "0.51", ".36", ".36", ".43", ".62", ".64", ".60", ".59",
+                     "0.35 on F1 (PDC)", "—"]
+    pre = re.search(r"<pre>(.*?)</pre>", section, re.DOTALL).group(1)
+    assert yaml.safe_load(unescape(pre)) == {"scales": {"CCA": {"drop": {"CCA3": "AVE without it .43 (now .36 < .50) " + XSS}}}}
+    text = " ".join(_text(section).split())
+    assert "The pipeline never applies these lines: to drop an item, the researcher copies its line into the scales: section of config/config.yaml" in text
+    assert "not refitted" in text and "Modification indices: not available: not supported" in text
+    scales_note = " ".join(_text(pages["measurement.html"]).split())
+    assert "the scales/ files decide" not in scales_note and "drops one in the scales: section of config/config.yaml" in scales_note

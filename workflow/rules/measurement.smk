@@ -43,8 +43,9 @@ rule measurement_reliability:
 
 rule measurement_cfa:
     # CFA of all constructs (SEM engine; FIML when data.missing is fiml), CR/AVE, Fornell-Larcker,
-    # common-method variance (Harman, marker, common latent factor, full-collinearity VIF), scores.
-    # The longest measurement job: first among the ready ones.
+    # common-method variance (Harman, marker, common latent factor, full-collinearity VIF), scores,
+    # the largest modification indices (ML on complete data only). The longest measurement job:
+    # first among the ready ones.
     priority: 3
     input:
         analysis=F("analysis"),
@@ -73,6 +74,11 @@ rule measurement_cfa:
         ),
         cmv=report(
             F("cmv"),
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        cfa_modindices=report(
+            F("cfa_modindices"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),
@@ -165,7 +171,8 @@ rule measurement_dropped:
 
 
 rule measurement_verdicts:
-    # Pass / warn / fail per scale with reasons and item suggestions; all warnings of the stage.
+    # Pass / warn / fail per scale with reasons and item suggestions; the refinement assistant's
+    # candidate items with the config scales: lines that would drop them; all warnings of the stage.
     input:
         ingest=F("ingest"),
         scales=SCALE_FILES,
@@ -173,6 +180,7 @@ rule measurement_verdicts:
         item_stats=F("item_stats"),
         efa=F("efa"),
         cfa_fit=F("cfa_fit"),
+        cfa_modindices=F("cfa_modindices"),
         loadings=F("loadings"),
         validity=F("validity"),
         cmv=F("cmv"),
@@ -182,6 +190,11 @@ rule measurement_verdicts:
     output:
         verdicts=report(
             F("measurement_verdicts"),
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        refinement=report(
+            F("refinement"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),

@@ -6,10 +6,11 @@ One function per rule (``workflow/rules/measurement.smk``), each writing the fil
    alpha, omega, item statistics; KMO, Bartlett, parallel analysis and EFA of the capability items.
 2. :func:`cfa` (``measurement_cfa``) – CFA of all measured constructs (capabilities, OIE roles,
    marker) with the SEM engine: fit, standardized loadings with delta-method SEs, CR/AVE,
-   Fornell–Larcker, common-method variance, scale scores.
+   Fornell–Larcker, the largest modification indices, common-method variance, scale scores.
 3. :func:`htmt` (``measurement_htmt``) – HTMT and HTMT2 with seeded percentile bootstrap CIs.
 4. :func:`invariance` (``measurement_invariance``) – configural / metric / scalar invariance.
-5. :func:`verdicts` (``measurement_verdicts``) – a verdict per scale and every warning of the stage.
+5. :func:`verdicts` (``measurement_verdicts``) – a verdict per scale, the refinement assistant's
+   candidate items (:mod:`surveysem.measurement.refinement`) and every warning of the stage.
 
 The statistics are in :mod:`surveysem.measurement.tables` and the modules it uses. Each step
 receives plain values: ``inputs`` and ``out`` (name -> path) and ``config``, the keys its rule
@@ -24,14 +25,27 @@ import json
 
 import pandas as pd
 
+from surveysem import io as sio
 from surveysem.errors import SurveySemError
 from surveysem.instrument.analysed import load_analysed, with_parcels
-from surveysem import io as sio
 from surveysem.io import write_csv, write_json
 from surveysem.measurement import scores as scores_mod
-from surveysem.measurement.tables import (INVARIANCE_COLUMNS, group_label, items_numeric, cfa_tables, cmv_report,
-                                          construct_scales, efa_report, htmt_tables, invariance_tables,
-                                          reliability_tables, settings, verdict_rows)
+from surveysem.measurement.refinement import candidate_table
+from surveysem.measurement.tables import (
+    INVARIANCE_COLUMNS,
+    cfa_modindices,
+    cfa_tables,
+    cmv_report,
+    construct_scales,
+    efa_report,
+    group_label,
+    htmt_tables,
+    invariance_tables,
+    items_numeric,
+    reliability_tables,
+    settings,
+    verdict_rows,
+)
 
 
 def read_analysis(path) -> pd.DataFrame:
@@ -76,15 +90,18 @@ def reliability(inputs: dict, out: dict, config: dict) -> None:
 
 
 def cfa(inputs: dict, out: dict, config: dict) -> None:
-    """Write cfa_fit.json, loadings.csv, validity.csv, fornell_larcker.csv, cmv.json, scale_scores.csv."""
+    """Write cfa_fit.json, cfa_modindices.csv, loadings.csv, validity.csv, fornell_larcker.csv, cmv.json,
+    scale_scores.csv."""
     cfg = settings(config)
     synthetic = read_synthetic(inputs["ingest"])
     inst = load_analysed(inputs["scales"], config.get("scales"))
     scales = construct_scales(inst)
     data = with_parcels(read_analysis(inputs["analysis"]), inst)
     t = cfa_tables(data, scales, cfg)
+    modindices, modindices_note = cfa_modindices(t)
     fit_json = {k: t.get(k) for k in ("syntax", "converged", "fit", "small_sample_chisq", "estimator", "missing",
                                         "warnings")}
+    fit_json["modindices_note"] = modindices_note
     fit_json["synthetic"] = synthetic
     fit_json["n_constructs"] = len(t["scales"])
     fit_json["missing_note"] = ("FIML (data.missing = fiml)" if t["missing"] == "fiml" else
@@ -93,6 +110,7 @@ def cfa(inputs: dict, out: dict, config: dict) -> None:
         lc = t["latent_correlations"]
         fit_json["latent_correlations"] = {i: lc.loc[i].to_dict() for i in lc.index}
     write_json(out["cfa_fit"], fit_json)
+    write_csv(out["cfa_modindices"], modindices)
     cols_l = ["construct", "item", "est", "se", "z", "pvalue", "std_all", "std_se", "std_z", "std_pvalue"]
     write_csv(out["loadings"], t.get("loadings", pd.DataFrame(columns=cols_l)))
     write_csv(out["validity"], t.get("validity", pd.DataFrame(
@@ -166,7 +184,8 @@ def _read_csv_or_empty(path) -> pd.DataFrame:
 
 
 def verdicts(inputs: dict, out: dict, config: dict) -> None:
-    """Collect warnings of all steps, write verdicts.csv and warnings.json."""
+    """Collect warnings of all steps; write verdicts.csv, refinement.csv (the refinement assistant's
+    candidate items) and warnings.json."""
     cfg = settings(config)
     inst = load_analysed(inputs["scales"], config.get("scales"))
     scales = construct_scales(inst)
@@ -186,9 +205,16 @@ def verdicts(inputs: dict, out: dict, config: dict) -> None:
         model_level.append("the CFA did not converge: loadings, CR and AVE are unreliable")
     elif cfa.get("converged") is None:
         model_level.append("the CFA could not be fitted: no loadings, CR or AVE")
-    table = verdict_rows(scales, _read_csv_or_empty(inputs["reliability"]), _read_csv_or_empty(inputs["item_stats"]),
-                         _read_csv_or_empty(inputs["validity"]), _read_csv_or_empty(inputs["loadings"]),
-                         _read_csv_or_empty(inputs["htmt"]), flat, cfg["thresholds"], model_level)
+    reliability, validity = _read_csv_or_empty(inputs["reliability"]), _read_csv_or_empty(inputs["validity"])
+    loadings = _read_csv_or_empty(inputs["loadings"])
+    with open(inputs["efa"], encoding="utf-8") as fh:
+        efa_pattern = (json.load(fh).get("efa") or {}).get("loadings")
+    candidates = candidate_table(scales, loadings, validity, reliability, _read_csv_or_empty(inputs["item_stats"]),
+                                 efa_pattern, _read_csv_or_empty(inputs["cfa_modindices"]),
+                                 thresholds=cfg["thresholds"])
+    table = verdict_rows(scales, reliability, validity, loadings, _read_csv_or_empty(inputs["htmt"]), flat,
+                         cfg["thresholds"], model_level, candidates)
+    write_csv(out["refinement"], candidates)
     write_csv(out["verdicts"], table)
     write_json(out["warnings"], {"synthetic": read_synthetic(inputs["ingest"]), "n_warnings": len(all_warnings),
                                  "warnings": all_warnings,

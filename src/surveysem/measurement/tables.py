@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from surveysem import resampling
+from surveysem.errors import SurveySemError
+from surveysem.instrument.analysed import scale_indicators
 from surveysem.measurement import scores as scores_mod
 from surveysem.measurement import validity as val_mod
 from surveysem.measurement import verdicts as verd_mod
-from surveysem.errors import SurveySemError
-from surveysem.instrument.analysed import scale_indicators
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,9 @@ def _usable_scales(X: pd.DataFrame, scales: dict[str, list[str]], warnings: list
 
 
 def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
-    from surveysem.measurement import reliability as rel_mod  # here: the other steps do without scipy.stats
+    from surveysem.measurement import (
+        reliability as rel_mod,  # here: the other steps do without scipy.stats
+    )
 
     X = items_numeric(data, scales)
     rel_rows, item_tables, warnings = [], [], []
@@ -247,6 +249,31 @@ def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> d
         out["estimates"] = est
         out["_fit"] = fit
     return out
+
+
+MODINDEX_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_all"]
+MODINDEX_TOP = 50  # the largest modification indices written (every item's largest is usually among them)
+
+
+def cfa_modindices(cfa: dict, top: int = MODINDEX_TOP) -> tuple[pd.DataFrame, str | None]:
+    """The ``top`` largest modification indices of the CFA (lavaan ``modindices``), largest first,
+    and None; or an empty table and the reason in words when they are not available (the engine
+    has them for ML on complete data only)."""
+    empty = pd.DataFrame(columns=MODINDEX_COLUMNS)
+    fit = cfa.get("_fit")
+    if fit is None:
+        return empty, "not available: the CFA could not be fitted"
+    if not fit["result"].converged:
+        return empty, "not available: the CFA did not converge"
+    try:
+        mi = fit["result"].modindices()
+    except SurveySemError as exc:
+        return empty, f"not available: {exc.one_line()}"
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        return empty, f"not available: {type(exc).__name__}: {exc}"
+    mi = mi[np.isfinite(mi["mi"].astype(float))]
+    top_rows = mi.sort_values("mi", ascending=False, kind="stable").head(top)
+    return top_rows[MODINDEX_COLUMNS].reset_index(drop=True), None
 
 
 def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base_result=None,
@@ -454,11 +481,15 @@ def _warnings_of(name: str, warnings: list[str], items: list[str]) -> list[str]:
     return out
 
 
-def verdict_rows(scales: dict[str, list[str]], reliability: pd.DataFrame, item_stats: pd.DataFrame,
-                 validity: pd.DataFrame, loadings: pd.DataFrame, htmt: pd.DataFrame, warnings: list[str],
-                 thresholds: dict, model_warnings: list[str] | None = None) -> pd.DataFrame:
+def verdict_rows(scales: dict[str, list[str]], reliability: pd.DataFrame, validity: pd.DataFrame, loadings: pd.DataFrame, htmt: pd.DataFrame, warnings: list[str],
+                 thresholds: dict, model_warnings: list[str] | None = None,
+                 candidates: pd.DataFrame | None = None) -> pd.DataFrame:
     """One verdict per scale; ``warnings`` are attached to the scales they name (construct or item
-    id), ``model_warnings`` (e.g. CFA non-convergence) to every scale."""
+    id), ``model_warnings`` (e.g. CFA non-convergence) to every scale; the suggestions are those
+    of the refinement assistant's ``candidates`` (refinement.csv)."""
+    from surveysem.measurement.refinement import suggestion
+
+    cands = candidates if candidates is not None else pd.DataFrame(columns=["construct"])
     rel = reliability.set_index("construct") if len(reliability) else pd.DataFrame()
     val = validity.set_index("construct") if len(validity) else pd.DataFrame()
     rows = []
@@ -468,12 +499,9 @@ def verdict_rows(scales: dict[str, list[str]], reliability: pd.DataFrame, item_s
                  "cr": val.loc[name, "cr"] if name in val.index else None,
                  "ave": val.loc[name, "ave"] if name in val.index else None}
         its = []
-        ist = item_stats[item_stats["construct"] == name].set_index("item") if len(item_stats) else pd.DataFrame()
         ld = loadings[loadings["construct"] == name].set_index("item") if len(loadings) else pd.DataFrame()
         for i in items:
-            its.append({"item": i,
-                        "loading": ld.loc[i, "std_all"] if i in ld.index else None,
-                        "alpha_if_deleted": ist.loc[i, "alpha_if_deleted"] if i in ist.index else None})
+            its.append({"item": i, "loading": ld.loc[i, "std_all"] if i in ld.index else None})
         h = {}
         if len(htmt):
             for r in htmt.itertuples():
@@ -486,5 +514,6 @@ def verdict_rows(scales: dict[str, list[str]], reliability: pd.DataFrame, item_s
             v = val.loc[name, "fornell_larcker_pass"]
             fl = None if pd.isna(v) else bool(v)
         ws = list(model_warnings or []) + _warnings_of(name, warnings, items)
-        rows.append(verd_mod.scale_verdict(name, stats, its, h, fl, ws, thresholds=thresholds))
+        says = [suggestion(c, thresholds) for c in cands[cands["construct"] == name].to_dict(orient="records")]
+        rows.append(verd_mod.scale_verdict(name, stats, its, h, fl, ws, thresholds=thresholds, suggestions=says))
     return verd_mod.verdict_table(rows)

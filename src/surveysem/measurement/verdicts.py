@@ -11,17 +11,19 @@ Rules (thresholds from ``config.measurement.thresholds``; the schema's defaults 
   (zero-variance item, Heywood case, non-convergence).
 * pass otherwise.
 
-The pipeline never drops an item; it suggests, e.g.
-``consider removing PDC3: loading .41, alpha if deleted .83 > .79``, and the user edits ``scales/``.
+The pipeline never drops an item. The suggestions are those of the refinement assistant
+(:mod:`surveysem.measurement.refinement`), e.g. ``consider removing ODV3: AVE without it .53 (now
+.49 < .50)``; the researcher drops an item with the ``scales:`` section of ``config/config.yaml``.
 
 Example
 -------
 >>> thresholds = {"reliability_min": 0.70, "ave_min": 0.50, "htmt_max": 0.85, "htmt_warn": 0.90,
 ...               "loading_min": 0.50}
 >>> v = scale_verdict("PDC", {"alpha": 0.79, "omega": 0.8, "cr": 0.8, "ave": 0.55},
-...                   items=[{"item": "PDC3", "loading": 0.41, "alpha_if_deleted": 0.83}], thresholds=thresholds)
->>> v["verdict"], v["suggestions"]
-('warn', 'consider removing PDC3: loading .41, alpha if deleted .83 > .79')
+...                   items=[{"item": "PDC3", "loading": 0.41}], thresholds=thresholds,
+...                   suggestions=["consider removing PDC3: standardized loading .41 < .50"])
+>>> v["verdict"], v["reasons"], v["suggestions"]
+('warn', 'PDC3 loading .41 < .50', 'consider removing PDC3: standardized loading .41 < .50')
 """
 
 from __future__ import annotations
@@ -49,11 +51,12 @@ def _f(x: float) -> str:
 
 def scale_verdict(name: str, stats: dict, items: list[dict] | None = None, htmt: dict[str, float] | None = None,
                   fornell_larcker_ok: bool | None = None, warnings: list[str] | None = None, *,
-                  thresholds: dict) -> dict:
+                  thresholds: dict, suggestions: list[str] | None = None) -> dict:
     """Verdict of one scale.
 
     ``stats``: alpha, omega, cr, ave (NaN/None = not available, reported as a warning);
-    ``items``: dicts with item, loading (standardized CFA loading), alpha_if_deleted;
+    ``items``: dicts with item and loading (standardized CFA loading);
+    ``suggestions``: the refinement assistant's lines for this scale (kept as given);
     ``htmt``: other construct -> HTMT; ``warnings``: statistical warnings about this scale.
     ``thresholds``: ``measurement.thresholds`` of the config.
     Returns dict(construct, verdict, reasons, suggestions, + the inputs).
@@ -87,27 +90,18 @@ def scale_verdict(name: str, stats: dict, items: list[dict] | None = None, htmt:
             warns.append(f"HTMT with {other} {_f(h)} >= {_f(t['htmt_max'])}")
     if fornell_larcker_ok is False:
         warns.append("Fornell-Larcker criterion not met (sqrt(AVE) <= a latent correlation)")
-    suggestions = []
     alpha = _num(stats.get("alpha"))
     for it in items or []:
         lo = _num(it.get("loading"))
-        aid = _num(it.get("alpha_if_deleted"))
         if not math.isnan(lo) and abs(lo) < t["loading_min"]:
             warns.append(f"{it['item']} loading {_f(lo)} < {_f(t['loading_min'])}")
-            text = f"consider removing {it['item']}: loading {_f(lo)}"
-            if not math.isnan(aid) and not math.isnan(alpha):
-                text += f", alpha if deleted {_f(aid)} {'>' if aid > alpha else '<='} {_f(alpha)}"
-            suggestions.append(text)
-        elif not math.isnan(aid) and not math.isnan(alpha) and aid > alpha + 0.01:
-            suggestions.append(f"consider removing {it['item']}: alpha if deleted {_f(aid)} > {_f(alpha)}")
-    for w in warnings or []:
-        warns.append(w)
+    warns.extend(warnings or [])
     verdict = "fail" if fails else "warn" if warns else "pass"
     return {
         "construct": name,
         "verdict": verdict,
         "reasons": "; ".join(fails + warns),
-        "suggestions": "; ".join(suggestions),
+        "suggestions": "; ".join(suggestions or []),
         "alpha": alpha, "omega": _num(stats.get("omega")), "cr": cr, "ave": ave,
         "max_htmt": max((_num(v) for v in (htmt or {}).values()), default=float("nan")),
         "min_loading": min((_num(i.get("loading")) for i in items or []), default=float("nan")),

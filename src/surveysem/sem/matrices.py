@@ -65,13 +65,10 @@ class GroupMatrices:
         self.ai, self.aj, self.ap, self.si, self.sj, self.sp, self.mi, self.mp = _free_entries(rows)
         self.sdiag_half = np.where(self.si == self.sj, 0.5, 1.0)
         K = len(self.ai) + len(self.si) + len(self.mi)
-        self.K = K
-        L = np.zeros((K, q))
+        self.K, self.q = K, q
         pars = np.concatenate([self.ap, self.sp, self.mp]).astype(int)
-        if K:
-            L[np.arange(K), pars] = 1.0
-        self.L = L
         self.pars = pars
+        self._L = None
         # without equality constraints each free parameter has one matrix entry: L is a
         # permutation, and L' x / L' M L are index operations (not q x q products)
         self.pars_unique = len(np.unique(pars)) == len(pars)
@@ -81,6 +78,16 @@ class GroupMatrices:
         self.lisrel = self._is_lisrel()
         A_rows, A_cols = np.nonzero(self.A0)
         self.topo = _topological_order(nvar, np.concatenate([self.ai, A_rows]), np.concatenate([self.aj, A_cols]))
+
+    @property
+    def L(self):
+        """K x q map of the group's matrix entries to the free parameters, built when first used
+        (the extended model of the modification indices has K, q ~ 4,000: 130 MB it never needs)."""
+        if self._L is None:
+            self._L = np.zeros((self.K, self.q))
+            if self.K:
+                self._L[np.arange(self.K), self.pars] = 1.0
+        return self._L
 
     def _is_lisrel(self):
         """LISREL-shaped model: no path starts at an observed variable and no observed variable

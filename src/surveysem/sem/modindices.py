@@ -122,6 +122,26 @@ def _x_mask(spec: ModelSpec):
     return ~np.outer(isx, isx), ~isx if p else np.zeros(0, bool)
 
 
+def _covariance_information(P, Am, Bm, mask_cov):
+    """``0.5 tr(P dSigma_k P dSigma_l)`` for all k, l with ``dSigma_k = a_k b_k' + b_k a_k'``.
+
+    Unmasked (no fixed-x covariates, as in a CFA) the trace of rank-2 terms is closed-form,
+    ``(a_k'P b_l)(b_k'P a_l) + (a_k'P a_l)(b_k'P b_l)``: K x K products of p-vectors instead of
+    K^2 p^2 (80 items and 4,000 candidates: about 0.5 s instead of a minute). A mask breaks the
+    rank-2 form, so it takes the explicit K x p x p path.
+    """
+    if mask_cov.all():
+        PA, PB = P @ Am, P @ Bm
+        X = Am.T @ PB
+        blk = X * X.T
+        blk += (Am.T @ PA) * (Bm.T @ PB)
+        return blk
+    D = np.einsum("ik,jk->kij", Am, Bm)
+    D = (D + D.transpose(0, 2, 1)) * mask_cov
+    PD = np.einsum("ij,kjl->kil", P, D)
+    return 0.5 * np.einsum("kij,lji->kl", PD, PD)
+
+
 def expected_information(eng: Engine, theta, mask_cov, mask_mean):
     """Expected information per observation, ``sum_g n_g/N (Delta_g' A1_g Delta_g)``, with the
     h1 information ``A1`` zeroed in the fixed-x moments (rows and columns), as lavaan."""
@@ -129,16 +149,49 @@ def expected_information(eng: Engine, theta, mask_cov, mask_mean):
     for gs, gd in zip(eng.groups, eng.data):
         Sigma, _, Am, Bm, Mm = gs.observed_moments(theta)
         P = np.linalg.inv(Sigma)
-        # dSigma_k = a_k b_k' + b_k a_k', masked: K x p x p
-        D = np.einsum("ik,jk->kij", Am, Bm)
-        D = (D + D.transpose(0, 2, 1)) * mask_cov
-        PD = np.einsum("ij,kjl->kil", P, D)
-        blk = 0.5 * np.einsum("kij,lji->kl", PD, PD)
+        blk = _covariance_information(P, Am, Bm, mask_cov)
         if eng.meanstructure:
             Mz = Mm * mask_mean[:, None]
             blk += Mz.T @ P @ Mz
         gs.add_matrix(info, gd.n * blk)
     return info / eng.ntotal
+
+
+def _columns(M, idx):
+    """Columns ``idx`` of M, zero where ``idx`` is -1 (a parameter absent from the group)."""
+    out = M[:, np.maximum(idx, 0)]
+    out[:, idx < 0] = 0.0
+    return out
+
+
+def information_blocks(eng: Engine, theta, mask_cov, mask_mean, first, added):
+    """``(I[first, first], I[first, added], diag I[added])`` of :func:`expected_information`.
+
+    Without masked moments and equality constraints across the rows of a group (a CFA) the blocks
+    come from the rank-2 identity of :func:`_covariance_information` restricted to their columns:
+    the model's parameters against the candidates, not every candidate against every other."""
+    if not (mask_cov.all() and all(gs.pars_unique for gs in eng.groups)):
+        info = expected_information(eng, theta, mask_cov, mask_mean)
+        return info[np.ix_(first, first)], info[np.ix_(first, added)], np.diag(info)[added]
+    I11, I12, d22 = np.zeros((len(first), len(first))), np.zeros((len(first), len(added))), np.zeros(len(added))
+    for gs, gd in zip(eng.groups, eng.data):
+        Sigma, _, Am, Bm, Mm = gs.observed_moments(theta)
+        P = np.linalg.inv(Sigma)
+        local = np.full(eng.q, -1)
+        local[gs.pars] = np.arange(len(gs.pars))
+        lf, la = local[first], local[added]
+        A1, B1, A2, B2 = _columns(Am, lf), _columns(Bm, lf), _columns(Am, la), _columns(Bm, la)
+        PA1, PB1, PA2, PB2 = P @ A1, P @ B1, P @ A2, P @ B2
+        w = gd.n / eng.ntotal
+        I11 += w * ((A1.T @ PB1) * (B1.T @ PA1) + (A1.T @ PA1) * (B1.T @ PB1))
+        I12 += w * ((A1.T @ PB2) * (B1.T @ PA2) + (A1.T @ PA2) * (B1.T @ PB2))
+        d22 += w * (np.einsum("ik,ik->k", A2, PB2) ** 2 + np.einsum("ik,ik->k", A2, PA2) * np.einsum("ik,ik->k", B2, PB2))
+        if eng.meanstructure:
+            M1, M2 = _columns(Mm * mask_mean[:, None], lf), _columns(Mm * mask_mean[:, None], la)
+            I11 += w * (M1.T @ P @ M1)
+            I12 += w * (M1.T @ P @ M2)
+            d22 += w * np.einsum("ik,ik->k", M2, P @ M2)
+    return I11, I12, d22
 
 
 # ---------------------------------------------------------------- standardized EPCs
@@ -216,12 +269,10 @@ def modindices(spec: ModelSpec, gdata, theta, na_remove=True) -> pd.DataFrame:
     eext = Engine(ext)
     eext.set_data(gdata)
     grad = eext.evaluate(theta_ext, level=1)[1]
-    info = expected_information(eext, theta_ext, *_x_mask(spec))
     q = spec.npar
     add = np.array([ext.rows[k].par for k in extra], int)
-    I11 = info[:q, :q]
-    I12 = info[:q][:, add]
-    V = np.diag(info[np.ix_(add, add)]) - np.einsum("ij,ij->j", I12, np.linalg.solve(I11, I12))
+    I11, I12, d22 = information_blocks(eext, theta_ext, *_x_mask(spec), np.arange(q), add)
+    V = d22 - np.einsum("ij,ij->j", I12, np.linalg.solve(I11, I12))
     V = np.where(V < V_MIN, np.nan, V)
     g = grad[add]
     N = eng.ntotal
