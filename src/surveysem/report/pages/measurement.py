@@ -234,69 +234,6 @@ def _loadings_section(ctx: Context, t: PageTables) -> Content:
     return t.add(table, "loadings")
 
 
-# ------------------------------------------------------------------ refinement assistant
-
-
-REFINEMENT_FIELDS = ("construct", "item", "criterion", "loading", "ave", "ave_loadings", "ave_without", "cr_loadings",
-                     "cr_without", "alpha", "alpha_without", "cross_loading", "cross_factor", "max_mi",
-                     "max_mi_parameter", "scales_lines")
-REFINEMENT_COLUMNS = ["Scale", "Item", "Criterion", "λ", "AVE", "AVE from λ", "AVE without", "CR from λ", "CR without",
-                      "α", "α without", "Cross-loading (EFA)", "Largest MI"]
-REFINEMENT_NOTE = (
-    "Criterion: loading = standardized loading below the threshold; ave = the scale's AVE is below the threshold and "
-    "this item's removal raises it most; alpha = the item whose removal raises α most; cross_loading = an EFA pattern "
-    "loading on another scale's factor at or above the threshold; modindex = a modification index (1 df) at or above "
-    "the threshold for a loading on another factor or a residual covariance. AVE and CR without the item are from this "
-    "CFA's loadings, not refitted (AVE: mean squared standardized loading; CR: (Σλ)² / ((Σλ)² + Σ(1 − λ²))); AVE and "
-    "CR from λ are the same formulas over all the scale's items, the like-for-like comparison; AVE is that of the "
-    "validity table (observed variances).")
-NEVER_APPLIED = (
-    "The pipeline never applies these lines: to drop an item, the researcher copies its line into the scales: section "
-    "of config/config.yaml. Each line drops one item and its numbers assume the others stay, so drop one item at a "
-    "time, rerun, and look again.")
-
-
-def _with(value, what) -> str:
-    """``0.35 on F3 (CUS)``: a value and where it is; a dash without a value."""
-    return DASH if value is None else f"{fmt_num(value)} on {what}" if what else fmt_num(value)
-
-
-def _refinement_row(r: dict) -> list:
-    return [str(r["construct"]), str(r["item"]), str(r["criterion"]), fmt_num(r["loading"]), fmt_bounded(r["ave"]),
-            fmt_bounded(r["ave_loadings"]), fmt_bounded(r["ave_without"]), fmt_bounded(r["cr_loadings"]),
-            fmt_bounded(r["cr_without"]), fmt_bounded(r["alpha"]), fmt_bounded(r["alpha_without"]),
-            _with(r["cross_loading"], r["cross_factor"]),
-            DASH if r["max_mi"] is None else f"{fmt_num(r['max_mi'], 1)} ({r['max_mi_parameter']})"]
-
-
-def _scales_blocks(ctx: Context, records: list[dict]) -> list[Safe]:
-    """Per scale: its heading and the scales: lines of refinement.csv in one <pre> block (the
-    three heading lines once, then the item line of every candidate)."""
-    out = []
-    for cid in in_construct_order(ctx, list(dict.fromkeys(str(r["construct"]) for r in records))):
-        blocks = [str(r["scales_lines"]).split("\n") for r in records if str(r["construct"]) == cid]
-        lines = blocks[0][:3] + [line for b in blocks for line in b[3:]]
-        out += [tag("h3", f"{cid} – {ctx.label(cid)}"), tag("pre", "\n".join(lines))]
-    return out
-
-
-@CLOSING_SECTIONS.add("refinement", "Refinement assistant")
-def _refinement_section(ctx: Context, t: PageTables) -> Content:
-    records = ctx.records("refinement", *REFINEMENT_FIELDS)
-    if records is None:
-        return missing(ctx, "Refinement assistant", "refinement")
-    mi_note = ctx.field("cfa_fit", "modindices_note")
-    mi_text = paragraph(f"Modification indices: {mi_note}.") if mi_note else Safe("")
-    if not records:
-        return [paragraph("No item is questioned by the criteria of measurement.thresholds."), mi_text]
-    table = Table("Items a reviewer would question, with the numbers", REFINEMENT_COLUMNS,
-                  [_refinement_row(r) for r in records], note=synthetic_note(ctx) + REFINEMENT_NOTE,
-                  text_columns={0, 1, 2, 11, 12})
-    return [paragraph("Per scale, the items a reviewer would question and the lines of config/config.yaml that would "
-                      "drop them, with the reason built from the numbers."), t.add(table, "refinement"), mi_text,
-            paragraph(NEVER_APPLIED), *_scales_blocks(ctx, records)]
-
-
 # ------------------------------------------------------------------ warnings and item responses
 
 
