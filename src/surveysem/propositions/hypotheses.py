@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from surveysem.errors import SurveySemError
 from surveysem.resampling import TOO_FEW_RESAMPLES
 
+NOT_ASSESSABLE = "not assessable"
+
 FAMILIES_BY_OUTCOME = {
     "spread": ("gamma_log", "ols_log"),
     "diversification": ("binomial", "quasibinomial", "poisson"),
@@ -338,6 +340,9 @@ def _sub_ids(entry: dict, at: _Path, hid: str, predictors: list[str], sub_seen: 
 
 def rule_text(rule: dict, level: float = 0.95) -> str:
     """The verdict rule in words; written beside every verdict table."""
+    from surveysem.propositions.fit_gate import gate_text
+    from surveysem.propositions.model_choice import choice_text
+
     adj = "Holm-adjusted (within the proposition) " if rule["adjust"] == "holm" else "unadjusted "
     model = {"a": "model (a), correlated processes -> growth",
              "b": "model (b), the process chain sensing -> seizing -> reconfiguration -> growth",
@@ -356,7 +361,8 @@ def rule_text(rule: dict, level: float = 0.95) -> str:
         f"verdict is flagged when more than {rule.get('bootstrap_max_failed', 0.05):.0%} of its resamples failed. "
         f"Non-converged or non-estimable models give 'not estimable'; a bootstrap CI from fewer converged "
         f"resamples than a percentile CI at its level needs (5 beyond each bound: B >= 10 / (1 - level), 200 at "
-        f"95%) gives '{TOO_FEW_RESAMPLES}', and so does its proposition."
+        f"95%) gives '{TOO_FEW_RESAMPLES}', and so does its proposition. "
+        f"{gate_text(rule['fit_gate'])} {choice_text(rule['p4_model_choice'], rule['p4_model'])}"
     )
 
 
@@ -364,9 +370,11 @@ def proposition_verdict(sub_verdicts: list[str]) -> str:
     ok = [v == "supported" for v in sub_verdicts]
     if not sub_verdicts or any(v == "not estimable" for v in sub_verdicts) and not any(ok):
         return "not estimable"
-    if any(v == TOO_FEW_RESAMPLES for v in sub_verdicts):
-        # a sub-hypothesis whose CI cannot be judged leaves the proposition undecided
-        return TOO_FEW_RESAMPLES
+    undecided = [v for v in sub_verdicts if v.startswith(NOT_ASSESSABLE)]
+    if undecided:
+        # a sub-hypothesis that cannot be judged (too few resamples, model fit, model choice) leaves
+        # the proposition undecided
+        return undecided[0]
     if all(ok):
         return "supported"
     if any(ok):

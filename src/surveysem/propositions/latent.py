@@ -77,6 +77,24 @@ def fit_latent(data: pd.DataFrame, estimator: str, constructs: dict[str, list[st
     raise SurveySemError(f"unknown latent estimator {estimator!r} (use sam or sem)")
 
 
+def model_fit_indices(estimator: str, r) -> dict:
+    """The fit the verdict's fit gate reads (:mod:`surveysem.propositions.fit_gate`): the full SEM's
+    own, or the SAM measurement blocks' (the SAM structural regression is saturated)."""
+    from surveysem.propositions.latent_paths import SEM_FIT_KEYS
+
+    if estimator == "sem":
+        fit = r.blocks["sem"].fit
+        return {"basis": "sem", "fits": {"model": {k: fit[k] for k in SEM_FIT_KEYS if k in fit}}}
+    return {"basis": "sam_blocks", "fits": {c: dict(b.fit) for c, b in r.blocks.items()}}
+
+
+def paths_fit_indices(estimator: str, r: dict) -> dict:
+    """As :func:`model_fit_indices` for a model hypothesis (the SAM structural step is not tested)."""
+    if estimator == "sem":
+        return {"basis": "sem", "fits": {"model": dict(r["fit"])}}
+    return {"basis": "sam_paths", "fits": r.get("block_fits", {})}
+
+
 def p_one_sided(est: float, se: float, expected: str) -> float:
     z = est / se if se > 0 else np.nan
     return float(special.ndtr(-z) if expected == "+" else special.ndtr(z))
@@ -129,7 +147,8 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
                      "n": r.nobs, "n_dropped": r.n_dropped, "k": len(r.terms), "r2_latent": r.r2,
                      "converged": r.converged, "admissible": r.admissible,
                      "reliability": {c: round(b.reliability, 6) for c, b in r.blocks.items()
-                                     if hasattr(b, "reliability")}})
+                                     if hasattr(b, "reliability")},
+                     "fit_indices": model_fit_indices(estimator, r)})
     subs = _subhypotheses(hyp, results, estimator, z, adjust, alpha)
     return {"coefficients": coefs, "fits": fits, "subhypotheses": subs, "warnings": warn,
             "estimator": estimator, "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome]}
@@ -244,7 +263,8 @@ def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust,
     fits = [] if r is None else [{"proposition": hyp.id, "model": model_id, "estimator": estimator,
                                   "outcome": hyp.outcome, "n": r["nobs"], "n_dropped": n_dropped,
                                   "k": len(rows), "r2_latent": np.nan, "converged": r["converged"],
-                                  "admissible": r["admissible"], "reliability": {}}]
+                                  "admissible": r["admissible"], "reliability": {},
+                                  "fit_indices": paths_fit_indices(estimator, r)}]
     warn.extend(f"{hyp.id} {estimator} model: {w}" for w in (r["warnings"] if r else []))
     return {"coefficients": coefs, "fits": fits, "subhypotheses": rows, "warnings": warn, "estimator": estimator,
             "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome]}

@@ -43,6 +43,8 @@ from surveysem.errors import SurveySemError
 from surveysem.propositions.model_syntax import model_variables
 
 OUTCOME_NAMES = ("spread", "diversification", "intensity")
+# the fit a full SEM reports (the fit gate reads CFI, TLI, RMSEA, SRMR; robust versions of an MLR fit)
+SEM_FIT_KEYS = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "cfi_robust", "tli_robust", "rmsea_robust")
 
 
 def safe_name(column: str) -> str:
@@ -97,7 +99,7 @@ def fit_paths_sem(data: pd.DataFrame, structure: str, outcome: str, items: dict[
     warnings = list(res.warnings) + ([] if admissible else ["inadmissible or non-converged solution"])
     return {"tested": _tested_rows(res.estimates, expected), "converged": bool(res.converged),
             "admissible": admissible, "nobs": int(res.fit.get("nobs", len(d))), "warnings": warnings,
-            "fit": {k: res.fit.get(k) for k in ("chisq", "df", "cfi", "rmsea", "srmr")}}
+            "fit": {k: res.fit.get(k) for k in SEM_FIT_KEYS if k in res.fit}}
 
 
 # --------------------------------------------------------------------------- SAM
@@ -207,7 +209,8 @@ def fit_paths_sam(data: pd.DataFrame, structure: str, outcome: str, items: dict[
         else:
             raise SurveySemError(f"tested parameter {name!r} is neither a label nor a := definition of the model")
     return {"tested": tested, "converged": converged and all(b.converged for b in blocks.values()),
-            "admissible": admissible, "nobs": n, "warnings": warnings, "fit": {}}
+            "admissible": admissible, "nobs": n, "warnings": warnings, "fit": {},
+            "block_fits": {c: dict(b.fit) for c, b in blocks.items()}}
 
 
 def _jacobian(fn, V: np.ndarray) -> np.ndarray:

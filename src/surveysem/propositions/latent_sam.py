@@ -47,6 +47,7 @@ import pandas as pd
 from surveysem.errors import SurveySemError
 
 MIN_ITEMS = 2
+BLOCK_FIT_KEYS = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Block:
     vcov: np.ndarray  # covariance of (loadings, theta, nu), in that order
     converged: bool
     warnings: list = field(default_factory=list)
+    fit: dict = field(default_factory=dict)  # chisq, df, CFI, TLI, RMSEA, SRMR of the block (the SAM fit gate)
 
     @property
     def params(self) -> np.ndarray:
@@ -101,7 +103,8 @@ def fit_block(construct: str, data: pd.DataFrame, items: list[str], max_iter: in
     warns = list(res.warnings)
     if np.any(th <= 0):
         warns.append(f"{construct}: Heywood case (a residual variance <= 0) in its measurement model")
-    return Block(construct, list(items), lam, th, nu, V, bool(res.converged), warns)
+    fit = {k: res.fit[k] for k in BLOCK_FIT_KEYS if k in res.fit}
+    return Block(construct, list(items), lam, th, nu, V, bool(res.converged), warns, fit)
 
 
 def _block_vcov(res, rows) -> np.ndarray:

@@ -192,7 +192,8 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
         warn.extend(w)
         fit = {k: res.fit.get(k) for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
                                            "rmsea_ci_upper", "srmr", "aic", "bic", "logl", "npar", "nobs",
-                                           "chisq_scaled", "scaling_factor", "chisq_scaling_factor")
+                                           "chisq_scaled", "scaling_factor", "chisq_scaling_factor", "cfi_robust",
+                                           "tli_robust", "rmsea_robust")
                if k in res.fit}
         out_models[m] = {"model": m, "description": MODELS[m], "syntax": syntax, "converged": bool(res.converged),
                          "warnings": w, "fit": fit, "r2_growth": res.r_squared.get(GROWTH),

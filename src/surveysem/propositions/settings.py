@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from surveysem.errors import SurveySemError, exit_with
 from surveysem.propositions.hypotheses import parse_hypotheses
+from surveysem.propositions.model_choice import LESS_RESTRICTED
 
 
 def check_settings(config: dict, config_name: str = "config/config.yaml") -> None:
@@ -21,6 +22,12 @@ def check_settings(config: dict, config_name: str = "config/config.yaml") -> Non
     if rule["p4_model"] not in p4c["models"]:
         raise SurveySemError(f"verdict_rule.p4_model: model {rule['p4_model']!r} is not fitted (p4.models: "
                              f"{p4c['models']})", file=config_name)
+    # the model-choice rule compares the theory model with the model it is nested in: both fitted
+    general = LESS_RESTRICTED.get(rule["p4_model"])
+    if rule["p4_model_choice"]["rule"] == "theory_unless_worse" and general not in p4c["models"]:
+        raise SurveySemError(f"verdict_rule.p4_model_choice.rule: theory_unless_worse compares model "
+                             f"({rule['p4_model']}) with ({general}), which p4.models ({p4c['models']}) does not "
+                             f"fit; add it or use fixed", file=config_name)
 
 
 def workflow_hypotheses(config: dict, scales_dir=None) -> tuple[list[str], str | None, list[str]]:

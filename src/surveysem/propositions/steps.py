@@ -30,6 +30,7 @@ from surveysem import io as sio
 from surveysem import resampling
 from surveysem.instrument.analysed import with_parcels
 from surveysem.io import write_csv, write_json
+from surveysem.propositions.fit_gate import proposition_gate
 from surveysem.propositions.hypotheses import Hypothesis, parse_hypotheses, proposition_verdict, rule_text
 
 log = logging.getLogger(__name__)
@@ -325,9 +326,33 @@ def _failed_warning(B: int, n_ok: int, rule: dict) -> str:
             f"{limit:.0%} (verdict_rule.bootstrap_max_failed): the CI rests on the others")
 
 
+def _p4_gate(rule: dict, p4: dict) -> tuple[str, str, bool, str]:
+    """(fit gate outcome, its words, assessable by the model-choice rule, why) of the P4 verdict model."""
+    from surveysem.propositions.fit_gate import sem_gate
+    from surveysem.propositions.model_choice import choose_p4_model
+
+    model = rule["p4_model"]
+    fit = p4.get("models", {}).get(model, {}).get("fit")
+    outcome, note = sem_gate(fit, rule["fit_gate"], f"P4 model ({model})")
+    assessable, why = choose_p4_model(rule["p4_model_choice"], model, p4.get("comparisons") or [])
+    return outcome, note, assessable, why
+
+
+def _p4_final_verdict(verdict: str, outcome: str, assessable: bool, action: str) -> str:
+    """The rule's verdict after the fit gate and the model-choice rule (which comes first: a model
+    the data reject against its nesting model is not judged, however it fits in absolute terms)."""
+    from surveysem.propositions.fit_gate import gated_verdict
+    from surveysem.propositions.model_choice import NOT_ASSESSABLE_CHOICE
+
+    if not assessable and verdict in ("supported", "not supported"):
+        return NOT_ASSESSABLE_CHOICE
+    return gated_verdict(verdict, outcome, action)
+
+
 def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | None, paths: pd.DataFrame | None,
                  level: float) -> list[dict]:
     model = rule["p4_model"]
+    fit_outcome, fit_note, assessable, why = _p4_gate(rule, p4)
     rows = []
     for s in hyp.subs:
         proc = s.term
@@ -365,11 +390,12 @@ def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | Non
             sign_ok = est > 0 if s.expected == "+" else est < 0
             excl = (lo > 0 or hi < 0) if np.isfinite(lo) and np.isfinite(hi) else False
             verdict = "supported" if sign_ok and excl else "not supported"
+        verdict = _p4_final_verdict(verdict, fit_outcome, assessable, rule["fit_gate"]["action"])
         rows.append({"proposition": hyp.id, "level": "sub-hypothesis", "id": s.id, "term": proc, "expected": s.expected,
                      "model": f"P4 model ({model})", "family": "sem", "parameter": name,
                      "estimate_type": "total effect" if name.startswith("total_") else "direct path", "est": est, "ci_lower": lo,
                      "ci_upper": hi, "p_one_sided": np.nan, "p_adjusted": np.nan, "evidence": source,
-                     "verdict": verdict})
+                     "fit_gate": fit_outcome, "fit_note": fit_note, "model_choice": why, "verdict": verdict})
     return rows
 
 
@@ -391,7 +417,7 @@ def _regression_verdicts(h: Hypothesis, rule: dict, subs: list[dict], fit: dict 
                          "evidence": f"{fit['estimator_label']}: robust two-step SE, one-sided z test, "
                                      f"{rule['adjust']} adjustment{problem}",
                          "verdict": s["verdict"]})
-        return rows
+        return _gated(rows, rule["fit_gate"], fit)
     for s in subs:
         if s["proposition"] == h.id and s["primary"]:
             rows.append({"proposition": h.id, "level": "sub-hypothesis", "id": s["id"], "term": s["term"],
@@ -402,6 +428,21 @@ def _regression_verdicts(h: Hypothesis, rule: dict, subs: list[dict], fit: dict 
                          "p_one_sided": s["p_one_sided"], "p_adjusted": s["p_adjusted"],
                          "evidence": f"composite-score GLM, robust {h.se} SE, one-sided p, {rule['adjust']} adjustment",
                          "verdict": s["verdict"]})
+    return _gated(rows, rule["fit_gate"], None)
+
+
+def _gated(rows: list[dict], gate: dict, fit: dict | None) -> list[dict]:
+    """The sub-hypothesis rows with the fit gate of each one's model (``fit``: the latent result,
+    None for composite GLMs, which have no fit indices), the verdict changed as its action says."""
+    from surveysem.propositions.fit_gate import COMPOSITE_NOTE, NOT_APPLICABLE, gated_verdict, latent_gate
+
+    by_model = {f["model"]: f for f in (fit or {}).get("fits", [])}
+    for r in rows:
+        if fit is None:
+            outcome, note = NOT_APPLICABLE, COMPOSITE_NOTE
+        else:
+            outcome, note = latent_gate(by_model.get(r["model"], {}).get("fit_indices"), gate)
+        r.update(fit_gate=outcome, fit_note=note, verdict=gated_verdict(r["verdict"], outcome, gate["action"]))
     return rows
 
 
@@ -426,7 +467,7 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
         r = _read_json(p, "latent results")
         latent_results[r["proposition"]] = r
         lat_coefs.extend(r["coefficients"])
-        lat_fits.extend({**f, "reliability": json.dumps(f.get("reliability", {}), sort_keys=True)} for f in r["fits"])
+        lat_fits.extend(_latent_fit_row(f, rule["fit_gate"]) for f in r["fits"])
     # with a latent estimator the composite GLMs are checks: their rows are not the verdict's
     for s in subs:
         if s["proposition"] in latent_results:
@@ -455,11 +496,15 @@ def verdicts(inputs: dict, outputs: dict, config: dict) -> dict:
         rows.append({"proposition": h.id, "level": "proposition", "id": h.id, "term": " ".join(h.predictors),
                      "expected": "", "model": "", "family": h.family, "estimator": h.estimator,
                      "statement": h.statement,
-                     "evidence": f"{n_sup} of {len(sub_rows)} sub-hypotheses supported", "verdict": verdict})
+                     "evidence": f"{n_sup} of {len(sub_rows)} sub-hypotheses supported",
+                     "fit_gate": proposition_gate([r.get("fit_gate", "") for r in sub_rows]),
+                     "model_choice": next((r["model_choice"] for r in sub_rows if r.get("model_choice")), ""),
+                     "verdict": verdict})
         rows.extend(sub_rows)
     cols = ["proposition", "level", "id", "statement", "term", "expected", "model", "family", "estimator", "parameter",
             "estimate_type", "est", "std_all", "ci_lower",
-            "ci_upper", "one_sided_bound", "p_one_sided", "p_adjusted", "evidence", "verdict"]
+            "ci_upper", "one_sided_bound", "p_one_sided", "p_adjusted", "evidence", "fit_gate", "fit_note",
+            "model_choice", "verdict"]
     table = pd.DataFrame(rows, columns=cols)
     text = rule_text(rule, level)
     table.insert(len(table.columns), "synthetic", synthetic)
@@ -482,7 +527,17 @@ SUB_COLUMNS = ["ci_lower", "ci_upper", "est", "expected", "family", "family_used
 LATENT_COEF_COLUMNS = ["proposition", "model", "estimator", "outcome", "term", "role", "est", "se", "z", "p_two_sided",
                        "ci_lower", "ci_upper", "std_all", "n"]
 LATENT_FIT_COLUMNS = ["proposition", "model", "estimator", "outcome", "n", "n_dropped", "k", "r2_latent", "converged",
-                      "admissible", "reliability"]
+                      "admissible", "reliability", "fit_indices", "fit_gate", "fit_note"]
+
+
+def _latent_fit_row(fit: dict, gate: dict) -> dict:
+    """A row of latent_fits.csv: the model's fit with its fit-gate outcome (JSON cells as text)."""
+    from surveysem.propositions.fit_gate import latent_gate
+
+    outcome, note = latent_gate(fit.get("fit_indices"), gate)
+    return {**fit, "reliability": json.dumps(fit.get("reliability", {}), sort_keys=True),
+            "fit_indices": json.dumps(fit.get("fit_indices", {}), sort_keys=True), "fit_gate": outcome,
+            "fit_note": note}
 
 
 def _all_constructs(config: dict):
