@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from surveysem.propositions import fit_gate
 from surveysem.report.html import PAGES
 from surveysem.report.pages import Context, build_report
 from surveysem.stage_files import path as stage_path
@@ -20,6 +21,14 @@ from surveysem.stage_files import path as stage_path
 XSS = "<script>alert(1)</script>"
 LATENT_TYPE = "latent coefficient per SD of the capability, on log(spread)"
 LATENT_EVIDENCE = "latent SAM (local, corrected scores): robust two-step SE, one-sided z test, holm adjustment"
+# the fit gate as the verdicts step words it (surveysem.propositions.fit_gate, the default cut-offs)
+SAM_BLOCK_FITS = {"PDC": {"df": 2, "cfi": 0.99, "tli": 0.98, "rmsea": 0.03, "srmr": 0.02},
+                  "SOE": {"df": 0, "cfi": 1.0, "tli": 1.0, "rmsea": 0.0, "srmr": 0.0}}
+SAM_FIT_NOTE = fit_gate.sam_gate(SAM_BLOCK_FITS, {"cfi": 0.95, "tli": 0.95, "rmsea": 0.08, "srmr": 0.08})[1]
+P4_FIT_NOTE = fit_gate.sem_gate({"df": 200, "cfi": 0.80, "tli": 0.79, "rmsea": 0.06, "srmr": 0.07},
+                                {"cfi": 0.95, "tli": 0.95, "rmsea": 0.08, "srmr": 0.08}, "P4 model (a)")[1]
+P4_CHOICE = "theory model (a) used: not significantly worse than (c), Δχ²(49) = 32.50, p = .967 (alpha 0.05)"
+COMPOSITE_NOTE = fit_gate.COMPOSITE_NOTE
 
 CONFIG = {
     "study": {"title": "Test study <b>bold</b> & co", "survey_year": 2026, "seed": 1},
@@ -184,7 +193,9 @@ def make_results(root: Path, synthetic: bool = True, skip: tuple[str, ...] = ())
                                              "std_all": [np.nan, 0.3123, 0.1789, np.nan], "n": [38] * 4}),
         "latent_fits": pd.DataFrame({"proposition": ["P1"], "model": ["P1:sam:main"], "estimator": ["sam"], "outcome": ["spread"], "n": [38],
                                      "n_dropped": [2], "k": [4], "r2_latent": [0.41234], "converged": [True], "admissible": [False],
-                                     "reliability": [json.dumps({"PDC": 0.8512, "SOE": 0.7934})]}),
+                                     "reliability": [json.dumps({"PDC": 0.8512, "SOE": 0.7934})],
+                                     "fit_indices": [json.dumps({"basis": "sam_blocks", "fits": SAM_BLOCK_FITS})],
+                                     "fit_gate": ["pass"], "fit_note": [SAM_FIT_NOTE]}),
         "vif": pd.DataFrame({"proposition": ["P1", "P1", "P1"], "family": ["gamma_log"] * 3, "term": ["Intercept", "PDC", "SOE"], "vif": [1.0, 1.234, 2.5]}),
         "verdicts": pd.DataFrame({"proposition": ["P1", "P1", "P1", "P2", "P2", "P4", "P4"], "level": ["proposition", "sub-hypothesis", "sub-hypothesis", "proposition", "sub-hypothesis", "proposition", "sub-hypothesis"],
                                   "id": ["P1", "P1a", "P1b", "P2", "P2a", "P4", "P4a"], "term": ["PDC SOE", "PDC", "SOE", "CCA", "CCA", "sensing seizing", "sensing"],
@@ -201,6 +212,10 @@ def make_results(root: Path, synthetic: bool = True, skip: tuple[str, ...] = ())
                                   "evidence": ["1 of 2", LATENT_EVIDENCE, LATENT_EVIDENCE + " (inadmissible solution)", "",
                                                "composite-score GLM, robust HC1 SE, one-sided p, holm adjustment", "",
                                                "bootstrap percentile CI (B = 100, 99 converged)"],
+                                  # P4's model fails the fit gate (CFI .80, TLI .79, as the bundled run did): flagged
+                                  "fit_gate": ["pass", "pass", "pass", "not applicable", "not applicable", "fail", "fail"],
+                                  "fit_note": ["", SAM_FIT_NOTE, SAM_FIT_NOTE, "", COMPOSITE_NOTE, "", P4_FIT_NOTE],
+                                  "model_choice": ["", "", "", "", "", P4_CHOICE, P4_CHOICE],
                                   "verdict": ["partially supported", "supported", "not estimable", "supported", "supported", "supported", "supported"]}),
         "verdicts_json": json.dumps({"rule": "sub-hypothesis supported when the sign is as predicted and Holm p < .05", "synthetic": synthetic}),
         "typology_csv": pd.DataFrame({"proposition": ["P1"], "target_group": [1], "capability": ["PDC"], "term": ["PDC:g1"], "est": [0.21], "se": [0.1],

@@ -272,7 +272,8 @@ def test_index_dashboard_and_links(pages):
     assert re.search(r"pass\s+1.*?warn\s+0.*?fail\s+1", text)
     assert 'href="codebook.html"' in html
     assert re.search(r"Questionnaire – not computed", text)
-    assert re.search(r"P4\s+supported\s+1 of 1 sub-hypotheses supported", text)
+    # P4's model fails the fit gate (CFI .80): its verdict stands, flagged (verdict_rule.fit_gate.action: flag)
+    assert re.search(r"P4\s+supported, but the model fits poorly\s+1 of 1 sub-hypotheses supported", text)
     assert '<a href="p4.html">P4</a>' in html and '<a href="propositions.html#p1">P1</a>' in html
     assert re.search(r"P1b \(SOE\):\s+not estimable", text)
     assert re.search(r"Measurement\s*: 1 warning\b", text) and re.search(r"Propositions: P4\s*: 0 warnings", text)

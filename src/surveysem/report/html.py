@@ -198,11 +198,21 @@ def link(href: str, text) -> Safe:
 def verdict_badge(verdict) -> Safe:
     """A verdict word (pass / warn / fail / supported / ...), coloured by class."""
     text = NOT_COMPUTED if verdict is None or str(verdict).strip() == "" else str(verdict)
-    return tag("span", text, class_=f"verdict v-{_VERDICT_CLASS.get(text, slug(text))}")
+    return tag("span", text, class_=f"verdict v-{_verdict_class(text)}")
 
 
 # verdicts coloured as another: an undecided verdict as "not estimable"
 _VERDICT_CLASS = {TOO_FEW_RESAMPLES: "not-estimable"}
+
+
+def _verdict_class(text: str) -> str:
+    """The colour class of a verdict: an undecided one ("not assessable (...)") as "not estimable",
+    a verdict flagged by the fit gate ("supported, but the model fits poorly") as a warning."""
+    if text in _VERDICT_CLASS or text.startswith("not assessable"):
+        return "not-estimable"
+    if ", but " in text:
+        return "warn"
+    return slug(text)
 
 
 SYNTHETIC_TEXT = (

@@ -13,7 +13,7 @@ from surveysem.report.pages.context import Context, UnreadableResult
 from surveysem.report.pages.sections import (
     Content, Page, PageTables, Sections, as_float, build_page, fit_value, missing, missing_text, synthetic_note, warnings_block
 )
-from surveysem.report.pages.verdicts import proposition_verdicts, statement
+from surveysem.report.pages.verdicts import fit_gate_paragraph, proposition_verdicts, shown_verdict, statement
 from surveysem.report.pathdiagram import fit_caption, path_diagram
 from surveysem.report.tables import (
     DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_text_blank, stars
@@ -23,7 +23,8 @@ P4_LABELS = {"g_spread": "spread", "g_div": "diversification", "g_int": "intensi
 PATH_COLUMNS = ("model", "lhs", "op", "rhs", "label", "est", "se", "pvalue", "ci_lower", "ci_upper", "std_all")
 BOOTSTRAP_COLUMNS = ("model", "parameter", "kind", "est", "boot_se", "ci_lower", "ci_upper", "level", "B", "n_ok",
                      "n_not_converged", "n_failed")
-VERDICT_COLUMNS = ("proposition", "level", "id", "term", "expected", "parameter", "est", "ci_lower", "ci_upper", "evidence", "verdict")
+VERDICT_COLUMNS = ("proposition", "level", "id", "term", "expected", "parameter", "est", "ci_lower", "ci_upper", "evidence",
+                   "fit_gate", "verdict")
 
 
 def _models(ctx: Context) -> dict[str, dict]:
@@ -55,12 +56,13 @@ def p4_page(ctx: Context) -> Page:
 def _verdict_section(ctx: Context, t: PageTables) -> Content:
     pid = _proposition_id(ctx)
     verdict = next((v for v in proposition_verdicts(ctx) if v["id"] == pid), None)
-    parts = [paragraph(statement(ctx, pid)), paragraph("Verdict: ", verdict_badge(verdict["verdict"] if verdict else None))]
+    parts = [paragraph(statement(ctx, pid)), paragraph("Verdict: ", verdict_badge(verdict["verdict"] if verdict else None)),
+             fit_gate_paragraph(verdict)]
     records = ctx.records("verdicts", *VERDICT_COLUMNS)
     subs = [r for r in records or [] if str(r["proposition"]) == pid and r["level"] != "proposition"]
     if subs:
         rows = [[fmt_text_blank(r["id"]), fmt_text_blank(r["term"]), fmt_text_blank(r["expected"]), fmt_text_blank(r["parameter"]),
-                 fmt_num(r["est"]), fmt_ci(r["ci_lower"], r["ci_upper"]), fmt_text_blank(r["evidence"]), verdict_badge(r["verdict"])]
+                 fmt_num(r["est"]), fmt_ci(r["ci_lower"], r["ci_upper"]), fmt_text_blank(r["evidence"]), verdict_badge(shown_verdict(r["verdict"], r["fit_gate"]))]
                 for r in subs]
         note = synthetic_note(ctx) + "Unstandardized effect on latent growth; supported when the sign is as predicted and the CI excludes 0."
         table = Table(f"Sub-hypotheses of {pid}", ["Hypothesis", "Process", "Sign", "Effect", "Estimate", "95% CI", "Evidence", "Verdict"],

@@ -21,7 +21,8 @@ from surveysem.report.pages.sections import (
     Content, Page, PageTables, as_float, build_page, is_true, missing, missing_text, synthetic_note, warnings_block
 )
 from surveysem.report.pages.verdicts import (
-    COMPOSITE_CHECK, estimator_label, proposition_verdicts, sem_propositions, statement, verdict_dashboard
+    COMPOSITE_CHECK, estimator_label, fit_gate_paragraph, proposition_verdicts, sem_propositions, statement,
+    verdict_dashboard
 )
 from surveysem.report.tables import (
     SIG_NOTE, Table, fmt_ci, fmt_num, fmt_p, fmt_text_blank, frame_table, stars
@@ -111,6 +112,7 @@ def _verdict_head(ctx: Context, pid: str, verdict: dict | None) -> list[Safe]:
     if label:
         judged = _evidence_text(verdict["evidence"])
         head.append(paragraph(tag("strong", "Estimator: "), label, ". ", f"Evidence: {judged}." if judged else ""))
+    head.append(fit_gate_paragraph(verdict))
     return head
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from surveysem.report.html import Safe, join, not_computed, paragraph, slug, tag, verdict_badge
 from surveysem.report.pages.context import Context
+from surveysem.propositions.fit_gate import INDICES_USED, flagged_text
 from surveysem.report.pages.sections import missing_text
 
 MAIN_PROPOSITIONS = ("P1", "P2", "P3", "P4")
@@ -50,25 +51,63 @@ def sem_propositions(ctx: Context) -> set[str]:
     return ids
 
 
+def shown_verdict(verdict: str | None, fit_gate) -> str | None:
+    """A verdict as the pages show it: flagged "..., but the model fits poorly" when its model
+    failed the fit gate (verdict_rule.fit_gate, action flag); verdicts.csv keeps the rule's word."""
+    if verdict is None:
+        return None
+    return flagged_text(verdict, str(fit_gate or ""))
+
+
 def proposition_verdicts(ctx: Context) -> list[dict]:
-    """Per proposition: id, verdict, estimator, sub-hypotheses [(id, verdict)], their terms and
-    evidence texts (sub-hypothesis id -> how it was judged), from verdicts.csv."""
-    rows = ctx.records("verdicts", "proposition", "level", "id", "term", "estimator", "evidence", "verdict")
+    """Per proposition: id, verdict (as shown, flagged by the fit gate), estimator, sub-hypotheses
+    [(id, verdict as shown)], their terms, evidence and fit-gate texts (sub-hypothesis id -> words)
+    and why its model was used (P4), from verdicts.csv."""
+    rows = ctx.records("verdicts", "proposition", "level", "id", "term", "estimator", "evidence", "fit_gate", "fit_note",
+                       "model_choice", "verdict")
     out: dict[str, dict] = {}
     for rec in rows or []:
         prop = str(rec["proposition"])
-        entry = out.setdefault(prop, {"id": prop, "verdict": None, "estimator": None, "subs": [], "terms": {}, "evidence": {}})
+        entry = out.setdefault(prop, {"id": prop, "verdict": None, "estimator": None, "subs": [], "terms": {}, "evidence": {},
+                                      "fit_gate": None, "fit_notes": {}, "model_choice": ""})
         hyp = prop if rec["id"] is None else str(rec["id"])
         verdict = None if rec["verdict"] is None else str(rec["verdict"])
         if hyp == prop or str(rec["level"] or "").lower() == "proposition":
-            entry["verdict"] = verdict
+            entry["verdict"] = shown_verdict(verdict, rec["fit_gate"])
             entry["estimator"] = rec["estimator"]
+            entry["fit_gate"] = rec["fit_gate"]
+            entry["model_choice"] = str(rec["model_choice"] or "")
         else:
-            entry["subs"].append((hyp, verdict))
+            entry["subs"].append((hyp, shown_verdict(verdict, rec["fit_gate"])))
             entry["terms"][hyp] = "" if rec["term"] is None else str(rec["term"])
             if rec["evidence"]:
                 entry["evidence"][hyp] = str(rec["evidence"])
+            if rec["fit_note"]:
+                entry["fit_notes"][hyp] = str(rec["fit_note"])
     return list(out.values())
+
+
+def fit_gate_text(verdict: dict | None) -> str:
+    """The fit gate of a proposition's models in words: the note most sub-hypotheses share, then
+    each that differs, and the indices the gate used."""
+    notes = (verdict or {}).get("fit_notes") or {}
+    if not notes:
+        return ""
+    texts = list(notes.values())
+    common = max(dict.fromkeys(texts), key=texts.count)
+    others = [f"{hyp}: {text}" for hyp, text in notes.items() if text != common]
+    return "; ".join([common, *others]) + f". Indices used: {INDICES_USED}."
+
+
+def fit_gate_paragraph(verdict: dict | None) -> Safe:
+    """"Model fit: ..." and "Verdict model: ..." beside a proposition's verdict (empty when unknown)."""
+    parts = []
+    text = fit_gate_text(verdict)
+    if text:
+        parts.append(paragraph(tag("strong", "Model fit (verdict_rule.fit_gate): "), text))
+    if verdict and verdict.get("model_choice"):
+        parts.append(paragraph(tag("strong", "Verdict model (verdict_rule.p4_model_choice): "), verdict["model_choice"], "."))
+    return join(parts)
 
 
 def _card(ctx: Context, pid: str, verdict: dict | None) -> Safe:
@@ -77,7 +116,8 @@ def _card(ctx: Context, pid: str, verdict: dict | None) -> Safe:
         body = [verdict_badge(None)]
     else:
         subs, terms = verdict["subs"], verdict["terms"]
-        n_supported = sum(1 for _, s in subs if s and s.lower() == "supported")  # counting rows of verdicts.csv
+        # counting rows of verdicts.csv; a verdict flagged by the fit gate still stands
+        n_supported = sum(1 for _, s in subs if s and s.lower().split(",")[0] == "supported")
         detail = tag("div", f"{n_supported} of {len(subs)} sub-hypotheses supported") if subs else Safe("")
         items = [tag("li", h, f" ({terms[h]})" if terms.get(h) else "", ": ", verdict_badge(sv)) for h, sv in subs]
         label = estimator_label(verdict["estimator"], pid in sem_propositions(ctx))
