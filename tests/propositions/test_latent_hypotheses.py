@@ -246,3 +246,21 @@ def test_step_with_the_sem_estimator_and_dummy_controls(study):
     sam, _ = _run_latent(study, hyps, "P1")
     for a, b in zip(sem["subhypotheses"], sam["subhypotheses"]):
         assert abs(a["est"] - b["est"]) < 0.5 * b["se"]
+
+
+@pytest.mark.parametrize("estimator, basis", [("sam", "sam_blocks"), ("sem", "sem")])
+def test_latent_fits_carry_the_fit_the_gate_reads(study, estimator, basis):
+    """Local SAM: one one-factor block per construct (5 items: df = 5), its structural regression
+    saturated; the latent SEM: its own CFI, TLI, RMSEA, SRMR. The verdicts step gates on them."""
+    from surveysem.propositions.fit_gate import FAIL, PASS, latent_gate
+
+    hyps = [{"id": "P1", "outcome": "spread", "predictors": ["PDC", "SOE"], "estimator": estimator}]
+    out, cfg = _run_latent(study, hyps, "P1")
+    (fit,) = out["fits"]
+    indices = fit["fit_indices"]
+    assert indices["basis"] == basis
+    if estimator == "sam":
+        assert set(indices["fits"]) == {"PDC", "SOE"} and {f["df"] for f in indices["fits"].values()} == {5}
+    else:
+        assert {"cfi", "tli", "rmsea", "srmr"} <= set(indices["fits"]["model"])
+    assert latent_gate(indices, cfg["verdict_rule"]["fit_gate"])[0] in (PASS, FAIL)

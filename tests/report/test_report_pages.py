@@ -522,3 +522,20 @@ def test_refinement_assistant_section(pages):
     assert "not refitted" in text and "Modification indices: not available: not supported" in text
     scales_note = " ".join(_text(pages["measurement.html"]).split())
     assert "the scales/ files decide" not in scales_note and "drops one in the scales: section of config/config.yaml" in scales_note
+
+
+def test_verdicts_say_how_their_model_fits_and_why_it_was_used(pages):
+    """Issue 17 item 4: P4 (CFI .80) is flagged wherever its verdict is shown, with the gate's
+    indices in words; the P1 page says which fit the SAM gate read."""
+    p4 = _text(pages["p4.html"])
+    assert re.search(r"Verdict:\s+supported, but the model fits poorly", p4)
+    assert re.search(r"P4a\s+sensing.*?supported, but the model fits poorly", p4)
+    assert re.search(r"Model fit \(verdict_rule.fit_gate\):\s+P4 model \(a\): fails the fit gate: CFI .800 &lt; .950; "
+                     r"TLI .790 &lt; .950", p4)
+    assert "Indices used: ML (normal-theory) CFI, TLI, RMSEA and SRMR" in p4 and "No small-sample corrected" in p4
+    assert re.search(r"Verdict model \(verdict_rule.p4_model_choice\):\s+theory model \(a\) used: not significantly "
+                     r"worse than \(c\)", p4)
+    props = _text(pages["propositions.html"])
+    assert "local SAM, measurement blocks PDC (worst value of each index; the structural model is saturated; SOE just identified): passes" in props
+    assert "composite-score GLM: a regression of observed scores has no fit indices." in props
+    assert 'class="verdict v-warn">supported, but the model fits poorly' in pages["index.html"]

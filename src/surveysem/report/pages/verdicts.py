@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from surveysem.report.html import Safe, join, not_computed, paragraph, slug, tag, verdict_badge
 from surveysem.report.pages.context import Context
-from surveysem.propositions.fit_gate import INDICES_USED, flagged_text
+from surveysem.propositions.fit_gate import COMPOSITE_NOTE, INDICES_USED, flagged_text
 from surveysem.report.pages.sections import missing_text
 
 MAIN_PROPOSITIONS = ("P1", "P2", "P3", "P4")
@@ -96,7 +96,8 @@ def fit_gate_text(verdict: dict | None) -> str:
     texts = list(notes.values())
     common = max(dict.fromkeys(texts), key=texts.count)
     others = [f"{hyp}: {text}" for hyp, text in notes.items() if text != common]
-    return "; ".join([common, *others]) + f". Indices used: {INDICES_USED}."
+    indices = "" if set(texts) == {COMPOSITE_NOTE} else f" Indices used: {INDICES_USED}."
+    return "; ".join([common, *others]) + "." + indices
 
 
 def fit_gate_paragraph(verdict: dict | None) -> Safe:
