@@ -251,7 +251,7 @@ def test_latent_full_model_and_composite_checks(pages):
                      r"\[0\.21, 0\.60\] &lt; \.001 SOE capability 0\.21 0\.18 0\.30 \[\u22120\.38, 0\.80\] \.484 "
                      r"log_age control \u22120\.64\*\*\* — 0\.06 \[\u22120\.75, \u22120\.52\] &lt; \.001", p1)
     assert ("N = 38 (2 dropped); latent R² = .412; converged: yes; admissible solution: NO (a Heywood case or a "
-            "non-positive-definite latent covariance matrix); score reliabilities: PDC .85, SOE .79.") in p1
+            "non-positive-definite latent covariance matrix); score reliabilities: PDC .85, SOE .79; model fit (verdict_rule.fit_gate): local SAM") in p1
     assert "P1: composite-score GLM (check): full model of spread (gamma_log)" in p1
     assert "A check on the latent model: composite (scale) scores" in p1
     p2 = _section_text(pages["propositions.html"], "p2")
@@ -539,3 +539,8 @@ def test_verdicts_say_how_their_model_fits_and_why_it_was_used(pages):
     assert "local SAM, measurement blocks PDC (worst value of each index; the structural model is saturated; SOE just identified): passes" in props
     assert "composite-score GLM: a regression of observed scores has no fit indices." in props
     assert 'class="verdict v-warn">supported, but the model fits poorly' in pages["index.html"]
+
+
+def test_latent_model_note_gives_its_fit_gate(pages):
+    text = _text(pages["propositions.html"])
+    assert "model fit (verdict_rule.fit_gate): local SAM, measurement blocks PDC" in text

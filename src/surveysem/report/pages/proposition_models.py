@@ -19,7 +19,7 @@ COEFFICIENT_COLUMNS = ("proposition", "model", "term", "role", "est", "se", "ci_
                        "se_type", "outcome")
 LATENT_COEFFICIENT_COLUMNS = ("proposition", "model", "estimator", "outcome", "term", "role", "est", "se", "ci_lower", "ci_upper",
                               "p_two_sided", "std_all")
-LATENT_FIT_COLUMNS = ("model", "n", "n_dropped", "r2_latent", "converged", "admissible", "reliability")
+LATENT_FIT_COLUMNS = ("model", "n", "n_dropped", "r2_latent", "converged", "admissible", "reliability", "fit_note")
 FIT_COLUMNS = ("model", "n", "r2", "r2_kind", "r2_mcfadden", "wald_terms", "wald_chi2", "wald_df", "wald_p", "f2_capabilities",
                "dispersion", "aic", "converged")
 LATENT_SCALE_FALLBACK = "the outcome's transformed scale"
@@ -84,7 +84,8 @@ def _latent_fit_sentence(ctx: Context, model: str) -> str:
     admissible = _yes_no(r["admissible"]) + ("" if is_true(r["admissible"]) else
                                              " (a Heywood case or a non-positive-definite latent covariance matrix)")
     bits = [f"N = {fmt_int(r['n'])} ({fmt_int(r['n_dropped'])} dropped)", f"latent R² = {fmt_bounded(r['r2_latent'], 3)}",
-            f"converged: {_yes_no(r['converged'])}", f"admissible solution: {admissible}", _reliability_text(r["reliability"])]
+            f"converged: {_yes_no(r['converged'])}", f"admissible solution: {admissible}", _reliability_text(r["reliability"]),
+            f"model fit (verdict_rule.fit_gate): {r['fit_note']}" if r["fit_note"] else ""]
     return "; ".join(b for b in bits if b) + ". "
 
 
