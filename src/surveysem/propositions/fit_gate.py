@@ -177,6 +177,6 @@ def gate_text(gate: dict) -> str:
     action = ("the verdict stands, flagged 'but the model fits poorly'" if gate["action"] == "flag"
               else f"the sub-hypothesis is '{NOT_ASSESSABLE_FIT}', and so is its proposition")
     return (f"Fit gate: a verdict's model must have CFI >= {gate['cfi']}, TLI >= {gate['tli']}, RMSEA <= "
-            f"{gate['rmsea']} and SRMR <= {gate['srmr']}; when it fails {action}. Indices: {INDICES_USED}. "
+            f"{gate['rmsea']} and SRMR <= {gate['srmr']}; when it fails, {action}. Indices: {INDICES_USED}. "
             f"Local SAM is judged by its measurement blocks with df > 0 (its structural model is saturated); "
             f"composite-score GLMs have no fit indices.")
