@@ -15,7 +15,8 @@ from surveysem.report.pages.sections import (
     missing, p_phrase, synthetic_note, warnings_block
 )
 from surveysem.report.tables import (
-    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_text_blank, frame_table, stars
+    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_r2, fmt_standardized, fmt_text_blank,
+    frame_table, stars
 )
 
 SCALE_NOTE = (
@@ -61,9 +62,9 @@ def _scale_row(ctx: Context, cid: str, r: dict, v: dict, d: dict) -> list:
     return [
         cid, ctx.label(cid), fmt_int(_first("k", r, v)), fmt_int(r.get("n")), fmt_bounded(r.get("alpha")),
         fmt_ci(r.get("alpha_ci_lower"), r.get("alpha_ci_upper"), bounded=True), fmt_bounded(r.get("omega")),
-        fmt_bounded(_first("cr", v, d)), fmt_bounded(_first("ave", v, d)),
+        fmt_r2(_first("cr", v, d)), fmt_r2(_first("ave", v, d)),
         DASH if fl is None else ("yes" if is_true(fl) else "no"),
-        fmt_num(d.get("max_htmt")), fmt_num(d.get("min_loading")), verdict_badge(d.get("verdict") if d else None),
+        fmt_num(d.get("max_htmt")), fmt_standardized(d.get("min_loading")), verdict_badge(d.get("verdict") if d else None),
         fmt_text_blank(d.get("reasons")),
     ]
 
@@ -91,7 +92,7 @@ def _item_stats_section(ctx: Context, t: PageTables) -> Content:
     frame = ctx.columns("item_stats", *ITEM_STATS_COLUMNS)
     if frame is None:
         return missing(ctx, title, "item_stats")
-    formats = {"share_missing": fmt_percent, "loading_one_factor": fmt_num}
+    formats = {"share_missing": fmt_percent, "loading_one_factor": fmt_standardized}
     note = synthetic_note(ctx) + ("Items as analysed (reverse-keyed items already reversed). Skew and kurtosis as psych::describe "
                                   "(type 3); r (item–rest) = corrected item–total correlation; α if deleted = Cronbach's alpha "
                                   "of the scale without the item; λ = standardized loading in a one-factor model of the scale.")
@@ -161,7 +162,7 @@ def _pattern_row(item: str, loadings: dict, factors: list[str], communality) -> 
             cells.append("")
         else:
             cells.append(tag("strong", fmt_num(v)) if f == best else fmt_num(v))
-    return [item] + cells + [fmt_bounded(communality)]
+    return [item] + cells + [fmt_r2(communality)]
 
 
 def _pattern_matrix(ctx: Context, t: PageTables) -> Safe:
@@ -224,7 +225,7 @@ def _loadings_section(ctx: Context, t: PageTables) -> Content:
     records = ctx.records("loadings", "construct", "item", "est", "std_all", "std_se", "std_pvalue")
     if records is None:
         return missing(ctx, "Loadings", "loadings")
-    rows = [[str(r["construct"]), str(r["item"]), fmt_num(r["est"]), fmt_num(r["std_all"]) + stars(r["std_pvalue"]),
+    rows = [[str(r["construct"]), str(r["item"]), fmt_num(r["est"]), fmt_standardized(r["std_all"]) + stars(r["std_pvalue"]),
              fmt_num(r["std_se"]), fmt_p(r["std_pvalue"])] for r in records]
     note = synthetic_note(ctx) + ("b = unstandardized loading (the first item of each factor fixed to 1); λ = completely standardized "
                                   "loading (lavaan std.all) with its standard error and p. " + SIG_NOTE

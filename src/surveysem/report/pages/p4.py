@@ -16,7 +16,7 @@ from surveysem.report.pages.sections import (
 from surveysem.report.pages.verdicts import proposition_verdicts, statement
 from surveysem.report.pathdiagram import fit_caption, path_diagram
 from surveysem.report.tables import (
-    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_text_blank, stars
+    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_r2, fmt_text_blank, stars
 )
 
 P4_LABELS = {"g_spread": "spread", "g_div": "diversification", "g_int": "intensity"}
@@ -79,7 +79,7 @@ def _fit_row(name: str, model: dict) -> list[str]:
         rmsea += f" [{fmt_bounded(fit.get('rmsea_ci_lower'), 3)}, {fmt_bounded(fit.get('rmsea_ci_upper'), 3)}]"
     return [f"({name}) {model.get('description', '')}".strip(), "yes" if model.get("converged") else "no",
             *(fit_value(key, fit.get(key)) for key in ("chisq", "df", "pvalue", "cfi", "tli")), rmsea,
-            *(fit_value(key, fit.get(key)) for key in ("srmr", "aic", "bic")), fmt_bounded(model.get("r2_growth"))]
+            *(fit_value(key, fit.get(key)) for key in ("srmr", "aic", "bic")), fmt_r2(model.get("r2_growth"))]
 
 
 def _comparisons_table(ctx: Context, t: PageTables) -> Safe:
