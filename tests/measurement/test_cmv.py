@@ -136,3 +136,15 @@ def test_two_stage_clf_on_complete_data_equals_direct_fit():
     out = cmv.common_latent_factor(miss, SCALES, loadings="equal", missing="fiml", two_stage=True)
     assert out["method"].startswith("two-stage") and out["converged"]
     assert out["delta_chisq"] >= 0 and out["delta_df"] == 1
+
+
+def test_clf_heywood_warnings_grouped_in_one_line():
+    from surveysem.measurement.cmv import grouped_heywood
+
+    lines = [f"Heywood case: negative residual variance for X{i} (-0.0{i})" for i in range(1, 4)]
+    lines += ["common latent factor model did not converge", lines[0]]  # a repeat is listed once
+    grouped = grouped_heywood(lines)
+    assert grouped == ["common latent factor model did not converge",
+                       "Heywood cases (3): negative residual variance for X1 (-0.01); negative residual variance for X2 "
+                       "(-0.02); negative residual variance for X3 (-0.03)"]
+    assert grouped_heywood(["no problem"]) == ["no problem"]

@@ -13,6 +13,7 @@ import pytest
 
 import survey_kit as kit
 from surveysem.measurement import steps as M
+from surveysem.measurement.intervals import LOG_NORMAL_CI_TEXT
 from surveysem.measurement import tables as T
 from surveysem.instrument.scales import instrument_files
 from surveysem.measurement import reliability as rel
@@ -235,7 +236,7 @@ def test_auxiliary_model_warnings_do_not_enter_verdicts():
 
 @pytest.mark.parametrize("B, flagged", [(40, True), (200, False)])
 def test_htmt_cis_from_too_few_resamples_are_flagged(run, scales_dir, B, flagged):
-    """A 95% percentile CI needs 200 usable resamples (surveysem.resampling): with fewer, htmt.json
+    """The HTMT CIs keep the floor of a 95% percentile CI, 200 usable resamples (surveysem.resampling): with fewer, htmt.json
     says the CIs are not assessable and the warning reaches the stage's warnings."""
     tmp, paths = run
     out = {"htmt": tmp / f"htmt_{B}.csv", "json": tmp / f"htmt_{B}.json"}
@@ -244,8 +245,11 @@ def test_htmt_cis_from_too_few_resamples_are_flagged(run, scales_dir, B, flagged
     info = json.loads(out["json"].read_text())
     problem = [w for w in info["warnings"] if "too few resamples" in w]
     if flagged:
-        assert problem == ["HTMT CIs not assessable (too few resamples): 40 usable resamples; a 95% percentile CI "
+        # usable: a positive value (HTMT2 is 0 in a resample with a zero correlation: no log)
+        usable = int(pd.read_csv(out["htmt"])["B_valid"].min())
+        assert usable <= 40
+        assert problem == [f"HTMT CIs not assessable (too few resamples): {usable} usable resamples; a 95% percentile CI "
                            "needs at least 200 (5 beyond each bound) (measurement.htmt_bootstrap_B = 40)"]
-        assert info["ci"].startswith("percentile bootstrap, 95%, not assessable (too few resamples)")
+        assert info["ci"].startswith(f"{LOG_NORMAL_CI_TEXT}, 95%, not assessable (too few resamples)")
     else:
-        assert problem == [] and info["ci"] == "percentile bootstrap, 95%"
+        assert problem == [] and info["ci"] == f"{LOG_NORMAL_CI_TEXT}, 95%"

@@ -190,6 +190,22 @@ def em_pseudo_data(data: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame(Z @ L.T + mean, columns=data.columns)
 
 
+HEYWOOD = "Heywood case: "
+
+
+def grouped_heywood(warnings: list[str]) -> list[str]:
+    """The Heywood-case lines of one model (one per parameter: a method factor on every item gives
+    dozens) as one line after the other warnings, each parameter once, in the model's order.
+
+    >>> grouped_heywood(["did not converge", "Heywood case: negative residual variance for X1 (-0.1)",
+    ...                  "Heywood case: standardized CMV =~ X1 is 1.05 (|value| > 1)"])
+    ['did not converge', 'Heywood cases (2): negative residual variance for X1 (-0.1); standardized CMV =~ X1 is 1.05 (|value| > 1)']
+    """
+    cases = list(dict.fromkeys(w[len(HEYWOOD):] for w in warnings if w.startswith(HEYWOOD)))
+    others = list(dict.fromkeys(w for w in warnings if not w.startswith(HEYWOOD)))
+    return others + ([f"Heywood cases ({len(cases)}): " + "; ".join(cases)] if cases else [])
+
+
 def common_latent_factor(data: pd.DataFrame, scales: dict[str, list[str]], fit_model=None, estimator: str = "ML",
                          missing: str = "listwise", base_result=None, loadings: str = "equal",
                          max_iter: int = 500, two_stage: bool = False) -> dict:
@@ -232,7 +248,7 @@ def common_latent_factor(data: pd.DataFrame, scales: dict[str, list[str]], fit_m
         return out
     if not m.converged:
         warns.append("common latent factor model did not converge")
-    warns += [f"CLF model: {w}" for w in m.warnings]
+    warns += [f"CLF model: {w}" for w in grouped_heywood(m.warnings)]
     fb, fm = base.fit, m.fit
     dchi = fb["chisq"] - fm["chisq"]
     ddf = fb["df"] - fm["df"]
