@@ -284,9 +284,10 @@ def htmt_bootstrap(data: pd.DataFrame, scales: dict[str, list[str]], B: int = 50
         reps1[b], reps2[b] = stat(X[idx])
     rows = []
     for k, (i, j) in enumerate(zip(*iu)):
-        # a zero ratio (HTMT2 of a zero correlation) has no log: unusable like an undefined one
-        v1 = reps1[:, k][np.isfinite(reps1[:, k]) & (reps1[:, k] > 0)]
-        v2 = reps2[:, k][np.isfinite(reps2[:, k]) & (reps2[:, k] > 0)]
+        # a resample with an exact zero correlation has an HTMT2 of 0: a defined value (counted),
+        # but with no log, so log_normal_interval leaves it out of SE* (a few in hundreds)
+        v1 = reps1[:, k][np.isfinite(reps1[:, k])]
+        v2 = reps2[:, k][np.isfinite(reps2[:, k])]
         lo1, hi1 = log_normal_interval(h0[k], v1, level)
         lo2, hi2 = log_normal_interval(h20[k], v2, level)
         rows.append({
