@@ -91,7 +91,7 @@ def item_label(iid: str, wording: str, max_chars: int, reverse: bool = False) ->
     fit ``max_chars`` – the wording is cut, never the mark, which tells how to read the bar.
 
     >>> item_label("PDC5", "We rarely look at what competitors abroad are doing", 24, reverse=True)
-    'PDC5 (R)  We rarely lo…'
+    'PDC5 (R)  We rarely loo…'
     """
     head = f"{iid} {REVERSE_MARK}" if reverse else str(iid)
     return f"{head}  " + truncate(wording, max(1, max_chars - len(head) - 2))
