@@ -34,7 +34,7 @@ def log_normal_interval(estimate: float, replicates, level: float = 0.95) -> tup
 
     >>> lo, hi = log_normal_interval(0.5, [0.25, 0.5, 1.0])   # SD of the logs = ln 2
     >>> round(lo, 4), round(hi, 4)                             # 0.5 * 2 ** (-/+ 1.96)
-    (0.1285, 1.9451)
+    (0.1285, 1.9453)
     """
     if not 0 < level < 1:
         raise ValueError(f"a CI level is between 0 and 1, not {level}")
