@@ -63,7 +63,7 @@ def improper(tmp_path_factory):
     _rewrite_csv(root, "validity", lambda f: f.__setitem__("ave", [0.6391, 1.0555]))
     _rewrite_json(root, "efa", lambda c: c["efa"]["communalities"].__setitem__("CCA1", 1.0234))
     _rewrite_json(root, "cmv", lambda c: c["full_collinearity"]["table"][0].__setitem__("r_squared", -0.0123))
-    _rewrite_json(root, "p4_models", lambda c: c["models"]["a"].__setitem__("r2_growth", 1.0712))
+    _rewrite_json(root, "p4_models", lambda c: c["models"]["a"].update(r2_growth=1.0712, r_squared={"growth": 1.0712}))
     _rewrite_csv(root, "latent_fits", lambda f: f.__setitem__("r2_latent", [1.2101] * len(f)))
     build_report(Context(**kw), root / "reports", root / "results" / "tables")
     return root
@@ -109,3 +109,21 @@ def test_csv_copy_and_manifest_keep_the_mark(improper):
     assert notes
     loadings = next(p for p in (improper / "results" / "tables").glob("measurement_*loadings*.csv") if "efa" not in p.name)
     assert "1.03 \u2020" in loadings.read_text(encoding="utf-8")
+
+
+def test_path_diagram_marks_loadings_and_correlations_beyond_one_not_regressions():
+    from surveysem.report.pathdiagram import path_diagram
+
+    est = pd.DataFrame([("sensing", "=~", "PDC", 1.04, None), ("sensing", "=~", "CCA", 0.8, None),
+                        ("PDC", "=~", "PDC1", 0.8, None), ("CCA", "=~", "CCA1", 0.8, None),  # capabilities as factors
+                        ("growth", "=~", "spread", 0.7, None), ("growth", "~", "sensing", 1.2, 0.01),
+                        ("sensing", "~~", "sensing", 1.0, None)], columns=["lhs", "op", "rhs", "std_all", "pvalue"])
+    svg = path_diagram(est, "t", r2={"growth": 1.05})
+    assert "1.04 \u2020" in svg and ">1.20*<" in svg and "R² = 1.05 \u2020" in svg
+
+
+def test_p4_path_diagram_caption_explains_the_mark(improper):
+    html = _page(improper, "p4.html")
+    figures = re.findall(r"<figure id=\"path-diagram-[^\"]*\">.*?</figure>", html, re.S)
+    assert figures and all(("\u2020" in f) == ("admissible range" in f) for f in figures)
+    assert any("R² = 1.07 \u2020" in f for f in figures)  # r_squared of growth 1.0712 in model a

@@ -16,7 +16,7 @@ from surveysem.report.pages.sections import (
 from surveysem.report.pages.verdicts import proposition_verdicts, statement
 from surveysem.report.pathdiagram import fit_caption, path_diagram
 from surveysem.report.tables import (
-    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_r2, fmt_text_blank, stars
+    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_r2, fmt_text_blank, stars, with_inadmissible_note
 )
 
 P4_LABELS = {"g_spread": "spread", "g_div": "diversification", "g_int": "intensity"}
@@ -145,6 +145,7 @@ def _path_figure(pid: str, name: str, paths: pd.DataFrame, model: dict, latent: 
     desc = model.get("description", "")
     caption = (f"Figure. {pid} model ({name}){': ' + desc if desc else ''}. Standardized estimates (std.all) on the arrows; {SIG_NOTE} "
                f"Item indicators of the capability factors are omitted. {fit_caption(model.get('fit'))}")
+    caption = with_inadmissible_note(caption, [svg])
     return figure(svg, caption, f"path-diagram-{slug(name) or 'model'}")
 
 
