@@ -136,3 +136,17 @@ def test_two_stage_clf_on_complete_data_equals_direct_fit():
     out = cmv.common_latent_factor(miss, SCALES, loadings="equal", missing="fiml", two_stage=True)
     assert out["method"].startswith("two-stage") and out["converged"]
     assert out["delta_chisq"] >= 0 and out["delta_df"] == 1
+
+
+def test_clf_heywood_warnings_grouped_in_one_line():
+    from surveysem.measurement.cmv import grouped_heywood
+
+    lines = [f"Heywood case: negative residual variance for X{i} (-0.0{i})" for i in range(1, 4)]
+    lines += ["common latent factor model did not converge", lines[0]]  # a repeat is listed once
+    lines += ["Heywood case: standardized ODV ~~ BMM is 9.18 (|value| > 1)",
+              "Heywood case: standardized CMV =~ X2 is -1.02 (|value| > 1) in group 2"]
+    grouped = grouped_heywood(lines)
+    assert grouped == ["common latent factor model did not converge",
+                       "Heywood cases (5): negative residual variance: X1 (-0.01), X2 (-0.02), X3 (-0.03); "
+                       "standardized covariance beyond ±1: ODV ~~ BMM 9.18; standardized loading beyond ±1: CMV =~ X2 -1.02 in group 2"]
+    assert grouped_heywood(["no problem"]) == ["no problem"]

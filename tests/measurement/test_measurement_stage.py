@@ -13,6 +13,7 @@ import pytest
 
 import survey_kit as kit
 from surveysem.measurement import steps as M
+from surveysem.measurement.intervals import LOG_NORMAL_CI_TEXT
 from surveysem.measurement import tables as T
 from surveysem.instrument.scales import instrument_files
 from surveysem.measurement import reliability as rel
@@ -106,11 +107,8 @@ def test_stage_tables_equal_module_results(run, inst_scales):
     ref = val.htmt(data, inst_scales, missing="pairwise")  # data.missing = fiml -> pairwise correlations
     for row in h.itertuples():
         assert row.htmt == pytest.approx(ref.loc[row.a, row.b], abs=1e-9)
-        assert row.htmt_lower <= row.htmt_upper
-        if "MARKER" not in (row.a, row.b):
-            # |r| makes the bootstrap distribution of a near-zero HTMT (marker pairs) lie above the
-            # estimate, so containment is only required for the substantive pairs (HTMT ~ .4)
-            assert row.htmt_lower <= row.htmt <= row.htmt_upper
+        # every pair, the near-zero marker pairs too (log-scale standard intervals contain the estimate)
+        assert row.htmt_lower <= row.htmt <= row.htmt_upper
     fit = json.loads(Path(paths["cfa_fit"]).read_text())
     assert fit["converged"] is True and fit["missing"] == "fiml"
     # FIML: no modification indices, an empty table with its columns and the reason
@@ -238,7 +236,7 @@ def test_auxiliary_model_warnings_do_not_enter_verdicts():
 
 @pytest.mark.parametrize("B, flagged", [(40, True), (200, False)])
 def test_htmt_cis_from_too_few_resamples_are_flagged(run, scales_dir, B, flagged):
-    """A 95% percentile CI needs 200 usable resamples (surveysem.resampling): with fewer, htmt.json
+    """The HTMT CIs keep the floor of a 95% percentile CI, 200 usable resamples (surveysem.resampling): with fewer, htmt.json
     says the CIs are not assessable and the warning reaches the stage's warnings."""
     tmp, paths = run
     out = {"htmt": tmp / f"htmt_{B}.csv", "json": tmp / f"htmt_{B}.json"}
@@ -249,6 +247,6 @@ def test_htmt_cis_from_too_few_resamples_are_flagged(run, scales_dir, B, flagged
     if flagged:
         assert problem == ["HTMT CIs not assessable (too few resamples): 40 usable resamples; a 95% percentile CI "
                            "needs at least 200 (5 beyond each bound) (measurement.htmt_bootstrap_B = 40)"]
-        assert info["ci"].startswith("percentile bootstrap, 95%, not assessable (too few resamples)")
+        assert info["ci"].startswith(f"{LOG_NORMAL_CI_TEXT}, 95%, not assessable (too few resamples)")
     else:
-        assert problem == [] and info["ci"] == "percentile bootstrap, 95%"
+        assert problem == [] and info["ci"] == f"{LOG_NORMAL_CI_TEXT}, 95%"

@@ -145,7 +145,7 @@ def make_results(root: Path, synthetic: bool = True, skip: tuple[str, ...] = ())
         "fornell_larcker": pd.DataFrame({"construct": ["PDC", "CCA"], "PDC": [0.7994, 0.4321], "CCA": [0.4321, 0.5962]}),
         "htmt": pd.DataFrame({"a": ["PDC"], "b": ["CCA"], "n": [38], "htmt": [0.8765], "htmt_lower": [0.7011], "htmt_upper": [1.0512],
                               "htmt2": [0.8512], "htmt2_lower": [0.69], "htmt2_upper": [0.98], "B": [20], "B_valid": [20]}),
-        "htmt_json": json.dumps({"B": 20, "ci": "percentile bootstrap, 95%", "missing": "listwise", "n": 38, "seed": 3, "warnings": []}),
+        "htmt_json": json.dumps({"B": 20, "ci": "bootstrap standard interval on the log scale (Efron & Tibshirani 1993, sect. 13.6): log HTMT ± z SE*, 95%", "missing": "listwise", "n": 38, "seed": 3, "warnings": []}),
         "cmv": json.dumps({"harman": {"first_component_share": 0.2871, "first_factor_share": 0.2345, "first_factor_method": "ml"},
                            "marker": {"marker": "MARKER", "r_m": 0.051, "r_m_from": "smallest", "n": 38, "n_pairs": 1, "n_significance_lost": 1,
                                       "marker_correlations": {"CCA": 0.051, "PDC": -0.1234},

@@ -62,7 +62,7 @@ def test_scale_table_apa_numbers(pages):
     assert cells[2:12] == ["3", "40", ".83", "[.77, .88]", ".84", ".84", ".64", "yes", "0.88", "0.46"]
     row = re.search(r"<tr><td class=\"text\">CCA</td>.*?</tr>", html).group(0)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
-    assert cells[4] == ".60" and cells[8] == ".36" and cells[9] == "no" and cells[11] == "1.03"
+    assert cells[4] == ".60" and cells[8] == ".36" and cells[9] == "no" and cells[11] == "1.03 \u2020"  # min λ > 1: a Heywood case
     assert "v-fail" in row and "alpha .60 &lt; .70" in row
 
 
@@ -73,10 +73,10 @@ def test_fit_loadings_and_p_values(pages):
     assert re.search(r"RMSEA 90% CI lower\s+\.000", text)
     assert re.search(r"χ²\s+12\.35", text)
     assert re.search(r"\bp\s+\.137", text)
-    # loadings: 0.8123 with p 1e-6 -> 0.81***, p < .001; Heywood 1.0312 keeps leading digit
+    # loadings: 0.8123 with p 1e-6 -> 0.81***, p < .001; Heywood 1.0312 keeps its leading digit and is marked
     assert re.search(r"PDC1\s+1\.00\s+0\.81\*\*\*\s+0\.05\s+&lt; \.001", text)
     assert re.search(r"PDC2\s+0\.87\s+0\.46\*\s+0\.08\s+\.032", text)
-    assert re.search(r"CCA1\s+1\.00\s+1\.03\s+0\.03\s+\.200", text)
+    assert re.search(r"CCA1\s+1\.00\s+1\.03 \u2020\s+0\.03\s+\.200", text)
     assert "Heywood case" in text and "estimator ML; missing data: FIML; converged" in text
 
 

@@ -1,4 +1,4 @@
-"""HTMT and HTMT2 with seeded percentile-bootstrap CIs."""
+"""HTMT and HTMT2 with seeded bootstrap CIs (log-scale standard intervals)."""
 
 from surveysem.measurement.steps import htmt
 from surveysem.workflow.run import run_step

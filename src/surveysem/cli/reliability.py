@@ -21,7 +21,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--range", nargs=2, type=float, metavar=("MIN", "MAX"),
                         help="response range, needed to reverse '-item's as MIN + MAX - x")
     parser.add_argument("--htmt-bootstrap", type=int, default=0, metavar="B",
-                        help="bootstrap replicates for HTMT percentile CIs (0 = none)")
+                        help="bootstrap replicates for the HTMT CIs (log-scale standard intervals; 0 = none)")
     parser.add_argument("--seed", type=int, default=1, help="seed for the HTMT bootstrap")
     parser.add_argument("--json", action="store_true", help="print JSON (default: a text summary)")
 
@@ -89,7 +89,7 @@ def run(args) -> int:
         if "htmt" in result:
             names = list(result["htmt"])
             ci = {(r["a"], r["b"]): r for r in result.get("htmt_ci", [])}
-            print("HTMT (HTMT2) between scales" + (" with 95% percentile bootstrap CIs:" if ci else ":"))
+            print("HTMT (HTMT2) between scales" + (" with 95% bootstrap CIs (log-scale standard intervals):" if ci else ":"))
             for i, a in enumerate(names):
                 for b in names[i + 1:]:
                     line = f"  {a}-{b}: {result['htmt'][a][b]:.3f} ({result['htmt2'][a][b]:.3f})"

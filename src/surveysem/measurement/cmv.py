@@ -22,6 +22,7 @@ Example
 
 from __future__ import annotations
 
+import re
 import warnings as _warnings
 
 import numpy as np
@@ -190,6 +191,40 @@ def em_pseudo_data(data: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame(Z @ L.T + mean, columns=data.columns)
 
 
+HEYWOOD = "Heywood case: "
+# The two kinds of lines sem.results writes for a Heywood case: (kind, parameter and value)
+_NEGATIVE = re.compile(r"negative (?P<what>[\w ]+?) for (?P<par>.+)$")
+_BEYOND_ONE = re.compile(r"standardized (?P<par>\S+ (?P<op>\S+) \S+) is (?P<value>\S+) \(\|value\| > 1\)(?P<tag>.*)$")
+
+
+def _heywood_kind(case: str) -> tuple[str, str]:
+    """(kind, entry) of one Heywood line: ``('negative residual variance', 'X1 (-0.1)')``."""
+    if m := _BEYOND_ONE.match(case):
+        what = "loading" if m["op"] == "=~" else "covariance"
+        return f"standardized {what} beyond ±1", f"{m['par']} {m['value']}{m['tag']}"
+    if m := _NEGATIVE.match(case):
+        return f"negative {m['what']}", m["par"]
+    return "other", case
+
+
+def grouped_heywood(warnings: list[str]) -> list[str]:
+    """The Heywood-case lines of one model (one per parameter: a method factor on every item gives
+    dozens) as one line after the other warnings, by kind, each parameter once, in model order.
+
+    >>> grouped_heywood(["did not converge", "Heywood case: negative residual variance for X1 (-0.1)",
+    ...                  "Heywood case: standardized A ~~ B is 1.05 (|value| > 1)"])
+    ['did not converge', 'Heywood cases (2): negative residual variance: X1 (-0.1); standardized covariance beyond ±1: A ~~ B 1.05']
+    """
+    cases = list(dict.fromkeys(w[len(HEYWOOD):] for w in warnings if w.startswith(HEYWOOD)))
+    others = list(dict.fromkeys(w for w in warnings if not w.startswith(HEYWOOD)))
+    if not cases:
+        return others
+    kinds: dict[str, list[str]] = {}
+    for kind, entry in map(_heywood_kind, cases):
+        kinds.setdefault(kind, []).append(entry)
+    return others + [f"Heywood cases ({len(cases)}): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in kinds.items())]
+
+
 def common_latent_factor(data: pd.DataFrame, scales: dict[str, list[str]], fit_model=None, estimator: str = "ML",
                          missing: str = "listwise", base_result=None, loadings: str = "equal",
                          max_iter: int = 500, two_stage: bool = False) -> dict:
@@ -232,7 +267,7 @@ def common_latent_factor(data: pd.DataFrame, scales: dict[str, list[str]], fit_m
         return out
     if not m.converged:
         warns.append("common latent factor model did not converge")
-    warns += [f"CLF model: {w}" for w in m.warnings]
+    warns += [f"CLF model: {w}" for w in grouped_heywood(m.warnings)]
     fb, fm = base.fit, m.fit
     dchi = fb["chisq"] - fm["chisq"]
     ddf = fb["df"] - fm["df"]

@@ -7,7 +7,7 @@ One function per rule (``workflow/rules/measurement.smk``), each writing the fil
 2. :func:`cfa` (``measurement_cfa``) – CFA of all measured constructs (capabilities, OIE roles,
    marker) with the SEM engine: fit, standardized loadings with delta-method SEs, CR/AVE,
    Fornell–Larcker, the largest modification indices, common-method variance, scale scores.
-3. :func:`htmt` (``measurement_htmt``) – HTMT and HTMT2 with seeded percentile bootstrap CIs.
+3. :func:`htmt` (``measurement_htmt``) – HTMT and HTMT2 with seeded bootstrap CIs (log-scale standard intervals).
 4. :func:`invariance` (``measurement_invariance``) – configural / metric / scalar invariance.
 5. :func:`verdicts` (``measurement_verdicts``) – a verdict per scale, the refinement assistant's
    candidate items (:mod:`surveysem.measurement.refinement`) and every warning of the stage.
@@ -30,6 +30,7 @@ from surveysem.errors import SurveySemError
 from surveysem.instrument.analysed import load_analysed, with_parcels
 from surveysem.io import write_csv, write_json
 from surveysem.measurement import scores as scores_mod
+from surveysem.measurement.intervals import LOG_NORMAL_CI_TEXT
 from surveysem.measurement.refinement import candidate_table
 from surveysem.measurement.tables import (
     INVARIANCE_COLUMNS,
@@ -142,7 +143,7 @@ def htmt(inputs: dict, out: dict, config: dict) -> None:
     write_json(out["json"], {"synthetic": read_synthetic(inputs["ingest"]), "warnings": t["warnings"], "n": t["n"],
                              "B": int(cfg["htmt_bootstrap_B"]), "seed": int(cfg["seed"]),
                              "missing": t.get("missing"),
-                             "ci": "percentile bootstrap, 95%" + (f", {t['ci_problem']}" if t.get("ci_problem") else "")})
+                             "ci": f"{LOG_NORMAL_CI_TEXT}, 95%" + (f", {t['ci_problem']}" if t.get("ci_problem") else "")})
 
 
 def invariance(inputs: dict, out: dict, config: dict) -> None:

@@ -6,7 +6,7 @@ parallel analysis and EFA of the capability items), :func:`cfa_tables` and :func
 of all measured constructs with the SEM engine, ML or MLR, FIML when ``data.missing: fiml``;
 standardized loadings with delta-method SEs, CR/AVE, Fornell–Larcker, small-sample corrected
 chi-squares (semTools ``chisqSmallN``); common-method variance),
-:func:`htmt_tables` (HTMT and HTMT2 with seeded percentile-bootstrap CIs),
+:func:`htmt_tables` (HTMT and HTMT2 with seeded bootstrap CIs, log-scale standard intervals),
 :func:`invariance_tables` (configural / metric / scalar across a grouping variable) and
 :func:`verdict_rows` (a verdict per scale).
 
@@ -317,7 +317,7 @@ def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base
 # ----------------------------------------------------------------------------- step 3
 
 
-HTMT_LEVEL = 0.95  # level of the HTMT percentile CIs (measurement.validity.htmt_bootstrap)
+HTMT_LEVEL = 0.95  # level of the HTMT CIs (measurement.validity.htmt_bootstrap)
 
 
 def htmt_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:

@@ -83,25 +83,41 @@ def response_shares(values: pd.Series, low: int, high: int) -> tuple[np.ndarray,
     return (counts / n if n else counts), n
 
 
+REVERSE_MARK = "(R)"
+
+
+def item_label(iid: str, wording: str, max_chars: int, reverse: bool = False) -> str:
+    """``PDC5 (R)  Our managers …``: the id and the reverse-keying mark, then the wording cut to
+    fit ``max_chars`` – the wording is cut, never the mark, which tells how to read the bar.
+
+    >>> item_label("PDC5", "We rarely look at what competitors abroad are doing", 24, reverse=True)
+    'PDC5 (R)  We rarely loo…'
+    """
+    head = f"{iid} {REVERSE_MARK}" if reverse else str(iid)
+    return f"{head}  " + truncate(wording, max(1, max_chars - len(head) - 2))
+
+
 def likert_bars(
     items: Sequence[tuple[str, str, pd.Series]],
     low: int,
     high: int,
     anchors: dict[int, str] | None = None,
     title: str = "Item responses",
+    reverse_keyed: frozenset[str] | set[str] = frozenset(),
 ) -> Safe:
     """Diverging stacked bars: one bar per item, categories below the midpoint to the left of 0,
     above it to the right, the midpoint split half and half across 0.
 
-    ``items`` are (item id, label, responses). Shares are of answered responses; n is printed
-    beside each bar.
+    ``items`` are (item id, label, responses); the ids in ``reverse_keyed`` get the mark
+    :data:`REVERSE_MARK` after the id (:func:`item_label`). Shares are of answered responses; n is
+    printed beside each bar.
     """
     k = high - low + 1
     colours = diverging_palette(k)
     mid = (low + high) / 2
     size = 11
     label_chars = 58
-    labels = [truncate(f"{iid}  {label}", label_chars) for iid, label, _ in items]
+    labels = [item_label(iid, label, label_chars, iid in reverse_keyed) for iid, label, _ in items]
     left = max([text_width(t, size) for t in labels] + [80]) + 12
     plot_w = 420
     right_pad = 56

@@ -23,7 +23,7 @@ import pandas as pd
 
 from surveysem.report.html import Safe
 from surveysem.report.svg import coord, svg_document, svg_text, text_width
-from surveysem.report.tables import fmt_bounded, fmt_num, stars
+from surveysem.report.tables import fmt_bounded, fmt_num, fmt_r2, fmt_standardized, stars
 
 PROCESS_ORDER = ["sensing", "seizing", "reconfiguring", "reconfiguration"]
 NODE_TEXT_SIZE = 11
@@ -113,10 +113,13 @@ def _label(x: float, y: float, text: str, size: float = 10) -> str:
 
 
 def _edge_text(row) -> str:
+    """The standardized estimate with its stars; a loading or correlation beyond ±1 is marked
+    (fmt_standardized), a regression weight is not (with correlated predictors it may exceed 1)."""
     value = row.get("std_all")
     if value is None or (isinstance(value, float) and not math.isfinite(value)) or pd.isna(value):
         return "n.c."
-    return f"{fmt_num(value)}{stars(row.get('pvalue'))}"
+    fmt = fmt_standardized if row.get("op") in ("=~", "~~") else fmt_num
+    return f"{fmt(value)}{stars(row.get('pvalue'))}"
 
 
 def path_diagram(
@@ -272,7 +275,7 @@ def _r2_labels(nodes: dict[str, Node], r2: dict[str, float]) -> list[str]:
     for name, value in sorted(r2.items()):
         if name in nodes and value is not None:
             n = nodes[name]
-            body.append(svg_text(n.x, n.y + n.ry + 11, f"R\u00b2 = {fmt_bounded(value)}", size=10, anchor="middle"))
+            body.append(svg_text(n.x, n.y + n.ry + 11, f"R\u00b2 = {fmt_r2(value)}", size=10, anchor="middle"))
     return body
 
 
@@ -311,7 +314,7 @@ def _curve(a: Node, b: Node, text: str, double: bool) -> str:
 
 def fit_caption(fit: dict | None) -> str:
     """'χ²(df) = …, p …; CFI = …; TLI = …; RMSEA = … [90% CI …]; SRMR = …' from a fit dict; what's absent says not computed."""
-    from surveysem.report.tables import fmt_bounded, fmt_int, fmt_p
+    from surveysem.report.tables import fmt_int, fmt_p
 
     if not fit:
         return "Fit indices: not computed."

@@ -8,7 +8,12 @@ Formatting rules (APA 7th ed., section 6.36):
   proportions): no leading zero (``.87``);
 * p values: three decimals without a leading zero; below .001 as ``< .001``;
 * negative numbers use the minus sign (U+2212) in HTML and ``-`` in the CSV copy;
-* significance marks ``*`` p < .05, ``**`` p < .01, ``***`` p < .001, explained in the note.
+* significance marks ``*`` p < .05, ``**`` p < .01, ``***`` p < .001, explained in the note;
+* a value outside the range its quantity can take (R² or a share of variance outside [0, 1], a
+  standardized loading or correlation beyond ±1, a negative variance: a Heywood case or improper
+  solution) is marked ``†`` by the range-aware formatters (:func:`fmt_r2`, :func:`fmt_standardized`,
+  :func:`fmt_correlation`, :func:`fmt_variance`) and every :class:`Table` showing one explains it
+  in its note (:data:`INADMISSIBLE_NOTE`).
 
 A missing value (None/NaN) prints as an em dash in the table and its meaning goes in the note;
 the formatting functions never invent a number.
@@ -75,6 +80,60 @@ def fmt_bounded(x, decimals: int = 2) -> str:
     elif text.startswith(MINUS + "0."):
         text = MINUS + text[2:]
     return text
+
+
+# ------------------------------------------------------------------ admissible ranges
+
+INADMISSIBLE = "\u2020"  # dagger: the mark of a value outside its admissible range
+INADMISSIBLE_NOTE = (f"{INADMISSIBLE} outside its admissible range (R² and shares of variance in [0, 1], standardized "
+                     "loadings and correlations within ±1, variances ≥ 0): Heywood case / improper solution, not an "
+                     "interpretable estimate.")
+# Rounding noise of an estimator (e.g. a correlation of 1 + 1e-12) is not an improper solution.
+ADMISSIBLE_TOLERANCE = 1e-9
+
+
+def outside_range(x, lower: float, upper: float) -> bool:
+    """Whether ``x`` is a number outside [lower, upper] (a missing value is not)."""
+    value = _num(x)
+    return value is not None and not (lower - ADMISSIBLE_TOLERANCE <= value <= upper + ADMISSIBLE_TOLERANCE)
+
+
+def _flagged(text: str, x, lower: float, upper: float) -> str:
+    return f"{text} {INADMISSIBLE}" if outside_range(x, lower, upper) else text
+
+
+def fmt_r2(x, decimals: int = 2) -> str:
+    """R² or another share of variance (AVE, CR, communality), admissible in [0, 1]: ``.45``, ``1.02 †``."""
+    return _flagged(fmt_bounded(x, decimals), x, 0.0, 1.0)
+
+
+def fmt_standardized(x, decimals: int = 2) -> str:
+    """A standardized loading, admissible within ±1 (beyond: a negative residual variance), with a
+    leading zero as the loading tables print it: ``0.85``, ``1.04 †``."""
+    return _flagged(fmt_num(x, decimals), x, -1.0, 1.0)
+
+
+def fmt_correlation(x, decimals: int = 2) -> str:
+    """A correlation (latent or observed, or the square root of an AVE), admissible within ±1:
+    ``.62``, ``−1.03 †``."""
+    return _flagged(fmt_bounded(x, decimals), x, -1.0, 1.0)
+
+
+def fmt_variance(x, decimals: int = 2) -> str:
+    """A variance, admissible when not negative: ``0.31``, ``−0.05 †`` (a Heywood case)."""
+    return _flagged(fmt_num(x, decimals), x, 0.0, math.inf)
+
+
+def has_inadmissible(cells) -> bool:
+    """Whether any cell (text or markup) carries the inadmissible-value mark."""
+    return any(INADMISSIBLE in str(c) for c in cells)
+
+
+def with_inadmissible_note(note: str, cells) -> str:
+    """``note`` with :data:`INADMISSIBLE_NOTE` appended when a cell (or the note itself) carries the mark."""
+    if INADMISSIBLE_NOTE in note or not (has_inadmissible(cells) or INADMISSIBLE in note):
+        return note
+    return f"{note} {INADMISSIBLE_NOTE}".strip()
 
 
 def fmt_p(p) -> str:
@@ -180,6 +239,11 @@ class Table:
     text_columns: set[int] = field(default_factory=lambda: {0})
     table_id: str | None = None
 
+    @property
+    def full_note(self) -> str:
+        """The note, explaining the inadmissible-value mark whenever a cell carries it."""
+        return with_inadmissible_note(self.note, [c for row in self.rows for c in row])
+
     def to_html(self) -> Safe:
         caption_parts = []
         if self.number is not None:
@@ -193,9 +257,10 @@ class Table:
                 cells.append(tag("td", cell, class_="text" if j in self.text_columns else None))
             body_rows.append(tag("tr", *cells))
         parts = [tag("caption", *caption_parts), head, tag("tbody", *body_rows)]
-        if self.note:
+        note = self.full_note
+        if note:
             parts.append(
-                tag("tfoot", tag("tr", tag("td", tag("em", "Note."), " ", self.note, colspan=str(len(self.columns)))))
+                tag("tfoot", tag("tr", tag("td", tag("em", "Note."), " ", note, colspan=str(len(self.columns)))))
             )
         return tag("div", tag("table", *parts, class_="apa", id=self.table_id), class_="table-wrap")
 

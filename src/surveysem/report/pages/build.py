@@ -59,7 +59,7 @@ def _write_tables(ctx: Context, tables_dir: Path, tables: list[tuple[str, Table]
         written.append(path)
         page_name = name.split("_", 1)[0]
         manifest.append({"file": path.name, "page": f"{page_name}.html", "number": table.number, "title": table.title,
-                         "note": table.note.replace("\u2212", "-")})
+                         "note": table.full_note.replace("\u2212", "-")})
     # Titles and notes of the CSV tables (APA puts them above and below the table), and the synthetic flag.
     write_json(tables_dir / "tables.json", {"synthetic": ctx.synthetic, "tables": manifest})
     written.append(tables_dir / "tables.json")

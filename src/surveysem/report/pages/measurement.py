@@ -6,7 +6,7 @@ the stage's warnings; and the distribution of the answers to every item."""
 from __future__ import annotations
 
 from surveysem.report.figures import figure, likert_bars, line_plot
-from surveysem.report.html import Safe, bullet_list, join, not_computed, paragraph, slug, tag, verdict_badge
+from surveysem.report.html import Safe, bullet_list, join, link, not_computed, paragraph, slug, tag, verdict_badge
 from surveysem.report.pages.context import Context
 from surveysem.report.pages.measurement_refinement import REFINEMENT_SECTIONS
 from surveysem.report.pages.measurement_validity import VALIDITY_SECTIONS
@@ -15,7 +15,8 @@ from surveysem.report.pages.sections import (
     missing, p_phrase, synthetic_note, warnings_block
 )
 from surveysem.report.tables import (
-    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_text_blank, frame_table, stars
+    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_r2, fmt_standardized, fmt_text_blank,
+    frame_table, stars
 )
 
 SCALE_NOTE = (
@@ -61,9 +62,9 @@ def _scale_row(ctx: Context, cid: str, r: dict, v: dict, d: dict) -> list:
     return [
         cid, ctx.label(cid), fmt_int(_first("k", r, v)), fmt_int(r.get("n")), fmt_bounded(r.get("alpha")),
         fmt_ci(r.get("alpha_ci_lower"), r.get("alpha_ci_upper"), bounded=True), fmt_bounded(r.get("omega")),
-        fmt_bounded(_first("cr", v, d)), fmt_bounded(_first("ave", v, d)),
+        fmt_r2(_first("cr", v, d)), fmt_r2(_first("ave", v, d)),
         DASH if fl is None else ("yes" if is_true(fl) else "no"),
-        fmt_num(d.get("max_htmt")), fmt_num(d.get("min_loading")), verdict_badge(d.get("verdict") if d else None),
+        fmt_num(d.get("max_htmt")), fmt_standardized(d.get("min_loading")), verdict_badge(d.get("verdict") if d else None),
         fmt_text_blank(d.get("reasons")),
     ]
 
@@ -85,14 +86,44 @@ def _scale_table_section(ctx: Context, t: PageTables) -> Content:
     return [t.add(table, "scales"), extra]
 
 
+# Why reversed items' means differ from their siblings': what the numbers are, then what the
+# simulator does (its method factor has mean 0, so it is not the reason).
+REVERSED_NOTE = ("(R) = reverse-keyed item, its statistics of the reversed answers ({low} + {high} − answer), so its mean is its "
+                 "mean as answered reflected about the scale midpoint (as answered: {raw}). Answers leaning towards agreement with "
+                 "every statement, worded either way (acquiescence), put reversed items' means below their siblings'. ")
+SIMULATED_REVERSED_NOTE = ("The simulator cuts every item's latent response, reverse-keyed ones too, at the same thresholds "
+                           "(simulate.measurement.thresholds, skewed towards agreement), so reversed items lean towards "
+                           "disagreement; its acquiescence factor (method_loading) has mean 0: it changes covariances, "
+                           "not means. ")
+
+
+def _reverse_keyed(ctx: Context) -> set[str]:
+    """Ids of the reverse-keyed items of the analysed scales (parcels are not items: never)."""
+    return set() if ctx.instrument is None else {it.id for it in ctx.instrument.items if getattr(it, "reverse", False)}
+
+
+def _reversed_note(ctx: Context, items: list[str]) -> str:
+    """The (R) sentence of the item statistics, with each reversed item's mean as answered."""
+    answers = _retained_answers(ctx)
+    raw = ", ".join(f"{i} M = {fmt_num(answers[i].mean())}" for i in items if answers is not None and i in answers.columns)
+    con = next((c for c in ctx.instrument.constructs.values() if any(it.id in items for it in c.items)), None)
+    low, high = (fmt_int(con.response_scale.min), fmt_int(con.response_scale.max)) if con is not None else ("min", "max")
+    note = REVERSED_NOTE.format(low=low, high=high, raw=raw or DASH)
+    return note + (SIMULATED_REVERSED_NOTE if ctx.synthetic else "")
+
+
 @RELIABILITY_SECTIONS.add("item-statistics", "Item statistics")
 def _item_stats_section(ctx: Context, t: PageTables) -> Content:
     title = "Item statistics"
     frame = ctx.columns("item_stats", *ITEM_STATS_COLUMNS)
     if frame is None:
         return missing(ctx, title, "item_stats")
-    formats = {"share_missing": fmt_percent, "loading_one_factor": fmt_num}
-    note = synthetic_note(ctx) + ("Items as analysed (reverse-keyed items already reversed). Skew and kurtosis as psych::describe "
+    reverse = [i for i in frame["item"].astype(str) if i in _reverse_keyed(ctx)]
+    frame = frame.assign(item=[f"{i} (R)" if i in reverse else i for i in frame["item"].astype(str)])
+    formats = {"share_missing": fmt_percent, "loading_one_factor": fmt_standardized}
+    note = synthetic_note(ctx) + ("Items as analysed: reverse-keyed items reversed once, at ingest. "
+                                  + (_reversed_note(ctx, reverse) if reverse else "")
+                                  + "Skew and kurtosis as psych::describe "
                                   "(type 3); r (item–rest) = corrected item–total correlation; α if deleted = Cronbach's alpha "
                                   "of the scale without the item; λ = standardized loading in a one-factor model of the scale.")
     table = frame_table(frame, "Item statistics", columns=ITEM_STATS_COLUMNS, formatters=formats, note=note,
@@ -161,7 +192,7 @@ def _pattern_row(item: str, loadings: dict, factors: list[str], communality) -> 
             cells.append("")
         else:
             cells.append(tag("strong", fmt_num(v)) if f == best else fmt_num(v))
-    return [item] + cells + [fmt_bounded(communality)]
+    return [item] + cells + [fmt_r2(communality)]
 
 
 def _pattern_matrix(ctx: Context, t: PageTables) -> Safe:
@@ -224,7 +255,7 @@ def _loadings_section(ctx: Context, t: PageTables) -> Content:
     records = ctx.records("loadings", "construct", "item", "est", "std_all", "std_se", "std_pvalue")
     if records is None:
         return missing(ctx, "Loadings", "loadings")
-    rows = [[str(r["construct"]), str(r["item"]), fmt_num(r["est"]), fmt_num(r["std_all"]) + stars(r["std_pvalue"]),
+    rows = [[str(r["construct"]), str(r["item"]), fmt_num(r["est"]), fmt_standardized(r["std_all"]) + stars(r["std_pvalue"]),
              fmt_num(r["std_se"]), fmt_p(r["std_pvalue"])] for r in records]
     note = synthetic_note(ctx) + ("b = unstandardized loading (the first item of each factor fixed to 1); λ = completely standardized "
                                   "loading (lavaan std.all) with its standard error and p. " + SIG_NOTE
@@ -237,12 +268,38 @@ def _loadings_section(ctx: Context, t: PageTables) -> Content:
 # ------------------------------------------------------------------ warnings and item responses
 
 
+# The step of each warning in warnings.json -> the section of this page that lists that step's
+# warnings (from its own file), so the closing section counts them instead of printing them twice.
+WARNINGS_SHOWN_IN = {"reliability/EFA": ("efa", "Item pool: exploratory factor analysis"),
+                     "CFA": ("cfa-fit", "Confirmatory factor analysis: fit"),
+                     "CMV": ("cmv", "Common-method variance"),
+                     "HTMT": ("htmt", "Heterotrait–monotrait ratio (HTMT)"),
+                     "invariance": ("invariance", "Measurement invariance")}
+
+
+def _warnings_by_step(warnings: list) -> dict[str, list]:
+    """The warnings of warnings.json grouped by step, in their order; each message once per step."""
+    steps: dict[str, list] = {}
+    for w in warnings:
+        step = str(w.get("step", "")) if isinstance(w, dict) else ""
+        if w not in steps.setdefault(step, []):
+            steps[step].append(w)
+    return steps
+
+
 @CLOSING_SECTIONS.add("measurement-warnings", "Warnings")
 def _measurement_warnings_section(ctx: Context, t: PageTables) -> Content:
     if ctx.json("measurement_warnings") is None:
         return missing(ctx, "Warnings", "measurement_warnings")
-    warnings = ctx.field("measurement_warnings", "warnings", [])
-    return warnings_block(warnings) if warnings else paragraph("No warnings.")
+    steps = _warnings_by_step(ctx.field("measurement_warnings", "warnings", []) or [])
+    if not steps:
+        return paragraph("No warnings.")
+    counted = [join([f"{step}: {len(ws)} warning{'s' if len(ws) != 1 else ''}, listed under ",
+                     link(f"#{WARNINGS_SHOWN_IN[step][0]}", WARNINGS_SHOWN_IN[step][1])])
+               for step, ws in steps.items() if step in WARNINGS_SHOWN_IN]
+    elsewhere = [w for step, ws in steps.items() if step not in WARNINGS_SHOWN_IN for w in ws]
+    return [paragraph("Warnings of the stage, by step (each listed once, in its section):"), bullet_list(counted) if counted else Safe(""),
+            warnings_block(elsewhere)]
 
 
 def _retained_answers(ctx: Context):
@@ -256,11 +313,13 @@ def _retained_answers(ctx: Context):
 
 
 def _likert_figure(cid: str, construct, answers) -> Safe:
-    items = [(it.id, it.wording + (" (R)" if it.reverse else ""), answers[it.id]) for it in construct.items if it.id in answers.columns]
+    items = [(it.id, it.wording, answers[it.id]) for it in construct.items if it.id in answers.columns]
     if not items:
         return Safe("")
     rs = construct.response_scale
-    svg = likert_bars(items, int(rs.min), int(rs.max), rs.anchors, title=f"Responses to the {construct.label} items")
+    reverse = {it.id for it in construct.items if it.reverse}
+    svg = likert_bars(items, int(rs.min), int(rs.max), rs.anchors, title=f"Responses to the {construct.label} items",
+                      reverse_keyed=reverse)
     return figure(svg, f"Figure. {cid} – {construct.label}: distribution of answers (as answered, before reverse-keying; "
                        "(R) = reverse-keyed item). Bars are centred on the scale midpoint.", f"likert-{slug(cid)}")
 

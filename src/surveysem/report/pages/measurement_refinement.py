@@ -15,7 +15,7 @@ from surveysem.report.html import Safe, bullet_list, join, paragraph, tag
 from surveysem.report.pages.context import Context
 from surveysem.report.pages.sections import (Content, PageTables, Sections, in_construct_order, missing,
                                              synthetic_note)
-from surveysem.report.tables import DASH, Table, fmt_bounded, fmt_num
+from surveysem.report.tables import DASH, Table, fmt_bounded, fmt_num, fmt_r2, fmt_standardized
 
 REFINEMENT_SECTIONS = Sections()
 DROPPED_COLUMNS = ["Item", "Wording", "Construct", "Reason given", "λ before", "CR before", "CR after", "AVE before",
@@ -36,7 +36,7 @@ def _reasons(ctx: Context) -> dict[str, str]:
 
 def _after(validity: list[dict], scales: str, name: str) -> str:
     by_id = {str(r["construct"]): r for r in validity}
-    values = [fmt_bounded(by_id[s][name]) for s in scales.split(", ") if s in by_id and by_id[s][name] is not None]
+    values = [fmt_r2(by_id[s][name]) for s in scales.split(", ") if s in by_id and by_id[s][name] is not None]
     return "; ".join(values) or DASH
 
 
@@ -67,9 +67,9 @@ def _with(value, what) -> str:
 
 
 def _refinement_row(r: dict) -> list:
-    return [str(r["construct"]), str(r["item"]), str(r["criterion"]), fmt_num(r["loading"]), fmt_bounded(r["ave"]),
-            fmt_bounded(r["ave_loadings"]), fmt_bounded(r["ave_without"]), fmt_bounded(r["cr_loadings"]),
-            fmt_bounded(r["cr_without"]), fmt_bounded(r["alpha"]), fmt_bounded(r["alpha_without"]),
+    return [str(r["construct"]), str(r["item"]), str(r["criterion"]), fmt_standardized(r["loading"]), fmt_r2(r["ave"]),
+            fmt_r2(r["ave_loadings"]), fmt_r2(r["ave_without"]), fmt_r2(r["cr_loadings"]),
+            fmt_r2(r["cr_without"]), fmt_bounded(r["alpha"]), fmt_bounded(r["alpha_without"]),
             _with(r["cross_loading"], r["cross_factor"]),
             DASH if r["max_mi"] is None else f"{fmt_num(r['max_mi'], 1)} ({r['max_mi_parameter']})"]
 
@@ -118,8 +118,8 @@ def _dropped_section(ctx: Context, t: PageTables) -> Content:
     validity = ctx.records("validity", "construct", "cr", "ave") or []
     wordings, reasons = _wordings(ctx), _reasons(ctx)
     rows = [[r["item"], wordings.get(r["item"], DASH), r["construct"], reasons.get(r["item"], DASH),
-             fmt_num(r["loading_before"]), fmt_bounded(r["cr_before"]), _after(validity, r["analysed_scale"] or "", "cr"),
-             fmt_bounded(r["ave_before"]), _after(validity, r["analysed_scale"] or "", "ave"), r["analysed_scale"] or DASH]
+             fmt_standardized(r["loading_before"]), fmt_r2(r["cr_before"]), _after(validity, r["analysed_scale"] or "", "cr"),
+             fmt_r2(r["ave_before"]), _after(validity, r["analysed_scale"] or "", "ave"), r["analysed_scale"] or DASH]
             for r in records]
     table = Table("Items dropped from the analysis", DROPPED_COLUMNS, rows, note=synthetic_note(ctx) + DROPPED_NOTE,
                   text_columns={0, 1, 2, 3, 9})

@@ -13,14 +13,19 @@ from surveysem.report.pages.context import Context
 from surveysem.report.pages.sections import (
     Content, PageTables, Sections, as_float, in_construct_order, missing, p_phrase, synthetic_note, warnings_block
 )
-from surveysem.report.tables import DASH, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, frame_table
+from surveysem.report.tables import (
+    DASH, Table, fmt_bounded, fmt_ci, fmt_correlation, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_r2, frame_table, INADMISSIBLE, outside_range
+)
 
 # The sections of the measurement page defined here, in page order.
 VALIDITY_SECTIONS = Sections()
 
 FL_NOTE = ("Diagonal: square root of AVE; below: latent correlations. Discriminant validity holds when each diagonal value "
            "exceeds the correlations in its row and column.")
-HTMT_NOTE = ("HTMT (Henseler et al. 2015) and HTMT2 (Roemer et al. 2021) with bootstrap percentile 95% CIs. Discriminant "
+HTMT_NOTE = ("HTMT (Henseler et al. 2015) and HTMT2 (Roemer et al. 2021) with 95% bootstrap CIs: standard intervals on the "
+             "log scale, HTMT × exp(±1.96 SE*) with SE* the SD of the log resamples (Efron & Tibshirani 1993, sect. 13.6). "
+             "They contain the estimate, which percentile and bias-corrected (BC) intervals do not for ratios near 0: "
+             "mean absolute correlations are biased upwards, the resamples more than the estimate. Discriminant "
              "validity: HTMT < .85 (strict), < .90 (liberal).")
 CMV_NOTE = ("Harman's single-factor test (Podsakoff et al. 2003): share of variance of the first unrotated component/factor of "
             "all items; common latent factor: CFA with and without an orthogonal method factor loading on all items; "
@@ -42,7 +47,7 @@ def _fornell_larcker_section(ctx: Context, t: PageTables) -> Content:
     if [str(n) for n in names] != labels:  # not the square matrix the CFA step writes: shown as it is
         return t.add(frame_table(ctx.csv("fornell_larcker"), title, note=FL_NOTE), sid)
     values = matrix.apply(pd.to_numeric, errors="coerce")
-    rows = [[r] + [fmt_bounded(values.iloc[i, j]) if j <= i else "" for j in range(len(labels))] for i, r in enumerate(labels)]
+    rows = [[r] + [fmt_correlation(values.iloc[i, j]) if j <= i else "" for j in range(len(labels))] for i, r in enumerate(labels)]
     return t.add(Table(title, [""] + labels, rows, note=synthetic_note(ctx) + FL_NOTE), sid)
 
 
@@ -135,6 +140,11 @@ def _harman_rows(harman) -> list[list[str]]:
             [f"Harman: first factor ({harman.get('first_factor_method', '')})", fmt_percent(harman.get("first_factor_share")), "< 50%"]]
 
 
+def _share_percent(x) -> str:
+    """A share of variance as a percentage, marked when outside [0, 1] (an improper CLF solution)."""
+    return fmt_percent(x) + (f" {INADMISSIBLE}" if outside_range(x, 0.0, 1.0) else "")
+
+
 def _clf_rows(clf) -> list[list[str]]:
     """The common latent factor test; every value flagged when its model did not converge."""
     if not (isinstance(clf, dict) and clf.get("delta_chisq") is not None):
@@ -144,7 +154,7 @@ def _clf_rows(clf) -> list[list[str]]:
         ["Common latent factor: Δχ²", f"Δχ²({fmt_int(clf.get('delta_df'))}) = {fmt_num(clf.get('delta_chisq'))}, "
                                       f"{p_phrase(clf.get('delta_p'))}{flag}", ""],
         ["Common latent factor: ΔCFI", fmt_bounded(clf.get("delta_cfi"), 3) + flag, "< .01"],
-        ["Common latent factor: share of item variance", fmt_percent(clf.get("method_variance_share")) + flag, "< 25%"],
+        ["Common latent factor: share of item variance", _share_percent(clf.get("method_variance_share")) + flag, "< 25%"],
         ["Common latent factor model converged", "yes" if clf.get("converged") else "no", ""],
     ]
     if clf.get("method"):
@@ -168,7 +178,7 @@ def _vif_rows(full_collinearity) -> tuple[list[list[str]], list[list[str]]]:
     vifs = [r.get("vif") for r in table if r.get("vif") is not None]
     largest = [f"Full-collinearity VIF, largest ({full_collinearity.get('scores', '')})", fmt_num(max(vifs)) if vifs else DASH,
                f"≤ {fmt_num(full_collinearity.get('threshold', 3.3), 1)}"]
-    rows = [[str(r.get("construct")), fmt_bounded(r.get("r_squared")), fmt_num(r.get("vif")), "yes" if r.get("above_threshold") else "no"]
+    rows = [[str(r.get("construct")), fmt_r2(r.get("r_squared")), fmt_num(r.get("vif")), "yes" if r.get("above_threshold") else "no"]
             for r in table]
     return [largest], rows
 

@@ -16,7 +16,7 @@ from surveysem.report.pages.sections import (
 from surveysem.report.pages.verdicts import fit_gate_paragraph, proposition_verdicts, shown_verdict, statement
 from surveysem.report.pathdiagram import fit_caption, path_diagram
 from surveysem.report.tables import (
-    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_text_blank, stars
+    DASH, SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_r2, fmt_text_blank, stars, with_inadmissible_note
 )
 
 P4_LABELS = {"g_spread": "spread", "g_div": "diversification", "g_int": "intensity"}
@@ -81,7 +81,7 @@ def _fit_row(name: str, model: dict) -> list[str]:
         rmsea += f" [{fmt_bounded(fit.get('rmsea_ci_lower'), 3)}, {fmt_bounded(fit.get('rmsea_ci_upper'), 3)}]"
     return [f"({name}) {model.get('description', '')}".strip(), "yes" if model.get("converged") else "no",
             *(fit_value(key, fit.get(key)) for key in ("chisq", "df", "pvalue", "cfi", "tli")), rmsea,
-            *(fit_value(key, fit.get(key)) for key in ("srmr", "aic", "bic")), fmt_bounded(model.get("r2_growth"))]
+            *(fit_value(key, fit.get(key)) for key in ("srmr", "aic", "bic")), fmt_r2(model.get("r2_growth"))]
 
 
 def _comparisons_table(ctx: Context, t: PageTables) -> Safe:
@@ -147,6 +147,7 @@ def _path_figure(pid: str, name: str, paths: pd.DataFrame, model: dict, latent: 
     desc = model.get("description", "")
     caption = (f"Figure. {pid} model ({name}){': ' + desc if desc else ''}. Standardized estimates (std.all) on the arrows; {SIG_NOTE} "
                f"Item indicators of the capability factors are omitted. {fit_caption(model.get('fit'))}")
+    caption = with_inadmissible_note(caption, [svg])
     return figure(svg, caption, f"path-diagram-{slug(name) or 'model'}")
 
 

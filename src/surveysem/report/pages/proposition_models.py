@@ -13,7 +13,7 @@ from surveysem.report.html import Safe, not_computed, paragraph, slug
 from surveysem.report.pages.context import Context, UnreadableResult
 from surveysem.report.pages.sections import PageTables, as_float, is_true, missing_text, p_phrase, synthetic_note
 from surveysem.report.pages.verdicts import COMPOSITE_CHECK, estimator_label
-from surveysem.report.tables import SIG_NOTE, Table, fmt_bounded, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_text_blank, stars
+from surveysem.report.tables import SIG_NOTE, Table, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_r2, fmt_text_blank, stars
 
 COEFFICIENT_COLUMNS = ("proposition", "model", "term", "role", "est", "se", "ci_lower", "ci_upper", "p_two_sided", "exp_est", "ame",
                        "se_type", "outcome")
@@ -66,7 +66,7 @@ def _reliability_text(cell) -> str:
         return "score reliabilities not readable" if fmt_text_blank(cell) else ""
     if not values:
         return ""
-    return "score reliabilities: " + ", ".join(f"{k} {fmt_bounded(v)}" for k, v in values.items())
+    return "score reliabilities: " + ", ".join(f"{k} {fmt_r2(v)}" for k, v in values.items())
 
 
 def _yes_no(flag) -> str:
@@ -83,7 +83,7 @@ def _latent_fit_sentence(ctx: Context, model: str) -> str:
         return f"Fit not computed: {ctx.shown_path('latent_fits')} has no row for this model. "
     admissible = _yes_no(r["admissible"]) + ("" if is_true(r["admissible"]) else
                                              " (a Heywood case or a non-positive-definite latent covariance matrix)")
-    bits = [f"N = {fmt_int(r['n'])} ({fmt_int(r['n_dropped'])} dropped)", f"latent R² = {fmt_bounded(r['r2_latent'], 3)}",
+    bits = [f"N = {fmt_int(r['n'])} ({fmt_int(r['n_dropped'])} dropped)", f"latent R² = {fmt_r2(r['r2_latent'], 3)}",
             f"converged: {_yes_no(r['converged'])}", f"admissible solution: {admissible}", _reliability_text(r["reliability"]),
             f"model fit (verdict_rule.fit_gate): {r['fit_note']}" if r["fit_note"] else ""]
     return "; ".join(b for b in bits if b) + ". "
@@ -136,9 +136,9 @@ def _fit_sentence(ctx: Context, model: str) -> str:
         return ""
     bits = [f"N = {fmt_int(r['n'])}"]
     if as_float(r["r2"]) is not None:
-        bits.append(f"{r['r2_kind'] or 'R²'} = {fmt_bounded(r['r2'], 3)}")
+        bits.append(f"{r['r2_kind'] or 'R²'} = {fmt_r2(r['r2'], 3)}")
     if as_float(r["r2_mcfadden"]) is not None:
-        bits.append(f"McFadden R² = {fmt_bounded(r['r2_mcfadden'], 3)}")
+        bits.append(f"McFadden R² = {fmt_r2(r['r2_mcfadden'], 3)}")
     if as_float(r["wald_chi2"]) is not None:
         bits.append(f"joint Wald test of {r['wald_terms'] or 'the capabilities'}: χ²({fmt_int(r['wald_df'])}) = "
                     f"{fmt_num(r['wald_chi2'])}, {p_phrase(r['wald_p'])}")
