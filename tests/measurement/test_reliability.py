@@ -157,3 +157,12 @@ def test_parse_scale_rejects_bad_spec():
         from surveysem.cli.reliability import _parse_scales
 
         _parse_scales(["nonsense"])
+
+
+@pytest.mark.parametrize("scale", list(FX["scales"]))
+def test_omega_t_matches_psych_omega(results, scale):
+    """psych::omega(x, nfactors = 1)$omega.tot (minres on pairwise correlations) beside semTools' omega."""
+    d = FX["scales"][scale]
+    assert results[scale].summary["omega_t"] == pytest.approx(d["omega_psych"]["omega_tot"], abs=TOL)
+    # the two definitions differ (.714 vs .723 on A): both are reported, neither replaces the other
+    assert results[scale].summary["omega"] == pytest.approx(d["omega_lavaan"]["compRelSEM"], abs=TOL)

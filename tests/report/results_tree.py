@@ -53,7 +53,9 @@ def fake_instrument():
                           items=[item("CCA1", "CCA", "Aware A"), item("CCA2", "CCA", "Aware B"), item("CCA3", "CCA", "Aware C")])
     constructs = {"PDC": pdc, "CCA": cca}
     items = pdc.items + cca.items
-    return SimpleNamespace(constructs=constructs, items=items, item_ids=[i.id for i in items])
+    # as an analysed Instrument (surveysem.instrument.analysed) with no refinement: fielded = analysed
+    return SimpleNamespace(constructs=constructs, fielded_constructs=constructs, dropped=(), parcels={}, items=items,
+                           item_ids=[i.id for i in items])
 
 
 # Values chosen to exercise the formatting rules; the expected strings are written by hand in the tests.

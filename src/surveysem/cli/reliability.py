@@ -1,4 +1,4 @@
-"""``surveysem reliability``: alpha (Feldt CI), standardized alpha, omega, CR, AVE, item statistics
+"""``surveysem reliability``: alpha (Feldt CI), standardized alpha, omega (semTools) and omega_t (psych), CR, AVE, item statistics
 and HTMT for scales given on the command line."""
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def run(args) -> int:
         for name, s in result["scales"].items():
             print(f"{name}: k={s['k']} alpha={s['alpha']:.3f} [{s.get('ci_lower', float('nan')):.3f}, "
                   f"{s.get('ci_upper', float('nan')):.3f}] std.alpha={s['std_alpha']:.3f} omega={s['omega']:.3f} "
+                  f"omega_t={s.get('omega_t', float('nan')):.3f} "
                   f"CR={_fmt(s.get('cr'))} AVE={_fmt(s.get('ave'))}")
         if "htmt" in result:
             names = list(result["htmt"])

@@ -44,6 +44,7 @@ __all__ = [
     "smc",
     "one_factor_ml",
     "omega_one_factor",
+    "omega_total_psych",
     "scale_reliability",
     "ScaleReliability",
 ]
@@ -338,6 +339,26 @@ def omega_one_factor(data: pd.DataFrame, engine: str = "auto") -> dict:
     }
 
 
+def omega_total_psych(data: pd.DataFrame) -> float:
+    """McDonald's omega total as ``psych::omega(x, nfactors = 1)$omega.tot`` computes it: the
+    one-factor minres solution of the pairwise correlation matrix ``R``,
+    ``omega_t = (1' R 1 - sum(u^2)) / 1' R 1`` with ``u^2`` the uniquenesses. The standardized
+    counterpart of :func:`omega_one_factor` (semTools' omega, raw metric and observed variance):
+    the two differ in the second decimal on real scales, and reviewers ask for either.
+
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"a": [1, 2, 3, 4, 5, 2], "b": [2, 2, 3, 5, 4, 1], "c": [1, 3, 3, 4, 5, 3]})
+    >>> round(omega_total_psych(d), 3)  # R: psych::omega(d, nfactors = 1)$omega.tot is 0.9238
+    0.924
+    """
+    from surveysem.measurement.efa import correlation, efa
+
+    R = correlation(data).to_numpy()
+    uniquenesses = np.asarray(list(efa(data, 1, method="minres", rotation=None)["uniquenesses"].values()), float)
+    total = R.sum()
+    return float((total - uniquenesses.sum()) / total)
+
+
 def _omega_sem(X: pd.DataFrame, cols: list[str], S: np.ndarray):
     try:
         from surveysem.sem import fit_model
@@ -398,6 +419,7 @@ def scale_reliability(data: pd.DataFrame, items: list[str], name: str = "scale",
             "omega": float("nan"), "std_loadings": {}, "n": None, "converged": False, "method": None,
             "warnings": [f"{name}: omega needs at least 3 items"]}
         summary["omega"] = om["omega"]
+        summary["omega_t"] = omega_total_psych(X[use]) if len(use) >= 3 else float("nan")
         summary["omega_method"] = om["method"]
         summary["omega_n"] = om["n"]
         warnings += [w if w.startswith(name) else f"{name}: {w}" for w in om["warnings"]]
@@ -406,7 +428,7 @@ def scale_reliability(data: pd.DataFrame, items: list[str], name: str = "scale",
         warnings.append(f"{name}: fewer than 2 usable items; no alpha")
         stats_used = pd.DataFrame({"item": use})
         om = {"std_loadings": {}}
-        summary.update(alpha=float("nan"), std_alpha=float("nan"), omega=float("nan"))
+        summary.update(alpha=float("nan"), std_alpha=float("nan"), omega=float("nan"), omega_t=float("nan"))
     # item table in scale order, incl. zero-variance items with their descriptives only
     rows = []
     by_item = stats_used.set_index("item") if len(stats_used) else pd.DataFrame()

@@ -98,7 +98,8 @@ def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: di
         rel_rows.append({
             "construct": name, "k": s["k"], "k_used": s.get("k_used"), "n": s.get("n"), "n_complete": s.get("n_complete"),
             "alpha": s.get("alpha"), "alpha_ci_lower": s.get("ci_lower"), "alpha_ci_upper": s.get("ci_upper"),
-            "std_alpha": s.get("std_alpha"), "omega": s.get("omega"), "average_r": s.get("average_r"),
+            "std_alpha": s.get("std_alpha"), "omega": s.get("omega"), "omega_t": s.get("omega_t"),
+            "average_r": s.get("average_r"),
             "median_r": s.get("median_r"), "g6_smc": s.get("g6_smc"), "ase": s.get("ase"),
             "scale_mean": s.get("scale_mean"), "scale_sd": s.get("scale_sd"),
         })

@@ -21,13 +21,14 @@ from surveysem.report.tables import (
 
 SCALE_NOTE = (
     "k = items; n = respondents with at least one answer; α = Cronbach's alpha with 95% CI (Feldt); ω = McDonald's "
-    "omega total (one-factor model); CR = composite reliability (semTools compRelSEM) and AVE = average variance "
+    "omega total of a one-factor CFA on the raw metric with the observed variance (semTools compRelSEM); ω_t = omega "
+    "total of the one-factor minres solution of the correlations (psych::omega omega.tot); CR = composite reliability (semTools compRelSEM) and AVE = average variance "
     "extracted, from the CFA; FL = Fornell–Larcker criterion met; max HTMT = largest HTMT with another construct; "
     "min λ = smallest standardized loading. Thresholds: α, ω, CR ≥ .70; AVE ≥ .50; HTMT < .85 (warn to .90); "
     "λ ≥ .50. The pipeline never drops an item: it suggests (Refinement assistant below), and the researcher drops one "
     "in the scales: section of config/config.yaml."
 )
-SCALE_COLUMNS = ["Scale", "Label", "k", "n", "α", "95% CI", "ω", "CR", "AVE", "FL", "max HTMT", "min λ", "Verdict", "Reasons"]
+SCALE_COLUMNS = ["Scale", "Label", "k", "n", "α", "95% CI", "ω", "ω_t", "CR", "AVE", "FL", "max HTMT", "min λ", "Verdict", "Reasons"]
 ITEM_STATS_COLUMNS = {"construct": "Scale", "item": "Item", "n": "n", "share_missing": "% missing", "mean": "M", "sd": "SD",
                       "skew": "Skew", "kurtosis": "Kurtosis", "r_drop": "r (item–rest)", "alpha_if_deleted": "α if deleted",
                       "loading_one_factor": "λ (one factor)"}
@@ -62,6 +63,7 @@ def _scale_row(ctx: Context, cid: str, r: dict, v: dict, d: dict) -> list:
     return [
         cid, ctx.label(cid), fmt_int(_first("k", r, v)), fmt_int(r.get("n")), fmt_bounded(r.get("alpha")),
         fmt_ci(r.get("alpha_ci_lower"), r.get("alpha_ci_upper"), bounded=True), fmt_bounded(r.get("omega")),
+        fmt_bounded(r.get("omega_t")),
         fmt_r2(_first("cr", v, d)), fmt_r2(_first("ave", v, d)),
         DASH if fl is None else ("yes" if is_true(fl) else "no"),
         fmt_num(d.get("max_htmt")), fmt_standardized(d.get("min_loading")), verdict_badge(d.get("verdict") if d else None),
@@ -71,7 +73,8 @@ def _scale_row(ctx: Context, cid: str, r: dict, v: dict, d: dict) -> list:
 
 @RELIABILITY_SECTIONS.add("scales", "Scales: reliability, validity and verdicts")
 def _scale_table_section(ctx: Context, t: PageTables) -> Content:
-    rel = _by_construct(ctx.records("reliability", "construct", "k", "n", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega"))
+    rel = _by_construct(ctx.records("reliability", "construct", "k", "n", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega",
+                                     "omega_t"))
     val = _by_construct(ctx.records("validity", "construct", "k", "cr", "ave", "fornell_larcker_pass"))
     ver = _by_construct(ctx.records("measurement_verdicts", "construct", "verdict", "cr", "ave", "max_htmt", "min_loading",
                                     "fornell_larcker", "reasons", "suggestions"))
@@ -81,7 +84,7 @@ def _scale_table_section(ctx: Context, t: PageTables) -> Content:
     rows = [_scale_row(ctx, cid, rel.get(cid, {}), val.get(cid, {}), ver.get(cid, {})) for cid in ids]
     suggestions = [f"{cid}: {ver[cid]['suggestions']}" for cid in ids if cid in ver and ver[cid]["suggestions"]]
     table = Table("Reliability, convergent and discriminant validity, and verdict per scale", SCALE_COLUMNS, rows,
-                  note=synthetic_note(ctx) + SCALE_NOTE, text_columns={0, 1, 9, 12, 13})
+                  note=synthetic_note(ctx) + SCALE_NOTE, text_columns={0, 1, 10, 13, 14})
     extra = join([tag("h3", "Suggestions"), bullet_list(suggestions)]) if suggestions else Safe("")
     return [t.add(table, "scales"), extra]
 

@@ -102,6 +102,34 @@ def _refinement_section(ctx: Context, t: PageTables) -> Content:
             paragraph(NEVER_APPLIED), *_scales_blocks(ctx, records)]
 
 
+# ------------------------------------------------------------------ modification indices
+
+MODINDEX_COLUMNS = ["Parameter", "MI", "EPC", "SEPC (all)"]
+MODINDEX_SHOWN = 10
+MODINDEX_RULE = (
+    "MI = the drop in χ² (1 df) expected if the parameter were freed (lavaan modindices(); 3.84 is p = .05); EPC = its "
+    "expected value; SEPC = the EPC completely standardized. Reading them: a large MI with a small SEPC (|SEPC| < .20) "
+    "is a trivial misspecification that the sample size makes visible; a large MI with a large SEPC points at a "
+    "cross-loading or a shared residual worth a look (Saris, Satorra & van der Veld 2009). Freeing parameters one by "
+    "one to improve fit capitalises on chance: free one only for a reason given before looking (e.g. two items with "
+    "the same wording), and report it.")
+
+
+@REFINEMENT_SECTIONS.add("modification-indices", "Modification indices of the CFA")
+def _modindices_section(ctx: Context, t: PageTables) -> Content:
+    records = ctx.records("cfa_modindices", "lhs", "op", "rhs", "mi", "epc", "sepc_all")
+    if records is None:
+        return missing(ctx, "Modification indices", "cfa_modindices")
+    note = ctx.field("cfa_fit", "modindices_note")
+    if not records:
+        return paragraph(f"Not computed: {note}." if note else "No modification index (the model has none to free).")
+    rows = [[f"{r['lhs']} {r['op']} {r['rhs']}", fmt_num(r["mi"], 2), fmt_num(r["epc"]), fmt_num(r["sepc_all"])]
+            for r in records[:MODINDEX_SHOWN]]
+    table = Table(f"The {len(rows)} largest modification indices of the CFA", MODINDEX_COLUMNS, rows,
+                  note=synthetic_note(ctx) + MODINDEX_RULE, text_columns={0})
+    return t.add(table, "modification-indices")
+
+
 # ------------------------------------------------------------------ items dropped
 
 
