@@ -54,3 +54,35 @@ def test_write_csv_leaves_the_frame_alone(tmp_path):
     frame = pd.DataFrame({"a": ["=1", "b"]})
     sio.write_csv(tmp_path / "t.csv", frame)
     assert frame["a"].tolist() == ["=1", "b"]
+
+
+def test_a_full_disk_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    """ENOSPC in the atomic writer: one SurveySemError line naming the file, no partial file left."""
+    import errno as errno_mod
+    import os as os_mod
+
+    from surveysem import io as sio
+    from surveysem.errors import SurveySemError
+
+    real_fdopen = os_mod.fdopen
+
+    class FullDisk:
+        def __init__(self, fd):
+            self.fh = real_fdopen(fd, "wb")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            raise OSError(errno_mod.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sio.os, "fdopen", lambda fd, mode: FullDisk(fd))
+    target = tmp_path / "results" / "table.csv"
+    with pytest.raises(SurveySemError) as err:
+        sio.write_text(target, "a,b\n")
+    line = err.value.one_line()
+    assert "\n" not in line and str(target) in line and "disk is full" in line
+    assert list((tmp_path / "results").iterdir()) == []  # no temporary or half-written file

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import errno
 import os
 import re
 import tempfile
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from surveysem.errors import SurveySemError
 
 SIGNIFICANT_DIGITS = 10
 _UMASK = os.umask(0)
@@ -57,17 +60,24 @@ def to_jsonable(obj):
 
 
 def _atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so a reader never sees half a file. A
+    full disk, a read-only folder or a quota is one line naming the file (no traceback), and the
+    partial temporary file is removed."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as exc:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise SurveySemError(f"cannot write the file: {exc.strerror or exc}"
+                                 + (" (the disk is full)" if exc.errno == errno.ENOSPC else ""), file=path) from None
         raise
 
 
