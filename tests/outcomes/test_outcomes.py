@@ -263,3 +263,36 @@ def test_audit_notes_only_where_something_differs(audit):
     agreeing = audit[audit.agrees]
     assert agreeing.note.isin(["", 'intensity: printed "Almost 100%", taken as 100%']).all()
     assert (audit.note != "").sum() == 3 + 3  # three disagreements, three "Almost 100%" firms (6, 8, 19)
+
+
+def test_aliases_of_the_region_table_count_as_one_country(inst):
+    """USA / United States / U.S. are one country (regions.csv same_as), as the spread counts it."""
+    df = pd.DataFrame([_profile(MARKETS="USA (2016); United States (2017); U.S. (2018); Germany (2016)")])
+    out = firm_outcomes(df, inst, 2018, "China")
+    assert out.loc[0, "n_countries"] == 2 and out.loc[0, "diversification"] == 2
+    assert inst.country_of("England") == inst.country_of("UK") == "uk"
+
+
+def test_an_implausible_market_history_is_flagged(inst):
+    listed = "; ".join(f"{c} (2017)" for c in inst.regions["country"][:40])
+    warnings: list[str] = []
+    firm_outcomes(pd.DataFrame([_profile(MARKETS=listed, FIRSTSALE=2017)]), inst, 2018, "China", warnings=warnings)
+    assert any("entries in 2017" in w and "implausible" in w for w in warnings)
+
+
+@pytest.mark.parametrize("row, message", [
+    ("Narnia,North America,North America,Atlantis", "'Atlantis' is not a country of the table"),
+    ("Yankeeland,North America,North America,United States", "'United States' is itself an alias (of 'USA')"),
+    ("Deutschland,North America,North America,Germany", "'Germany' lies in region 'European Union', not 'North America'"),
+])
+def test_bad_aliases_are_one_line_naming_the_row(tmp_path, row, message):
+    import shutil
+
+    scales = tmp_path / "scales"
+    shutil.copytree(ROOT / ".test" / "scales", scales)
+    table = scales / "regions.csv"
+    table.write_text(table.read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
+    with pytest.raises(SurveySemError) as err:
+        load_instrument(scales)
+    line = err.value.one_line()
+    assert message in line and "regions.csv" in line and "same_as" in line and "\n" not in line

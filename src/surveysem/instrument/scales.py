@@ -5,7 +5,9 @@ Layout of the scales folder::
     scales/response_scales.yaml     response scales (id -> label, type, min, max, anchors)
     scales/profile.yaml             firm-profile questions (founding year, size, markets, ...)
     scales/eligibility.yaml         born-global screening rules (Yang & Stoian 2024, Section 3.3)
-    scales/regions.csv              country -> region (12 regions) -> continent, user-editable
+    scales/regions.csv              country -> region (12 regions) -> continent, user-editable; an
+                                    optional same_as names the country an alias stands for
+                                    ("United States" -> USA: counted once)
     scales/**/<ID>.yaml             one file per construct (capability, oie, marker, attention)
 
 Every problem is reported as one line naming the file and the field, e.g.
@@ -37,6 +39,7 @@ RESPONSE_SCALES_FILE = "response_scales.yaml"
 PROFILE_FILE = "profile.yaml"
 ELIGIBILITY_FILE = "eligibility.yaml"
 REGIONS_FILE = "regions.csv"
+ALIAS_COLUMN = "same_as"  # optional column of the region table: the country an alias names
 SPECIAL_FILES = {RESPONSE_SCALES_FILE, PROFILE_FILE, ELIGIBILITY_FILE}
 
 CONSTRUCT_KINDS = ("capability", "oie", "marker", "attention")
@@ -205,6 +208,10 @@ class Instrument:
 
     def region_of(self, country: str) -> str:
         return self._lookup(country, "region")
+
+    def country_of(self, name: str) -> str:
+        """The key of the country ``name`` denotes (aliases of the region table resolved)."""
+        return self._lookup(name, "_canonical")
 
     def continent_of(self, country: str) -> str:
         return self._lookup(country, "continent")
@@ -490,7 +497,7 @@ def _load_regions(path: Path, shown: str) -> pd.DataFrame:
                 column="continent",
                 value=row.continent,
             )
-    table = table[["country", "region", "continent"]].copy()
+    table = table[["country", "region", "continent"] + ([ALIAS_COLUMN] if ALIAS_COLUMN in table.columns else [])].copy()
     table["_key"] = table["country"].map(_country_key)
     # The same country spelled twice ("UK", "U.K.") is harmless; two different regions are not.
     first = table.drop_duplicates("_key", keep="first").set_index("_key")
@@ -501,8 +508,35 @@ def _load_regions(path: Path, shown: str) -> pd.DataFrame:
                 f"country also listed as {kept['country']!r} with region {kept['region']!r}, continent {kept['continent']!r}",
                 file=shown, row=i, column="region", value=row.region,
             )
+    table["_canonical"] = _canonical_keys(table, first, shown)
     table = table.drop_duplicates("_key", keep="first").reset_index(drop=True)
     return table
+
+
+def _canonical_keys(table: pd.DataFrame, first: pd.DataFrame, shown: str) -> list[str]:
+    """Per row, the key of the country it names: its own, or that of its ``same_as`` entry (an
+    alias such as "United States" for "USA" counts as one country). A ``same_as`` must name a
+    country of the table in the same region that is not itself an alias."""
+    if ALIAS_COLUMN not in table.columns:
+        return list(table["_key"])
+    out = []
+    aliases = {k: str(v).strip() for k, v in zip(table["_key"], table[ALIAS_COLUMN]) if str(v).strip()}
+    for i, (key, row) in enumerate(zip(table["_key"], table.itertuples(index=False)), start=2):
+        target = str(getattr(row, ALIAS_COLUMN)).strip()
+        if not target:
+            out.append(key)
+            continue
+        tkey = _country_key(target)
+        if tkey not in first.index:
+            raise SurveySemError(f"{target!r} is not a country of the table", file=shown, row=i, column=ALIAS_COLUMN)
+        if tkey in aliases and tkey != key:
+            raise SurveySemError(f"{target!r} is itself an alias (of {aliases[tkey]!r}); name the country it stands for",
+                                 file=shown, row=i, column=ALIAS_COLUMN)
+        if first.loc[tkey, "region"] != row.region:
+            raise SurveySemError(f"{target!r} lies in region {first.loc[tkey, 'region']!r}, not {row.region!r}",
+                                 file=shown, row=i, column=ALIAS_COLUMN)
+        out.append(tkey)
+    return out
 
 
 def construct_files(directory) -> list[Path]:

@@ -8,6 +8,7 @@ of :mod:`surveysem.outcomes.measures`; here they are applied to the profile answ
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,8 @@ def firm_outcomes(analysis_df: pd.DataFrame, inst, survey_year: int, home_countr
     if missing:
         raise SurveySemError(f"analysis data lacks profile column(s) {', '.join(missing)}")
     lookup = measures.region_lookup(inst)
-    rows = [_firm_row(rec, i + 2, lookup, survey_year, home_country, warn)  # row 1 of the file is the header
+    aliases = measures.country_aliases(inst)
+    rows = [_firm_row(rec, i + 2, lookup, aliases, survey_year, home_country, warn)  # row 1 of the file is the header
             for i, rec in enumerate(analysis_df.to_dict(orient="records"))]
     out = pd.DataFrame(rows, columns=FIRM_OUTCOME_COLUMNS)
     for col in INTEGER_COLUMNS:
@@ -91,8 +93,13 @@ def firm_outcomes(analysis_df: pd.DataFrame, inst, survey_year: int, home_countr
     return out
 
 
-def _firm_row(rec: dict, row: int, lookup: dict[str, str], survey_year: int, home_country: str,
-              warn: list) -> dict:
+# Entries of one calendar year above which a market history is flagged as implausible: the most
+# markets a born global enters in a year in Yang & Stoian's Table 1 is well below this.
+MAX_ENTRIES_PER_YEAR = 30
+
+
+def _firm_row(rec: dict, row: int, lookup: dict[str, str], aliases: dict[str, str], survey_year: int,
+              home_country: str, warn: list) -> dict:
     """The outcome row of one respondent (``row``: its row in the file, for errors)."""
     # Steps:
     #   1. markets:   parse MARKETS (an unreadable history stops the run)
@@ -106,7 +113,7 @@ def _firm_row(rec: dict, row: int, lookup: dict[str, str], survey_year: int, hom
     except ValueError as exc:
         raise SurveySemError(f"respondent {rid}: MARKETS: {exc}", row=row, column="MARKETS",
                              value=rec["MARKETS"]) from None
-    n_countries, diversity = _countries_and_regions(entries, rid, row, lookup, home_country, warn)  # 2
+    n_countries, diversity = _countries_and_regions(entries, rid, row, lookup, aliases, home_country, warn)  # 2
     firstsale = _first_sale(pd.to_numeric(rec["FIRSTSALE"], errors="coerce"), entries, rid, home_country, warn)  # 3
     age, spread = _age_and_spread(founded, firstsale, n_countries, survey_year, rid, warn)  # 4
     return {
@@ -124,11 +131,18 @@ def _firm_row(rec: dict, row: int, lookup: dict[str, str], survey_year: int, hom
     }
 
 
-def _countries_and_regions(entries, rid, row: int, lookup: dict[str, str], home_country: str, warn: list):
-    """(number of distinct foreign countries, number of their regions); NaN both when no markets."""
+def _countries_and_regions(entries, rid, row: int, lookup: dict[str, str], aliases: dict[str, str], home_country: str,
+                           warn: list):
+    """(number of distinct foreign countries, number of their regions); NaN both when no markets.
+    Aliases of the region table count once; more entries in one year than MAX_ENTRIES_PER_YEAR
+    are flagged (a pasted list, not a market history)."""
     if not entries:
         return np.nan, np.nan
-    countries, home_listed = measures.foreign_countries([c for c, _ in entries], home_country)
+    countries, home_listed = measures.foreign_countries([c for c, _ in entries], home_country, aliases)
+    busiest = max(Counter(y for _, y in entries).items(), key=lambda kv: (kv[1], -kv[0]))
+    if busiest[1] > MAX_ENTRIES_PER_YEAR:
+        warn.append(f"respondent {rid}: MARKETS lists {busiest[1]} entries in {busiest[0]} (more than "
+                    f"{MAX_ENTRIES_PER_YEAR} in one year is implausible); check the answer")
     if home_listed:
         warn.append(f"respondent {rid}: home country {home_country} listed in MARKETS; not counted")
     for c in countries:

@@ -122,15 +122,33 @@ def region_lookup(regions_table) -> dict[str, str]:
     raise TypeError("regions_table must be an Instrument, a DataFrame (country, region) or a dict")
 
 
-def foreign_countries(countries, home_country: str | None) -> tuple[list[str], bool]:
-    """Distinct countries (first spelling kept, order kept) without the home country."""
-    home = None if home_country is None else country_key(home_country)
+def country_aliases(regions_table) -> dict[str, str]:
+    """Country key -> key of the country it names, from the region table's ``same_as`` column
+    (``{"united states": "usa", ...}``; empty without aliases)."""
+    if hasattr(regions_table, "regions") and isinstance(regions_table.regions, pd.DataFrame):
+        regions_table = regions_table.regions
+    if isinstance(regions_table, pd.DataFrame) and "_canonical" in regions_table.columns:
+        return {k: c for k, c in zip(regions_table["_key"], regions_table["_canonical"]) if k != c}
+    return {}
+
+
+def foreign_countries(countries, home_country: str | None, aliases: dict[str, str] | None = None
+                      ) -> tuple[list[str], bool]:
+    """Distinct countries (first spelling kept, order kept) without the home country; with
+    ``aliases`` (:func:`country_aliases`), "USA" and "United States" are one country."""
+    aliases = aliases or {}
+
+    def key_of(name) -> str:
+        key = country_key(name)
+        return aliases.get(key, key)
+
+    home = None if home_country is None else key_of(home_country)
     seen: dict[str, str] = {}
     home_listed = False
     for c in countries:
         if is_missing(c) or not str(c).strip():
             continue
-        key = country_key(c)
+        key = key_of(c)
         if key == home:
             home_listed = True
             continue
