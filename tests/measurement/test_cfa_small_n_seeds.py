@@ -30,7 +30,12 @@ import pytest
 from surveysem.config import load_config
 from surveysem.instrument.analysed import analysed_instrument
 from surveysem.instrument.scales import load_instrument
-from surveysem.measurement.tables import cfa_syntax, cfa_tables, construct_scales, settings
+from surveysem.measurement.tables import (
+    cfa_syntax,
+    cfa_tables,
+    construct_scales,
+    settings,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO = ROOT.parent

@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from surveysem.sem.em import LAVAAN_H1_ITER_MAX, SINGULAR_ABORT, em_h1_moments, em_moments, em_ridged
+from surveysem.sem.em import (
+    LAVAAN_H1_ITER_MAX,
+    SINGULAR_ABORT,
+    em_h1_moments,
+    em_moments,
+    em_ridged,
+)
 from surveysem.sem.samplestats import missing_patterns
 
 DATA = Path(__file__).resolve().parents[1] / "r" / "data"
