@@ -1,5 +1,6 @@
 """EM h1 moments: the regular path is the accelerated EM unchanged; a near-singular saturated
-covariance (N small against p) switches to lavaan's ridged EM with a note (lavaan's numbers:
+covariance (N small against p) switches to lavaan's ridged EM with a note, and the accelerated EM gives
+up as soon as Sigma drifts singular (lavaan's numbers:
 tests/measurement/test_cfa_small_fiml.py)."""
 
 from pathlib import Path
@@ -7,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from surveysem.sem.em import LAVAAN_H1_ITER_MAX, em_h1_moments, em_moments, em_ridged
+from surveysem.sem.em import (
+    LAVAAN_H1_ITER_MAX,
+    SINGULAR_ABORT,
+    em_h1_moments,
+    em_moments,
+    em_ridged,
+)
 from surveysem.sem.samplestats import missing_patterns
 
 DATA = Path(__file__).resolve().parents[1] / "r" / "data"
@@ -42,3 +49,21 @@ def test_near_singular_covariance_uses_the_ridged_em_with_a_note():
     mu2, sig2, passes, converged = em_ridged(X)
     assert passes == LAVAAN_H1_ITER_MAX and not converged
     np.testing.assert_allclose(sig, sig2, atol=1e-10)
+
+
+def test_accelerated_em_gives_up_early_when_sigma_drifts_singular():
+    # 126 simulated firms, p = 79 (tests/r/data/cfa_small_n_seed777.csv): Sigma drifts singular within
+    # 100 passes; em_h1_moments then hands over to the ridged EM instead of running 10000 passes
+    X = pd.read_csv(DATA / "cfa_small_n_seed777.csv").to_numpy(float)
+    with np.errstate(all="ignore"):
+        _, sig, passes, ok = em_moments(X, tol=1e-10, max_iter=10000, singular_below=SINGULAR_ABORT)
+    assert not ok and passes <= 200
+    assert not (np.all(np.isfinite(sig)) and np.linalg.eigvalsh(sig).min() >= SINGULAR_ABORT)
+
+
+def test_regular_data_never_give_up():
+    X = pd.read_csv(DATA / "hs_missing.csv")[[f"x{i}" for i in range(1, 10)]].to_numpy(float)
+    a = em_moments(X, tol=1e-10, max_iter=10000)
+    b = em_moments(X, tol=1e-10, max_iter=10000, singular_below=SINGULAR_ABORT)
+    assert a[2:] == b[2:] and a[3]
+    np.testing.assert_array_equal(a[1], b[1])

@@ -182,14 +182,14 @@ def fit_cfa(data: pd.DataFrame, scales: dict[str, list[str]], estimator: str = "
     X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
     pm = prepare_model(syntax, items, estimator=estimator, missing=missing, max_iter=int(max_iter))
     res = pm.fit(X)
+    # the fit's own patterns and moments (EM h1 under FIML): computing them again costs a second EM
+    gd = pm.engine.data[0]
     est = res.estimates.copy()
     est["std_se"] = standardized_se(pm, res)
     # restore the engine's data/state for anything else (standardized_se does not change it)
     with np.errstate(invalid="ignore", divide="ignore"):
         est["std_z"] = est["std_all"] / est["std_se"]
     est["std_pvalue"] = 2 * stats.norm.sf(np.abs(est["std_z"].astype(float)))
-    groups, _, _ = pm._split_data(X)
-    gd = pm._group_data(groups[0])
     S = pd.DataFrame(gd.cov, index=pm.spec.ov_names, columns=pm.spec.ov_names)
     return {"syntax": syntax, "result": res, "estimates": est, "sample_cov": S, "prepared": pm}
 
