@@ -61,7 +61,7 @@ def fake_instrument():
 # Values chosen to exercise the formatting rules; the expected strings are written by hand in the tests.
 RELIABILITY = pd.DataFrame(
     {"construct": ["PDC", "CCA"], "k": [3, 3], "n": [40, 39], "alpha": [0.8345, 0.6049], "alpha_ci_lower": [0.7712, 0.4511],
-     "alpha_ci_upper": [0.8811, 0.7230], "omega": [0.8411, 0.6120]}
+     "alpha_ci_upper": [0.8811, 0.7230], "omega": [0.8411, 0.6120], "omega_t": [0.8502, 0.6233]}
 )
 VALIDITY = pd.DataFrame({"construct": ["PDC", "CCA"], "k": [3, 3], "cr": [0.8402, 0.6188], "ave": [0.6391, 0.3555],
                          "sqrt_ave": [0.7994, 0.5962], "fornell_larcker_pass": [True, False]})

@@ -58,11 +58,11 @@ def test_scale_table_apa_numbers(pages):
     # alpha .8345 -> .83 with CI [.77, .88]; AVE .3555 -> .36; omega .8411 -> .84; no leading zeros
     row = re.search(r"<tr><td class=\"text\">PDC</td>.*?</tr>", html).group(0)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
-    # k, n, alpha, CI, omega, CR, AVE, FL, max HTMT (can exceed 1: leading zero), min loading
-    assert cells[2:12] == ["3", "40", ".83", "[.77, .88]", ".84", ".84", ".64", "yes", "0.88", "0.46"]
+    # k, n, alpha, CI, omega, omega_t, CR, AVE, FL, max HTMT (can exceed 1: leading zero), min loading
+    assert cells[2:13] == ["3", "40", ".83", "[.77, .88]", ".84", ".85", ".84", ".64", "yes", "0.88", "0.46"]
     row = re.search(r"<tr><td class=\"text\">CCA</td>.*?</tr>", html).group(0)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
-    assert cells[4] == ".60" and cells[8] == ".36" and cells[9] == "no" and cells[11] == "1.03 \u2020"  # min λ > 1: a Heywood case
+    assert cells[4] == ".60" and cells[9] == ".36" and cells[10] == "no" and cells[12] == "1.03 \u2020"  # min λ > 1: a Heywood case
     assert "v-fail" in row and "alpha .60 &lt; .70" in row
 
 
