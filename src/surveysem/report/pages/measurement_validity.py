@@ -48,7 +48,7 @@ def _fornell_larcker_section(ctx: Context, t: PageTables) -> Content:
         return t.add(frame_table(ctx.csv("fornell_larcker"), title, note=FL_NOTE), sid)
     values = matrix.apply(pd.to_numeric, errors="coerce")
     rows = [[r] + [_fl_cell(values.iloc[i, j]) if j <= i else "" for j in range(len(labels))] for i, r in enumerate(labels)]
-    return t.add(Table(title, [""] + labels, rows, note=synthetic_note(ctx) + FL_NOTE + _fl_comparable_note(values)), sid)
+    return t.add(Table(title, [""] + labels, rows, note=synthetic_note(ctx) + FL_NOTE + _fl_comparable_note(values, labels)), sid)
 
 
 NOT_COMPARABLE = "n/c"  # a latent correlation across two models of the CFA cascade
@@ -58,10 +58,9 @@ def _fl_cell(value) -> str:
     return NOT_COMPARABLE if pd.isna(value) else fmt_correlation(value)
 
 
-def _fl_comparable_note(values: pd.DataFrame) -> str:
+def _fl_comparable_note(values: pd.DataFrame, names: list[str]) -> str:
     """Which pairs are not comparable (empty cells: the scales' latent correlations come from different
     models of the CFA cascade); "" when one model gives them all."""
-    names = list(values.index)
     pairs = [f"{names[i]}–{names[j]}" for i in range(len(names)) for j in range(i) if pd.isna(values.iloc[i, j])]
     if not pairs:
         return ""
