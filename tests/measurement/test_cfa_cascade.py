@@ -9,14 +9,20 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-
 import survey_kit as kit
+from test_measurement_stage import (  # noqa: F401 (the module's fixtures, used here)
+    MEASUREMENT,
+    inst_scales,
+    scales_dir,
+    simulate,
+    write_inputs,
+)
+
 from surveysem.errors import SurveySemError
 from surveysem.io import write_csv
 from surveysem.measurement import cfa_cascade as cc
 from surveysem.measurement import tables as T
 from surveysem.measurement import validity as val
-from test_measurement_stage import MEASUREMENT, inst_scales, scales_dir, simulate, write_inputs  # noqa: F401 (fixtures)
 
 SENSING = ["PDC", "CCA", "EFT"]
 CONFIG = kit.measurement_config(missing="listwise", **{**MEASUREMENT, "htmt_bootstrap_B": 0, "invariance_group": None})
@@ -79,10 +85,12 @@ def test_nothing_converges_keeps_the_first_fitted_model_and_says_so():
 
 
 def test_groups_of_the_instrument():
-    c = lambda i, kind, process=None: SimpleNamespace(id=i, kind=kind, process=process)  # noqa: E731
+    def c(i, kind, process=None):
+        return SimpleNamespace(id=i, kind=kind, process=process)
+
     constructs = [c("PDC", "capability", "sensing"), c("SOE", "capability", "seizing"), c("CCA", "capability", "sensing"),
                   c("OIE_RSP", "oie"), c("OIE_X", "oie"), c("MARKER", "marker"), c("ATTN", "attention")]
-    scales = dict.fromkeys(["PDC", "SOE", "CCA", "OIE_RSP", "OIE_X", "MARKER"], [])
+    scales = {s: [] for s in ("PDC", "SOE", "CCA", "OIE_RSP", "OIE_X", "MARKER")}
     assert cc.cfa_groups(constructs, scales) == [("sensing", "capability", ["PDC", "CCA"]), ("seizing", "capability", ["SOE"]),
                                                  ("OIE roles", "oie", ["OIE_RSP", "OIE_X"]), ("marker", "marker", ["MARKER"])]
 
@@ -91,7 +99,7 @@ def test_groups_of_the_instrument():
 
 
 @pytest.fixture(scope="module")
-def failed_joint(tmp_path_factory, scales_dir, inst_scales):
+def failed_joint(tmp_path_factory, scales_dir, inst_scales):  # noqa: F811
     """The stage with the joint CFA raising and the sensing CFA not converging (max_iter 1)."""
     real = T.fit_cfa
 
@@ -112,7 +120,7 @@ def failed_joint(tmp_path_factory, scales_dir, inst_scales):
     return tmp, paths
 
 
-def test_each_scale_from_the_model_that_was_estimated(failed_joint, inst_scales):
+def test_each_scale_from_the_model_that_was_estimated(failed_joint, inst_scales):  # noqa: F811
     tmp, paths = failed_joint
     expected = {"PDC": "one-factor CFA", "CCA": "one-factor CFA", "EFT": "one-factor CFA", "SOE": "process CFA (seizing)",
                 "OIE_RSP": "group CFA (OIE roles)", "MARKER": "group CFA (marker)"}
@@ -153,7 +161,7 @@ def test_cfa_fit_records_the_cascade(failed_joint):
     assert "from the group CFA (marker)" in verdicts.loc["MARKER", "reasons"]
 
 
-def test_normal_data_unchanged_apart_from_the_new_columns(tmp_path, scales_dir, inst_scales):
+def test_normal_data_unchanged_apart_from_the_new_columns(tmp_path, scales_dir, inst_scales):  # noqa: F811
     """The joint model converges: loadings.csv and validity.csv are, without their new columns, the
     bytes the joint CFA's tables made before the cascade (the tables straight from fit_cfa)."""
     tmp = write_inputs(tmp_path, simulate(inst_scales, seed=12, miss=0.0))

@@ -36,7 +36,7 @@ def _edit_csv(root, key, edit):
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def pages(tmp_path_factory):
     root = tmp_path_factory.mktemp("cascade")
     kw = make_results(root)
     path = root / stage_path("cfa_fit")
@@ -49,11 +49,20 @@ def page(tmp_path_factory):
                                                    fornell_larcker_note=[note.format("PDC", "CCA"), note.format("CCA", "PDC")]))
     _edit_csv(root, "fornell_larcker", lambda f: f.assign(PDC=[0.7994, np.nan], CCA=[np.nan, 0.5962]))
     build_report(Context(**kw), root / "reports", root / "results" / "tables")
-    return (root / "reports" / "measurement.html").read_text(encoding="utf-8")
+    return (root / "reports" / "measurement.html").read_text(encoding="utf-8"), (root / "reports" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def page(pages):
+    return pages[0]
+
+
+def test_overview_says_the_joint_cfa_failed(pages):
+    assert ("The joint CFA could not be estimated: PDC, CCA: from the one-factor CFA, because " + JOINT_FAILED) in _text(pages[1])
 
 
 def _table(html: str, table_id: str) -> str:
-    return re.search(rf'<table class="apa" id="{table_id}">.*?</table>', html, re.S).group(0)
+    return re.search(rf'<table class="apa" id="{table_id}">.*?</table>', html, re.DOTALL).group(0)
 
 
 def _text(fragment: str) -> str:
@@ -61,7 +70,7 @@ def _text(fragment: str) -> str:
 
 
 def _section(html: str, sid: str) -> str:
-    return re.search(rf'<section id="{sid}".*?</section>', html, re.S).group(0)
+    return re.search(rf'<section id="{sid}".*?</section>', html, re.DOTALL).group(0)
 
 
 def test_fit_section_names_the_models_and_why_the_level_above_failed(page):

@@ -58,7 +58,7 @@ def _text(fragment: str) -> str:
 
 
 def test_p3c_shows_the_matching_bound_that_excludes_0(pages):
-    table = re.search(r'<table class="apa" id="table-p3-subhypotheses">.*?</table>', pages["propositions.html"], re.S).group(0)
+    table = re.search(r'<table class="apa" id="table-p3-subhypotheses">.*?</table>', pages["propositions.html"], re.DOTALL).group(0)
     text = _text(table)
     # 0.11 - 1.645 * 0.06 = 0.011: beyond 0, where the two-sided 95% CI is not
     assert "P3c SOE + composite-score GLM: gamma_log 0.11 — 0.06 [−0.01, 0.23] ≥ 0.01 .033 .033 supported" in text
@@ -69,7 +69,7 @@ def test_p3c_shows_the_matching_bound_that_excludes_0(pages):
 def _tables(page: str) -> list[tuple[str, str]]:
     """(cells, note) of every table of a page."""
     out = []
-    for table in re.findall(r'<table class="apa".*?</table>', page, re.S):
+    for table in re.findall(r'<table class="apa".*?</table>', page, re.DOTALL):
         body, _, foot = table.partition("<tfoot>")
         out.append((_text(body), _text(foot)))
     return out
@@ -90,5 +90,5 @@ def test_no_page_mixes_two_conventions_of_marks(pages):
             assert not MARK.search(cells) and "No significance marks in this table" in note
     assert any(MARK.search(cells) and SIG_NOTE in note for cells, note in _tables(props))  # the model tables keep theirs
     # the forest plots carry no marks either (their b are the one-sided tests')
-    for forest in re.findall(r'<figure id="forest-.*?</figure>', props, re.S):
+    for forest in re.findall(r'<figure id="forest-.*?</figure>', props, re.DOTALL):
         assert not MARK.search(_text(forest))

@@ -21,8 +21,8 @@ the statistics stay in :mod:`surveysem.measurement.tables`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 JOINT_MODEL = "joint CFA"
 ONE_FACTOR_MODEL = "one-factor CFA"

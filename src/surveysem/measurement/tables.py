@@ -282,6 +282,9 @@ def _cascade_warnings(cascade, warnings: list[str]) -> None:
     for a in cascade.attempts:
         if a.model.level != "joint" and not a.converged:
             warnings.append(f"CFA cascade: the {a.model.name} of {len(a.model.scales)} scale(s) {a.failure}")
+    for a in cascade.used():  # a fallback model's own problems (Heywood cases ...) reach the scales they name
+        if a.model.level != "joint":
+            warnings += [f"CFA ({a.model.name}): {w}" for w in a.fit["result"].warnings]
 
 
 def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, groups=None) -> dict:

@@ -36,7 +36,8 @@ def critical_value(ci_lower: float, ci_upper: float, se: float) -> float:
 def one_sided_quantile(q975: float, alpha: float) -> float:
     """q(1 − α) of the distribution whose .975 quantile is ``q975``: normal when it is 1.96 (to
     rounding), else the t distribution with the degrees of freedom that give that quantile."""
-    from scipy import optimize, stats  # here: the report imports scipy only when a bound is needed
+    # here: the report imports scipy only when a bound is needed
+    from scipy import optimize, stats
 
     if abs(q975 - NORMAL_975) < 1e-6 or q975 < NORMAL_975:
         return float(stats.norm.ppf(1 - alpha))
