@@ -6,7 +6,10 @@ One function per rule (``workflow/rules/measurement.smk``), each writing the fil
    alpha, omega, item statistics; KMO, Bartlett, parallel analysis and EFA of the capability items.
 2. :func:`cfa` (``measurement_cfa``) – CFA of all measured constructs (capabilities, OIE roles,
    marker) with the SEM engine: fit, standardized loadings with delta-method SEs, CR/AVE,
-   Fornell–Larcker, the largest modification indices, common-method variance, scale scores.
+   Fornell–Larcker, the largest modification indices, common-method variance, scale scores. When
+   the joint CFA cannot be estimated, each scale's numbers come from the cascade of
+   :mod:`surveysem.measurement.cfa_cascade` (process / group CFAs, then one-factor CFAs), the model
+   named in a ``model`` column and the cascade recorded in cfa_fit.json.
 3. :func:`htmt` (``measurement_htmt``) – HTMT and HTMT2 with seeded bootstrap CIs (log-scale standard intervals).
 4. :func:`invariance` (``measurement_invariance``) – configural / metric / scalar invariance.
 5. :func:`verdicts` (``measurement_verdicts``) – a verdict per scale, the refinement assistant's

@@ -3,7 +3,8 @@
 One builder per step of ``surveysem.measurement.steps``: :func:`reliability_tables` and
 :func:`efa_report` (alpha with Feldt CI, standardized alpha, omega, item statistics; KMO, Bartlett,
 parallel analysis and EFA of the capability items), :func:`cfa_tables` and :func:`cmv_report` (CFA
-of all measured constructs with the SEM engine, ML or MLR, FIML when ``data.missing: fiml``;
+of all measured constructs with the SEM engine, ML or MLR, FIML when ``data.missing: fiml``, and
+the cascade of :mod:`surveysem.measurement.cfa_cascade` when it cannot be estimated;
 standardized loadings with delta-method SEs, CR/AVE, Fornell–Larcker, small-sample corrected
 chi-squares (semTools ``chisqSmallN``); common-method variance),
 :func:`htmt_tables` (HTMT and HTMT2 with seeded bootstrap CIs, log-scale standard intervals),
