@@ -348,8 +348,8 @@ def _assemble(cascade, use: dict, out: dict) -> None:
         loadings.append(ld[ld["construct"].isin(members)].assign(model=name))
         cra["model"] = name
         cra["fornell_larcker_note"] = [_fornell_larcker_note(s, name, members, everyone) for s in cra["construct"]]
-        if len(members) < 2:  # one scale: no latent correlation to compare sqrt(AVE) with
-            cra["fornell_larcker_pass"] = np.nan
+        if len(members) < 2:  # one scale: no latent correlation to compare sqrt(AVE) with (True/False/empty, not 1.0)
+            cra["fornell_larcker_pass"] = pd.Series([None] * len(cra), dtype=object)
         validity.append(cra)
         fl_blocks.append(fl)
         lat_blocks.append(lat)
