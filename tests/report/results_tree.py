@@ -64,7 +64,8 @@ RELIABILITY = pd.DataFrame(
      "alpha_ci_upper": [0.8811, 0.7230], "omega": [0.8411, 0.6120], "omega_t": [0.8502, 0.6233]}
 )
 VALIDITY = pd.DataFrame({"construct": ["PDC", "CCA"], "k": [3, 3], "cr": [0.8402, 0.6188], "ave": [0.6391, 0.3555],
-                         "sqrt_ave": [0.7994, 0.5962], "fornell_larcker_pass": [True, False]})
+                         "sqrt_ave": [0.7994, 0.5962], "fornell_larcker_pass": [True, False], "model": ["joint CFA"] * 2,
+                         "fornell_larcker_note": ["", ""]})
 
 
 def make_results(root: Path, synthetic: bool = True, skip: tuple[str, ...] = ()) -> dict:
@@ -143,7 +144,7 @@ def make_results(root: Path, synthetic: bool = True, skip: tuple[str, ...] = ())
                                "warnings": ["Heywood case: CCA3 residual variance < 0"]}),
         "loadings": pd.DataFrame({"construct": ["PDC", "PDC", "CCA"], "item": ["PDC1", "PDC2", "CCA1"], "est": [1.0, 0.87, 1.0],
                                   "se": [0.0, 0.1, 0.0], "pvalue": [np.nan, 0.001, np.nan], "std_all": [0.8123, 0.4567, 1.0312],
-                                  "std_se": [0.0512, 0.0801, 0.0333], "std_pvalue": [1e-6, 0.0321, 0.2]}),
+                                  "std_se": [0.0512, 0.0801, 0.0333], "std_pvalue": [1e-6, 0.0321, 0.2], "model": ["joint CFA"] * 3}),
         "fornell_larcker": pd.DataFrame({"construct": ["PDC", "CCA"], "PDC": [0.7994, 0.4321], "CCA": [0.4321, 0.5962]}),
         "htmt": pd.DataFrame({"a": ["PDC"], "b": ["CCA"], "n": [38], "htmt": [0.8765], "htmt_lower": [0.7011], "htmt_upper": [1.0512],
                               "htmt2": [0.8512], "htmt2_lower": [0.69], "htmt2_upper": [0.98], "B": [20], "B_valid": [20]}),

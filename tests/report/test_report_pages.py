@@ -205,15 +205,16 @@ def _section_text(html: str, sid: str) -> str:
 def test_latent_verdict_tests_first_with_composite_checks_below(pages):
     p1 = _section_text(pages["propositions.html"], "p1")
     latent = "latent SAM \\(local, corrected scores\\)"
-    # per sub-hypothesis: the verdict's latent test (b with marks from p (adj.), β, SE, CI, one-sided bound, p, p (adj.),
-    # verdict) ...
-    assert re.search(rf"P1a PDC \+ {latent} 0\.40\*\*\* 0\.31 0\.10 \[0\.21, 0\.60\] ≥ 0\.24 &lt; \.001 &lt; \.001 supported", p1)
-    # ... then its composite-score GLM rows, labelled as checks, without β or marks
-    assert re.search(r"supported P1a PDC \+ composite-score GLM \(check\): gamma_log 0\.35 — 0\.10 \[0\.15, 0\.54\] &lt; \.001 &lt; \.001 "
+    # per sub-hypothesis: the verdict's latent test (b without marks: the test is one-sided, β, SE, CI, one-sided bound,
+    # p, p (adj.), verdict) ...
+    assert re.search(rf"P1a PDC \+ {latent} 0\.40 0\.31 0\.10 \[0\.21, 0\.60\] ≥ 0\.24 &lt; \.001 &lt; \.001 supported", p1)
+    # ... then its composite-score GLM rows, labelled as checks, without β or marks, with the one-sided bound of their
+    # own test (normal: 0.3456 - 1.645 * 0.1)
+    assert re.search(r"supported P1a PDC \+ composite-score GLM \(check\): gamma_log 0\.35 — 0\.10 \[0\.15, 0\.54\] ≥ 0\.18 &lt; \.001 &lt; \.001 "
                      r"supported P1a PDC \+ composite-score GLM \(check\): ols_log 0\.30 — ", p1)
     # an inadmissible latent solution is shown as such in its row, the check below it keeps its own verdict
     assert re.search(rf"P1b SOE \+ {latent} 0\.21 0\.18 0\.30 \[\u22120\.38, 0\.80\] ≥ \u22120\.28 \.242 1\.000 not estimable \(inadmissible solution\) "
-                     r"P1b SOE \+ composite-score GLM \(check\): gamma_log \u22120\.12 — 0\.20 \[\u22120\.52, 0\.27\] \.730 \.730 not supported", p1)
+                     r"P1b SOE \+ composite-score GLM \(check\): gamma_log \u22120\.12 — 0\.20 \[\u22120\.52, 0\.27\] ≥ \u22120\.45 \.730 \.730 not supported", p1)
     # the note explains both kinds of rows and their scales
     assert "Latent SAM (local, corrected scores) rows (the verdict&#x27;s test): b = latent coefficient per SD of the capability, on log(spread); β = b per SD of the capability and of the outcome" in p1
     assert "Composite-score GLM rows: b = coefficient of the z-scored composite (scale) score" in p1
@@ -234,7 +235,7 @@ def test_estimator_of_each_verdict_is_stated(pages):
             "holm adjustment (inadmissible solution).") in p1
     assert "Estimator: composite-score GLM. Evidence: composite-score GLM, robust HC1 SE" in p2
     # P2's verdict is its composite GLM: its rows are no check
-    assert "P2a CCA + composite-score GLM: quasibinomial 0.04** — 0.01" in p2 and "(check)" not in p2
+    assert "P2a CCA + composite-score GLM: quasibinomial 0.04 — 0.01" in p2 and "(check)" not in p2
     assert "another scale" not in p2 and "The latent and composite b" not in p2
     for html in (props, index):  # the dashboard cards
         cards = _section_text(html, "verdicts") if 'id="verdicts"' in html else re.sub(r"\s+", " ", _text(html))

@@ -6,7 +6,10 @@ One function per rule (``workflow/rules/measurement.smk``), each writing the fil
    alpha, omega, item statistics; KMO, Bartlett, parallel analysis and EFA of the capability items.
 2. :func:`cfa` (``measurement_cfa``) – CFA of all measured constructs (capabilities, OIE roles,
    marker) with the SEM engine: fit, standardized loadings with delta-method SEs, CR/AVE,
-   Fornell–Larcker, the largest modification indices, common-method variance, scale scores.
+   Fornell–Larcker, the largest modification indices, common-method variance, scale scores. When
+   the joint CFA cannot be estimated, each scale's numbers come from the cascade of
+   :mod:`surveysem.measurement.cfa_cascade` (process / group CFAs, then one-factor CFAs), the model
+   named in a ``model`` column and the cascade recorded in cfa_fit.json.
 3. :func:`htmt` (``measurement_htmt``) – HTMT and HTMT2 with seeded bootstrap CIs (log-scale standard intervals).
 4. :func:`invariance` (``measurement_invariance``) – configural / metric / scalar invariance.
 5. :func:`verdicts` (``measurement_verdicts``) – a verdict per scale, the refinement assistant's
@@ -90,15 +93,33 @@ def reliability(inputs: dict, out: dict, config: dict) -> None:
     write_csv(out["kmo"], pd.DataFrame(kmo_rows, columns=["item", "msa"]))
 
 
+LOADINGS_COLUMNS = ["construct", "item", "est", "se", "z", "pvalue", "std_all", "std_se", "std_z", "std_pvalue", "model"]
+VALIDITY_COLUMNS = ["construct", "k", "cr", "ave", "sqrt_ave", "fornell_larcker_pass", "model", "fornell_larcker_note"]
+
+
+def _latent_correlations_json(lc: pd.DataFrame) -> dict:
+    """construct -> construct -> r, only the pairs of one model (pairs across models are not comparable)."""
+    return {i: {j: v for j, v in lc.loc[i].items() if pd.notna(v)} for i in lc.index}
+
+
+def _factor_scores(X: pd.DataFrame, t: dict) -> pd.DataFrame:
+    """Factor scores of each scale from the model its loadings come from."""
+    parts = [scores_mod.factor_scores(X, est)[members] for members, est in t.get("estimates_by_model", [])]
+    return pd.concat(parts, axis=1)[[s for s in t["scales"] if any(s in p.columns for p in parts)]] if parts else None
+
+
 def cfa(inputs: dict, out: dict, config: dict) -> None:
     """Write cfa_fit.json, cfa_modindices.csv, loadings.csv, validity.csv, fornell_larcker.csv, cmv.json,
     scale_scores.csv."""
+    from surveysem.measurement.cfa_cascade import cascade_record, cfa_groups
+    from surveysem.measurement.tables import cascade_fit_summary
+
     cfg = settings(config)
     synthetic = read_synthetic(inputs["ingest"])
     inst = load_analysed(inputs["scales"], config.get("scales"))
     scales = construct_scales(inst)
     data = with_parcels(read_analysis(inputs["analysis"]), inst)
-    t = cfa_tables(data, scales, cfg)
+    t = cfa_tables(data, scales, cfg, groups=cfa_groups(inst.constructs.values(), scales))
     modindices, modindices_note = cfa_modindices(t)
     fit_json = {k: t.get(k) for k in ("syntax", "converged", "fit", "small_sample_chisq", "estimator", "missing",
                                         "warnings")}
@@ -107,15 +128,13 @@ def cfa(inputs: dict, out: dict, config: dict) -> None:
     fit_json["n_constructs"] = len(t["scales"])
     fit_json["missing_note"] = ("FIML (data.missing = fiml)" if t["missing"] == "fiml" else
                                 "listwise deletion (the SEM engine has no pairwise option)")
+    fit_json["cascade"] = cascade_record(t["cascade"], cascade_fit_summary)
     if "latent_correlations" in t:
-        lc = t["latent_correlations"]
-        fit_json["latent_correlations"] = {i: lc.loc[i].to_dict() for i in lc.index}
+        fit_json["latent_correlations"] = _latent_correlations_json(t["latent_correlations"])
     write_json(out["cfa_fit"], fit_json)
     write_csv(out["cfa_modindices"], modindices)
-    cols_l = ["construct", "item", "est", "se", "z", "pvalue", "std_all", "std_se", "std_z", "std_pvalue"]
-    write_csv(out["loadings"], t.get("loadings", pd.DataFrame(columns=cols_l)))
-    write_csv(out["validity"], t.get("validity", pd.DataFrame(
-        columns=["construct", "k", "cr", "ave", "sqrt_ave", "fornell_larcker_pass"])))
+    write_csv(out["loadings"], t.get("loadings", pd.DataFrame(columns=LOADINGS_COLUMNS)))
+    write_csv(out["validity"], t.get("validity", pd.DataFrame(columns=VALIDITY_COLUMNS)))
     fl = t.get("fornell_larcker")
     write_csv(out["fornell_larcker"], fl.rename_axis("construct").reset_index() if fl is not None
               else pd.DataFrame(columns=["construct"]))
@@ -126,8 +145,8 @@ def cfa(inputs: dict, out: dict, config: dict) -> None:
     c["synthetic"] = synthetic
     write_json(out["cmv"], c)
     sc = ms.copy()
-    if cfg["factor_scores"] and "estimates" in t:
-        fs = scores_mod.factor_scores(X, t["estimates"])
+    fs = _factor_scores(X, t) if cfg["factor_scores"] else None
+    if fs is not None:
         for col in fs.columns:
             sc[f"{col}_fs"] = fs[col]
     sc.insert(0, "respondent_id", data["respondent_id"].astype(str))
@@ -184,6 +203,19 @@ def _read_csv_or_empty(path) -> pd.DataFrame:
         return pd.DataFrame()
 
 
+def scale_model_reasons(cfa_fit: dict) -> dict[str, list[str]]:
+    """Scale -> why its CFA numbers are not the joint model's, or are unreliable (cfa_fit.json's cascade)."""
+    reasons = {}
+    for scale, rec in ((cfa_fit.get("cascade") or {}).get("scales") or {}).items():
+        if rec.get("not_estimated"):
+            reasons[scale] = [f"no CFA could be fitted ({rec['not_estimated']}): no loadings, CR or AVE"]
+        elif not rec.get("converged"):
+            reasons[scale] = [f"the {rec['model']} did not converge: loadings, CR and AVE are unreliable"]
+        elif rec.get("level") != "joint":
+            reasons[scale] = [f"loadings, CR and AVE from the {rec['model']} ({rec.get('levels_above_failed', '')})"]
+    return reasons
+
+
 def verdicts(inputs: dict, out: dict, config: dict) -> None:
     """Collect warnings of all steps; write verdicts.csv, refinement.csv (the refinement assistant's
     candidate items) and warnings.json."""
@@ -201,11 +233,7 @@ def verdicts(inputs: dict, out: dict, config: dict) -> None:
             flat.append(w)
     with open(inputs["cfa_fit"], encoding="utf-8") as fh:
         cfa = json.load(fh)
-    model_level = []
-    if cfa.get("converged") is False:
-        model_level.append("the CFA did not converge: loadings, CR and AVE are unreliable")
-    elif cfa.get("converged") is None:
-        model_level.append("the CFA could not be fitted: no loadings, CR or AVE")
+    model_level = scale_model_reasons(cfa)
     reliability, validity = _read_csv_or_empty(inputs["reliability"]), _read_csv_or_empty(inputs["validity"])
     loadings = _read_csv_or_empty(inputs["loadings"])
     with open(inputs["efa"], encoding="utf-8") as fh:
@@ -234,7 +262,10 @@ def dropped(inputs: dict, out: dict, config: dict) -> None:
     if inst.dropped:
         cfg = settings(config)
         fielded = construct_scales(dataclasses.replace(inst, constructs=inst.fielded_constructs))
-        t = cfa_tables(read_analysis(inputs["analysis"]), fielded, cfg)
+        from surveysem.measurement.cfa_cascade import cfa_groups
+
+        groups = cfa_groups(inst.fielded_constructs.values(), fielded)
+        t = cfa_tables(read_analysis(inputs["analysis"]), fielded, cfg, groups=groups)
         empty = pd.DataFrame(columns=["construct", "item", "std_all", "cr", "ave"])
         table = dropped_table(inst.dropped, analysed_homes(inst), t.get("loadings", empty), t.get("validity", empty))
     write_csv(out["dropped"], table)

@@ -3,7 +3,8 @@
 One builder per step of ``surveysem.measurement.steps``: :func:`reliability_tables` and
 :func:`efa_report` (alpha with Feldt CI, standardized alpha, omega, item statistics; KMO, Bartlett,
 parallel analysis and EFA of the capability items), :func:`cfa_tables` and :func:`cmv_report` (CFA
-of all measured constructs with the SEM engine, ML or MLR, FIML when ``data.missing: fiml``;
+of all measured constructs with the SEM engine, ML or MLR, FIML when ``data.missing: fiml``, and
+the cascade of :mod:`surveysem.measurement.cfa_cascade` when it cannot be estimated;
 standardized loadings with delta-method SEs, CR/AVE, Fornell–Larcker, small-sample corrected
 chi-squares (semTools ``chisqSmallN``); common-method variance),
 :func:`htmt_tables` (HTMT and HTMT2 with seeded bootstrap CIs, log-scale standard intervals),
@@ -201,55 +202,185 @@ def _fit_dict(res) -> dict:
     return {k: res.fit.get(k) for k in keep if k in res.fit}
 
 
-def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict) -> dict:
-    """Everything of step 2 as in-memory tables (no files)."""
-    from surveysem.sem.small_sample import small_sample_of_fit
+FIT_ERRORS = (SurveySemError, np.linalg.LinAlgError, ValueError, FloatingPointError)  # a model that cannot be fitted
+
+
+CASCADE_FIT_KEYS = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "npar", "nobs")
+
+
+def cascade_fit_summary(res) -> dict:
+    """The fit indices cfa_fit.json records for every model of the cascade."""
+    return {k: res.fit.get(k) for k in CASCADE_FIT_KEYS if k in res.fit}
+
+
+def _loadings_of(est: pd.DataFrame) -> pd.DataFrame:
+    L = est[est["op"] == "=~"]
+    return pd.DataFrame({
+        "construct": L["lhs"], "item": L["rhs"], "est": L["est"], "se": L["se"], "z": L["z"], "pvalue": L["pvalue"],
+        "std_all": L["std_all"], "std_se": L["std_se"], "std_z": L["std_z"], "std_pvalue": L["std_pvalue"],
+    }).reset_index(drop=True)
+
+
+def _latent_correlations(est: pd.DataFrame) -> pd.DataFrame:
+    lat = val_mod.measurement_parts(est)["phi_std"].copy()
+    for f in lat.index:
+        lat.loc[f, f] = 1.0
+    return lat
+
+
+def _model_validity(fit: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """CR/AVE with sqrt(AVE) and Fornell–Larcker of one fitted model; its FL table and latent correlations."""
+    est = fit["estimates"]
+    cra = val_mod.cr_ave_table(est, fit["sample_cov"], obs_var=True)
+    lat = _latent_correlations(est)
+    fl, passes = val_mod.fornell_larcker(dict(zip(cra["construct"], cra["ave"])), lat)
+    cra["sqrt_ave"] = np.sqrt(cra["ave"].clip(lower=0))
+    cra["fornell_larcker_pass"] = cra["construct"].map(passes)
+    return cra, fl, lat
+
+
+def _fornell_larcker_note(scale: str, model: str, members: list[str], everyone: list[str]) -> str:
+    """Why a scale's Fornell–Larcker verdict is partial or absent ("" when it compares every scale)."""
+    others = [s for s in everyone if s not in members]
+    if len(members) < 2:
+        return (f"not assessable: the {model} of {scale} has no latent correlations with other scales"
+                + (f" (not comparable: {', '.join(others)})" if others else ""))
+    if others:
+        return (f"within the {model} only ({', '.join(m for m in members if m != scale)}); not comparable with "
+                f"{', '.join(others)} (latent correlations from other models)")
+    return ""
+
+
+def _block_matrix(blocks: list[pd.DataFrame], order: list[str]) -> pd.DataFrame:
+    """The blocks of several models in one square matrix in ``order``, empty between models."""
+    if len(blocks) == 1 and list(blocks[0].index) == order:
+        return blocks[0]
+    out = pd.DataFrame(np.nan, index=order, columns=order)
+    for b in blocks:
+        out.loc[b.index, b.columns] = b.to_numpy(dtype=float)
+    return out
+
+
+def _joint_warnings(attempt, warnings: list[str]) -> None:
+    """The joint model's warnings, worded as before the cascade (the CFA is the joint one)."""
+    if not attempt.fitted:
+        warnings.append(f"CFA {attempt.failure}")
+    elif not attempt.converged:
+        warnings.append("CFA did not converge; estimates are unreliable")
+
+
+def _cascade_warnings(cascade, warnings: list[str]) -> None:
+    """One warning per fallback model used (prefix "CFA cascade:", kept out of token matching: the
+    verdicts get each scale's reason from the cascade record)."""
+    from surveysem.measurement.cfa_cascade import comparable_groups, why_not_above
+
+    for name, members in comparable_groups(cascade):
+        used = cascade.source[members[0]]
+        if used.model.level == "joint":
+            continue
+        state = "" if used.converged else " (did not converge: estimates unreliable)"
+        warnings.append(f"CFA cascade: {len(members)} scale(s) from the {name}{state}, because "
+                        f"{why_not_above(cascade, members[0])}")
+    for a in cascade.attempts:
+        if a.model.level != "joint" and not a.converged:
+            warnings.append(f"CFA cascade: the {a.model.name} of {len(a.model.scales)} scale(s) {a.failure}")
+    for a in cascade.used():  # a fallback model's own problems (Heywood cases ...) reach the scales they name
+        if a.model.level != "joint":
+            warnings += [f"CFA ({a.model.name}): {w}" for w in a.fit["result"].warnings]
+
+
+def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, groups=None) -> dict:
+    """Everything of step 2 as in-memory tables (no files).
+
+    The joint CFA of all scales, and when it cannot be estimated the cascade of
+    :mod:`surveysem.measurement.cfa_cascade` (``groups``: its level-2 groups, from
+    :func:`surveysem.measurement.cfa_cascade.cfa_groups`; None = straight to one-factor CFAs).
+    ``fit``, ``syntax``, ``converged`` and the modification indices stay the joint model's."""
+    from surveysem.measurement import cfa_cascade as cc
 
     warnings: list[str] = []
     X = items_numeric(data, scales)
     use = _usable_scales(X, scales, warnings, "CFA")
     missing = _sem_missing(cfg)
     out: dict = {"warnings": warnings, "scales": use, "estimator": cfg["estimator"], "missing": missing}
-    fit = None
-    try:
-        fit = fit_cfa(X, use, estimator=cfg["estimator"], missing=missing, max_iter=cfg["max_iter"])
-    except SurveySemError as exc:
-        warnings.append(f"CFA could not be fitted: {exc.one_line()}")
-    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-        warnings.append(f"CFA could not be fitted: {type(exc).__name__}: {exc}")
-    if fit is not None:
-        res = fit["result"]
-        out["syntax"] = fit["syntax"]
-        out["converged"] = bool(res.converged)
-        if not res.converged:
-            warnings.append("CFA did not converge; estimates are unreliable")
-        warnings += [f"CFA: {w}" for w in res.warnings]
-        out["fit"] = _fit_dict(res)
-        out["small_sample_chisq"] = small_sample_of_fit(res, fit["prepared"].spec)
-        if out["small_sample_chisq"].get("statistic") == "chisq_scaled":
-            warnings.append("CFA: small-sample corrections applied to the scaled chi-square (as semTools "
-                            "chisqSmallN); they were developed for the normal-theory ML statistic")
-        est = fit["estimates"]
-        L = est[est["op"] == "=~"]
-        out["loadings"] = pd.DataFrame({
-            "construct": L["lhs"], "item": L["rhs"], "est": L["est"], "se": L["se"], "z": L["z"], "pvalue": L["pvalue"],
-            "std_all": L["std_all"], "std_se": L["std_se"], "std_z": L["std_z"], "std_pvalue": L["std_pvalue"],
-        }).reset_index(drop=True)
-        cra = val_mod.cr_ave_table(est, fit["sample_cov"], obs_var=True)
-        parts = val_mod.measurement_parts(est)
-        lat = parts["phi_std"].copy()
-        for f in lat.index:
-            lat.loc[f, f] = 1.0
-        ave_map = dict(zip(cra["construct"], cra["ave"]))
-        fl, passes = val_mod.fornell_larcker(ave_map, lat)
-        cra["sqrt_ave"] = np.sqrt(cra["ave"].clip(lower=0))
-        cra["fornell_larcker_pass"] = cra["construct"].map(passes)
-        out["validity"] = cra
-        out["fornell_larcker"] = fl
-        out["latent_correlations"] = lat
-        out["estimates"] = est
-        out["_fit"] = fit
+
+    def fit(model_scales):  # module-level fit_cfa looked up at call time (tests replace it)
+        return fit_cfa(X, model_scales, estimator=cfg["estimator"], missing=missing, max_iter=cfg["max_iter"])
+
+    cascade = cc.run_cascade(use, groups or [], fit, FIT_ERRORS)
+    joint = cascade.attempts[0]
+    _joint_warnings(joint, warnings)
+    if joint.fitted:
+        _joint_summary(joint.fit, out, warnings)
+    _cascade_warnings(cascade, warnings)
+    out["cascade"] = cascade
+    if cascade.used():
+        _assemble(cascade, use, out)
     return out
+
+
+def _joint_summary(fit: dict, out: dict, warnings: list[str]) -> None:
+    """Syntax, convergence, fit indices and small-sample chi-squares of the joint model."""
+    from surveysem.sem.small_sample import small_sample_of_fit
+
+    res = fit["result"]
+    out["syntax"] = fit["syntax"]
+    out["converged"] = bool(res.converged)
+    warnings += [f"CFA: {w}" for w in res.warnings]
+    out["fit"] = _fit_dict(res)
+    out["small_sample_chisq"] = small_sample_of_fit(res, fit["prepared"].spec)
+    if out["small_sample_chisq"].get("statistic") == "chisq_scaled":
+        warnings.append("CFA: small-sample corrections applied to the scaled chi-square (as semTools "
+                        "chisqSmallN); they were developed for the normal-theory ML statistic")
+    out["_fit"] = fit
+
+
+def _assemble(cascade, use: dict, out: dict) -> None:
+    """Loadings, validity, Fornell–Larcker and latent correlations of each scale from the model it
+    came from; the model named in a ``model`` column."""
+    from surveysem.measurement.cfa_cascade import comparable_groups
+
+    everyone = [s for s in use if s in cascade.source]
+    loadings, validity, fl_blocks, lat_blocks, estimates = [], [], [], [], []
+    for name, members in comparable_groups(cascade):
+        fit = cascade.source[members[0]].fit
+        cra, fl, lat = _model_validity_of(fit, members)
+        ld = _loadings_of(fit["estimates"])
+        loadings.append(ld[ld["construct"].isin(members)].assign(model=name))
+        cra["model"] = name
+        cra["fornell_larcker_note"] = [_fornell_larcker_note(s, name, members, everyone) for s in cra["construct"]]
+        if len(members) < 2:  # one scale: no latent correlation to compare sqrt(AVE) with (True/False/empty, not 1.0)
+            cra["fornell_larcker_pass"] = pd.Series([None] * len(cra), dtype=object)
+        validity.append(cra)
+        fl_blocks.append(fl)
+        lat_blocks.append(lat)
+        estimates.append((members, fit["estimates"]))
+    order = [s for s in use if s in everyone]
+    out["loadings"] = _in_order(pd.concat(loadings, ignore_index=True), order)
+    out["validity"] = _in_order(pd.concat(validity, ignore_index=True), order)
+    out["fornell_larcker"] = _block_matrix(fl_blocks, order)
+    out["latent_correlations"] = _block_matrix(lat_blocks, order)
+    out["estimates"] = estimates[0][1] if len(estimates) == 1 else None  # one model: its estimates (as before)
+    out["estimates_by_model"] = estimates
+
+
+def _model_validity_of(fit: dict, members: list[str]):
+    """:func:`_model_validity` restricted to ``members`` (the scales this model's numbers are used for)."""
+    cra, fl, lat = _model_validity(fit)
+    keep = [s for s in fl.index if s in members]
+    if len(keep) != len(fl.index):  # a group model whose other scales came from a model above
+        sub = lat.loc[keep, keep]
+        fl, passes = val_mod.fornell_larcker(dict(zip(cra["construct"], cra["ave"])), sub)
+        cra = cra[cra["construct"].isin(members)].reset_index(drop=True)
+        cra["fornell_larcker_pass"] = cra["construct"].map(passes)
+        lat = sub
+    return cra, fl, lat
+
+
+def _in_order(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Rows grouped by construct in ``order`` (stable within a construct)."""
+    rank = {s: k for k, s in enumerate(order)}
+    return frame.sort_values("construct", key=lambda c: c.map(rank), kind="stable").reset_index(drop=True)
 
 
 MODINDEX_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_all"]
@@ -465,9 +596,10 @@ def group_label(v):
 # ----------------------------------------------------------------------------- step 5
 
 
-# Warnings about auxiliary models (the common latent factor) stay in warnings.json but are not
+# Warnings about auxiliary models (the common latent factor) and the CFA cascade's summary (each
+# scale's part of it reaches its verdict through the cascade record) stay in warnings.json but are not
 # problems of a scale, so they do not enter its verdict.
-NOT_SCALE_WARNINGS = ("CLF model:", "common latent factor")
+NOT_SCALE_WARNINGS = ("CLF model:", "common latent factor", "CFA cascade:")
 
 
 def _warnings_of(name: str, warnings: list[str], items: list[str]) -> list[str]:
@@ -483,11 +615,12 @@ def _warnings_of(name: str, warnings: list[str], items: list[str]) -> list[str]:
 
 
 def verdict_rows(scales: dict[str, list[str]], reliability: pd.DataFrame, validity: pd.DataFrame, loadings: pd.DataFrame, htmt: pd.DataFrame, warnings: list[str],
-                 thresholds: dict, model_warnings: list[str] | None = None,
+                 thresholds: dict, model_warnings: dict[str, list[str]] | list[str] | None = None,
                  candidates: pd.DataFrame | None = None) -> pd.DataFrame:
     """One verdict per scale; ``warnings`` are attached to the scales they name (construct or item
-    id), ``model_warnings`` (e.g. CFA non-convergence) to every scale; the suggestions are those
-    of the refinement assistant's ``candidates`` (refinement.csv)."""
+    id), ``model_warnings`` (the CFA the scale's numbers come from: a fallback of the cascade,
+    non-convergence) to the scale they are keyed by (a list: to every scale); the suggestions are
+    those of the refinement assistant's ``candidates`` (refinement.csv)."""
     from surveysem.measurement.refinement import suggestion
 
     cands = candidates if candidates is not None else pd.DataFrame(columns=["construct"])
@@ -514,7 +647,8 @@ def verdict_rows(scales: dict[str, list[str]], reliability: pd.DataFrame, validi
         if name in val.index and "fornell_larcker_pass" in val.columns:
             v = val.loc[name, "fornell_larcker_pass"]
             fl = None if pd.isna(v) else bool(v)
-        ws = list(model_warnings or []) + _warnings_of(name, warnings, items)
+        of_model = model_warnings.get(name, []) if isinstance(model_warnings, dict) else model_warnings or []
+        ws = list(of_model) + _warnings_of(name, warnings, items)
         says = [suggestion(c, thresholds) for c in cands[cands["construct"] == name].to_dict(orient="records")]
         rows.append(verd_mod.scale_verdict(name, stats, its, h, fl, ws, thresholds=thresholds, suggestions=says))
     return verd_mod.verdict_table(rows)

@@ -32,7 +32,10 @@ from surveysem.report.html import Safe, tag
 MINUS = "\u2212"
 DASH = "\u2014"
 SIG_LEVELS = ((0.001, "***"), (0.01, "**"), (0.05, "*"))
-SIG_NOTE = "* p < .05. ** p < .01. *** p < .001."
+# The one convention of significance marks in the report: the two-sided p of the row's own test.
+# Tables of one-sided verdict tests carry no marks (their p, p (adj.) and one-sided bound say it),
+# so no page shows marks of two kinds.
+SIG_NOTE = "* p < .05. ** p < .01. *** p < .001 (marks: the two-sided p of the row's own test)."
 
 
 def _is_missing(x) -> bool:
@@ -162,7 +165,7 @@ def fmt_percent(x, decimals: int = 1) -> str:
 
 
 def stars(p) -> str:
-    """Significance marks for a (two- or one-sided, as the table says) p value."""
+    """Significance marks for a two-sided p value (SIG_NOTE)."""
     value = _num(p)
     if value is None:
         return ""

@@ -15,6 +15,7 @@ from surveysem.report.html import (
     paragraph,
 )
 from surveysem.report.pages.context import Context
+from surveysem.report.pages.measurement_cascade import cascade_used, model_sentences
 from surveysem.report.pages.sections import (
     Content,
     Page,
@@ -87,7 +88,9 @@ def _measurement_summary(ctx: Context, t: PageTables) -> Content:
                      "scale-verdicts")
     else:
         meas = not_computed("Scale verdicts", missing_text(ctx, "measurement_verdicts"))
-    fit_line = paragraph("Measurement model (CFA): ", fit_caption(ctx.field("cfa_fit", "fit")))
+    cascade = (" The joint CFA could not be estimated: " + " ".join(model_sentences(ctx)) + " (see measurement.html)"
+               if cascade_used(ctx) else "")
+    fit_line = paragraph("Measurement model (CFA): ", fit_caption(ctx.field("cfa_fit", "fit")), cascade)
     return [meas, fit_line]
 
 

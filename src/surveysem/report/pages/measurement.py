@@ -8,6 +8,7 @@ from __future__ import annotations
 from surveysem.report.figures import figure, likert_bars, line_plot
 from surveysem.report.html import Safe, bullet_list, join, link, not_computed, paragraph, slug, tag, verdict_badge
 from surveysem.report.pages.context import Context
+from surveysem.report.pages.measurement_cascade import cascade_block, cascade_used, model_note, model_of_scale
 from surveysem.report.pages.measurement_refinement import REFINEMENT_SECTIONS
 from surveysem.report.pages.measurement_validity import VALIDITY_SECTIONS
 from surveysem.report.pages.sections import (
@@ -71,11 +72,17 @@ def _scale_row(ctx: Context, cid: str, r: dict, v: dict, d: dict) -> list:
     ]
 
 
+def _fl_notes(ids: list[str], val: dict[str, dict]) -> str:
+    """Why a scale's FL is partial or absent (validity.csv fornell_larcker_note), for the table note."""
+    notes = [f"{cid}: {val[cid]['fornell_larcker_note']}" for cid in ids if (val.get(cid) or {}).get("fornell_larcker_note")]
+    return (" FL " + "; ".join(notes) + ".") if notes else ""
+
+
 @RELIABILITY_SECTIONS.add("scales", "Scales: reliability, validity and verdicts")
 def _scale_table_section(ctx: Context, t: PageTables) -> Content:
     rel = _by_construct(ctx.records("reliability", "construct", "k", "n", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega",
                                      "omega_t"))
-    val = _by_construct(ctx.records("validity", "construct", "k", "cr", "ave", "fornell_larcker_pass"))
+    val = _by_construct(ctx.records("validity", "construct", "k", "cr", "ave", "fornell_larcker_pass", "fornell_larcker_note"))
     ver = _by_construct(ctx.records("measurement_verdicts", "construct", "verdict", "cr", "ave", "max_htmt", "min_loading",
                                     "fornell_larcker", "reasons", "suggestions"))
     if not (rel or val or ver):
@@ -84,7 +91,9 @@ def _scale_table_section(ctx: Context, t: PageTables) -> Content:
     rows = [_scale_row(ctx, cid, rel.get(cid, {}), val.get(cid, {}), ver.get(cid, {})) for cid in ids]
     suggestions = [f"{cid}: {ver[cid]['suggestions']}" for cid in ids if cid in ver and ver[cid]["suggestions"]]
     table = Table("Reliability, convergent and discriminant validity, and verdict per scale", SCALE_COLUMNS, rows,
-                  note=synthetic_note(ctx) + SCALE_NOTE, text_columns={0, 1, 10, 13, 14})
+                  note=synthetic_note(ctx) + SCALE_NOTE + (" " + model_note(ctx) if cascade_used(ctx) else "")
+                  + _fl_notes(ids, val),
+                  text_columns={0, 1, 10, 13, 14})
     extra = join([tag("h3", "Suggestions"), bullet_list(suggestions)]) if suggestions else Safe("")
     return [t.add(table, "scales"), extra]
 
@@ -235,7 +244,8 @@ def _cfa_how(ctx: Context) -> list[str]:
         how.append(f"missing data: {missing_data}")
     if ctx.field("cfa_fit", "n_constructs") is not None:
         how.append(f"{fmt_int(ctx.field('cfa_fit', 'n_constructs'))} correlated factors")
-    how.append("converged" if ctx.field("cfa_fit", "converged") else "DID NOT CONVERGE")
+    converged = ctx.field("cfa_fit", "converged")
+    how.append("converged" if converged else "COULD NOT BE FITTED" if converged is None else "DID NOT CONVERGE")
     return how
 
 
@@ -245,12 +255,12 @@ def _cfa_fit_section(ctx: Context, t: PageTables) -> Content:
         return missing(ctx, "CFA fit", "cfa_fit")
     fit = ctx.field("cfa_fit", "fit", {})
     rows = [[name, fit_value(key, fit[key]), FIT_CRITERIA.get(key, "")] for key, name in FIT_NAMES if key in fit]
-    note = (synthetic_note(ctx) + "Model: " + "; ".join(_cfa_how(ctx)) + ". "
+    note = (synthetic_note(ctx) + "Model: joint CFA of all scales; " + "; ".join(_cfa_how(ctx)) + ". "
             + "Criteria from Hu & Bentler (1999); χ² is sensitive to sample size.")
     syntax = ctx.field("cfa_fit", "syntax")
     syntax_block = tag("details", tag("summary", "Model syntax (lavaan)"), tag("pre", syntax)) if syntax else Safe("")
-    table = Table("Fit of the measurement model", ["Index", "Value", "Criterion"], rows, note=note)
-    return [t.add(table, "cfa-fit"), syntax_block, warnings_block(ctx.field("cfa_fit", "warnings"))]
+    table = Table("Fit of the measurement model (joint CFA)", ["Index", "Value", "Criterion"], rows, note=note)
+    return [t.add(table, "cfa-fit"), cascade_block(ctx, t), syntax_block, warnings_block(ctx.field("cfa_fit", "warnings"))]
 
 
 @RELIABILITY_SECTIONS.add("loadings", "Standardized loadings")
@@ -260,11 +270,17 @@ def _loadings_section(ctx: Context, t: PageTables) -> Content:
         return missing(ctx, "Loadings", "loadings")
     rows = [[str(r["construct"]), str(r["item"]), fmt_num(r["est"]), fmt_standardized(r["std_all"]) + stars(r["std_pvalue"]),
              fmt_num(r["std_se"]), fmt_p(r["std_pvalue"])] for r in records]
-    note = synthetic_note(ctx) + ("b = unstandardized loading (the first item of each factor fixed to 1); λ = completely standardized "
-                                  "loading (lavaan std.all) with its standard error and p. " + SIG_NOTE
-                                  + " Loadings below .50 are flagged in the scale verdicts.")
-    table = Table("Factor loadings of the measurement model", ["Construct", "Item", "b", "λ", "SE(λ)", "p"], rows, note=note,
-                  text_columns={0, 1})
+    columns = ["Construct", "Item", "b", "λ", "SE(λ)", "p"]
+    if cascade_used(ctx):  # the scales' loadings come from different models: each row names its own
+        models = model_of_scale(ctx)
+        rows = [row + [models.get(row[0], "")] for row in rows]
+        columns.append("Model")
+    note = synthetic_note(ctx) + model_note(ctx) + (
+        "b = unstandardized loading (the first item of each factor fixed to 1); λ = completely standardized "
+        "loading (lavaan std.all) with its standard error and p. " + SIG_NOTE
+        + " Loadings below .50 are flagged in the scale verdicts.")
+    table = Table("Factor loadings of the measurement model", columns, rows, note=note,
+                  text_columns={0, 1, 6})
     return t.add(table, "loadings")
 
 

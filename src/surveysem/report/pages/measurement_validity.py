@@ -47,8 +47,26 @@ def _fornell_larcker_section(ctx: Context, t: PageTables) -> Content:
     if [str(n) for n in names] != labels:  # not the square matrix the CFA step writes: shown as it is
         return t.add(frame_table(ctx.csv("fornell_larcker"), title, note=FL_NOTE), sid)
     values = matrix.apply(pd.to_numeric, errors="coerce")
-    rows = [[r] + [fmt_correlation(values.iloc[i, j]) if j <= i else "" for j in range(len(labels))] for i, r in enumerate(labels)]
-    return t.add(Table(title, [""] + labels, rows, note=synthetic_note(ctx) + FL_NOTE), sid)
+    rows = [[r] + [_fl_cell(values.iloc[i, j]) if j <= i else "" for j in range(len(labels))] for i, r in enumerate(labels)]
+    return t.add(Table(title, [""] + labels, rows, note=synthetic_note(ctx) + FL_NOTE + _fl_comparable_note(values, labels)), sid)
+
+
+NOT_COMPARABLE = "n/c"  # a latent correlation across two models of the CFA cascade
+
+
+def _fl_cell(value) -> str:
+    return NOT_COMPARABLE if pd.isna(value) else fmt_correlation(value)
+
+
+def _fl_comparable_note(values: pd.DataFrame, names: list[str]) -> str:
+    """Which pairs are not comparable (empty cells: the scales' latent correlations come from different
+    models of the CFA cascade); "" when one model gives them all."""
+    pairs = [f"{names[i]}–{names[j]}" for i in range(len(names)) for j in range(i) if pd.isna(values.iloc[i, j])]
+    if not pairs:
+        return ""
+    return (f" {NOT_COMPARABLE} = not comparable: the two scales come from different models of the CFA cascade (the joint "
+            f"CFA could not be estimated), which estimate no correlation between them ({', '.join(pairs)}); the criterion "
+            "of such a scale compares only the scales of its own model, and a scale alone in its model has none.")
 
 
 # ------------------------------------------------------------------ HTMT

@@ -24,18 +24,24 @@ from surveysem.report.pages.verdicts import (
     COMPOSITE_CHECK, estimator_label, fit_gate_paragraph, proposition_verdicts, sem_propositions, statement,
     verdict_dashboard
 )
-from surveysem.report.tables import (
-    SIG_NOTE, Table, fmt_ci, fmt_num, fmt_p, fmt_text_blank, frame_table, stars
-)
+from surveysem.report.one_sided import matching_bound
+from surveysem.report.tables import Table, fmt_ci, fmt_num, fmt_p, fmt_text_blank, frame_table
 
 SUB_COLUMNS = ("proposition", "primary", "id", "term", "expected", "family", "family_used", "estimator", "est", "std_all", "se",
                "ci_lower", "ci_upper", "one_sided_bound", "p_one_sided", "p_adjusted", "verdict", "problem")
 COMPOSITE_SUB_NOTE = (
     "Composite-score GLM rows: b = coefficient of the z-scored composite (scale) score of the capability on the link scale "
     "of the model family (log for gamma_log and poisson, log(spread) by OLS for ols_log, logit for binomial and "
-    "fractional_logit); β is not estimated; robust (sandwich) standard errors; p = one-sided in the predicted direction; "
+    "fractional_logit); β is not estimated; robust (sandwich) standard errors; p = one-sided in the predicted direction, "
+    "with its matching one-sided bound (from b, SE and the test's own distribution); "
     "p (adj.) = {adjustment} within the proposition and model family. "
 )
+BOUND_NOTE = ("One-sided bound = the (1 − α) confidence bound in the predicted direction, α = {alpha} (verdict_rule.alpha), "
+              "the interval that matches the one-sided test (the end of the two-sided {level} interval): it lies beyond 0 "
+              "exactly when p < α, so a supported test always has it beyond 0; the two-sided 95% CI is for reference and "
+              "may include 0. ")
+MARKS_NOTE = ("No significance marks in this table: its tests are one-sided, judged by p (adj.) and the one-sided bound; "
+              "the marks of this page's model tables are of two-sided p. ")
 CHECK_NOTE = ("Rows marked (check) re-estimate the sub-hypothesis another way; their verdict says what that model alone "
               "would conclude, and the proposition's verdict does not use it. ")
 BOTH_SCALES_NOTE = ("The latent and composite b are on different scales (per SD of the latent capability vs of the observed "
@@ -150,26 +156,36 @@ def _verdict_cell(rec: dict) -> Safe:
     return verdict_badge(rec["verdict"]) + (f" ({problem})" if shown else "")
 
 
-def _bound_cell(rec: dict) -> str:
-    """The one-sided bound that matches the one-sided test: "≥ b" for a predicted "+", "≤ b" for "-"."""
+def _one_sided_bound(rec: dict, alpha: float) -> float | None:
+    """The (1 − α) one-sided bound of the row's test: the stage's (latent rows), else the one its
+    estimate, SE and 95% CI give (composite-score GLM rows, :mod:`surveysem.report.one_sided`)."""
     bound = as_float(rec["one_sided_bound"])
+    if bound is not None:
+        return bound
+    return matching_bound(as_float(rec["est"]), as_float(rec["se"]), as_float(rec["ci_lower"]), as_float(rec["ci_upper"]),
+                          fmt_text_blank(rec["expected"]), alpha)
+
+
+def _bound_cell(rec: dict, alpha: float) -> str:
+    """The one-sided bound that matches the one-sided test: "≥ b" for a predicted "+", "≤ b" for "-"."""
+    bound = _one_sided_bound(rec, alpha)
     if bound is None:
         return ""
     return ("≥ " if fmt_text_blank(rec["expected"]) == "+" else "≤ ") + fmt_num(bound)
 
 
-def _subhypothesis_row(rec: dict) -> tuple[list, dict]:
-    """The table row and the forest-plot entry of one sub-hypothesis test (the verdict's or a check)."""
+def _subhypothesis_row(rec: dict, alpha: float) -> tuple[list, dict]:
+    """The table row and the forest-plot entry of one sub-hypothesis test (the verdict's or a check).
+    No significance marks: the test is one-sided, and the page's marks are of two-sided p (SIG_NOTE)."""
     primary = is_true(rec["primary"])
     model = _model_label(rec)
-    mark = stars(rec["p_adjusted"]) if primary else ""
     row = [fmt_text_blank(rec["id"]), fmt_text_blank(rec["term"]), fmt_text_blank(rec["expected"]), model,
-           fmt_num(rec["est"]) + mark, fmt_num(rec["std_all"]), fmt_num(rec["se"]), fmt_ci(rec["ci_lower"], rec["ci_upper"]),
-           _bound_cell(rec), fmt_p(rec["p_one_sided"]), fmt_p(rec["p_adjusted"]), _verdict_cell(rec)]
+           fmt_num(rec["est"]), fmt_num(rec["std_all"]), fmt_num(rec["se"]), fmt_ci(rec["ci_lower"], rec["ci_upper"]),
+           _bound_cell(rec, alpha), fmt_p(rec["p_one_sided"]), fmt_p(rec["p_adjusted"]), _verdict_cell(rec)]
     problem = fmt_text_blank(rec["problem"])
     label = f"{fmt_text_blank(rec['id'])} {fmt_text_blank(rec['term'])}" + (f" ({problem})" if problem else "")
     point = {"label": label, "est": as_float(rec["est"]), "lo": as_float(rec["ci_lower"]), "hi": as_float(rec["ci_upper"]),
-             "mark": mark, "group": model + (" (the verdict's test)" if primary else "")}
+             "group": model + (" (the verdict's test)" if primary else "")}
     return row, point
 
 
@@ -177,6 +193,13 @@ def _grouped(points: list[dict]) -> list[dict]:
     """Forest-plot entries by model, the verdict's test first (a group header is drawn per model)."""
     groups = list(dict.fromkeys(p["group"] for p in points))
     return sorted(points, key=lambda p: groups.index(p["group"]))
+
+
+def _alpha(ctx: Context) -> float:
+    """α of the verdict rule (verdict_rule.alpha as verdicts.json records it; .05 when it does not)."""
+    settings = _readable(ctx, lambda c: c.field("verdicts_json", "rule_settings"), None)
+    alpha = as_float(settings.get("alpha")) if isinstance(settings, dict) else None
+    return alpha if alpha is not None and 0 < alpha < 0.5 else 0.05
 
 
 def _adjustment(ctx: Context) -> str:
@@ -195,8 +218,7 @@ def _sub_note(ctx: Context, pid: str, records: list[dict]) -> str:
         label = estimator_label(latent["estimator"])
         note += (f"{label[:1].upper() + label[1:]} rows (the verdict's test): b = {latent_scale(ctx, pid)}; "
                  "β = b per SD of the capability and of the outcome; robust two-step standard errors; p = one-sided z test "
-                 "in the predicted direction, with its matching one-sided bound (1 − α: it lies beyond 0 exactly when "
-                 "p < α, so a supported test always has it beyond 0; the two-sided 95% CI is for reference); p (adj.) = {_adjustment(ctx)} within the proposition. A test whose model did "
+                 f"in the predicted direction, with its matching one-sided bound; p (adj.) = {_adjustment(ctx)} within the proposition. A test whose model did "
                  "not converge or has an inadmissible solution is not estimable (the reason is beside its verdict) and "
                  "enters the adjustment with p = 1. ")
     if composite:
@@ -205,7 +227,8 @@ def _sub_note(ctx: Context, pid: str, records: list[dict]) -> str:
         note += CHECK_NOTE
     if latent is not None and composite:
         note += BOTH_SCALES_NOTE
-    return note + "Marks on b use p (adj.) of the verdict's test: " + SIG_NOTE
+    alpha = _alpha(ctx)
+    return note + BOUND_NOTE.format(alpha=f"{alpha:g}".replace("0.", ".", 1), level=f"{100 * (1 - 2 * alpha):g}%") + MARKS_NOTE
 
 
 def _forest_caption(ctx: Context, pid: str, records: list[dict]) -> str:
@@ -226,7 +249,7 @@ def _subhypotheses_blocks(ctx: Context, t: PageTables, pid: str) -> list[Safe]:
     records = _verdict_test_first([r for r in records if str(r["proposition"]) == pid])
     if not records:
         return [not_computed(f"Sub-hypothesis tests of {pid}", "no rows for it in subhypotheses.csv")]
-    rows, points = zip(*[_subhypothesis_row(r) for r in records])
+    rows, points = zip(*[_subhypothesis_row(r, _alpha(ctx)) for r in records])
     sid = slug(pid)
     table = Table(f"Tests of the sub-hypotheses of {pid}",
                   ["Hypothesis", "Capability", "Sign", "Model", "b", "β", "SE", "95% CI", "One-sided bound", "p", "p (adj.)",
