@@ -60,3 +60,30 @@ def test_no_test_no_corrections():
         fit = {"chisq": 0.0, "df": 0, "nobs": 50, "npar": 6}
 
     assert small_sample_of_fit(R(), None) == {}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_swain_indices_by_hand(case):
+    """CFI, TLI, RMSEA from the Swain-corrected model (semTools' swain chisq) and baseline chi-squares,
+    Herzog & Boomsma (2009), computed here by hand from the formulas."""
+    import math
+
+    file, syntax, missing, rows = CASES[case]
+    data = pd.read_csv(ROOT / "r" / "data" / file).iloc[:rows]
+    items = [f"x{i}" for i in range(1, 10)]
+    pm = prepare_model(syntax, items, missing=missing, std_lv=case == "hs100_ml_constrained")
+    res = pm.fit(data[items])
+    got = small_sample_of_fit(res, pm.spec)["swain_indices"]
+    fit, N, p = res.fit, res.fit["nobs"], 9
+    x = FX[case]["swain"]["chisq"]  # semTools
+    dfb = fit["baseline_df"]
+    qb = fit["df"] + fit["npar"] - dfb
+    Q = (math.sqrt(1 + 8 * qb) - 1) / 2
+    cb = 1 - (p * (2 * p**2 + 3 * p - 1) - Q * (2 * Q**2 + 3 * Q - 1)) / (12 * dfb * N)
+    xb, df = fit["baseline_chisq"] * cb, fit["df"]
+    assert got["chisq"] == pytest.approx(x, abs=TOL)
+    assert got["cfi"] == pytest.approx(1 - max(x - df, 0) / max(x - df, xb - dfb), abs=TOL)
+    assert got["tli"] == pytest.approx((xb / dfb - x / df) / (xb / dfb - 1), abs=TOL)
+    assert got["rmsea"] == pytest.approx(math.sqrt(max(x / N / df - 1 / N, 0)), abs=TOL)
+    # the corrections shrink chi-square, so the corrected indices never look worse than the ML ones
+    assert got["cfi"] >= fit["cfi"] - 1e-12 and got["rmsea"] <= fit["rmsea"] + 1e-12

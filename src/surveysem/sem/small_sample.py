@@ -16,16 +16,20 @@ structure), ``df`` = degrees of freedom of the model.
 * :func:`yuan_2015_factor` – Yuan, Tian & Yanagihara (2015), the empirical correction:
   ``c = (N_total - (2.381 + 0.361 p + 0.006 q)) / N``;
 * :func:`small_sample_chisq` – all four with their chi-square, df and p-value (semTools
-  ``chisqSmallN(fit, smallN.method = "all")``). semTools reports no fit indices from the corrected
-  statistics, so none are recomputed here;
-* :func:`small_sample_of_fit` – the same for a fitted model (``SEMResult`` and its ``ModelSpec``).
+  ``chisqSmallN(fit, smallN.method = "all")``);
+* :func:`swain_fit_indices` – CFI, TLI and RMSEA recomputed from Swain-corrected statistics of the
+  model *and* of the baseline (independence) model, each with its own factor, as Herzog & Boomsma
+  (2009) propose (semTools reports no indices from the corrected statistics): the formulas are
+  lavaan's (:mod:`surveysem.sem.fit_indices`) with ``c T`` in place of ``T``;
+* :func:`small_sample_of_fit` – both for a fitted model (``SEMResult`` and its ``ModelSpec``).
 
 References: Bartlett, M. S. (1950). Tests of significance in factor analysis. *British Journal of
 Psychology, Statistical Section*, 3, 77-85. Swain, A. J. (1975). *Analysis of parametric structures for
 variance matrices* (PhD thesis, University of Adelaide). Yuan, K.-H. (2005). Fit indices versus test
 statistics. *Multivariate Behavioral Research*, 40, 115-148. Yuan, K.-H., Tian, Y., & Yanagihara, H.
 (2015). Empirical correction to the likelihood ratio statistic for structural equation modeling with
-many variables. *Psychometrika*, 80, 379-405.
+many variables. *Psychometrika*, 80, 379-405. Herzog, W., & Boomsma, A. (2009). Small-sample robust
+estimators of noncentrality-based and incremental model fit. *Structural Equation Modeling*, 16, 1-27.
 
 Example
 -------
@@ -37,7 +41,7 @@ from __future__ import annotations
 
 import math
 
-from surveysem.sem.fit_indices import pvalue
+from surveysem.sem.fit_indices import cfi, pvalue, rmsea, tli
 
 __all__ = ["bartlett_factor", "swain_factor", "yuan_2005_factor", "yuan_2015_factor", "small_sample_chisq", "small_sample_of_fit"]
 
@@ -98,6 +102,23 @@ def small_sample_chisq(chisq: float, df: float, N: float, p: int, k: int, q: int
     return out
 
 
+def swain_fit_indices(chisq: float, df: float, baseline_chisq: float, baseline_df: float, N: float, p: int,
+                      q: int, n_moments: int, groups: int = 1) -> dict:
+    """CFI, TLI and RMSEA from the Swain-corrected chi-squares of the model (``q`` free
+    parameters) and of the baseline model (``n_moments - baseline_df`` free parameters), Herzog &
+    Boomsma (2009). ``n_moments`` = the sample moments the models fit (``df + q``).
+
+    >>> r = swain_fit_indices(120.0, 24, 900.0, 36, N=100, p=9, q=21, n_moments=45)
+    >>> round(r["factor"], 6), round(r["baseline_factor"], 6), round(r["rmsea"], 4)
+    (0.959792, 0.964219, 0.1949)
+    """
+    q_baseline = n_moments - baseline_df
+    c_model, c_base = swain_factor(p, q, df, N), swain_factor(p, q_baseline, baseline_df, N)
+    x, xb = chisq * c_model, baseline_chisq * c_base
+    return {"factor": c_model, "baseline_factor": c_base, "chisq": x, "baseline_chisq": xb,
+            "cfi": cfi(x, df, xb, baseline_df), "tli": tli(x, df, xb, baseline_df), "rmsea": rmsea(x, df, N, groups)}
+
+
 def small_sample_of_fit(result, spec) -> dict:
     """:func:`small_sample_chisq` of a fitted model, plus ``"statistic"``: the statistic corrected.
     ``T`` = ``result.fit["chisq"]``, or ``"chisq_scaled"`` of a robust (MLR) fit, as semTools (which
@@ -110,6 +131,11 @@ def small_sample_of_fit(result, spec) -> dict:
     chisq, df = fit.get(statistic), fit.get("df")
     if chisq is None or not df or not math.isfinite(chisq):
         return {}
-    out = small_sample_chisq(float(chisq), df, fit["nobs"], p=len(spec.ov_names), k=len(spec.lv_names),
-                             q=int(fit["npar"]))
+    p, q = len(spec.ov_names), int(fit["npar"])
+    out = small_sample_chisq(float(chisq), df, fit["nobs"], p=p, k=len(spec.lv_names), q=q)
+    base_stat = "baseline_chisq_scaled" if statistic == "chisq_scaled" else "baseline_chisq"
+    baseline_chisq, baseline_df = fit.get(base_stat), fit.get("baseline_df")
+    if baseline_chisq is not None and baseline_df and math.isfinite(baseline_chisq):
+        out["swain_indices"] = swain_fit_indices(float(chisq), df, float(baseline_chisq), baseline_df, fit["nobs"], p,
+                                                 q, n_moments=int(df + q), groups=int(getattr(result, "ngroups", 1)))
     return {"statistic": statistic, **out}

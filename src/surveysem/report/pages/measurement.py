@@ -255,12 +255,32 @@ def _cfa_fit_section(ctx: Context, t: PageTables) -> Content:
         return missing(ctx, "CFA fit", "cfa_fit")
     fit = ctx.field("cfa_fit", "fit", {})
     rows = [[name, fit_value(key, fit[key]), FIT_CRITERIA.get(key, "")] for key, name in FIT_NAMES if key in fit]
+    small = ctx.field("cfa_fit", "small_sample_chisq") or {}
+    rows += _small_sample_rows(small)
     note = (synthetic_note(ctx) + "Model: joint CFA of all scales; " + "; ".join(_cfa_how(ctx)) + ". "
-            + "Criteria from Hu & Bentler (1999); χ² is sensitive to sample size.")
+            + "Criteria from Hu & Bentler (1999); χ² is sensitive to sample size." + (SMALL_SAMPLE_NOTE if small else ""))
     syntax = ctx.field("cfa_fit", "syntax")
     syntax_block = tag("details", tag("summary", "Model syntax (lavaan)"), tag("pre", syntax)) if syntax else Safe("")
     table = Table("Fit of the measurement model (joint CFA)", ["Index", "Value", "Criterion"], rows, note=note)
     return [t.add(table, "cfa-fit"), cascade_block(ctx, t), syntax_block, warnings_block(ctx.field("cfa_fit", "warnings"))]
+
+
+SMALL_SAMPLE_NOTE = (
+    " With many items per case the ML χ² is too large (Swain 1975; Yuan, Tian & Yanagihara 2015): the corrected "
+    "statistics (semTools chisqSmallN) follow, and CFI, TLI and RMSEA recomputed from the Swain-corrected χ² of the "
+    "model and of the baseline model (Herzog & Boomsma 2009). The scale verdicts do not use these indices; the "
+    "verdict rule's fit gate reads the uncorrected ones above, the indices every reader can check against lavaan.")
+
+
+def _small_sample_rows(small: dict) -> list[list[str]]:
+    """Rows of the small-sample corrections: each corrected χ² with its p, then the Swain indices."""
+    names = {"swain": "Swain", "yuan_2015": "Yuan–Tian–Yanagihara", "yuan_2005": "Yuan (2005)", "bartlett": "Bartlett"}
+    rows = [[f"χ² ({label}-corrected; p)", f"{fit_value('chisq', small[m]['chisq'])}; {fit_value('pvalue', small[m]['pvalue'])}",
+             ""] for m, label in names.items() if m in small]
+    idx = small.get("swain_indices") or {}
+    rows += [[f"{name} (Swain-corrected)", fit_value(key, idx[key]), FIT_CRITERIA.get(key, "")]
+             for key, name in (("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA")) if key in idx]
+    return rows
 
 
 @RELIABILITY_SECTIONS.add("loadings", "Standardized loadings")
