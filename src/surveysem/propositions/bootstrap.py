@@ -15,6 +15,13 @@ quasi-Newton refit from the full-sample estimates with the full-sample informati
 curvature (:meth:`surveysem.sem.PreparedModel.refit_moments`); the model is parsed and its
 matrices are built once per chunk, not per resample. FIML and multi-group models refit the
 resampled rows (:meth:`surveysem.sem.PreparedModel.refit_estimates`).
+
+Small samples and two-stage ML: a resample holds about 63 % of the distinct firms, so with 130 firms
+and 58 model variables (most rows incomplete) a resample's saturated EM covariance drifts to singular
+in nearly every resample (the saturated likelihood has no interior maximum); EM then crawls along the
+boundary, a fifth of the resamples reach the EM pass cap and fail, and where the others stop is set by
+the EM tolerance, not by an optimum. The refitter counts these resamples (``n_boundary``) so the chunk
+can say so; FIML (``p4.missing: fiml``) needs no saturated moments and is well-posed there.
 """
 
 from __future__ import annotations
@@ -82,6 +89,7 @@ class ResampleRefitter:
         self.max_iter, self.tol, self.em_tol = int(max_iter), float(tol), float(em_tol)
         self.missing = missing
         self.n = len(data)
+        self.n_boundary = 0  # two-stage resamples whose EM covariance ended singular
         self.moments = pm.spec.ngroups == 1 and not pm.spec.meanstructure and missing in ("listwise", "two_stage")
         if not self.moments:
             return
@@ -101,11 +109,14 @@ class ResampleRefitter:
 
     def _moments(self, counts):
         if self.em_start is not None:
-            from surveysem.sem import em_moments
+            from surveysem.sem import em_moments, near_singular
 
             mu, sig, _, ok = em_moments(self.X, start=self.em_start, tol=self.em_tol, weights=counts)
+            singular = near_singular(sig)
+            self.n_boundary += singular
             if not ok:
-                raise SurveySemError("two-stage ML: EM did not converge")
+                raise SurveySemError("two-stage ML: EM did not converge"
+                                     + (" (its covariance became singular)" if singular else ""))
             return mu, sig
         w = counts * self.complete
         n = w.sum()
