@@ -105,7 +105,7 @@ def test_every_workflow_page_in_headless_chromium(workflow_run):
 
 
 def test_the_fiml_test_config_runs_with_fiml(fiml_workflow):
-    """.test/config_fiml: missing answers analysed by FIML (CFA) and two-stage ML (P4), every page written."""
+    """.test/config_fiml: missing answers analysed by FIML (CFA and P4), every page written."""
     import json
 
     work, _ = fiml_workflow
