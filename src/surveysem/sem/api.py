@@ -126,11 +126,10 @@ class PreparedModel:
             out[:] = np.nan
         return out
 
-    def refit_estimates(self, data, start=None, max_iter=100, tol=1e-7, trust_region_restart=True):
+    def refit_estimates(self, data, start=None, max_iter=100, tol=1e-7):
         """Fast refit (no SEs, no fit measures): returns free parameters, then defined
         (:=) parameters, then std_all of all estimate rows (same order as
         ``res.estimates``), as one vector.  NaN-filled if the fit fails.
-        ``trust_region_restart``: the optimizer's last fallback (:func:`surveysem.sem.optimizer.optimize`).
 
         ``data`` is a DataFrame, or (single-group models) a 2-D array whose columns
         are ``self.spec.ov_names`` in that order (fastest).  ``tol`` = 1e-7 gives
@@ -146,8 +145,7 @@ class PreparedModel:
         eng.set_data(gdata)
         theta0 = start_values(self.spec, gdata) if start is None else np.asarray(start, float)
         with np.errstate(all="ignore"):
-            theta, converged, _, _ = eng.optimize(theta0, max_iter=max_iter, tol=tol,
-                                                  trust_region_restart=trust_region_restart)
+            theta, converged, _, _ = eng.optimize(theta0, max_iter=max_iter, tol=tol)
             return self._refit_vector(theta, converged)
 
     def refit_moments(self, mean, cov, n, start, hessian, max_iter=100, tol=1e-7):

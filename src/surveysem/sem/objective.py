@@ -264,10 +264,9 @@ class Engine:
         return self.evaluate(theta, level=1)[1]
 
     # ------------------------------------------------------------------ other modules
-    def optimize(self, theta0, max_iter=500, tol=1e-10, fallback=True, trust_region_restart=True):
+    def optimize(self, theta0, max_iter=500, tol=1e-10, fallback=True):
         """:func:`surveysem.sem.optimizer.optimize` of this objective."""
-        return optimizer.optimize(self.evaluate, self.q, theta0, max_iter=max_iter, tol=tol, fallback=fallback,
-                                  trust_region_restart=trust_region_restart)
+        return optimizer.optimize(self.evaluate, self.q, theta0, max_iter=max_iter, tol=tol, fallback=fallback)
 
     def quasi_newton(self, theta0, hessian, max_iter=100, tol=1e-7):
         """:func:`surveysem.sem.optimizer.quasi_newton` (BFGS) of this objective."""

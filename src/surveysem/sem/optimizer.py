@@ -24,16 +24,14 @@ FISHER_MAX_ITER = 100
 TRUST_REGION_MAX_PAR = 200
 
 
-def optimize(evaluate, q, theta0, max_iter=500, tol=1e-10, fallback=True, trust_region_restart=True):
+def optimize(evaluate, q, theta0, max_iter=500, tol=1e-10, fallback=True):
     """Fisher scoring with step halving (at most ``FISHER_MAX_ITER`` iterations, half as many
     above 150 free parameters); if that
     does not converge, BFGS from its last iterate with the Fisher information there as the
     initial curvature (at most ``max_iter`` iterations, gradient only); if that does not
     converge either and the model is small, a trust-region Newton method (scipy
     ``trust-exact`` with the Fisher information as Hessian) from ``theta0``, keeping the
-    better converged solution (``trust_region_restart=False`` skips it: bootstrap refits, whose
-    quasi-Newton fallback failing means a resample without a finite optimum, see
-    :mod:`surveysem.propositions.bootstrap`). Converged when the largest gradient element or the largest
+    better converged solution. Converged when the largest gradient element or the largest
     parameter change falls below ``tol``. ``q``: number of free parameters.
     Returns (theta, converged, iterations, message or None)."""
     # each Fisher iteration of a large model forms a q x q information matrix: hand over sooner
@@ -50,7 +48,7 @@ def optimize(evaluate, q, theta0, max_iter=500, tol=1e-10, fallback=True, trust_
             theta, converged = alt, ok
         if ok:
             return theta, True, it, None
-    if q > TRUST_REGION_MAX_PAR or not trust_region_restart:
+    if q > TRUST_REGION_MAX_PAR:
         return theta, converged, it, msg
     alt, ok, it2 = trust_region(evaluate, q, theta0, max_iter, tol)
     if ok:
