@@ -26,7 +26,7 @@ can say so; FIML (``p4.missing: fiml``) needs no saturated moments and is well-p
 FIML refits run the engine's whole fallback chain (:func:`surveysem.sem.optimizer.optimize`: Fisher
 scoring, quasi-Newton, a trust-region restart). About 4 % of the resamples of ~128 firms have no finite
 optimum (the growth factor's loadings run off to infinity as its variance goes to zero) and run every
-stage to its cap, about 2 s each, two thirds of a chunk's time. The chain stays: its last stage
+stage to its cap, about 2 s each, half to three quarters of a chunk's CPU time. The chain stays: its last stage
 converges resamples the others do not (3 of 2,000 of `.test/config_fiml`, all in the lower tail of the
 growth effects, which a percentile CI must keep), and no rule measured on these resamples (distance
 from the start after Fisher scoring, the objective's progress) told the hopeless from the slow.
