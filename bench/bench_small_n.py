@@ -85,7 +85,8 @@ def run(missing: str, B: int, chunks: int, pipeline: bool) -> list[dict]:
         work = workflow_copy(Path(tmp))
         config = work / CONFIG
         config.write_text(with_settings(config.read_text(encoding="utf-8"), B, chunks, missing), encoding="utf-8")
-        cmd = [SNAKEMAKE, "--cores", "2", "--configfile", CONFIG] + ([] if pipeline else [BOOTSTRAP])
+        # the target before --configfile, which takes every argument after it
+        cmd = [SNAKEMAKE, *([] if pipeline else [BOOTSTRAP]), "--cores", "2", "--configfile", CONFIG]
         t = time.perf_counter()
         proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=ENV)
         wall = time.perf_counter() - t
