@@ -153,7 +153,7 @@ def not_computed_sentences(html: str) -> list[str]:
     """The "not computed" sentences of a report page (report.html.not_computed)."""
     import re
 
-    return re.findall(r'<p class="not-computed">(.*?)</p>', html, flags=re.S)
+    return re.findall(r'<p class="not-computed">(.*?)</p>', html, flags=re.DOTALL)
 
 
 def test_not_computed_sentences_tell_errors_from_features_that_are_off():
