@@ -127,6 +127,26 @@ def test_two_stage_resample_equals_em_then_full_fit(chain):
         assert frame.loc[frame.b == 1, f"est:{name}"].item() == pytest.approx(row.est.iloc[0], abs=1e-5), name
 
 
+def test_two_stage_resamples_of_a_small_sample_are_counted_on_the_boundary():
+    """40 firms and 21 variables with holes: a resample's ~25 distinct rows leave the saturated EM
+    covariance singular although the full sample's is not; the refitter counts those resamples (the
+    chunk step warns about them) and a resample whose EM fails says why (issue 17 item 3)."""
+    from surveysem.propositions.p4 import TwoStage
+    from surveysem.sem import near_singular
+
+    rng = np.random.default_rng(11)
+    small = DATA.iloc[:40].mask(rng.random((40, DATA.shape[1])) < 0.05).reset_index(drop=True)
+    ts = TwoStage(small)
+    assert not near_singular(ts.start[1])
+    pm = prepare_model(p4_syntax(PROCESSES, ITEMS, "b"), list(small.columns))
+    full = pm.fit(ts(small))
+    refitter = ResampleRefitter(pm, small, full.free_params, missing="two_stage", em_tol=1e-4, max_iter=100,
+                                tol=1e-6, em_start=ts.start)
+    frame = run_chunk(refitter, targets(full), seed=3, B=4, chunks=1, chunk=0)
+    assert refitter.n_boundary >= 2
+    assert any(s.endswith("EM did not converge (its covariance became singular)") for s in frame.status)
+
+
 def test_percentile_ci_and_failure_counts_by_hand():
     tgt = [("x", "est", 0, 0.3)]
     rng = np.random.default_rng(1)

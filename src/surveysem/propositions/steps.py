@@ -290,11 +290,22 @@ def bootstrap_chunk(inputs: dict, outputs: dict, config: dict, chunk: str) -> pd
                                 max_iter=int(bc["max_iter"]), tol=float(bc["tol"]), em_start=em_start)
     frame = run_chunk(refitter, tgt, seed=int(bc["seed"]), B=int(bc["B"]), chunks=int(bc["chunks"]),
                       chunk=int(chunk))
+    if refitter.n_boundary:
+        log.warning(_boundary_warning(refitter.n_boundary, len(frame)))
     n_bad = int((frame["status"] != "ok").sum())
     if n_bad:
         log.warning("bootstrap chunk %d: %d of %d resamples did not converge or failed", chunk + 1, n_bad, len(frame))
     write_csv(outputs["csv"], frame)
     return frame
+
+
+def _boundary_warning(n_boundary: int, n: int) -> str:
+    """Why a two-stage bootstrap of a small sample is slow and fails: the resamples' EM moments are
+    singular (too few distinct firms for the saturated model), so there is no two-stage optimum."""
+    return (f"bootstrap: {n_boundary} of {n} two-stage resamples ended with a singular EM covariance (too few "
+            "distinct firms in a resample for the saturated model): EM crawls along the boundary, resamples "
+            "that reach its pass cap fail and the others depend on where EM stops; p4.missing: fiml refits "
+            "the resampled rows by FIML instead (no saturated moments)")
 
 
 def bootstrap_merge(inputs: dict, outputs: dict, config: dict) -> pd.DataFrame:

@@ -118,7 +118,14 @@ Modules, one concern each (lavaan's counterparts in brackets):
 import importlib
 
 from surveysem.sem.api import PreparedModel, fit_model, prepare_model
-from surveysem.sem.em import MissingLayout, em_moments, em_saturated, em_saturated_patterns, rows_of_patterns
+from surveysem.sem.em import (
+    MissingLayout,
+    em_moments,
+    em_saturated,
+    em_saturated_patterns,
+    near_singular,
+    rows_of_patterns,
+)
 from surveysem.sem.objective import LOG2PI, Engine
 from surveysem.sem.parameters import defined_values, row_values
 from surveysem.sem.partable import ModelSpec, ParRow, baseline_spec, build_partable
@@ -135,6 +142,7 @@ __all__ = [
     "fit_sam",
     "SAMResult",
     "em_moments",
+    "near_singular",
     "em_saturated",
     "em_saturated_patterns",
     "MissingLayout",

@@ -251,7 +251,9 @@ def em_ridged(X, tol: float = LAVAAN_H1_TOL, max_iter: int = LAVAAN_H1_ITER_MAX)
     return mu, sig, max_iter, False
 
 
-def _near_singular(sig) -> bool:
+def near_singular(sig) -> bool:
+    """Whether Sigma has an eigenvalue below lavaan's ``evtol`` (or is not finite): EM moments on the
+    boundary of the parameter space, where the saturated likelihood has no interior maximum."""
     return not (np.all(np.isfinite(sig)) and np.linalg.eigvalsh(sig).min() >= LAVAAN_EV_TOL)
 
 
@@ -272,7 +274,7 @@ def em_h1_moments(patterns, p, max_iter=10000, tol=1e-10):
     try:
         with np.errstate(all="ignore"):
             mu, sig, _, _ = em_moments(X, tol=tol, max_iter=max_iter, singular_below=SINGULAR_ABORT)
-        if not _near_singular(sig):
+        if not near_singular(sig):
             return mu, sig, None
     except np.linalg.LinAlgError:
         pass
