@@ -169,3 +169,15 @@ def test_two_stage_complete_data_equals_ml_and_missing_data_is_close_to_fiml():
     fi = fit_p4(holes, PROCESSES, ITEMS, models=("a",), missing="fiml")
     assert any("two-stage" in w for w in t2["warnings"])
     np.testing.assert_allclose(t2["paths"].est, fi["paths"].est, atol=0.05)
+
+
+def test_auto_missing_takes_fiml_when_two_stage_resamples_would_be_singular():
+    """auto: two-stage ML unless a resample's distinct firms (0.632 N) are fewer than 2 p."""
+    from surveysem.propositions.p4 import resolve_missing
+
+    cfg = {"missing": "auto"}
+    assert resolve_missing(cfg, "fiml", True, n=262, p=58) == "two_stage"  # the bundled study
+    assert resolve_missing(cfg, "fiml", True, n=130, p=58) == "fiml"  # 150 firms drawn, ~130 retained
+    assert resolve_missing(cfg, "fiml", False, n=130, p=58) == "listwise"  # complete data
+    assert resolve_missing(cfg, "listwise", True, n=130, p=58) == "listwise"
+    assert resolve_missing({"missing": "two_stage"}, "fiml", True, n=130, p=58) == "two_stage"  # stated: kept

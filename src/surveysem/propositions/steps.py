@@ -211,7 +211,7 @@ def _p4_setup(inputs: dict, config: dict):
     items = items_by_construct(analysis.columns, constructs, inst)
     data = p4_data(analysis, outcomes, items, cfg, trials=int(cfg["regions"]))
     has_missing = bool(data.drop(columns=["respondent_id"]).isna().any().any())
-    missing = resolve_missing(cfg, ingest["missing_method"], has_missing)
+    missing = resolve_missing(cfg, ingest["missing_method"], has_missing, n=len(data), p=data.shape[1] - 1)
     return data, hyp, hyp.processes, items, cfg["estimator"], missing, cfg, ingest, outcomes
 
 
