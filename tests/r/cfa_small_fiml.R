@@ -21,20 +21,7 @@ fit <- withCallingHandlers(
   cfa(model, data = D, missing = "fiml", estimator = "ML"),
   warning = function(w) { warns <<- c(warns, conditionMessage(w)); invokeRestart("muffleWarning") })
 
-## fit measures from lavaan's own parts and formulas: fitMeasures() of a FIML fit computes the FIML-corrected
-## robust CFI/RMSEA whenever cfi, tli, rmsea or baseline.* are asked for, which needs the information
-## matrix of the saturated model (3239 parameters here) and takes far longer than the fit
-N <- lavInspect(fit, "ntotal")
-X2 <- fit@test[[1]]$stat
-df <- fit@test[[1]]$df
-X2b <- fit@baseline$test[[1]]$stat
-dfb <- fit@baseline$test[[1]]$df
-fm <- fitMeasures(fit, c("npar", "ntotal", "chisq", "df", "pvalue", "logl", "unrestricted.logl", "srmr"))
-fit_small <- c(num_list(fm), list(
-  baseline.chisq = X2b, baseline.df = dfb,
-  cfi = lavaan:::lav_fit_cfi(X2 = X2, df = df, X2.null = X2b, df.null = dfb),
-  tli = lavaan:::lav_fit_tli(X2 = X2, df = df, X2.null = X2b, df.null = dfb),
-  rmsea = lavaan:::lav_fit_rmsea(X2 = X2, df = df, N = N)))
+fit_small <- fiml_fit_measures(fit)  # lavaan's formulas, not fitMeasures(): see small_n.R
 
 h1 <- lavInspect(fit, "h1")
 ev <- eigen(h1$cov, symmetric = TRUE, only.values = TRUE)$values

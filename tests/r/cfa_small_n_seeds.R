@@ -15,6 +15,7 @@
 ## At n = 126-128 against p = 79 items with holes the EM saturated (h1) covariance is near-singular: lavaan
 ## warns and proceeds (see tests/r/cfa_small_fiml.R).
 source("tests/r/common.R")
+source("tests/r/small_n.R")
 
 scales <- list(PDC = 5, CCA = 5, EFT = 5, SOE = 5, ECP = 5, ODV = 5, TEC = 5, BMM = 5, CUS = 5,
                TOC = 5, ICO = 5, OIE_RSP = 6, OIE_IEM = 6, OIE_IOC = 4, OIE_CEN = 4, MARKER = 4)
@@ -27,22 +28,6 @@ dropped$PDC <- setdiff(dropped$PDC, "PDC5")
 MODELS <- list(default = syntax_of(items), drop_PDC5 = syntax_of(dropped))
 DATA <- c(seed777 = "cfa_small_n_seed777.csv", seed31 = "cfa_small_n_seed31.csv",
           seed2027 = "cfa_small_n_seed2027.csv", bundled = "cfa_small_n_bundled.csv")
-
-fit_small_block <- function(fit) {
-  ## as tests/r/cfa_small_fiml.R: fitMeasures() of a FIML fit asked for cfi/tli/rmsea computes the
-  ## FIML-corrected robust measures (information matrix of the saturated model), far slower than the fit
-  N <- lavInspect(fit, "ntotal")
-  X2 <- fit@test[[1]]$stat
-  df <- fit@test[[1]]$df
-  X2b <- fit@baseline$test[[1]]$stat
-  dfb <- fit@baseline$test[[1]]$df
-  fm <- fitMeasures(fit, c("npar", "ntotal", "chisq", "df", "pvalue", "logl", "unrestricted.logl", "srmr"))
-  c(num_list(fm), list(
-    baseline.chisq = X2b, baseline.df = dfb,
-    cfi = lavaan:::lav_fit_cfi(X2 = X2, df = df, X2.null = X2b, df.null = dfb),
-    tli = lavaan:::lav_fit_tli(X2 = X2, df = df, X2.null = X2b, df.null = dfb),
-    rmsea = lavaan:::lav_fit_rmsea(X2 = X2, df = df, N = N)))
-}
 
 one_fit <- function(D, model) {
   warns <- character(0)
@@ -63,7 +48,7 @@ one_fit <- function(D, model) {
     model = list(syntax = model, call = 'cfa(model, data = D, missing = "ml", estimator = "ML")',
                  options = options_block(fit), converged = lavInspect(fit, "converged"),
                  iterations = lavInspect(fit, "iterations"), nobs = as.list(lavInspect(fit, "nobs")),
-                 fit = fit_small_block(fit), estimates = estimates_block(fit)),
+                 fit = fiml_fit_measures(fit), estimates = estimates_block(fit)),
     warnings = I(warns),
     h1_cov_min_eigenvalue = min(ev), h1_cov_max_eigenvalue = max(ev),
     cor_lv = matrix_rows(R),

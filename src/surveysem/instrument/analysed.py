@@ -41,7 +41,15 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from surveysem.errors import SurveySemError
-from surveysem.instrument.scales import ID_PATTERN, PROCESSES, Construct, Instrument, Item
+from surveysem.instrument.scales import (
+    ID_PATTERN,
+    PROCESSES,
+    Construct,
+    Instrument,
+    Item,
+    load_instrument,
+    scales_dir_of,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -307,6 +315,17 @@ def capability_processes(inst: Instrument) -> dict[str, list[str]]:
     return {p: members for p, members in out.items() if members}
 
 
+def fielded_items_of(inst: Instrument, construct: Construct) -> list[Item]:
+    """The fielded items behind an analysed scale's indicators (parcels expanded), as the
+    instrument has them (their ``construct`` is the fielded one)."""
+    fielded = {i.id: i for c in inst.fielded_constructs.values() for i in c.items}
+    out: list[Item] = []
+    for indicator in construct.items:
+        parcel = inst.parcels.get(indicator.id)
+        out += [fielded[i] for i in (parcel.items if parcel else (indicator.id,)) if i in fielded]
+    return out
+
+
 def dropped_items(inst: Instrument) -> dict[str, DroppedItem]:
     """Item id -> its :class:`DroppedItem` (items the analysis leaves out)."""
     return {d.item: d for d in inst.dropped}
@@ -315,6 +334,4 @@ def dropped_items(inst: Instrument) -> dict[str, DroppedItem]:
 def load_analysed(scales_files, scales: dict | None, regions: bool = True) -> Instrument:
     """The analysed instrument of a rule's ``scales`` input (:func:`surveysem.instrument.scales.instrument_files`)
     and the config section ``scales``."""
-    from surveysem.instrument.scales import load_instrument, scales_dir_of
-
     return analysed_instrument(load_instrument(scales_dir_of(scales_files), regions=regions), scales)

@@ -209,10 +209,6 @@ class Instrument:
     def region_of(self, country: str) -> str:
         return self._lookup(country, "region")
 
-    def country_of(self, name: str) -> str:
-        """The key of the country ``name`` denotes (aliases of the region table resolved)."""
-        return self._lookup(name, "_canonical")
-
     def continent_of(self, country: str) -> str:
         return self._lookup(country, "continent")
 

@@ -28,15 +28,14 @@ DROPPED_COLUMNS = ["item", "construct", "analysed_scale", "loading_before", "cr_
 
 def analysed_homes(inst) -> dict[str, list[str]]:
     """Fielded construct -> the analysed scales holding its items (itself, or those built from it)."""
-    fielded_of = {item.id: c.id for c in inst.fielded_constructs.values() for item in c.items}
+    from surveysem.instrument.analysed import fielded_items_of
+
     out: dict[str, list[str]] = {}
     for construct in inst.constructs.values():
-        for indicator in construct.items:
-            parcel = inst.parcels.get(indicator.id)
-            for item_id in parcel.items if parcel else (indicator.id,):
-                homes = out.setdefault(fielded_of[item_id], [])
-                if construct.id not in homes:
-                    homes.append(construct.id)
+        for item in fielded_items_of(inst, construct):
+            homes = out.setdefault(item.construct, [])
+            if construct.id not in homes:
+                homes.append(construct.id)
     return out
 
 

@@ -2,7 +2,8 @@
 
 "Refinement assistant" lists per scale the items a reviewer would question, with the numbers and
 the ``scales:`` lines of the config that would drop them (``refinement.csv``); the pipeline never
-applies them. "Items dropped from the analysis" lists each item that ``scales:`` in the config leaves out:
+applies them. "Modification indices of the CFA" shows the ten largest, the evidence the assistant's
+modindex criterion reads, with the rule for reading them. "Items dropped from the analysis" lists each item that ``scales:`` in the config leaves out:
 its wording, construct, the reason given, its loading and its construct's CR / AVE in the CFA
 of the scales as fielded (``dropped_items.csv``) beside the analysed scale's CR / AVE in the
 stage's CFA (``validity.csv``). Parcels and constructs the analysis merges or splits are listed
@@ -11,11 +12,25 @@ below it. Nothing here is decided by the pipeline: the config's ``scales:`` is.
 
 from __future__ import annotations
 
+from surveysem.instrument.analysed import dropped_items, fielded_items_of
 from surveysem.report.html import Safe, bullet_list, join, paragraph, tag
 from surveysem.report.pages.context import Context
-from surveysem.report.pages.sections import (Content, PageTables, Sections, in_construct_order, missing,
-                                             synthetic_note)
-from surveysem.report.tables import DASH, Table, fmt_bounded, fmt_num, fmt_r2, fmt_standardized
+from surveysem.report.pages.sections import (
+    Content,
+    PageTables,
+    Sections,
+    in_construct_order,
+    missing,
+    synthetic_note,
+)
+from surveysem.report.tables import (
+    DASH,
+    Table,
+    fmt_bounded,
+    fmt_num,
+    fmt_r2,
+    fmt_standardized,
+)
 
 REFINEMENT_SECTIONS = Sections()
 DROPPED_COLUMNS = ["Item", "Wording", "Construct", "Reason given", "λ before", "CR before", "CR after", "AVE before",
@@ -31,7 +46,7 @@ def _wordings(ctx: Context) -> dict[str, str]:
 
 def _reasons(ctx: Context) -> dict[str, str]:
     inst = ctx.instrument
-    return {} if inst is None else {d.item: d.reason for d in inst.dropped}
+    return {} if inst is None else {item: d.reason for item, d in dropped_items(inst).items()}
 
 
 def _after(validity: list[dict], scales: str, name: str) -> str:
@@ -164,13 +179,5 @@ def _other_refinements(ctx: Context) -> list:
     for cid, construct in inst.constructs.items():
         if cid not in fielded:
             lines.append(f"{cid} ({construct.label}): built from the instrument's "
-                         f"{', '.join(dict.fromkeys(i.construct for i in _source_items(inst, construct)))}")
+                         f"{', '.join(dict.fromkeys(i.construct for i in fielded_items_of(inst, construct)))}")
     return [join([paragraph("Other refinements of the analysed scales:"), bullet_list(lines)])] if lines else []
-
-
-def _source_items(inst, construct):
-    """The fielded items behind ``construct``'s indicators (parcels expanded)."""
-    fielded = {i.id: i for c in inst.fielded_constructs.values() for i in c.items}
-    for indicator in construct.items:
-        parcel = inst.parcels.get(indicator.id)
-        yield from (fielded[i] for i in (parcel.items if parcel else (indicator.id,)) if i in fielded)

@@ -20,6 +20,11 @@ from surveysem.report.tables import DASH, Table
 SECTIONS = Sections()
 
 
+def canonical_json_sha256(obj) -> str:
+    """SHA-256 of ``obj`` as canonical JSON (sorted keys): the digest the page prints for configs."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def provenance_page(ctx: Context) -> Page:
     return build_page(ctx, "provenance.html", "Provenance", SECTIONS)
 
@@ -83,7 +88,7 @@ def _analysed_scales_section(ctx: Context, t: PageTables) -> Content:
         ("Analysed scales", f"{len(inst.constructs)} constructs, {analysed} indicators, {len(inst.dropped)} item(s) "
                             f"dropped, {len(inst.parcels)} parcel(s)"),
         ("config scales:", "empty: every construct as fielded" if not scales else
-         f"SHA-256 of its canonical JSON {hashlib.sha256(json.dumps(scales, sort_keys=True).encode()).hexdigest()}"),
+         f"SHA-256 of its canonical JSON {canonical_json_sha256(scales)}"),
     ]
     parts = [definition_list(facts)]
     if scales:
@@ -96,7 +101,7 @@ def _config_section(ctx: Context, t: PageTables) -> Content:
     if not ctx.config:
         return tag("pre", NOT_COMPUTED)
     text = yaml.safe_dump(ctx.config, sort_keys=False, allow_unicode=True)
-    digest = hashlib.sha256(json.dumps(ctx.config, sort_keys=True, default=str).encode()).hexdigest()
+    digest = canonical_json_sha256(ctx.config)
     note = (f"The configuration as validated, defaults filled in (SHA-256 of its canonical JSON: {digest}). "
             "Every section is shown but simulate:, the population model of surveysem simulate, which no step of "
             "the pipeline reads.")
