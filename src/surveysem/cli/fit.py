@@ -16,7 +16,8 @@ INVARIANCE = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", 
 def configure_parser(parser):
     parser.add_argument("model", help="model file in lavaan syntax")
     parser.add_argument("data", help="CSV file with one column per observed variable")
-    parser.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
+    parser.add_argument("--estimator", choices=["ML", "MLR", "MLM"], default="ML", type=str.upper,
+                        help="ML; MLR (Huber-White SEs, Yuan-Bentler scaled test); MLM (Satorra-Bentler, complete data)")
     parser.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
     parser.add_argument("--group", default=None, help="grouping column for a multi-group fit")
     parser.add_argument(
@@ -120,7 +121,7 @@ def format_summary(res) -> str:
         f"  N = {f['nobs']}, free parameters = {f['npar']}",
     ]
     lines.append(f"  chi-square = {_fmt(f['chisq'])}, df = {f['df']}, p = {_fmt(f['pvalue'])}")
-    if res.estimator == "MLR":
+    if res.estimator in ("MLR", "MLM"):
         lines.append(
             f"  scaled chi-square = {_fmt(f['chisq_scaled'])} (scaling factor {_fmt(f['scaling_factor'])}),"
             f" p = {_fmt(f['pvalue_scaled'])}"
@@ -129,7 +130,7 @@ def format_summary(res) -> str:
         f"  CFI = {_fmt(f['cfi'])}, TLI = {_fmt(f['tli'])}, RMSEA = {_fmt(f['rmsea'])}"
         f" [{_fmt(f['rmsea_ci_lower'])}, {_fmt(f['rmsea_ci_upper'])}], SRMR = {_fmt(f['srmr'])}"
     )
-    if res.estimator == "MLR":
+    if res.estimator in ("MLR", "MLM"):
         lines.append(
             f"  robust: CFI = {_fmt(f['cfi_robust'])}, TLI = {_fmt(f['tli_robust'])},"
             f" RMSEA = {_fmt(f['rmsea_robust'])}"

@@ -22,7 +22,7 @@ from surveysem.sem.syntax import parse_syntax
 if TYPE_CHECKING:
     from surveysem.sem.results import SEMResult
 
-ESTIMATORS = ("ML", "MLR")
+ESTIMATORS = ("ML", "MLR", "MLM")
 MISSING = ("listwise", "fiml")
 
 
@@ -45,11 +45,15 @@ class PreparedModel:
     ):
         estimator = str(estimator).upper()
         if estimator not in ESTIMATORS:
-            raise SurveySemError(f"unknown estimator {estimator!r}; use ML or MLR", value=estimator)
+            raise SurveySemError(f"unknown estimator {estimator!r}; use ML, MLR or MLM", value=estimator)
         if missing in ("ml", "fiml", "FIML"):
             missing = "fiml"
         if missing not in MISSING:
             raise SurveySemError(f"unknown missing-data method {missing!r}; use listwise or fiml", value=missing)
+        if estimator == "MLM" and missing == "fiml":
+            # lavaan: 'missing="ml" is not allowed for estimator "MLM"' (Gamma needs complete rows)
+            raise SurveySemError("not supported: estimator MLM with missing = fiml (MLM needs complete data); "
+                                 "use estimator MLR with fiml, or MLM with missing = listwise", value=estimator)
         self.syntax = syntax
         self.estimator = estimator
         self.missing = missing

@@ -37,6 +37,8 @@ from surveysem.sem.robust import (
     fiml_corrected,
     robust_indices,
     sandwich,
+    satorra_bentler,
+    satorra_bentler_trace,
     scaled_measures,
     yuan_bentler_factors,
 )
@@ -98,7 +100,7 @@ class SEMResult:
     def to_json(self) -> dict:
         keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic",
                 "bic", "npar", "nobs"]
-        if self.estimator == "MLR":
+        if self.estimator in ("MLR", "MLM"):
             keys += [
                 "chisq_scaled",
                 "pvalue_scaled",
@@ -141,21 +143,24 @@ def _jsonable(v):
 
 
 # ---------------------------------------------------------------- step 1: vcov
-def _parameter_vcov(pm, gdata, theta, warnings):
-    """(covariance matrix of the free parameters, the model's Yuan-Bentler trace (MLR) or None,
+def _parameter_vcov(pm, gdata, theta, warnings, cache=None):
+    """(covariance matrix of the free parameters, the model's Yuan-Bentler (MLR) or Satorra-Bentler
+    (MLM) trace or None,
     False when the information matrix at the solution is singular (:func:`information_rank`):
     the model is not identified there and the covariance matrix is NaN)."""
     spec, eng = pm.spec, pm.engine
     q = spec.npar
     vcov = None
     trace_h0 = None
-    if pm.estimator != "MLR" and not getattr(pm, "standard_errors", True):
+    if pm.estimator == "ML" and not getattr(pm, "standard_errors", True):
         return np.full((q, q), np.nan), None, True
     info = eng.evaluate(theta, level=2)[2]
     reason = information_rank(spec, info, pm.group_levels)
     try:
         if pm.estimator == "MLR":
             vcov, trace_h0 = sandwich(eng, theta, gdata)
+        elif pm.estimator == "MLM":
+            vcov, trace_h0 = satorra_bentler(spec, eng, theta, gdata, cache)
         elif reason is not None:
             vcov = np.full((q, q), np.nan)
         elif pm.missing == "fiml":
@@ -231,7 +236,7 @@ def _heywood_warnings(spec, vals, std, group_levels):
 
 # ---------------------------------------------------------------- step 5: robust statistics
 def _robust_measures(pm, gdata, theta, fit, base, trace_h0, cache):
-    """MLR: scaled statistics and robust indices; ML with missing data (small models): lavaan's
+    """MLR, MLM: scaled statistics and robust indices; ML with missing data (small models): lavaan's
     FIML-corrected robust indices; otherwise nothing."""
     spec, eng = pm.spec, pm.engine
     N, G = eng.ntotal, spec.ngroups
@@ -246,6 +251,12 @@ def _robust_measures(pm, gdata, theta, fit, base, trace_h0, cache):
             out.update(robust_indices(*fiml_corrected(spec, eng, theta, gdata, base, "V3", cache), df, bdf, N, G))
         else:
             out.update(robust_indices(chisq, c, bchisq, cb, df, bdf, N, G))
+    elif pm.estimator == "MLM":
+        # Satorra-Bentler: the same scaled and robust indices from tr(U Gamma) / df
+        c = trace_h0 / df if df > 0 else float("nan")
+        cb = satorra_bentler_trace(spec, base.engine, base.theta, gdata, cache) / bdf
+        out.update(scaled_measures(chisq, df, bchisq, bdf, c, cb, N, G))
+        out.update(robust_indices(chisq, c, bchisq, cb, df, bdf, N, G))
     elif fiml and df > 0 and len(spec.ov_names) <= FIML_ROBUST_MAX_P and getattr(pm, "fiml_robust_indices", True):
         # lavaan reports FIML-corrected (V6) robust indices for ML with missing data too
         out.update(robust_indices(*fiml_corrected(spec, eng, theta, gdata, base, "V6", cache), df, bdf, N, G))
@@ -259,7 +270,8 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
     # ---- Step 1. Covariance matrix of the free parameters. ML: inverse expected
     # information; FIML: inverse observed information; MLR: Huber-White sandwich, whose
     # h0 trace the Yuan-Bentler scaling of step 5 reuses.
-    vcov, trace_h0, identified = _parameter_vcov(pm, gdata, theta, warnings)
+    cache = {}
+    vcov, trace_h0, identified = _parameter_vcov(pm, gdata, theta, warnings, cache)
 
     # ---- Step 2. Estimates table: every parameter-table row (fixed-x rows at the sample
     # moments), then the defined parameters with delta-method SEs; std.all for all of them.
@@ -276,7 +288,7 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
 
     # ---- Step 5. Scaled and robust statistics; the saturated-model blocks are shared by the
     # MLR scaling and the FIML correction through `cache`.
-    fit.update(_robust_measures(pm, gdata, theta, fit, base, trace_h0, cache={}))
+    fit.update(_robust_measures(pm, gdata, theta, fit, base, trace_h0, cache))
 
     # ---- Step 6. The result.
     return SEMResult(

@@ -7,6 +7,12 @@
   ``c = (tr(A1^-1 B1) - tr(H^-1 B0)) / df`` with the saturated (h1) model's information ``A1``
   and first-order information ``B1`` (Yuan & Bentler 2000; lavaan
   ``test = "yuan.bentler.mplus"``, ``lav_test_yuan_bentler``);
+* :func:`satorra_bentler` – MLM: the robust ("robust.sem") covariance matrix of the estimates
+  ``E^-1 (D' W Gamma W D) E^-1 / N`` and the Satorra-Bentler scaling factors
+  ``c = tr(U Gamma) / df``, ``U = W - W D E^-1 D' W``, ``E = D' W D``, from the structured h1
+  expected information ``W`` at the implied moments, their Jacobian ``D`` and the sample
+  fourth-moment matrix ``Gamma`` (Satorra & Bentler 1994; lavaan ``se = "robust.sem"``,
+  ``test = "satorra.bentler"``, ``lav_test_satorra_bentler``, ``lav_model_nvcov_robust_sem``);
 * :func:`scaled_measures` – scaled chi-square, its p-value and the "scaled" CFI / TLI / RMSEA
   (``fitMeasures``' ``*.scaled``);
 * :func:`robust_indices` – robust CFI / TLI (Brosseau-Liard & Savalei 2014) and RMSEA with its
@@ -15,7 +21,7 @@
   complete-data discrepancy at the EM moments and their correction factors (Zhang & Savalei
   2023; lavaan ``lav_fit_fiml_corrected``, version V3 for MLR, V6 for ML).
 
-The saturated-model blocks (:func:`_saturated_blocks`) are shared by the MLR scaling and the
+The saturated-model blocks (:func:`_saturated_blocks`) are shared by the MLR and MLM scaling and the
 FIML correction through a per-fit ``cache`` dict.
 """
 
@@ -30,6 +36,7 @@ from scipy import special  # chdtrc, ndtr: scipy.stats' functions without its im
 from scipy.linalg import block_diag
 
 from surveysem.sem.fit_indices import cfi, ndat, rmsea, rmsea_ci, tli
+from surveysem.sem.identification import moment_jacobian
 from surveysem.sem.numdiff import central_jacobian
 from surveysem.sem.objective import Engine
 from surveysem.sem.partable import ModelSpec, saturated_spec
@@ -120,10 +127,74 @@ def yuan_bentler_factors(spec, gdata, trace_h0, df, base, bdf, cache=None):
     return c, cb
 
 
+# ---------------------------------------------------------------- Satorra-Bentler (MLM)
+def _gamma(blocks, gdata, N):
+    """Block-diagonal (over groups) ``Gamma_g / f_g``: the N-divisor covariance matrix of the
+    casewise moments (vech of the centred cross-products, the rows themselves with a mean
+    structure), ``A1^-1 B1 A1^-1`` of the saturated model at the sample moments."""
+    out = []
+    for (_sub, _eng, _th, A1, B1, keep), gd in zip(blocks, gdata):
+        A1i = np.linalg.inv(A1[np.ix_(keep, keep)])
+        out.append(A1i @ B1[np.ix_(keep, keep)] @ A1i / (gd.n / N))
+    return block_diag(*out)
+
+
+def _structured_weights(eng, theta, blocks, gdata, N):
+    """Block-diagonal ``f_g W_g``: the h1 expected information at the implied moments of the
+    model (``h1.information = "structured"``), per observation of each group."""
+    out = []
+    for g, ((sub, seng, _th, _A1, _B1, keep), gd) in enumerate(zip(blocks, gdata)):
+        A, S, m, B, C, nu = eng.groups[g].implied(theta)
+        moments = np.array([C[r.i, r.j] if r.mat == "S" else nu[r.i] for r in sub.rows])
+        W = seng.evaluate(moments, level=2)[2]
+        out.append(W[np.ix_(keep, keep)] * (gd.n / N))
+    return block_diag(*out)
+
+
+def _sb_parts(eng, theta, gdata, blocks, Gam):
+    """(E^-1, D' W Gamma W D, tr(U Gamma)) of one model."""
+    N = eng.ntotal
+    keep_all = np.concatenate([block[5] for block in blocks])
+    D = moment_jacobian(eng, theta)[keep_all]
+    W = _structured_weights(eng, theta, blocks, gdata, N)
+    WD = W @ D
+    Einv = np.linalg.inv(D.T @ WD)
+    middle = WD.T @ Gam @ WD
+    return Einv, middle, float(np.sum(W * Gam.T) - np.sum(Einv * middle.T))
+
+
+def _sb_ingredients(spec, gdata, cache):
+    blocks = _saturated_blocks(spec, gdata, cache)
+    if cache is None or "gamma" not in cache:
+        gam = _gamma(blocks, gdata, sum(gd.n for gd in gdata))
+        if cache is None:
+            return blocks, gam
+        cache["gamma"] = gam
+    return blocks, cache["gamma"]
+
+
+def satorra_bentler(spec, eng, theta, gdata, cache=None):
+    """MLM: (robust.sem covariance matrix of the free parameters, ``tr(U Gamma)`` of the model).
+    The scaling factor is the trace over the degrees of freedom. Complete data only."""
+    blocks, gam = _sb_ingredients(spec, gdata, cache)
+    Einv, middle, trace = _sb_parts(eng, theta, gdata, blocks, gam)
+    return Einv @ middle @ Einv / eng.ntotal, trace
+
+
+def satorra_bentler_trace(spec, model_engine, model_theta, gdata, cache=None):
+    """``tr(U Gamma)`` of another model of the same data (the baseline model)."""
+    blocks, gam = _sb_ingredients(spec, gdata, cache)
+    return _sb_parts(model_engine, model_theta, gdata, blocks, gam)[2]
+
+
 # ---------------------------------------------------------------- indices
 def scaled_measures(chisq, df, bchisq, bdf, c, cb, N, G):
-    """Scaled chi-squares and the indices computed from them (lavaan's ``*.scaled``)."""
+    """Scaled chi-squares and the indices computed from them (lavaan's ``*.scaled``; the RMSEA
+    interval, as lavaan 0.6-14, inverts the unscaled chi-square on ``c df`` degrees of freedom)."""
+    lo, hi = rmsea_ci(chisq, c * df, N, G) if df > 0 and math.isfinite(c) else (float("nan"),) * 2
     return dict(
+        rmsea_ci_lower_scaled=lo,
+        rmsea_ci_upper_scaled=hi,
         scaling_factor=c,
         chisq_scaled=chisq / c,
         df_scaled=df,
