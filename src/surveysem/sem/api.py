@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
+from surveysem.sem.constraints import Constraints, constrained_optimize
 from surveysem.sem.identification import check_df, check_local
 from surveysem.sem.objective import Engine
 from surveysem.sem.parameters import defined_values
@@ -81,6 +82,8 @@ class PreparedModel:
         )
         check_df(self.spec)
         self.engine = Engine(self.spec)
+        # constraints other than ties (== between expressions, <, >): constrained optimisation
+        self.constraints = Constraints(self.spec)
 
     # ---------------------------------------------------------------- data
     def _split_data(self, data: pd.DataFrame):
@@ -95,6 +98,11 @@ class PreparedModel:
         """Optimisation from ``theta0``; if that fails from the default start values, a second
         attempt with small cross-loadings. ``degenerate`` data get no fallback optimisers."""
         eng = self.engine
+        if self.constraints:
+            theta, converged, iters, msg = constrained_optimize(eng, self.constraints, theta0, self.max_iter)
+            if msg:
+                warnings.append(msg)
+            return theta, converged, iters
         theta, converged, iters, msg = eng.optimize(theta0, max_iter=self.max_iter, fallback=not degenerate)
         if not converged and default_start and self.max_iter >= 20 and not degenerate:
             alt0 = start_values(self.spec, gdata, small_cross=True)
@@ -149,7 +157,10 @@ class PreparedModel:
         eng.set_data(gdata)
         theta0 = start_values(self.spec, gdata) if start is None else np.asarray(start, float)
         with np.errstate(all="ignore"):
-            theta, converged, _, _ = eng.optimize(theta0, max_iter=max_iter, tol=tol)
+            if self.constraints:
+                theta, converged, _, _ = constrained_optimize(eng, self.constraints, theta0, max_iter)
+            else:
+                theta, converged, _, _ = eng.optimize(theta0, max_iter=max_iter, tol=tol)
             return self._refit_vector(theta, converged)
 
     def refit_moments(self, mean, cov, n, start, hessian, max_iter=100, tol=1e-7):
@@ -161,6 +172,9 @@ class PreparedModel:
         (NaN-filled when the refit does not converge)."""
         if self.spec.ngroups != 1:
             raise SurveySemError("refit_moments needs a single-group model")
+        if self.constraints:
+            raise SurveySemError("not supported: refit_moments of a model with inequality constraints or '==' "
+                                 "between expressions; use refit_estimates")
         eng = self.engine
         eng.set_data([GroupData.from_moments(mean, cov, n)])
         with np.errstate(all="ignore"):

@@ -41,10 +41,10 @@ def check_df(spec):
     """Refuses ``df < 0`` (sample moments, fixed-x excluded, less free parameters; lavaan's
     ``lav_partable_df``)."""
     moments = ndat(spec)
-    df = moments - spec.npar
+    df = moments - spec.npar_net
     if df < 0:
         raise SurveySemError(
-            f"model not identified: df = {df} ({moments} observed moments, {spec.npar} free parameters)"
+            f"model not identified: df = {df} ({moments} observed moments, {spec.npar_net} free parameters)"
         )
 
 

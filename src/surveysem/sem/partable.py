@@ -27,8 +27,10 @@ The steps of :func:`build_partable` (lavaan's counterpart in brackets):
 6. :func:`_place_in_matrices` – RAM positions (``lav_model``'s matrix representation);
 7. :func:`_number_parameters` – the free-parameter index of each row under the equality
    constraints of shared labels, ``group_equal`` (less ``group_partial``; user labels override it)
-   and ``==`` (``lav_partable_labels``, ``lav_constraints``);
-8. :func:`_check_definitions` – labels used in ``:=``.
+   and ``==`` between two free labels (``lav_partable_labels``, ``lav_constraints``); every other
+   constraint (``==`` between expressions, ``<``, ``>``) stays a constraint on the parameter
+   vector, ``ModelSpec.general_constraints`` (:mod:`surveysem.sem.constraints`);
+8. :func:`_check_definitions` – labels used in ``:=`` and in the constraints.
 
 :func:`baseline_spec` is lavaan's independence model (``lav_partable_independence``),
 :func:`saturated_spec` the unrestricted h1 model (``lav_partable_unrestricted``).
@@ -85,8 +87,16 @@ class ModelSpec:
     npar: int = 0
     labels: dict = field(default_factory=dict)  # label -> parameter index
     lv_indicators: dict = field(default_factory=dict)
-    # "==" constraints between labels (syntax.Definition with op "=="), for score tests
+    # "==" constraints between two labels (syntax.Definition with op "=="), tied; for score tests
     constraints: list = field(default_factory=list)
+    # the other constraints ("==" between expressions, "<", ">"): surveysem.sem.constraints
+    general_constraints: list = field(default_factory=list)
+
+    @property
+    def npar_net(self):
+        """Free parameters less the equality constraints between expressions (lavaan's ``npar``;
+        ``df`` = moments less this). Inequalities leave it as it is, as in lavaan."""
+        return self.npar - sum(c.op == "==" for c in self.general_constraints)
 
     @property
     def var_names(self):
@@ -434,23 +444,28 @@ def partial_keys(group_partial, rows) -> set:
     return out
 
 
-def _tie_constraints(constraints, by_label, ties):
+def _tie_constraints(constraints, by_label, rows, ties):
+    """Ties ``a == b`` between the labels of two free rows; returns (those constraints, the
+    others)."""
+    tied, general = [], []
     for c in constraints:
-        if not (c.expr in by_label and c.rhs_expr in by_label):
-            raise SurveySemError(
-                f"model syntax, line {c.line}: only equality of two labels is supported in '=='",
-                value=f"{c.expr} == {c.rhs_expr}",
-            )
-        ties.union(by_label[c.expr], by_label[c.rhs_expr])
+        k1, k2 = by_label.get(c.expr), by_label.get(c.rhs_expr)
+        if c.op == "==" and k1 is not None and k2 is not None and rows[k1].free and rows[k2].free:
+            ties.union(k1, k2)
+            tied.append(c)
+        else:
+            general.append(c)
+    return tied, general
 
 
 def _number_parameters(rows, constraints, names: VariableNames, ngroups, group_equal, partial=frozenset()):
-    """Sets ``row.par`` of the free rows; returns (number of free parameters, label -> index)."""
+    """Sets ``row.par`` of the free rows; returns (number of free parameters, label -> index,
+    the tied ``==`` constraints, the general constraints)."""
     ties = _Ties(len(rows))
     by_label = _tie_labels(rows, names.ov + names.lv, ties)
     if ngroups > 1 and group_equal:
         _tie_group_equal(rows, names, group_equal, partial, ties)
-    _tie_constraints(constraints, by_label, ties)
+    tied, general = _tie_constraints(constraints, by_label, rows, ties)
     par_of_root = {}
     for k, r in enumerate(rows):
         if not r.free:
@@ -459,17 +474,24 @@ def _number_parameters(rows, constraints, names: VariableNames, ngroups, group_e
         if root not in par_of_root:
             par_of_root[root] = len(par_of_root)
         r.par = par_of_root[root]
-    return len(par_of_root), {lab: rows[k].par for lab, k in by_label.items()}
+    return len(par_of_root), {lab: rows[k].par for lab, k in by_label.items()}, tied, general
 
 
 # ---------------------------------------------------------------- step 8: definitions
-def _check_definitions(definitions, labels):
+def _check_definitions(definitions, labels, constraints=()):
     defined = [dd.name for dd in definitions]
     for d in definitions:
         for nm in expression_names(d.expr):
             if nm not in labels and nm not in defined:
                 raise SurveySemError(
                     f"model syntax, line {d.line}: unknown label {nm!r} in defined parameter {d.name!r}", value=nm
+                )
+    for c in constraints:
+        for nm in expression_names(c.expr) + expression_names(c.rhs_expr):
+            if nm not in labels and nm not in defined:
+                raise SurveySemError(
+                    f"model syntax, line {c.line}: unknown label {nm!r} in constraint '{c.expr} {c.op} {c.rhs_expr}'",
+                    value=nm,
                 )
 
 
@@ -501,8 +523,8 @@ def build_partable(
     rows = _all_group_rows(_one_group_rows(user_terms, default, names, std_lv), ngroups, names.lv, std_lv, group_equal)
     _place_in_matrices(rows, names.ov + names.lv)
     partial = partial_keys(group_partial, rows)
-    npar, labels = _number_parameters(rows, parsed.constraints, names, ngroups, group_equal, partial)
-    _check_definitions(parsed.definitions, labels)
+    npar, labels, tied, general = _number_parameters(rows, parsed.constraints, names, ngroups, group_equal, partial)
+    _check_definitions(parsed.definitions, labels, general)
     lv_indicators = {lv: [t.rhs for t in user_terms if t.op == "=~" and t.lhs == lv] for lv in names.lv}
     return ModelSpec(
         rows=rows,
@@ -515,7 +537,8 @@ def build_partable(
         npar=npar,
         labels=labels,
         lv_indicators=lv_indicators,
-        constraints=list(parsed.constraints),
+        constraints=tied,
+        general_constraints=general,
     )
 
 

@@ -156,17 +156,20 @@ def _parameter_vcov(pm, gdata, theta, warnings, cache=None):
         return np.full((q, q), np.nan), None, True
     info = eng.evaluate(theta, level=2)[2]
     reason = information_rank(spec, info, pm.group_levels)
+    cons = getattr(pm, "constraints", None)
+    # general constraints: the inverse information under the active ones (surveysem.sem.constraints)
+    invert = (lambda M: cons.projected_inverse(M, theta)) if cons else np.linalg.inv
     try:
         if pm.estimator == "MLR":
-            vcov, trace_h0 = sandwich(eng, theta, gdata)
+            vcov, trace_h0 = sandwich(eng, theta, gdata, invert)
         elif pm.estimator == "MLM":
-            vcov, trace_h0 = satorra_bentler(spec, eng, theta, gdata, cache)
+            vcov, trace_h0 = satorra_bentler(spec, eng, theta, gdata, cache, invert)
         elif reason is not None:
             vcov = np.full((q, q), np.nan)
         elif pm.missing == "fiml":
-            vcov = np.linalg.inv(eng.observed_information(theta)) / eng.ntotal
+            vcov = invert(eng.observed_information(theta)) / eng.ntotal
         else:
-            vcov = np.linalg.inv(info) / eng.ntotal
+            vcov = invert(info) / eng.ntotal
     except np.linalg.LinAlgError:
         warnings.append("information matrix is singular: standard errors not available (model may not be identified)")
         vcov = np.full((q, q), np.nan)

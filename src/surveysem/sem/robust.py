@@ -48,8 +48,8 @@ FIML_ROBUST_MAX_P = 30
 
 
 # ---------------------------------------------------------------- sandwich and scaling
-def _inverse_information_and_scores(eng, theta):
-    Hinv = np.linalg.inv(eng.observed_information(theta))  # per observation
+def _inverse_information_and_scores(eng, theta, invert=np.linalg.inv):
+    Hinv = invert(eng.observed_information(theta))  # per observation
     return Hinv, eng.casewise_scores(theta)
 
 
@@ -63,10 +63,11 @@ def _h0_trace(Hinv, scores, gdata, N):
     return trace_h0
 
 
-def sandwich(eng, theta, gdata):
-    """(Huber-White covariance matrix of the free parameters, the model's Yuan-Bentler trace)."""
+def sandwich(eng, theta, gdata, invert=np.linalg.inv):
+    """(Huber-White covariance matrix of the free parameters, the model's Yuan-Bentler trace).
+    ``invert``: the inverse of the information (under constraints, their projected inverse)."""
     N = eng.ntotal
-    Hinv, scores = _inverse_information_and_scores(eng, theta)
+    Hinv, scores = _inverse_information_and_scores(eng, theta, invert)
     Btot = sum(s.T @ s for s in scores)
     vcov = Hinv @ Btot @ Hinv / (N * N)
     return vcov, _h0_trace(Hinv, scores, gdata, N)
@@ -144,21 +145,21 @@ def _structured_weights(eng, theta, blocks, gdata, N):
     model (``h1.information = "structured"``), per observation of each group."""
     out = []
     for g, ((sub, seng, _th, _A1, _B1, keep), gd) in enumerate(zip(blocks, gdata)):
-        A, S, m, B, C, nu = eng.groups[g].implied(theta)
+        C, nu = eng.groups[g].implied(theta)[4:]
         moments = np.array([C[r.i, r.j] if r.mat == "S" else nu[r.i] for r in sub.rows])
         W = seng.evaluate(moments, level=2)[2]
         out.append(W[np.ix_(keep, keep)] * (gd.n / N))
     return block_diag(*out)
 
 
-def _sb_parts(eng, theta, gdata, blocks, Gam):
+def _sb_parts(eng, theta, gdata, blocks, Gam, invert=np.linalg.inv):
     """(E^-1, D' W Gamma W D, tr(U Gamma)) of one model."""
     N = eng.ntotal
     keep_all = np.concatenate([block[5] for block in blocks])
     D = moment_jacobian(eng, theta)[keep_all]
     W = _structured_weights(eng, theta, blocks, gdata, N)
     WD = W @ D
-    Einv = np.linalg.inv(D.T @ WD)
+    Einv = invert(D.T @ WD)
     middle = WD.T @ Gam @ WD
     return Einv, middle, float(np.sum(W * Gam.T) - np.sum(Einv * middle.T))
 
@@ -173,11 +174,12 @@ def _sb_ingredients(spec, gdata, cache):
     return blocks, cache["gamma"]
 
 
-def satorra_bentler(spec, eng, theta, gdata, cache=None):
+def satorra_bentler(spec, eng, theta, gdata, cache=None, invert=np.linalg.inv):
     """MLM: (robust.sem covariance matrix of the free parameters, ``tr(U Gamma)`` of the model).
-    The scaling factor is the trace over the degrees of freedom. Complete data only."""
+    The scaling factor is the trace over the degrees of freedom. Complete data only.
+    ``invert`` as in :func:`sandwich`."""
     blocks, gam = _sb_ingredients(spec, gdata, cache)
-    Einv, middle, trace = _sb_parts(eng, theta, gdata, blocks, gam)
+    Einv, middle, trace = _sb_parts(eng, theta, gdata, blocks, gam, invert)
     return Einv @ middle @ Einv / eng.ntotal, trace
 
 
@@ -295,6 +297,6 @@ def fiml_corrected(spec, eng, theta, gdata, base, version="V3", cache=None):
     for g, gd in enumerate(gdata, start=1):
         xx3 += _em_discrepancy(eng, theta, g, gd)
         xx3b += _em_discrepancy(base.engine, base.theta, g, gd)
-    c3 = _correction_trace(eng, theta, sub_rows, keep_all, w, version) / (ndat(spec) - spec.npar)
+    c3 = _correction_trace(eng, theta, sub_rows, keep_all, w, version) / (ndat(spec) - spec.npar_net)
     cb = _correction_trace(base.engine, base.theta, sub_rows, keep_all, w, version) / (ndat(spec) - base.spec.npar)
     return xx3, c3, xx3b, cb

@@ -2,7 +2,7 @@
 
 Supported: ``=~`` (measurement), ``~`` (regression), ``~~`` (variance/covariance),
 ``~ 1`` (intercept), ``:=`` (defined parameter), ``==`` (equality constraint between
-labels); several left-hand sides or right-hand terms joined with ``+``; modifiers
+expressions of labels and defined parameters), ``<`` and ``>`` (inequality constraints); several left-hand sides or right-hand terms joined with ``+``; modifiers
 ``label*x``, ``1*x`` / ``0*x`` (fixed), ``NA*x`` (free), ``start(0.5)*x``,
 ``label("a")*x`` and per-group vectors ``c(a, b)*x`` / ``c(1, NA)*x``; comments ``#``
 and ``!``; statements spread over several lines (a line without an operator continues
@@ -11,7 +11,9 @@ the previous statement) or separated by ``;``.
 :func:`parse_syntax` returns a :class:`ParsedModel`: a list of :class:`Term` (one per
 left-hand side / right-hand term pair, in syntax order) and a list of
 :class:`Definition`.  Problems raise :class:`~surveysem.errors.SurveySemError` naming the
-line and the offending token.
+line and the offending token; what lavaan accepts and surveysem does not (formative ``<~``,
+thresholds ``|``, scaling factors ``~*~``, ...) is refused with one line starting
+"not supported:" that names the alternative (:data:`UNSUPPORTED_OPERATORS`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ from surveysem.errors import SurveySemError
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 # operators, longest first
-_OPERATORS = (":=", "=~", "~~", "==", "~")
+_OPERATORS = (":=", "=~", "~~", "==", "~", "<", ">")
+# lavaan operators the engine does not fit: operator -> "not supported: ..." message
+UNSUPPORTED_OPERATORS = {
+    "<~": "formative indicators ('<~', composites); define the composite as a latent variable with "
+          "reflective indicators ('=~'), or use the mean score of the indicators as an observed variable",
+    "~*~": "scaling factors ('~*~', categorical indicators); treat the indicators as continuous (ML/MLR)",
+    "|": "thresholds ('|', ordered categorical indicators); treat the indicators as continuous with MLR",
+    "%": "the '%' operator (lavaan's weights); fit the model without it",
+    ":": "the ':' operator (lavaan's efa blocks); use surveysem's EFA (measurement stage) or an explicit CFA",
+}
 
 
 @dataclass
@@ -51,15 +62,15 @@ class Definition:
     name: str
     expr: str  # python expression over labels
     line: int
-    op: str = ":="  # ":=" or "=="
-    rhs_expr: str = ""  # for "==": right-hand side expression
+    op: str = ":="  # ":=", or the constraint's "==", "<", ">"
+    rhs_expr: str = ""  # for a constraint: right-hand side expression
 
 
 @dataclass
 class ParsedModel:
     terms: list
     definitions: list
-    constraints: list
+    constraints: list  # Definition with op "==", "<" or ">", in syntax order
 
 
 def _err(msg: str, line: int, token: str | None = None):
@@ -81,6 +92,13 @@ def _strip_comment(text: str) -> str:
             break
         out.append(ch)
     return "".join(out)
+
+
+def _refuse_unsupported(stmt: str, line: int):
+    """One "not supported:" line for an operator of lavaan's syntax that the engine does not fit."""
+    for op, what in UNSUPPORTED_OPERATORS.items():
+        if (op in stmt) if op != ":" else re.search(r":(?!=)", stmt):
+            raise SurveySemError(f"not supported: {what} (model syntax, line {line})", value=stmt)
 
 
 def _find_operator(stmt: str):
@@ -113,12 +131,13 @@ def _split_statements(syntax: str):
             part = part.strip()
             if not part:
                 continue
+            _refuse_unsupported(part, lineno)
             op, _ = _find_operator(part)
-            dangling = bool(pieces) and re.search(r"(\+|\*|=~|~~|~|:=|==)\s*$", pieces[-1][0])
+            dangling = bool(pieces) and re.search(r"(\+|\*|=~|~~|~|:=|==|<|>)\s*$", pieces[-1][0])
             if dangling or (op is None and part.startswith("+") and pieces):
                 pieces[-1] = (pieces[-1][0] + " " + part, pieces[-1][1])
             elif op is None:
-                _err("statement has no operator (=~, ~, ~~, :=)", lineno, part)
+                _err("statement has no operator (=~, ~, ~~, :=, ==, <, >)", lineno, part)
             else:
                 pieces.append((part, lineno))
     return pieces
@@ -258,10 +277,10 @@ def parse_syntax(syntax: str) -> ParsedModel:
                 _err("invalid name for defined parameter", line, lhs_txt)
             defs.append(Definition(lhs_txt, _check_expression(rhs_txt, line), line))
             continue
-        if op == "==":
+        if op in ("==", "<", ">"):
             cons.append(
                 Definition(
-                    "", _check_expression(lhs_txt, line), line, op="==", rhs_expr=_check_expression(rhs_txt, line)
+                    "", _check_expression(lhs_txt, line), line, op=op, rhs_expr=_check_expression(rhs_txt, line)
                 )
             )
             continue
