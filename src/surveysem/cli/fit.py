@@ -27,6 +27,9 @@ def configure_parser(parser):
         help="equality constraints across groups (needs --group)",
     )
     parser.add_argument("--std-lv", action="store_true", help="fix latent variances to 1, free all loadings")
+    parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a lavaan option, dotted or snake_case (std.lv=TRUE, orthogonal=TRUE, meanstructure=TRUE, "
+                             "auto_fix_first=FALSE, group.equal=loadings,intercepts, group.partial=f=~x3); repeatable")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--modindices", type=int, nargs="?", const=10, default=None, metavar="K",
                         help="also print the K largest modification indices (default 10; ML, complete data), "
@@ -50,23 +53,25 @@ def _read(args):
     return syntax, data, mpath, dpath
 
 
+def _options(args) -> dict:
+    """The fit's options: the flags, then ``--option NAME=VALUE`` (lavaan's names, either spelling)."""
+    from surveysem.sem.options import normalise_options, parse_option_strings
+
+    if args.invariance and not args.group:
+        raise SurveySemError("--invariance needs --group")
+    options = dict(estimator=args.estimator, missing=args.missing, group=args.group,
+                   group_equal=INVARIANCE[args.invariance] if args.invariance else (), std_lv=args.std_lv)
+    options.update(normalise_options(parse_option_strings(args.option)))
+    return options
+
+
 def run(args) -> int:
     from surveysem.sem import fit_model
 
     syntax, data, mpath, dpath = _read(args)
-    if args.invariance and not args.group:
-        raise SurveySemError("--invariance needs --group")
-    group_equal = INVARIANCE[args.invariance] if args.invariance else ()
+    options = _options(args)
     try:
-        res = fit_model(
-            syntax,
-            data,
-            estimator=args.estimator,
-            missing=args.missing,
-            group=args.group,
-            group_equal=group_equal,
-            std_lv=args.std_lv,
-        )
+        res = fit_model(syntax, data, **options)
     except SurveySemError as err:
         if err.file is None:
             where = mpath if "syntax" in err.message else dpath

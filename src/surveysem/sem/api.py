@@ -13,6 +13,7 @@ from surveysem.errors import SurveySemError
 from surveysem.sem.constraints import Constraints, constrained_optimize
 from surveysem.sem.identification import check_df, check_local
 from surveysem.sem.objective import Engine
+from surveysem.sem.options import normalise_options
 from surveysem.sem.parameters import defined_values
 from surveysem.sem.partable import ModelSpec, build_partable
 from surveysem.sem.samplestats import GroupData, data_warnings, group_data, split_groups
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 
 ESTIMATORS = ("ML", "MLR", "MLM")
 MISSING = ("listwise", "fiml")
+# lavaan estimators and missing-data methods the engine does not have (refused as "not supported")
+LAVAAN_ESTIMATORS = ("MLMV", "MLMVS", "MLF", "GLS", "WLS", "DWLS", "ULS", "WLSM", "WLSMV", "WLSMVS", "ULSM",
+                     "ULSMV", "ULSMVS", "PML", "FML", "REML", "MML", "BAYES", "DLS", "NTRLS", "IV", "MOM", "FABIN",
+                     "BENTLER1982", "GUTTMAN1952", "DEFAULT")
+LAVAAN_MISSING = ("ml.x", "two.stage", "robust.two.stage", "pairwise", "available.cases", "doubly.robust",
+                  "direct", "default")
 
 
 class PreparedModel:
@@ -43,12 +50,21 @@ class PreparedModel:
         group_partial=(),
         std_lv=False,
         max_iter=500,
+        orthogonal=False,
+        meanstructure=None,
+        auto_fix_first=True,
     ):
         estimator = str(estimator).upper()
+        if estimator in LAVAAN_ESTIMATORS:
+            raise SurveySemError(f"not supported: estimator {estimator}; use ML, MLR (robust, also with fiml) "
+                                 "or MLM (Satorra-Bentler, complete data)", value=estimator)
         if estimator not in ESTIMATORS:
             raise SurveySemError(f"unknown estimator {estimator!r}; use ML, MLR or MLM", value=estimator)
         if missing in ("ml", "fiml", "FIML"):
             missing = "fiml"
+        if missing in LAVAAN_MISSING:
+            raise SurveySemError(f"not supported: missing = {missing}; use fiml (lavaan's 'ml') or listwise",
+                                 value=missing)
         if missing not in MISSING:
             raise SurveySemError(f"unknown missing-data method {missing!r}; use listwise or fiml", value=missing)
         if estimator == "MLM" and missing == "fiml":
@@ -70,15 +86,21 @@ class PreparedModel:
         # standard errors (the information matrix): not needed where only fit statistics are read
         self.standard_errors = True
         ngroups = len(self.group_levels) if self.group_levels else 1
+        if meanstructure is False and (ngroups > 1 or missing == "fiml"):
+            raise SurveySemError("not supported: meanstructure = FALSE with groups or missing = fiml (their "
+                                 "likelihood needs the means); leave meanstructure at its default")
         parsed = parse_syntax(syntax)
         self.spec: ModelSpec = build_partable(
             parsed,
             ngroups=ngroups,
-            meanstructure=(ngroups > 1 or missing == "fiml"),
+            # lavaan's meanstructure = "default": TRUE with groups or FIML
+            meanstructure=bool(meanstructure) or ngroups > 1 or missing == "fiml",
             std_lv=std_lv,
             group_equal=self.group_equal,
             group_partial=self.group_partial,
             available=list(columns),
+            orthogonal=orthogonal,
+            auto_fix_first=auto_fix_first,
         )
         check_df(self.spec)
         self.engine = Engine(self.spec)
@@ -185,8 +207,11 @@ class PreparedModel:
 def prepare_model(syntax, columns, **options) -> PreparedModel:
     """:class:`PreparedModel` of ``syntax`` for data with ``columns``; ``options``: its keyword
     arguments (``estimator``, ``missing``, ``group``, ``group_levels``, ``group_equal``,
-    ``group_partial``, ``std_lv``, ``max_iter``)."""
-    return PreparedModel(syntax, columns, **options)
+    ``group_partial``, ``std_lv``, ``orthogonal``, ``meanstructure``, ``auto_fix_first``,
+    ``max_iter``), lavaan's option names in their dotted or snake_case spelling
+    (:func:`surveysem.sem.options.normalise_options`)."""
+    own = {k: options.pop(k) for k in ("group_levels", "max_iter") if k in options}
+    return PreparedModel(syntax, columns, **normalise_options(options), **own)
 
 
 def fit_model(
@@ -202,13 +227,30 @@ def fit_model(
     max_iter: int = 500,
     fiml_robust_indices: bool = True,
     standard_errors: bool = True,
+    **lavaan_options,
 ) -> SEMResult:
     """Fit a model in lavaan syntax (see the package docstring). ``fiml_robust_indices=False``
     skips lavaan's FIML-corrected robust RMSEA/CFI/TLI of an ML fit with missing data;
     ``standard_errors=False`` (ML only) skips the information matrix: SEs, z and p are NaN.
     ``group_equal`` / ``group_partial`` are lavaan's ``group.equal`` / ``group.partial``
     (``lavaan()``): parameter names such as ``"visual=~x3"``, ``"x3~1"``, ``"x1~~x1"`` are
-    freed from the equality constraints, and user labels are respected inside them."""
+    freed from the equality constraints, and user labels are respected inside them.
+    ``lavaan_options``: further lavaan options (``orthogonal``, ``meanstructure``,
+    ``auto_fix_first``) and any of the above in lavaan's dotted or snake_case spelling, e.g.
+    ``**{"std.lv": True, "group.equal": ["loadings"]}`` (:mod:`surveysem.sem.options`)."""
+    named = dict(estimator=estimator, missing=missing, group=group, group_equal=group_equal,
+                 group_partial=group_partial, std_lv=std_lv)
+    defaults = dict(estimator="ML", missing="listwise", group=None, group_equal=(), group_partial=(), std_lv=False)
+    for key, value in normalise_options(lavaan_options).items():
+        if key in named and named[key] != defaults[key] and named[key] != value:
+            raise SurveySemError(f"option {key} is given twice (dotted and snake_case spellings)", value=key)
+        named[key] = value
+    return _fit_model(syntax, data, named, max_iter, fiml_robust_indices, standard_errors)
+
+
+def _fit_model(syntax, data, options, max_iter, fiml_robust_indices, standard_errors):
+    """:func:`fit_model` with its options normalised."""
+    group = options.get("group")
     if not isinstance(data, pd.DataFrame):
         raise SurveySemError("data must be a pandas DataFrame")
     levels = None
@@ -218,10 +260,7 @@ def fit_model(
         levels = list(pd.unique(data[group].dropna().astype(str)))
         if len(levels) < 2:
             raise SurveySemError(f"group column {group!r} has fewer than two groups", column=group)
-    pm = PreparedModel(
-        syntax, list(data.columns), estimator=estimator, missing=missing, group=group, group_levels=levels,
-        group_equal=group_equal, group_partial=group_partial, std_lv=std_lv, max_iter=max_iter,
-    )
+    pm = PreparedModel(syntax, list(data.columns), group_levels=levels, max_iter=max_iter, **options)
     pm.fiml_robust_indices = fiml_robust_indices
     pm.standard_errors = standard_errors
     return pm.fit(data)

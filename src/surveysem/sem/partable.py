@@ -245,8 +245,10 @@ def _single_indicators(user_terms):
 
 
 # ---------------------------------------------------------------- steps 4-5: rows
-def _default_row(lhs, op, rhs, names: VariableNames, single_ind, std_lv):
+def _default_row(lhs, op, rhs, names: VariableNames, single_ind, std_lv, orthogonal=False):
     free, value, exo = True, None, False
+    if orthogonal and op == "~~" and lhs != rhs and lhs in names.lv and rhs in names.lv:
+        free, value = False, 0.0  # lavaan's orthogonal: the automatic latent covariances fixed to 0
     if op == "~~" and lhs == rhs and lhs in single_ind:
         free, value = False, 0.0
     if std_lv and op == "~~" and lhs == rhs and lhs in names.lv:
@@ -260,14 +262,14 @@ def _default_row(lhs, op, rhs, names: VariableNames, single_ind, std_lv):
     return ParRow(lhs, op, rhs, 0, False, free, value, exo=exo)
 
 
-def _one_group_rows(user_terms, default, names: VariableNames, std_lv):
+def _one_group_rows(user_terms, default, names: VariableNames, std_lv, auto_fix_first=True, orthogonal=False):
     """[(row template, user term or None)] of one group: the first loading of each factor
-    fixed to 1 (or, with ``std_lv``, the latent variances)."""
+    fixed to 1 (``auto_fix_first``; or, with ``std_lv``, the latent variances)."""
     base = []
     first_seen = set()
     for t in user_terms:
         free, value = True, None
-        if t.op == "=~" and not std_lv and t.lhs not in first_seen:
+        if t.op == "=~" and auto_fix_first and not std_lv and t.lhs not in first_seen:
             free, value = False, 1.0
         if t.op == "=~":
             first_seen.add(t.lhs)
@@ -276,7 +278,7 @@ def _one_group_rows(user_terms, default, names: VariableNames, std_lv):
         base.append((ParRow(t.lhs, t.op, t.rhs, 0, True, free, value, exo=False), t))
     single_ind = _single_indicators(user_terms)
     for lhs, op, rhs in default:
-        base.append((_default_row(lhs, op, rhs, names, single_ind, std_lv), None))
+        base.append((_default_row(lhs, op, rhs, names, single_ind, std_lv, orthogonal), None))
     return base
 
 
@@ -504,10 +506,14 @@ def build_partable(
     group_equal: tuple = (),
     group_partial: tuple = (),
     available: list | None = None,
+    orthogonal: bool = False,
+    auto_fix_first: bool = True,
 ) -> ModelSpec:
     """The parameter table of a parsed model (steps in the module docstring). ``available``:
     the data's columns (every observed variable must be one); a ``~ 1`` term implies a
-    mean structure. ``group_equal`` / ``group_partial``: lavaan's ``group.equal`` /
+    mean structure. ``orthogonal``, ``auto_fix_first``: lavaan's options of those names (the
+    automatic covariances of latent variables fixed to 0; the first loading of each factor fixed
+    to 1 unless ``std_lv``). ``group_equal`` / ``group_partial``: lavaan's ``group.equal`` /
     ``group.partial`` arguments of ``lavaan()`` (see :func:`_tie_group_equal`)."""
     terms = parsed.terms
     for ge in group_equal:
@@ -520,7 +526,8 @@ def build_partable(
         meanstructure = True
     user_terms, user_keys = _user_terms(terms)
     default = [d for d in _default_rows(names, meanstructure) if _key(*d) not in user_keys]
-    rows = _all_group_rows(_one_group_rows(user_terms, default, names, std_lv), ngroups, names.lv, std_lv, group_equal)
+    base = _one_group_rows(user_terms, default, names, std_lv, auto_fix_first, orthogonal)
+    rows = _all_group_rows(base, ngroups, names.lv, std_lv, group_equal)
     _place_in_matrices(rows, names.ov + names.lv)
     partial = partial_keys(group_partial, rows)
     npar, labels, tied, general = _number_parameters(rows, parsed.constraints, names, ngroups, group_equal, partial)

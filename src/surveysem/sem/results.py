@@ -81,6 +81,7 @@ class SEMResult:
         from surveysem.sem.modindices import modindices
 
         spec, gdata = self._diagnostics_context()
+        _refuse_general_constraints(spec, "modification indices")
         return modindices(spec, gdata, self.free_params, na_remove=na_remove)
 
     def score_test(self):
@@ -88,6 +89,7 @@ class SEMResult:
         from surveysem.sem.score_tests import score_test
 
         spec, gdata = self._diagnostics_context()
+        _refuse_general_constraints(spec, "score tests")
         return score_test(spec, gdata, self.free_params)
 
     def residuals(self, type="raw"):
@@ -127,6 +129,12 @@ class SEMResult:
                 d["group"] = int(r.group)
             est.append(d)
         return {"fit": fit, "estimates": est, "converged": bool(self.converged), "warnings": list(self.warnings)}
+
+
+def _refuse_general_constraints(spec, what):
+    if spec.general_constraints:
+        raise SurveySemError(f"not supported: {what} of a model with inequality constraints or '==' between "
+                             "expressions; drop them (or tie labels, a == b) for the diagnostics")
 
 
 def _jsonable(v):

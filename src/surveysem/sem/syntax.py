@@ -35,7 +35,16 @@ UNSUPPORTED_OPERATORS = {
     "~*~": "scaling factors ('~*~', categorical indicators); treat the indicators as continuous (ML/MLR)",
     "|": "thresholds ('|', ordered categorical indicators); treat the indicators as continuous with MLR",
     "%": "the '%' operator (lavaan's weights); fit the model without it",
-    ":": "the ':' operator (lavaan's efa blocks); use surveysem's EFA (measurement stage) or an explicit CFA",
+    ":": "block statements ('level: 1', 'group: A') and 'x1:x2' interaction terms; fit a single-level model "
+         "with c(...) modifiers for group-specific values, and compute a product as a column of the data",
+}
+# lavaan modifiers the engine does not fit: name -> alternative
+UNSUPPORTED_MODIFIERS = {
+    "lower": "state the bound as an inequality constraint on a label (f =~ a*x1; a > 0)",
+    "upper": "state the bound as an inequality constraint on a label (f =~ a*x1; a < 1)",
+    "efa": "exploratory blocks (efa()); use surveysem's EFA (measurement stage) or an explicit CFA",
+    "prior": "priors (blavaan); fit by ML",
+    "rv": "random slopes (multilevel); fit a single-level model",
 }
 
 
@@ -95,10 +104,14 @@ def _strip_comment(text: str) -> str:
 
 
 def _refuse_unsupported(stmt: str, line: int):
-    """One "not supported:" line for an operator of lavaan's syntax that the engine does not fit."""
+    """One "not supported:" line for an operator or modifier of lavaan's syntax that the engine does
+    not fit."""
     for op, what in UNSUPPORTED_OPERATORS.items():
         if (op in stmt) if op != ":" else re.search(r":(?!=)", stmt):
             raise SurveySemError(f"not supported: {what} (model syntax, line {line})", value=stmt)
+    for name, what in UNSUPPORTED_MODIFIERS.items():
+        if re.search(rf"(?<![A-Za-z0-9_.]){name}\s*\(", stmt):
+            raise SurveySemError(f"not supported: the {name}() modifier; {what} (model syntax, line {line})", value=stmt)
 
 
 def _find_operator(stmt: str):
