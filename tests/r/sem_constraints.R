@@ -8,7 +8,7 @@
 ## records it), so `auto_fix_first_false` is fitted by lavaan() with cfa()'s other auto.* settings,
 ## the semantics surveysem gives the option.
 ## Output: tests/r/results/sem_constraints.json
-## Data:   tests/r/data/hs.csv (written by hs_cfa.R)
+## Data:   tests/r/data/hs.csv (written by hs_cfa.R), tests/r/data/hs_missing.csv (hs_fiml.R)
 source("tests/r/common.R")
 
 HS <- read.csv(file.path(DATA_DIR, "hs.csv"))
@@ -40,6 +40,23 @@ con_records <- lapply(names(constraints), function(nm) {
   model_block(fit, syntax, "cfa(model, data = HS)")
 })
 names(con_records) <- names(constraints)
+
+## effect coding (the loadings of a factor average 1: lavaan merges `NA*x1 + a*x1`), FIML with a
+## constraint (hs_missing.csv, missing = "ml"), and a constraint across groups (group = "school")
+con_records$effect_coding <- local({
+  syntax <- "visual =~ NA*x1 + a*x1 + b*x2 + c*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\na + b + c == 3\n"
+  model_block(cfa(syntax, data = HS), syntax, "cfa(model, data = HS)")
+})
+HSM <- read.csv(file.path(DATA_DIR, "hs_missing.csv"))
+con_records$fiml_eq_ineq <- local({
+  syntax <- paste0(labelled, "l5 + l6 == 2\nl3 < l2\n")
+  model_block(cfa(syntax, data = HSM, missing = "ml"), syntax, 'cfa(model, data = HS_missing, missing = "ml")')
+})
+con_records$multigroup_ineq <- local({
+  syntax <- paste0("visual =~ x1 + c(l2a, l2b)*x2 + c(l3a, l3b)*x3\ntextual =~ x4 + x5 + x6\n",
+                   "speed =~ x7 + x8 + x9\nl2a > l2b\nl3a + l3b == 2*l2b\n")
+  model_block(cfa(syntax, data = HS, group = "school"), syntax, 'cfa(model, data = HS, group = "school")')
+})
 
 ## the same constraints with robust estimators (SEs and scaling from the constrained information)
 robust_cases <- list(eq_linear_mlr = c("eq_linear", "MLR"), ineq_active_mlr = c("ineq_active", "MLR"),

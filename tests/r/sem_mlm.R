@@ -1,6 +1,7 @@
 ## MLM (Satorra-Bentler) fits, lavaan 0.6-14: robust.sem SEs (expected information, sandwich with
 ## the sample fourth-moment matrix Gamma), the scaled chi-square (test = "satorra.bentler") and the
-## scaled and robust CFI / TLI / RMSEA of fitMeasures(); also lavaan's refusal of MLM with FIML.
+## scaled and robust CFI / TLI / RMSEA of fitMeasures(); the configural / metric / scalar sequence by
+## school with lavTestLRT (Satorra-Bentler 2001 scaled differences); lavaan's refusal of MLM with FIML.
 ## Output: tests/r/results/sem_mlm.json
 ## Data:   tests/r/data/hs.csv, tests/r/data/poldem.csv (read back as written by hs_cfa.R, poldem_sem.R)
 source("tests/r/common.R")
@@ -26,6 +27,17 @@ y6 ~~ y8"
 fit_hs <- cfa(hs_model, data = HS, estimator = "MLM")
 fit_pd <- sem(pd_model, data = PD, estimator = "MLM")
 fit_mg <- cfa(hs_model, data = HS, estimator = "MLM", group = "school", group.equal = "loadings")
+## invariance sequence with MLM: lavTestLRT's default for a scaled test (Satorra-Bentler 2001)
+inv <- lapply(list(configural = "", metric = "loadings", scalar = c("loadings", "intercepts")),
+              function(ge) cfa(hs_model, data = HS, estimator = "MLM", group = "school", group.equal = ge))
+lrt_df <- as.data.frame(lavTestLRT(inv$configural, inv$metric, inv$scalar))
+lrt_rows <- lapply(seq_len(nrow(lrt_df)), function(i) {
+  r <- list(model = c("configural", "metric", "scalar")[i])
+  for (cn in names(lrt_df)) r[[cn]] <- if (is.na(lrt_df[i, cn])) NA else unname(lrt_df[i, cn])
+  r
+})
+inv_fit <- lapply(inv, function(f) num_list(fitMeasures(f, c("chisq", "df", "chisq.scaled", "chisq.scaling.factor",
+                                                             "cfi.robust", "rmsea.robust"))))
 fiml_refusal <- tryCatch({
   cfa(hs_model, data = HS, estimator = "MLM", missing = "ml")
   "no error"
@@ -37,6 +49,8 @@ out <- list(
   poldem = model_block(fit_pd, pd_model, 'sem(model, data = PoliticalDemocracy, estimator = "MLM")'),
   hs_mg = model_block(fit_mg, hs_model,
                       'cfa(model, data = HS, estimator = "MLM", group = "school", group.equal = "loadings")'),
+  invariance_lrt = lrt_rows,
+  invariance_fit = inv_fit,
   fiml_refusal = fiml_refusal
 )
 write_fixture(out, "sem_mlm.json")

@@ -1,7 +1,8 @@
 """Constraints against lavaan 0.6-14 (tests/r/sem_constraints.R -> tests/r/results/sem_constraints.json):
 ``==`` between expressions of labels (``l2 == 2*l3``, ``l5 + l6 == 2``, ``l8*l9 == l5``) and the
 inequalities ``<``, ``>`` (active: ``l3 < l2``, ``l5 > 2*l6``, ``l2 > 1``, ``d > 0.5`` on a defined
-parameter; inactive: ``l2 > 0``), with ML, MLR and MLM. Estimates, SEs, std.all, npar, df, chi-square
+parameter; inactive: ``l2 > 0``), effect coding (``f =~ NA*x1 + a*x1 + b*x2 + c*x3; a + b + c == 3``,
+identified through the constraint), with ML, MLR and MLM, FIML and across groups. Estimates, SEs, std.all, npar, df, chi-square
 and the fit indices at 1e-3; observed differences: estimates below 1e-4, SEs below 1e-4, chi-squares
 below 2e-5 (ours are the lower: lavaan's nlminb.constr stops up to 7e-5 away from the constrained
 optimum). Where that stopping point matters (the scaled chi-square of ``l3 < l2`` under MLR, 1.2e-3),
@@ -33,16 +34,22 @@ def hs():
     return pd.read_csv(DATA / "hs.csv")
 
 
-@pytest.mark.parametrize("name", ["eq_linear", "eq_sum", "eq_product", "ineq_active", "ineq_scaled_active",
-                                  "ineq_inactive", "bound_active", "defined_active", "eq_and_ineq"])
-def test_constraints_match_lavaan(fixture, hs, name):
+@pytest.mark.parametrize(
+    "name,data,options",
+    [(name, "hs.csv", {}) for name in ("eq_linear", "eq_sum", "eq_product", "ineq_active", "ineq_scaled_active",
+                                       "ineq_inactive", "bound_active", "defined_active", "eq_and_ineq",
+                                       "effect_coding")]
+    + [("fiml_eq_ineq", "hs_missing.csv", {"missing": "fiml"}), ("multigroup_ineq", "hs.csv", {"group": "school"})],
+)
+def test_constraints_match_lavaan(fixture, name, data, options):
     block = fixture["constraints"][name]
-    res = fit_model(block["syntax"], hs)
+    hs = pd.read_csv(DATA / data)
+    res = fit_model(block["syntax"], hs, **options)
     assert res.converged and not res.warnings
     check_fit(res, block)
     check_estimates(res, block)
     assert res.fit["chisq"] <= block["fit"]["chisq"] + 1e-6  # never a worse optimum than lavaan's
-    vals = Constraints(prepare_model(block["syntax"], list(hs.columns)).spec).values(res.free_params)
+    vals = Constraints(res.context[0]).values(res.free_params)
     assert np.all(vals > -1e-8)
 
 
@@ -91,6 +98,13 @@ def test_constraint_parsing_and_unknown_label(hs):
         fit_model(LABELLED + "l5 > l7", hs)
 
 
+def test_repeated_term_merges_modifiers(hs):
+    spec = prepare_model("f =~ NA*x1 + a*x1 + x2 + x3\nf ~~ 1*f", list(hs.columns)).spec
+    first = spec.rows[0]
+    assert (first.rhs, first.free, first.label) == ("x1", True, "a")
+    assert sum(r.op == "=~" for r in spec.rows) == 3
+
+
 def test_refit_moments_refuses_constraints(hs):
     pm = prepare_model(LABELLED + "l3 < l2", list(hs.columns))
     with pytest.raises(SurveySemError, match="^not supported: refit_moments"):
@@ -104,3 +118,10 @@ def test_refit_estimates_keeps_constraints(fixture, hs):
     vec = pm.refit_estimates(hs.sample(frac=1.0, replace=True, random_state=3), start=res.free_params)
     vals = pm.constraints.values(vec[: pm.spec.npar])
     assert np.all(vals > -1e-8)
+
+
+def test_effect_coding_is_identified_by_its_constraint(hs):
+    free_marker = "visual =~ NA*x1 + a*x1 + b*x2 + c*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+    with pytest.raises(SurveySemError, match="scale-free factor"):
+        fit_model(free_marker, hs)
+    assert fit_model(free_marker + "a + b + c == 3", hs).identified

@@ -62,3 +62,17 @@ def test_cli_fits_mlm(fixture, tmp_path, capsys):
     assert main(["fit", str(model), str(DATA / "hs.csv"), "--estimator", "MLM"]) == 0
     out = capsys.readouterr().out
     assert "SEM fit (MLM)" in out and "scaled chi-square = 80.872" in out and "robust: CFI = 0.932" in out
+
+
+def test_mlm_invariance_sequence_matches_lavtestlrt(fixture):
+    from surveysem.sem import invariance_sequence
+
+    tab = invariance_sequence(fixture["hs"]["syntax"], pd.read_csv(DATA / "hs.csv"), "school", estimator="MLM")
+    for row, ref in zip(tab.itertuples(index=False), fixture["invariance_lrt"]):
+        fit = fixture["invariance_fit"][row.model]
+        assert row.df == ref["Df"] and row.chisq == pytest.approx(ref["Chisq"], abs=1e-3)
+        assert row.chisq_scaled == pytest.approx(fit["chisq.scaled"], abs=1e-3)
+        assert row.cfi_robust == pytest.approx(fit["cfi.robust"], abs=1e-3)
+        if ref["Chisq diff"] is not None:
+            assert row.delta_chisq == pytest.approx(ref["Chisq diff"], abs=1e-3)
+            assert row.delta_p == pytest.approx(ref["Pr(>Chisq)"], abs=1e-3)

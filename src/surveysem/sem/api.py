@@ -147,7 +147,7 @@ class PreparedModel:
         self.engine.set_data(gdata)
         warnings += data_warnings(self.spec, gdata, self.group_levels)
         theta0 = start_values(self.spec, gdata) if start is None else np.asarray(start, float)
-        check_local(self.spec, self.engine, theta0, self.group_levels)
+        check_local(self.spec, self.engine, theta0, self.group_levels, self.constraints)
         degenerate = any(w.startswith(("zero variance", "sample covariance matrix is not")) for w in warnings)
         with np.errstate(all="ignore"):
             theta, converged, iters = self._estimate(gdata, theta0, start is None, degenerate, warnings)

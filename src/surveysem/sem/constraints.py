@@ -82,12 +82,17 @@ class Constraints:
         """Mask of the equalities and of the inequalities at their bound (value <= SLACK)."""
         return self.is_eq | (self.values(theta) <= SLACK)
 
+    def null_basis(self, theta):
+        """Orthonormal basis ``Z`` of the directions the active constraints leave free (the null
+        space of their Jacobian); None when none is active."""
+        J = self.jacobian(theta)[self.active(theta)]
+        return sla.null_space(J) if len(J) else None
+
     def projected_inverse(self, info, theta):
         """``Z (Z' info Z)^-1 Z'`` for the null space ``Z`` of the active constraints' Jacobian."""
-        J = self.jacobian(theta)[self.active(theta)]
-        if len(J) == 0:
+        Z = self.null_basis(theta)
+        if Z is None:
             return np.linalg.inv(info)
-        Z = sla.null_space(J)
         return Z @ np.linalg.inv(Z.T @ info @ Z) @ Z.T
 
     def describe(self):

@@ -19,7 +19,8 @@ The steps of :func:`build_partable` (lavaan's counterpart in brackets):
 
 1. :func:`variable_names` – latent, observed, fixed-x, ... variables (``lav_partable_vnames``);
 2. :func:`_default_rows` – the automatic (co)variances and intercepts (``lav_partable_flat``);
-3. :func:`_user_terms` – user terms, duplicated elements dropped (as lavaan);
+3. :func:`_user_terms` – user terms, a repeated element merged into its first term (as lavaan:
+   ``f =~ NA*x1 + a*x1`` is one free loading labelled ``a``);
 4. :func:`_one_group_rows` – free / fixed of each row (``auto.fix.first``, ``std.lv``,
    ``auto.fix.single``, ``fixed.x``);
 5. :func:`_all_group_rows` – rows per group with their modifiers, latent means and variances
@@ -222,12 +223,19 @@ def _default_rows(names: VariableNames, meanstructure):
 
 
 def _user_terms(terms):
-    """The user's terms without repeated elements (lavaan ignores duplicates) and their keys."""
+    """The user's terms without repeated elements and their keys: a repeated element fills in the
+    modifiers (fixed value, label, start value) its first term leaves empty, as lavaan merges them
+    (``f =~ NA*x1 + a*x1``)."""
     user_keys = {}
     user_terms = []
     for t in terms:
         k = _key(t.lhs, t.op, t.rhs)
         if k in user_keys:
+            first = user_keys[k]
+            merged = {f: getattr(first.mod, f) or getattr(t.mod, f) for f in ("fixed", "label", "start")}
+            if merged != {f: getattr(first.mod, f) for f in merged}:
+                user_keys[k] = replace(first, mod=replace(first.mod, **merged))
+                user_terms[user_terms.index(first)] = user_keys[k]
             continue
         user_keys[k] = t
         user_terms.append(t)

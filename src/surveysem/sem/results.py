@@ -163,8 +163,8 @@ def _parameter_vcov(pm, gdata, theta, warnings, cache=None):
     if pm.estimator == "ML" and not getattr(pm, "standard_errors", True):
         return np.full((q, q), np.nan), None, True
     info = eng.evaluate(theta, level=2)[2]
-    reason = information_rank(spec, info, pm.group_levels)
     cons = getattr(pm, "constraints", None)
+    reason = information_rank(spec, info, pm.group_levels, cons.null_basis(theta) if cons else None)
     # general constraints: the inverse information under the active ones (surveysem.sem.constraints)
     invert = (lambda M: cons.projected_inverse(M, theta)) if cons else np.linalg.inv
     try:
