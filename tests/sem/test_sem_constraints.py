@@ -19,7 +19,13 @@ from surveysem.sem import fit_model, parse_syntax, prepare_model
 from surveysem.sem.constraints import Constraints
 from surveysem.sem.results import assemble_result
 from surveysem.sem.samplestats import group_data
-from tests.sem.test_sem_fixtures import DATA, ROBUST_KEYS, _load, check_estimates, check_fit
+from tests.sem.test_sem_fixtures import (
+    DATA,
+    ROBUST_KEYS,
+    _load,
+    check_estimates,
+    check_fit,
+)
 
 LABELLED = "visual =~ x1 + l2*x2 + l3*x3\ntextual =~ x4 + l5*x5 + l6*x6\nspeed =~ x7 + l8*x8 + l9*x9\n"
 

@@ -10,7 +10,13 @@ import pytest
 
 from surveysem.errors import SurveySemError
 from surveysem.sem import fit_model
-from tests.sem.test_sem_fixtures import DATA, ROBUST_KEYS, _load, check_estimates, check_fit
+from tests.sem.test_sem_fixtures import (
+    DATA,
+    ROBUST_KEYS,
+    _load,
+    check_estimates,
+    check_fit,
+)
 
 MLM_KEYS = {
     **ROBUST_KEYS,

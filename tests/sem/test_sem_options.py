@@ -17,17 +17,10 @@ from surveysem.sem import fit_model, parse_syntax, prepare_model
 from surveysem.sem.options import normalise_options, parse_option_strings
 from tests.sem.test_sem_fixtures import DATA, _load, check_estimates, check_fit
 
+# read once at collection: small files, and every test here reads them
+FIXTURE = _load("sem_constraints.json")
+HS = pd.read_csv(DATA / "hs.csv")
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
-
-
-@pytest.fixture(scope="module")
-def fixture():
-    return _load("sem_constraints.json")
-
-
-@pytest.fixture(scope="module")
-def hs():
-    return pd.read_csv(DATA / "hs.csv")
 
 
 @pytest.mark.parametrize(
@@ -42,35 +35,35 @@ def hs():
         ("std_lv", {"std_lv": True}),
     ],
 )
-def test_options_match_lavaan(fixture, hs, name, options):
-    block = fixture["options"][name]
-    res = fit_model(block["syntax"], hs, **options)
+def test_options_match_lavaan(name, options):
+    block = FIXTURE["options"][name]
+    res = fit_model(block["syntax"], HS, **options)
     assert res.converged and not res.warnings
     check_fit(res, block)
     check_estimates(res, block)
 
 
-def test_lavaan_cfa_resets_auto_fix_first(fixture):
+def test_lavaan_cfa_resets_auto_fix_first():
     # why auto_fix_first_false is a lavaan() fit: cfa() ignores auto.fix.first = FALSE
-    assert fixture["cfa_auto_fix_first"] is True
-    assert fixture["options"]["auto_fix_first_false"]["options"]["auto.fix.first"] is False
+    assert FIXTURE["cfa_auto_fix_first"] is True
+    assert FIXTURE["options"]["auto_fix_first_false"]["options"]["auto.fix.first"] is False
 
 
-def test_orthogonal_keeps_user_covariances(hs):
-    spec = prepare_model(HS_MODEL + "visual ~~ textual", list(hs.columns), orthogonal=True).spec
+def test_orthogonal_keeps_user_covariances():
+    spec = prepare_model(HS_MODEL + "visual ~~ textual", list(HS.columns), orthogonal=True).spec
     cov = {(r.lhs, r.rhs): r.free for r in spec.rows if r.op == "~~" and r.lhs != r.rhs}
     assert cov == {("visual", "textual"): True, ("visual", "speed"): False, ("textual", "speed"): False}
 
 
-def test_dotted_and_snake_case_spellings_agree(hs):
-    a = fit_model(HS_MODEL, hs, group="school", **{"group.equal": "loadings,intercepts",
+def test_dotted_and_snake_case_spellings_agree():
+    a = fit_model(HS_MODEL, HS, group="school", **{"group.equal": "loadings,intercepts",
                                                    "group.partial": ["visual=~x3"], "std.lv": True})
-    b = fit_model(HS_MODEL, hs, group="school", group_equal=("loadings", "intercepts"),
+    b = fit_model(HS_MODEL, HS, group="school", group_equal=("loadings", "intercepts"),
                   group_partial=("visual=~x3",), std_lv=True)
     assert a.fit["chisq"] == pytest.approx(b.fit["chisq"], abs=1e-10) and a.fit["df"] == b.fit["df"]
     assert normalise_options({"auto.fix.first": "FALSE", "meanstructure": "default"}) == {
         "auto_fix_first": False, "meanstructure": None}
-    assert prepare_model(HS_MODEL, list(hs.columns), **{"std.lv": True}).std_lv is True
+    assert prepare_model(HS_MODEL, list(HS.columns), **{"std.lv": True}).std_lv is True
 
 
 @pytest.mark.parametrize(
@@ -89,15 +82,15 @@ def test_dotted_and_snake_case_spellings_agree(hs):
         ({"colour": "red"}, r"^unknown option 'colour'"),
     ],
 )
-def test_option_refusals(hs, options, message):
+def test_option_refusals(options, message):
     with pytest.raises(SurveySemError, match=message):
-        fit_model(HS_MODEL, hs, **options)
+        fit_model(HS_MODEL, HS, **options)
     with pytest.raises(SurveySemError, match=message):
-        prepare_model(HS_MODEL, list(hs.columns), **options)
+        prepare_model(HS_MODEL, list(HS.columns), **options)
 
 
-def test_options_at_the_value_used_are_accepted(hs):
-    res = fit_model(HS_MODEL, hs, **{"fixed.x": True, "likelihood": "normal", "int.ov.free": "TRUE"})
+def test_options_at_the_value_used_are_accepted():
+    res = fit_model(HS_MODEL, HS, **{"fixed.x": True, "likelihood": "normal", "int.ov.free": "TRUE"})
     assert res.converged
 
 
@@ -112,9 +105,9 @@ def test_options_at_the_value_used_are_accepted(hs):
         ({"meanstructure": False, "missing": "fiml"}, r"^not supported: meanstructure = FALSE with groups or"),
     ],
 )
-def test_estimator_and_missing_refusals(hs, kwargs, message):
+def test_estimator_and_missing_refusals(kwargs, message):
     with pytest.raises(SurveySemError, match=message):
-        fit_model(HS_MODEL, hs, **kwargs)
+        fit_model(HS_MODEL, HS, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -138,8 +131,8 @@ def test_unsupported_syntax_is_one_line(syntax, message):
     assert "\n" not in str(err.value)
 
 
-def test_diagnostics_refuse_general_constraints(hs):
-    res = fit_model("visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\na > b", hs)
+def test_diagnostics_refuse_general_constraints():
+    res = fit_model("visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\na > b", HS)
     with pytest.raises(SurveySemError, match="^not supported: modification indices of a model with inequality"):
         res.modindices()
     with pytest.raises(SurveySemError, match="^not supported: score tests"):
@@ -153,26 +146,27 @@ def test_parse_option_strings():
         parse_option_strings(["orthogonal"])
 
 
-@pytest.fixture()
-def model_file(tmp_path):
-    p = tmp_path / "hs.lav"
-    p.write_text(HS_MODEL)
-    return p
+def _model_file(directory):
+    path = directory / "hs.lav"
+    path.write_text(HS_MODEL)
+    return path
 
 
-def test_cli_options_match_lavaan(fixture, model_file, capsys):
-    ref = fixture["options"]["orthogonal"]["fit"]
+def test_cli_options_match_lavaan(tmp_path, capsys):
+    model_file = _model_file(tmp_path)
+    ref = FIXTURE["options"]["orthogonal"]["fit"]
     assert main(["fit", str(model_file), str(DATA / "hs.csv"), "--option", "orthogonal=TRUE", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["fit"]["chisq"] == pytest.approx(ref["chisq"], abs=1e-3) and out["fit"]["df"] == ref["df"]
-    ref = fixture["options"]["meanstructure"]["fit"]
+    ref = FIXTURE["options"]["meanstructure"]["fit"]
     assert main(["fit", str(model_file), str(DATA / "hs.csv"), "--option", "meanstructure=TRUE",
                  "--option", "std_lv=TRUE", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["fit"]["npar"] == ref["npar"] and out["fit"]["srmr"] == pytest.approx(ref["srmr"], abs=1e-3)
 
 
-def test_cli_option_refused_in_one_line(model_file, capsys):
+def test_cli_option_refused_in_one_line(tmp_path, capsys):
+    model_file = _model_file(tmp_path)
     assert main(["fit", str(model_file), str(DATA / "hs.csv"), "--option", "ordered=x1"]) == 1
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "error: not supported: lavaan option ordered" in err

@@ -238,9 +238,9 @@ def fit_model(
     ``lavaan_options``: further lavaan options (``orthogonal``, ``meanstructure``,
     ``auto_fix_first``) and any of the above in lavaan's dotted or snake_case spelling, e.g.
     ``**{"std.lv": True, "group.equal": ["loadings"]}`` (:mod:`surveysem.sem.options`)."""
-    named = dict(estimator=estimator, missing=missing, group=group, group_equal=group_equal,
-                 group_partial=group_partial, std_lv=std_lv)
-    defaults = dict(estimator="ML", missing="listwise", group=None, group_equal=(), group_partial=(), std_lv=False)
+    named = {"estimator": estimator, "missing": missing, "group": group, "group_equal": group_equal,
+                 "group_partial": group_partial, "std_lv": std_lv}
+    defaults = {"estimator": "ML", "missing": "listwise", "group": None, "group_equal": (), "group_partial": (), "std_lv": False}
     for key, value in normalise_options(lavaan_options).items():
         if key in named and named[key] != defaults[key] and named[key] != value:
             raise SurveySemError(f"option {key} is given twice (dotted and snake_case spellings)", value=key)
