@@ -34,6 +34,28 @@ LAVAAN_MISSING = ("ml.x", "two.stage", "robust.two.stage", "pairwise", "availabl
                   "direct", "default")
 
 
+def checked_methods(estimator, missing):
+    """(estimator, missing-data method) in the engine's spelling; lavaan's others refused with one
+    "not supported:" line naming the alternative."""
+    estimator = str(estimator).upper()
+    if estimator in LAVAAN_ESTIMATORS:
+        raise SurveySemError(f"not supported: estimator {estimator}; use ML, MLR (robust, also with fiml) "
+                             "or MLM (Satorra-Bentler, complete data)", value=estimator)
+    if estimator not in ESTIMATORS:
+        raise SurveySemError(f"unknown estimator {estimator!r}; use ML, MLR or MLM", value=estimator)
+    if missing in ("ml", "fiml", "FIML"):
+        missing = "fiml"
+    if missing in LAVAAN_MISSING:
+        raise SurveySemError(f"not supported: missing = {missing}; use fiml (lavaan's 'ml') or listwise", value=missing)
+    if missing not in MISSING:
+        raise SurveySemError(f"unknown missing-data method {missing!r}; use listwise or fiml", value=missing)
+    if estimator == "MLM" and missing == "fiml":
+        # lavaan: 'missing="ml" is not allowed for estimator "MLM"' (Gamma needs complete rows)
+        raise SurveySemError("not supported: estimator MLM with missing = fiml (MLM needs complete data); "
+                             "use estimator MLR with fiml, or MLM with missing = listwise", value=estimator)
+    return estimator, missing
+
+
 class PreparedModel:
     """A parsed model with its matrices, ready to be fitted to data of the same layout."""
 
@@ -54,23 +76,7 @@ class PreparedModel:
         meanstructure=None,
         auto_fix_first=True,
     ):
-        estimator = str(estimator).upper()
-        if estimator in LAVAAN_ESTIMATORS:
-            raise SurveySemError(f"not supported: estimator {estimator}; use ML, MLR (robust, also with fiml) "
-                                 "or MLM (Satorra-Bentler, complete data)", value=estimator)
-        if estimator not in ESTIMATORS:
-            raise SurveySemError(f"unknown estimator {estimator!r}; use ML, MLR or MLM", value=estimator)
-        if missing in ("ml", "fiml", "FIML"):
-            missing = "fiml"
-        if missing in LAVAAN_MISSING:
-            raise SurveySemError(f"not supported: missing = {missing}; use fiml (lavaan's 'ml') or listwise",
-                                 value=missing)
-        if missing not in MISSING:
-            raise SurveySemError(f"unknown missing-data method {missing!r}; use listwise or fiml", value=missing)
-        if estimator == "MLM" and missing == "fiml":
-            # lavaan: 'missing="ml" is not allowed for estimator "MLM"' (Gamma needs complete rows)
-            raise SurveySemError("not supported: estimator MLM with missing = fiml (MLM needs complete data); "
-                                 "use estimator MLR with fiml, or MLM with missing = listwise", value=estimator)
+        estimator, missing = checked_methods(estimator, missing)
         self.syntax = syntax
         self.estimator = estimator
         self.missing = missing
