@@ -26,6 +26,9 @@ y6 ~~ y8"
 
 fit_hs <- cfa(hs_model, data = HS, estimator = "MLM")
 fit_pd <- sem(pd_model, data = PD, estimator = "MLM")
+## fixed-x covariates (the one row with a missing grade dropped, listwise)
+hs_x_model <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual + textual ~ ageyr + grade"
+fit_x <- sem(hs_x_model, data = HS, estimator = "MLM")
 fit_mg <- cfa(hs_model, data = HS, estimator = "MLM", group = "school", group.equal = "loadings")
 ## invariance sequence with MLM: lavTestLRT's default for a scaled test (Satorra-Bentler 2001)
 inv <- lapply(list(configural = "", metric = "loadings", scalar = c("loadings", "intercepts")),
@@ -47,6 +50,7 @@ out <- list(
   meta = meta_info(list(script = "tests/r/sem_mlm.R", data = c("tests/r/data/hs.csv", "tests/r/data/poldem.csv"))),
   hs = model_block(fit_hs, hs_model, 'cfa(model, data = HS, estimator = "MLM")'),
   poldem = model_block(fit_pd, pd_model, 'sem(model, data = PoliticalDemocracy, estimator = "MLM")'),
+  hs_x = model_block(fit_x, hs_x_model, 'sem(model, data = HS, estimator = "MLM")'),
   hs_mg = model_block(fit_mg, hs_model,
                       'cfa(model, data = HS, estimator = "MLM", group = "school", group.equal = "loadings")'),
   invariance_lrt = lrt_rows,

@@ -36,6 +36,7 @@ def fixture():
     [
         ("hs", "hs.csv", {}),
         ("poldem", "poldem.csv", {}),
+        ("hs_x", "hs.csv", {}),
         ("hs_mg", "hs.csv", {"group": "school", "group_equal": ("loadings",)}),
     ],
 )

@@ -170,3 +170,9 @@ def test_cli_option_refused_in_one_line(tmp_path, capsys):
     assert main(["fit", str(model_file), str(DATA / "hs.csv"), "--option", "ordered=x1"]) == 1
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "error: not supported: lavaan option ordered" in err
+
+
+def test_several_left_hand_sides_in_lavaans_order():
+    terms = parse_syntax("visual + textual ~ ageyr + grade").terms
+    assert [(t.lhs, t.rhs) for t in terms] == [("visual", "ageyr"), ("visual", "grade"),
+                                               ("textual", "ageyr"), ("textual", "grade")]

@@ -301,9 +301,9 @@ def parse_syntax(syntax: str) -> ParsedModel:
         for nm in lhs_names:
             if not _NAME.match(nm):
                 _err("invalid variable name", line, nm)
-        for raw in _split_top(rhs_txt, "+"):
-            name, mod = _parse_term(raw, line)
-            for lhs in lhs_names:
+        parsed_terms = [(raw, *_parse_term(raw, line)) for raw in _split_top(rhs_txt, "+")]
+        for lhs in lhs_names:  # lavaan's order: each left-hand side with all its terms
+            for raw, name, mod in parsed_terms:
                 if name == "1":
                     if op != "~":
                         _err(f"'1' is only allowed with '~' (intercept), not '{op}'", line, raw.strip())
