@@ -41,6 +41,9 @@ lrt_rows <- lapply(seq_len(nrow(lrt_df)), function(i) {
 })
 inv_fit <- lapply(inv, function(f) num_list(fitMeasures(f, c("chisq", "df", "chisq.scaled", "chisq.scaling.factor",
                                                              "cfi.robust", "rmsea.robust"))))
+## a saturated model (df = 0): what lavaan reports for the scaled and robust measures
+saturated <- lapply(c(MLM = "MLM", MLR = "MLR"), function(e)
+  fit_block(cfa("f =~ x1 + x2 + x3", data = HS, estimator = e)))
 fiml_refusal <- tryCatch({
   cfa(hs_model, data = HS, estimator = "MLM", missing = "ml")
   "no error"
@@ -55,6 +58,7 @@ out <- list(
                       'cfa(model, data = HS, estimator = "MLM", group = "school", group.equal = "loadings")'),
   invariance_lrt = lrt_rows,
   invariance_fit = inv_fit,
+  saturated = saturated,
   fiml_refusal = fiml_refusal
 )
 write_fixture(out, "sem_mlm.json")

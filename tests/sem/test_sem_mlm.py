@@ -5,6 +5,8 @@ CFI / TLI / RMSEA (with the RMSEA intervals) and the baseline's scaled chi-squar
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -83,3 +85,16 @@ def test_mlm_invariance_sequence_matches_lavtestlrt(fixture):
         if ref["Chisq diff"] is not None:
             assert row.delta_chisq == pytest.approx(ref["Chisq diff"], abs=1e-3)
             assert row.delta_p == pytest.approx(ref["Pr(>Chisq)"], abs=1e-3)
+
+
+@pytest.mark.parametrize("estimator", ["MLM", "MLR"])
+def test_saturated_model_scaled_statistics(fixture, estimator):
+    ref = fixture["saturated"][estimator]
+    assert ref["df"] == 0 and ref["pvalue.scaled"] is None and ref["rmsea.scaled"] is None
+    fit = fit_model("f =~ x1 + x2 + x3", pd.read_csv(DATA / "hs.csv"), estimator=estimator).fit
+    assert fit["df"] == 0
+    for rk, ok in {**MLM_KEYS, "df.scaled": "df_scaled"}.items():
+        if ref.get(rk) is None:
+            assert math.isnan(fit[ok]), rk
+        else:
+            assert fit[ok] == pytest.approx(ref[rk], abs=1e-3), rk

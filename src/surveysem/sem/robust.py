@@ -194,18 +194,19 @@ def scaled_measures(chisq, df, bchisq, bdf, c, cb, N, G):
     """Scaled chi-squares and the indices computed from them (lavaan's ``*.scaled``; the RMSEA
     interval, as lavaan 0.6-14, inverts the unscaled chi-square on ``c df`` degrees of freedom)."""
     lo, hi = rmsea_ci(chisq, c * df, N, G) if df > 0 and math.isfinite(c) else (float("nan"),) * 2
+    scaled = chisq / c if df > 0 else chisq  # a saturated model: lavaan reports the (zero) statistic
     return dict(
         rmsea_ci_lower_scaled=lo,
         rmsea_ci_upper_scaled=hi,
         scaling_factor=c,
-        chisq_scaled=chisq / c,
+        chisq_scaled=scaled,
         df_scaled=df,
-        pvalue_scaled=float(special.chdtrc(df, chisq / c)),
+        pvalue_scaled=float(special.chdtrc(df, scaled)) if df > 0 else float("nan"),
         baseline_chisq_scaled=bchisq / cb,
         baseline_scaling_factor=cb,
-        cfi_scaled=cfi(chisq / c, df, bchisq / cb, bdf),
-        tli_scaled=tli(chisq / c, df, bchisq / cb, bdf),
-        rmsea_scaled=rmsea(chisq / c, df, N, G),
+        cfi_scaled=cfi(scaled, df, bchisq / cb, bdf),
+        tli_scaled=tli(scaled, df, bchisq / cb, bdf),
+        rmsea_scaled=rmsea(scaled, df, N, G) if df > 0 else float("nan"),  # lavaan: df2 = tr(U Gamma) = 0
     )
 
 
@@ -214,7 +215,10 @@ def robust_indices(x3, c3, xb, c3b, df, bdf, N, G):
     the model / baseline and their scaling factors ``c3`` / ``c3b``."""
     keys = ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust")
     if df <= 0 or not all(math.isfinite(v) for v in (x3, c3, xb, c3b)):
-        return {k: float("nan") for k in keys}
+        out = {k: float("nan") for k in keys}
+        if df == 0:  # a saturated model: lavaan's lav_fit_rmsea and lav_fit_rmsea_ci give 0
+            out.update(rmsea_robust=0.0, rmsea_ci_lower_robust=0.0, rmsea_ci_upper_robust=0.0)
+        return out
     num = max(x3 - c3 * df, 0.0)
     den = max(x3 - c3 * df, xb - c3b * bdf, 0.0)
     t1 = (x3 - c3 * df) / df
