@@ -8,7 +8,8 @@
 ## records it), so `auto_fix_first_false` is fitted by lavaan() with cfa()'s other auto.* settings,
 ## the semantics surveysem gives the option.
 ## Output: tests/r/results/sem_constraints.json
-## Data:   tests/r/data/hs.csv (written by hs_cfa.R), tests/r/data/hs_missing.csv (hs_fiml.R)
+## Data:   tests/r/data/hs.csv (written by hs_cfa.R), tests/r/data/hs_missing.csv (hs_fiml.R),
+##         tests/r/data/poldem.csv (poldem_sem.R)
 source("tests/r/common.R")
 
 HS <- read.csv(file.path(DATA_DIR, "hs.csv"))
@@ -57,6 +58,20 @@ con_records$multigroup_ineq <- local({
                    "speed =~ x7 + x8 + x9\nl2a > l2b\nl3a + l3b == 2*l2b\n")
   model_block(cfa(syntax, data = HS, group = "school"), syntax, 'cfa(model, data = HS, group = "school")')
 })
+
+## PoliticalDemocracy tutorial SEM: indirect effect equal to the direct one (a*b == c), and b < 0.8
+PD <- read.csv(file.path(DATA_DIR, "poldem.csv"))
+pd_paths <- "ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem65 =~ y5 + y6 + y7 + y8
+dem60 ~ a*ind60\ndem65 ~ c*ind60 + b*dem60\ny1 ~~ y5\ny2 ~~ y4 + y6\ny3 ~~ y7\ny4 ~~ y8\ny6 ~~ y8\n"
+## from lavaan's default start values nlminb.constr stops at a * b == c with a = -97 (chisq 185.5,
+## negative latent variances, "converged"); started from the unconstrained fit it finds chisq 40.33
+fit_pd_free <- sem(pd_paths, data = PD)
+for (nm in c("poldem_indirect", "poldem_ineq")) {
+  syntax <- paste0(pd_paths, if (nm == "poldem_indirect") "a*b == c\n" else "b < 0.8\n")
+  con_records[[nm]] <- model_block(sem(syntax, data = PD, start = fit_pd_free), syntax,
+                                   "sem(model, data = PoliticalDemocracy, start = <the fit without the constraint>)")
+}
+con_records$poldem_indirect$default_start_chisq <- fitMeasures(sem(paste0(pd_paths, "a*b == c\n"), data = PD), "chisq")[[1]]
 
 ## the same constraints with robust estimators (SEs and scaling from the constrained information)
 robust_cases <- list(eq_linear_mlr = c("eq_linear", "MLR"), ineq_active_mlr = c("ineq_active", "MLR"),
