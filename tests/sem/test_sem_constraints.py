@@ -56,7 +56,7 @@ def test_constraints_match_lavaan(fixture, name, data, options):
     assert res.converged and not res.warnings
     check_fit(res, block)
     check_estimates(res, block)
-    assert res.fit["chisq"] <= block["fit"]["chisq"] + 1e-6  # never a worse optimum than lavaan's
+    assert res.fit["chisq"] <= block["fit"]["chisq"] + 1e-5  # never a worse optimum than lavaan's (beyond 1e-5)
     vals = Constraints(res.context[0]).values(res.free_params)
     assert np.all(vals > -1e-8)
 
