@@ -176,3 +176,16 @@ def test_several_left_hand_sides_in_lavaans_order():
     terms = parse_syntax("visual + textual ~ ageyr + grade").terms
     assert [(t.lhs, t.rhs) for t in terms] == [("visual", "ageyr"), ("visual", "grade"),
                                                ("textual", "ageyr"), ("textual", "grade")]
+
+
+@pytest.mark.parametrize(
+    "syntax,options,message",
+    [
+        ("f =~ a*x1 + b*x2 + x3\nd := pnorm(a)", {}, r"^not supported: the function pnorm\(\) in an expression .*sqrt"),
+        (HS_MODEL, {"group": "school", "group_equal": ("loadings", "thresholds")},
+         r"^not supported: group_equal 'thresholds' \(ordered indicators"),
+    ],
+)
+def test_other_lavaan_features_refused(syntax, options, message):
+    with pytest.raises(SurveySemError, match=message):
+        fit_model(syntax, HS, **options)

@@ -525,6 +525,9 @@ def build_partable(
     ``group.partial`` arguments of ``lavaan()`` (see :func:`_tie_group_equal`)."""
     terms = parsed.terms
     for ge in group_equal:
+        if ge in ("thresholds", "composite.loadings", "composite.weights"):
+            raise SurveySemError(f"not supported: group_equal {ge!r} (ordered indicators, composites); use "
+                                 f"{', '.join(GROUP_EQUAL_TYPES)}")
         if ge not in GROUP_EQUAL_TYPES:
             raise SurveySemError(f"unknown group_equal type {ge!r}; use one of {', '.join(GROUP_EQUAL_TYPES)}")
     names = variable_names(terms)

@@ -256,7 +256,9 @@ def _check_expression(expr: str, line: int) -> str:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in _ALLOWED_FUNCS:
-                _err("function not allowed in expression", line, ast.unparse(node.func))
+                name = ast.unparse(node.func)
+                raise SurveySemError(f"not supported: the function {name}() in an expression (model syntax, line "
+                                     f"{line}); use arithmetic, ^ and {', '.join(sorted(_ALLOWED_FUNCS))}", value=name)
         elif not isinstance(
             node,
             (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Load, ast.operator, ast.unaryop),
