@@ -81,6 +81,11 @@ robust_records <- lapply(robust_cases, function(cs) {
   fit <- cfa(syntax, data = HS, estimator = cs[2])
   model_block(fit, syntax, paste0('cfa(model, data = HS, estimator = "', cs[2], '")'))
 })
+robust_records$fiml_eq_ineq_mlr <- local({
+  syntax <- paste0(labelled, "l5 + l6 == 2\nl3 < l2\n")
+  model_block(cfa(syntax, data = HSM, missing = "ml", estimator = "MLR"), syntax,
+              'cfa(model, data = HS_missing, missing = "ml", estimator = "MLR")')
+})
 
 opt_models <- list(
   orthogonal = list(syntax = plain, args = list(orthogonal = TRUE)),

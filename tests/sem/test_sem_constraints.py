@@ -61,16 +61,28 @@ def test_constraints_match_lavaan(fixture, name, data, options):
     assert np.all(vals > -1e-8)
 
 
+def test_fiml_corrected_robust_indices_under_constraints(fixture):
+    # ML with FIML: lavaan's V6 FIML-corrected robust CFI / TLI / RMSEA, from the constrained information
+    block = fixture["constraints"]["fiml_eq_ineq"]
+    fit = fit_model(block["syntax"], pd.read_csv(DATA / "hs_missing.csv"), missing="fiml").fit
+    for rk in ("cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"):
+        assert fit[rk.replace(".", "_")] == pytest.approx(block["fit_all"][rk], abs=1e-4), rk
+
+
 def test_active_bound_pins_the_parameter(fixture, hs):
     est = fit_model(fixture["constraints"]["bound_active"]["syntax"], hs).estimates
     row = est[(est.lhs == "visual") & (est.rhs == "x2")].iloc[0]
     assert row.est == pytest.approx(1.0, abs=1e-8) and row.se == pytest.approx(0.0, abs=1e-8)  # lavaan: 1, SE 0
 
 
-@pytest.mark.parametrize("name", ["eq_linear_mlr", "ineq_active_mlr", "eq_product_mlm", "ineq_active_mlm"])
-def test_robust_constrained_match_lavaan(fixture, hs, name):
+@pytest.mark.parametrize(
+    "name,data,options",
+    [(name, "hs.csv", {}) for name in ("eq_linear_mlr", "ineq_active_mlr", "eq_product_mlm", "ineq_active_mlm")]
+    + [("fiml_eq_ineq_mlr", "hs_missing.csv", {"missing": "fiml"})],
+)
+def test_robust_constrained_match_lavaan(fixture, name, data, options):
     block = fixture["constraints_robust"][name]
-    res = fit_model(block["syntax"], hs, estimator=name[-3:].upper())
+    res = fit_model(block["syntax"], pd.read_csv(DATA / data), estimator=name[-3:].upper(), **options)
     assert res.converged
     # the 1.2e-3 of ineq_active_mlr's scaled chi-square is lavaan's stopping point (module docstring)
     check_fit(res, block, robust=True, skip=("chisq.scaled",))

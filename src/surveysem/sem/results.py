@@ -151,6 +151,13 @@ def _jsonable(v):
 
 
 # ---------------------------------------------------------------- step 1: vcov
+def _inverse(pm, theta):
+    """Inverse of an information matrix: under general constraints, the inverse under the active
+    ones (:meth:`surveysem.sem.constraints.Constraints.projected_inverse`)."""
+    cons = getattr(pm, "constraints", None)
+    return (lambda M: cons.projected_inverse(M, theta)) if cons else np.linalg.inv
+
+
 def _parameter_vcov(pm, gdata, theta, warnings, cache=None):
     """(covariance matrix of the free parameters, the model's Yuan-Bentler (MLR) or Satorra-Bentler
     (MLM) trace or None,
@@ -165,8 +172,7 @@ def _parameter_vcov(pm, gdata, theta, warnings, cache=None):
     info = eng.evaluate(theta, level=2)[2]
     cons = getattr(pm, "constraints", None)
     reason = information_rank(spec, info, pm.group_levels, cons.null_basis(theta) if cons else None)
-    # general constraints: the inverse information under the active ones (surveysem.sem.constraints)
-    invert = (lambda M: cons.projected_inverse(M, theta)) if cons else np.linalg.inv
+    invert = _inverse(pm, theta)
     try:
         if pm.estimator == "MLR":
             vcov, trace_h0 = sandwich(eng, theta, gdata, invert)
@@ -259,7 +265,8 @@ def _robust_measures(pm, gdata, theta, fit, base, trace_h0, cache):
         out.update(scaled_measures(chisq, df, bchisq, bdf, c, cb, N, G))
         # robust versions (Brosseau-Liard & Savalei; lavaan 0.6)
         if fiml:
-            out.update(robust_indices(*fiml_corrected(spec, eng, theta, gdata, base, "V3", cache), df, bdf, N, G))
+            corrected = fiml_corrected(spec, eng, theta, gdata, base, "V3", cache, _inverse(pm, theta))
+            out.update(robust_indices(*corrected, df, bdf, N, G))
         else:
             out.update(robust_indices(chisq, c, bchisq, cb, df, bdf, N, G))
     elif pm.estimator == "MLM":
@@ -270,7 +277,8 @@ def _robust_measures(pm, gdata, theta, fit, base, trace_h0, cache):
         out.update(robust_indices(chisq, c, bchisq, cb, df, bdf, N, G))
     elif fiml and df > 0 and len(spec.ov_names) <= FIML_ROBUST_MAX_P and getattr(pm, "fiml_robust_indices", True):
         # lavaan reports FIML-corrected (V6) robust indices for ML with missing data too
-        out.update(robust_indices(*fiml_corrected(spec, eng, theta, gdata, base, "V6", cache), df, bdf, N, G))
+        corrected = fiml_corrected(spec, eng, theta, gdata, base, "V6", cache, _inverse(pm, theta))
+        out.update(robust_indices(*corrected, df, bdf, N, G))
     return out
 
 

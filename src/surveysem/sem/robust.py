@@ -274,20 +274,20 @@ def _moments(eng, theta, sub_rows):
     return np.concatenate(out)
 
 
-def _correction_trace(eng, theta, sub_rows, keep_all, w: _Weights, version):
+def _correction_trace(eng, theta, sub_rows, keep_all, w: _Weights, version, invert=np.linalg.inv):
     """tr(U Wm^-1 Wc Wm^-1 U Gamma) (V3) or tr(Wc Wm^-1 U Wm^-1) (V6), with
     ``U = Wm - Wm D (D' Wm D)^-1 D' Wm`` and ``D`` the Jacobian of the implied moments."""
     D = central_jacobian(lambda th: _moments(eng, th, sub_rows), theta, step=1e-6, nrow=len(keep_all))[keep_all]
     # lavaan recomputes the information with observed.information = "h1",
     # h1.information = "unstructured": E = Delta' Wm Delta
     Hm = D.T @ w.Wm @ D
-    U = w.Wm - w.Wm @ D @ np.linalg.solve(Hm, D.T) @ w.Wm
+    U = w.Wm - w.Wm @ D @ invert(Hm) @ D.T @ w.Wm
     if version == "V3":
         return float(np.trace(U @ w.Wmi @ w.Wc @ w.Wmi @ U @ w.Gam))
     return float(np.trace(w.Wc @ w.Wmi @ U @ w.Wmi))
 
 
-def fiml_corrected(spec, eng, theta, gdata, base, version="V3", cache=None):
+def fiml_corrected(spec, eng, theta, gdata, base, version="V3", cache=None, invert=np.linalg.inv):
     """lavaan's FIML-C robust RMSEA/CFI ingredients (lav_fit_fiml_corrected): V3 for MLR, V6
     for ML. Returns (chi-square, scaling factor, baseline chi-square, baseline scaling factor)."""
     N = eng.ntotal
@@ -301,6 +301,6 @@ def fiml_corrected(spec, eng, theta, gdata, base, version="V3", cache=None):
     for g, gd in enumerate(gdata, start=1):
         xx3 += _em_discrepancy(eng, theta, g, gd)
         xx3b += _em_discrepancy(base.engine, base.theta, g, gd)
-    c3 = _correction_trace(eng, theta, sub_rows, keep_all, w, version) / (ndat(spec) - spec.npar_net)
+    c3 = _correction_trace(eng, theta, sub_rows, keep_all, w, version, invert) / (ndat(spec) - spec.npar_net)
     cb = _correction_trace(base.engine, base.theta, sub_rows, keep_all, w, version) / (ndat(spec) - base.spec.npar)
     return xx3, c3, xx3b, cb
