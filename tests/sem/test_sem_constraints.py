@@ -155,3 +155,12 @@ def test_poldem_indirect_from_default_start(fixture):
     assert block["default_start_chisq"] > 185
     res = fit_model(block["syntax"], pd.read_csv(DATA / "poldem.csv"))
     assert res.fit["chisq"] == pytest.approx(block["fit"]["chisq"], abs=1e-3)
+
+
+def test_cli_summary_names_the_constraints(fixture, tmp_path, capsys):
+    from surveysem.cli import main
+
+    model = tmp_path / "c.lav"
+    model.write_text(LABELLED + "l3 < l2\nl2 > 0\nl5 + l6 == 2\n")
+    assert main(["fit", str(model), str(DATA / "hs.csv")]) == 0
+    assert "constraints: l3 < l2 (active); l2 > 0 (inactive); l5 + l6 == 2" in capsys.readouterr().out

@@ -119,6 +119,19 @@ def _fmt(v, nd=3):
     return f"{v:.{nd}f}"
 
 
+def _constraint_lines(res) -> list[str]:
+    """The general constraints (== between expressions, <, >), each marked active or not."""
+    from surveysem.sem.constraints import Constraints
+
+    if res.context is None or not res.context[0].general_constraints:
+        return []
+    cons = Constraints(res.context[0])
+    active = cons.active(res.free_params)
+    return ["  constraints: " + "; ".join(
+        f"{c.expr} {c.op} {c.rhs_expr}" + ("" if c.op == "==" else (" (active)" if on else " (inactive)"))
+        for c, on in zip(cons.items, active))]
+
+
 def format_summary(res) -> str:
     f = res.fit
     lines = [
@@ -141,6 +154,7 @@ def format_summary(res) -> str:
             f" RMSEA = {_fmt(f['rmsea_robust'])}"
         )
     lines.append(f"  AIC = {_fmt(f['aic'], 2)}, BIC = {_fmt(f['bic'], 2)}, logL = {_fmt(f['logl'], 2)}")
+    lines += _constraint_lines(res)
     for w in res.warnings:
         lines.append(f"  warning: {w}")
     lines.append("")
