@@ -60,7 +60,7 @@ def _options(args) -> dict:
     if args.invariance and not args.group:
         raise SurveySemError("--invariance needs --group")
     options = {"estimator": args.estimator, "missing": args.missing, "group": args.group,
-                   "group_equal": INVARIANCE[args.invariance] if args.invariance else (), "std_lv": args.std_lv}
+               "group_equal": INVARIANCE[args.invariance] if args.invariance else (), "std_lv": args.std_lv}
     options.update(normalise_options(parse_option_strings(args.option)))
     return options
 

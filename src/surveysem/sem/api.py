@@ -220,6 +220,11 @@ def prepare_model(syntax, columns, **options) -> PreparedModel:
     return PreparedModel(syntax, columns, **normalise_options(options), **own)
 
 
+# fit_model's defaults of the options that lavaan_options may spell otherwise
+FIT_DEFAULTS = {"estimator": "ML", "missing": "listwise", "group": None, "group_equal": (), "group_partial": (),
+                "std_lv": False}
+
+
 def fit_model(
     syntax: str,
     data: pd.DataFrame,
@@ -245,10 +250,9 @@ def fit_model(
     ``auto_fix_first``) and any of the above in lavaan's dotted or snake_case spelling, e.g.
     ``**{"std.lv": True, "group.equal": ["loadings"]}`` (:mod:`surveysem.sem.options`)."""
     named = {"estimator": estimator, "missing": missing, "group": group, "group_equal": group_equal,
-                 "group_partial": group_partial, "std_lv": std_lv}
-    defaults = {"estimator": "ML", "missing": "listwise", "group": None, "group_equal": (), "group_partial": (), "std_lv": False}
+             "group_partial": group_partial, "std_lv": std_lv}
     for key, value in normalise_options(lavaan_options).items():
-        if key in named and named[key] != defaults[key] and named[key] != value:
+        if key in named and named[key] != FIT_DEFAULTS[key] and named[key] != value:
             raise SurveySemError(f"option {key} is given twice (dotted and snake_case spellings)", value=key)
         named[key] = value
     return _fit_model(syntax, data, named, max_iter, fiml_robust_indices, standard_errors)

@@ -2,7 +2,8 @@
 
 Supported: ``=~`` (measurement), ``~`` (regression), ``~~`` (variance/covariance),
 ``~ 1`` (intercept), ``:=`` (defined parameter), ``==`` (equality constraint between
-expressions of labels and defined parameters), ``<`` and ``>`` (inequality constraints); several left-hand sides or right-hand terms joined with ``+``; modifiers
+expressions of labels and defined parameters), ``<`` and ``>`` (inequality constraints); several
+left-hand sides or right-hand terms joined with ``+``; modifiers
 ``label*x``, ``1*x`` / ``0*x`` (fixed), ``NA*x`` (free), ``start(0.5)*x``,
 ``label("a")*x`` and per-group vectors ``c(a, b)*x`` / ``c(1, NA)*x``; comments ``#``
 and ``!``; statements spread over several lines (a line without an operator continues
@@ -34,7 +35,7 @@ UNSUPPORTED_OPERATORS = {
           "reflective indicators ('=~'), or use the mean score of the indicators as an observed variable",
     "~*~": "scaling factors ('~*~', categorical indicators); treat the indicators as continuous (ML/MLR)",
     "|": "thresholds ('|', ordered categorical indicators); treat the indicators as continuous with MLR",
-    "%": "the '%' operator (lavaan's weights); fit the model without it",
+    "%": "free group weights ('group % w', lavaan's group.w.free); fit the groups with their sample sizes",
     ":": "block statements ('level: 1', 'group: A') and 'x1:x2' interaction terms; fit a single-level model "
          "with c(...) modifiers for group-specific values, and compute a product as a column of the data",
 }
