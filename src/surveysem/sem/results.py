@@ -2,8 +2,10 @@
 (:func:`assemble_result`), in numbered steps as lavaan's ``lav_lavaan_step*.R``:
 
 1. covariance matrix of the free parameters (lavaan step 13, ``lav_lavaan_step13_vcov_boot``):
-   inverse expected information (ML), inverse observed information (FIML) or the Huber-White
-   sandwich (MLR, :mod:`surveysem.sem.robust`); a singular information matrix at the solution
+   inverse expected information (ML), inverse observed information (FIML), the Huber-White
+   sandwich (MLR) or the robust.sem sandwich (MLM, :mod:`surveysem.sem.robust`); under general
+   constraints each inverse is the one under the active constraints
+   (:mod:`surveysem.sem.constraints`); a singular information matrix at the solution
    marks the result not identified (:mod:`surveysem.sem.identification`, lavaan's ``lav_model_vcov``
    check), with NaN SEs;
 2. the parameter estimates table (``parameterEstimates()``): estimates, SEs, z, p, std.all
@@ -13,7 +15,7 @@
 4. normal-theory test and fit measures, with the baseline model (steps 14 and 15,
    ``lav_lavaan_step14_test``, ``lav_lavaan_step15_baseline``, then ``fitMeasures()``;
    :mod:`surveysem.sem.fit_indices`);
-5. scaled and robust statistics (MLR; FIML-corrected for ML with missing data;
+5. scaled and robust statistics (MLR, MLM; FIML-corrected for ML with missing data;
    :mod:`surveysem.sem.robust`);
 6. the :class:`SEMResult` (step 17, ``lav_lavaan_step17_lavaan``).
 """
