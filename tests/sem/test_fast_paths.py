@@ -145,6 +145,24 @@ def test_fiml_rows_likelihood_and_gradient():
     np.testing.assert_allclose(g / eng.ntotal, _central_gradient(eng, theta), atol=1e-6)
 
 
+def test_fiml_rows_without_complete_rows_and_with_repeated_rows():
+    # no complete pattern (every row misses 1-4 values), rows repeated as in a bootstrap resample
+    X = HS_MISSING[ITEMS].to_numpy(float)
+    X = X[np.isnan(X).any(axis=1)]
+    X = np.vstack([X, X[:40]])
+    data = pd.DataFrame(X, columns=ITEMS)
+    pm, eng, theta = _engine_at(SECOND_ORDER, data, missing="fiml")
+    gs, gd = eng.groups[0], eng.data[0]
+    A, S, m, B, C, nu = gs.implied(theta)
+    p = eng.p
+    f_rows, g_rows, _ = eng._group_eval_rows(gs, gd, theta, 1)
+    assert not any(pt.complete for pt in gd.patterns) and len(gd._rows.by_count) == 4
+    assert f_rows == pytest.approx(_rowwise_fiml_f(C[:p, :p], nu[:p], X), rel=1e-12)
+    g = np.zeros(eng.q)
+    gs.add_vector(g, g_rows)
+    np.testing.assert_allclose(g / eng.ntotal, _central_gradient(eng, theta), atol=1e-6)
+
+
 @pytest.mark.parametrize("syntax,kw", [(SECOND_ORDER, {}), (WITH_RESIDUAL_COV, {}),
                                        (WITH_RESIDUAL_COV, {"group": "school"})])
 def test_complete_data_gradients_against_central_differences(syntax, kw):
