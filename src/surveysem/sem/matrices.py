@@ -109,6 +109,15 @@ class GroupMatrices:
         else:
             out += self.L.T @ v
 
+    def columns_to_parameters(self, M):
+        """M L: columns over the group's matrix entries -> columns over the free parameters
+        (without equality constraints a column copy, not an n x K x q product)."""
+        if not self.pars_unique:
+            return M @ self.L
+        out = np.zeros((len(M), self.q))
+        out[:, self.pars] = M
+        return out
+
     def add_matrix(self, out, M):
         """out += L' M L."""
         if self.pars_unique:

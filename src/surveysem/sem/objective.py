@@ -161,6 +161,12 @@ class Engine:
         if level == 0:
             return f, None, None
         Rfull = gd.n * P - P @ T @ P
+        if level == 1 and gs.unit and not gs.A0.any():
+            # saturated / independence model (B = I, unit directions): the same numbers as the
+            # products below, read off R and P s (the numerical Hessians of the FIML-corrected
+            # indices take 2 x 350 of these gradients for 25 items)
+            v = -(P @ s)[gs.mi] if self.meanstructure else np.zeros(len(gs.mi))
+            return f, np.concatenate([Rfull[gs.sj, gs.si] * gs.sdiag_half, v]), None
         Am, Bm, Mm = gs.derivs(B, C, nu)
         grad_e = np.einsum("ik,ik->k", Bm, Rfull @ Am)
         if self.meanstructure:
