@@ -72,8 +72,9 @@ class GroupMatrices:
         # without equality constraints each free parameter has one matrix entry: L is a
         # permutation, and L' x / L' M L are index operations (not q x q products)
         self.pars_unique = len(np.unique(pars)) == len(pars)
-        # saturated / independence models: every derivative direction is a unit vector
-        self.unit = nvar == p and len(self.ai) == 0
+        # saturated / independence models: every derivative direction is a unit vector (not so
+        # when fixed non-zero paths make B = (I - A)^-1 differ from I)
+        self.unit = nvar == p and len(self.ai) == 0 and not self.A0.any()
         self._unit_cache = {}
         self.lisrel = self._is_lisrel()
         A_rows, A_cols = np.nonzero(self.A0)

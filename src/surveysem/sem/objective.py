@@ -161,7 +161,7 @@ class Engine:
         if level == 0:
             return f, None, None
         Rfull = gd.n * P - P @ T @ P
-        if level == 1 and gs.unit and not gs.A0.any():
+        if level == 1 and gs.unit:
             # saturated / independence model (B = I, unit directions): the same numbers as the
             # products below, read off R and P s (the numerical Hessians of the FIML-corrected
             # indices take 2 x 350 of these gradients for 25 items)
