@@ -85,8 +85,9 @@ uses it; on the bundled P4 model (58 variables, 130 parameters, two-stage ML wit
 cells) a resample costs about 25 ms on 2 cores (EM moments of the resample about half of it).
 
 Missing data: FIML evaluates the likelihood and its gradient for all rows at once
-(``Engine._group_eval_rows``: each row's missing block is filled by the E-step at the model
-moments, so no per-pattern inverses), and EM saturated moments (``surveysem.sem.em``) are
+(``Engine._group_eval_rows`` with :mod:`surveysem.sem.fiml`: each incomplete row's missing block
+is filled by the E-step at the model moments, one factorisation per missing-data pattern; complete
+rows enter through their mean and covariance), and EM saturated moments (``surveysem.sem.em``) are
 Anderson-accelerated.
 
 Modules, one concern each (lavaan's counterparts in brackets):
@@ -104,6 +105,7 @@ Modules, one concern each (lavaan's counterparts in brackets):
   (``lav_partable_df``, ``lav_model_vcov``'s check);
 * ``objective`` – the :class:`Engine`: ML / FIML objective, gradient, expected information
   (``lav_model_objective``, ``lav_model_gradient``, ``lav_model_information_expected``);
+* ``fiml`` – the FIML E-step sums over the rows of a group (``lav_mvnorm_missing_*``);
 * ``optimizer`` – Fisher scoring, BFGS, trust region (``lav_model_estimate``);
 * ``information`` – observed information, casewise scores (``lav_model_information_observed``,
   ``lav_scores_ml``);
