@@ -146,9 +146,12 @@ def precheck(X: pd.DataFrame, scales: dict[str, list[str]], analysis: str = "CFA
 
 
 def precheck_table(data: pd.DataFrame, scales: dict[str, list[str]], analysis: str) -> PreCheck:
-    """:func:`precheck` of the item columns of ``data`` (the analysis table, parcels added)."""
-    items = [i for its in scales.values() for i in its if i in data.columns]
-    return precheck(data[items].apply(pd.to_numeric, errors="coerce").astype(float), scales, analysis=analysis)
+    """:func:`precheck` of the item columns of ``data`` (the analysis table, parcels added); a
+    construct without item columns in ``data`` is not checked (the steps that need it say so)."""
+    present = {c: [i for i in its if i in data.columns] for c, its in scales.items()}
+    present = {c: its for c, its in present.items() if its}
+    items = [i for its in present.values() for i in its]
+    return precheck(data[items].apply(pd.to_numeric, errors="coerce").astype(float), present, analysis=analysis)
 
 
 def problem_of(pc: PreCheck, constructs) -> str | None:
