@@ -183,12 +183,16 @@ def typology(inputs: dict, outputs: dict, config: dict) -> dict:
     ingest = read_ingest(ingest_path)
     p4c = config["p4"]
     frame = analysis_frame(scores, outcomes)
+    from surveysem.measurement.degenerate import problem_of, too_few_respondents
+
+    pc = _precheck(with_parcels(read_csv(inputs["analysis"], "analysis data"), inst), inst, "regression")
     summaries, terms, warns = [], [], []
     for h in hyps:
         if h.is_sem or h.is_paths or h.typology_group is None:
             continue
+        problem = problem_of(pc, h.constructs + h.control_constructs) or too_few_respondents(len(frame), "regression")
         r = analyse_typology(frame, h, trials=int(p4c["regions"]), min_group_n=int(p4c["typology_min_group_n"]),
-                             level=float(p4c["level"]))
+                             level=float(p4c["level"]), not_estimable=problem)
         if r["summary"]:
             summaries.append(r["summary"])
         terms.extend(r["terms"])
@@ -310,15 +314,15 @@ def _boot_model(inputs: dict, config: dict):
     engine_missing = missing
     fit_data = d
     em_start = None
-    if missing == "two_stage":
-        from surveysem.propositions.p4 import TwoStage
+    try:  # the full-sample EM moments and fit: a singular matrix here leaves no resample to refit
+        if missing == "two_stage":
+            from surveysem.propositions.p4 import TwoStage
 
-        two_stage = TwoStage(d)
-        fit_data, em_start = two_stage(d), two_stage.start
-        engine_missing = "listwise"
-    pm = prepare_model(syntax, list(d.columns), estimator=estimator, missing=engine_missing)
-    pm.standard_errors = estimator == "MLR"  # the bootstrap reads estimates and std_all only
-    try:
+            two_stage = TwoStage(d)
+            fit_data, em_start = two_stage(d), two_stage.start
+            engine_missing = "listwise"
+        pm = prepare_model(syntax, list(d.columns), estimator=estimator, missing=engine_missing)
+        pm.standard_errors = estimator == "MLR"  # the bootstrap reads estimates and std_all only
         full = pm.fit(fit_data)
     except RESAMPLE_ERRORS as err:
         return d, None, None, bc, missing, f"the full-sample model cannot be fitted: {failure_text(err)}"
