@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem.measurement.degenerate import MIN_RESPONDENTS, precheck, precheck_table, problem_of
+from surveysem.measurement.degenerate import (
+    MIN_RESPONDENTS,
+    precheck,
+    precheck_table,
+    problem_of,
+)
 
 SCALES = {"AAA": ["AAA1", "AAA2", "AAA3"], "BBB": ["BBB1", "BBB2", "BBB3"], "CCC": ["CCC1", "CCC2", "CCC3"]}
 
@@ -17,7 +22,7 @@ def answers() -> pd.DataFrame:
     """60 respondents answering three 3-item scales on 1..7 (one factor each, correlated items)."""
     rng = np.random.default_rng(3)
     cols = {}
-    for scale, items in SCALES.items():
+    for items in SCALES.values():
         f = rng.normal(size=60)
         for i in items:
             cols[i] = np.clip(np.round(4 + 1.2 * f + rng.normal(size=60)), 1, 7)
@@ -45,8 +50,8 @@ def test_duplicated_and_mirrored_items_keep_the_first(answers):
     assert pc.scales["AAA"] == ["AAA1", "AAA2"] and pc.scales["BBB"] == ["BBB1", "BBB3"]
     assert pc.warnings == [
         "pre-check: item AAA3 of AAA duplicates item AAA1 of AAA (r = +1 over 60 respondents); left out of every model",
-        "pre-check: item BBB2 of BBB mirrors (reverse-keyed copy of) item BBB1 of BBB (r = -1 over 59 respondents); "
-        "left out of every model"]
+        ("pre-check: item BBB2 of BBB mirrors (reverse-keyed copy of) item BBB1 of BBB (r = -1 over 59 respondents); "
+         "left out of every model")]
 
 
 def test_a_construct_copying_another_is_not_estimable(answers):
@@ -75,8 +80,8 @@ def test_a_construct_left_with_one_item_is_not_estimable(answers):
 def test_too_few_respondents_make_every_construct_not_estimable(answers, n):
     pc = precheck(answers.head(n), SCALES, analysis="CFA")
     assert pc.scales == {} and set(pc.not_estimable) == set(SCALES)
-    assert pc.warnings == [f"pre-check: {n} respondent(s) with answers; the CFA needs at least "
-                           f"{MIN_RESPONDENTS['CFA']}: not estimable (3 construct(s))"]
+    assert pc.warnings == [(f"pre-check: {n} respondent(s) with answers; the CFA needs at least "
+                            f"{MIN_RESPONDENTS['CFA']}: not estimable (3 construct(s))")]
 
 
 def test_the_table_version_reads_text_answers_and_ignores_other_columns(answers):

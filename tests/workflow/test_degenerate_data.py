@@ -14,7 +14,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import SMALL_CONFIG, SNAKEMAKE, run, workflow_copy
 
 SURVEY = ".test/data/survey_small_synthetic.csv"
@@ -58,7 +57,7 @@ def _stage_warnings(work) -> list[str]:
 
 
 def test_no_traceback_anywhere(planted):
-    case, work, proc = planted
+    _, work, proc = planted
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     assert "Traceback" not in proc.stdout + proc.stderr
     for log in (work / "logs").rglob("*.log"):
@@ -71,10 +70,10 @@ def test_each_degeneracy_is_named_once_and_left_out(planted):
         pytest.skip("planted items only")
     n = len(pd.read_csv(work / "results/clean/analysis.csv"))
     lines = ["pre-check: item PDC2 of PDC has zero variance (every answer is 4); left out of every model",
-             f"pre-check: item SOE3 of SOE duplicates item SOE2 of SOE (r = +1 over {n} respondents); left out of "
-             "every model",
-             "pre-check: construct EFT duplicates CCA (every usable item of EFT equals or mirrors an item of CCA: "
-             "collinear constructs); not estimable, left out of every model"]
+             (f"pre-check: item SOE3 of SOE duplicates item SOE2 of SOE (r = +1 over {n} respondents); left out of "
+              "every model"),
+             ("pre-check: construct EFT duplicates CCA (every usable item of EFT equals or mirrors an item of CCA: "
+              "collinear constructs); not estimable, left out of every model")]
     warnings = _stage_warnings(work)
     page = html.unescape((work / "reports/measurement.html").read_text(encoding="utf-8"))
     for line in lines:

@@ -12,7 +12,6 @@ import csv
 
 import pandas as pd
 import pytest
-
 from conftest import SMALL_CONFIG, SNAKEMAKE, run, workflow_copy
 
 SURVEY = ".test/data/survey_small_synthetic.csv"
@@ -59,7 +58,7 @@ def planted(request, tmp_path_factory):
 
 
 def test_no_planted_value_anywhere(planted):
-    case, work, proc = planted
+    _, work, proc = planted
     console = proc.stdout + proc.stderr
     assert "Traceback" not in console
     assert not any(v in console for v in PLANTED), [v for v in PLANTED if v in console]
@@ -100,6 +99,6 @@ def test_an_identifying_id_column_is_refused_in_one_line(planted):
     lines = {line.split("surveysem: error: ", 1)[1] for line in (proc.stdout + proc.stderr).splitlines()
              if "surveysem: error:" in line}
     n = len(pd.read_csv(work / SURVEY, skiprows=[1, 2]))
-    assert lines == {f".test/data/survey_small_synthetic.csv, column ResponseId: data.id_column 'ResponseId' holds "
-                     f"values that look like e-mail address or phone number or IP address (3 of {n} rows, first at "
-                     "row 5): an id that identifies people is refused; use an anonymous id such as ResponseId"}
+    assert lines == {(f"{SURVEY}, column ResponseId: data.id_column 'ResponseId' holds values that look like e-mail "
+                      f"address or phone number or IP address (3 of {n} rows, first at row 5): an id that identifies "
+                      "people is refused; use an anonymous id such as ResponseId")}

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from surveysem import io as sio
-from surveysem.errors import SurveySemError, pii_kinds
 from surveysem.data.privacy import comment_flags, drop_pii
 from surveysem.data.readers import SurveyTable, read_survey
 from surveysem.data.validation import ID_OUT, ValidationResult, validate
+from surveysem.errors import SurveySemError, pii_kinds
 
 INVALID_COLUMNS = [ID_OUT, "row", "column", "value", "reason"]
 
