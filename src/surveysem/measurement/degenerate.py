@@ -43,6 +43,7 @@ MIN_RESPONDENTS = {
     "P4": 10,
 }
 DUPLICATE_TOL = 1e-9  # |r| >= 1 - tol counts as a duplicate (integer answers: exactly 1 when copied)
+MIN_COMMON = 10  # respondents who answered both items before |r| = 1 means a copy, not chance
 
 
 @dataclass
@@ -83,7 +84,7 @@ def _duplicates(X: pd.DataFrame, items: list[str]) -> dict[str, tuple[str, float
     """Later item -> (the earlier item it duplicates, sign of r, respondents who answered both)."""
     if len(items) < 2:
         return {}
-    R = X[items].corr(min_periods=3).to_numpy()  # pairwise complete, as the data are analysed
+    R = X[items].corr(min_periods=MIN_COMMON).to_numpy()  # pairwise complete, as the data are analysed
     seen = X[items].notna().to_numpy()
     hits = np.abs(np.nan_to_num(R)) >= 1 - DUPLICATE_TOL
     out: dict[str, tuple[str, float, int]] = {}
