@@ -159,3 +159,9 @@ def problem_of(pc: PreCheck, constructs) -> str | None:
     """Why a model of ``constructs`` is not estimable (their pre-check reasons), or None."""
     reasons = list(dict.fromkeys(pc.not_estimable[c] for c in constructs if c in pc.not_estimable))
     return "; ".join(reasons) if reasons else None
+
+
+def model_problem(pc: PreCheck, constructs, n: int, analysis: str) -> str | None:
+    """Why a model of ``constructs`` fitted to ``n`` respondents is not estimable (a construct the
+    pre-check left out, or fewer respondents than ``analysis`` needs), or None."""
+    return problem_of(pc, constructs) or too_few_respondents(n, analysis)

@@ -28,8 +28,9 @@ from surveysem.errors import SurveySemError
 from surveysem.instrument.analysed import capability_processes, load_analysed
 from surveysem import io as sio
 from surveysem import resampling
-from surveysem.instrument.analysed import with_parcels
+from surveysem.instrument.analysed import scale_indicators, with_parcels
 from surveysem.io import write_csv, write_json
+from surveysem.measurement.degenerate import model_problem, precheck_table, problem_of, too_few_respondents
 from surveysem.propositions.fit_gate import proposition_gate
 from surveysem.propositions.hypotheses import Hypothesis, parse_hypotheses, proposition_verdict, rule_text
 
@@ -83,10 +84,12 @@ def _composites(inputs: dict, config: dict, inst, constructs: list[str]) -> pd.D
 def _precheck(analysis: pd.DataFrame, inst, analysis_name: str):
     """The pre-check of degenerate data (:mod:`surveysem.measurement.degenerate`) over every measured
     construct, as the measurement stage runs it: the same items and constructs are left out here."""
-    from surveysem.instrument.analysed import scale_indicators
-    from surveysem.measurement.degenerate import precheck_table
-
     return precheck_table(analysis, scale_indicators(inst), analysis_name)
+
+
+def _composite_precheck(inputs: dict, inst):
+    """:func:`_precheck` of the analysis table for the composite-score models (regressions, typology)."""
+    return _precheck(with_parcels(read_csv(inputs["analysis"], "analysis data"), inst), inst, "regression")
 
 
 def hypothesis_by_id(hyps, hyp_id: str) -> Hypothesis:
@@ -117,10 +120,8 @@ def regression(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     ingest = read_ingest(ingest_path)
     rule, p4c = config["verdict_rule"], config["p4"]
     frame = analysis_frame(scores, outcomes)
-    from surveysem.measurement.degenerate import problem_of, too_few_respondents
-
-    pc = _precheck(with_parcels(read_csv(inputs["analysis"], "analysis data"), inst), inst, "regression")
-    problem = problem_of(pc, hyp.constructs + hyp.control_constructs) or too_few_respondents(len(frame), "regression")
+    problem = model_problem(_composite_precheck(inputs, inst), hyp.constructs + hyp.control_constructs, len(frame),
+                            "regression")
     res = analyse_hypothesis(frame, hyp, trials=int(p4c["regions"]), level=float(p4c["level"]),
                              adjust=rule["adjust"], alpha=float(rule["alpha"]), not_estimable=problem)
     for w in res["warnings"]:
@@ -145,8 +146,6 @@ def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     h = hypothesis_by_id(hyps, hyp)
     if h.is_sem or h.estimator == "composite_glm":
         raise SurveySemError(f"hypotheses: {hyp} has no latent estimator (estimator: {h.estimator})")
-    from surveysem.measurement.degenerate import problem_of, too_few_respondents
-
     used = list(h.constructs) + h.control_constructs
     pc = _precheck(analysis, inst, "latent model")
     items = {c: pc.scales.get(c, its) for c, its in items_by_construct(analysis.columns, used, inst).items()}
@@ -155,7 +154,7 @@ def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
                                         correction=float(p4c["diversification_correction"]),
                                         clip=float(p4c["intensity_clip"]))
     warn = [w for w in pc.warnings if any(c in w for c in used)] + warn
-    problem = problem_of(pc, used) or too_few_respondents(len(data), "latent model")
+    problem = model_problem(pc, used, len(data), "latent model")
     res = analyse_latent(data, controls, h, items, estimator=h.estimator, level=float(p4c["level"]),
                          adjust=rule["adjust"], alpha=float(rule["alpha"]), not_estimable=problem)
     if h.is_paths:
@@ -183,14 +182,12 @@ def typology(inputs: dict, outputs: dict, config: dict) -> dict:
     ingest = read_ingest(ingest_path)
     p4c = config["p4"]
     frame = analysis_frame(scores, outcomes)
-    from surveysem.measurement.degenerate import problem_of, too_few_respondents
-
-    pc = _precheck(with_parcels(read_csv(inputs["analysis"], "analysis data"), inst), inst, "regression")
+    pc = _composite_precheck(inputs, inst)
     summaries, terms, warns = [], [], []
     for h in hyps:
         if h.is_sem or h.is_paths or h.typology_group is None:
             continue
-        problem = problem_of(pc, h.constructs + h.control_constructs) or too_few_respondents(len(frame), "regression")
+        problem = model_problem(pc, h.constructs + h.control_constructs, len(frame), "regression")
         r = analyse_typology(frame, h, trials=int(p4c["regions"]), min_group_n=int(p4c["typology_min_group_n"]),
                              level=float(p4c["level"]), not_estimable=problem)
         if r["summary"]:
@@ -238,8 +235,6 @@ def _p4_setup(inputs: dict, config: dict):
     data = p4_data(analysis, outcomes, items, cfg, trials=int(cfg["regions"]))
     has_missing = bool(data.drop(columns=["respondent_id"]).isna().any().any())
     missing = resolve_missing(cfg, ingest["missing_method"], has_missing, n=len(data), p=data.shape[1] - 1)
-    from surveysem.measurement.degenerate import too_few_respondents
-
     problem = problem or too_few_respondents(len(data), "P4")
     pre = {"warnings": [w for w in pc.warnings if any(c in w for cs in hyp.processes.values() for c in cs)],
            "not_estimable": problem}
@@ -250,8 +245,6 @@ def _estimable_processes(processes: dict[str, list[str]], pc) -> tuple[dict[str,
     """P4's processes without the capabilities the pre-check found not estimable (a process model
     can do without one of its capabilities), and why P4 is not estimable when a process is left
     with none."""
-    from surveysem.measurement.degenerate import problem_of
-
     kept = {p: [c for c in cs if c not in pc.not_estimable] for p, cs in processes.items()}
     empty = [p for p, cs in kept.items() if not cs]
     if empty:
