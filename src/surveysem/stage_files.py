@@ -56,6 +56,11 @@ FILES: dict[str, StageFile] = _load()
 REPORT_FILES = tuple(key for key, f in FILES.items() if REPORT in f.readers)
 
 
+def columns(key: str) -> list[str]:
+    """The registered (fixed) columns of CSV ``key``, in order: the header of an empty table."""
+    return list(FILES[key].columns)
+
+
 def path(key: str, **wildcards) -> str:
     """The path of file ``key`` (wildcards filled in when given)."""
     template = FILES[key].path

@@ -93,7 +93,30 @@ CASES = {
     "ragged_truncated_csv": (_ragged, {}, "row 7: has 29 fields but the header has 30"),
     "not_really_xlsx": (lambda t: _write_bytes(t / "s.xlsx", b"ResponseId,AAA1\nR_1,3\n"), {},
                         "cannot read as an Excel .xlsx workbook"),
+    "xlsx_formula_without_value": (lambda t: _xlsx_with_formula(t), {},
+                                   "1 formula cell(s) of sheet 'Sheet' have no computed value: "),
 }
+
+
+def _xlsx_with_formula(tmp_path):
+    """A valid survey as .xlsx whose first AAA1 answer is a formula saved without its value (as
+    openpyxl and pandas write formulas): ingest would read it as a missing answer."""
+    import openpyxl
+    import pandas as pd
+
+    frame = pd.DataFrame(kit.rows(4))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Sheet"
+    sheet.append(list(frame.columns))
+    for i, record in enumerate(frame.itertuples(index=False)):
+        cells = list(record)
+        if i == 0:
+            cells[list(frame.columns).index("AAA1")] = "=1+2"
+        sheet.append(cells)
+    path = tmp_path / "s.xlsx"
+    book.save(path)
+    return path
 
 
 def _write_bytes(path, content):

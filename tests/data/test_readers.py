@@ -316,3 +316,48 @@ def test_a_long_free_text_comment_is_read_and_a_monstrous_cell_is_refused(tmp_pa
     path.write_text(f"ResponseId,COMMENTS\nR_1,x\nR_2,\"{'y' * (MAX_CELL_CHARS + 1)}\"\n", encoding="utf-8")
     with pytest.raises(SurveySemError, match=r"row 3: a cell holds more than 4,194,304 characters"):
         read_survey(path, "csv")
+
+
+def _workbook_with_formula(path, cached=None):
+    """A workbook whose B3 (column AAA1) holds the formula =2+3; with ``cached``, the value a
+    spreadsheet program would have stored beside it (openpyxl itself never computes formulas, so
+    the value is written into the sheet XML the way Excel stores it)."""
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Answers"
+    for row in (["ResponseId", "AAA1"], ["R_1", 4], ["R_2", "=2+3"]):
+        sheet.append(row)
+    book.save(path)
+    if cached is None:
+        return path
+    raw = path.read_bytes()
+    plain = path.with_suffix(".plain.xlsx")
+    plain.write_bytes(raw)
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b"<f>2+3</f><v />" in data
+                data = data.replace(b"<f>2+3</f><v />", b"<f>2+3</f><v>" + str(cached).encode() + b"</v>")
+            zout.writestr(item, data)
+    plain.unlink()
+    return path
+
+
+def test_xlsx_formula_without_cached_value_is_an_error_naming_the_cell(tmp_path):
+    path = _workbook_with_formula(tmp_path / "s.xlsx")
+    with pytest.raises(SurveySemError) as err:
+        read_survey(path)
+    line = err.value.one_line()
+    assert "\n" not in line and str(path) in line
+    assert "1 formula cell(s) of sheet 'Answers' have no computed value: B3 (column AAA1)" in line
+
+
+def test_xlsx_formula_with_cached_value_reads_the_value(tmp_path):
+    path = _workbook_with_formula(tmp_path / "s.xlsx", cached=5)
+    table = read_survey(path)
+    assert table.frame["AAA1"].tolist() == [4, 5]

@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem.propositions.bootstrap import ResampleRefitter, chunk_range, merge, resample_rng, run_chunk, targets
+from surveysem.propositions.bootstrap import (
+    SUMMARY_COLUMNS,
+    ResampleRefitter,
+    chunk_range,
+    failed_chunk,
+    merge,
+    resample_rng,
+    run_chunk,
+    targets,
+)
 from surveysem.errors import SurveySemError
 from surveysem.io import write_csv
 from surveysem.propositions.p4 import p4_syntax
@@ -187,6 +196,37 @@ def test_failed_refits_are_counted_not_dropped():
     s = merge([frame], [("m", "est", 0, 0.5)], B=40).iloc[0]
     assert s.n_ok + s.n_not_converged + s.n_failed == 40
     assert s.n_ok == (frame.status == "ok").sum()
+
+
+@pytest.mark.parametrize("error", [ZeroDivisionError("float division by zero"), OverflowError(),
+                                   FloatingPointError("overflow"), np.linalg.LinAlgError("Singular matrix")])
+def test_every_arithmetic_or_linear_algebra_failure_is_a_failed_resample(error):
+    """A degenerate resample (a singular EM covariance, a zero count) fails that resample only."""
+    class Breaks:
+        n = 5
+
+        def refit(self, idx):
+            if idx[0] % 2:
+                raise error
+            return np.array([1.0])
+
+    tgt = [("m", "est", 0, 1.0)]
+    frame = run_chunk(Breaks(), tgt, seed=11, B=30, chunks=1, chunk=0)
+    failed = frame.status.str.startswith("failed: ")
+    assert failed.any() and (frame.status[~failed] == "ok").all()
+    assert set(frame.status[failed]) == {f"failed: {str(error) or type(error).__name__}"}
+    s = merge([frame], tgt, B=30).iloc[0]
+    assert s.n_failed == failed.sum() and s.n_ok == 30 - failed.sum()
+
+
+def test_a_chunk_that_cannot_start_counts_every_resample_as_failed():
+    tgt = [("m", "est", 0, 1.0)]
+    frames = [failed_chunk("failed: the refit cannot start: Singular matrix", tgt, B=7, chunks=2, chunk=k)
+              for k in range(2)]
+    assert [len(f) for f in frames] == [3, 4]
+    s = merge(frames, tgt, B=7).iloc[0]
+    assert (s.n_ok, s.n_failed) == (0, 7) and np.isnan(s.ci_lower)
+    assert list(merge(frames, [], B=7).columns) == SUMMARY_COLUMNS  # no model: an empty summary, its columns
 
 
 def test_listwise_resample_uses_the_complete_rows_it_drew(chain):

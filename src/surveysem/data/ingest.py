@@ -9,6 +9,7 @@ file is only ever opened for reading.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from surveysem import io as sio
-from surveysem.errors import SurveySemError
 from surveysem.data.privacy import comment_flags, drop_pii
 from surveysem.data.readers import SurveyTable, read_survey
 from surveysem.data.validation import ID_OUT, ValidationResult, validate
+from surveysem.errors import SurveySemError, pii_kinds
 
 INVALID_COLUMNS = [ID_OUT, "row", "column", "value", "reason"]
 
@@ -71,26 +72,50 @@ def usable(checked: Checked, on_invalid: str) -> tuple[bool, list]:
     return len(dropped) < len(checked.frame), dropped
 
 
-def redacted_value(value) -> str:
-    """The offending value as it may be written under results/.
+NUMBER_ANSWER = re.compile(r"[+-]?(\d+)(?:\.(\d{1,3}))?%?")
+UNBOUNDED_DIGITS = 5  # a field without bounds (completion time in seconds): at most 6-digit numbers shown
 
-    Numbers are kept (they explain the problem: 9 on a 1-7 scale); text is replaced by its
-    length, because a respondent may have typed a name or an e-mail into an item.
-    """
+
+def answer_digits(inst) -> dict[str, int]:
+    """Column -> digits of the largest plausible answer: the larger bound of an item's response
+    scale, of a profile question's range (a percent: 100) or of its answer codes."""
+    out = {}
+    for item in inst.items:
+        scale = inst.scale_of_item(item.id)
+        out[item.id] = len(str(int(max(abs(scale.min), abs(scale.max)))))
+    for spec in inst.profile:
+        bounds = [abs(b) for b in (spec.min, spec.max) if b is not None] + list(spec.options or {})
+        if spec.type == "percent":
+            bounds.append(100)
+        if bounds:
+            out[spec.id] = len(str(int(max(bounds))))
+    return out
+
+
+def redacted_value(value, digits: int | None = None) -> str:
+    """The offending value as it may be written under results/: only a plausible answer of its
+    field, a plain number with at most one digit more than the field's largest answer (``digits``;
+    9 on a 1-7 scale, 150% for a share), explains the problem and is kept. Anything else may be what a
+    respondent typed about themselves (a name, an e-mail, a phone number in a share field) and is
+    redacted, with its kind and length."""
     if value is None:
         return ""
     text = str(value).strip()
-    try:
-        float(text)
+    number = NUMBER_ANSWER.fullmatch(text)
+    limit = (UNBOUNDED_DIGITS if digits is None else digits) + 1
+    if number and len(number.group(1).lstrip("0") or "0") <= limit and not pii_kinds(text):
         return text
-    except ValueError:
-        return f"<text, {len(text)} characters>"
+    what = f"a number of {sum(c.isdigit() for c in text)} digits" if number else f"text, {len(text)} characters"
+    return f"[redacted: not a plausible answer ({what})]"
 
 
-def invalid_rows_table(problems) -> pd.DataFrame:
-    # Respondent ids are written anyway (respondent_id column); every other text is redacted.
+def invalid_rows_table(problems, inst=None) -> pd.DataFrame:
+    # Respondent ids are written anyway (respondent_id column); every other value only when it is
+    # a plausible answer of its field (``inst``: the instrument, for the fields' bounds).
+    digits = answer_digits(inst) if inst is not None else {}
     rows = [{ID_OUT: p.respondent_id, "row": p.row, "column": p.column,
-             "value": p.value if p.reason == "duplicate_id" else redacted_value(p.value), "reason": p.reason}
+             "value": p.value if p.reason == "duplicate_id" else redacted_value(p.value, digits.get(p.column)),
+             "reason": p.reason}
             for p in problems if not p.structural]
     return pd.DataFrame(rows, columns=INVALID_COLUMNS)
 

@@ -446,6 +446,7 @@ def _read_xlsx(path: Path, fmt: str) -> SurveyTable:
     while header and header[-1] == "":
         header.pop()
     names = _check_header(path, [str(h) for h in header])
+    _refuse_uncomputed_formulas(path, names)
     width = len(names)
     first_data_row = 2
     question_text: dict[str, str] = {}
@@ -470,6 +471,53 @@ def _read_xlsx(path: Path, fmt: str) -> SurveyTable:
     # blank spreadsheet rows are skipped: row_numbers maps data rows to the real sheet rows
     return SurveyTable(frame=frame, file=path, format=kind, first_data_row=first_data_row,
                        question_text=question_text, row_numbers=None if consecutive else positions)
+
+
+def _first_sheet_cells(path: Path, data_only: bool, wanted=None) -> tuple[str, dict]:
+    """The first worksheet's title and its cells by (row, column): the formula cells
+    (``data_only=False``), or the cached values of the cells ``wanted`` (``data_only=True``)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+    try:
+        sheet = book.worksheets[0]
+        found = {}
+        for row in sheet.iter_rows():
+            for cell in row:
+                rc = (getattr(cell, "row", None), getattr(cell, "column", None))
+                if rc[0] is None:  # EmptyCell: no value, no formula
+                    continue
+                if (cell.data_type == "f") if wanted is None else (rc in wanted):
+                    found[rc] = cell
+        return sheet.title, found
+    finally:
+        book.close()
+
+
+def _refuse_uncomputed_formulas(path: Path, names: list[str], shown: int = 5) -> None:
+    """A formula cell with no cached value (a workbook written by a program that does not compute
+    formulas, e.g. openpyxl or pandas) reads as empty: refuse it, naming the cells, instead of
+    turning it into a missing answer."""
+    from openpyxl.utils import get_column_letter
+
+    try:
+        sheet, formulas = _first_sheet_cells(path, data_only=False)
+        if not formulas:
+            return
+        _, cached = _first_sheet_cells(path, data_only=True, wanted=set(formulas))
+    except Exception as exc:
+        raise _err(path, f"cannot read the first worksheet ({type(exc).__name__}: {_first_line(exc)})") from None
+    # openpyxl gives None both for no cached value and for a cached empty string (type "str")
+    missing = [rc for rc in sorted(formulas) if rc not in cached or
+               (cached[rc].value is None and cached[rc].data_type != "str")]
+    if not missing:
+        return
+    cells = [f"{get_column_letter(c)}{r}" + (f" (column {names[c - 1]})" if c <= len(names) else "")
+             for r, c in missing[:shown]]
+    more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
+    raise _err(path, f"{len(missing)} formula cell(s) of sheet {sheet!r} have no computed value: "
+               f"{', '.join(cells)}{more}; open and save the file in Excel or LibreOffice (which compute "
+               "them), or paste the values")
 
 
 # --------------------------------------------------------------------------- SPSS / Stata

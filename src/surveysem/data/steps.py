@@ -50,7 +50,7 @@ def ingest(inputs: dict, outputs: dict, config: dict) -> dict:
     if len(frame) == 0:
         raise SurveySemError(f"no valid rows left: all {len(checked.frame)} rows have problems "
                              f"(first: {result.problems[0].one_line()})", file=survey)
-    invalid = invalid_rows_table(result.problems)
+    invalid = invalid_rows_table(result.problems, checked.inst)
     summary = _ingest_summary(survey, checked, frame, invalid, dropped_positions, data_cfg)
     sio.write_csv(outputs["validated"], frame.reset_index(drop=True))
     sio.write_csv(outputs["invalid_rows"], invalid)

@@ -18,7 +18,10 @@ Checks, in this order:
 Numbers in text cells mean what they say: plain decimals with ASCII digits (``4``, ``4.0`` as
 Excel exports a whole number, ``-1.5``); exponents (``1e0``), digit separators (``4_0``),
 non-ASCII digits (``４``, ``٤``), ``inf`` and ``nan`` are not numbers. Respondent ids with a control
-or format character (NUL, tab, line breaks, bidirectional overrides) are rejected.
+or format character (NUL, tab, line breaks, bidirectional overrides) are rejected. An id column
+holding e-mail addresses, phone numbers or IP addresses (:func:`surveysem.errors.pii_kinds`) is
+refused as the id; such a value in the submission-order column (``screening.duplicates.order_column``)
+is a problem of its row and is never copied.
 
 Configured missing-value codes (``data.missing_codes``; numbers match numerically, text
 case-insensitively) and empty cells become missing before the checks. A code that is also a
@@ -43,7 +46,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from surveysem.errors import SurveySemError
+from surveysem.errors import SurveySemError, pii_kinds
 from surveysem.data.markets import parse_market_history
 from surveysem.data.readers import SurveyTable
 
@@ -65,6 +68,8 @@ UNKNOWN_COUNTRY = "unknown_country"
 INCONSISTENT = "inconsistent_years"
 BAD_ID = "control_character_in_id"
 MISSING_CODE_IS_ANSWER = "missing_code_is_an_answer"
+PII_IN_ID = "identifying_values_in_id_column"
+PII_IN_ORDER = "identifying_value_in_order_column"
 
 
 @dataclass
@@ -278,6 +283,7 @@ def validate(table: SurveyTable, inst, data_cfg: dict, *, study_cfg: dict, scree
     if structural:  # a missing code that is an answer would silently drop real answers: stop here
         return ValidationResult(frame=pd.DataFrame(columns=[ID_OUT, ROW_OUT]), problems=structural, columns=needed)
     structural += _structure_problems(needed, present, id_column, str(table.file))
+    structural += _identifying_ids(table, id_column, present)
     out = pd.DataFrame(index=frame.index)
     out[ROW_OUT] = [table.file_row(i) for i in frame.index]
     ids = _check_ids(frame, id_column, present, report)  # 2
@@ -362,6 +368,22 @@ def _structure_problems(needed: dict[str, list[str]], present: set, id_column: s
                                     f"missing column {col!r} needed by screening.speeders "
                                     "(set screening.speeders.duration_column or enabled: false)", file))
     return problems
+
+
+def _identifying_ids(table: SurveyTable, id_column: str, present: set) -> list[Problem]:
+    """Step 1: an id column holding e-mail addresses, phone numbers or IP addresses identifies people
+    and is refused as the id (one structural problem, no value shown)."""
+    if id_column not in present:
+        return []
+    found = [(pos, kinds) for pos, raw in table.frame[id_column].items()
+             if not _is_blank(raw) and (kinds := pii_kinds(_show(raw), bare_digits=False))]
+    if not found:
+        return []
+    kinds = list(dict.fromkeys(k for _, ks in found for k in ks))
+    return [Problem(PII_IN_ID, f"data.id_column {id_column!r} holds values that look like {' or '.join(kinds)} "
+                    f"({len(found)} of {len(table.frame)} rows, first at row {table.file_row(found[0][0])}): an id "
+                    "that identifies people is refused; use an anonymous id such as ResponseId", str(table.file),
+                    column=id_column)]
 
 
 def _check_ids(frame: pd.DataFrame, id_column: str, present: set, report: _RowProblems) -> pd.Series:
@@ -517,8 +539,21 @@ def _check_screening(frame, present, screening_cfg: dict, report, ids) -> dict[s
         columns[finished_col] = _check_column(frame[finished_col], _finished_value, _is_blank, report, ids)
     order_col = screening_cfg["duplicates"]["order_column"]
     if order_col in present and order_col != duration_col:
-        columns[order_col] = [None if _is_blank(v) else str(v).strip() for v in frame[order_col]]
+        columns[order_col] = [_order_value(pos, v, order_col, report, ids) for pos, v in frame[order_col].items()]
     return columns
+
+
+def _order_value(pos, raw, column: str, report, ids):
+    """A submission-order cell as text; one that holds an e-mail address, phone number or IP address is
+    a problem of its row and never copied (the value is not shown either)."""
+    if _is_blank(raw):
+        return None
+    kinds = pii_kinds(raw)
+    if kinds:
+        report(PII_IN_ORDER, f"the submission-order column holds what looks like {' or '.join(kinds)}, not a "
+               "date or time", pos, column, None, ids[pos])
+        return None
+    return str(raw).strip()
 
 
 def _validate_markets(series, spec, inst, codes, problem, ids, last_year):

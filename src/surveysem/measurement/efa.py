@@ -243,6 +243,10 @@ def item_pool_diagnostics(data: pd.DataFrame, n_factors: int | None = None, meth
     if R.isna().to_numpy().any():
         warns.append("EFA: correlation matrix has undefined entries; item-pool diagnostics skipped")
         return out
+    if len(R) and np.linalg.eigvalsh(R.to_numpy())[0] < 1e-10:  # KMO, SMCs and the EFA invert R
+        warns.append(f"EFA: the correlation matrix of {len(R)} items over {len(X)} respondents is singular "
+                     "(fewer respondents than items, or linearly dependent items); item-pool diagnostics skipped")
+        return out
     out["kmo"] = kmo(R)
     out["bartlett"] = bartlett(R, n=len(X))
     out["eigenvalues"] = eigenvalues(R)

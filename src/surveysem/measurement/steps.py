@@ -32,6 +32,7 @@ from surveysem import io as sio
 from surveysem.errors import SurveySemError
 from surveysem.instrument.analysed import load_analysed, with_parcels
 from surveysem.io import write_csv, write_json
+from surveysem.measurement import degenerate
 from surveysem.measurement import scores as scores_mod
 from surveysem.measurement.intervals import LOG_NORMAL_CI_TEXT
 from surveysem.measurement.refinement import candidate_table
@@ -80,9 +81,11 @@ def reliability(inputs: dict, out: dict, config: dict) -> None:
     tabs = reliability_tables(data, scales, cfg)
     write_csv(out["reliability"], tabs["reliability"])
     write_csv(out["item_stats"], tabs["item_stats"])
-    cap_items = [i for c in inst.constructs_of_kind("capability") for i in (it.id for it in c.items)]
+    pc = degenerate.precheck(items_numeric(data, scales), scales, analysis="EFA")
+    cap_items = [i for c in inst.constructs_of_kind("capability") for i in pc.scales.get(c.id, [])]
     e = efa_report(data, cap_items, cfg)
-    e["warnings"] = tabs["warnings"] + e["warnings"]
+    e["warnings"] = tabs["warnings"] + [w for w in pc.warnings if w not in tabs["warnings"]] + e["warnings"]
+    e["precheck"] = pc.record()
     e["synthetic"] = synthetic
     e["item_pool"] = "capability items"
     write_json(out["efa"], e)
@@ -216,6 +219,17 @@ def scale_model_reasons(cfa_fit: dict) -> dict[str, list[str]]:
     return reasons
 
 
+def _not_estimable_verdicts(table: pd.DataFrame, not_estimable: dict[str, str]) -> pd.DataFrame:
+    """Scales the pre-check left out of every model: verdict "not estimable" with its reason."""
+    table = table.copy()
+    for construct, reason in not_estimable.items():
+        rows = table["construct"] == construct
+        table.loc[rows, "verdict"] = "not estimable"
+        table.loc[rows, "reasons"] = reason
+        table.loc[rows, "suggestions"] = ""
+    return table
+
+
 def verdicts(inputs: dict, out: dict, config: dict) -> None:
     """Collect warnings of all steps; write verdicts.csv, refinement.csv (the refinement assistant's
     candidate items) and warnings.json."""
@@ -229,7 +243,9 @@ def verdicts(inputs: dict, out: dict, config: dict) -> None:
         with open(inputs[key], encoding="utf-8") as fh:
             ws = json.load(fh).get("warnings", []) or []
         for w in ws:
-            all_warnings.append({"step": step, "message": w})
+            if w in flat and w.startswith("pre-check:"):  # every step runs the same pre-check: listed once
+                continue
+            all_warnings.append({"step": "pre-check" if w.startswith("pre-check:") else step, "message": w})
             flat.append(w)
     with open(inputs["cfa_fit"], encoding="utf-8") as fh:
         cfa = json.load(fh)
@@ -237,12 +253,14 @@ def verdicts(inputs: dict, out: dict, config: dict) -> None:
     reliability, validity = _read_csv_or_empty(inputs["reliability"]), _read_csv_or_empty(inputs["validity"])
     loadings = _read_csv_or_empty(inputs["loadings"])
     with open(inputs["efa"], encoding="utf-8") as fh:
-        efa_pattern = (json.load(fh).get("efa") or {}).get("loadings")
+        efa = json.load(fh)
+    efa_pattern = (efa.get("efa") or {}).get("loadings")
     candidates = candidate_table(scales, loadings, validity, reliability, _read_csv_or_empty(inputs["item_stats"]),
                                  efa_pattern, _read_csv_or_empty(inputs["cfa_modindices"]),
                                  thresholds=cfg["thresholds"])
     table = verdict_rows(scales, reliability, validity, loadings, _read_csv_or_empty(inputs["htmt"]), flat,
                          cfg["thresholds"], model_level, candidates)
+    table = _not_estimable_verdicts(table, (efa.get("precheck") or {}).get("not_estimable") or {})
     write_csv(out["refinement"], candidates)
     write_csv(out["verdicts"], table)
     write_json(out["warnings"], {"synthetic": read_synthetic(inputs["ingest"]), "n_warnings": len(all_warnings),

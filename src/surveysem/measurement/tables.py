@@ -23,9 +23,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from surveysem import resampling
+from surveysem import resampling, stage_files
 from surveysem.errors import SurveySemError
 from surveysem.instrument.analysed import scale_indicators
+from surveysem.measurement import degenerate
 from surveysem.measurement import scores as scores_mod
 from surveysem.measurement import validity as val_mod
 from surveysem.measurement import verdicts as verd_mod
@@ -61,26 +62,12 @@ def items_numeric(data: pd.DataFrame, scales: dict[str, list[str]], source="anal
     return X
 
 
-def _zero_variance(X: pd.DataFrame) -> list[str]:
-    sd = X.std(ddof=1)
-    return [c for c in X.columns if not (sd[c] > 0)]
-
-
 def _usable_scales(X: pd.DataFrame, scales: dict[str, list[str]], warnings: list[str], where: str) -> dict:
-    """Scales without zero-variance items (one warning per dropped item), dropping scales left
-    with fewer than 2 items."""
-    zero = set(_zero_variance(X))
-    out = {}
-    for name, items in scales.items():
-        keep = [i for i in items if i not in zero]
-        for i in items:
-            if i in zero:
-                warnings.append(f"{where}: item {i} of {name} has zero variance; left out of the {where}")
-        if len(keep) >= 2:
-            out[name] = keep
-        else:
-            warnings.append(f"{where}: {name} has fewer than 2 usable items; left out of the {where}")
-    return out
+    """The scales of :func:`surveysem.measurement.degenerate.precheck` for the analysis ``where``
+    (degenerate items and constructs left out, one warning line each)."""
+    pc = degenerate.precheck(X, scales, analysis=where)
+    warnings += pc.warnings
+    return pc.scales
 
 
 # ----------------------------------------------------------------------------- step 1
@@ -93,11 +80,16 @@ def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: di
 
     X = items_numeric(data, scales)
     rel_rows, item_tables, warnings = [], [], []
+    usable = _usable_scales(X, scales, warnings, "reliability")
     for name, items in scales.items():
-        r = rel_mod.scale_reliability(X, items, name)
+        if name not in usable:
+            rel_rows.append({"construct": name, "k": len(items), "k_used": 0})
+            continue
+        r = rel_mod.scale_reliability(X, usable[name], name)
         s = r.summary
         rel_rows.append({
-            "construct": name, "k": s["k"], "k_used": s.get("k_used"), "n": s.get("n"), "n_complete": s.get("n_complete"),
+            "construct": name, "k": len(items), "k_used": s.get("k_used"), "n": s.get("n"),
+            "n_complete": s.get("n_complete"),
             "alpha": s.get("alpha"), "alpha_ci_lower": s.get("ci_lower"), "alpha_ci_upper": s.get("ci_upper"),
             "std_alpha": s.get("std_alpha"), "omega": s.get("omega"), "omega_t": s.get("omega_t"),
             "average_r": s.get("average_r"),
@@ -106,7 +98,9 @@ def reliability_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: di
         })
         item_tables.append(r.item_stats.rename(columns={"scale": "construct"}))
         warnings += r.warnings
-    return {"reliability": pd.DataFrame(rel_rows), "item_stats": pd.concat(item_tables, ignore_index=True),
+    stats = (pd.concat(item_tables, ignore_index=True) if item_tables
+             else pd.DataFrame(columns=stage_files.columns("item_stats")))
+    return {"reliability": pd.DataFrame(rel_rows, columns=stage_files.columns("reliability")), "item_stats": stats,
             "warnings": warnings}
 
 
@@ -115,6 +109,8 @@ def efa_report(data: pd.DataFrame, items: list[str], cfg: dict) -> dict:
 
     e = cfg["efa"]
     X = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
+    if len(items) < 3:
+        return {"items": items, "n": len(X), "warnings": [f"EFA not run: {len(items)} usable capability item(s)"]}
     rotation = e["rotation"]
     d = efa_mod.item_pool_diagnostics(X, n_factors=e["n_factors"], method=e["method"],
                                       rotation=None if rotation in (None, "none") else rotation, n_iter=int(e["parallel_iter"]),
@@ -303,6 +299,10 @@ def cfa_tables(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, grou
     use = _usable_scales(X, scales, warnings, "CFA")
     missing = _sem_missing(cfg)
     out: dict = {"warnings": warnings, "scales": use, "estimator": cfg["estimator"], "missing": missing}
+    if not use:
+        warnings.append("CFA not fitted: no estimable scale (pre-check)")
+        out["cascade"] = cc.run_cascade({}, [], None, FIT_ERRORS)
+        return out
 
     def fit(model_scales):  # module-level fit_cfa looked up at call time (tests replace it)
         return fit_cfa(X, model_scales, estimator=cfg["estimator"], missing=missing, max_iter=cfg["max_iter"])
@@ -418,6 +418,9 @@ def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base
     use = _usable_scales(X, scales, warnings, "CMV")
     items = [i for its in use.values() for i in its]
     out: dict = {"warnings": warnings}
+    if len(use) < 2:
+        warnings.append(f"common-method variance not assessed: {len(use)} estimable scale(s) (pre-check)")
+        return out
     try:
         out["harman"] = cmv_mod.harman(X[items], method=c["harman_method"])
     except (np.linalg.LinAlgError, ValueError) as exc:
@@ -426,7 +429,11 @@ def cmv_report(data: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, base
         mean_scores = scores_mod.mean_scores(X, use, cfg["min_item_share"])
     marker = c["marker"]
     substantive = [k for k in use if k != marker]
-    if marker and marker in use and len(substantive) >= 2:
+    complete = int(mean_scores[[k for k in use if k in mean_scores.columns]].notna().all(axis=1).sum())
+    few = degenerate.too_few_respondents(complete, "CMV")
+    if few and marker in use:  # the marker t tests have n - 3 degrees of freedom
+        warnings.append(f"marker-variable adjustment skipped: {few} (complete scale scores)")
+    elif marker and marker in use and len(substantive) >= 2:
         mt = cmv_mod.marker_table(mean_scores, marker, substantive, marker_rank=int(c["marker_rank"]))
         mt["table"] = mt["table"].to_dict(orient="records")
         out["marker"] = mt
@@ -529,6 +536,9 @@ def invariance_tables(data: pd.DataFrame, scales: dict[str, list[str]], group: p
     warnings: list[str] = []
     X = items_numeric(data, scales)
     use = _usable_scales(X, scales, warnings, "invariance")
+    if not use:
+        warnings.append("invariance not tested: no estimable scale (pre-check)")
+        return {"warnings": warnings, "group_sizes": {}, "free_parameters_per_group": None, "table": pd.DataFrame()}
     items = [i for its in use.values() for i in its]
     missing = _sem_missing(cfg)
     df = X[items].copy()

@@ -146,6 +146,24 @@ class ResampleRefitter:
         return self.pm.refit_moments(mean, cov, int(n), self.start, self.hessian, max_iter=self.max_iter, tol=self.tol)
 
 
+# What a refit may raise on a degenerate resample (a singular matrix, a division by a zero count or
+# variance, a log of a non-positive determinant): the resample failed, the bootstrap goes on.
+RESAMPLE_ERRORS = (SurveySemError, np.linalg.LinAlgError, ValueError, ArithmeticError)
+
+
+def failure_text(err: BaseException) -> str:
+    """The first line of an error, or its type when it has no message."""
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def failed_chunk(status: str, tgt, *, B: int, chunks: int, chunk: int) -> pd.DataFrame:
+    """The chunk table when no resample can be refitted: every resample of the chunk with
+    ``status`` and no estimates (merged and counted as failed like any other)."""
+    cols = [f"{kind}:{name}" for name, kind, _, _ in tgt]
+    rows = [[b, status, *([np.nan] * len(cols))] for b in chunk_range(B, chunks, chunk)]
+    return pd.DataFrame(rows, columns=["b", "status", *cols])
+
+
 def run_chunk(refitter, tgt, *, seed: int, B: int, chunks: int, chunk: int) -> pd.DataFrame:
     """Refit the resamples of one chunk; one row per resample with ``b``, ``status`` and targets.
 
@@ -167,8 +185,8 @@ def run_chunk(refitter, tgt, *, seed: int, B: int, chunks: int, chunk: int) -> p
             if not np.all(np.isfinite(vals)):
                 status = "not converged"
                 vals = [np.nan] * len(tgt)
-        except (SurveySemError, np.linalg.LinAlgError, ValueError, FloatingPointError) as err:
-            status = f"failed: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        except RESAMPLE_ERRORS as err:
+            status = f"failed: {failure_text(err)}"
             vals = [np.nan] * len(tgt)
         rows.append([b, status, *vals])
         if (k + 1) % step == 0 or k + 1 == total:
@@ -201,4 +219,8 @@ def merge(frames: list[pd.DataFrame], tgt, *, B: int, level: float = 0.95) -> pd
         out.append({"parameter": name, "kind": kind, "est": est, "boot_mean": mean, "boot_se": se,
                     "ci_lower": lo, "ci_upper": hi, "level": level, "B": B, "n_ok": n_ok,
                     "n_not_converged": n_nc, "n_failed": n_fail})
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
+
+
+SUMMARY_COLUMNS = ["parameter", "kind", "est", "boot_mean", "boot_se", "ci_lower", "ci_upper", "level", "B", "n_ok",
+                   "n_not_converged", "n_failed"]

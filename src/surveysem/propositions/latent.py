@@ -135,21 +135,23 @@ def scored_items(data: pd.DataFrame, constructs: dict[str, list[str]], controls:
 
 
 def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str, list[str]], *, estimator: str,
-                   level: float = 0.95, adjust: str = "holm", alpha: float = 0.05, max_iter: int = 500) -> dict:
+                   level: float = 0.95, adjust: str = "holm", alpha: float = 0.05, max_iter: int = 500,
+                   not_estimable: str | None = None) -> dict:
     """The latent main-effects and interaction models of ``hyp`` and its sub-hypothesis tests.
 
     Returns ``coefficients`` (every term of both models), ``fits`` (one row per model),
     ``subhypotheses`` and ``warnings``. A model that cannot be estimated, or whose solution is
-    inadmissible or did not converge, gives "not estimable" verdicts with the reason."""
+    inadmissible or did not converge, gives "not estimable" verdicts with the reason;
+    ``not_estimable`` (the pre-check of degenerate data) is such a reason found before fitting."""
     warn: list[str] = []
     controls = _constant_controls(data, controls, hyp.id, warn)
     constructs = {c: items[c] for c in list(hyp.constructs) + list(hyp.control_constructs)}
-    data, score_error = scored_items(data, constructs, controls, hyp.item_scores)
-    if score_error:
-        warn.append(f"{hyp.id} {estimator}: not estimable: {score_error}")
+    if not not_estimable:
+        data, score_error = scored_items(data, constructs, controls, hyp.item_scores)
+        not_estimable = score_error or None
     if hyp.is_paths:
         return _analyse_paths(data, controls, hyp, constructs, estimator=estimator, level=level, adjust=adjust,
-                              alpha=alpha, max_iter=max_iter, warn=warn, failed=bool(score_error))
+                              alpha=alpha, max_iter=max_iter, warn=warn, not_estimable=not_estimable)
     models = {"main": []}
     if hyp.interactions:
         models["interaction"] = list(hyp.interactions)
@@ -157,10 +159,9 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
     fits, coefs, results = [], [], {}
     for name, inter in models.items():
         model_id = f"{hyp.id}:{estimator}:{name}"
-        if score_error:
-            results[name] = None
-            continue
         try:
+            if not_estimable:
+                raise SurveySemError(not_estimable)
             r = fit_latent(data, estimator, constructs, inter, controls, max_iter)
         except (SurveySemError, np.linalg.LinAlgError) as err:
             warn.append(f"{hyp.id} {estimator} {name}: not estimable: {_failure(err)}")
@@ -180,6 +181,8 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
                                      if hasattr(b, "reliability")},
                      "fit_indices": model_fit_indices(estimator, r)})
     subs = _subhypotheses(hyp, results, estimator, z, adjust, alpha)
+    for r in subs if not_estimable else []:
+        r["problem"] = f"not estimable: {not_estimable}"
     return {"coefficients": coefs, "fits": fits, "subhypotheses": subs, "warnings": warn,
             "estimator": estimator, "estimator_label": estimator_label(estimator, hyp.item_scores), "outcome_scale": OUTCOME_SCALE[hyp.outcome]}
 
@@ -239,7 +242,7 @@ def _test_row(hyp, s, estimator: str, model_id: str, z: float, estimate=None, pr
     row = {"proposition": hyp.id, "id": s.id, "term": s.term, "expected": s.expected, "family": estimator,
            "family_used": estimator, "primary": True, "model": model_id, "est": np.nan, "se": np.nan,
            "std_all": np.nan, "ci_lower": np.nan, "ci_upper": np.nan, "p_one_sided": np.nan,
-           "problem": "not estimable" if estimate is None else problem}
+           "problem": (problem or "not estimable") if estimate is None else problem}
     if estimate is not None:
         est, se, std = estimate
         row.update(est=est, se=se, std_all=std, ci_lower=est - z * se, ci_upper=est + z * se,
@@ -265,7 +268,7 @@ def _subhypotheses(hyp, results: dict, estimator: str, z: float, adjust: str, al
 
 
 def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust, alpha, max_iter, warn,
-                   failed: bool = False) -> dict:
+                   not_estimable=None) -> dict:
     """A model hypothesis (:mod:`surveysem.propositions.latent_paths`): its tested parameters."""
     from surveysem.propositions.latent_paths import fit_paths_sam, fit_paths_sem
     from surveysem.propositions.latent_sam import usable_rows
@@ -277,14 +280,16 @@ def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust,
     d, n_dropped = usable_rows(data, "y", constructs, controls)
     r = None
     try:
-        if not failed:  # items that could not be rescored: not estimable, said by the caller
-            r = fit(d, hyp.model, hyp.outcome, constructs, controls, expected, max_iter)
+        if not_estimable:
+            raise SurveySemError(not_estimable)
+        r = fit(d, hyp.model, hyp.outcome, constructs, controls, expected, max_iter)
     except (SurveySemError, np.linalg.LinAlgError) as err:
         warn.append(f"{hyp.id} {estimator} model: not estimable: {_failure(err)}")
     rows = []
     for s in hyp.subs:
         if r is None:
-            rows.append(_test_row(hyp, s, estimator, model_id, z))
+            rows.append(_test_row(hyp, s, estimator, model_id, z,
+                                  problem=f"not estimable: {not_estimable}" if not_estimable else ""))
             continue
         est, se = r["tested"][s.term]
         rows.append(_test_row(hyp, s, estimator, model_id, z, (est, se, np.nan),

@@ -178,14 +178,19 @@ def resolve_missing(cfg: dict, data_missing: str | None, has_missing: bool = Tru
 
 
 def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str, list[str]], *,
-           models=("a", "b", "c"), estimator: str = "ML", missing: str = "listwise", level: float = 0.95) -> dict:
-    """Fit the P4 models; returns dict(models=..., comparisons=..., paths=DataFrame, warnings=[...])."""
+           models=("a", "b", "c"), estimator: str = "ML", missing: str = "listwise", level: float = 0.95,
+           not_estimable: str | None = None) -> dict:
+    """Fit the P4 models; returns dict(models=..., comparisons=..., paths=DataFrame, warnings=[...]).
+    ``not_estimable``: why no model can be fitted (the pre-check of degenerate data): every model is
+    then reported not estimable with it."""
     from surveysem.sem import fit_model
 
     results, out_models, paths, warn = {}, {}, [], []
     q = special.ndtri(0.5 + level / 2)
     model_data = data.drop(columns=["respondent_id"])
     engine_missing = missing
+    if not_estimable:
+        missing = "listwise"  # nothing is fitted: no EM moments
     if missing == "two_stage":
         ts = TwoStage(model_data)
         if not ts.converged:
@@ -198,6 +203,8 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
     for m in models:
         syntax = p4_syntax(processes, items, m)
         try:
+            if not_estimable:
+                raise SurveySemError(not_estimable)
             res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing)
         except SurveySemError as err:
             warn.append(f"model ({m}): not estimable: {err.one_line()}")

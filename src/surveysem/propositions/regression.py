@@ -480,8 +480,9 @@ def _coef_rows(fit: FitResult, X: pd.DataFrame, hyp, model: str, roles: dict, le
 
 
 def analyse_hypothesis(frame: pd.DataFrame, hyp, *, trials: int = 12, level: float = 0.95,
-                       adjust: str = "holm", alpha: float = 0.05) -> dict:
-    """Fit the primary model and the checks of one P1-P3 style hypothesis.
+                       adjust: str = "holm", alpha: float = 0.05, not_estimable: str | None = None) -> dict:
+    """Fit the primary model and the checks of one P1-P3 style hypothesis (``not_estimable``: why
+    none can be fitted, found by the pre-check of degenerate data).
 
     Returns a dict of lists of row dicts: ``coefficients``, ``fits``, ``subhypotheses``, ``vif``,
     plus ``warnings``. Sub-hypotheses are tested one-sided in the expected direction, Holm-adjusted
@@ -492,6 +493,8 @@ def analyse_hypothesis(frame: pd.DataFrame, hyp, *, trials: int = 12, level: flo
         primary = fam_i == 0
         fits = {}
         try:
+            if not_estimable:
+                raise SurveySemError(not_estimable)
             y, X, caps, ctrls, w = design(frame, hyp, with_interactions=False)
             warn.extend(w)
             fits["main"] = (fit_model(y, X, family, hyp.se, trials, hyp.overdispersion), X)

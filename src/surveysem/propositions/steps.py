@@ -28,8 +28,9 @@ from surveysem.errors import SurveySemError
 from surveysem.instrument.analysed import capability_processes, load_analysed
 from surveysem import io as sio
 from surveysem import resampling
-from surveysem.instrument.analysed import with_parcels
+from surveysem.instrument.analysed import scale_indicators, with_parcels
 from surveysem.io import write_csv, write_json
+from surveysem.measurement.degenerate import model_problem, precheck_table, problem_of, too_few_respondents
 from surveysem.propositions.fit_gate import proposition_gate
 from surveysem.propositions.hypotheses import Hypothesis, parse_hypotheses, proposition_verdict, rule_text
 
@@ -80,6 +81,17 @@ def _composites(inputs: dict, config: dict, inst, constructs: list[str]) -> pd.D
     return composite_table(analysis, inst, float(config["measurement"]["min_item_share"]), constructs)
 
 
+def _precheck(analysis: pd.DataFrame, inst, analysis_name: str):
+    """The pre-check of degenerate data (:mod:`surveysem.measurement.degenerate`) over every measured
+    construct, as the measurement stage runs it: the same items and constructs are left out here."""
+    return precheck_table(analysis, scale_indicators(inst), analysis_name)
+
+
+def _composite_precheck(inputs: dict, inst):
+    """:func:`_precheck` of the analysis table for the composite-score models (regressions, typology)."""
+    return _precheck(with_parcels(read_csv(inputs["analysis"], "analysis data"), inst), inst, "regression")
+
+
 def hypothesis_by_id(hyps, hyp_id: str) -> Hypothesis:
     for h in hyps:
         if h.id == hyp_id:
@@ -108,8 +120,10 @@ def regression(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     ingest = read_ingest(ingest_path)
     rule, p4c = config["verdict_rule"], config["p4"]
     frame = analysis_frame(scores, outcomes)
+    problem = model_problem(_composite_precheck(inputs, inst), hyp.constructs + hyp.control_constructs, len(frame),
+                            "regression")
     res = analyse_hypothesis(frame, hyp, trials=int(p4c["regions"]), level=float(p4c["level"]),
-                             adjust=rule["adjust"], alpha=float(rule["alpha"]))
+                             adjust=rule["adjust"], alpha=float(rule["alpha"]), not_estimable=problem)
     for w in res["warnings"]:
         log.warning(w)
     out = {"proposition": hyp.id, "statement": hyp.statement, "outcome": hyp.outcome, "family": hyp.family,
@@ -132,13 +146,17 @@ def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     h = hypothesis_by_id(hyps, hyp)
     if h.is_sem or h.estimator == "composite_glm":
         raise SurveySemError(f"hypotheses: {hyp} has no latent estimator (estimator: {h.estimator})")
-    items = items_by_construct(analysis.columns, list(h.constructs) + h.control_constructs, inst)
+    used = list(h.constructs) + h.control_constructs
+    pc = _precheck(analysis, inst, "latent model")
+    items = {c: pc.scales.get(c, its) for c, its in items_by_construct(analysis.columns, used, inst).items()}
     rule, p4c = config["verdict_rule"], config["p4"]
     data, controls, warn = latent_frame(analysis, outcomes, h, items, trials=int(p4c["regions"]),
                                         correction=float(p4c["diversification_correction"]),
                                         clip=float(p4c["intensity_clip"]))
+    warn = [w for w in pc.warnings if any(c in w for c in used)] + warn
+    problem = model_problem(pc, used, len(data), "latent model")
     res = analyse_latent(data, controls, h, items, estimator=h.estimator, level=float(p4c["level"]),
-                         adjust=rule["adjust"], alpha=float(rule["alpha"]))
+                         adjust=rule["adjust"], alpha=float(rule["alpha"]), not_estimable=problem)
     if h.is_paths:
         res["model"] = h.model
     res["warnings"] = warn + res["warnings"]
@@ -164,12 +182,14 @@ def typology(inputs: dict, outputs: dict, config: dict) -> dict:
     ingest = read_ingest(ingest_path)
     p4c = config["p4"]
     frame = analysis_frame(scores, outcomes)
+    pc = _composite_precheck(inputs, inst)
     summaries, terms, warns = [], [], []
     for h in hyps:
         if h.is_sem or h.is_paths or h.typology_group is None:
             continue
+        problem = model_problem(pc, h.constructs + h.control_constructs, len(frame), "regression")
         r = analyse_typology(frame, h, trials=int(p4c["regions"]), min_group_n=int(p4c["typology_min_group_n"]),
-                             level=float(p4c["level"]))
+                             level=float(p4c["level"]), not_estimable=problem)
         if r["summary"]:
             summaries.append(r["summary"])
         terms.extend(r["terms"])
@@ -194,7 +214,8 @@ def typology(inputs: dict, outputs: dict, config: dict) -> dict:
 
 
 def _p4_setup(inputs: dict, config: dict):
-    """(data, hypothesis, processes, items, estimator, missing, p4 config) for the P4 steps."""
+    """(data, hypothesis, processes, items, estimator, missing, p4 config, ingest, outcomes, pre-check)
+    for the P4 steps; the pre-check's ``warnings`` and ``not_estimable`` (why P4 cannot be fitted, or None)."""
     from surveysem.propositions.p4 import items_by_construct, p4_data, resolve_missing
 
     inst = _analysed(inputs, config)
@@ -207,28 +228,48 @@ def _p4_setup(inputs: dict, config: dict):
         raise SurveySemError("hypotheses: no growth (SEM) hypothesis to fit (family: sem)")
     hyp = sem[0]
     cfg = config["p4"]
-    constructs = [c for p in hyp.processes.values() for c in p]
-    items = items_by_construct(analysis.columns, constructs, inst)
+    pc = _precheck(analysis, inst, "P4")
+    processes, problem = _estimable_processes(hyp.processes, pc)
+    constructs = [c for p in processes.values() for c in p]
+    items = {c: pc.scales.get(c, its) for c, its in items_by_construct(analysis.columns, constructs, inst).items()}
     data = p4_data(analysis, outcomes, items, cfg, trials=int(cfg["regions"]))
     has_missing = bool(data.drop(columns=["respondent_id"]).isna().any().any())
     missing = resolve_missing(cfg, ingest["missing_method"], has_missing, n=len(data), p=data.shape[1] - 1)
-    return data, hyp, hyp.processes, items, cfg["estimator"], missing, cfg, ingest, outcomes
+    problem = problem or too_few_respondents(len(data), "P4")
+    pre = {"warnings": [w for w in pc.warnings if any(c in w for cs in hyp.processes.values() for c in cs)],
+           "not_estimable": problem}
+    return data, hyp, processes, items, cfg["estimator"], missing, cfg, ingest, outcomes, pre
+
+
+def _estimable_processes(processes: dict[str, list[str]], pc) -> tuple[dict[str, list[str]], str | None]:
+    """P4's processes without the capabilities the pre-check found not estimable (a process model
+    can do without one of its capabilities), and why P4 is not estimable when a process is left
+    with none."""
+    kept = {p: [c for c in cs if c not in pc.not_estimable] for p, cs in processes.items()}
+    empty = [p for p, cs in kept.items() if not cs]
+    if empty:
+        return processes, f"process {', '.join(empty)} has no estimable capability: " + problem_of(
+            pc, [c for p in empty for c in processes[p]])
+    return kept, None
 
 
 def p4_fit(inputs: dict, outputs: dict, config: dict) -> dict:
     """P4 models (a) correlated processes, (b) process chain, (c) first-order capabilities -> growth."""
     from surveysem.propositions.p4 import fit_p4, multigroup_check
 
-    data, hyp, processes, items, estimator, missing, cfg, ingest, outcomes = _p4_setup(inputs, config)
+    data, hyp, processes, items, estimator, missing, cfg, ingest, outcomes, pre = _p4_setup(inputs, config)
     log.info("P4: %d firms, %d observed variables, estimator %s, missing %s", len(data), data.shape[1] - 1,
              estimator, missing)
     res = fit_p4(data, processes, items, models=tuple(cfg["models"]), estimator=estimator, missing=missing,
-                 level=float(cfg["level"]))
+                 level=float(cfg["level"]), not_estimable=pre["not_estimable"])
+    res["warnings"] = pre["warnings"] + res["warnings"]
     groups = None
     if "group" in outcomes.columns:
         g = outcomes[["respondent_id", "group"]].merge(data[["respondent_id"]], on="respondent_id", how="right")
         groups = pd.to_numeric(g["group"], errors="coerce")
-    if groups is not None and groups.notna().any():
+    if pre["not_estimable"]:
+        mg = {"status": "skipped", "reason": f"not estimable: {pre['not_estimable']}"}
+    elif groups is not None and groups.notna().any():
         keep = groups.notna().to_numpy()
         mg = multigroup_check(data.loc[keep].reset_index(drop=True), groups[keep].reset_index(drop=True),
                               processes, items, min_n=int(cfg["multigroup_min_n"]), estimator=estimator)
@@ -243,7 +284,7 @@ def p4_fit(inputs: dict, outputs: dict, config: dict) -> dict:
                                           f"({cfg['regions']} + 2*{cfg['diversification_correction']})))",
                                  "g_int": f"z(logit(clip(intensity, {cfg['intensity_clip']}, 1 - {cfg['intensity_clip']})))"},
            "models": res["models"], "comparisons": res["comparisons"], "multigroup": mg,
-           "warnings": res["warnings"], "synthetic": _synthetic(ingest)}
+           "warnings": res["warnings"], "not_estimable": pre["not_estimable"], "synthetic": _synthetic(ingest)}
     write_json(outputs["json"], out)
     write_csv(outputs["paths"], res["paths"])
     return out
@@ -251,45 +292,69 @@ def p4_fit(inputs: dict, outputs: dict, config: dict) -> dict:
 
 def _boot_model(inputs: dict, config: dict):
     """(data, prepared model, full-sample fit, bootstrap config, missing-data method, full-sample EM
-    moments or None) of the bootstrapped P4 model."""
+    moments or None) of the bootstrapped P4 model; when it cannot be fitted, the model and the fit
+    are None and the last element is the reason (text)."""
+    from surveysem.propositions.bootstrap import RESAMPLE_ERRORS, failure_text
     from surveysem.propositions.p4 import p4_syntax
     from surveysem.sem import prepare_model
 
-    data, hyp, processes, items, estimator, missing, cfg, ingest, _ = _p4_setup(inputs, config)
+    data, hyp, processes, items, estimator, missing, cfg, ingest, _, pre = _p4_setup(inputs, config)
     bc = config["bootstrap"]
-    syntax = p4_syntax(processes, items, bc["model"])
     d = data.drop(columns=["respondent_id"])
+    if pre["not_estimable"]:
+        return d, None, None, bc, missing, pre["not_estimable"]
+    syntax = p4_syntax(processes, items, bc["model"])
     engine_missing = missing
     fit_data = d
     em_start = None
-    if missing == "two_stage":
-        from surveysem.propositions.p4 import TwoStage
+    try:  # the full-sample EM moments and fit: a singular matrix here leaves no resample to refit
+        if missing == "two_stage":
+            from surveysem.propositions.p4 import TwoStage
 
-        two_stage = TwoStage(d)
-        fit_data, em_start = two_stage(d), two_stage.start
-        engine_missing = "listwise"
-    pm = prepare_model(syntax, list(d.columns), estimator=estimator, missing=engine_missing)
-    pm.standard_errors = estimator == "MLR"  # the bootstrap reads estimates and std_all only
-    full = pm.fit(fit_data)
+            two_stage = TwoStage(d)
+            fit_data, em_start = two_stage(d), two_stage.start
+            engine_missing = "listwise"
+        pm = prepare_model(syntax, list(d.columns), estimator=estimator, missing=engine_missing)
+        pm.standard_errors = estimator == "MLR"  # the bootstrap reads estimates and std_all only
+        full = pm.fit(fit_data)
+    except RESAMPLE_ERRORS as err:
+        return d, None, None, bc, missing, f"the full-sample model cannot be fitted: {failure_text(err)}"
     return d, pm, full, bc, missing, em_start
 
 
 def bootstrap_chunk(inputs: dict, outputs: dict, config: dict, chunk: str) -> pd.DataFrame:
     """Resamples chunk*B/chunks .. (chunk+1)*B/chunks - 1 of the P4 bootstrap; each has its own seed."""
     chunk = int(chunk)
-    from surveysem.propositions.bootstrap import ResampleRefitter, run_chunk, targets
+    from surveysem.propositions.bootstrap import (
+        RESAMPLE_ERRORS,
+        ResampleRefitter,
+        failed_chunk,
+        failure_text,
+        run_chunk,
+        targets,
+    )
 
     d, pm, full, bc, missing, em_start = _boot_model(inputs, config)
+    B, chunks = int(bc["B"]), int(bc["chunks"])
+    if full is None:
+        log.warning("bootstrap: not run, every resample counts as failed: %s", em_start)
+        write_csv(outputs["csv"], failed_chunk(f"failed: not estimable: {em_start}", [], B=B, chunks=chunks, chunk=chunk))
+        return None
     if not full.converged:
         log.warning("bootstrap: the full-sample model (%s) did not converge; resamples start from its last iterate",
                     bc["model"])
     tgt = targets(full)
     log.info("bootstrap model (%s): chunk %d of %d, B = %d, seed %d", bc["model"], chunk + 1, bc["chunks"],
              bc["B"], bc["seed"])
-    refitter = ResampleRefitter(pm, d, full.free_params, missing=missing, em_tol=float(bc["em_tol"]),
-                                max_iter=int(bc["max_iter"]), tol=float(bc["tol"]), em_start=em_start)
-    frame = run_chunk(refitter, tgt, seed=int(bc["seed"]), B=int(bc["B"]), chunks=int(bc["chunks"]),
-                      chunk=int(chunk))
+    try:
+        refitter = ResampleRefitter(pm, d, full.free_params, missing=missing, em_tol=float(bc["em_tol"]),
+                                    max_iter=int(bc["max_iter"]), tol=float(bc["tol"]), em_start=em_start)
+    except RESAMPLE_ERRORS as err:  # the full-sample moments or curvature: no resample can be refitted
+        reason = f"failed: the refit cannot start: {failure_text(err)}"
+        log.warning("bootstrap chunk %d: every resample counts as failed (%s)", chunk + 1, reason)
+        write_csv(outputs["csv"], failed_chunk(reason, tgt, B=B, chunks=chunks, chunk=chunk))
+        return None
+    frame = run_chunk(refitter, tgt, seed=int(bc["seed"]), B=B, chunks=chunks, chunk=chunk)
     if refitter.n_boundary:
         log.warning(_boundary_warning(refitter.n_boundary, len(frame)))
     n_bad = int((frame["status"] != "ok").sum())
@@ -314,7 +379,7 @@ def bootstrap_merge(inputs: dict, outputs: dict, config: dict) -> pd.DataFrame:
 
     d, pm, full, bc, _, _ = _boot_model(inputs, config)
     frames = [read_csv(p, "bootstrap chunk") for p in inputs["chunks"]]
-    summary = merge(frames, targets(full), B=int(bc["B"]), level=float(bc["level"]))
+    summary = merge(frames, targets(full) if full is not None else [], B=int(bc["B"]), level=float(bc["level"]))
     summary.insert(0, "model", bc["model"])
     if len(summary) and summary["n_ok"].iloc[0] < bc["B"]:
         r = summary.iloc[0]
@@ -392,6 +457,8 @@ def _p4_verdicts(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | Non
             if len(r):
                 est, lo, hi = float(r.est.iloc[0]), float(r.ci_lower.iloc[0]), float(r.ci_upper.iloc[0])
                 source = "Wald CI"
+        if not source and p4.get("not_estimable"):
+            source = f"not estimable: {p4['not_estimable']}"
         converged = bool(p4.get("models", {}).get(model, {}).get("converged", False))
         if not np.isfinite(est) or not converged:
             verdict = "not estimable"

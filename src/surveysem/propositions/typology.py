@@ -25,8 +25,9 @@ GROUP_DEFINING = ("tech_intensity", "customer_type")
 
 
 def analyse_typology(frame: pd.DataFrame, hyp, *, trials: int = 12, min_group_n: int = 30,
-                     level: float = 0.95) -> dict:
-    """Capability x group interaction model for one hypothesis; returns dict(summary, terms, warnings)."""
+                     level: float = 0.95, not_estimable: str | None = None) -> dict:
+    """Capability x group interaction model for one hypothesis; returns dict(summary, terms, warnings).
+    ``not_estimable``: why the model cannot be fitted (the pre-check of degenerate data)."""
     g = hyp.typology_group
     base = {"proposition": hyp.id, "target_group": g, "family": hyp.family}
     if g is None:
@@ -44,6 +45,8 @@ def analyse_typology(frame: pd.DataFrame, hyp, *, trials: int = 12, min_group_n:
                   f"at least {min_group_n} each are needed (p4.typology_min_group_n)")
         return {"summary": {**base, "status": "skipped", "reason": reason}, "terms": [], "warnings": [f"{hyp.id} typology: skipped: {reason}"]}
     try:
+        if not_estimable:
+            raise SurveySemError(not_estimable)
         y, X, caps, ctrls, warn = design(sub, hyp, with_interactions=False, extra={"G": gd},
                                          drop_controls=GROUP_DEFINING)
         prods = []

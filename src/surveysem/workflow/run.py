@@ -14,7 +14,7 @@ import logging
 import sys
 from typing import Callable
 
-from surveysem.errors import SurveySemError
+from surveysem.errors import RedactingFilter, SurveySemError
 from surveysem.workflow.params import config_from_params
 
 
@@ -45,6 +45,7 @@ def run_logged(call: Callable[[], object], log_path: str | None = None) -> None:
     root.handlers = []
     for handler in handlers:
         handler.setFormatter(formatter)
+        handler.addFilter(RedactingFilter())  # no log line prints an e-mail, phone number or IP address
         root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
