@@ -92,3 +92,15 @@ def test_the_libraries_themselves_are_untouched():
     compat.semopy()
     assert sklearn.utils.check_array.__module__ == "sklearn.utils.validation"
     assert compat.factor_analyzer() is compat.factor_analyzer()
+
+
+def test_the_packages_are_imported_only_through_compat():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    direct = re.compile(r"^\s*(?:from|import)\s+(?:factor_analyzer|semopy)\b", re.MULTILINE)
+    offenders = [str(p.relative_to(root)) for folder in ("src", "tests", "workflow", "bench")
+                 for p in (root / folder).rglob("*.py")
+                 if p.name != "compat.py" and direct.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []

@@ -40,7 +40,7 @@ import importlib
 import inspect
 from types import ModuleType
 
-__all__ = ["factor_analyzer", "semopy", "check_array_new_spelling", "masked_corrcoef"]
+__all__ = ["check_array_new_spelling", "factor_analyzer", "masked_corrcoef", "semopy"]
 
 # the modules of each package that bound the removed call under their own name
 _FACTOR_ANALYZER_MODULES = ("factor_analyzer.factor_analyzer", "factor_analyzer.confirmatory_factor_analyzer")

@@ -41,7 +41,7 @@ def _cluster_problem() -> str | None:
         return "snakemake-executor-plugin-slurm is not installed in this environment"
     if shutil.which("sbatch") is None or shutil.which("sinfo") is None:
         return "SLURM client commands (sbatch, sinfo) not found"
-    proc = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(["sinfo", "-h", "-o", "%T"], check=False, capture_output=True, text=True, timeout=30)
     states = proc.stdout.split()
     if proc.returncode != 0 or not any(s.rstrip("*~#").startswith(("idle", "mixed", "alloc")) for s in states):
         return f"no SLURM node takes jobs (sinfo: {(proc.stdout + proc.stderr).strip()[:200] or 'nothing'})"
