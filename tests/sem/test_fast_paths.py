@@ -226,9 +226,10 @@ def test_refit_to_moments_equals_a_full_fit():
 def test_minres_communalities_match_factor_analyzer():
     import warnings
 
-    from factor_analyzer import FactorAnalyzer
-
+    from surveysem.compat import factor_analyzer
     from surveysem.measurement.efa import minres_communalities
+
+    FactorAnalyzer = factor_analyzer().FactorAnalyzer
 
     rng = np.random.default_rng(5)
     Z = rng.standard_normal((200, 12)) + rng.standard_normal((200, 1)) * np.linspace(0.3, 1.2, 12)

@@ -34,7 +34,9 @@ __all__ = ["harman", "marker_adjust", "marker_table", "full_collinearity_vif", "
 
 def harman(data: pd.DataFrame, method: str = "ml") -> dict:
     """Harman's single-factor test on pairwise correlations: first-component and first-factor shares."""
-    from factor_analyzer import FactorAnalyzer
+    from surveysem.compat import factor_analyzer
+
+    FactorAnalyzer = factor_analyzer().FactorAnalyzer
 
     X = data.astype(float)
     R = X.corr(min_periods=2).to_numpy()

@@ -120,7 +120,9 @@ def reduced_eigenvalues(R: np.ndarray, n_factors: int = 1, method: str = "minres
     if method == "minres":
         h2 = minres_communalities(R, n_factors)
     else:
-        from factor_analyzer import FactorAnalyzer
+        from surveysem.compat import factor_analyzer
+
+        FactorAnalyzer = factor_analyzer().FactorAnalyzer
 
         fa = FactorAnalyzer(n_factors=n_factors, method=method, rotation=None, is_corr_matrix=True)
         with _warnings.catch_warnings():
@@ -177,7 +179,9 @@ def efa(data: pd.DataFrame, n_factors: int, method: str = "minres", rotation: st
     solution; rotation-invariant), ``ss_loadings`` (psych's Vaccounted: ``diag(Phi L'L)``) and warnings
     (Heywood cases: communality >= 1).
     """
-    from factor_analyzer import FactorAnalyzer
+    from surveysem.compat import factor_analyzer
+
+    FactorAnalyzer = factor_analyzer().FactorAnalyzer
 
     X = data.astype(float)
     names = list(X.columns)
