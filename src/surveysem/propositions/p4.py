@@ -178,9 +178,13 @@ def resolve_missing(cfg: dict, data_missing: str | None, has_missing: bool = Tru
 
 
 def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str, list[str]], *,
-           models=("a", "b", "c"), estimator: str = "ML", missing: str = "listwise", level: float = 0.95) -> dict:
-    """Fit the P4 models; returns dict(models=..., comparisons=..., paths=DataFrame, warnings=[...])."""
-    from surveysem.sem import fit_model
+           models=("a", "b", "c"), estimator: str = "ML", missing: str = "listwise", level: float = 0.95,
+           prepared: dict | None = None) -> dict:
+    """Fit the P4 models; returns dict(models=..., comparisons=..., paths=DataFrame, warnings=[...]).
+
+    ``prepared``: a dict in which the parsed models are kept and found again (the power study fits
+    the same models to thousands of draws; set-up is a large share of one fit)."""
+    from surveysem.sem import fit_model, prepare_model
 
     results, out_models, paths, warn = {}, {}, [], []
     q = special.ndtri(0.5 + level / 2)
@@ -198,7 +202,14 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
     for m in models:
         syntax = p4_syntax(processes, items, m)
         try:
-            res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing)
+            if prepared is None:
+                res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing)
+            else:
+                key = (syntax, tuple(model_data.columns), estimator, engine_missing)
+                if key not in prepared:
+                    prepared[key] = prepare_model(syntax, list(model_data.columns), estimator=estimator,
+                                                  missing=engine_missing)
+                res = prepared[key].fit(model_data)
         except SurveySemError as err:
             warn.append(f"model ({m}): not estimable: {err.one_line()}")
             out_models[m] = {"model": m, "description": MODELS[m], "syntax": syntax, "converged": False,
