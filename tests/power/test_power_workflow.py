@@ -79,3 +79,20 @@ def test_the_default_target_does_not_build_the_power_study(two_runs):
     work, path, _ = two_runs["one"]
     proc = run([SNAKEMAKE, "-n", "--cores", "1", "--configfile", path], work)
     assert proc.returncode == 0 and "power_chunk" not in proc.stdout + proc.stderr
+
+
+def test_power_files_have_their_registered_columns(two_runs):
+    import importlib.util
+
+    from conftest import ROOT
+
+    from surveysem.stage_files import FILES
+
+    spec = importlib.util.spec_from_file_location("stage_file_checks", ROOT / "tests/workflow/test_stage_files.py")
+    checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checks)
+    POWER_WRITERS, registry_mismatches = checks.POWER_WRITERS, checks.registry_mismatches
+
+    keys = [k for k, f in FILES.items() if f.writer in POWER_WRITERS]
+    assert len(keys) == 6
+    assert registry_mismatches(two_runs["one"][0], keys) == []
