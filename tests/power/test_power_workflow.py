@@ -2,6 +2,7 @@
 a run cut short reuses its finished chunks, `surveysem power` runs the same rules, and the
 default target never builds the power study."""
 
+import re
 import subprocess
 import sys
 
@@ -61,7 +62,7 @@ def test_a_run_cut_short_reruns_only_the_missing_chunk(two_runs):
     text = proc.stdout + proc.stderr
     assert proc.returncode == 0, text[-3000:]
     stats = text.split("Job stats:")[1].split("Reasons:")[0]
-    jobs = dict(line.split() for line in stats.splitlines()[3:] if line.strip() and not line.startswith("total"))
+    jobs = {m[1]: m[2] for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.MULTILINE) if m[1] != "total"}
     assert jobs == {"power_chunk": "1", "power_summary": "1", "report_power": "1", "power": "1"}
     assert "output: results/power/chunks/n90_c1.csv" in text and "output: results/power/chunks/n90_c0.csv" not in text
 
