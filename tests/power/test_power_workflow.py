@@ -13,7 +13,7 @@ from conftest import ENV, SMALL_CONFIG, SNAKEMAKE, run, workflow_copy
 # P1 (latent SAM) and P4 (SEM) at one size: the two kinds of estimation, a few seconds each.
 TINY = {"sizes": [90], "replications": 2, "propositions": ["P1", "P4"], "truth_n": 1000}
 OUTPUTS = ["results/power/monte_carlo.csv", "results/power/power.csv", "results/power/sample_size.csv",
-           "results/power/rmsea_power.csv", "reports/power.html"]
+           "results/power/rmsea_power.csv", "results/power/verdicts.csv", "reports/power.html"]
 
 
 def _study(tmp_path, name: str, chunks: int):
@@ -95,5 +95,5 @@ def test_power_files_have_their_registered_columns(two_runs):
     POWER_WRITERS, registry_mismatches = checks.POWER_WRITERS, checks.registry_mismatches
 
     keys = [k for k, f in FILES.items() if f.writer in POWER_WRITERS]
-    assert len(keys) == 6
+    assert len(keys) == 7
     assert registry_mismatches(two_runs["one"][0], keys) == []

@@ -7,7 +7,7 @@ import pandas as pd
 from results_tree import XSS, make_results
 
 from surveysem.power.rmsea_power import rmsea_power_table
-from surveysem.power.summarise import MONTE_CARLO_COLUMNS, power_table, sample_size_table
+from surveysem.power.summarise import MONTE_CARLO_COLUMNS, power_table, sample_size_table, verdict_table
 from surveysem.report.pages import Context, build_report
 from surveysem.report.pages.power import power_page
 
@@ -24,20 +24,22 @@ def _results():
                                            ("P1b", "sub-hypothesis", "not supported")):
                 rows.append({"n": n, "replication": r, "proposition": "P1", "target": target, "level": level,
                              "problem": "", "verdict": verdict})
-    power = power_table(pd.DataFrame(rows), nulls={"P1b"})
+    rows = pd.DataFrame(rows)
+    power = power_table(rows, nulls={"P1b"})
     mc = pd.DataFrame([dict.fromkeys(MONTE_CARLO_COLUMNS, np.nan) | {"target": "P1a", "proposition": "P1",
                                                                       "parameter": "PDC", "n": 100, "replications": 4,
                                                                       "not_converged": 0, "inadmissible": 0,
                                                                       "mean_estimate": 0.123}])
     return {"power": power, "sample_size": sample_size_table(power), "monte_carlo": mc,
-            "rmsea_power": rmsea_power_table([100, 200], {"b": 40})}
+            "rmsea_power": rmsea_power_table([100, 200], {"b": 40}), "verdicts": verdict_table(rows)}
 
 
 def test_power_page_tables_curves_and_escaping():
     html, tables = power_page(_results(), CONFIG)
     text = re.sub(r"<[^>]+>", " ", html)
     assert XSS not in html and "&lt;script&gt;" in html
-    assert [name for name, _ in tables] == ["power_by_n", "sample_size", "type_one", "monte_carlo", "rmsea"]
+    assert [name for name, _ in tables] == ["power_by_n", "verdicts", "sample_size", "type_one", "monte_carlo", "rmsea"]
+    assert re.search(r"P1\s+not supported\s+100\.0%\s+100\.0%", text)
     assert re.search(r"P1a\s+sub-hypothesis\s+50\.0% \(25\.0%\)\s+100\.0% \(0\.0%\)", text)
     assert re.search(r"P1a\s+80%\s+160\s+interpolated between N = 100 and 200", text)
     assert re.search(r"P1b\s+100\s+4\s+0\.0%\s+0\.0%", text)  # the true null's type-I error

@@ -39,6 +39,7 @@ rule power_summary:
         power=F("power_table"),
         sample_size=F("power_sample_size"),
         rmsea_power=F("power_rmsea"),
+        verdicts=F("power_verdicts"),
     params:
         **rule_params("power_summary"),
     log:
@@ -55,6 +56,7 @@ rule report_power:
         power=F("power_table"),
         sample_size=F("power_sample_size"),
         rmsea_power=F("power_rmsea"),
+        verdicts=F("power_verdicts"),
     output:
         html=F("power_html"),
     params:

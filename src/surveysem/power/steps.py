@@ -7,6 +7,7 @@ Outputs under ``results/power/``:
 ``power.csv``             power (share supported) of every sub-hypothesis, proposition and true null by N
 ``sample_size.csv``       N needed for 80 % and 90 % power
 ``rmsea_power.csv``       analytic power of the P4 model's RMSEA tests of close and not-close fit
+``verdicts.csv``          share of each verdict of every proposition by N
 
 The study is ``power:`` of the config; its population is ``simulate:``. Each step receives plain
 values: ``inputs`` and ``outputs`` (name -> path), ``config`` (the keys its rule declares) and its
@@ -101,7 +102,8 @@ def summary(inputs: dict, outputs: dict, config: dict) -> dict:
     nulls = true_nulls(study.config, study.hyps, study.fielded)
     power = power_table(rows, nulls)
     tables = {"monte_carlo": monte_carlo_table(rows, truth), "power": power,
-              "sample_size": sample_size_table(power), "rmsea_power": rmsea_table(study, config)}
+              "sample_size": sample_size_table(power), "rmsea_power": rmsea_table(study, config),
+              "verdicts": verdict_table(rows)}
     for name, frame in tables.items():
         write_csv(outputs[name], frame)
     for r in power[power["kind"] == "true null"].itertuples():

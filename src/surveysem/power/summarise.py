@@ -18,6 +18,8 @@ draw; composite-score GLMs estimate other quantities, so only their true nulls h
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -26,6 +28,7 @@ MONTE_CARLO_COLUMNS = ["target", "proposition", "parameter", "n", "population_va
                        "inadmissible"]
 POWER_COLUMNS = ["target", "kind", "n", "replications", "converged", "share_supported", "mcse"]
 SAMPLE_SIZE_COLUMNS = ["target", "power_level", "n_required", "note"]
+VERDICT_COLUMNS = ["target", "n", "verdict", "replications", "share"]
 POWER_LEVELS = (0.8, 0.9)
 FAILED = ("not converged", "not estimable")
 
@@ -62,6 +65,8 @@ def population_values(study, seed: int) -> dict[str, float]:
 
     cfg = study.config
     p4c = cfg["p4"]
+    # the population's P4 values are estimates, not tests: no bootstrap of the large draw
+    study = replace(study, rule={**study.rule, "p4_ci": "wald"})
     sim, clean = draw_clean(study, int(cfg["power"]["truth_n"]), seed)
     outcomes = firm_outcomes(clean, study.fielded, cfg["study"]["survey_year"], cfg["outcomes"]["home_country"])
     analysis = with_parcels(clean, study.inst)
@@ -139,3 +144,16 @@ def sample_size_table(power: pd.DataFrame) -> pd.DataFrame:
             n, note = n_required(g["n"].tolist(), g["share_supported"].tolist(), level)
             out.append({"target": target, "power_level": level, "n_required": n, "note": note})
     return pd.DataFrame(out, columns=SAMPLE_SIZE_COLUMNS)
+
+
+def verdict_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Share of each verdict of every proposition at every N (why a proposition is not supported:
+    not supported, partially supported, not estimable, not assessable ...)."""
+    props = rows[rows["level"] == "proposition"]
+    out = []
+    for (target, n), g in props.groupby(["target", "n"], sort=False):
+        counts = g["verdict"].value_counts()
+        for verdict in sorted(counts.index):
+            out.append({"target": target, "n": int(n), "verdict": verdict, "replications": int(len(g)),
+                        "share": float(counts[verdict] / len(g))})
+    return pd.DataFrame(out, columns=VERDICT_COLUMNS)

@@ -36,7 +36,8 @@ def power(inputs: dict, outputs: dict, config: dict) -> None:
     from surveysem import io as sio
     from surveysem.report.pages.power import power_page
 
-    results = {name: sio.read_csv(inputs[name]) for name in ("monte_carlo", "power", "sample_size", "rmsea_power")}
+    results = {name: sio.read_csv(inputs[name]) for name in ("monte_carlo", "power", "sample_size", "rmsea_power",
+                                                                  "verdicts")}
     html, tables = power_page(results, config)
     sio.write_text(outputs["html"], html)
     log.info("power page done: %d tables", len(tables))

@@ -50,6 +50,20 @@ def _power_section(power: pd.DataFrame, tables: list) -> list:
     return [t.to_html()]
 
 
+def _verdicts_section(verdicts: pd.DataFrame, tables: list) -> list:
+    wide = {}
+    for r in verdicts.itertuples():
+        wide.setdefault((r.target, r.verdict), {})[f"N = {r.n}"] = _pct(r.share)
+    frame = pd.DataFrame([{"target": t, "verdict": v, **cells} for (t, v), cells in wide.items()]).fillna(_pct(0.0))
+    t = frame_table(frame, "Verdicts of the propositions by N (share of replications)", number=len(tables) + 1,
+                    text_columns=list(frame.columns),
+                    note="Why a proposition is not supported: some sub-hypotheses failed, a model could not be "
+                         "estimated, or the verdict rule found it not assessable (fit gate, model choice, too few "
+                         "resamples).")
+    tables.append(("verdicts", t))
+    return [t.to_html()]
+
+
 def _type_one_section(power: pd.DataFrame, tables: list, alpha: float) -> list:
     nulls = power[power["kind"] == "true null"]
     if not len(nulls):
@@ -138,6 +152,7 @@ def power_page(results: dict[str, pd.DataFrame], config: dict) -> tuple[str, lis
     body = join([
         intro,
         section("power-by-n", "Power by N", *_power_section(power, tables)),
+        section("verdicts", "Verdicts of the propositions", *_verdicts_section(results["verdicts"], tables)),
         section("sample-size", "Sample size needed", *_sample_size_section(results["sample_size"], tables)),
         section("type-one", "Type-I error of true nulls", *_type_one_section(power, tables, alpha)),
         section("curves", "Power curves", *_curves(power)),
