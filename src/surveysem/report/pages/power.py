@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from surveysem.report.figures import figure, line_plot
-from surveysem.report.html import PAGES, join, page, paragraph, section
+from surveysem.report.html import PAGES, join, page, paragraph, section, tag
 from surveysem.report.pages.sections import _number_figures
 from surveysem.report.tables import (
     fmt_int,
@@ -142,14 +142,16 @@ def power_page(results: dict[str, pd.DataFrame], config: dict) -> tuple[str, lis
     power, tables = results["power"], []
     pw = config["power"]
     studied = ", ".join(pw["propositions"]) if pw["propositions"] else "all hypotheses"
+    banner = tag("div", SIMULATED, class_="banner-synthetic", role="note", id="synthetic-banner")
     intro = paragraph(
-        f"{SIMULATED} {pw['replications']} replications at each N of {', '.join(str(n) for n in pw['sizes'])} "
+        f"{pw['replications']} replications at each N of {', '.join(str(n) for n in pw['sizes'])} "
         f"firms after screening ({studied}; seed {pw['seed']}). Each replication is judged by the pipeline's own "
         f"estimators and verdict rule; P4 by "
         + ("its bootstrap (bootstrap: settings) in every replication." if pw["p4_bootstrap"]
            else "Wald / delta-method CIs (power.p4_bootstrap: false)."))
     alpha = config["verdict_rule"]["alpha"]
     body = join([
+        banner,
         intro,
         section("power-by-n", "Power by N", *_power_section(power, tables)),
         section("verdicts", "Verdicts of the propositions", *_verdicts_section(results["verdicts"], tables)),
@@ -160,5 +162,5 @@ def power_page(results: dict[str, pd.DataFrame], config: dict) -> tuple[str, lis
         section("rmsea", "Analytic power of the RMSEA tests", *_rmsea_section(results["rmsea_power"], tables)),
     ])
     html = page("Power study", _number_figures(body), current="power.html", study_title=config["study"]["title"],
-                synthetic=True, pages=POWER_PAGES)
+                synthetic=False, pages=POWER_PAGES)
     return html, tables
