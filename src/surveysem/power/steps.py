@@ -92,6 +92,7 @@ def summary(inputs: dict, outputs: dict, config: dict) -> dict:
         power_table,
         sample_size_table,
         true_nulls,
+        verdict_table,
     )
 
     study = _study(inputs, config)
