@@ -3,16 +3,17 @@
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/calibration.py [--draws 500] [--sizes 300 1000]
         [--processes 2] [--truth-n 100000] [--seed 20261201] [--out bench/calibration_draws.csv]
 
-Each draw is one study of N firms from the ``simulate:`` section of ``config/config.yaml`` (the
-instrument of ``scales/``), the clean respondents kept by their truth flags (screening is not
-under test: :func:`surveysem.simulate.known_truth.clean_respondents`). On every draw the
+Each draw is one study of N firms after screening from the ``simulate:`` section of
+``config/config.yaml`` (the instrument of ``scales/``), drawn as the power study draws them
+(:mod:`surveysem.power.replicate`: the first N respondents kept by their truth flags, screening
+is not under test). On every draw the
 pipeline's own code estimates and judges P1-P3 (:func:`surveysem.propositions.latent.analyse_latent`
 for the latent estimators, :func:`surveysem.propositions.regression.analyse_hypothesis` for the
 composite GLMs) with the config's verdict rule (alpha, Holm).
 
 Population values (``truth``) are on the latent estimators' scale: the least-squares
 coefficients of the transformed outcome on the true unit-variance capabilities and the
-controls in one draw of ``--truth-n`` firms (:func:`surveysem.simulate.known_truth.latent_estimands`;
+controls in one draw of ``--truth-n`` firms (:func:`surveysem.power.summarise.population_values`;
 its own sampling error is about 0.3/sqrt(truth-n)). The composite GLMs estimate other
 quantities (per SD of an item mean, on a log or logit link), so their bias and coverage are
 shown only for the true null, whose value is 0 on every scale.
@@ -44,48 +45,40 @@ _STATE: dict = {}
 
 
 def _setup(config_path: str, scales: str):
+    """The power study's set-up (:func:`surveysem.power.replicate.power_study`), P1-P3 only."""
     from surveysem.config import load_config
-    from surveysem.instrument.scales import load_instrument
-    from surveysem.propositions.hypotheses import parse_hypotheses
+    from surveysem.power.replicate import power_study
 
     config = load_config(config_path)
-    inst = load_instrument(Path(scales))
-    hyps = [h for h in parse_hypotheses(config["hypotheses"], list(inst.constructs)) if not h.is_sem]
-    items = {c: [i.id for i in k.items] for c, k in inst.constructs.items()}
-    _STATE.update(config=config, inst=inst, hyps=hyps, items=items)
+    config["instrument"]["scales_dir"] = scales
+    study = power_study(config)
+    study.hyps = [h for h in study.hyps if not h.is_sem]
+    _STATE.update(config=config, study=study)
 
 
 def _study(n: int, seed: int):
-    from surveysem.outcomes.firms import firm_outcomes
-    from surveysem.simulate import simulate
-    from surveysem.simulate.known_truth import clean_respondents
+    """(clean respondents, firm outcomes) of ``n`` firms after screening, as the power study draws them."""
+    from surveysem.power.replicate import draw_study
 
-    cfg, inst = _STATE["config"], _STATE["inst"]
-    sim = simulate(cfg, n=n, seed=seed, inst=inst)
-    clean = clean_respondents(sim, inst)
-    out = firm_outcomes(clean, inst, cfg["study"]["survey_year"], cfg["outcomes"]["home_country"])
-    return sim, clean, out
+    return draw_study(_STATE["study"], n, seed)
 
 
 def _frame(hyp, clean, out):
+    from surveysem.power.replicate import construct_items
     from surveysem.propositions.latent import latent_frame
 
     p4 = _STATE["config"]["p4"]
-    items = {c: _STATE["items"][c] for c in hyp.constructs}
+    items = construct_items(_STATE["study"], clean, hyp.constructs)
     return latent_frame(clean, out, hyp, items, trials=int(p4["regions"]),
                         correction=float(p4["diversification_correction"]), clip=float(p4["intensity_clip"]))
 
 
 def population_values(truth_n: int, seed: int) -> dict[str, float]:
-    from surveysem.simulate.known_truth import latent_estimands, true_scores
+    """The power study's population values (:func:`surveysem.power.summarise.population_values`)."""
+    from surveysem.power.summarise import population_values as values
 
-    sim, clean, out = _study(truth_n, seed)
-    eta = true_scores(sim, clean)
-    truth = {}
-    for h in _STATE["hyps"]:
-        d, ctrl, _ = _frame(h, clean, out)
-        truth.update(latent_estimands(d, eta, h, ctrl))
-    return truth
+    _STATE["config"]["power"]["truth_n"] = truth_n
+    return values(_STATE["study"], seed)
 
 
 def one_draw(task) -> list[dict]:
@@ -96,20 +89,21 @@ def one_draw(task) -> list[dict]:
     n, draw, seed, estimators = task
     cfg = _STATE["config"]
     rule, p4 = cfg["verdict_rule"], cfg["p4"]
-    _, clean, out = _study(n, seed)
+    clean, out = _study(n, seed)
+    items = {c: [i.id for i in k.items] for c, k in _STATE["study"].inst.constructs.items()}
     rows = []
-    for h in _STATE["hyps"]:
+    for h in _STATE["study"].hyps:
         d, ctrl, _ = _frame(h, clean, out)
         for est in estimators:
             t0 = time.perf_counter()
             if est == "composite_glm":
                 scores = pd.DataFrame({"respondent_id": clean.respondent_id,
-                                       **{c: clean[_STATE["items"][c]].mean(axis=1) for c in h.constructs}})
+                                       **{c: clean[items[c]].mean(axis=1) for c in h.constructs}})
                 res = analyse_hypothesis(analysis_frame(scores, out), h, trials=int(p4["regions"]),
                                          adjust=rule["adjust"], alpha=float(rule["alpha"]))
                 subs = [s for s in res["subhypotheses"] if s["primary"]]
             else:
-                res = analyse_latent(d, ctrl, h, _STATE["items"], estimator=est, adjust=rule["adjust"],
+                res = analyse_latent(d, ctrl, h, items, estimator=est, adjust=rule["adjust"],
                                      alpha=float(rule["alpha"]))
                 subs = res["subhypotheses"]
             dt = time.perf_counter() - t0

@@ -24,7 +24,7 @@ from surveysem.errors import SurveySemError, exit_with
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parent / "schemas" / "config.yaml"
 # Seeds that default to study.seed when null.
-SEEDS_FROM_STUDY = ("measurement", "bootstrap")
+SEEDS_FROM_STUDY = ("measurement", "bootstrap", "power")
 
 
 def _first_validation_error(exc: BaseException):

@@ -21,7 +21,8 @@ import yaml
 from surveysem.config import DEFAULT_SCHEMA, SEEDS_FROM_STUDY
 from surveysem.workflow.params import CONFIG_READS
 
-SIMULATE_ONLY = "`surveysem simulate` only"
+SIMULATE_COMMAND = "`surveysem simulate`"
+SIMULATE_ONLY = f"{SIMULATE_COMMAND} only"
 HEADER = ("| key | type / allowed values | default | meaning | read by |", "|---|---|---|---|---|")
 # What a rule that reads list entries through a selector reads of them: (note, explanation).
 SELECTOR_NOTES = {
@@ -219,9 +220,9 @@ def readers(path: str, reads: dict[str, tuple[str, ...]] = CONFIG_READS) -> list
 
 def read_by_text(path: str, reads=CONFIG_READS) -> str:
     found = readers(path, reads)
-    if found:
-        return ", ".join(found)
-    return SIMULATE_ONLY if _under(path, "simulate") else "no rule"
+    if _under(path, "simulate"):
+        return ", ".join([SIMULATE_COMMAND, *found]) if found else SIMULATE_ONLY
+    return ", ".join(found) if found else "no rule"
 
 
 # --------------------------------------------------------------------------- page
@@ -276,8 +277,9 @@ nothing else (`snakemake -n` shows which jobs). *(part)* marks a rule that reads
 of a section. `report_pages` reads every section but `simulate:` (the provenance page prints the
 configuration the pipeline ran with). Keys naming input files also rerun the rules taking those
 files as input: `instrument.scales_dir` every rule that uses the instrument. The `simulate:`
-section is the population model of `surveysem simulate`, which draws the synthetic survey; no
-rule reads it, so editing it reruns nothing until the survey is drawn again.
+section is the population model of `surveysem simulate`, which draws the synthetic survey, and of
+the power study (`snakemake power`, rules `power_chunk` and `power_summary`); no rule of the default
+target reads it, so editing it reruns nothing there until the survey is drawn again.
 
 This file is generated from the schema by `python -m surveysem.config_docs > config/README.md`
 (`tests/workflow/test_docs.py` checks that it is current): edit a key's `description:` in the

@@ -47,8 +47,10 @@ def test_config_reference_rows_and_readers():
     assert "`data_ingest` (part)" in cells["screening"][4]
     assert cells["bootstrap.seed"][2] == "`null` (= `study.seed`)"
     assert "`propositions_regression` (per entry)" in cells["hypotheses[].predictors"][4]
-    assert cells["simulate.outcomes.countries"][4] == "`surveysem simulate` only"
-    assert all("`report_pages`" in c[4] for key, c in cells.items() if not key.startswith("simulate"))
+    assert cells["simulate.outcomes.countries"][4] == "`surveysem simulate`, `power_chunk`, `power_summary`"
+    # the power study (outside the default target) is planned, not reported on the pipeline's pages
+    assert all("`report_pages`" in c[4] for key, c in cells.items() if not key.startswith(("simulate", "power")))
+    assert "`power_chunk`" not in cells["power.sizes"][4] and "`power_summary`" in cells["power.sizes"][4]
     # the keys of a controls entry have rows of their own
     for key in ("variable", "transform", "categorical"):
         assert f"hypotheses[].controls[].{key}" in cells, key

@@ -27,7 +27,12 @@ from surveysem.workflow.code_hash import step_code_hash
 from surveysem.workflow.params import CONFIG_READS, INSTRUMENT_READS, config_leaves
 
 # Keys no rule reads, with the reason.
-UNREAD = {"simulate": "the population model of `surveysem simulate`; the pipeline analyses the data file"}
+UNREAD = {"simulate": "the population model of `surveysem simulate`; the pipeline analyses the data file",
+          "power": "the power study's plan, read by `snakemake power` only"}
+# Rules outside the default target (`snakemake power`): a dry run of the pipeline never schedules them.
+NOT_DEFAULT = {"power_chunk", "power_summary", "report_power"}
+# Target rules (only inputs, no step): `snakemake power`.
+TARGET_RULES = {"power"}
 # Keys whose only other valid values need a second key changed with them (same reason each).
 PAIRED = {
     "bootstrap.model": "verdict_rule.p4_model",  # must agree while verdict_rule.p4_ci is bootstrap
@@ -43,7 +48,7 @@ NOT_ALONE = {
     "hypotheses[P4].family": "a growth hypothesis is a SEM",
 }
 # Config keys that name input files or folders: a change changes the set of input files.
-INPUT_KEYS = {"instrument.scales_dir": set(INSTRUMENT_READS) | {"outcomes_table1_audit"}}
+INPUT_KEYS = {"instrument.scales_dir": (set(INSTRUMENT_READS) - NOT_DEFAULT) | {"outcomes_table1_audit"}}
 
 
 def _load(path: Path) -> dict:
@@ -142,6 +147,8 @@ def _reads(cfg: dict) -> dict[str, dict]:
     sem = next((h.id for h in hyps if h.is_sem), None)
     out = {}
     for rule, paths in CONFIG_READS.items():
+        if rule in NOT_DEFAULT:
+            continue
         if rule == "propositions_regression":
             for h in hyps:
                 if not h.is_sem and not h.is_paths:
@@ -309,12 +316,14 @@ NO_SEM = {"instrument_codebook", "data_ingest", "data_screen", "outcomes_table1_
 
 
 def test_a_figure_module_reruns_only_the_report(package_copy):
-    assert _rerun_after(package_copy, "report/figures.py", _append_comment) == {"report_pages"}
+    assert _rerun_after(package_copy, "report/figures.py", _append_comment) == {"report_pages", "report_power"}
 
 
 def test_market_parsing_reruns_the_data_and_outcome_steps(package_copy):
+    # the power study computes the outcomes of its simulated firms with the same code
     assert _rerun_after(package_copy, "data/markets.py", _append_comment) == {
-        "data_ingest", "data_screen", "outcomes_firm_outcomes", "outcomes_table1_audit"}
+        "data_ingest", "data_screen", "outcomes_firm_outcomes", "outcomes_table1_audit", "power_chunk",
+        "power_summary"}
 
 
 def test_the_sem_engine_reruns_every_fit_and_nothing_without_one(package_copy):
@@ -337,6 +346,9 @@ def test_every_rule_passes_its_reads_as_params():
     for smk in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
         for block in re.split(r"\n(?=rule )", smk.read_text(encoding="utf-8"))[1:]:
             name = block.split(":", 1)[0].removeprefix("rule ").strip()
+            if name in TARGET_RULES:
+                assert "script:" not in block and "params:" not in block, name
+                continue
             names.append(name)
             assert f'rule_params("{name}"' in block, f"{smk.name}: {name}"
             assert (ROOT / "workflow" / "scripts" / f"{name}.py").is_file(), name

@@ -34,6 +34,8 @@ rule report_pages:
         ),
     params:
         **rule_params("report_pages"),
+        # the index links the power page of `snakemake power` once it exists: rebuilt when it appears
+        power_page=os.path.exists(F("power_html")),
     log:
         "logs/report/pages.log",
     conda:

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reliability": ("surveysem.cli.reliability", "alpha, omega, CR, AVE, item statistics and HTMT for scales in a CSV"),
     "check": ("surveysem.cli.check", "read and validate a survey file against the instrument"),
     "simulate": ("surveysem.cli.simulate", "draw a synthetic survey from the population model in the config"),
+    "power": ("surveysem.cli.power", "Monte Carlo power and sample size of the hypotheses (snakemake power)"),
 }
 
 

@@ -117,9 +117,10 @@ def _block_vcov(res, rows) -> np.ndarray:
     return np.asarray(res.vcov)[np.ix_(idx, idx)]
 
 
-def bartlett_scores(block: Block, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, error variances) per firm from the items it answered; NaN when none."""
-    x = data[block.items].to_numpy(dtype=float)
+def bartlett_scores(block: Block, data: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, error variances) per firm from the items it answered; NaN when none. ``data``: a
+    frame with the block's item columns, or those columns as an array already."""
+    x = data if isinstance(data, np.ndarray) else data[block.items].to_numpy(dtype=float)
     obs = ~np.isnan(x)
     w = block.loadings / block.theta
     den = (obs * (w * block.loadings)).sum(axis=1)
@@ -211,17 +212,17 @@ class LatentRegression:
         return np.array(out)
 
 
-def _scores(blocks: dict, data: pd.DataFrame, constructs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _scores(blocks: dict, items: dict[str, np.ndarray], constructs: list[str]) -> tuple[np.ndarray, np.ndarray]:
     F, Om = [], []
     for c in constructs:
-        f, om = bartlett_scores(blocks[c], data)
+        f, om = bartlett_scores(blocks[c], items[c])
         F.append(f)
         Om.append(om)
     return np.column_stack(F), np.column_stack(Om)
 
 
-def _solve(design: Design, blocks: dict, data: pd.DataFrame, y: np.ndarray, Z: np.ndarray):
-    F, Om = _scores(blocks, data, design.constructs)
+def _solve(design: Design, blocks: dict, items: dict[str, np.ndarray], y: np.ndarray, Z: np.ndarray):
+    F, Om = _scores(blocks, items, design.constructs)
     F = F - F.mean(axis=0)
     W, Ai = corrected_rows(design, F, Om, Z)
     A = Ai.sum(axis=0)
@@ -263,7 +264,10 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
             warnings.append(f"{bl.construct}: its measurement model did not converge")
     yv = d[y].to_numpy(dtype=float)
     Z = d[list(controls)].to_numpy(dtype=float) if controls else np.zeros((len(d), 0))
-    beta, W, Ai, A, F, Om = _solve(design, blocks, d, yv, Z)
+    # each block's item columns as an array once: the Jacobian of measurement_vcov re-scores
+    # hundreds of times (the power study's replications spent half their time selecting columns)
+    items = {c: d[blocks[c].items].to_numpy(dtype=float) for c in design.constructs}
+    beta, W, Ai, A, F, Om = _solve(design, blocks, items, yv, Z)
     n, k = W.shape
     # latent covariance (corrected) must be positive definite for an admissible solution
     lat = [j for j, m in enumerate(design.monomials) if len(m) == 1]
@@ -275,7 +279,7 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     psi = np.einsum("ijk,k->ij", Ai, beta) - W * yv[:, None]
     Ainv = np.linalg.inv(A)
     V_struct = Ainv @ (psi.T @ psi) @ Ainv * n / (n - k)
-    V_meas = measurement_vcov(lambda bl: _solve(design, bl, d, yv, Z)[0], blocks)
+    V_meas = measurement_vcov(lambda bl: _solve(design, bl, items, yv, Z)[0], blocks)
     latent_sd = {c: float(np.sqrt(max(np.mean(F[:, j] ** 2 - Om[:, j]), 0.0))) for j, c in enumerate(names)}
     resid = yv - W @ beta
     r2 = 1.0 - float(np.mean(resid ** 2) - _error_part(design, beta, Om)) / float(np.var(yv))

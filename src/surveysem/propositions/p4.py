@@ -179,11 +179,14 @@ def resolve_missing(cfg: dict, data_missing: str | None, has_missing: bool = Tru
 
 def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str, list[str]], *,
            models=("a", "b", "c"), estimator: str = "ML", missing: str = "listwise", level: float = 0.95,
-           not_estimable: str | None = None) -> dict:
+           not_estimable: str | None = None, prepared: dict | None = None) -> dict:
     """Fit the P4 models; returns dict(models=..., comparisons=..., paths=DataFrame, warnings=[...]).
+
     ``not_estimable``: why no model can be fitted (the pre-check of degenerate data): every model is
-    then reported not estimable with it."""
-    from surveysem.sem import fit_model
+    then reported not estimable with it. ``prepared``: a dict in which the parsed models are kept and
+    found again (the power study fits the same models to thousands of draws; set-up is a large share
+    of one fit)."""
+    from surveysem.sem import fit_model, prepare_model
 
     results, out_models, paths, warn = {}, {}, [], []
     q = special.ndtri(0.5 + level / 2)
@@ -205,7 +208,14 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
         try:
             if not_estimable:
                 raise SurveySemError(not_estimable)
-            res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing)
+            if prepared is None:
+                res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing)
+            else:
+                key = (syntax, tuple(model_data.columns), estimator, engine_missing)
+                if key not in prepared:
+                    prepared[key] = prepare_model(syntax, list(model_data.columns), estimator=estimator,
+                                                  missing=engine_missing)
+                res = prepared[key].fit(model_data)
         except SurveySemError as err:
             warn.append(f"model ({m}): not estimable: {err.one_line()}")
             out_models[m] = {"model": m, "description": MODELS[m], "syntax": syntax, "converged": False,

@@ -324,8 +324,10 @@ def line_plot(
     xlabel: str = "",
     ylabel: str = "",
     hline: float | None = None,
+    x_values: Sequence[float] | None = None,
 ) -> Safe:
-    """Lines over x = 1..n (e.g. eigenvalues against parallel-analysis thresholds), with a legend."""
+    """Lines over x = 1..n (e.g. eigenvalues against parallel-analysis thresholds), with a legend;
+    ``x_values``: the x values of the points instead (spaced in proportion, each one a tick)."""
     width, height = 560, 320
     left, right, top, bottom = 56, 150, 20, 46
     pw, ph = width - left - right, height - top - bottom
@@ -337,6 +339,9 @@ def line_plot(
     ymax = max(ymax, ticks[-1])
 
     def sx(i: int) -> float:
+        if x_values is not None:
+            span = (max(x_values) - min(x_values)) or 1
+            return left + (float(x_values[i - 1]) - min(x_values)) / span * pw
         return left + (i - 1) / max(n - 1, 1) * pw
 
     def sy(v: float) -> float:
@@ -346,10 +351,11 @@ def line_plot(
     for t in ticks:
         body.append(svg_line(left - 4, sy(t), left, sy(t)))
         body.append(svg_text(left - 7, sy(t), fmt_num(t, 1), size=10, anchor="end"))
-    step = max(1, math.ceil(n / 15))
+    step = 1 if x_values is not None else max(1, math.ceil(n / 15))
     for i in range(1, n + 1, step):
         body.append(svg_line(sx(i), top + ph, sx(i), top + ph + 4))
-        body.append(svg_text(sx(i), top + ph + 14, str(i), size=10, anchor="middle"))
+        body.append(svg_text(sx(i), top + ph + 14, fmt_num(x_values[i - 1], 0) if x_values is not None else str(i), size=10,
+                             anchor="middle"))
     if hline is not None:
         body.append(svg_line(left, sy(hline), left + pw, sy(hline), stroke="#999", dash="2 2"))
     for k, (name, ys) in enumerate(series):

@@ -29,3 +29,15 @@ def pages(inputs: dict, outputs: dict, config: dict) -> None:
                   instrument=load_analysed(inputs["scales"], config.get("scales")), root=".")
     written = build_report(ctx, Path(outputs["index"]).parent, outputs["tables"])
     log.info("report done: %d files written", len(written))
+
+
+def power(inputs: dict, outputs: dict, config: dict) -> None:
+    """The power study's page, ``reports/power.html`` (rule ``report_power``)."""
+    from surveysem import io as sio
+    from surveysem.report.pages.power import power_page
+
+    results = {name: sio.read_csv(inputs[name]) for name in ("monte_carlo", "power", "sample_size", "rmsea_power",
+                                                                  "verdicts")}
+    html, tables = power_page(results, config)
+    sio.write_text(outputs["html"], html)
+    log.info("power page done: %d tables", len(tables))

@@ -10,7 +10,8 @@ hypothesis with id P1 (``hypotheses[*]`` every hypothesis), ``""`` the whole con
 ``"scales[of:P1]"`` is what the statistics of P1 read of the analysed scales: the ``scales:``
 entries of P1's constructs with the item ids of ``drop:`` but not the reasons (a reason is
 printed, never computed with); ``"scales[of:*]"`` the same of every entry. The
-``simulate:`` section is read by ``surveysem simulate`` only, by no rule. A list is
+``simulate:`` section is read by ``surveysem simulate`` and the power study only (rules
+``power_chunk`` and ``power_summary``, outside the default target). A list is
 one leaf. :func:`config_from_params` rebuilds the nested config a step receives; it holds
 exactly the keys declared here (defaults were filled in at validation), so a step that looked
 for another key would fail instead of silently using a default.
@@ -22,6 +23,9 @@ import re
 
 # Rule -> config keys its step reads. {hyp} stands for the rule's hypothesis wildcard.
 P4_DATA = ("p4.estimator", "p4.missing", "p4.diversification_correction", "p4.intensity_clip", "p4.regions")
+POWER_STUDY = ("power.seed", "power.replications", "power.chunks", "power.propositions", "power.p4_bootstrap", "simulate",
+               "study.survey_year", "outcomes.home_country", "hypotheses[*]", "scales[of:*]", "verdict_rule", "p4",
+               "measurement.min_item_share", "data.missing", "bootstrap")
 CONFIG_READS: dict[str, tuple[str, ...]] = {
     "instrument_codebook": ("study.title", "scales"),
     "data_ingest": ("data", "study.survey_year", "screening.speeders.enabled", "screening.speeders.duration_column",
@@ -52,6 +56,12 @@ CONFIG_READS: dict[str, tuple[str, ...]] = {
     "propositions_bootstrap_merge": ("hypotheses[{sem}]", "scales[of:*]", *P4_DATA, "bootstrap.B", "bootstrap.model",
                                      "bootstrap.level"),
     "propositions_verdicts": ("hypotheses[*]", "verdict_rule", "p4.level"),
+    # The power study: its replications judge every studied hypothesis as the pipeline does, on
+    # studies drawn from the simulate: population (a chunk does not read power.sizes: adding a
+    # size reruns no finished chunk).
+    "power_chunk": POWER_STUDY,
+    "power_summary": (*POWER_STUDY, "power.sizes", "power.truth_n"),
+    "report_power": ("study.title", "power", "verdict_rule.alpha"),
     # The provenance page prints the config the pipeline ran with: every section but simulate:
     # (the population model of `surveysem simulate`, which no rule reads).
     "report_pages": ("study", "instrument", "data", "screening", "outcomes", "measurement", "scales", "hypotheses",
@@ -77,6 +87,8 @@ INSTRUMENT_READS: dict[str, tuple[str, ...]] = {
     "propositions_bootstrap_chunk": ("items",),
     "propositions_bootstrap_merge": ("items",),
     "report_pages": ("text",),
+    "power_chunk": ("items", "profile", "eligibility", "regions"),
+    "power_summary": ("items", "profile", "eligibility", "regions"),
 }
 
 _SELECTOR = re.compile(r"^(?P<list>\w+)\[(?P<id>[^\]]+)\]$")

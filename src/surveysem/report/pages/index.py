@@ -117,4 +117,11 @@ def _pages_section(ctx: Context, t: PageTables) -> Content:
             items.append(join([link(href, name), " – from the instrument stage"]))
         else:
             items.append(join([name, f" – {NOT_COMPUTED} ({missing_text(ctx, key)})"]))
+    # written by `snakemake power`, outside the default target: linked when it exists (the rule
+    # report_pages has its existence as a param, so the index is rebuilt once it appears)
+    if ctx.exists("power_html"):
+        items.append(join([link("power.html", "Power study"), " – Monte Carlo power and sample size of the "
+                           "hypotheses (simulated studies, `snakemake power`)"]))
+    else:
+        items.append("Power study – not run (`snakemake power` estimates the power and sample size of the hypotheses)")
     return bullet_list(items)
