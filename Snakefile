@@ -21,6 +21,7 @@ include: "workflow/rules/outcomes.smk"
 include: "workflow/rules/measurement.smk"
 include: "workflow/rules/propositions.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/preregistration.smk"
 
 
 rule all:

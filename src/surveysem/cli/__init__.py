@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reliability": ("surveysem.cli.reliability", "alpha, omega, CR, AVE, item statistics and HTMT for scales in a CSV"),
     "check": ("surveysem.cli.check", "read and validate a survey file against the instrument"),
     "simulate": ("surveysem.cli.simulate", "draw a synthetic survey from the population model in the config"),
+    "preregister": ("surveysem.cli.preregister", "freeze the analysis config and the instrument into the "
+                                                 "pre-registration lock"),
 }
 
 

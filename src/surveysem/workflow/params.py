@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import re
 
+# Every section but simulate: (the population model of `surveysem simulate`, which no rule reads):
+# what the analysis runs with, and what `surveysem preregister` freezes.
+ANALYSIS_SECTIONS = ("study", "instrument", "data", "screening", "outcomes", "measurement", "scales", "hypotheses",
+                     "verdict_rule", "p4", "bootstrap")
 # Rule -> config keys its step reads. {hyp} stands for the rule's hypothesis wildcard.
 P4_DATA = ("p4.estimator", "p4.missing", "p4.diversification_correction", "p4.intensity_clip", "p4.regions")
 CONFIG_READS: dict[str, tuple[str, ...]] = {
@@ -52,10 +56,11 @@ CONFIG_READS: dict[str, tuple[str, ...]] = {
     "propositions_bootstrap_merge": ("hypotheses[{sem}]", "scales[of:*]", *P4_DATA, "bootstrap.B", "bootstrap.model",
                                      "bootstrap.level"),
     "propositions_verdicts": ("hypotheses[*]", "verdict_rule", "p4.level"),
-    # The provenance page prints the config the pipeline ran with: every section but simulate:
-    # (the population model of `surveysem simulate`, which no rule reads).
-    "report_pages": ("study", "instrument", "data", "screening", "outcomes", "measurement", "scales", "hypotheses",
-                     "verdict_rule", "p4", "bootstrap"),
+    # The provenance page prints the config the pipeline ran with and the index page its deviations
+    # from the pre-registered one: every analysis section.
+    "report_pages": ANALYSIS_SECTIONS,
+    # The pre-registration describes the planned analysis: the same sections.
+    "preregistration_document": ANALYSIS_SECTIONS,
 }
 
 # Rule -> instrument facets (surveysem.instrument.facets) its step uses.
@@ -77,6 +82,7 @@ INSTRUMENT_READS: dict[str, tuple[str, ...]] = {
     "propositions_bootstrap_chunk": ("items",),
     "propositions_bootstrap_merge": ("items",),
     "report_pages": ("text",),
+    "preregistration_document": ("text",),
 }
 
 _SELECTOR = re.compile(r"^(?P<list>\w+)\[(?P<id>[^\]]+)\]$")
