@@ -3,7 +3,9 @@ for the registry's text fields) and HTML (``reports/preregistration.html``, in t
 
 Text from the config or the instrument is escaped in both: in HTML by :func:`surveysem.report.html.esc`
 (through ``tag``), in Markdown by :func:`md_text` (``&``, ``<``, ``>`` as entities, so a renderer that
-passes HTML through shows ``<script>`` as text; ``|`` escaped in table cells).
+passes HTML through shows ``<script>`` as text; ``|`` escaped in table cells). A fenced code
+block (the frozen config) is literal in Markdown, so it is left as it is, but no text can close
+its fence (three backticks become three apostrophes).
 """
 
 from __future__ import annotations
