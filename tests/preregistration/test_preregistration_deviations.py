@@ -11,7 +11,12 @@ from prereg_kit import base_config, edited, hypothesis, record
 from surveysem.errors import SurveySemError
 from surveysem.io import canonical_json_sha256
 from surveysem.preregistration.deviations import Deviation, deviations
-from surveysem.preregistration.lock import edited_by_hand, frozen_config, read_lock, write_lock
+from surveysem.preregistration.lock import (
+    edited_by_hand,
+    frozen_config,
+    read_lock,
+    write_lock,
+)
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ def write_document(tmp_path, config, power=None, sample_size=None) -> tuple[str,
 
 def test_every_section_in_both_renderings(tmp_path):
     md, html = write_document(tmp_path, base_config())
-    assert re.findall(r"^## \d+\. (.+)$", md, re.M) == SECTIONS
+    assert re.findall(r"^## \d+\. (.+)$", md, re.MULTILINE) == SECTIONS
     assert re.findall(r"<h2>\d+\. ([^<]+)</h2>", html) == [s for s in SECTIONS]
     # hypotheses with predicted signs and the estimator of each verdict
     assert "| P1e | P1 | ECP (E-commerce platform capability) × SOE (Piggyback SOE networks and government support) | - |" in md
@@ -52,9 +52,9 @@ def test_config_text_is_escaped(tmp_path):
     md, html = write_document(tmp_path, edited(base_config(), plant))
     assert XSS not in html
     # Markdown shows a fenced block (the frozen config) literally; everywhere else text is escaped
-    fenced = re.findall(r"^```\n(.*?)^```$", md, re.M | re.S)
+    fenced = re.findall(r"^```\n(.*?)^```$", md, re.MULTILINE | re.DOTALL)
     assert len(fenced) == 1 and XSS in fenced[0]
-    assert XSS not in re.sub(r"^```\n.*?^```$", "", md, flags=re.M | re.S)
+    assert XSS not in re.sub(r"^```\n.*?^```$", "", md, flags=re.MULTILINE | re.DOTALL)
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # statement, drop reason, frozen config
     assert "P1 (spread): Spread &lt;script&gt;alert(1)&lt;/script&gt;" in md
     assert "| PDC5 | PDC | low loading &lt;script&gt;alert(1)&lt;/script&gt; |" in md

@@ -4,19 +4,15 @@ unchanged, with a changed hypothesis, with a scales: drop, and with a planted sc
 from __future__ import annotations
 
 import re
-import sys
 from html import unescape
-from pathlib import Path
 
 import pytest
+from prereg_kit import XSS, analysed, base_config, edited, hypothesis, record
 from survey_kit import ROOT
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "preregistration"))
-from prereg_kit import XSS, analysed, base_config, edited, hypothesis, record  # noqa: E402
-
-from surveysem.report.pages.context import Context  # noqa: E402
-from surveysem.report.pages.index import index_page  # noqa: E402
-from surveysem.stage_files import REPORT_FILES  # noqa: E402
+from surveysem.report.pages.context import Context
+from surveysem.report.pages.index import index_page
+from surveysem.stage_files import REPORT_FILES
 
 LOCK = ".test/config_fiml/preregistration.lock.json"
 
@@ -36,8 +32,8 @@ def section_text(html: str) -> str:
 
 def rows(html: str) -> list[list[str]]:
     table = html.split('<section id="preregistration">', 1)[1].split("</section>", 1)[0]
-    return [[unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
-            for tr in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1].split("</tbody>", 1)[0], re.S)]
+    return [[unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.DOTALL)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1].split("</tbody>", 1)[0], re.DOTALL)]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def _scheduled(work, *targets) -> set[str]:
     if "Nothing to be done" in text:
         return set()
     stats = text.split("Job stats:")[1].split("Reasons:")[0]
-    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", stats, re.M)} - {"total", "all"}
+    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", stats, re.MULTILINE)} - {"total", "all"}
 
 
 def test_preregistration_target_lock_and_power_files(small_workflow, tmp_path):

@@ -30,7 +30,9 @@ INSTRUMENT_DIGESTS = instrument_digests(SCALES_DIR)
 # The pre-registration lock beside the config file (`surveysem preregister` writes it): when it
 # exists it is an input of the report, whose overview lists the deviations from it.
 PREREGISTRATION_LOCK = os.path.relpath(
-    lock_path(workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml")
+    lock_path(
+        workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
+    )
 )
 
 
@@ -82,4 +84,15 @@ def verdict_inputs(wildcards):
         inputs["p4_paths"] = F("p4_paths")
         if config["verdict_rule"]["p4_ci"] == "bootstrap":
             inputs["bootstrap"] = F("p4_bootstrap")
+    return inputs
+
+
+def preregistration_inputs(wildcards):
+    """Inputs of preregistration_document: the instrument, the questionnaire it links to and the
+    power study's files (POWER_FILES) only when they exist, so that the document never starts the
+    power study."""
+    inputs = {"scales": SCALE_FILES, "questionnaire": F("questionnaire_html")}
+    for key, power_file in POWER_FILES.items():
+        if os.path.exists(power_file):
+            inputs[key] = power_file
     return inputs

@@ -1,16 +1,8 @@
 # The pre-registration: `snakemake preregistration` writes results/preregistration.md and
 # reports/preregistration.html from the config and the instrument. A target of its own, not of
 # the default pipeline. It shows the power study's tables when `snakemake power` has written
-# them; it never asks for them, so it never starts the power study (when they exist they are
-# inputs: a newer power study reruns the document).
-
-
-def preregistration_inputs(wildcards):
-    inputs = {"scales": SCALE_FILES, "questionnaire": F("questionnaire_html")}
-    for key, power_file in POWER_FILES.items():
-        if os.path.exists(power_file):
-            inputs[key] = power_file
-    return inputs
+# them; it never asks for them, so it never starts the power study (preregistration_inputs in
+# common.smk: when they exist they are inputs, and a newer power study reruns the document).
 
 
 rule preregistration_document:

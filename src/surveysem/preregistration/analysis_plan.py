@@ -16,7 +16,14 @@ from surveysem.io import canonical_json_sha256
 from surveysem.preregistration import LOCK_FILE_NAME
 from surveysem.preregistration.deviations import value_text
 from surveysem.preregistration.lock import frozen_config
-from surveysem.preregistration.render import Bullets, Code, DocSection, DocTable, Para, Pre
+from surveysem.preregistration.render import (
+    Bullets,
+    Code,
+    DocSection,
+    DocTable,
+    Para,
+    Pre,
+)
 from surveysem.propositions.hypotheses import rule_text
 
 SCREENING_RULES = ("unfinished", "duplicates", "eligibility", "attention", "speeders", "straightlining", "outliers")
@@ -64,9 +71,9 @@ def screening(plan) -> DocSection:
                 descriptions().get(f"screening.{name}", "")]
                for step, name in enumerate(order, 1)]
     skipped = [name for name in SCREENING_RULES if name not in order]
-    blocks = [Para(["Respondents are screened by the rules below in this order; a respondent is excluded at the first "
+    blocks = [Para([("Respondents are screened by the rules below in this order; a respondent is excluded at the first "
                     "rule failed, and every failure of every rule is listed (results/screening/exclusions.csv). "
-                    "The analysis uses the respondents retained."]),
+                    "The analysis uses the respondents retained.")]),
               DocTable("Screening rules", ["Step", "Status", "Settings", "Rule"], applied)]
     if skipped:
         blocks.append(Para([f"Not applied (not in screening.order): {', '.join(skipped)}."]))
@@ -86,10 +93,10 @@ def missing_data(plan) -> DocSection:
         settings_table("Missing-data settings", plan.config, keys),
         Bullets([
             ["Measurement models (CFA, invariance) use data.missing; with fiml every answered item counts."],
-            ["P1–P3 latent models: each capability's measurement block by ML, FIML when its items have missing "
-             "answers; a firm missing the outcome, a control or every item of a construct is left out and counted."],
-            ["Composite scores (the composite-score GLMs): the mean of the answered items of a construct when at "
-             "least measurement.min_item_share of them are answered, else missing."],
+            [("P1–P3 latent models: each capability's measurement block by ML, FIML when its items have missing "
+             "answers; a firm missing the outcome, a control or every item of a construct is left out and counted.")],
+            [("Composite scores (the composite-score GLMs): the mean of the answered items of a construct when at "
+             "least measurement.min_item_share of them are answered, else missing.")],
             ["P4 SEM: p4.missing."],
         ]),
     ])
@@ -102,8 +109,8 @@ def models(plan) -> DocSection:
                   "bootstrap.seed"]
     return DocSection("models", "Models and the verdict rule", "AsPredicted 5 · OSF Prereg: statistical models, "
                       "inference criteria", [
-        Para(["The estimator of each sub-hypothesis is named in section 2. The verdict rule, as the report words it "
-              "beside every verdict:"]),
+        Para([("The estimator of each sub-hypothesis is named in section 2. The verdict rule, as the report words it "
+              "beside every verdict:")]),
         Para([rule_text(cfg["verdict_rule"], cfg["p4"]["level"])]),
         settings_table("Settings of the verdict rule", cfg, rule_keys),
         settings_table("Settings of the models", cfg, model_keys),
@@ -118,8 +125,8 @@ def other_analyses(plan) -> DocSection:
               "common-method variance (Harman, marker, common latent factor, full-collinearity VIF)"
               + (f", measurement invariance across {group}" if group else "") + "."]]
     if checks:
-        items.append([f"Composite-score GLMs of each proposition ({'; '.join(checks)}), reported beside the latent "
-                      "verdicts."])
+        items.append([(f"Composite-score GLMs of each proposition ({'; '.join(checks)}), reported beside the latent "
+                      "verdicts.")])
     if typology:
         items.append([f"Capability × typology-group interaction tests ({', '.join(typology)})."])
     items.append(["P4: every model of p4.models and their comparisons."])
@@ -133,11 +140,11 @@ def frozen(plan) -> DocSection:
     config = frozen_config(plan.config)
     return DocSection("frozen-config", "The configuration pre-registered", "OSF Prereg: analysis scripts and "
                       "settings", [
-        Para(["The analysis sections of the configuration (every section but simulate:, the population model of "
-              "surveysem simulate) have SHA-256 ", Code(canonical_json_sha256(config)), " as canonical JSON (sorted "
-              "keys). ", Code("surveysem preregister"), " freezes them, with digests of the instrument, into ",
-              Code(LOCK_FILE_NAME), " beside the config file; commit that file. From then on the overview page of "
+        Para([("The analysis sections of the configuration (every section but simulate:, the population model of "
+              "surveysem simulate) have SHA-256 "), Code(canonical_json_sha256(config)), (" as canonical JSON (sorted "
+              "keys). "), Code("surveysem preregister"), " freezes them, with digests of the instrument, into ",
+              Code(LOCK_FILE_NAME), (" beside the config file; commit that file. From then on the overview page of "
               "every report (reports/index.html) lists each difference between the configuration of the run and "
-              "the frozen one, or says there is none."]),
+              "the frozen one, or says there is none.")]),
         Pre(yaml.safe_dump(config, sort_keys=False, allow_unicode=True).rstrip("\n")),
     ])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html as _html
 from dataclasses import dataclass, field
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from surveysem.report.html import Safe, bullet_list, join, link, paragraph, section, tag
 from surveysem.report.tables import Table
@@ -31,7 +31,7 @@ class Code(NamedTuple):
     text: str
 
 
-Part = Union[str, Link, Code]
+Part = str | Link | Code
 
 
 @dataclass
@@ -57,7 +57,7 @@ class DocTable:
     note: str = ""
 
 
-Block = Union[Para, Bullets, Pre, DocTable]
+Block = Para | Bullets | Pre | DocTable
 
 
 @dataclass

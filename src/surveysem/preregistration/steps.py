@@ -13,8 +13,18 @@ import logging
 from surveysem.instrument.analysed import load_analysed
 from surveysem.io import write_text
 from surveysem.preregistration import POWER_FILES
-from surveysem.preregistration.document import TITLE, document_sections, intro, planned_study
-from surveysem.preregistration.power import POWER_COLUMNS, SAMPLE_SIZE_COLUMNS, power_blocks, read_power_table
+from surveysem.preregistration.document import (
+    TITLE,
+    document_sections,
+    intro,
+    planned_study,
+)
+from surveysem.preregistration.power import (
+    POWER_COLUMNS,
+    SAMPLE_SIZE_COLUMNS,
+    power_blocks,
+    read_power_table,
+)
 from surveysem.preregistration.render import to_html_body, to_markdown
 from surveysem.report.html import page
 

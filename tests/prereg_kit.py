@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import survey_kit
 from survey_kit import ROOT
-from survey_kit import test_config as base_config  # not collected as a test
 
 from surveysem.instrument.analysed import analysed_instrument
 from surveysem.instrument.facets import instrument_digests
@@ -13,6 +13,11 @@ from surveysem.instrument.scales import load_instrument
 from surveysem.preregistration.lock import registration
 
 XSS = "<script>alert(1)</script>"
+
+
+def base_config(**sections) -> dict:
+    """The validated test config (.test/config_fiml), as :func:`survey_kit.test_config`."""
+    return survey_kit.test_config(**sections)
 
 
 def scales_dir(config: dict):
