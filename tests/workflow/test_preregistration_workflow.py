@@ -7,22 +7,15 @@ Runs on a copy of the small end-to-end run (``small_workflow``), so the shared r
 
 from __future__ import annotations
 
-import re
 import shutil
 
-from conftest import BIN, SMALL_CONFIG, SNAKEMAKE, run
+from conftest import BIN, SMALL_CONFIG, SNAKEMAKE, run, scheduled_rules
 
 LOCK = ".test/config_small/preregistration.lock.json"
 
 
 def _scheduled(work, *targets) -> set[str]:
-    proc = run([SNAKEMAKE, *targets, "-n", "--cores", "1", "--configfile", SMALL_CONFIG], work, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    text = proc.stdout + proc.stderr
-    if "Nothing to be done" in text:
-        return set()
-    stats = text.split("Job stats:")[1].split("Reasons:")[0]
-    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", stats, re.MULTILINE)} - {"total", "all"}
+    return scheduled_rules(work, SMALL_CONFIG, *targets)
 
 
 def test_preregistration_target_lock_and_power_files(small_workflow, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, SMALL_CONFIG, SNAKEMAKE, run
+from conftest import ROOT, SMALL_CONFIG, SNAKEMAKE, run, scheduled_rules
 
 from surveysem.config import DEFAULT_SCHEMA, validate_config
 from surveysem.errors import SurveySemError
@@ -177,13 +177,7 @@ def _expected(key: str, base: dict, changed: dict) -> set[str]:
 
 
 def _scheduled(work: Path, configfile: Path) -> set[str]:
-    proc = run([SNAKEMAKE, "-n", "--nolock", "--cores", "1", "--configfile", configfile], work, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    text = proc.stdout + proc.stderr
-    if "Nothing to be done" in text:
-        return set()
-    stats = text.split("Job stats:")[1].split("Reasons:")[0]
-    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", stats, re.M)} - {"total", "all"}
+    return scheduled_rules(work, configfile, "--nolock")
 
 
 def test_every_config_key_reruns_exactly_its_readers(small_workflow):
