@@ -72,8 +72,8 @@ def screening(plan) -> DocSection:
                for step, name in enumerate(order, 1)]
     skipped = [name for name in SCREENING_RULES if name not in order]
     blocks = [Para([("Respondents are screened by the rules below in this order; a respondent is excluded at the first "
-                    "rule failed, and every failure of every rule is listed (results/screening/exclusions.csv). "
-                    "The analysis uses the respondents retained.")]),
+                     "rule failed, and every failure of every rule is listed (results/screening/exclusions.csv). "
+                     "The analysis uses the respondents retained.")]),
               DocTable("Screening rules", ["Step", "Status", "Settings", "Rule"], applied)]
     if skipped:
         blocks.append(Para([f"Not applied (not in screening.order): {', '.join(skipped)}."]))
@@ -94,9 +94,9 @@ def missing_data(plan) -> DocSection:
         Bullets([
             ["Measurement models (CFA, invariance) use data.missing; with fiml every answered item counts."],
             [("P1–P3 latent models: each capability's measurement block by ML, FIML when its items have missing "
-             "answers; a firm missing the outcome, a control or every item of a construct is left out and counted.")],
+              "answers; a firm missing the outcome, a control or every item of a construct is left out and counted.")],
             [("Composite scores (the composite-score GLMs): the mean of the answered items of a construct when at "
-             "least measurement.min_item_share of them are answered, else missing.")],
+              "least measurement.min_item_share of them are answered, else missing.")],
             ["P4 SEM: p4.missing."],
         ]),
     ])
@@ -110,7 +110,7 @@ def models(plan) -> DocSection:
     return DocSection("models", "Models and the verdict rule", "AsPredicted 5 · OSF Prereg: statistical models, "
                       "inference criteria", [
         Para([("The estimator of each sub-hypothesis is named in section 2. The verdict rule, as the report words it "
-              "beside every verdict:")]),
+               "beside every verdict:")]),
         Para([rule_text(cfg["verdict_rule"], cfg["p4"]["level"])]),
         settings_table("Settings of the verdict rule", cfg, rule_keys),
         settings_table("Settings of the models", cfg, model_keys),
@@ -126,7 +126,7 @@ def other_analyses(plan) -> DocSection:
               + (f", measurement invariance across {group}" if group else "") + "."]]
     if checks:
         items.append([(f"Composite-score GLMs of each proposition ({'; '.join(checks)}), reported beside the latent "
-                      "verdicts.")])
+                       "verdicts.")])
     if typology:
         items.append([f"Capability × typology-group interaction tests ({', '.join(typology)})."])
     items.append(["P4: every model of p4.models and their comparisons."])
@@ -141,10 +141,10 @@ def frozen(plan) -> DocSection:
     return DocSection("frozen-config", "The configuration pre-registered", "OSF Prereg: analysis scripts and "
                       "settings", [
         Para([("The analysis sections of the configuration (every section but simulate:, the population model of "
-              "surveysem simulate) have SHA-256 "), Code(canonical_json_sha256(config)), (" as canonical JSON (sorted "
-              "keys). "), Code("surveysem preregister"), " freezes them, with digests of the instrument, into ",
+               "surveysem simulate) have SHA-256 "), Code(canonical_json_sha256(config)), (" as canonical JSON (sorted "
+                                                                                          "keys). "), Code("surveysem preregister"), " freezes them, with digests of the instrument, into ",
               Code(LOCK_FILE_NAME), (" beside the config file; commit that file. From then on the overview page of "
-              "every report (reports/index.html) lists each difference between the configuration of the run and "
-              "the frozen one, or says there is none.")]),
+                                     "every report (reports/index.html) lists each difference between the configuration of the run and "
+                                     "the frozen one, or says there is none.")]),
         Pre(yaml.safe_dump(config, sort_keys=False, allow_unicode=True).rstrip("\n")),
     ])

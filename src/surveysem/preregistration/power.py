@@ -39,14 +39,14 @@ def power_blocks(power: pd.DataFrame | None, sample_size: pd.DataFrame | None, p
     """The sample-size section's blocks: the planned N, the power table and the N per power level."""
     if power is None or sample_size is None:
         return [Para(["Power study not run: ", Code("snakemake power"), (" draws studies from the population model "
-                      "(the config's simulate: section) and runs the analysis below on each; it writes "),
+                                                                         "(the config's simulate: section) and runs the analysis below on each; it writes "),
                       Code(paths["power"]), " and ", Code(paths["sample_size"]), ". Run it, then ",
                       Code("snakemake preregistration"), (" again, to show the power of every sub-hypothesis and "
-                      "proposition and the sample size it needs here.")])]
+                                                          "proposition and the sample size it needs here.")])]
     return [_planned_n(sample_size), _power_table(power), _sample_size_table(sample_size),
             Para([("Power is the share of Monte Carlo replications (studies drawn from the population model in "
-                  "simulate:, not data) in which the verdict rule below says supported; for a true null of the "
-                  "population that share is the type-I error rate. Files: "), Code(paths["power"]), ", ",
+                   "simulate:, not data) in which the verdict rule below says supported; for a true null of the "
+                   "population that share is the type-I error rate. Files: "), Code(paths["power"]), ", ",
                   Code(paths["sample_size"]), "."])]
 
 
@@ -72,7 +72,7 @@ def _planned_n(sample_size: pd.DataFrame) -> Para:
         return Para([f"The power study gives no sample size at {PLANNING_LEVEL:.0%} power."])
     if not finite:
         return Para([(f"No sample size of the power study's grid reaches {PLANNING_LEVEL:.0%} power for any target "
-                     "(see the notes below).")])
+                      "(see the notes below).")])
     top = max(finite, key=lambda r: float(r["n_required"]))
     unreached = [str(r["target"]) for r in rows if not _finite(r["n_required"])]
     text = (f"Planned sample size: at least {math.ceil(float(top['n_required']))} firms after screening, the "
