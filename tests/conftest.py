@@ -68,3 +68,19 @@ def fiml_workflow(tmp_path_factory):
     proc = run([SNAKEMAKE, "--cores", "2", "--configfile", FIML_CONFIG], work)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     return work, proc
+
+
+@pytest.fixture(scope="module")
+def prereg_config():
+    """The validated test config (.test/config_fiml) the pre-registration tests freeze and edit."""
+    from prereg_kit import base_config
+
+    return base_config()
+
+
+@pytest.fixture(scope="module")
+def prereg_record(prereg_config):
+    """The registration record (the lock's content) of ``prereg_config`` with the test instrument."""
+    from prereg_kit import record
+
+    return record(prereg_config)

@@ -19,54 +19,44 @@ from surveysem.preregistration.lock import (
 )
 
 
-@pytest.fixture(scope="module")
-def config():
-    return base_config()
+def test_nothing_changed_no_deviations(prereg_config, prereg_record):
+    assert deviations(prereg_record, record(base_config())) == []
 
 
-@pytest.fixture(scope="module")
-def registered(config):
-    return record(config)
-
-
-def test_nothing_changed_no_deviations(config, registered):
-    assert deviations(registered, record(base_config())) == []
-
-
-def test_a_changed_sign_is_one_deviation_with_both_values(config, registered):
-    used = record(edited(config, lambda c: hypothesis(c, "P1")["expected"].__setitem__(3, "-")))
-    assert deviations(registered, used) == [
+def test_a_changed_sign_is_one_deviation_with_both_values(prereg_config, prereg_record):
+    used = record(edited(prereg_config, lambda c: hypothesis(c, "P1")["expected"].__setitem__(3, "-")))
+    assert deviations(prereg_record, used) == [
         Deviation("config", "hypotheses[P1].expected", "changed", ["+", "+", "+", "+", "-"], ["+", "+", "+", "-", "-"])]
 
 
-def test_a_changed_sub_hypothesis_and_an_added_hypothesis(config, registered):
+def test_a_changed_sub_hypothesis_and_an_added_hypothesis(prereg_config, prereg_record):
     def edit(c):
         hypothesis(c, "P1")["sub_ids"][0] = "P1x"
         c["hypotheses"].append({**hypothesis(c, "P2"), "id": "H5", "predictors": ["OIE_RSP"], "sub_ids": ["H5a"]})
 
-    found = deviations(registered, record(edited(config, edit)))
+    found = deviations(prereg_record, record(edited(prereg_config, edit)))
     assert [(d.key, d.change) for d in found] == [("hypotheses[P1].sub_ids", "changed"), ("hypotheses[H5]", "added")]
     assert found[0].old[0] == "P1a" and found[0].new[0] == "P1x"
     assert found[1].old is None and found[1].new["predictors"] == ["OIE_RSP"]
 
 
-def test_a_removed_hypothesis(config, registered):
-    found = deviations(registered, record(edited(config, lambda c: c["hypotheses"].remove(hypothesis(c, "P3")))))
+def test_a_removed_hypothesis(prereg_config, prereg_record):
+    found = deviations(prereg_record, record(edited(prereg_config, lambda c: c["hypotheses"].remove(hypothesis(c, "P3")))))
     assert [(d.where, d.key, d.change) for d in found] == [("config", "hypotheses[P3]", "removed")]
     assert found[0].old["predictors"] == ["EFT", "TEC", "BMM", "ICO"] and found[0].new is None
 
 
-def test_a_scales_drop_is_listed_in_the_config_and_the_analysed_scales(config, registered):
-    used = record(edited(config, lambda c: c.__setitem__("scales", {"PDC": {"drop": {"PDC5": "loading .41"}}})))
-    found = deviations(registered, used)
+def test_a_scales_drop_is_listed_in_the_config_and_the_analysed_scales(prereg_config, prereg_record):
+    used = record(edited(prereg_config, lambda c: c.__setitem__("scales", {"PDC": {"drop": {"PDC5": "loading .41"}}})))
+    found = deviations(prereg_record, used)
     assert [(d.where, d.key, d.change) for d in found] == [
         ("config", "scales.PDC", "added"), ("analysed scales", "analysed_indicators.PDC", "changed")]
     assert found[0].new == {"drop": {"PDC5": "loading .41"}}
     assert found[1].old == ["PDC1", "PDC2", "PDC3", "PDC4", "PDC5"] and found[1].new == ["PDC1", "PDC2", "PDC3", "PDC4"]
 
 
-def test_a_changed_items_list_of_a_refined_scale(config):
-    before = edited(config, lambda c: c.__setitem__("scales", {"CUS": {"items": ["CUS1", "CUS2", "CUS3", "CUS4"],
+def test_a_changed_items_list_of_a_refined_scale(prereg_config):
+    before = edited(prereg_config, lambda c: c.__setitem__("scales", {"CUS": {"items": ["CUS1", "CUS2", "CUS3", "CUS4"],
                                                                        "reason": "cross-loads"}}))
     after = edited(before, lambda c: c["scales"]["CUS"].__setitem__("items", ["CUS1", "CUS2", "CUS3"]))
     found = deviations(record(before), record(after))
@@ -74,22 +64,22 @@ def test_a_changed_items_list_of_a_refined_scale(config):
                                                   ("analysed_indicators.CUS", "changed")]
 
 
-def test_nested_keys_and_data_source_keys(config, registered):
+def test_nested_keys_and_data_source_keys(prereg_config, prereg_record):
     def edit(c):
         c["verdict_rule"]["fit_gate"]["cfi"] = 0.90
         c["data"]["survey"] = "data/survey_real.csv"
         c["data"]["synthetic"] = False
 
-    found = deviations(registered, record(edited(config, edit)))
+    found = deviations(prereg_record, record(edited(prereg_config, edit)))
     assert {d.key: (d.old, d.new, d.data_source) for d in found} == {
-        "data.survey": (config["data"]["survey"], "data/survey_real.csv", True),
+        "data.survey": (prereg_config["data"]["survey"], "data/survey_real.csv", True),
         "data.synthetic": (True, False, True),
         "verdict_rule.fit_gate.cfi": (0.95, 0.90, False)}
 
 
-def test_simulate_is_not_pre_registered(config, registered):
-    assert "simulate" not in registered["config"]
-    assert deviations(registered, record(edited(config, lambda c: c["simulate"].__setitem__("n", 999)))) == []
+def test_simulate_is_not_pre_registered(prereg_config, prereg_record):
+    assert "simulate" not in prereg_record["config"]
+    assert deviations(prereg_record, record(edited(prereg_config, lambda c: c["simulate"].__setitem__("n", 999)))) == []
 
 
 def test_true_is_not_one():
@@ -98,20 +88,20 @@ def test_true_is_not_one():
     assert [d.key for d in deviations(old, new)] == ["data.synthetic"]
 
 
-def test_an_instrument_edit_is_listed_by_facet(config, registered):
-    used = json.loads(json.dumps(registered))
+def test_an_instrument_edit_is_listed_by_facet(prereg_config, prereg_record):
+    used = json.loads(json.dumps(prereg_record))
     used["instrument"]["facets"]["items"] = "0" * 64
     used["instrument"]["fielded_items"]["PDC"] = ["PDC1", "PDC2"]
-    found = deviations(registered, used)
+    found = deviations(prereg_record, used)
     assert [(d.where, d.key) for d in found] == [("instrument", "facets.items"), ("instrument", "fielded_items.PDC")]
 
 
-def test_the_lock_stores_the_hash_of_its_config(config, registered, tmp_path):
-    assert registered["config_sha256"] == canonical_json_sha256(frozen_config(config))
+def test_the_lock_stores_the_hash_of_its_config(prereg_config, prereg_record, tmp_path):
+    assert prereg_record["config_sha256"] == canonical_json_sha256(frozen_config(prereg_config))
     path = tmp_path / "preregistration.lock.json"
-    write_lock(path, registered)
+    write_lock(path, prereg_record)
     back = read_lock(path)
-    assert back == registered and not edited_by_hand(back)
+    assert back == prereg_record and not edited_by_hand(back)
     back["config"]["verdict_rule"]["alpha"] = 0.5
     assert edited_by_hand(back)
 

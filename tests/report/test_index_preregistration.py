@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pytest
-from prereg_kit import XSS, analysed, base_config, edited, hypothesis, record
+from prereg_kit import XSS, analysed, edited, hypothesis
 from survey_kit import ROOT
 
 from surveysem.report.pages.context import Context
@@ -36,54 +35,45 @@ def rows(html: str) -> list[list[str]]:
             for tr in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1].split("</tbody>", 1)[0], re.DOTALL)]
 
 
-@pytest.fixture(scope="module")
-def config():
-    return base_config()
 
-
-@pytest.fixture(scope="module")
-def registered(config):
-    return record(config)
-
-
-def test_not_pre_registered_without_a_lock(tmp_path, config):
-    text = section_text(overview(tmp_path, config, None))
+def test_not_pre_registered_without_a_lock(tmp_path, prereg_config):
+    text = section_text(overview(tmp_path, prereg_config, None))
     assert "Not pre-registered: there is no preregistration.lock.json beside the config file" in text
     assert "surveysem preregister" in text
 
 
-def test_unchanged_no_deviations(tmp_path, config, registered):
-    text = section_text(overview(tmp_path, config, registered))
+def test_unchanged_no_deviations(tmp_path, prereg_config, prereg_record):
+    text = section_text(overview(tmp_path, prereg_config, prereg_record))
     assert "No deviations from the pre-registration" in text
-    assert registered["config_sha256"] in text and LOCK in text
+    assert prereg_record["config_sha256"] in text and LOCK in text
 
 
-def test_a_changed_sign_after_pre_registration_is_listed(tmp_path, config, registered):
-    used = edited(config, lambda c: hypothesis(c, "P1")["expected"].__setitem__(3, "-"))
-    html = overview(tmp_path, used, registered)
+def test_a_changed_sign_after_pre_registration_is_listed(tmp_path, prereg_config, prereg_record):
+    used = edited(prereg_config, lambda c: hypothesis(c, "P1")["expected"].__setitem__(3, "-"))
+    html = overview(tmp_path, used, prereg_record)
     assert "1 deviation from the pre-registration" in section_text(html)
     assert rows(html) == [["config", "hypotheses[P1].expected", "changed", '["+", "+", "+", "+", "-"]',
                            '["+", "+", "+", "-", "-"]']]
 
 
-def test_a_scales_drop_is_listed(tmp_path, config, registered):
-    used = edited(config, lambda c: c.__setitem__("scales", {"PDC": {"drop": {"PDC5": "loading .41"}}}))
-    assert rows(overview(tmp_path, used, registered)) == [
+def test_a_scales_drop_is_listed(tmp_path, prereg_config, prereg_record):
+    used = edited(prereg_config, lambda c: c.__setitem__("scales", {"PDC": {"drop": {"PDC5": "loading .41"}}}))
+    assert rows(overview(tmp_path, used, prereg_record)) == [
         ["config", "scales.PDC", "added", "—", '{"drop": {"PDC5": "loading .41"}}'],
         ["analysed scales", "analysed_indicators.PDC", "changed", '["PDC1", "PDC2", "PDC3", "PDC4", "PDC5"]',
          '["PDC1", "PDC2", "PDC3", "PDC4"]']]
 
 
-def test_a_planted_script_in_a_statement_is_escaped(tmp_path, config, registered):
-    used = edited(config, lambda c: hypothesis(c, "P2").__setitem__("statement", "Diversification " + XSS))
-    html = overview(tmp_path, used, registered)
+def test_a_planted_script_in_a_statement_is_escaped(tmp_path, prereg_config, prereg_record):
+    used = edited(prereg_config, lambda c: hypothesis(c, "P2").__setitem__("statement", "Diversification " + XSS))
+    html = overview(tmp_path, used, prereg_record)
     assert XSS not in html
     assert "Diversification &lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert [r[1] for r in rows(html)] == ["hypotheses[P2].statement"]
 
 
-def test_a_lock_edited_by_hand_is_flagged(tmp_path, config, registered):
-    tampered = edited(registered, lambda r: r["config"]["verdict_rule"].__setitem__("alpha", 0.2))
-    html = overview(tmp_path, config, tampered)
+def test_a_lock_edited_by_hand_is_flagged(tmp_path, prereg_config, prereg_record):
+    tampered = edited(prereg_record, lambda r: r["config"]["verdict_rule"].__setitem__("alpha", 0.2))
+    html = overview(tmp_path, prereg_config, tampered)
     assert "The lock file was edited by hand" in section_text(html)
     assert [r[1] for r in rows(html)] == ["verdict_rule.alpha"]
