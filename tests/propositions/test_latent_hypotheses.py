@@ -41,7 +41,7 @@ P1_AS_MODEL = "y ~ a*PDC + b*SOE + c*ECP + d*CUS"
 
 def _entry(**kw):
     base = {"id": "H1", "statement": "", "outcome": "spread", "checks": [], "expected": "+", "controls": [],
-            "se": "HC1", "overdispersion": 1.2, "estimator": "sam"}
+            "se": "HC1", "overdispersion": 1.2, "estimator": "sam", "item_scores": "raw"}
     return {**base, **kw}
 
 

@@ -217,6 +217,7 @@ def test_latent_verdict_tests_first_with_composite_checks_below(pages):
                      r"P1b SOE \+ composite-score GLM \(check\): gamma_log \u22120\.12 — 0\.20 \[\u22120\.52, 0\.27\] ≥ \u22120\.45 \.730 \.730 not supported", p1)
     # the note explains both kinds of rows and their scales
     assert "Latent SAM (local, corrected scores) rows (the verdict&#x27;s test): b = latent coefficient per SD of the capability, on log(spread); β = b per SD of the capability and of the outcome" in p1
+    assert "Items enter the latent models as linearised category scores" in p1  # latent_fits.csv says so for P1
     assert "Composite-score GLM rows: b = coefficient of the z-scored composite (scale) score" in p1
     assert "The latent and composite b are on different scales" in p1
     # the forest plot: one group per model, the verdict's test first, the problem in the label; the caption says the scales differ

@@ -2,8 +2,10 @@
 
 - EM saturated moments (Anderson-accelerated, row weights) against a textbook row-by-row EM
   written here (conditional regression of the missing block on the observed one);
-- the FIML likelihood and gradient for all rows at once (E-step form) against a row-by-row
-  likelihood written here and its central-difference gradient;
+- the FIML likelihood and gradient for all rows at once (E-step form, per-pattern factorisations;
+  also without complete rows and with repeated rows) against a row-by-row likelihood written here
+  and its central-difference gradient; the pattern-wise FIML observed information of a path model
+  with fixed paths against second differences of the likelihood;
 - the complete-data gradients (dense RAM form and LISREL form) against central differences of
   the likelihood, and BFGS refits against full Fisher-scoring fits;
 - minres communalities with the analytic gradient against factor_analyzer (numeric gradient);
@@ -143,6 +145,45 @@ def test_fiml_rows_likelihood_and_gradient():
     g = np.zeros(eng.q)
     gs.add_vector(g, g_rows)
     np.testing.assert_allclose(g / eng.ntotal, _central_gradient(eng, theta), atol=1e-6)
+
+
+def test_fiml_rows_without_complete_rows_and_with_repeated_rows():
+    # no complete pattern (every row misses 1-4 values), rows repeated as in a bootstrap resample
+    X = HS_MISSING[ITEMS].to_numpy(float)
+    X = X[np.isnan(X).any(axis=1)]
+    X = np.vstack([X, X[:40]])
+    data = pd.DataFrame(X, columns=ITEMS)
+    _pm, eng, theta = _engine_at(SECOND_ORDER, data, missing="fiml")
+    gs, gd = eng.groups[0], eng.data[0]
+    *_, C, nu = gs.implied(theta)
+    p = eng.p
+    f_rows, g_rows, _ = eng._group_eval_rows(gs, gd, theta, 1)
+    assert not any(pt.complete for pt in gd.patterns) and len(gd._rows.by_count) == 4
+    assert f_rows == pytest.approx(_rowwise_fiml_f(C[:p, :p], nu[:p], X), rel=1e-12)
+    g = np.zeros(eng.q)
+    gs.add_vector(g, g_rows)
+    np.testing.assert_allclose(g / eng.ntotal, _central_gradient(eng, theta), atol=1e-6)
+
+
+def test_fiml_observed_information_of_a_path_model_with_fixed_paths():
+    # observed variables only, no free path but fixed ones: B = (I - A)^-1 is not I, so the
+    # derivative directions are not unit vectors; few patterns, so the pattern-wise exact path
+    rng = np.random.default_rng(3)
+    data = HS[["x1", "x2", "x3"]].mask(rng.random((len(HS), 3)) < 0.1)
+    data = data[~data.isna().all(axis=1)]
+    _pm, eng, theta = _engine_at("x1 ~ 0.5*x2\nx3 ~ 0.3*x1\n", data, missing="fiml")
+    assert len(eng.data[0].patterns) <= eng.exact_info_max_patterns and not eng.groups[0].unit
+    q, h = eng.q, 1e-4
+    hessian = np.zeros((q, q))
+
+    def f(t):
+        return eng.evaluate(t, level=0)[0]
+
+    for k in range(q):
+        for m in range(q):
+            ek, em = np.eye(q)[k] * h, np.eye(q)[m] * h
+            hessian[k, m] = (f(theta + ek + em) - f(theta + ek - em) - f(theta - ek + em) + f(theta - ek - em)) / (4 * h * h)
+    np.testing.assert_allclose(eng.observed_information(theta), hessian, atol=1e-5)
 
 
 @pytest.mark.parametrize("syntax,kw", [(SECOND_ORDER, {}), (WITH_RESIDUAL_COV, {}),

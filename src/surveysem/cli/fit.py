@@ -16,7 +16,8 @@ INVARIANCE = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", 
 def configure_parser(parser):
     parser.add_argument("model", help="model file in lavaan syntax")
     parser.add_argument("data", help="CSV file with one column per observed variable")
-    parser.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
+    parser.add_argument("--estimator", choices=["ML", "MLR", "MLM"], default="ML", type=str.upper,
+                        help="ML; MLR (Huber-White SEs, Yuan-Bentler scaled test); MLM (Satorra-Bentler, complete data)")
     parser.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
     parser.add_argument("--group", default=None, help="grouping column for a multi-group fit")
     parser.add_argument(
@@ -26,6 +27,9 @@ def configure_parser(parser):
         help="equality constraints across groups (needs --group)",
     )
     parser.add_argument("--std-lv", action="store_true", help="fix latent variances to 1, free all loadings")
+    parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a lavaan option, dotted or snake_case (std.lv=TRUE, orthogonal=TRUE, meanstructure=TRUE, "
+                             "auto_fix_first=FALSE, group.equal=loadings,intercepts, group.partial=f=~x3); repeatable")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--modindices", type=int, nargs="?", const=10, default=None, metavar="K",
                         help="also print the K largest modification indices (default 10; ML, complete data), "
@@ -49,23 +53,25 @@ def _read(args):
     return syntax, data, mpath, dpath
 
 
+def _options(args) -> dict:
+    """The fit's options: the flags, then ``--option NAME=VALUE`` (lavaan's names, either spelling)."""
+    from surveysem.sem.options import normalise_options, parse_option_strings
+
+    if args.invariance and not args.group:
+        raise SurveySemError("--invariance needs --group")
+    options = {"estimator": args.estimator, "missing": args.missing, "group": args.group,
+               "group_equal": INVARIANCE[args.invariance] if args.invariance else (), "std_lv": args.std_lv}
+    options.update(normalise_options(parse_option_strings(args.option)))
+    return options
+
+
 def run(args) -> int:
     from surveysem.sem import fit_model
 
     syntax, data, mpath, dpath = _read(args)
-    if args.invariance and not args.group:
-        raise SurveySemError("--invariance needs --group")
-    group_equal = INVARIANCE[args.invariance] if args.invariance else ()
+    options = _options(args)
     try:
-        res = fit_model(
-            syntax,
-            data,
-            estimator=args.estimator,
-            missing=args.missing,
-            group=args.group,
-            group_equal=group_equal,
-            std_lv=args.std_lv,
-        )
+        res = fit_model(syntax, data, **options)
     except SurveySemError as err:
         if err.file is None:
             where = mpath if "syntax" in err.message else dpath
@@ -113,6 +119,19 @@ def _fmt(v, nd=3):
     return f"{v:.{nd}f}"
 
 
+def _constraint_lines(res) -> list[str]:
+    """The general constraints (== between expressions, <, >), each marked active or not."""
+    from surveysem.sem.constraints import Constraints
+
+    if res.context is None or not res.context[0].general_constraints:
+        return []
+    cons = Constraints(res.context[0])
+    active = cons.active(res.free_params)
+    return ["  constraints: " + "; ".join(
+        f"{c.expr} {c.op} {c.rhs_expr}" + ("" if c.op == "==" else (" (active)" if on else " (inactive)"))
+        for c, on in zip(cons.items, active))]
+
+
 def format_summary(res) -> str:
     f = res.fit
     lines = [
@@ -120,7 +139,7 @@ def format_summary(res) -> str:
         f"  N = {f['nobs']}, free parameters = {f['npar']}",
     ]
     lines.append(f"  chi-square = {_fmt(f['chisq'])}, df = {f['df']}, p = {_fmt(f['pvalue'])}")
-    if res.estimator == "MLR":
+    if res.estimator in ("MLR", "MLM"):
         lines.append(
             f"  scaled chi-square = {_fmt(f['chisq_scaled'])} (scaling factor {_fmt(f['scaling_factor'])}),"
             f" p = {_fmt(f['pvalue_scaled'])}"
@@ -129,12 +148,13 @@ def format_summary(res) -> str:
         f"  CFI = {_fmt(f['cfi'])}, TLI = {_fmt(f['tli'])}, RMSEA = {_fmt(f['rmsea'])}"
         f" [{_fmt(f['rmsea_ci_lower'])}, {_fmt(f['rmsea_ci_upper'])}], SRMR = {_fmt(f['srmr'])}"
     )
-    if res.estimator == "MLR":
+    if res.estimator in ("MLR", "MLM"):
         lines.append(
             f"  robust: CFI = {_fmt(f['cfi_robust'])}, TLI = {_fmt(f['tli_robust'])},"
             f" RMSEA = {_fmt(f['rmsea_robust'])}"
         )
     lines.append(f"  AIC = {_fmt(f['aic'], 2)}, BIC = {_fmt(f['bic'], 2)}, logL = {_fmt(f['logl'], 2)}")
+    lines += _constraint_lines(res)
     for w in res.warnings:
         lines.append(f"  warning: {w}")
     lines.append("")

@@ -26,7 +26,7 @@ from surveysem.preregistration.render import (
     Pre,
 )
 from surveysem.propositions.hypotheses import Hypothesis, parse_hypotheses
-from surveysem.propositions.latent import ESTIMATORS
+from surveysem.propositions.latent import estimator_label
 
 TITLE = "Pre-registration"
 QUESTIONNAIRE = "questionnaire.html"
@@ -127,7 +127,7 @@ def estimator_text(plan: Planned, h: Hypothesis) -> str:
                 f"latent growth, {round(p4['level'] * 100)}% {ci} CI")
     if h.estimator == "composite_glm":
         return f"composite-score GLM ({h.family}, {h.se} robust SEs)"
-    return ESTIMATORS[h.estimator]
+    return estimator_label(h.estimator, h.item_scores)
 
 
 def _test_text(plan: Planned, h: Hypothesis, expected: str) -> str:

@@ -91,6 +91,7 @@ class Hypothesis:
     overdispersion: float = 1.2
     processes: dict[str, list[str]] = field(default_factory=dict)
     estimator: str = "sam"
+    item_scores: str = "linearised"  # linearised | raw: how latent estimators read ordinal answers
     model: str = ""  # a structural model in lavaan syntax over the constructs (latent_paths)
     model_constructs: list[str] = field(default_factory=list)
 
@@ -218,7 +219,8 @@ def _parse_hypothesis(entry: dict, at: _Path, known: set, ids: set, sub_seen: se
         id=hid, statement=str(entry["statement"]), outcome=outcome, family=family, checks=list(entry["checks"]),
         predictors=list(predictors), subs=subs, controls=controls, typology_group=entry.get("typology_group"),
         se=entry["se"], overdispersion=float(entry["overdispersion"]), processes=processes,
-        estimator="sem" if family == "sem" else entry["estimator"], model=model, model_constructs=model_constructs,
+        estimator="sem" if family == "sem" else entry["estimator"], item_scores=entry["item_scores"], model=model,
+        model_constructs=model_constructs,
     )
 
 

@@ -110,6 +110,30 @@ def _constant_controls(data: pd.DataFrame, controls: list[str], hyp_id: str, war
     return keep
 
 
+def estimator_label(estimator: str, item_scores: str) -> str:
+    """The estimator in words, with how it read the items."""
+    scoring = ("items as linearised category scores (graded-response model)" if item_scores == "linearised"
+               else "items as answer codes")
+    return f"{ESTIMATORS[estimator]}, {scoring}"
+
+
+def scored_items(data: pd.DataFrame, constructs: dict[str, list[str]], controls: list[str],
+                 item_scores: str) -> tuple[pd.DataFrame, str]:
+    """``data`` with the constructs' items as the latent estimators read them, and an error text
+    (empty when it worked): ``linearised`` rescores each item's categories by its scale's
+    graded-response model (:mod:`surveysem.propositions.item_scores`), fitted on the rows the
+    estimators use; ``raw`` keeps the codes."""
+    if item_scores == "raw":
+        return data, ""
+    from surveysem.propositions.item_scores import rescore_items
+    from surveysem.propositions.latent_sam import usable_rows
+
+    try:
+        return rescore_items(data, constructs, fit_on=usable_rows(data, "y", constructs, controls)[0])[0], ""
+    except SurveySemError as err:
+        return data, f"items could not be rescored: {err}"
+
+
 def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str, list[str]], *, estimator: str,
                    level: float = 0.95, adjust: str = "holm", alpha: float = 0.05, max_iter: int = 500) -> dict:
     """The latent main-effects and interaction models of ``hyp`` and its sub-hypothesis tests.
@@ -120,9 +144,12 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
     warn: list[str] = []
     controls = _constant_controls(data, controls, hyp.id, warn)
     constructs = {c: items[c] for c in list(hyp.constructs) + list(hyp.control_constructs)}
+    data, score_error = scored_items(data, constructs, controls, hyp.item_scores)
+    if score_error:
+        warn.append(f"{hyp.id} {estimator}: not estimable: {score_error}")
     if hyp.is_paths:
         return _analyse_paths(data, controls, hyp, constructs, estimator=estimator, level=level, adjust=adjust,
-                              alpha=alpha, max_iter=max_iter, warn=warn)
+                              alpha=alpha, max_iter=max_iter, warn=warn, failed=bool(score_error))
     models = {"main": []}
     if hyp.interactions:
         models["interaction"] = list(hyp.interactions)
@@ -130,6 +157,9 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
     fits, coefs, results = [], [], {}
     for name, inter in models.items():
         model_id = f"{hyp.id}:{estimator}:{name}"
+        if score_error:
+            results[name] = None
+            continue
         try:
             r = fit_latent(data, estimator, constructs, inter, controls, max_iter)
         except (SurveySemError, np.linalg.LinAlgError) as err:
@@ -144,14 +174,14 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
                     else "capability" if t in hyp.constructs else "control")
             coefs.append(_coefficient_row(hyp, model_id, estimator, t, role, r.params[j], r.se[j], z, std[j], r.nobs))
         fits.append({"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome,
-                     "n": r.nobs, "n_dropped": r.n_dropped, "k": len(r.terms), "r2_latent": r.r2,
+                     "item_scores": hyp.item_scores, "n": r.nobs, "n_dropped": r.n_dropped, "k": len(r.terms), "r2_latent": r.r2,
                      "converged": r.converged, "admissible": r.admissible,
                      "reliability": {c: round(b.reliability, 6) for c, b in r.blocks.items()
                                      if hasattr(b, "reliability")},
                      "fit_indices": model_fit_indices(estimator, r)})
     subs = _subhypotheses(hyp, results, estimator, z, adjust, alpha)
     return {"coefficients": coefs, "fits": fits, "subhypotheses": subs, "warnings": warn,
-            "estimator": estimator, "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome]}
+            "estimator": estimator, "estimator_label": estimator_label(estimator, hyp.item_scores), "outcome_scale": OUTCOME_SCALE[hyp.outcome]}
 
 
 def one_sided_bound(est: float, se: float, expected: str, alpha: float) -> float:
@@ -234,7 +264,8 @@ def _subhypotheses(hyp, results: dict, estimator: str, z: float, adjust: str, al
     return rows
 
 
-def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust, alpha, max_iter, warn) -> dict:
+def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust, alpha, max_iter, warn,
+                   failed: bool = False) -> dict:
     """A model hypothesis (:mod:`surveysem.propositions.latent_paths`): its tested parameters."""
     from surveysem.propositions.latent_paths import fit_paths_sam, fit_paths_sem
     from surveysem.propositions.latent_sam import usable_rows
@@ -244,11 +275,12 @@ def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust,
     model_id = f"{hyp.id}:{estimator}:model"
     z = float(special.ndtri(0.5 + level / 2))
     d, n_dropped = usable_rows(data, "y", constructs, controls)
+    r = None
     try:
-        r = fit(d, hyp.model, hyp.outcome, constructs, controls, expected, max_iter)
+        if not failed:  # items that could not be rescored: not estimable, said by the caller
+            r = fit(d, hyp.model, hyp.outcome, constructs, controls, expected, max_iter)
     except (SurveySemError, np.linalg.LinAlgError) as err:
         warn.append(f"{hyp.id} {estimator} model: not estimable: {_failure(err)}")
-        r = None
     rows = []
     for s in hyp.subs:
         if r is None:
@@ -261,10 +293,11 @@ def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust,
     coefs = [_coefficient_row(hyp, model_id, estimator, row["term"], "tested", row["est"], row["se"], z, np.nan,
                               r["nobs"] if r else 0) for row in rows]
     fits = [] if r is None else [{"proposition": hyp.id, "model": model_id, "estimator": estimator,
-                                  "outcome": hyp.outcome, "n": r["nobs"], "n_dropped": n_dropped,
+                                  "outcome": hyp.outcome, "item_scores": hyp.item_scores, "n": r["nobs"],
+                                  "n_dropped": n_dropped,
                                   "k": len(rows), "r2_latent": np.nan, "converged": r["converged"],
                                   "admissible": r["admissible"], "reliability": {},
                                   "fit_indices": paths_fit_indices(estimator, r)}]
     warn.extend(f"{hyp.id} {estimator} model: {w}" for w in (r["warnings"] if r else []))
     return {"coefficients": coefs, "fits": fits, "subhypotheses": rows, "warnings": warn, "estimator": estimator,
-            "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome]}
+            "estimator_label": estimator_label(estimator, hyp.item_scores), "outcome_scale": OUTCOME_SCALE[hyp.outcome]}

@@ -3,8 +3,10 @@
 Main entry point::
 
     from surveysem.sem import fit_model
-    res = fit_model(syntax, data, estimator="ML"|"MLR", missing="listwise"|"fiml",
-                    group=None, group_equal=(), group_partial=(), std_lv=False)
+    res = fit_model(syntax, data, estimator="ML"|"MLR"|"MLM", missing="listwise"|"fiml",
+                    group=None, group_equal=(), group_partial=(), std_lv=False,
+                    orthogonal=False, meanstructure=None, auto_fix_first=True)
+    # lavaan's option names in either spelling: fit_model(syntax, data, **{"std.lv": True})
     res.converged, res.warnings       # statistical problems are warnings, not errors
     res.identified                    # False: singular information at the solution (SEs NaN)
     res.fit                           # dict, lavaan fitMeasures with "_" for "."
@@ -25,6 +27,18 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
 * MLR: Huber-White sandwich with the observed information, Yuan-Bentler (Mplus)
   scaled chi-square, robust CFI/TLI/RMSEA (Brosseau-Liard & Savalei; for FIML the
   FIML-corrected version of lavaan's ``lav_fit_fiml_corrected``).
+* MLM (complete data): robust.sem SEs (expected information and the sample fourth moments),
+  Satorra-Bentler scaled chi-square, scaled and robust CFI/TLI/RMSEA as lavaan 0.6-14's
+  ``fitMeasures()``; MLM with FIML is refused, as lavaan refuses it (use MLR).
+* Constraints (:mod:`surveysem.sem.constraints`): ``==`` between expressions of labels and ``:=``
+  parameters (``l2 == 2*l3``, ``a + b == 1``, ``a*b == c``) and inequalities ``<`` / ``>``, fitted
+  under the constraints, SEs from the information projected on the active ones (lavaan's augmented
+  information); lavaan's npar and df (one less per equality, none per inequality).
+* Options (:mod:`surveysem.sem.options`): ``orthogonal``, ``meanstructure``, ``std.lv``,
+  ``auto.fix.first``, ``group.equal``, ``group.partial`` in lavaan 0.6's dotted or 0.7's
+  snake_case spelling. What lavaan accepts and surveysem does not (formative ``<~``, thresholds,
+  ``lower()``, ordered, sampling weights, other estimators, ...) is refused with one line
+  "not supported: ..." that names the alternative.
 * FIML (``missing="fiml"``, lavaan ``missing="ml"``): casewise likelihood by pattern,
   EM saturated model, SEs from the observed information; cases with every model
   variable missing are dropped (warning), and with fixed-x covariates cases missing a
@@ -71,8 +85,9 @@ uses it; on the bundled P4 model (58 variables, 130 parameters, two-stage ML wit
 cells) a resample costs about 25 ms on 2 cores (EM moments of the resample about half of it).
 
 Missing data: FIML evaluates the likelihood and its gradient for all rows at once
-(``Engine._group_eval_rows``: each row's missing block is filled by the E-step at the model
-moments, so no per-pattern inverses), and EM saturated moments (``surveysem.sem.em``) are
+(``Engine._group_eval_rows`` with :mod:`surveysem.sem.fiml`: each incomplete row's missing block
+is filled by the E-step at the model moments, one factorisation per missing-data pattern; complete
+rows enter through their mean and covariance), and EM saturated moments (``surveysem.sem.em``) are
 Anderson-accelerated.
 
 Modules, one concern each (lavaan's counterparts in brackets):
@@ -90,6 +105,7 @@ Modules, one concern each (lavaan's counterparts in brackets):
   (``lav_partable_df``, ``lav_model_vcov``'s check);
 * ``objective`` – the :class:`Engine`: ML / FIML objective, gradient, expected information
   (``lav_model_objective``, ``lav_model_gradient``, ``lav_model_information_expected``);
+* ``fiml`` – the FIML E-step sums over the rows of a group (``lav_mvnorm_missing_*``);
 * ``optimizer`` – Fisher scoring, BFGS, trust region (``lav_model_estimate``);
 * ``information`` – observed information, casewise scores (``lav_model_information_observed``,
   ``lav_scores_ml``);
@@ -99,8 +115,11 @@ Modules, one concern each (lavaan's counterparts in brackets):
 * ``standardize`` – std.all and R² (``lav_standardize``);
 * ``fit_indices`` – chi-square, CFI, TLI, RMSEA and its CI, SRMR, logl / AIC / BIC, the
   baseline fit (``lav_fit_*``);
-* ``robust`` – sandwich, Yuan-Bentler scaling, robust and FIML-corrected indices
-  (``lav_test_yuan_bentler``, ``lav_fit_fiml_corrected``);
+* ``robust`` – sandwich, Yuan-Bentler and Satorra-Bentler scaling, robust and FIML-corrected
+  indices (``lav_test_yuan_bentler``, ``lav_test_satorra_bentler``, ``lav_fit_fiml_corrected``);
+* ``constraints`` – general equality and inequality constraints (``lav_constraints``,
+  ``nlminb.constr``, ``lav_model_information_augment_invert``);
+* ``options`` – lavaan's option names and values, refusals of the unsupported ones;
 * ``small_sample`` – Bartlett, Swain, Yuan (2005) and Yuan-Tian-Yanagihara corrected chi-squares
   (semTools ``chisqSmallN``);
 * ``modindices`` – modification indices, ``SEMResult.modindices()`` (``modindices()``,

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 
 from surveysem.errors import SurveySemError
+from surveysem.sem.constraints import Constraints, constrained_optimize
 from surveysem.sem.identification import check_df, check_local
 from surveysem.sem.objective import Engine
+from surveysem.sem.options import normalise_options
 from surveysem.sem.parameters import defined_values
 from surveysem.sem.partable import ModelSpec, build_partable
 from surveysem.sem.samplestats import GroupData, data_warnings, group_data, split_groups
@@ -22,8 +24,36 @@ from surveysem.sem.syntax import parse_syntax
 if TYPE_CHECKING:
     from surveysem.sem.results import SEMResult
 
-ESTIMATORS = ("ML", "MLR")
+ESTIMATORS = ("ML", "MLR", "MLM")
 MISSING = ("listwise", "fiml")
+# lavaan estimators and missing-data methods the engine does not have (refused as "not supported")
+LAVAAN_ESTIMATORS = ("MLMV", "MLMVS", "MLF", "GLS", "WLS", "DWLS", "ULS", "WLSM", "WLSMV", "WLSMVS", "ULSM",
+                     "ULSMV", "ULSMVS", "PML", "FML", "REML", "MML", "BAYES", "DLS", "NTRLS", "IV", "MOM", "FABIN",
+                     "BENTLER1982", "GUTTMAN1952", "DEFAULT")
+LAVAAN_MISSING = ("ml.x", "two.stage", "robust.two.stage", "pairwise", "available.cases", "doubly.robust",
+                  "direct", "default")
+
+
+def checked_methods(estimator, missing):
+    """(estimator, missing-data method) in the engine's spelling; lavaan's others refused with one
+    "not supported:" line naming the alternative."""
+    estimator = str(estimator).upper()
+    if estimator in LAVAAN_ESTIMATORS:
+        raise SurveySemError(f"not supported: estimator {estimator}; use ML, MLR (robust, also with fiml) "
+                             "or MLM (Satorra-Bentler, complete data)", value=estimator)
+    if estimator not in ESTIMATORS:
+        raise SurveySemError(f"unknown estimator {estimator!r}; use ML, MLR or MLM", value=estimator)
+    if missing in ("ml", "fiml", "FIML"):
+        missing = "fiml"
+    if missing in LAVAAN_MISSING:
+        raise SurveySemError(f"not supported: missing = {missing}; use fiml (lavaan's 'ml') or listwise", value=missing)
+    if missing not in MISSING:
+        raise SurveySemError(f"unknown missing-data method {missing!r}; use listwise or fiml", value=missing)
+    if estimator == "MLM" and missing == "fiml":
+        # lavaan: 'missing="ml" is not allowed for estimator "MLM"' (Gamma needs complete rows)
+        raise SurveySemError("not supported: estimator MLM with missing = fiml (MLM needs complete data); "
+                             "use estimator MLR with fiml, or MLM with missing = listwise", value=estimator)
+    return estimator, missing
 
 
 class PreparedModel:
@@ -42,14 +72,11 @@ class PreparedModel:
         group_partial=(),
         std_lv=False,
         max_iter=500,
+        orthogonal=False,
+        meanstructure=None,
+        auto_fix_first=True,
     ):
-        estimator = str(estimator).upper()
-        if estimator not in ESTIMATORS:
-            raise SurveySemError(f"unknown estimator {estimator!r}; use ML or MLR", value=estimator)
-        if missing in ("ml", "fiml", "FIML"):
-            missing = "fiml"
-        if missing not in MISSING:
-            raise SurveySemError(f"unknown missing-data method {missing!r}; use listwise or fiml", value=missing)
+        estimator, missing = checked_methods(estimator, missing)
         self.syntax = syntax
         self.estimator = estimator
         self.missing = missing
@@ -65,18 +92,26 @@ class PreparedModel:
         # standard errors (the information matrix): not needed where only fit statistics are read
         self.standard_errors = True
         ngroups = len(self.group_levels) if self.group_levels else 1
+        if meanstructure is False and (ngroups > 1 or missing == "fiml"):
+            raise SurveySemError("not supported: meanstructure = FALSE with groups or missing = fiml (their "
+                                 "likelihood needs the means); leave meanstructure at its default")
         parsed = parse_syntax(syntax)
         self.spec: ModelSpec = build_partable(
             parsed,
             ngroups=ngroups,
-            meanstructure=(ngroups > 1 or missing == "fiml"),
+            # lavaan's meanstructure = "default": TRUE with groups or FIML
+            meanstructure=bool(meanstructure) or ngroups > 1 or missing == "fiml",
             std_lv=std_lv,
             group_equal=self.group_equal,
             group_partial=self.group_partial,
             available=list(columns),
+            orthogonal=orthogonal,
+            auto_fix_first=auto_fix_first,
         )
         check_df(self.spec)
         self.engine = Engine(self.spec)
+        # constraints other than ties (== between expressions, <, >): constrained optimisation
+        self.constraints = Constraints(self.spec)
 
     # ---------------------------------------------------------------- data
     def _split_data(self, data: pd.DataFrame):
@@ -91,6 +126,11 @@ class PreparedModel:
         """Optimisation from ``theta0``; if that fails from the default start values, a second
         attempt with small cross-loadings. ``degenerate`` data get no fallback optimisers."""
         eng = self.engine
+        if self.constraints:
+            theta, converged, iters, msg = constrained_optimize(eng, self.constraints, theta0, self.max_iter)
+            if msg:
+                warnings.append(msg)
+            return theta, converged, iters
         theta, converged, iters, msg = eng.optimize(theta0, max_iter=self.max_iter, fallback=not degenerate)
         if not converged and default_start and self.max_iter >= 20 and not degenerate:
             alt0 = start_values(self.spec, gdata, small_cross=True)
@@ -113,7 +153,7 @@ class PreparedModel:
         self.engine.set_data(gdata)
         warnings += data_warnings(self.spec, gdata, self.group_levels)
         theta0 = start_values(self.spec, gdata) if start is None else np.asarray(start, float)
-        check_local(self.spec, self.engine, theta0, self.group_levels)
+        check_local(self.spec, self.engine, theta0, self.group_levels, self.constraints)
         degenerate = any(w.startswith(("zero variance", "sample covariance matrix is not")) for w in warnings)
         with np.errstate(all="ignore"):
             theta, converged, iters = self._estimate(gdata, theta0, start is None, degenerate, warnings)
@@ -145,7 +185,10 @@ class PreparedModel:
         eng.set_data(gdata)
         theta0 = start_values(self.spec, gdata) if start is None else np.asarray(start, float)
         with np.errstate(all="ignore"):
-            theta, converged, _, _ = eng.optimize(theta0, max_iter=max_iter, tol=tol)
+            if self.constraints:
+                theta, converged, _, _ = constrained_optimize(eng, self.constraints, theta0, max_iter)
+            else:
+                theta, converged, _, _ = eng.optimize(theta0, max_iter=max_iter, tol=tol)
             return self._refit_vector(theta, converged)
 
     def refit_moments(self, mean, cov, n, start, hessian, max_iter=100, tol=1e-7):
@@ -157,6 +200,9 @@ class PreparedModel:
         (NaN-filled when the refit does not converge)."""
         if self.spec.ngroups != 1:
             raise SurveySemError("refit_moments needs a single-group model")
+        if self.constraints:
+            raise SurveySemError("not supported: refit_moments of a model with inequality constraints or '==' "
+                                 "between expressions; use refit_estimates")
         eng = self.engine
         eng.set_data([GroupData.from_moments(mean, cov, n)])
         with np.errstate(all="ignore"):
@@ -167,8 +213,16 @@ class PreparedModel:
 def prepare_model(syntax, columns, **options) -> PreparedModel:
     """:class:`PreparedModel` of ``syntax`` for data with ``columns``; ``options``: its keyword
     arguments (``estimator``, ``missing``, ``group``, ``group_levels``, ``group_equal``,
-    ``group_partial``, ``std_lv``, ``max_iter``)."""
-    return PreparedModel(syntax, columns, **options)
+    ``group_partial``, ``std_lv``, ``orthogonal``, ``meanstructure``, ``auto_fix_first``,
+    ``max_iter``), lavaan's option names in their dotted or snake_case spelling
+    (:func:`surveysem.sem.options.normalise_options`)."""
+    own = {k: options.pop(k) for k in ("group_levels", "max_iter") if k in options}
+    return PreparedModel(syntax, columns, **normalise_options(options), **own)
+
+
+# fit_model's defaults of the options that lavaan_options may spell otherwise
+FIT_DEFAULTS = {"estimator": "ML", "missing": "listwise", "group": None, "group_equal": (), "group_partial": (),
+                "std_lv": False}
 
 
 def fit_model(
@@ -184,13 +238,29 @@ def fit_model(
     max_iter: int = 500,
     fiml_robust_indices: bool = True,
     standard_errors: bool = True,
+    **lavaan_options,
 ) -> SEMResult:
     """Fit a model in lavaan syntax (see the package docstring). ``fiml_robust_indices=False``
     skips lavaan's FIML-corrected robust RMSEA/CFI/TLI of an ML fit with missing data;
     ``standard_errors=False`` (ML only) skips the information matrix: SEs, z and p are NaN.
     ``group_equal`` / ``group_partial`` are lavaan's ``group.equal`` / ``group.partial``
     (``lavaan()``): parameter names such as ``"visual=~x3"``, ``"x3~1"``, ``"x1~~x1"`` are
-    freed from the equality constraints, and user labels are respected inside them."""
+    freed from the equality constraints, and user labels are respected inside them.
+    ``lavaan_options``: further lavaan options (``orthogonal``, ``meanstructure``,
+    ``auto_fix_first``) and any of the above in lavaan's dotted or snake_case spelling, e.g.
+    ``**{"std.lv": True, "group.equal": ["loadings"]}`` (:mod:`surveysem.sem.options`)."""
+    named = {"estimator": estimator, "missing": missing, "group": group, "group_equal": group_equal,
+             "group_partial": group_partial, "std_lv": std_lv}
+    for key, value in normalise_options(lavaan_options).items():
+        if key in named and named[key] != FIT_DEFAULTS[key] and named[key] != value:
+            raise SurveySemError(f"option {key} is given twice (dotted and snake_case spellings)", value=key)
+        named[key] = value
+    return _fit_model(syntax, data, named, max_iter, fiml_robust_indices, standard_errors)
+
+
+def _fit_model(syntax, data, options, max_iter, fiml_robust_indices, standard_errors):
+    """:func:`fit_model` with its options normalised."""
+    group = options.get("group")
     if not isinstance(data, pd.DataFrame):
         raise SurveySemError("data must be a pandas DataFrame")
     levels = None
@@ -200,10 +270,7 @@ def fit_model(
         levels = list(pd.unique(data[group].dropna().astype(str)))
         if len(levels) < 2:
             raise SurveySemError(f"group column {group!r} has fewer than two groups", column=group)
-    pm = PreparedModel(
-        syntax, list(data.columns), estimator=estimator, missing=missing, group=group, group_levels=levels,
-        group_equal=group_equal, group_partial=group_partial, std_lv=std_lv, max_iter=max_iter,
-    )
+    pm = PreparedModel(syntax, list(data.columns), group_levels=levels, max_iter=max_iter, **options)
     pm.fiml_robust_indices = fiml_robust_indices
     pm.standard_errors = standard_errors
     return pm.fit(data)

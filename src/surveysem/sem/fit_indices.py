@@ -173,7 +173,7 @@ def fit_measures(spec, eng, theta, gdata):
     """(lavaan's normal-theory fit measures, with "_" for ".", and the baseline fit)."""
     N = eng.ntotal
     G = spec.ngroups
-    q = spec.npar
+    q = spec.npar_net  # less the equality constraints between expressions, as lavaan
     logl = eng.logl(theta)
     logl1 = h1_logl(gdata)
     if spec.ov_x:

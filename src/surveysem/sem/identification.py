@@ -41,10 +41,10 @@ def check_df(spec):
     """Refuses ``df < 0`` (sample moments, fixed-x excluded, less free parameters; lavaan's
     ``lav_partable_df``)."""
     moments = ndat(spec)
-    df = moments - spec.npar
+    df = moments - spec.npar_net
     if df < 0:
         raise SurveySemError(
-            f"model not identified: df = {df} ({moments} observed moments, {spec.npar} free parameters)"
+            f"model not identified: df = {df} ({moments} observed moments, {spec.npar_net} free parameters)"
         )
 
 
@@ -143,15 +143,20 @@ def describe_null_space(spec, basis, group_levels=None):
     return _problems(spec, involved), names
 
 
-def check_local(spec, eng, theta0, group_levels=None):
+def check_local(spec, eng, theta0, group_levels=None, constraints=None):
     """Refuses a model whose moment Jacobian (:func:`moment_jacobian`) at a random perturbation
     of the start values ``theta0`` has rank below the number of free parameters (the engine must
-    hold the data, for the fixed-x moments)."""
+    hold the data, for the fixed-x moments). Equality ``constraints``
+    (:class:`surveysem.sem.constraints.Constraints`) identify too: their Jacobian is stacked below
+    (effect coding, ``f =~ NA*x1 + a*x1 + b*x2 + c*x3; a + b + c == 3``)."""
     q = spec.npar
     if q == 0:
         return
     with np.errstate(all="ignore"):
-        J = moment_jacobian(eng, _perturbed(np.asarray(theta0, float)))
+        point = _perturbed(np.asarray(theta0, float))
+        J = moment_jacobian(eng, point)
+        if constraints is not None and constraints.is_eq.any():
+            J = np.vstack([J, constraints.jacobian(point)[constraints.is_eq]])
     if not np.all(np.isfinite(J)):
         return
     rank, basis = _null_space(J, JACOBIAN_RANK_TOL)
@@ -174,13 +179,17 @@ def _listed(names: list[str]) -> str:
     return shown + (f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else "")
 
 
-def information_rank(spec, info, group_levels=None):
+def information_rank(spec, info, group_levels=None, basis=None):
     """``None`` when the information matrix ``info`` at the solution has full rank, otherwise the
     reason (one line, with the parameters of its null space): a parameter without information,
     or a smallest eigenvalue of the scaled information below ``INFORMATION_RANK_TOL`` of the
-    largest (lavaan's ``lav_model_vcov`` check)."""
+    largest (lavaan's ``lav_model_vcov`` check). ``basis``: of the directions the active
+    constraints leave free (:meth:`surveysem.sem.constraints.Constraints.null_basis`); the
+    information is checked in them."""
     if info is None or not np.all(np.isfinite(info)):
         return "information matrix is not finite at the solution"
+    if basis is not None:
+        info = basis.T @ info @ basis
     d = np.sqrt(np.clip(np.diag(info), 0.0, None))
     scaled = info / np.outer(np.where(d > 0, d, 1.0), np.where(d > 0, d, 1.0))
     scaled[:, d == 0] = 0.0
@@ -189,7 +198,8 @@ def information_rank(spec, info, group_levels=None):
     small = w <= INFORMATION_RANK_TOL * max(w.max(), 1e-300)
     if not small.any():
         return None
-    problems, names = describe_null_space(spec, v[:, small], group_levels)
+    null = v[:, small] if basis is None else basis @ v[:, small]
+    problems, names = describe_null_space(spec, null, group_levels)
     ratio = w.min() / w.max() if w.max() > 0 else 0.0
     what = "; ".join(problems) + "; " if problems else ""
     return (f"model not identified at the solution: {what}information matrix is singular (smallest relative "

@@ -156,5 +156,5 @@ def casewise_scores(eng, theta):
                 s = s + U @ Mo
             rows.append(s)
         se = np.concatenate(rows, axis=0) if rows else np.zeros((0, gs.K))
-        out.append(se @ gs.L)
+        out.append(gs.columns_to_parameters(se))
     return out

@@ -5,12 +5,12 @@ multi-group models (``group_equal`` = (), ("loadings",), ("loadings", "intercept
 and returns one row per model with its fit and the comparison with the previous model:
 
 * ML: the standard chi-square difference test (``lavTestLRT`` default);
-* MLR: the Satorra-Bentler (2001) scaled difference (``lavTestLRT`` default for
+* MLR, MLM: the Satorra-Bentler (2001) scaled difference (``lavTestLRT`` default for
   scaled tests), computed from the unscaled statistics and scaling factors.
 
 ``rmsea_lrt`` is lavTestLRT's RMSEA of the difference test,
 ``sqrt(max(0, (dchisq - ddf) / (N ddf))) * sqrt(G)``; ``delta_cfi`` / ``delta_rmsea`` /
-``delta_srmr`` are differences of the (robust, for MLR) indices with the previous model.
+``delta_srmr`` are differences of the (robust, for MLR and MLM) indices with the previous model.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def invariance_sequence(
     ``group.partial``, e.g. ``("visual=~x3", "x3~1")``) frees those parameters in every model."""
     rows = []
     prev = None
-    robust = str(estimator).upper() == "MLR"
+    robust = str(estimator).upper() in ("MLR", "MLM")
     for name in levels:
         res = fit_model(
             syntax, data, estimator=estimator, missing=missing, group=group, group_equal=LEVELS[name], std_lv=std_lv,

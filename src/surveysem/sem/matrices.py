@@ -72,8 +72,9 @@ class GroupMatrices:
         # without equality constraints each free parameter has one matrix entry: L is a
         # permutation, and L' x / L' M L are index operations (not q x q products)
         self.pars_unique = len(np.unique(pars)) == len(pars)
-        # saturated / independence models: every derivative direction is a unit vector
-        self.unit = nvar == p and len(self.ai) == 0
+        # saturated / independence models: every derivative direction is a unit vector (not so
+        # when fixed non-zero paths make B = (I - A)^-1 differ from I)
+        self.unit = nvar == p and len(self.ai) == 0 and not self.A0.any()
         self._unit_cache = {}
         self.lisrel = self._is_lisrel()
         A_rows, A_cols = np.nonzero(self.A0)
@@ -108,6 +109,15 @@ class GroupMatrices:
             out[self.pars] += v
         else:
             out += self.L.T @ v
+
+    def columns_to_parameters(self, M):
+        """M L: columns over the group's matrix entries -> columns over the free parameters
+        (without equality constraints a column copy, not an n x K x q product)."""
+        if not self.pars_unique:
+            return M @ self.L
+        out = np.zeros((len(M), self.q))
+        out[:, self.pars] = M
+        return out
 
     def add_matrix(self, out, M):
         """out += L' M L."""

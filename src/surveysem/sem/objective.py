@@ -11,7 +11,7 @@ likelihood).  Per group, :meth:`Engine._group_eval` picks one of:
 * :meth:`Engine._group_eval_complete` – complete data, f and gradient from p x p products;
 * :meth:`Engine._group_eval_lisrel` – the same for LISREL-shaped models without means (p x m and
   m x m products);
-* :meth:`Engine._group_eval_rows` – FIML for all rows at once (E-step form, no pattern loop);
+* :meth:`Engine._group_eval_rows` – FIML for all rows at once (E-step form, :mod:`surveysem.sem.fiml`);
 * :meth:`Engine._group_eval_patterns` – pattern by pattern, with the exact expected information.
 
 Optimisation (:mod:`surveysem.sem.optimizer`), the observed information and casewise scores
@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from surveysem.sem import information, optimizer
-from surveysem.sem.em import MissingLayout, rows_of_patterns
+from surveysem.sem.fiml import PatternRows, e_step_sums
 from surveysem.sem.matrices import GroupMatrices, spd_inverse
 from surveysem.sem.samplestats import GroupData
 
@@ -132,7 +132,8 @@ class Engine:
         return f, np.concatenate([U[gs.ai, gs.aj - p], gS * gs.sdiag_half, np.zeros(len(gs.mi))])
 
     def _group_eval_rows(self, gs, gd, theta, level):
-        """FIML f and gradient from the full precision matrix, all rows at once (no pattern loop).
+        """FIML f and gradient from the full precision matrix, all rows at once (the sums of
+        :func:`surveysem.sem.fiml.e_step_sums`).
 
         For a row with missing block ``m``: ``log|Sigma_oo| = log|Sigma| + log|P_mm|`` and
         ``d_o' Sigma_oo^-1 d_o = d~' P d~``, where ``d~`` is ``x - mu`` with its missing block
@@ -143,7 +144,7 @@ class Engine:
         optimisation; FIML standard errors use the observed information)."""
         lay = getattr(gd, "_rows", None)
         if lay is None:
-            lay = gd._rows = MissingLayout(rows_of_patterns(gd.patterns, self.p), np.ones(gd.n))
+            lay = gd._rows = PatternRows(gd.patterns, self.p)
         A, S, m, B, C, nu = gs.implied(theta)
         p = self.p
         Sigma = C[:p, :p]
@@ -152,31 +153,24 @@ class Engine:
             P, logdet = spd_inverse(Sigma)
         except np.linalg.LinAlgError:
             return np.inf, None, None
-        D = np.where(lay.miss, 0.0, lay.X - mu)
-        logdet_mm = 0.0
-        extra = 0.0
-        if len(lay.rows):
-            idx, valid = lay.idx, lay.valid
-            Pmm = np.where(lay.pair, P[idx[:, :, None], idx[:, None, :]], lay.eye)
-            sign, ld = np.linalg.slogdet(Pmm)
-            if np.any(sign <= 0):
-                return np.inf, None, None
-            logdet_mm = float(ld.sum())
-            Ainv = np.linalg.inv(Pmm)
-            rhs = np.where(valid, np.einsum("rkp,rp->rk", P[idx], D[lay.rows]), 0.0)
-            fill = -np.einsum("rkl,rl->rk", Ainv, rhs)
-            D[np.broadcast_to(lay.rows[:, None], idx.shape)[valid], idx[valid]] = fill[valid]
-            if level >= 1:
-                extra = np.bincount(lay.flat_pairs, weights=Ainv[lay.pair], minlength=p * p).reshape(p, p)
-        DP = D @ P
-        f = 0.5 * (lay.n_observed * LOG2PI + gd.n * logdet + logdet_mm + np.einsum("ij,ij->", DP, D))
+        sums = e_step_sums(lay, P, mu, level)
+        if sums is None:
+            return np.inf, None, None
+        quad, logdet_mm, s, T = sums
+        f = 0.5 * (lay.n_observed * LOG2PI + gd.n * logdet + logdet_mm + quad)
         if level == 0:
             return f, None, None
-        Rfull = gd.n * P - P @ (D.T @ D + extra) @ P
+        Rfull = gd.n * P - P @ T @ P
+        if level == 1 and gs.unit:
+            # saturated / independence model (B = I, unit directions): the same numbers as the
+            # products below, read off R and P s (the numerical Hessians of the FIML-corrected
+            # indices take 2 x 350 of these gradients for 25 items)
+            v = -(P @ s)[gs.mi] if self.meanstructure else np.zeros(len(gs.mi))
+            return f, np.concatenate([Rfull[gs.sj, gs.si] * gs.sdiag_half, v]), None
         Am, Bm, Mm = gs.derivs(B, C, nu)
         grad_e = np.einsum("ik,ik->k", Bm, Rfull @ Am)
         if self.meanstructure:
-            grad_e -= Mm.T @ DP.sum(axis=0)
+            grad_e -= Mm.T @ (P @ s)
         info = gd.n * _expected_block(P, Am, Bm, Mm) if level >= 2 else None
         return f, grad_e, info
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from surveysem.sem.numdiff import central_jacobian
 
-_FUNCS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs}
+FUNCTIONS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs}
 
 
 def label_values(spec, values_by_row):
@@ -33,7 +33,7 @@ def evaluate_definitions(spec, env):
     for d in spec.definitions:
         try:
             with np.errstate(all="ignore"):
-                v = float(eval(compile(d.expr, "<def>", "eval"), {"__builtins__": {}, **_FUNCS}, env))
+                v = float(eval(compile(d.expr, "<def>", "eval"), {"__builtins__": {}, **FUNCTIONS}, env))
         except (ZeroDivisionError, ValueError, OverflowError):
             v = float("nan")
         env[d.name] = v

@@ -19,7 +19,8 @@ The steps of :func:`build_partable` (lavaan's counterpart in brackets):
 
 1. :func:`variable_names` – latent, observed, fixed-x, ... variables (``lav_partable_vnames``);
 2. :func:`_default_rows` – the automatic (co)variances and intercepts (``lav_partable_flat``);
-3. :func:`_user_terms` – user terms, duplicated elements dropped (as lavaan);
+3. :func:`_user_terms` – user terms, a repeated element merged into its first term (as lavaan:
+   ``f =~ NA*x1 + a*x1`` is one free loading labelled ``a``);
 4. :func:`_one_group_rows` – free / fixed of each row (``auto.fix.first``, ``std.lv``,
    ``auto.fix.single``, ``fixed.x``);
 5. :func:`_all_group_rows` – rows per group with their modifiers, latent means and variances
@@ -27,8 +28,10 @@ The steps of :func:`build_partable` (lavaan's counterpart in brackets):
 6. :func:`_place_in_matrices` – RAM positions (``lav_model``'s matrix representation);
 7. :func:`_number_parameters` – the free-parameter index of each row under the equality
    constraints of shared labels, ``group_equal`` (less ``group_partial``; user labels override it)
-   and ``==`` (``lav_partable_labels``, ``lav_constraints``);
-8. :func:`_check_definitions` – labels used in ``:=``.
+   and ``==`` between two free labels (``lav_partable_labels``, ``lav_constraints``); every other
+   constraint (``==`` between expressions, ``<``, ``>``) stays a constraint on the parameter
+   vector, ``ModelSpec.general_constraints`` (:mod:`surveysem.sem.constraints`);
+8. :func:`_check_definitions` – labels used in ``:=`` and in the constraints.
 
 :func:`baseline_spec` is lavaan's independence model (``lav_partable_independence``),
 :func:`saturated_spec` the unrestricted h1 model (``lav_partable_unrestricted``).
@@ -85,8 +88,16 @@ class ModelSpec:
     npar: int = 0
     labels: dict = field(default_factory=dict)  # label -> parameter index
     lv_indicators: dict = field(default_factory=dict)
-    # "==" constraints between labels (syntax.Definition with op "=="), for score tests
+    # "==" constraints between two labels (syntax.Definition with op "=="), tied; for score tests
     constraints: list = field(default_factory=list)
+    # the other constraints ("==" between expressions, "<", ">"): surveysem.sem.constraints
+    general_constraints: list = field(default_factory=list)
+
+    @property
+    def npar_net(self):
+        """Free parameters less the equality constraints between expressions (lavaan's ``npar``;
+        ``df`` = moments less this). Inequalities leave it as it is, as in lavaan."""
+        return self.npar - sum(c.op == "==" for c in self.general_constraints)
 
     @property
     def var_names(self):
@@ -212,12 +223,19 @@ def _default_rows(names: VariableNames, meanstructure):
 
 
 def _user_terms(terms):
-    """The user's terms without repeated elements (lavaan ignores duplicates) and their keys."""
+    """The user's terms without repeated elements and their keys: a repeated element fills in the
+    modifiers (fixed value, label, start value) its first term leaves empty, as lavaan merges them
+    (``f =~ NA*x1 + a*x1``)."""
     user_keys = {}
     user_terms = []
     for t in terms:
         k = _key(t.lhs, t.op, t.rhs)
         if k in user_keys:
+            first = user_keys[k]
+            merged = {f: getattr(first.mod, f) or getattr(t.mod, f) for f in ("fixed", "label", "start")}
+            if merged != {f: getattr(first.mod, f) for f in merged}:
+                user_keys[k] = replace(first, mod=replace(first.mod, **merged))
+                user_terms[user_terms.index(first)] = user_keys[k]
             continue
         user_keys[k] = t
         user_terms.append(t)
@@ -235,8 +253,10 @@ def _single_indicators(user_terms):
 
 
 # ---------------------------------------------------------------- steps 4-5: rows
-def _default_row(lhs, op, rhs, names: VariableNames, single_ind, std_lv):
+def _default_row(lhs, op, rhs, names: VariableNames, single_ind, std_lv, orthogonal=False):
     free, value, exo = True, None, False
+    if orthogonal and op == "~~" and lhs != rhs and lhs in names.lv and rhs in names.lv:
+        free, value = False, 0.0  # lavaan's orthogonal: the automatic latent covariances fixed to 0
     if op == "~~" and lhs == rhs and lhs in single_ind:
         free, value = False, 0.0
     if std_lv and op == "~~" and lhs == rhs and lhs in names.lv:
@@ -250,14 +270,14 @@ def _default_row(lhs, op, rhs, names: VariableNames, single_ind, std_lv):
     return ParRow(lhs, op, rhs, 0, False, free, value, exo=exo)
 
 
-def _one_group_rows(user_terms, default, names: VariableNames, std_lv):
+def _one_group_rows(user_terms, default, names: VariableNames, std_lv, auto_fix_first=True, orthogonal=False):
     """[(row template, user term or None)] of one group: the first loading of each factor
-    fixed to 1 (or, with ``std_lv``, the latent variances)."""
+    fixed to 1 (``auto_fix_first``; or, with ``std_lv``, the latent variances)."""
     base = []
     first_seen = set()
     for t in user_terms:
         free, value = True, None
-        if t.op == "=~" and not std_lv and t.lhs not in first_seen:
+        if t.op == "=~" and auto_fix_first and not std_lv and t.lhs not in first_seen:
             free, value = False, 1.0
         if t.op == "=~":
             first_seen.add(t.lhs)
@@ -266,7 +286,7 @@ def _one_group_rows(user_terms, default, names: VariableNames, std_lv):
         base.append((ParRow(t.lhs, t.op, t.rhs, 0, True, free, value, exo=False), t))
     single_ind = _single_indicators(user_terms)
     for lhs, op, rhs in default:
-        base.append((_default_row(lhs, op, rhs, names, single_ind, std_lv), None))
+        base.append((_default_row(lhs, op, rhs, names, single_ind, std_lv, orthogonal), None))
     return base
 
 
@@ -434,23 +454,28 @@ def partial_keys(group_partial, rows) -> set:
     return out
 
 
-def _tie_constraints(constraints, by_label, ties):
+def _tie_constraints(constraints, by_label, rows, ties):
+    """Ties ``a == b`` between the labels of two free rows; returns (those constraints, the
+    others)."""
+    tied, general = [], []
     for c in constraints:
-        if not (c.expr in by_label and c.rhs_expr in by_label):
-            raise SurveySemError(
-                f"model syntax, line {c.line}: only equality of two labels is supported in '=='",
-                value=f"{c.expr} == {c.rhs_expr}",
-            )
-        ties.union(by_label[c.expr], by_label[c.rhs_expr])
+        k1, k2 = by_label.get(c.expr), by_label.get(c.rhs_expr)
+        if c.op == "==" and k1 is not None and k2 is not None and rows[k1].free and rows[k2].free:
+            ties.union(k1, k2)
+            tied.append(c)
+        else:
+            general.append(c)
+    return tied, general
 
 
 def _number_parameters(rows, constraints, names: VariableNames, ngroups, group_equal, partial=frozenset()):
-    """Sets ``row.par`` of the free rows; returns (number of free parameters, label -> index)."""
+    """Sets ``row.par`` of the free rows; returns (number of free parameters, label -> index,
+    the tied ``==`` constraints, the general constraints)."""
     ties = _Ties(len(rows))
     by_label = _tie_labels(rows, names.ov + names.lv, ties)
     if ngroups > 1 and group_equal:
         _tie_group_equal(rows, names, group_equal, partial, ties)
-    _tie_constraints(constraints, by_label, ties)
+    tied, general = _tie_constraints(constraints, by_label, rows, ties)
     par_of_root = {}
     for k, r in enumerate(rows):
         if not r.free:
@@ -459,17 +484,24 @@ def _number_parameters(rows, constraints, names: VariableNames, ngroups, group_e
         if root not in par_of_root:
             par_of_root[root] = len(par_of_root)
         r.par = par_of_root[root]
-    return len(par_of_root), {lab: rows[k].par for lab, k in by_label.items()}
+    return len(par_of_root), {lab: rows[k].par for lab, k in by_label.items()}, tied, general
 
 
 # ---------------------------------------------------------------- step 8: definitions
-def _check_definitions(definitions, labels):
+def _check_definitions(definitions, labels, constraints=()):
     defined = [dd.name for dd in definitions]
     for d in definitions:
         for nm in expression_names(d.expr):
             if nm not in labels and nm not in defined:
                 raise SurveySemError(
                     f"model syntax, line {d.line}: unknown label {nm!r} in defined parameter {d.name!r}", value=nm
+                )
+    for c in constraints:
+        for nm in expression_names(c.expr) + expression_names(c.rhs_expr):
+            if nm not in labels and nm not in defined:
+                raise SurveySemError(
+                    f"model syntax, line {c.line}: unknown label {nm!r} in constraint '{c.expr} {c.op} {c.rhs_expr}'",
+                    value=nm,
                 )
 
 
@@ -482,13 +514,20 @@ def build_partable(
     group_equal: tuple = (),
     group_partial: tuple = (),
     available: list | None = None,
+    orthogonal: bool = False,
+    auto_fix_first: bool = True,
 ) -> ModelSpec:
     """The parameter table of a parsed model (steps in the module docstring). ``available``:
     the data's columns (every observed variable must be one); a ``~ 1`` term implies a
-    mean structure. ``group_equal`` / ``group_partial``: lavaan's ``group.equal`` /
+    mean structure. ``orthogonal``, ``auto_fix_first``: lavaan's options of those names (the
+    automatic covariances of latent variables fixed to 0; the first loading of each factor fixed
+    to 1 unless ``std_lv``). ``group_equal`` / ``group_partial``: lavaan's ``group.equal`` /
     ``group.partial`` arguments of ``lavaan()`` (see :func:`_tie_group_equal`)."""
     terms = parsed.terms
     for ge in group_equal:
+        if ge in ("thresholds", "composite.loadings", "composite.weights"):
+            raise SurveySemError(f"not supported: group_equal {ge!r} (ordered indicators, composites); use "
+                                 f"{', '.join(GROUP_EQUAL_TYPES)}")
         if ge not in GROUP_EQUAL_TYPES:
             raise SurveySemError(f"unknown group_equal type {ge!r}; use one of {', '.join(GROUP_EQUAL_TYPES)}")
     names = variable_names(terms)
@@ -498,11 +537,12 @@ def build_partable(
         meanstructure = True
     user_terms, user_keys = _user_terms(terms)
     default = [d for d in _default_rows(names, meanstructure) if _key(*d) not in user_keys]
-    rows = _all_group_rows(_one_group_rows(user_terms, default, names, std_lv), ngroups, names.lv, std_lv, group_equal)
+    base = _one_group_rows(user_terms, default, names, std_lv, auto_fix_first, orthogonal)
+    rows = _all_group_rows(base, ngroups, names.lv, std_lv, group_equal)
     _place_in_matrices(rows, names.ov + names.lv)
     partial = partial_keys(group_partial, rows)
-    npar, labels = _number_parameters(rows, parsed.constraints, names, ngroups, group_equal, partial)
-    _check_definitions(parsed.definitions, labels)
+    npar, labels, tied, general = _number_parameters(rows, parsed.constraints, names, ngroups, group_equal, partial)
+    _check_definitions(parsed.definitions, labels, general)
     lv_indicators = {lv: [t.rhs for t in user_terms if t.op == "=~" and t.lhs == lv] for lv in names.lv}
     return ModelSpec(
         rows=rows,
@@ -515,7 +555,8 @@ def build_partable(
         npar=npar,
         labels=labels,
         lv_indicators=lv_indicators,
-        constraints=list(parsed.constraints),
+        constraints=tied,
+        general_constraints=general,
     )
 
 

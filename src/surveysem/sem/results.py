@@ -2,8 +2,10 @@
 (:func:`assemble_result`), in numbered steps as lavaan's ``lav_lavaan_step*.R``:
 
 1. covariance matrix of the free parameters (lavaan step 13, ``lav_lavaan_step13_vcov_boot``):
-   inverse expected information (ML), inverse observed information (FIML) or the Huber-White
-   sandwich (MLR, :mod:`surveysem.sem.robust`); a singular information matrix at the solution
+   inverse expected information (ML), inverse observed information (FIML), the Huber-White
+   sandwich (MLR) or the robust.sem sandwich (MLM, :mod:`surveysem.sem.robust`); under general
+   constraints each inverse is the one under the active constraints
+   (:mod:`surveysem.sem.constraints`); a singular information matrix at the solution
    marks the result not identified (:mod:`surveysem.sem.identification`, lavaan's ``lav_model_vcov``
    check), with NaN SEs;
 2. the parameter estimates table (``parameterEstimates()``): estimates, SEs, z, p, std.all
@@ -13,7 +15,7 @@
 4. normal-theory test and fit measures, with the baseline model (steps 14 and 15,
    ``lav_lavaan_step14_test``, ``lav_lavaan_step15_baseline``, then ``fitMeasures()``;
    :mod:`surveysem.sem.fit_indices`);
-5. scaled and robust statistics (MLR; FIML-corrected for ML with missing data;
+5. scaled and robust statistics (MLR, MLM; FIML-corrected for ML with missing data;
    :mod:`surveysem.sem.robust`);
 6. the :class:`SEMResult` (step 17, ``lav_lavaan_step17_lavaan``).
 """
@@ -37,6 +39,8 @@ from surveysem.sem.robust import (
     fiml_corrected,
     robust_indices,
     sandwich,
+    satorra_bentler,
+    satorra_bentler_trace,
     scaled_measures,
     yuan_bentler_factors,
 )
@@ -79,6 +83,7 @@ class SEMResult:
         from surveysem.sem.modindices import modindices
 
         spec, gdata = self._diagnostics_context()
+        _refuse_general_constraints(spec, "modification indices")
         return modindices(spec, gdata, self.free_params, na_remove=na_remove)
 
     def score_test(self):
@@ -86,6 +91,7 @@ class SEMResult:
         from surveysem.sem.score_tests import score_test
 
         spec, gdata = self._diagnostics_context()
+        _refuse_general_constraints(spec, "score tests")
         return score_test(spec, gdata, self.free_params)
 
     def residuals(self, type="raw"):
@@ -98,7 +104,7 @@ class SEMResult:
     def to_json(self) -> dict:
         keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic",
                 "bic", "npar", "nobs"]
-        if self.estimator == "MLR":
+        if self.estimator in ("MLR", "MLM"):
             keys += [
                 "chisq_scaled",
                 "pvalue_scaled",
@@ -127,6 +133,12 @@ class SEMResult:
         return {"fit": fit, "estimates": est, "converged": bool(self.converged), "warnings": list(self.warnings)}
 
 
+def _refuse_general_constraints(spec, what):
+    if spec.general_constraints:
+        raise SurveySemError(f"not supported: {what} of a model with inequality constraints or '==' between "
+                             "expressions; drop them (or tie labels, a == b) for the diagnostics")
+
+
 def _jsonable(v):
     if v is None:
         return None
@@ -141,27 +153,39 @@ def _jsonable(v):
 
 
 # ---------------------------------------------------------------- step 1: vcov
-def _parameter_vcov(pm, gdata, theta, warnings):
-    """(covariance matrix of the free parameters, the model's Yuan-Bentler trace (MLR) or None,
+def _inverse(pm, theta):
+    """Inverse of an information matrix: under general constraints, the inverse under the active
+    ones (:meth:`surveysem.sem.constraints.Constraints.projected_inverse`)."""
+    cons = getattr(pm, "constraints", None)
+    return (lambda M: cons.projected_inverse(M, theta)) if cons else np.linalg.inv
+
+
+def _parameter_vcov(pm, gdata, theta, warnings, cache=None):
+    """(covariance matrix of the free parameters, the model's Yuan-Bentler (MLR) or Satorra-Bentler
+    (MLM) trace or None,
     False when the information matrix at the solution is singular (:func:`information_rank`):
     the model is not identified there and the covariance matrix is NaN)."""
     spec, eng = pm.spec, pm.engine
     q = spec.npar
     vcov = None
     trace_h0 = None
-    if pm.estimator != "MLR" and not getattr(pm, "standard_errors", True):
+    if pm.estimator == "ML" and not getattr(pm, "standard_errors", True):
         return np.full((q, q), np.nan), None, True
     info = eng.evaluate(theta, level=2)[2]
-    reason = information_rank(spec, info, pm.group_levels)
+    cons = getattr(pm, "constraints", None)
+    reason = information_rank(spec, info, pm.group_levels, cons.null_basis(theta) if cons else None)
+    invert = _inverse(pm, theta)
     try:
         if pm.estimator == "MLR":
-            vcov, trace_h0 = sandwich(eng, theta, gdata)
+            vcov, trace_h0 = sandwich(eng, theta, gdata, invert)
+        elif pm.estimator == "MLM":
+            vcov, trace_h0 = satorra_bentler(spec, eng, theta, gdata, cache, invert)
         elif reason is not None:
             vcov = np.full((q, q), np.nan)
         elif pm.missing == "fiml":
-            vcov = np.linalg.inv(eng.observed_information(theta)) / eng.ntotal
+            vcov = invert(eng.observed_information(theta)) / eng.ntotal
         else:
-            vcov = np.linalg.inv(info) / eng.ntotal
+            vcov = invert(info) / eng.ntotal
     except np.linalg.LinAlgError:
         warnings.append("information matrix is singular: standard errors not available (model may not be identified)")
         vcov = np.full((q, q), np.nan)
@@ -231,7 +255,7 @@ def _heywood_warnings(spec, vals, std, group_levels):
 
 # ---------------------------------------------------------------- step 5: robust statistics
 def _robust_measures(pm, gdata, theta, fit, base, trace_h0, cache):
-    """MLR: scaled statistics and robust indices; ML with missing data (small models): lavaan's
+    """MLR, MLM: scaled statistics and robust indices; ML with missing data (small models): lavaan's
     FIML-corrected robust indices; otherwise nothing."""
     spec, eng = pm.spec, pm.engine
     N, G = eng.ntotal, spec.ngroups
@@ -243,12 +267,20 @@ def _robust_measures(pm, gdata, theta, fit, base, trace_h0, cache):
         out.update(scaled_measures(chisq, df, bchisq, bdf, c, cb, N, G))
         # robust versions (Brosseau-Liard & Savalei; lavaan 0.6)
         if fiml:
-            out.update(robust_indices(*fiml_corrected(spec, eng, theta, gdata, base, "V3", cache), df, bdf, N, G))
+            corrected = fiml_corrected(spec, eng, theta, gdata, base, "V3", cache, _inverse(pm, theta))
+            out.update(robust_indices(*corrected, df, bdf, N, G))
         else:
             out.update(robust_indices(chisq, c, bchisq, cb, df, bdf, N, G))
+    elif pm.estimator == "MLM":
+        # Satorra-Bentler: the same scaled and robust indices from tr(U Gamma) / df
+        c = trace_h0 / df if df > 0 else float("nan")
+        cb = satorra_bentler_trace(spec, base.engine, base.theta, gdata, cache) / bdf
+        out.update(scaled_measures(chisq, df, bchisq, bdf, c, cb, N, G))
+        out.update(robust_indices(chisq, c, bchisq, cb, df, bdf, N, G))
     elif fiml and df > 0 and len(spec.ov_names) <= FIML_ROBUST_MAX_P and getattr(pm, "fiml_robust_indices", True):
         # lavaan reports FIML-corrected (V6) robust indices for ML with missing data too
-        out.update(robust_indices(*fiml_corrected(spec, eng, theta, gdata, base, "V6", cache), df, bdf, N, G))
+        corrected = fiml_corrected(spec, eng, theta, gdata, base, "V6", cache, _inverse(pm, theta))
+        out.update(robust_indices(*corrected, df, bdf, N, G))
     return out
 
 
@@ -259,7 +291,8 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
     # ---- Step 1. Covariance matrix of the free parameters. ML: inverse expected
     # information; FIML: inverse observed information; MLR: Huber-White sandwich, whose
     # h0 trace the Yuan-Bentler scaling of step 5 reuses.
-    vcov, trace_h0, identified = _parameter_vcov(pm, gdata, theta, warnings)
+    cache = {}
+    vcov, trace_h0, identified = _parameter_vcov(pm, gdata, theta, warnings, cache)
 
     # ---- Step 2. Estimates table: every parameter-table row (fixed-x rows at the sample
     # moments), then the defined parameters with delta-method SEs; std.all for all of them.
@@ -276,7 +309,7 @@ def assemble_result(pm, gdata, theta, converged, iters, warnings, n_dropped):
 
     # ---- Step 5. Scaled and robust statistics; the saturated-model blocks are shared by the
     # MLR scaling and the FIML correction through `cache`.
-    fit.update(_robust_measures(pm, gdata, theta, fit, base, trace_h0, cache={}))
+    fit.update(_robust_measures(pm, gdata, theta, fit, base, trace_h0, cache))
 
     # ---- Step 6. The result.
     return SEMResult(

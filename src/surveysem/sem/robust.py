@@ -7,6 +7,12 @@
   ``c = (tr(A1^-1 B1) - tr(H^-1 B0)) / df`` with the saturated (h1) model's information ``A1``
   and first-order information ``B1`` (Yuan & Bentler 2000; lavaan
   ``test = "yuan.bentler.mplus"``, ``lav_test_yuan_bentler``);
+* :func:`satorra_bentler` – MLM: the robust ("robust.sem") covariance matrix of the estimates
+  ``E^-1 (D' W Gamma W D) E^-1 / N`` and the Satorra-Bentler scaling factors
+  ``c = tr(U Gamma) / df``, ``U = W - W D E^-1 D' W``, ``E = D' W D``, from the structured h1
+  expected information ``W`` at the implied moments, their Jacobian ``D`` and the sample
+  fourth-moment matrix ``Gamma`` (Satorra & Bentler 1994; lavaan ``se = "robust.sem"``,
+  ``test = "satorra.bentler"``, ``lav_test_satorra_bentler``, ``lav_model_nvcov_robust_sem``);
 * :func:`scaled_measures` – scaled chi-square, its p-value and the "scaled" CFI / TLI / RMSEA
   (``fitMeasures``' ``*.scaled``);
 * :func:`robust_indices` – robust CFI / TLI (Brosseau-Liard & Savalei 2014) and RMSEA with its
@@ -15,7 +21,7 @@
   complete-data discrepancy at the EM moments and their correction factors (Zhang & Savalei
   2023; lavaan ``lav_fit_fiml_corrected``, version V3 for MLR, V6 for ML).
 
-The saturated-model blocks (:func:`_saturated_blocks`) are shared by the MLR scaling and the
+The saturated-model blocks (:func:`_saturated_blocks`) are shared by the MLR and MLM scaling and the
 FIML correction through a per-fit ``cache`` dict.
 """
 
@@ -30,6 +36,7 @@ from scipy import special  # chdtrc, ndtr: scipy.stats' functions without its im
 from scipy.linalg import block_diag
 
 from surveysem.sem.fit_indices import cfi, ndat, rmsea, rmsea_ci, tli
+from surveysem.sem.identification import moment_jacobian
 from surveysem.sem.numdiff import central_jacobian
 from surveysem.sem.objective import Engine
 from surveysem.sem.partable import ModelSpec, saturated_spec
@@ -41,8 +48,8 @@ FIML_ROBUST_MAX_P = 30
 
 
 # ---------------------------------------------------------------- sandwich and scaling
-def _inverse_information_and_scores(eng, theta):
-    Hinv = np.linalg.inv(eng.observed_information(theta))  # per observation
+def _inverse_information_and_scores(eng, theta, invert=np.linalg.inv):
+    Hinv = invert(eng.observed_information(theta))  # per observation
     return Hinv, eng.casewise_scores(theta)
 
 
@@ -56,10 +63,11 @@ def _h0_trace(Hinv, scores, gdata, N):
     return trace_h0
 
 
-def sandwich(eng, theta, gdata):
-    """(Huber-White covariance matrix of the free parameters, the model's Yuan-Bentler trace)."""
+def sandwich(eng, theta, gdata, invert=np.linalg.inv):
+    """(Huber-White covariance matrix of the free parameters, the model's Yuan-Bentler trace).
+    ``invert``: the inverse of the information (under constraints, their projected inverse)."""
     N = eng.ntotal
-    Hinv, scores = _inverse_information_and_scores(eng, theta)
+    Hinv, scores = _inverse_information_and_scores(eng, theta, invert)
     Btot = sum(s.T @ s for s in scores)
     vcov = Hinv @ Btot @ Hinv / (N * N)
     return vcov, _h0_trace(Hinv, scores, gdata, N)
@@ -120,19 +128,85 @@ def yuan_bentler_factors(spec, gdata, trace_h0, df, base, bdf, cache=None):
     return c, cb
 
 
+# ---------------------------------------------------------------- Satorra-Bentler (MLM)
+def _gamma(blocks, gdata, N):
+    """Block-diagonal (over groups) ``Gamma_g / f_g``: the N-divisor covariance matrix of the
+    casewise moments (vech of the centred cross-products, the rows themselves with a mean
+    structure), ``A1^-1 B1 A1^-1`` of the saturated model at the sample moments."""
+    out = []
+    for (_sub, _eng, _th, A1, B1, keep), gd in zip(blocks, gdata):
+        A1i = np.linalg.inv(A1[np.ix_(keep, keep)])
+        out.append(A1i @ B1[np.ix_(keep, keep)] @ A1i / (gd.n / N))
+    return block_diag(*out)
+
+
+def _structured_weights(eng, theta, blocks, gdata, N):
+    """Block-diagonal ``f_g W_g``: the h1 expected information at the implied moments of the
+    model (``h1.information = "structured"``), per observation of each group."""
+    out = []
+    for g, ((sub, seng, _th, _A1, _B1, keep), gd) in enumerate(zip(blocks, gdata)):
+        C, nu = eng.groups[g].implied(theta)[4:]
+        moments = np.array([C[r.i, r.j] if r.mat == "S" else nu[r.i] for r in sub.rows])
+        W = seng.evaluate(moments, level=2)[2]
+        out.append(W[np.ix_(keep, keep)] * (gd.n / N))
+    return block_diag(*out)
+
+
+def _sb_parts(eng, theta, gdata, blocks, Gam, invert=np.linalg.inv):
+    """(E^-1, D' W Gamma W D, tr(U Gamma)) of one model."""
+    N = eng.ntotal
+    keep_all = np.concatenate([block[5] for block in blocks])
+    D = moment_jacobian(eng, theta)[keep_all]
+    W = _structured_weights(eng, theta, blocks, gdata, N)
+    WD = W @ D
+    Einv = invert(D.T @ WD)
+    middle = WD.T @ Gam @ WD
+    return Einv, middle, float(np.sum(W * Gam.T) - np.sum(Einv * middle.T))
+
+
+def _sb_ingredients(spec, gdata, cache):
+    blocks = _saturated_blocks(spec, gdata, cache)
+    if cache is None or "gamma" not in cache:
+        gam = _gamma(blocks, gdata, sum(gd.n for gd in gdata))
+        if cache is None:
+            return blocks, gam
+        cache["gamma"] = gam
+    return blocks, cache["gamma"]
+
+
+def satorra_bentler(spec, eng, theta, gdata, cache=None, invert=np.linalg.inv):
+    """MLM: (robust.sem covariance matrix of the free parameters, ``tr(U Gamma)`` of the model).
+    The scaling factor is the trace over the degrees of freedom. Complete data only.
+    ``invert`` as in :func:`sandwich`."""
+    blocks, gam = _sb_ingredients(spec, gdata, cache)
+    Einv, middle, trace = _sb_parts(eng, theta, gdata, blocks, gam, invert)
+    return Einv @ middle @ Einv / eng.ntotal, trace
+
+
+def satorra_bentler_trace(spec, model_engine, model_theta, gdata, cache=None):
+    """``tr(U Gamma)`` of another model of the same data (the baseline model)."""
+    blocks, gam = _sb_ingredients(spec, gdata, cache)
+    return _sb_parts(model_engine, model_theta, gdata, blocks, gam)[2]
+
+
 # ---------------------------------------------------------------- indices
 def scaled_measures(chisq, df, bchisq, bdf, c, cb, N, G):
-    """Scaled chi-squares and the indices computed from them (lavaan's ``*.scaled``)."""
+    """Scaled chi-squares and the indices computed from them (lavaan's ``*.scaled``; the RMSEA
+    interval, as lavaan 0.6-14, inverts the unscaled chi-square on ``c df`` degrees of freedom)."""
+    lo, hi = rmsea_ci(chisq, c * df, N, G) if df > 0 and math.isfinite(c) else (float("nan"),) * 2
+    scaled = chisq / c if df > 0 else chisq  # a saturated model: lavaan reports the (zero) statistic
     return dict(
+        rmsea_ci_lower_scaled=lo,
+        rmsea_ci_upper_scaled=hi,
         scaling_factor=c,
-        chisq_scaled=chisq / c,
+        chisq_scaled=scaled,
         df_scaled=df,
-        pvalue_scaled=float(special.chdtrc(df, chisq / c)),
+        pvalue_scaled=float(special.chdtrc(df, scaled)) if df > 0 else float("nan"),
         baseline_chisq_scaled=bchisq / cb,
         baseline_scaling_factor=cb,
-        cfi_scaled=cfi(chisq / c, df, bchisq / cb, bdf),
-        tli_scaled=tli(chisq / c, df, bchisq / cb, bdf),
-        rmsea_scaled=rmsea(chisq / c, df, N, G),
+        cfi_scaled=cfi(scaled, df, bchisq / cb, bdf),
+        tli_scaled=tli(scaled, df, bchisq / cb, bdf),
+        rmsea_scaled=rmsea(scaled, df, N, G) if df > 0 else float("nan"),  # lavaan: df2 = tr(U Gamma) = 0
     )
 
 
@@ -141,7 +215,10 @@ def robust_indices(x3, c3, xb, c3b, df, bdf, N, G):
     the model / baseline and their scaling factors ``c3`` / ``c3b``."""
     keys = ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust")
     if df <= 0 or not all(math.isfinite(v) for v in (x3, c3, xb, c3b)):
-        return {k: float("nan") for k in keys}
+        out = {k: float("nan") for k in keys}
+        if df == 0:  # a saturated model: lavaan's lav_fit_rmsea and lav_fit_rmsea_ci give 0
+            out.update(rmsea_robust=0.0, rmsea_ci_lower_robust=0.0, rmsea_ci_upper_robust=0.0)
+        return out
     num = max(x3 - c3 * df, 0.0)
     den = max(x3 - c3 * df, xb - c3b * bdf, 0.0)
     t1 = (x3 - c3 * df) / df
@@ -197,20 +274,20 @@ def _moments(eng, theta, sub_rows):
     return np.concatenate(out)
 
 
-def _correction_trace(eng, theta, sub_rows, keep_all, w: _Weights, version):
+def _correction_trace(eng, theta, sub_rows, keep_all, w: _Weights, version, invert=np.linalg.inv):
     """tr(U Wm^-1 Wc Wm^-1 U Gamma) (V3) or tr(Wc Wm^-1 U Wm^-1) (V6), with
     ``U = Wm - Wm D (D' Wm D)^-1 D' Wm`` and ``D`` the Jacobian of the implied moments."""
     D = central_jacobian(lambda th: _moments(eng, th, sub_rows), theta, step=1e-6, nrow=len(keep_all))[keep_all]
     # lavaan recomputes the information with observed.information = "h1",
     # h1.information = "unstructured": E = Delta' Wm Delta
     Hm = D.T @ w.Wm @ D
-    U = w.Wm - w.Wm @ D @ np.linalg.solve(Hm, D.T) @ w.Wm
+    U = w.Wm - w.Wm @ D @ invert(Hm) @ D.T @ w.Wm
     if version == "V3":
         return float(np.trace(U @ w.Wmi @ w.Wc @ w.Wmi @ U @ w.Gam))
     return float(np.trace(w.Wc @ w.Wmi @ U @ w.Wmi))
 
 
-def fiml_corrected(spec, eng, theta, gdata, base, version="V3", cache=None):
+def fiml_corrected(spec, eng, theta, gdata, base, version="V3", cache=None, invert=np.linalg.inv):
     """lavaan's FIML-C robust RMSEA/CFI ingredients (lav_fit_fiml_corrected): V3 for MLR, V6
     for ML. Returns (chi-square, scaling factor, baseline chi-square, baseline scaling factor)."""
     N = eng.ntotal
@@ -224,6 +301,6 @@ def fiml_corrected(spec, eng, theta, gdata, base, version="V3", cache=None):
     for g, gd in enumerate(gdata, start=1):
         xx3 += _em_discrepancy(eng, theta, g, gd)
         xx3b += _em_discrepancy(base.engine, base.theta, g, gd)
-    c3 = _correction_trace(eng, theta, sub_rows, keep_all, w, version) / (ndat(spec) - spec.npar)
+    c3 = _correction_trace(eng, theta, sub_rows, keep_all, w, version, invert) / (ndat(spec) - spec.npar_net)
     cb = _correction_trace(base.engine, base.theta, sub_rows, keep_all, w, version) / (ndat(spec) - base.spec.npar)
     return xx3, c3, xx3b, cb

@@ -110,6 +110,9 @@ def _full_model(syntax, data):
     spec = build_partable(parsed, available=list(data.columns))
     if not spec.lv_names:
         raise SurveySemError("fit_sam: the model has no latent variables; use fit_model")
+    if spec.general_constraints:
+        raise SurveySemError("not supported: fit_sam of a model with inequality constraints or '==' between "
+                             "expressions; fit the full model with fit_model")
     if spec.meanstructure:
         raise SurveySemError("fit_sam: mean structures (~ 1) are not supported")
     indicators = {v for lv in spec.lv_names for v in spec.lv_indicators[lv]}

@@ -2,7 +2,8 @@
 
 Supported: ``=~`` (measurement), ``~`` (regression), ``~~`` (variance/covariance),
 ``~ 1`` (intercept), ``:=`` (defined parameter), ``==`` (equality constraint between
-labels); several left-hand sides or right-hand terms joined with ``+``; modifiers
+expressions of labels and defined parameters), ``<`` and ``>`` (inequality constraints); several
+left-hand sides or right-hand terms joined with ``+``; modifiers
 ``label*x``, ``1*x`` / ``0*x`` (fixed), ``NA*x`` (free), ``start(0.5)*x``,
 ``label("a")*x`` and per-group vectors ``c(a, b)*x`` / ``c(1, NA)*x``; comments ``#``
 and ``!``; statements spread over several lines (a line without an operator continues
@@ -11,7 +12,9 @@ the previous statement) or separated by ``;``.
 :func:`parse_syntax` returns a :class:`ParsedModel`: a list of :class:`Term` (one per
 left-hand side / right-hand term pair, in syntax order) and a list of
 :class:`Definition`.  Problems raise :class:`~surveysem.errors.SurveySemError` naming the
-line and the offending token.
+line and the offending token; what lavaan accepts and surveysem does not (formative ``<~``,
+thresholds ``|``, scaling factors ``~*~``, ...) is refused with one line starting
+"not supported:" that names the alternative (:data:`UNSUPPORTED_OPERATORS`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,25 @@ from surveysem.errors import SurveySemError
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 # operators, longest first
-_OPERATORS = (":=", "=~", "~~", "==", "~")
+_OPERATORS = (":=", "=~", "~~", "==", "~", "<", ">")
+# lavaan operators the engine does not fit: operator -> "not supported: ..." message
+UNSUPPORTED_OPERATORS = {
+    "<~": "formative indicators ('<~', composites); define the composite as a latent variable with "
+          "reflective indicators ('=~'), or use the mean score of the indicators as an observed variable",
+    "~*~": "scaling factors ('~*~', categorical indicators); treat the indicators as continuous (ML/MLR)",
+    "|": "thresholds ('|', ordered categorical indicators); treat the indicators as continuous with MLR",
+    "%": "free group weights ('group % w', lavaan's group.w.free); fit the groups with their sample sizes",
+    ":": "block statements ('level: 1', 'group: A') and 'x1:x2' interaction terms; fit a single-level model "
+         "with c(...) modifiers for group-specific values, and compute a product as a column of the data",
+}
+# lavaan modifiers the engine does not fit: name -> alternative
+UNSUPPORTED_MODIFIERS = {
+    "lower": "state the bound as an inequality constraint on a label (f =~ a*x1; a > 0)",
+    "upper": "state the bound as an inequality constraint on a label (f =~ a*x1; a < 1)",
+    "efa": "exploratory blocks (efa()); use surveysem's EFA (measurement stage) or an explicit CFA",
+    "prior": "priors (blavaan); fit by ML",
+    "rv": "random slopes (multilevel); fit a single-level model",
+}
 
 
 @dataclass
@@ -51,15 +72,15 @@ class Definition:
     name: str
     expr: str  # python expression over labels
     line: int
-    op: str = ":="  # ":=" or "=="
-    rhs_expr: str = ""  # for "==": right-hand side expression
+    op: str = ":="  # ":=", or the constraint's "==", "<", ">"
+    rhs_expr: str = ""  # for a constraint: right-hand side expression
 
 
 @dataclass
 class ParsedModel:
     terms: list
     definitions: list
-    constraints: list
+    constraints: list  # Definition with op "==", "<" or ">", in syntax order
 
 
 def _err(msg: str, line: int, token: str | None = None):
@@ -81,6 +102,17 @@ def _strip_comment(text: str) -> str:
             break
         out.append(ch)
     return "".join(out)
+
+
+def _refuse_unsupported(stmt: str, line: int):
+    """One "not supported:" line for an operator or modifier of lavaan's syntax that the engine does
+    not fit."""
+    for op, what in UNSUPPORTED_OPERATORS.items():
+        if (op in stmt) if op != ":" else re.search(r":(?!=)", stmt):
+            raise SurveySemError(f"not supported: {what} (model syntax, line {line})", value=stmt)
+    for name, what in UNSUPPORTED_MODIFIERS.items():
+        if re.search(rf"(?<![A-Za-z0-9_.]){name}\s*\(", stmt):
+            raise SurveySemError(f"not supported: the {name}() modifier; {what} (model syntax, line {line})", value=stmt)
 
 
 def _find_operator(stmt: str):
@@ -113,12 +145,13 @@ def _split_statements(syntax: str):
             part = part.strip()
             if not part:
                 continue
+            _refuse_unsupported(part, lineno)
             op, _ = _find_operator(part)
-            dangling = bool(pieces) and re.search(r"(\+|\*|=~|~~|~|:=|==)\s*$", pieces[-1][0])
+            dangling = bool(pieces) and re.search(r"(\+|\*|=~|~~|~|:=|==|<|>)\s*$", pieces[-1][0])
             if dangling or (op is None and part.startswith("+") and pieces):
                 pieces[-1] = (pieces[-1][0] + " " + part, pieces[-1][1])
             elif op is None:
-                _err("statement has no operator (=~, ~, ~~, :=)", lineno, part)
+                _err("statement has no operator (=~, ~, ~~, :=, ==, <, >)", lineno, part)
             else:
                 pieces.append((part, lineno))
     return pieces
@@ -224,7 +257,9 @@ def _check_expression(expr: str, line: int) -> str:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in _ALLOWED_FUNCS:
-                _err("function not allowed in expression", line, ast.unparse(node.func))
+                name = ast.unparse(node.func)
+                raise SurveySemError(f"not supported: the function {name}() in an expression (model syntax, line "
+                                     f"{line}); use arithmetic, ^ and {', '.join(sorted(_ALLOWED_FUNCS))}", value=name)
         elif not isinstance(
             node,
             (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Load, ast.operator, ast.unaryop),
@@ -258,10 +293,10 @@ def parse_syntax(syntax: str) -> ParsedModel:
                 _err("invalid name for defined parameter", line, lhs_txt)
             defs.append(Definition(lhs_txt, _check_expression(rhs_txt, line), line))
             continue
-        if op == "==":
+        if op in ("==", "<", ">"):
             cons.append(
                 Definition(
-                    "", _check_expression(lhs_txt, line), line, op="==", rhs_expr=_check_expression(rhs_txt, line)
+                    "", _check_expression(lhs_txt, line), line, op=op, rhs_expr=_check_expression(rhs_txt, line)
                 )
             )
             continue
@@ -269,9 +304,9 @@ def parse_syntax(syntax: str) -> ParsedModel:
         for nm in lhs_names:
             if not _NAME.match(nm):
                 _err("invalid variable name", line, nm)
-        for raw in _split_top(rhs_txt, "+"):
-            name, mod = _parse_term(raw, line)
-            for lhs in lhs_names:
+        parsed_terms = [(raw, *_parse_term(raw, line)) for raw in _split_top(rhs_txt, "+")]
+        for lhs in lhs_names:  # lavaan's order: each left-hand side with all its terms
+            for raw, name, mod in parsed_terms:
                 if name == "1":
                     if op != "~":
                         _err(f"'1' is only allowed with '~' (intercept), not '{op}'", line, raw.strip())

@@ -202,6 +202,18 @@ def _alpha(ctx: Context) -> float:
     return alpha if alpha is not None and 0 < alpha < 0.5 else 0.05
 
 
+LINEARISED_NOTE = ("Items enter the latent models as linearised category scores: each item's answer categories are "
+                   "rescored by its scale's graded-response model so that the expected score is linear in the "
+                   "capability, because the integer codes of a skewed 7-point scale are not, and that attenuates "
+                   "latent interactions (hypotheses[*].item_scores). ")
+
+
+def _items_linearised(ctx: Context, pid: str) -> bool:
+    """Whether latent_fits.csv says the proposition's latent models read linearised item scores."""
+    fits = _readable(ctx, lambda c: c.records("latent_fits", "proposition", "item_scores"), None) or []
+    return any(f["proposition"] == pid and f["item_scores"] == "linearised" for f in fits)
+
+
 def _adjustment(ctx: Context) -> str:
     """How p (adj.) was adjusted: the config's verdict_rule.adjust (holm, the default, or none), as verdicts.json records it."""
     settings = _readable(ctx, lambda c: c.field("verdicts_json", "rule_settings"), None)
@@ -221,6 +233,8 @@ def _sub_note(ctx: Context, pid: str, records: list[dict]) -> str:
                  f"in the predicted direction, with its matching one-sided bound; p (adj.) = {_adjustment(ctx)} within the proposition. A test whose model did "
                  "not converge or has an inadmissible solution is not estimable (the reason is beside its verdict) and "
                  "enters the adjustment with p = 1. ")
+        if _items_linearised(ctx, pid):
+            note += LINEARISED_NOTE
     if composite:
         note += COMPOSITE_SUB_NOTE.format(adjustment=_adjustment(ctx))
     if any(not is_true(r["primary"]) for r in records):
