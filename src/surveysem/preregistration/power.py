@@ -45,7 +45,7 @@ def power_blocks(power: pd.DataFrame | None, sample_size: pd.DataFrame | None, p
                                                           "proposition and the sample size it needs here.")])]
     return [_planned_n(sample_size), _power_table(power), _sample_size_table(sample_size),
             Para([("Power is the share of Monte Carlo replications (studies drawn from the population model in "
-                   "simulate:, not data) in which the verdict rule below says supported; for a true null of the "
+                   "simulate:, not data) in which the verdict rule of section 8 says supported; for a true null of the "
                    "population that share is the type-I error rate. Files: "), Code(paths["power"]), ", ",
                   Code(paths["sample_size"]), "."])]
 
@@ -99,6 +99,7 @@ def _power_table(power: pd.DataFrame) -> DocTable:
             for r in power.to_dict(orient="records")]
     return DocTable("Power by sample size (Monte Carlo)",
                     ["Target", "Kind", "N", "Replications", "Converged", "Share supported", "MC SE"], rows,
+                    text_columns={0, 1},
                     note="Share supported: the power of a sub-hypothesis or proposition; the type-I error rate of a "
                          "true null. MC SE: its Monte Carlo standard error.")
 
@@ -108,5 +109,6 @@ def _sample_size_table(sample_size: pd.DataFrame) -> DocTable:
              fmt_int(math.ceil(float(r["n_required"]))) if _finite(r["n_required"]) else "—", _text(r["note"])]
             for r in sample_size.to_dict(orient="records")]
     return DocTable("Sample size needed per power level", ["Target", "Power", "N required", "Note"], rows,
+                    text_columns={0, 3},
                     note="N interpolated between the sizes of the power study; the note says when it lies outside "
                          "the grid.")

@@ -55,6 +55,7 @@ class DocTable:
     columns: list[str]
     rows: list[list[str]]
     note: str = ""
+    text_columns: set[int] | None = None  # left-aligned columns; None: all (numbers are right-aligned)
 
 
 Block = Para | Bullets | Pre | DocTable
@@ -139,7 +140,7 @@ def _html_block(block: Block, number: int) -> Safe:
     if isinstance(block, Pre):
         return tag("pre", block.text)
     table = Table(block.title, block.columns, block.rows, note=block.note, number=number,
-                  text_columns=set(range(len(block.columns))))
+                  text_columns=set(range(len(block.columns))) if block.text_columns is None else block.text_columns)
     return table.to_html()
 
 
