@@ -22,6 +22,7 @@ include: "workflow/rules/measurement.smk"
 include: "workflow/rules/propositions.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/power.smk"
+include: "workflow/rules/preregistration.smk"
 
 
 rule all:

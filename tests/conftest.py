@@ -5,6 +5,7 @@ README's test command passes whatever the user has put in config/config.yaml or 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,18 @@ ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_TH
 
 def run(args, cwd, timeout=900) -> subprocess.CompletedProcess:
     return subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def scheduled_rules(work: Path, configfile, *args: str) -> set[str]:
+    """The rules a dry run in ``work`` with ``configfile`` would run (``args``: targets or options
+    before ``--configfile``), from Snakemake's job stats; the default target ``all`` left out."""
+    proc = run([SNAKEMAKE, *args, "-n", "--cores", "1", "--configfile", configfile], work, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    text = proc.stdout + proc.stderr
+    if "Nothing to be done" in text:
+        return set()
+    stats = text.split("Job stats:")[1].split("Reasons:")[0]
+    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", stats, re.MULTILINE)} - {"total", "all"}
 
 
 def workflow_copy(where: Path) -> Path:
@@ -55,3 +68,19 @@ def fiml_workflow(tmp_path_factory):
     proc = run([SNAKEMAKE, "--cores", "2", "--configfile", FIML_CONFIG], work)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     return work, proc
+
+
+@pytest.fixture(scope="module")
+def prereg_config():
+    """The validated test config (.test/config_fiml) the pre-registration tests freeze and edit."""
+    from prereg_kit import base_config
+
+    return base_config()
+
+
+@pytest.fixture(scope="module")
+def prereg_record(prereg_config):
+    """The registration record (the lock's content) of ``prereg_config`` with the test instrument."""
+    from prereg_kit import record
+
+    return record(prereg_config)

@@ -36,7 +36,7 @@ ARTIFACTS = Path(os.environ.get("SURVEYSEM_ARTIFACTS", Path(__file__).parent / "
 
 # Sections every page must show (ids written here by hand, from the page designs).
 EXPECTED_SECTIONS = {
-    "index.html": ["summary", "verdicts", "measurement-summary", "warnings", "pages"],
+    "index.html": ["summary", "verdicts", "preregistration", "measurement-summary", "warnings", "pages"],
     "data.html": ["source", "exclusion-flow", "exclusions", "sample", "missingness"],
     "outcomes.html": ["descriptives", "groups", "table1-audit"],
     "measurement.html": ["scales", "item-responses", "item-statistics", "efa", "cfa-fit", "loadings", "fornell-larcker", "htmt",

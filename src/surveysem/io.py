@@ -180,6 +180,12 @@ def read_csv(path, **read_options) -> pd.DataFrame:
     return restore_formulas(pd.read_csv(path, **read_options))
 
 
+def canonical_json_sha256(obj) -> str:
+    """SHA-256 of ``obj`` as canonical JSON (sorted keys, default separators): the digest of a
+    config on the provenance page and in the pre-registration lock."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def sha256_file(path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, SMALL_CONFIG, SNAKEMAKE, run
+from conftest import ROOT, SMALL_CONFIG, SNAKEMAKE, run, scheduled_rules
 
 from surveysem.config import DEFAULT_SCHEMA, validate_config
 from surveysem.errors import SurveySemError
@@ -29,10 +29,6 @@ from surveysem.workflow.params import CONFIG_READS, INSTRUMENT_READS, config_lea
 # Keys no rule reads, with the reason.
 UNREAD = {"simulate": "the population model of `surveysem simulate`; the pipeline analyses the data file",
           "power": "the power study's plan, read by `snakemake power` only"}
-# Rules outside the default target (`snakemake power`): a dry run of the pipeline never schedules them.
-NOT_DEFAULT = {"power_chunk", "power_summary", "report_power"}
-# Target rules (only inputs, no step): `snakemake power`.
-TARGET_RULES = {"power"}
 # Keys whose only other valid values need a second key changed with them (same reason each).
 PAIRED = {
     "bootstrap.model": "verdict_rule.p4_model",  # must agree while verdict_rule.p4_ci is bootstrap
@@ -47,6 +43,11 @@ NOT_ALONE = {
     "hypotheses[P4].outcome": "family sem is valid for growth only",
     "hypotheses[P4].family": "a growth hypothesis is a SEM",
 }
+# Rules outside the default pipeline (a dry run of it never schedules them), with their target.
+NOT_DEFAULT = {"preregistration_document": "snakemake preregistration", "power_chunk": "snakemake power",
+               "power_summary": "snakemake power", "report_power": "snakemake power"}
+# Rules that only name the files of a target (no step, no reads).
+TARGET_RULES = {"preregistration", "power"}
 # Config keys that name input files or folders: a change changes the set of input files.
 INPUT_KEYS = {"instrument.scales_dir": (set(INSTRUMENT_READS) - NOT_DEFAULT) | {"outcomes_table1_audit"}}
 
@@ -176,17 +177,11 @@ def _downstream(rules: set[str]) -> set[str]:
 def _expected(key: str, base: dict, changed: dict) -> set[str]:
     old, new = _reads(base), _reads(changed)
     direct = {name.split("[")[0] for name in set(old) | set(new) if old.get(name) != new.get(name)}
-    return _downstream(direct | INPUT_KEYS.get(key, set()))
+    return _downstream(direct | INPUT_KEYS.get(key, set())) - set(NOT_DEFAULT)
 
 
 def _scheduled(work: Path, configfile: Path) -> set[str]:
-    proc = run([SNAKEMAKE, "-n", "--nolock", "--cores", "1", "--configfile", configfile], work, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    text = proc.stdout + proc.stderr
-    if "Nothing to be done" in text:
-        return set()
-    stats = text.split("Job stats:")[1].split("Reasons:")[0]
-    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", stats, re.M)} - {"total", "all"}
+    return scheduled_rules(work, configfile, "--nolock")
 
 
 def test_every_config_key_reruns_exactly_its_readers(small_workflow):

@@ -4,6 +4,7 @@ import os
 
 from surveysem.instrument.facets import instrument_digests
 from surveysem.instrument.scales import instrument_files
+from surveysem.preregistration import POWER_FILES, lock_path
 from surveysem.stage_files import REPORT_FILES
 from surveysem.stage_files import path as F
 from surveysem.workflow.code_hash import step_code_hash
@@ -26,6 +27,13 @@ SCALES_DIR = config["instrument"]["scales_dir"]
 # trigger nothing, the digests of the facets each rule uses do (surveysem.instrument.facets).
 SCALE_FILES = [ancient(f) for f in instrument_files(SCALES_DIR)]
 INSTRUMENT_DIGESTS = instrument_digests(SCALES_DIR)
+# The pre-registration lock beside the config file (`surveysem preregister` writes it): when it
+# exists it is an input of the report, whose overview lists the deviations from it.
+PREREGISTRATION_LOCK = os.path.relpath(
+    lock_path(
+        workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
+    )
+)
 
 
 def rule_params(rule, wildcard=None, values=(), **fixed):
@@ -49,13 +57,16 @@ def produced_or_existing(path):
 
 def report_inputs(wildcards):
     """Every result file the pages read that some rule produces (or that exists), the survey
-    (hashed on the provenance page) and the instrument. Not the config file: the pages state the
-    config the pipeline ran with (params), and a comment or a simulate: edit changes no result.
+    (hashed on the provenance page), the instrument and the pre-registration lock when it exists.
+    Not the config file: the pages state the config the pipeline ran with (params), and a comment
+    or a simulate: edit changes no result.
     """
     inputs = {key: F(key) for key in REPORT_FILES if produced_or_existing(F(key))}
     if produced_or_existing(config["data"]["survey"]):
         inputs["survey"] = config["data"]["survey"]
     inputs["scales"] = SCALE_FILES
+    if os.path.exists(PREREGISTRATION_LOCK):
+        inputs["preregistration_lock"] = PREREGISTRATION_LOCK
     return inputs
 
 
@@ -73,4 +84,15 @@ def verdict_inputs(wildcards):
         inputs["p4_paths"] = F("p4_paths")
         if config["verdict_rule"]["p4_ci"] == "bootstrap":
             inputs["bootstrap"] = F("p4_bootstrap")
+    return inputs
+
+
+def preregistration_inputs(wildcards):
+    """Inputs of preregistration_document: the instrument, the questionnaire it links to and the
+    power study's files (POWER_FILES) only when they exist, so that the document never starts the
+    power study."""
+    inputs = {"scales": SCALE_FILES, "questionnaire": F("questionnaire_html")}
+    for key, power_file in POWER_FILES.items():
+        if os.path.exists(power_file):
+            inputs[key] = power_file
     return inputs

@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("surveysem.cli.check", "read and validate a survey file against the instrument"),
     "simulate": ("surveysem.cli.simulate", "draw a synthetic survey from the population model in the config"),
     "power": ("surveysem.cli.power", "Monte Carlo power and sample size of the hypotheses (snakemake power)"),
+    "preregister": ("surveysem.cli.preregister", "freeze the analysis config and the instrument into the "
+                                                 "pre-registration lock"),
 }
 
 

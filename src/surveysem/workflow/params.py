@@ -21,6 +21,10 @@ from __future__ import annotations
 
 import re
 
+# Every section but simulate: (the population model of `surveysem simulate`, which no rule reads):
+# what the analysis runs with, and what `surveysem preregister` freezes.
+ANALYSIS_SECTIONS = ("study", "instrument", "data", "screening", "outcomes", "measurement", "scales", "hypotheses",
+                     "verdict_rule", "p4", "bootstrap")
 # Rule -> config keys its step reads. {hyp} stands for the rule's hypothesis wildcard.
 P4_DATA = ("p4.estimator", "p4.missing", "p4.diversification_correction", "p4.intensity_clip", "p4.regions")
 POWER_STUDY = ("power.seed", "power.replications", "power.chunks", "power.propositions", "power.p4_bootstrap", "simulate",
@@ -62,10 +66,11 @@ CONFIG_READS: dict[str, tuple[str, ...]] = {
     "power_chunk": POWER_STUDY,
     "power_summary": (*POWER_STUDY, "power.sizes", "power.truth_n"),
     "report_power": ("study.title", "power", "verdict_rule.alpha"),
-    # The provenance page prints the config the pipeline ran with: every section but simulate:
-    # (the population model of `surveysem simulate`, which no rule reads).
-    "report_pages": ("study", "instrument", "data", "screening", "outcomes", "measurement", "scales", "hypotheses",
-                     "verdict_rule", "p4", "bootstrap"),
+    # The provenance page prints the config the pipeline ran with and the index page its deviations
+    # from the pre-registered one: every analysis section.
+    "report_pages": ANALYSIS_SECTIONS,
+    # The pre-registration describes the planned analysis: the same sections.
+    "preregistration_document": ANALYSIS_SECTIONS,
 }
 
 # Rule -> instrument facets (surveysem.instrument.facets) its step uses.
@@ -89,6 +94,7 @@ INSTRUMENT_READS: dict[str, tuple[str, ...]] = {
     "report_pages": ("text",),
     "power_chunk": ("items", "profile", "eligibility", "regions"),
     "power_summary": ("items", "profile", "eligibility", "regions"),
+    "preregistration_document": ("text",),
 }
 
 _SELECTOR = re.compile(r"^(?P<list>\w+)\[(?P<id>[^\]]+)\]$")

@@ -68,6 +68,9 @@ class Context:
     instrument: object | None = None
     root: str = "."
     env: dict | None = None
+    # the pre-registration lock's record (surveysem.preregistration.lock) and its path; None: not pre-registered
+    preregistration: dict | None = None
+    preregistration_file: str = ""
     reads: list[str] = field(default_factory=list, repr=False)  # keys loaded, for the guard's message
     _cache: dict = field(default_factory=dict, repr=False)
 

@@ -1,6 +1,6 @@
 """The overview page (index.html): how many firms were analysed, the verdict on every
-proposition, the measurement at a glance (scale verdicts, CFA fit), how many warnings each
-stage recorded, and links to the other pages."""
+proposition, the deviations from the pre-registration, the measurement at a glance (scale
+verdicts, CFA fit), how many warnings each stage recorded, and links to the other pages."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from surveysem.report.html import (
     paragraph,
 )
 from surveysem.report.pages.context import Context
+from surveysem.report.pages.index_preregistration import preregistration_section
 from surveysem.report.pages.measurement_cascade import cascade_used, model_sentences
 from surveysem.report.pages.sections import (
     Content,
@@ -76,6 +77,11 @@ def _summary_section(ctx: Context, t: PageTables) -> Content:
 @SECTIONS.add("verdicts", "Verdicts on the propositions")
 def _verdicts_section(ctx: Context, t: PageTables) -> Content:
     return verdict_dashboard(ctx)
+
+
+@SECTIONS.add("preregistration", "Deviations from the pre-registration")
+def _preregistration_section(ctx: Context, t: PageTables) -> Content:
+    return preregistration_section(ctx, t)
 
 
 @SECTIONS.add("measurement-summary", "Measurement at a glance")

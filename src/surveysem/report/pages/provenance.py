@@ -4,12 +4,11 @@ pipeline ran with (with its SHA-256); and the versions of the packages that comp
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import yaml
 
+from surveysem.io import canonical_json_sha256
 from surveysem.report import provenance
 from surveysem.report.html import NOT_COMPUTED, definition_list, paragraph, tag
 from surveysem.report.pages.context import Context
@@ -18,11 +17,6 @@ from surveysem.report.tables import DASH, Table
 
 
 SECTIONS = Sections()
-
-
-def canonical_json_sha256(obj) -> str:
-    """SHA-256 of ``obj`` as canonical JSON (sorted keys): the digest the page prints for configs."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def provenance_page(ctx: Context) -> Page:
