@@ -1,4 +1,4 @@
-"""Modification indices as lavaan's ``modindices(fit)`` (ML; ``lav_modindices.R``).
+"""Modification indices as lavaan's ``modindices(fit)`` (ML, FIML, MLR; ``lav_modindices.R``).
 
 lavaan extends the fitted model by every parameter it considers (``lav_partable_full``), frees
 the fixed rows of the model as well (``lav_object_extended(all.free = TRUE)``), and evaluates the
@@ -23,10 +23,15 @@ The candidate rows (lavaan's ``lav_partable_full``), per group:
 * ``y ~ x`` among all variables of the ``~`` equations, except indicators on latent variables;
 * intercepts ``~1`` of all variables when the model has a mean structure.
 
-Candidates that are already rows of the model are the model's rows. The information is the
-normal-theory h1 information chained with the moment derivatives, with lavaan's zero rows and
-columns for the moments among fixed-x covariates (``lav_mvnorm_information_expected(x.idx)``):
-parameters that only move those moments get ``V = 0`` and are dropped.
+Candidates that are already rows of the model are the model's rows. The information is
+lavaan's default ``information = "expected"``: the normal-theory h1 information chained with
+the moment derivatives, with lavaan's zero rows and columns for the moments among fixed-x
+covariates (``lav_mvnorm_information_expected(x.idx)``): parameters that only move those moments
+get ``V = 0`` and are dropped. For FIML (``missing = "ml"``) it is the structured expected
+information, the sum over missing-data patterns of the information of the observed variables
+at the model-implied moments (``h1.information = "structured"``), and ``g`` the FIML gradient.
+An MLR fit has the estimates of ML, and lavaan's ``modindices`` uses the same (non-robust)
+expected information and gradient: its indices are those of the ML fit.
 
 Standardized EPCs (``sepc.lv``, ``sepc.all``, ``sepc.nox``) scale the EPC as the standardized
 solution scales an estimate, with the model's implied variances and, for covariances, the
@@ -114,7 +119,7 @@ def extended_spec(spec: ModelSpec, eng: Engine, theta):
 
 
 # ---------------------------------------------------------------- information
-def _x_mask(spec: ModelSpec):
+def x_mask(spec: ModelSpec):
     """p x p mask (True: kept) of the covariance elements lavaan keeps in the h1 information
     under fixed.x, and the p-vector for the means."""
     p = len(spec.ov_names)
@@ -122,38 +127,91 @@ def _x_mask(spec: ModelSpec):
     return ~np.outer(isx, isx), ~isx if p else np.zeros(0, bool)
 
 
-def _covariance_information(P, Am, Bm, mask_cov):
-    """``0.5 tr(P dSigma_k P dSigma_l)`` for all k, l with ``dSigma_k = a_k b_k' + b_k a_k'``.
+def pattern_precisions(Sigma, gd):
+    """[(n, P)] of one group: per missing-data pattern its number of cases and the inverse of the
+    observed block of ``Sigma``, zero-padded to p x p (complete data: one pattern). The expected
+    information of FIML is the sum over patterns with the model-implied moments (lavaan's
+    ``h1.information = "structured"``, ``lav_mvnorm_missing_information_expected``)."""
+    p = Sigma.shape[0]
+    out = []
+    for pat in gd.patterns:
+        o = np.asarray(pat.obs)
+        if len(o) == p:
+            out.append((pat.n, np.linalg.inv(Sigma)))
+            continue
+        P = np.zeros((p, p))
+        P[np.ix_(o, o)] = np.linalg.inv(Sigma[np.ix_(o, o)])
+        out.append((pat.n, P))
+    return out
 
-    Unmasked (no fixed-x covariates, as in a CFA) the trace of rank-2 terms is closed-form,
-    ``(a_k'P b_l)(b_k'P a_l) + (a_k'P a_l)(b_k'P b_l)``: K x K products of p-vectors instead of
-    K^2 p^2 (80 items and 4,000 candidates: about 0.5 s instead of a minute). A mask breaks the
-    rank-2 form, so it takes the explicit K x p x p path.
-    """
-    if mask_cov.all():
-        PA, PB = P @ Am, P @ Bm
-        X = Am.T @ PB
-        blk = X * X.T
-        blk += (Am.T @ PA) * (Bm.T @ PB)
-        return blk
+
+def _unique_columns(M):
+    """(distinct columns of M, index of each column among them)."""
+    U, inv = np.unique(M, axis=1, return_inverse=True)
+    return U, np.asarray(inv).reshape(-1)
+
+
+def directions(Am, Bm, Mm, idx=None):
+    """The derivative directions ``(Am, Bm, Mm)`` (columns ``idx``; -1: a parameter absent from
+    the group, zero), each as its distinct columns and an index: the thousands of candidates of
+    a CFA have about p + m distinct columns, so products with a precision matrix cost
+    p^2 (p + m) per pattern instead of p^2 K."""
+    if idx is not None:
+        Am, Bm, Mm = (_columns(X, idx) for X in (Am, Bm, Mm))
+    return [_unique_columns(X) for X in (Am, Bm, Mm)]
+
+
+def cross_block(P, d1, d2, meanstructure):
+    """``0.5 tr(P dSigma_k P dSigma_l) + dmu_k' P dmu_l`` for the directions ``d1`` (k) and ``d2``
+    (l) of :func:`directions`, with ``dSigma_k = a_k b_k' + b_k a_k'``: the trace of rank-2 terms
+    is ``(a_k'P b_l)(b_k'P a_l) + (a_k'P a_l)(b_k'P b_l)``."""
+    (A1, a1), (B1, b1), (M1, m1) = d1
+    (A2, a2), (B2, b2), (M2, m2) = d2
+    PA2, PB2 = P @ A2, P @ B2
+    out = (A1.T @ PB2)[np.ix_(a1, b2)] * (B1.T @ PA2)[np.ix_(b1, a2)]
+    out += (A1.T @ PA2)[np.ix_(a1, a2)] * (B1.T @ PB2)[np.ix_(b1, b2)]
+    if meanstructure:
+        out += (M1.T @ P @ M2)[np.ix_(m1, m2)]
+    return out
+
+
+def diagonal_block(P, d, meanstructure):
+    """The diagonal of ``cross_block(P, d, d)`` without the off-diagonal elements."""
+    (A, a), (B, b), (M, m) = d
+    PA, PB = P @ A, P @ B
+    out = (A.T @ PB)[a, b] ** 2 + (A.T @ PA)[a, a] * (B.T @ PB)[b, b]
+    if meanstructure:
+        out += (M.T @ P @ M)[m, m]
+    return out
+
+
+def _masked_block(P, Am, Bm, Mm, mask_cov, mask_mean, meanstructure):
+    """:func:`cross_block` of all directions with the fixed-x moments masked (explicit
+    K x p x p path: a mask breaks the rank-2 form)."""
     D = np.einsum("ik,jk->kij", Am, Bm)
     D = (D + D.transpose(0, 2, 1)) * mask_cov
     PD = np.einsum("ij,kjl->kil", P, D)
-    return 0.5 * np.einsum("kij,lji->kl", PD, PD)
+    blk = 0.5 * np.einsum("kij,lji->kl", PD, PD)
+    if meanstructure:
+        Mz = Mm * mask_mean[:, None]
+        blk += Mz.T @ P @ Mz
+    return blk
 
 
 def expected_information(eng: Engine, theta, mask_cov, mask_mean):
-    """Expected information per observation, ``sum_g n_g/N (Delta_g' A1_g Delta_g)``, with the
-    h1 information ``A1`` zeroed in the fixed-x moments (rows and columns), as lavaan."""
+    """Expected information per observation, ``sum_g sum_patterns n/N (Delta' A1 Delta)``, with
+    the h1 information ``A1`` zeroed in the fixed-x moments (rows and columns), as lavaan."""
     info = np.zeros((eng.q, eng.q))
     for gs, gd in zip(eng.groups, eng.data):
         Sigma, _, Am, Bm, Mm = gs.observed_moments(theta)
-        P = np.linalg.inv(Sigma)
-        blk = _covariance_information(P, Am, Bm, mask_cov)
-        if eng.meanstructure:
-            Mz = Mm * mask_mean[:, None]
-            blk += Mz.T @ P @ Mz
-        gs.add_matrix(info, gd.n * blk)
+        blk = np.zeros((gs.K, gs.K))
+        d = directions(Am, Bm, Mm) if mask_cov.all() else None
+        for n, P in pattern_precisions(Sigma, gd):
+            if d is None:
+                blk += n * _masked_block(P, Am, Bm, Mm, mask_cov, mask_mean, eng.meanstructure)
+            else:
+                blk += n * cross_block(P, d, d, eng.meanstructure)
+        gs.add_matrix(info, blk)
     return info / eng.ntotal
 
 
@@ -168,29 +226,22 @@ def information_blocks(eng: Engine, theta, mask_cov, mask_mean, first, added):
     """``(I[first, first], I[first, added], diag I[added])`` of :func:`expected_information`.
 
     Without masked moments and equality constraints across the rows of a group (a CFA) the blocks
-    come from the rank-2 identity of :func:`_covariance_information` restricted to their columns:
-    the model's parameters against the candidates, not every candidate against every other."""
+    come from :func:`cross_block` restricted to their columns: the model's parameters against
+    the candidates, not every candidate against every other."""
     if not (mask_cov.all() and all(gs.pars_unique for gs in eng.groups)):
         info = expected_information(eng, theta, mask_cov, mask_mean)
         return info[np.ix_(first, first)], info[np.ix_(first, added)], np.diag(info)[added]
     I11, I12, d22 = np.zeros((len(first), len(first))), np.zeros((len(first), len(added))), np.zeros(len(added))
     for gs, gd in zip(eng.groups, eng.data):
         Sigma, _, Am, Bm, Mm = gs.observed_moments(theta)
-        P = np.linalg.inv(Sigma)
         local = np.full(eng.q, -1)
         local[gs.pars] = np.arange(len(gs.pars))
-        lf, la = local[first], local[added]
-        A1, B1, A2, B2 = _columns(Am, lf), _columns(Bm, lf), _columns(Am, la), _columns(Bm, la)
-        PA1, PB1, PA2, PB2 = P @ A1, P @ B1, P @ A2, P @ B2
-        w = gd.n / eng.ntotal
-        I11 += w * ((A1.T @ PB1) * (B1.T @ PA1) + (A1.T @ PA1) * (B1.T @ PB1))
-        I12 += w * ((A1.T @ PB2) * (B1.T @ PA2) + (A1.T @ PA2) * (B1.T @ PB2))
-        d22 += w * (np.einsum("ik,ik->k", A2, PB2) ** 2 + np.einsum("ik,ik->k", A2, PA2) * np.einsum("ik,ik->k", B2, PB2))
-        if eng.meanstructure:
-            M1, M2 = _columns(Mm * mask_mean[:, None], lf), _columns(Mm * mask_mean[:, None], la)
-            I11 += w * (M1.T @ P @ M1)
-            I12 += w * (M1.T @ P @ M2)
-            d22 += w * np.einsum("ik,ik->k", M2, P @ M2)
+        d1, d2 = directions(Am, Bm, Mm, local[first]), directions(Am, Bm, Mm, local[added])
+        for n, P in pattern_precisions(Sigma, gd):
+            w = n / eng.ntotal
+            I11 += w * cross_block(P, d1, d1, eng.meanstructure)
+            I12 += w * cross_block(P, d1, d2, eng.meanstructure)
+            d22 += w * diagonal_block(P, d2, eng.meanstructure)
     return I11, I12, d22
 
 
@@ -271,7 +322,7 @@ def modindices(spec: ModelSpec, gdata, theta, na_remove=True) -> pd.DataFrame:
     grad = eext.evaluate(theta_ext, level=1)[1]
     q = spec.npar
     add = np.array([ext.rows[k].par for k in extra], int)
-    I11, I12, d22 = information_blocks(eext, theta_ext, *_x_mask(spec), np.arange(q), add)
+    I11, I12, d22 = information_blocks(eext, theta_ext, *x_mask(spec), np.arange(q), add)
     V = d22 - np.einsum("ij,ij->j", I12, np.linalg.solve(I11, I12))
     V = np.where(V < V_MIN, np.nan, V)
     g = grad[add]
