@@ -99,6 +99,14 @@ class SEMResult:
         spec, gdata = self._diagnostics_context()
         return score_test(spec, gdata, self.free_params, release=release)
 
+    def released_score_tests(self, sets):
+        """:func:`surveysem.sem.score_tests.released_tests`: per set of constraint indices, the score
+        test of releasing them together (R: ``lavTestScore(fit, release = set)$test``)."""
+        from surveysem.sem.score_tests import released_tests
+
+        spec, gdata = self._diagnostics_context()
+        return released_tests(spec, gdata, self.free_params, sets)
+
     def residuals(self, type="raw"):
         """:func:`surveysem.sem.residuals.residuals` of this fit (R: ``resid(fit, type)``)."""
         from surveysem.sem.residuals import residuals

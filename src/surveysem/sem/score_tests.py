@@ -73,6 +73,11 @@ def constraints(spec: ModelSpec):
     return out
 
 
+def _pvalue(df, x2):
+    """``1 - pchisq(x2, df)``; a statistic at zero less rounding (X2 = -1e-12) has p = 1, as in R."""
+    return float(special.chdtrc(df, max(x2, 0.0)))
+
+
 def _ginv(M):
     return np.linalg.pinv(M, rcond=GINV_TOL, hermitian=True)
 
@@ -119,12 +124,12 @@ def score_test(spec: ModelSpec, gdata, theta, release=None):
     cons, N, g, info, R = _score_parts(spec, gdata, theta)
     idx = list(range(len(cons))) if release is None else [int(r) for r in release]
     x2 = _released_stat(N, g, info, np.delete(R, idx, axis=0))
-    total = dict(X2=x2, df=len(idx), p_value=float(special.chdtrc(len(idx), x2)))
+    total = dict(X2=x2, df=len(idx), p_value=_pvalue(len(idx), x2))
     recs = []
     for n in idx:
         lhs, rhs, k1, k2 = cons[n]
         x2r = _released_stat(N, g, info, np.delete(R, n, axis=0))
-        recs.append(dict(lhs=lhs, op="==", rhs=rhs, X2=x2r, df=1, p_value=float(special.chdtrc(1, x2r)),
+        recs.append(dict(lhs=lhs, op="==", rhs=rhs, X2=x2r, df=1, p_value=_pvalue(1, x2r),
                          lhs_row=k1, rhs_row=k2))
     return total, pd.DataFrame.from_records(recs)
 
@@ -136,5 +141,5 @@ def released_tests(spec: ModelSpec, gdata, theta, sets):
     out = []
     for idx in sets:
         x2 = _released_stat(N, g, info, np.delete(R, list(idx), axis=0))
-        out.append((x2, len(idx), float(special.chdtrc(len(idx), x2))))
+        out.append((x2, len(idx), _pvalue(len(idx), x2)))
     return out
