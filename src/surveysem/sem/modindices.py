@@ -146,9 +146,14 @@ def pattern_precisions(Sigma, gd):
 
 
 def _unique_columns(M):
-    """(distinct columns of M, index of each column among them)."""
-    U, inv = np.unique(M, axis=1, return_inverse=True)
-    return U, np.asarray(inv).reshape(-1)
+    """(distinct columns of M in order of appearance, index of each column among them)."""
+    seen, first, inv = {}, [], np.empty(M.shape[1], int)
+    for k, col in enumerate(np.ascontiguousarray(M.T)):
+        j = seen.setdefault(col.tobytes(), len(first))
+        if j == len(first):
+            first.append(k)
+        inv[k] = j
+    return M[:, first], inv
 
 
 def directions(Am, Bm, Mm, idx=None):
@@ -161,22 +166,60 @@ def directions(Am, Bm, Mm, idx=None):
     return [_unique_columns(X) for X in (Am, Bm, Mm)]
 
 
-def cross_block(P, d1, d2, meanstructure):
-    """``0.5 tr(P dSigma_k P dSigma_l) + dmu_k' P dmu_l`` for the directions ``d1`` (k) and ``d2``
-    (l) of :func:`directions`, with ``dSigma_k = a_k b_k' + b_k a_k'``: the trace of rank-2 terms
-    is ``(a_k'P b_l)(b_k'P a_l) + (a_k'P a_l)(b_k'P b_l)``."""
-    (A1, a1), (B1, b1), (M1, m1) = d1
-    (A2, a2), (B2, b2), (M2, m2) = d2
-    PA2, PB2 = P @ A2, P @ B2
-    out = (A1.T @ PB2)[np.ix_(a1, b2)] * (B1.T @ PA2)[np.ix_(b1, a2)]
-    out += (A1.T @ PA2)[np.ix_(a1, a2)] * (B1.T @ PB2)[np.ix_(b1, b2)]
-    if meanstructure:
-        out += (M1.T @ P @ M2)[np.ix_(m1, m2)]
-    return out
+class CrossSum:
+    """``sum_patterns w (0.5 tr(P dSigma_k P dSigma_l) + dmu_k' P dmu_l)``
+    for the directions ``d1`` (k) and ``d2`` (l) of :func:`directions`, summed over patterns.
+
+    With ``dSigma_k = a_k b_k' + b_k a_k'`` the trace of rank-2 terms is
+    ``(a_k'P b_l)(b_k'P a_l) + (a_k'P a_l)(b_k'P b_l)``. Each product is accumulated over the
+    patterns in the space of the distinct (a_k, b_k) pairs times the distinct columns of ``d2``
+    and gathered into k x l once: FIML with hundreds of patterns and thousands of candidates
+    would otherwise gather a q x K block per pattern."""
+
+    CHUNK = 32  # patterns per batched product (memory: CHUNK x distinct pairs x distinct columns)
+
+    def __init__(self, d1, d2, meanstructure):
+        (A1, a1), (B1, b1), (M1, self.m1) = d1
+        (self.A2, self.a2), (self.B2, self.b2), (self.M2, self.m2) = d2
+        pairs, inv = np.unique(np.stack([a1, b1], axis=1), axis=0, return_inverse=True)
+        self.rows = np.asarray(inv).reshape(-1)
+        self.A1r, self.B1r, self.M1 = A1[:, pairs[:, 0]], B1[:, pairs[:, 1]], M1
+        nr, na, nb = len(pairs), self.A2.shape[1], self.B2.shape[1]
+        self.T_ab, self.T_aa = np.zeros((nr, nb, na)), np.zeros((nr, na, nb))
+        self.meanstructure = meanstructure
+        self.T_m = np.zeros((M1.shape[1], self.M2.shape[1]))
+        self.buffer = []
+
+    def add(self, w, P):
+        PA2, PB2 = P @ self.A2, P @ self.B2
+        # (a_k'P b_l), (b_k'P a_l), (a_k'P a_l), (b_k'P b_l) by distinct pairs and columns
+        self.buffer.append((w * (self.A1r.T @ PB2), self.B1r.T @ PA2, w * (self.A1r.T @ PA2), self.B1r.T @ PB2))
+        if self.meanstructure:
+            self.T_m += w * (self.M1.T @ P @ self.M2)
+        if len(self.buffer) == self.CHUNK:
+            self._flush()
+
+    def _flush(self):
+        """Sum the buffered patterns' products as batched matrix products over the patterns."""
+        if not self.buffer:
+            return
+        X, Y, Z, W = (np.stack(parts, axis=1) for parts in zip(*self.buffer))  # (pairs, patterns, columns)
+        self.T_ab += np.matmul(X.transpose(0, 2, 1), Y)
+        self.T_aa += np.matmul(Z.transpose(0, 2, 1), W)
+        self.buffer = []
+
+    def result(self):
+        self._flush()
+        r, a2, b2 = self.rows[:, None], self.a2[None, :], self.b2[None, :]
+        out = self.T_ab[r, b2, a2] + self.T_aa[r, a2, b2]
+        if self.meanstructure:
+            out += self.T_m[np.ix_(self.m1, self.m2)]
+        return out
 
 
 def diagonal_block(P, d, meanstructure):
-    """The diagonal of ``cross_block(P, d, d)`` without the off-diagonal elements."""
+    """The diagonal of one pattern's :class:`CrossSum` of ``d`` with itself, without the
+    off-diagonal elements."""
     (A, a), (B, b), (M, m) = d
     PA, PB = P @ A, P @ B
     out = (A.T @ PB)[a, b] ** 2 + (A.T @ PA)[a, a] * (B.T @ PB)[b, b]
@@ -186,7 +229,7 @@ def diagonal_block(P, d, meanstructure):
 
 
 def _masked_block(P, Am, Bm, Mm, mask_cov, mask_mean, meanstructure):
-    """:func:`cross_block` of all directions with the fixed-x moments masked (explicit
+    """:class:`CrossSum` of one pattern, all directions, with the fixed-x moments masked (explicit
     K x p x p path: a mask breaks the rank-2 form)."""
     D = np.einsum("ik,jk->kij", Am, Bm)
     D = (D + D.transpose(0, 2, 1)) * mask_cov
@@ -204,13 +247,15 @@ def expected_information(eng: Engine, theta, mask_cov, mask_mean):
     info = np.zeros((eng.q, eng.q))
     for gs, gd in zip(eng.groups, eng.data):
         Sigma, _, Am, Bm, Mm = gs.observed_moments(theta)
-        blk = np.zeros((gs.K, gs.K))
-        d = directions(Am, Bm, Mm) if mask_cov.all() else None
-        for n, P in pattern_precisions(Sigma, gd):
-            if d is None:
-                blk += n * _masked_block(P, Am, Bm, Mm, mask_cov, mask_mean, eng.meanstructure)
-            else:
-                blk += n * cross_block(P, d, d, eng.meanstructure)
+        if mask_cov.all():
+            d = directions(Am, Bm, Mm)
+            acc = CrossSum(d, d, eng.meanstructure)
+            for n, P in pattern_precisions(Sigma, gd):
+                acc.add(n, P)
+            blk = acc.result()
+        else:
+            blk = sum(n * _masked_block(P, Am, Bm, Mm, mask_cov, mask_mean, eng.meanstructure)
+                      for n, P in pattern_precisions(Sigma, gd))
         gs.add_matrix(info, blk)
     return info / eng.ntotal
 
@@ -226,7 +271,7 @@ def information_blocks(eng: Engine, theta, mask_cov, mask_mean, first, added):
     """``(I[first, first], I[first, added], diag I[added])`` of :func:`expected_information`.
 
     Without masked moments and equality constraints across the rows of a group (a CFA) the blocks
-    come from :func:`cross_block` restricted to their columns: the model's parameters against
+    come from :class:`CrossSum` restricted to their columns: the model's parameters against
     the candidates, not every candidate against every other."""
     if not (mask_cov.all() and all(gs.pars_unique for gs in eng.groups)):
         info = expected_information(eng, theta, mask_cov, mask_mean)
@@ -237,11 +282,14 @@ def information_blocks(eng: Engine, theta, mask_cov, mask_mean, first, added):
         local = np.full(eng.q, -1)
         local[gs.pars] = np.arange(len(gs.pars))
         d1, d2 = directions(Am, Bm, Mm, local[first]), directions(Am, Bm, Mm, local[added])
+        acc11, acc12 = CrossSum(d1, d1, eng.meanstructure), CrossSum(d1, d2, eng.meanstructure)
         for n, P in pattern_precisions(Sigma, gd):
             w = n / eng.ntotal
-            I11 += w * cross_block(P, d1, d1, eng.meanstructure)
-            I12 += w * cross_block(P, d1, d2, eng.meanstructure)
+            acc11.add(w, P)
+            acc12.add(w, P)
             d22 += w * diagonal_block(P, d2, eng.meanstructure)
+        I11 += acc11.result()
+        I12 += acc12.result()
     return I11, I12, d22
 
 
