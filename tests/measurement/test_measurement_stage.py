@@ -111,9 +111,11 @@ def test_stage_tables_equal_module_results(run, inst_scales):
         assert row.htmt_lower <= row.htmt <= row.htmt_upper
     fit = json.loads(Path(paths["cfa_fit"]).read_text())
     assert fit["converged"] is True and fit["missing"] == "fiml"
-    # FIML: no modification indices, an empty table with its columns and the reason
-    assert fit["modindices_note"].startswith("not available: not supported")
-    assert list(pd.read_csv(paths["cfa_modindices"]).columns) == T.MODINDEX_COLUMNS
+    # FIML: the modification indices too (lavaan's structured expected information), largest first
+    assert fit["modindices_note"] is None
+    mi = pd.read_csv(paths["cfa_modindices"])
+    assert list(mi.columns) == T.MODINDEX_COLUMNS and len(mi) == T.MODINDEX_TOP
+    assert mi["mi"].is_monotonic_decreasing
     # FIML: 30 means + 465 covariances - (30 intercepts + 30 residuals + 24 loadings + 21 factor (co)variances)
     assert fit["fit"]["df"] == 30 * 31 / 2 + 30 - (30 + 30 + 24 + 21)
     loadings = pd.read_csv(paths["loadings"])

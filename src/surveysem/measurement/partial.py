@@ -61,7 +61,7 @@ def parameter_tests(res, op: str) -> pd.DataFrame:
     if not sets:
         return pd.DataFrame(columns=["parameter", "X2", "df", "p_value"])
     tests = res.released_score_tests(list(sets.values()))
-    out = pd.DataFrame([dict(parameter=k, X2=x2, df=df, p_value=p) for k, (x2, df, p) in zip(sets, tests)])
+    out = pd.DataFrame([{"parameter": k, "X2": x2, "df": df, "p_value": p} for k, (x2, df, p) in zip(sets, tests)])
     return out.sort_values("X2", ascending=False, kind="stable").reset_index(drop=True)
 
 

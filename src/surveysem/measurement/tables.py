@@ -389,8 +389,8 @@ MODINDEX_TOP = 50  # the largest modification indices written (every item's larg
 
 def cfa_modindices(cfa: dict, top: int = MODINDEX_TOP) -> tuple[pd.DataFrame, str | None]:
     """The ``top`` largest modification indices of the CFA (lavaan ``modindices``), largest first,
-    and None; or an empty table and the reason in words when they are not available (the engine
-    has them for ML on complete data only)."""
+    and None; or an empty table and the reason in words when they are not available (ML, FIML and
+    MLR fits have them)."""
     empty = pd.DataFrame(columns=MODINDEX_COLUMNS)
     fit = cfa.get("_fit")
     if fit is None:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from surveysem.report.figures import figure, heatmap
-from surveysem.report.html import NOT_COMPUTED, Safe, not_computed, paragraph
+from surveysem.report.html import NOT_COMPUTED, Safe, bullet_list, not_computed, paragraph
 from surveysem.report.pages.context import Context
 from surveysem.report.pages.sections import (
     Content, PageTables, Sections, as_float, in_construct_order, missing, p_phrase, synthetic_note, warnings_block
