@@ -226,7 +226,7 @@ def test_bad_group_column_is_one_line_error(tmp_path, scales_dir, inst_scales):
     with pytest.raises(SurveySemError, match="invariance_group"):
         M.invariance({"analysis": tmp / "analysis.csv", "ingest": tmp / "ingest.json",
                       "outcomes": tmp / "firm_outcomes.csv", "scales": instrument_files(scales_dir)},
-                     {"invariance": tmp / "i.csv", "json": tmp / "i.json"}, cfg)
+                     {"invariance": tmp / "i.csv", "json": tmp / "i.json", "partial_invariance": tmp / "p.csv"}, cfg)
 
 
 def test_auxiliary_model_warnings_do_not_enter_verdicts():
