@@ -28,7 +28,7 @@ def configure_parser(parser):
     parser.add_argument("--std-lv", action="store_true", help="fix latent variances to 1, free all loadings")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--modindices", type=int, nargs="?", const=10, default=None, metavar="K",
-                        help="also print the K largest modification indices (default 10; ML, complete data), "
+                        help="also print the K largest modification indices (default 10; ML, MLR, FIML), "
                              "as lavaan's modindices(fit, sort. = TRUE, maximum.number = K)")
 
 
