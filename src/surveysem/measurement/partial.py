@@ -111,8 +111,8 @@ def _describe(name: str, op: str, scales) -> tuple[str, str]:
 
 
 def search_level(fit, scope, level, reference, scales, base_partial, rule):
-    """The search at ``level`` (``fit(level, group_partial)`` fits a model): (rows, parameters
-    freed, whether the level holds at the end)."""
+    """The search at ``level`` (``fit(level, group_partial)`` fits a model) against the fitted
+    ``reference``: (rows, parameters freed, whether the level holds at the end, the last model)."""
     from surveysem.sem.invariance import compare
 
     op = LEVEL_OPS[level]
@@ -121,9 +121,11 @@ def search_level(fit, scope, level, reference, scales, base_partial, rule):
     delta = compare(reference, res)
     failing = fails(delta, rule)
     rows = [_row(scope, level, 0, res, delta, failing, freed="", construct="", item="")]
-    n_level = len(parameter_tests(res, op))
+    n_level = None  # the level's constrained parameters, counted in its full model
     while failing:
-        tests = _eligible(parameter_tests(res, op), op, scales, freed, n_level, rule)
+        tests = parameter_tests(res, op)
+        n_level = len(tests) if n_level is None else n_level
+        tests = _eligible(tests, op, scales, freed, n_level, rule)
         if not len(tests):
             rows[-1]["stop"] = (f"no parameter left to free (at most {rule['max_free_share']:g} of {n_level} and "
                                 f"{rule['min_invariant_items']} invariant items per factor)")
