@@ -90,3 +90,20 @@ def test_release_set_is_lavaans_release(fits):
 def test_residuals_of_fiml_still_refused(fits):
     with pytest.raises(SurveySemError, match="not supported: residuals"):
         fits["fiml"].residuals()
+
+
+def test_bundled_cfa_largest_modindices():
+    """The measurement page's numbers: the 50 largest modification indices of the stage's joint
+    CFA on the bundled data (79 items, FIML, 236 missing-data patterns) are lavaan's
+    (tests/r/cfa_bundled_modindices.R)."""
+    ref = json.loads((ROOT / "tests/r/results/cfa_bundled_modindices.json").read_text())
+    data = pd.read_csv(ROOT / "tests/r/data/cfa_small_n_bundled.csv")
+    res = fit_model(ref["syntax"], data, missing="fiml", standard_errors=False)
+    assert res.fit["chisq"] == pytest.approx(ref["chisq"], abs=1e-3)
+    mi = res.modindices()
+    assert len(mi) == ref["n_rows"]
+    top = mi.sort_values("mi", ascending=False, kind="stable").head(50).reset_index(drop=True)
+    top50 = pd.DataFrame(ref["top50"])
+    assert [tuple(r) for r in top[["lhs", "op", "rhs"]].values] == [tuple(r) for r in top50[["lhs", "op", "rhs"]].values]
+    for c in MI_COLS:
+        np.testing.assert_allclose(top[c].to_numpy(float), top50[c].to_numpy(float), atol=TOL, err_msg=c)
