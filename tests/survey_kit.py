@@ -204,13 +204,15 @@ def run_measurement_stage(analysis, ingest, outcomes, scales_dir, config: dict, 
         "validity": m / "validity.csv", "fornell_larcker": m / "fornell_larcker.csv", "cmv": m / "cmv.json",
         "scale_scores": outdir / "scores" / "scale_scores.csv", "htmt": m / "htmt.csv", "htmt_json": m / "htmt.json",
         "invariance": m / "invariance.csv", "invariance_json": m / "invariance.json", "verdicts": m / "verdicts.csv",
+        "partial_invariance": m / "partial_invariance.csv",
         "warnings": m / "warnings.json", "cfa_modindices": m / "cfa_modindices.csv", "refinement": m / "refinement.csv",
     }
     inputs = {"analysis": analysis, "ingest": ingest, "scales": instrument_files(scales_dir), "outcomes": outcomes}
     steps.reliability(inputs, paths, config)
     steps.cfa(inputs, paths, config)
     steps.htmt(inputs, {"htmt": paths["htmt"], "json": paths["htmt_json"]}, config)
-    steps.invariance(inputs, {"invariance": paths["invariance"], "json": paths["invariance_json"]}, config)
+    steps.invariance(inputs, {"invariance": paths["invariance"], "json": paths["invariance_json"],
+                              "partial_invariance": paths["partial_invariance"]}, config)
     steps.verdicts({**inputs, **paths}, paths, config)
     return paths
 

@@ -40,7 +40,7 @@ EXPECTED_SECTIONS = {
     "data.html": ["source", "exclusion-flow", "exclusions", "sample", "missingness"],
     "outcomes.html": ["descriptives", "groups", "table1-audit"],
     "measurement.html": ["scales", "item-responses", "item-statistics", "efa", "cfa-fit", "loadings", "fornell-larcker", "htmt",
-                         "score-correlations", "cmv", "invariance", "measurement-warnings"],
+                         "score-correlations", "cmv", "invariance", "partial-invariance", "measurement-warnings"],
     "propositions.html": ["verdicts", "p1", "p2", "p3", "typology", "p4-link"],
     "p4.html": ["p4-verdict", "model-comparison", "path-diagram", "indirect-effects"],
     "provenance.html": ["run", "files", "config", "versions"],

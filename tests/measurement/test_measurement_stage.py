@@ -111,9 +111,11 @@ def test_stage_tables_equal_module_results(run, inst_scales):
         assert row.htmt_lower <= row.htmt <= row.htmt_upper
     fit = json.loads(Path(paths["cfa_fit"]).read_text())
     assert fit["converged"] is True and fit["missing"] == "fiml"
-    # FIML: no modification indices, an empty table with its columns and the reason
-    assert fit["modindices_note"].startswith("not available: not supported")
-    assert list(pd.read_csv(paths["cfa_modindices"]).columns) == T.MODINDEX_COLUMNS
+    # FIML: the modification indices too (lavaan's structured expected information), largest first
+    assert fit["modindices_note"] is None
+    mi = pd.read_csv(paths["cfa_modindices"])
+    assert list(mi.columns) == T.MODINDEX_COLUMNS and len(mi) == T.MODINDEX_TOP
+    assert mi["mi"].is_monotonic_decreasing
     # FIML: 30 means + 465 covariances - (30 intercepts + 30 residuals + 24 loadings + 21 factor (co)variances)
     assert fit["fit"]["df"] == 30 * 31 / 2 + 30 - (30 + 30 + 24 + 21)
     loadings = pd.read_csv(paths["loadings"])
@@ -224,7 +226,7 @@ def test_bad_group_column_is_one_line_error(tmp_path, scales_dir, inst_scales):
     with pytest.raises(SurveySemError, match="invariance_group"):
         M.invariance({"analysis": tmp / "analysis.csv", "ingest": tmp / "ingest.json",
                       "outcomes": tmp / "firm_outcomes.csv", "scales": instrument_files(scales_dir)},
-                     {"invariance": tmp / "i.csv", "json": tmp / "i.json"}, cfg)
+                     {"invariance": tmp / "i.csv", "json": tmp / "i.json", "partial_invariance": tmp / "p.csv"}, cfg)
 
 
 def test_auxiliary_model_warnings_do_not_enter_verdicts():

@@ -14,6 +14,9 @@ TOL = 1e-3
 FX = json.loads((HERE / "r" / "results" / "hs_cfa_ml.json").read_text())
 HS = pd.read_csv(HERE / "r" / "data" / "hs.csv")
 SCALES = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+# measurement.partial_invariance as the config schema's defaults
+PARTIAL = {"enabled": True, "criterion": "delta_fit", "delta_cfi": -0.01, "delta_rmsea": 0.015, "alpha": 0.05,
+           "adjust": "bonferroni", "max_free_share": 0.5, "min_invariant_items": 2}
 S_N = pd.DataFrame(FX["sample_cov_N"]).set_index("row")
 
 
@@ -97,7 +100,8 @@ def test_invariance_tables_match_lavaan_lrt():
     from surveysem.measurement.tables import invariance_tables
 
     fx = json.loads((HERE / "r" / "results" / "hs_invariance_school.json").read_text())
-    cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500, "invariance_scope": "auto"}
+    cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500, "invariance_scope": "auto",
+           "partial_invariance": PARTIAL}
     out = invariance_tables(HS, SCALES, HS["school"], cfg)
     assert out["warnings"] == []
     tab = out["table"].set_index("model")
@@ -111,13 +115,19 @@ def test_invariance_tables_match_lavaan_lrt():
             assert tab.loc[m, "rmsea_lrt"] == pytest.approx(row["RMSEA"], abs=TOL)
     assert tab.loc["metric", "delta_cfi"] == pytest.approx(fx["deltas"]["metric_minus_configural"]["cfi"], abs=TOL)
     assert tab.loc["scalar", "delta_rmsea"] == pytest.approx(fx["deltas"]["scalar_minus_metric"]["rmsea"], abs=TOL)
+    # scalar fails (ΔCFI < -.01): the search frees the intercepts lavaan's lavTestScore points at
+    # (tests/measurement/test_partial_invariance.py checks each step against lavaan)
+    partial = out["partial"]
+    assert partial["scope"].eq("joint").all() and list(partial["freed"].fillna("")) == ["", "", "x3~1", "x7~1"]
+    assert partial["stop"].iloc[-1] == "the partial model no longer fails"
 
 
 def test_invariance_small_group_is_a_warning():
     from surveysem.measurement.tables import invariance_tables
 
     g = HS["school"].where(HS.index >= 20, "tiny")  # a third group of 20 < 30 free parameters per group
-    cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500, "invariance_scope": "joint"}
+    cfg = {"estimator": "ML", "missing": "listwise", "max_iter": 500, "invariance_scope": "joint",
+           "partial_invariance": PARTIAL}
     out = invariance_tables(HS, SCALES, g, cfg)
     assert out["table"].empty
     # 9 intercepts + 9 residual variances + 6 free loadings + 6 factor (co)variances
@@ -131,7 +141,7 @@ def test_invariance_falls_back_to_scale_by_scale():
 
     g = HS["school"].where(HS.index >= 20, "tiny")
     out = invariance_tables(HS, SCALES, g, {"estimator": "ML", "missing": "listwise", "max_iter": 500,
-                                            "invariance_scope": "auto"})
+                                            "invariance_scope": "auto", "partial_invariance": PARTIAL})
     assert out["scope"] == "per_scale"
     assert any("tiny (n = 20)" in w and "scale by scale" in w for w in out["warnings"])
     table = out["table"]

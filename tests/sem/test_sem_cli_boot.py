@@ -167,7 +167,14 @@ def test_cli_modindices_are_lavaans_largest(model_file, capsys):
     assert "Largest modification indices" in text and "visual       =~  x9" in text and text.count(" =~ ") + text.count(" ~~ ") >= 10
 
 
-def test_cli_modindices_refused_with_one_line_for_mlr(model_file, capsys):
-    assert main(["fit", str(model_file), str(HS), "--estimator", "MLR", "--modindices"]) == 1
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "modification indices not computed" in err
+@pytest.mark.parametrize("key,data,flags", [("mlr", HS, ["--estimator", "MLR"]),
+                                             ("fiml", ROOT / "r" / "data" / "hs_missing.csv", ["--missing", "fiml"])])
+def test_cli_modindices_of_mlr_and_fiml(model_file, capsys, key, data, flags):
+    """MLR and FIML fits: lavaan's largest modification indices too (tests/r/sem_diagnostics_fiml.R)."""
+    ref = json.loads((ROOT / "r" / "results" / "sem_diagnostics_fiml.json").read_text())[key]
+    rows = sorted(ref["modindices"], key=lambda r: -r["mi"])[:3]
+    assert main(["fit", str(model_file), str(data), *flags, "--modindices", "3", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["modindices"]
+    assert [(r["lhs"], r["op"], r["rhs"]) for r in got] == [(r["lhs"], r["op"], r["rhs"]) for r in rows]
+    for g, r in zip(got, rows):
+        assert g["mi"] == pytest.approx(r["mi"], abs=1e-3) and g["sepc_all"] == pytest.approx(r["sepc_all"], abs=1e-3)

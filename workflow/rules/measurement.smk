@@ -121,7 +121,8 @@ rule measurement_htmt:
 
 
 rule measurement_invariance:
-    # Configural / metric / scalar invariance across measurement.invariance_group.
+    # Configural / metric / scalar invariance across measurement.invariance_group, and the
+    # partial-invariance search where a level fails.
     input:
         analysis=F("analysis"),
         ingest=F("ingest"),
@@ -130,6 +131,11 @@ rule measurement_invariance:
     output:
         invariance=report(
             F("invariance"),
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+        partial_invariance=report(
+            F("partial_invariance"),
             category="Measurement",
             caption="../report/results_measurement.rst",
         ),

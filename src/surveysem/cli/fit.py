@@ -32,7 +32,7 @@ def configure_parser(parser):
                              "auto_fix_first=FALSE, group.equal=loadings,intercepts, group.partial=f=~x3); repeatable")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--modindices", type=int, nargs="?", const=10, default=None, metavar="K",
-                        help="also print the K largest modification indices (default 10; ML, complete data), "
+                        help="also print the K largest modification indices (default 10; ML, MLR, FIML), "
                              "as lavaan's modindices(fit, sort. = TRUE, maximum.number = K)")
 
 

@@ -35,6 +35,7 @@ from surveysem.io import write_csv, write_json
 from surveysem.measurement import degenerate
 from surveysem.measurement import scores as scores_mod
 from surveysem.measurement.intervals import LOG_NORMAL_CI_TEXT
+from surveysem.measurement.partial import PARTIAL_COLUMNS
 from surveysem.measurement.refinement import candidate_table
 from surveysem.measurement.tables import (
     INVARIANCE_COLUMNS,
@@ -169,7 +170,8 @@ def htmt(inputs: dict, out: dict, config: dict) -> None:
 
 
 def invariance(inputs: dict, out: dict, config: dict) -> None:
-    """Write invariance.csv and invariance.json."""
+    """Write invariance.csv, partial_invariance.csv (the partial-invariance search where a level
+    fails) and invariance.json."""
     cfg = settings(config)
     inst = load_analysed(inputs["scales"], config.get("scales"))
     data = with_parcels(read_analysis(inputs["analysis"]), inst)
@@ -194,8 +196,11 @@ def invariance(inputs: dict, out: dict, config: dict) -> None:
         info["free_parameters_per_group"] = t.get("free_parameters_per_group")
         info["scope"] = t.get("scope")
     info["warnings"] = t["warnings"]
+    info["partial_invariance"] = cfg["partial_invariance"]
     table = t["table"] if len(t["table"]) else pd.DataFrame(columns=INVARIANCE_COLUMNS)
+    partial = t.get("partial")
     write_csv(out["invariance"], table)
+    write_csv(out["partial_invariance"], partial if partial is not None else pd.DataFrame(columns=PARTIAL_COLUMNS))
     write_json(out["json"], info)
 
 

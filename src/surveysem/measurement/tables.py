@@ -389,8 +389,8 @@ MODINDEX_TOP = 50  # the largest modification indices written (every item's larg
 
 def cfa_modindices(cfa: dict, top: int = MODINDEX_TOP) -> tuple[pd.DataFrame, str | None]:
     """The ``top`` largest modification indices of the CFA (lavaan ``modindices``), largest first,
-    and None; or an empty table and the reason in words when they are not available (the engine
-    has them for ML on complete data only)."""
+    and None; or an empty table and the reason in words when they are not available (ML, FIML and
+    MLR fits have them)."""
     empty = pd.DataFrame(columns=MODINDEX_COLUMNS)
     fit = cfa.get("_fit")
     if fit is None:
@@ -519,6 +519,28 @@ def _invariance_fit(df: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, m
     return tab
 
 
+def _partial_fit(df: pd.DataFrame, scales: dict[str, list[str]], cfg: dict, missing: str, scope: str,
+                 tab: pd.DataFrame | None, warnings: list[str]) -> pd.DataFrame | None:
+    """The partial-invariance search of one scope (:mod:`surveysem.measurement.partial`) when its
+    metric or scalar row fails by ``measurement.partial_invariance``; problems become warnings."""
+    from surveysem.measurement.partial import fails, partial_search
+
+    rule = cfg["partial_invariance"]
+    if not rule["enabled"] or tab is None or not tab["converged"].all():
+        return None
+    if not any(fails(r, rule) for r in tab[tab["model"] != "configural"].to_dict("records")):
+        return None
+    where = "" if scope == "joint" else f" of {scope}"
+    try:
+        return partial_search(cfa_syntax(scales), df.rename(columns={"_group": "group_"}), "group_", scales, scope,
+                              rule, estimator=cfg["estimator"], missing=missing)
+    except SurveySemError as exc:
+        warnings.append(f"partial-invariance search{where} not completed: {exc.one_line()}")
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        warnings.append(f"partial-invariance search{where} not completed: {type(exc).__name__}: {exc}")
+    return None
+
+
 def _free_parameters_per_group(p: int, k: int) -> int:
     # intercepts, residual variances, loadings (one fixed per factor), factor (co)variances
     return 2 * p + (p - k) + k * (k + 1) // 2
@@ -563,13 +585,14 @@ def invariance_tables(data: pd.DataFrame, scales: dict[str, list[str]], group: p
         tab = _invariance_fit(df, use, cfg, missing, "joint", warnings)
         out["scope"] = "joint"
         out["table"] = tab if tab is not None else pd.DataFrame()
+        out["partial"] = _partial_fit(df, use, cfg, missing, "joint", tab, warnings)
         return out
     if scope == "auto":
         warnings.append("joint invariance model not fitted: group(s) " + ", ".join(
             f"{g} (n = {counts[g]})" for g in small) + f" smaller than its {npar_group} free parameters per group; "
             "invariance tested scale by scale instead")
     out["scope"] = "per_scale"
-    tables = []
+    tables, partial = [], []
     for name, its in use.items():
         sub = df[its + ["_group"]]
         if missing == "listwise":
@@ -585,7 +608,10 @@ def invariance_tables(data: pd.DataFrame, scales: dict[str, list[str]], group: p
         tab = _invariance_fit(sub, {name: its}, cfg, missing, name, warnings)
         if tab is not None:
             tables.append(tab)
+        partial.append(_partial_fit(sub, {name: its}, cfg, missing, name, tab, warnings))
     out["table"] = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    partial = [p for p in partial if p is not None]
+    out["partial"] = pd.concat(partial, ignore_index=True) if partial else None
     return out
 
 

@@ -125,7 +125,9 @@ Modules, one concern each (lavaan's counterparts in brackets):
 * ``modindices`` – modification indices, ``SEMResult.modindices()`` (``modindices()``,
   ``lav_partable_full``); ``score_tests`` – score tests of equality constraints,
   ``SEMResult.score_test()`` (``lavTestScore()``); ``residuals`` – ``SEMResult.residuals(type)``
-  (``resid()``, ``lav_residuals``); ML with complete data, single and multi-group;
+  (``resid()``, ``lav_residuals``); single and multi-group; modification indices and score tests
+  of ML, FIML and MLR fits (lavaan's expected information; MLR as ML), residuals of ML with
+  complete data;
 * ``results`` – :class:`SEMResult` and its assembly in numbered steps (``lav_lavaan_step*``);
 * ``api`` – :func:`fit_model`, :func:`prepare_model`, :class:`PreparedModel`;
 * ``invariance`` – :func:`invariance_sequence`; ``cli`` – ``surveysem fit``;

@@ -1,4 +1,4 @@
-"""Modification indices as lavaan's ``modindices(fit)`` (ML; ``lav_modindices.R``).
+"""Modification indices as lavaan's ``modindices(fit)`` (ML, FIML, MLR; ``lav_modindices.R``).
 
 lavaan extends the fitted model by every parameter it considers (``lav_partable_full``), frees
 the fixed rows of the model as well (``lav_object_extended(all.free = TRUE)``), and evaluates the
@@ -23,10 +23,15 @@ The candidate rows (lavaan's ``lav_partable_full``), per group:
 * ``y ~ x`` among all variables of the ``~`` equations, except indicators on latent variables;
 * intercepts ``~1`` of all variables when the model has a mean structure.
 
-Candidates that are already rows of the model are the model's rows. The information is the
-normal-theory h1 information chained with the moment derivatives, with lavaan's zero rows and
-columns for the moments among fixed-x covariates (``lav_mvnorm_information_expected(x.idx)``):
-parameters that only move those moments get ``V = 0`` and are dropped.
+Candidates that are already rows of the model are the model's rows. The information is
+lavaan's default ``information = "expected"``: the normal-theory h1 information chained with
+the moment derivatives, with lavaan's zero rows and columns for the moments among fixed-x
+covariates (``lav_mvnorm_information_expected(x.idx)``): parameters that only move those moments
+get ``V = 0`` and are dropped. For FIML (``missing = "ml"``) it is the structured expected
+information, the sum over missing-data patterns of the information of the observed variables
+at the model-implied moments (``h1.information = "structured"``), and ``g`` the FIML gradient.
+An MLR fit has the estimates of ML, and lavaan's ``modindices`` uses the same (non-robust)
+expected information and gradient: its indices are those of the ML fit.
 
 Standardized EPCs (``sepc.lv``, ``sepc.all``, ``sepc.nox``) scale the EPC as the standardized
 solution scales an estimate, with the model's implied variances and, for covariances, the
@@ -114,7 +119,7 @@ def extended_spec(spec: ModelSpec, eng: Engine, theta):
 
 
 # ---------------------------------------------------------------- information
-def _x_mask(spec: ModelSpec):
+def x_mask(spec: ModelSpec):
     """p x p mask (True: kept) of the covariance elements lavaan keeps in the h1 information
     under fixed.x, and the p-vector for the means."""
     p = len(spec.ov_names)
@@ -122,38 +127,136 @@ def _x_mask(spec: ModelSpec):
     return ~np.outer(isx, isx), ~isx if p else np.zeros(0, bool)
 
 
-def _covariance_information(P, Am, Bm, mask_cov):
-    """``0.5 tr(P dSigma_k P dSigma_l)`` for all k, l with ``dSigma_k = a_k b_k' + b_k a_k'``.
+def pattern_precisions(Sigma, gd):
+    """[(n, P)] of one group: per missing-data pattern its number of cases and the inverse of the
+    observed block of ``Sigma``, zero-padded to p x p (complete data: one pattern). The expected
+    information of FIML is the sum over patterns with the model-implied moments (lavaan's
+    ``h1.information = "structured"``, ``lav_mvnorm_missing_information_expected``)."""
+    p = Sigma.shape[0]
+    out = []
+    for pat in gd.patterns:
+        o = np.asarray(pat.obs)
+        if len(o) == p:
+            out.append((pat.n, np.linalg.inv(Sigma)))
+            continue
+        P = np.zeros((p, p))
+        P[np.ix_(o, o)] = np.linalg.inv(Sigma[np.ix_(o, o)])
+        out.append((pat.n, P))
+    return out
 
-    Unmasked (no fixed-x covariates, as in a CFA) the trace of rank-2 terms is closed-form,
-    ``(a_k'P b_l)(b_k'P a_l) + (a_k'P a_l)(b_k'P b_l)``: K x K products of p-vectors instead of
-    K^2 p^2 (80 items and 4,000 candidates: about 0.5 s instead of a minute). A mask breaks the
-    rank-2 form, so it takes the explicit K x p x p path.
-    """
-    if mask_cov.all():
-        PA, PB = P @ Am, P @ Bm
-        X = Am.T @ PB
-        blk = X * X.T
-        blk += (Am.T @ PA) * (Bm.T @ PB)
-        return blk
+
+def _unique_columns(M):
+    """(distinct columns of M in order of appearance, index of each column among them)."""
+    seen, first, inv = {}, [], np.empty(M.shape[1], int)
+    for k, col in enumerate(np.ascontiguousarray(M.T)):
+        j = seen.setdefault(col.tobytes(), len(first))
+        if j == len(first):
+            first.append(k)
+        inv[k] = j
+    return M[:, first], inv
+
+
+def directions(Am, Bm, Mm, idx=None):
+    """The derivative directions ``(Am, Bm, Mm)`` (columns ``idx``; -1: a parameter absent from
+    the group, zero), each as its distinct columns and an index: the thousands of candidates of
+    a CFA have about p + m distinct columns, so products with a precision matrix cost
+    p^2 (p + m) per pattern instead of p^2 K."""
+    if idx is not None:
+        Am, Bm, Mm = (_columns(X, idx) for X in (Am, Bm, Mm))
+    return [_unique_columns(X) for X in (Am, Bm, Mm)]
+
+
+class CrossSum:
+    """``sum_patterns w (0.5 tr(P dSigma_k P dSigma_l) + dmu_k' P dmu_l)``
+    for the directions ``d1`` (k) and ``d2`` (l) of :func:`directions`, summed over patterns.
+
+    With ``dSigma_k = a_k b_k' + b_k a_k'`` the trace of rank-2 terms is
+    ``(a_k'P b_l)(b_k'P a_l) + (a_k'P a_l)(b_k'P b_l)``. Each product is accumulated over the
+    patterns in the space of the distinct (a_k, b_k) pairs times the distinct columns of ``d2``
+    and gathered into k x l once: FIML with hundreds of patterns and thousands of candidates
+    would otherwise gather a q x K block per pattern."""
+
+    CHUNK = 32  # patterns per batched product (memory: CHUNK x distinct pairs x distinct columns)
+
+    def __init__(self, d1, d2, meanstructure):
+        (A1, a1), (B1, b1), (M1, self.m1) = d1
+        (self.A2, self.a2), (self.B2, self.b2), (self.M2, self.m2) = d2
+        pairs, inv = np.unique(np.stack([a1, b1], axis=1), axis=0, return_inverse=True)
+        self.rows = np.asarray(inv).reshape(-1)
+        self.A1r, self.B1r, self.M1 = A1[:, pairs[:, 0]], B1[:, pairs[:, 1]], M1
+        nr, na, nb = len(pairs), self.A2.shape[1], self.B2.shape[1]
+        self.T_ab, self.T_aa = np.zeros((nr, nb, na)), np.zeros((nr, na, nb))
+        self.meanstructure = meanstructure
+        self.T_m = np.zeros((M1.shape[1], self.M2.shape[1]))
+        self.buffer = []
+
+    def add(self, w, P):
+        PA2, PB2 = P @ self.A2, P @ self.B2
+        # (a_k'P b_l), (b_k'P a_l), (a_k'P a_l), (b_k'P b_l) by distinct pairs and columns
+        self.buffer.append((w * (self.A1r.T @ PB2), self.B1r.T @ PA2, w * (self.A1r.T @ PA2), self.B1r.T @ PB2))
+        if self.meanstructure:
+            self.T_m += w * (self.M1.T @ P @ self.M2)
+        if len(self.buffer) == self.CHUNK:
+            self._flush()
+
+    def _flush(self):
+        """Sum the buffered patterns' products as batched matrix products over the patterns."""
+        if not self.buffer:
+            return
+        X, Y, Z, W = (np.stack(parts, axis=1) for parts in zip(*self.buffer))  # (pairs, patterns, columns)
+        self.T_ab += np.matmul(X.transpose(0, 2, 1), Y)
+        self.T_aa += np.matmul(Z.transpose(0, 2, 1), W)
+        self.buffer = []
+
+    def result(self):
+        self._flush()
+        r, a2, b2 = self.rows[:, None], self.a2[None, :], self.b2[None, :]
+        out = self.T_ab[r, b2, a2] + self.T_aa[r, a2, b2]
+        if self.meanstructure:
+            out += self.T_m[np.ix_(self.m1, self.m2)]
+        return out
+
+
+def diagonal_block(P, d, meanstructure):
+    """The diagonal of one pattern's :class:`CrossSum` of ``d`` with itself, without the
+    off-diagonal elements."""
+    (A, a), (B, b), (M, m) = d
+    PA, PB = P @ A, P @ B
+    out = (A.T @ PB)[a, b] ** 2 + (A.T @ PA)[a, a] * (B.T @ PB)[b, b]
+    if meanstructure:
+        out += (M.T @ P @ M)[m, m]
+    return out
+
+
+def _masked_block(P, Am, Bm, Mm, mask_cov, mask_mean, meanstructure):
+    """:class:`CrossSum` of one pattern, all directions, with the fixed-x moments masked (explicit
+    K x p x p path: a mask breaks the rank-2 form)."""
     D = np.einsum("ik,jk->kij", Am, Bm)
     D = (D + D.transpose(0, 2, 1)) * mask_cov
     PD = np.einsum("ij,kjl->kil", P, D)
-    return 0.5 * np.einsum("kij,lji->kl", PD, PD)
+    blk = 0.5 * np.einsum("kij,lji->kl", PD, PD)
+    if meanstructure:
+        Mz = Mm * mask_mean[:, None]
+        blk += Mz.T @ P @ Mz
+    return blk
 
 
 def expected_information(eng: Engine, theta, mask_cov, mask_mean):
-    """Expected information per observation, ``sum_g n_g/N (Delta_g' A1_g Delta_g)``, with the
-    h1 information ``A1`` zeroed in the fixed-x moments (rows and columns), as lavaan."""
+    """Expected information per observation, ``sum_g sum_patterns n/N (Delta' A1 Delta)``, with
+    the h1 information ``A1`` zeroed in the fixed-x moments (rows and columns), as lavaan."""
     info = np.zeros((eng.q, eng.q))
     for gs, gd in zip(eng.groups, eng.data):
         Sigma, _, Am, Bm, Mm = gs.observed_moments(theta)
-        P = np.linalg.inv(Sigma)
-        blk = _covariance_information(P, Am, Bm, mask_cov)
-        if eng.meanstructure:
-            Mz = Mm * mask_mean[:, None]
-            blk += Mz.T @ P @ Mz
-        gs.add_matrix(info, gd.n * blk)
+        if mask_cov.all():
+            d = directions(Am, Bm, Mm)
+            acc = CrossSum(d, d, eng.meanstructure)
+            for n, P in pattern_precisions(Sigma, gd):
+                acc.add(n, P)
+            blk = acc.result()
+        else:
+            blk = sum(n * _masked_block(P, Am, Bm, Mm, mask_cov, mask_mean, eng.meanstructure)
+                      for n, P in pattern_precisions(Sigma, gd))
+        gs.add_matrix(info, blk)
     return info / eng.ntotal
 
 
@@ -168,29 +271,25 @@ def information_blocks(eng: Engine, theta, mask_cov, mask_mean, first, added):
     """``(I[first, first], I[first, added], diag I[added])`` of :func:`expected_information`.
 
     Without masked moments and equality constraints across the rows of a group (a CFA) the blocks
-    come from the rank-2 identity of :func:`_covariance_information` restricted to their columns:
-    the model's parameters against the candidates, not every candidate against every other."""
+    come from :class:`CrossSum` restricted to their columns: the model's parameters against
+    the candidates, not every candidate against every other."""
     if not (mask_cov.all() and all(gs.pars_unique for gs in eng.groups)):
         info = expected_information(eng, theta, mask_cov, mask_mean)
         return info[np.ix_(first, first)], info[np.ix_(first, added)], np.diag(info)[added]
     I11, I12, d22 = np.zeros((len(first), len(first))), np.zeros((len(first), len(added))), np.zeros(len(added))
     for gs, gd in zip(eng.groups, eng.data):
         Sigma, _, Am, Bm, Mm = gs.observed_moments(theta)
-        P = np.linalg.inv(Sigma)
         local = np.full(eng.q, -1)
         local[gs.pars] = np.arange(len(gs.pars))
-        lf, la = local[first], local[added]
-        A1, B1, A2, B2 = _columns(Am, lf), _columns(Bm, lf), _columns(Am, la), _columns(Bm, la)
-        PA1, PB1, PA2, PB2 = P @ A1, P @ B1, P @ A2, P @ B2
-        w = gd.n / eng.ntotal
-        I11 += w * ((A1.T @ PB1) * (B1.T @ PA1) + (A1.T @ PA1) * (B1.T @ PB1))
-        I12 += w * ((A1.T @ PB2) * (B1.T @ PA2) + (A1.T @ PA2) * (B1.T @ PB2))
-        d22 += w * (np.einsum("ik,ik->k", A2, PB2) ** 2 + np.einsum("ik,ik->k", A2, PA2) * np.einsum("ik,ik->k", B2, PB2))
-        if eng.meanstructure:
-            M1, M2 = _columns(Mm * mask_mean[:, None], lf), _columns(Mm * mask_mean[:, None], la)
-            I11 += w * (M1.T @ P @ M1)
-            I12 += w * (M1.T @ P @ M2)
-            d22 += w * np.einsum("ik,ik->k", M2, P @ M2)
+        d1, d2 = directions(Am, Bm, Mm, local[first]), directions(Am, Bm, Mm, local[added])
+        acc11, acc12 = CrossSum(d1, d1, eng.meanstructure), CrossSum(d1, d2, eng.meanstructure)
+        for n, P in pattern_precisions(Sigma, gd):
+            w = n / eng.ntotal
+            acc11.add(w, P)
+            acc12.add(w, P)
+            d22 += w * diagonal_block(P, d2, eng.meanstructure)
+        I11 += acc11.result()
+        I12 += acc12.result()
     return I11, I12, d22
 
 
@@ -271,7 +370,7 @@ def modindices(spec: ModelSpec, gdata, theta, na_remove=True) -> pd.DataFrame:
     grad = eext.evaluate(theta_ext, level=1)[1]
     q = spec.npar
     add = np.array([ext.rows[k].par for k in extra], int)
-    I11, I12, d22 = information_blocks(eext, theta_ext, *_x_mask(spec), np.arange(q), add)
+    I11, I12, d22 = information_blocks(eext, theta_ext, *x_mask(spec), np.arange(q), add)
     V = d22 - np.einsum("ij,ij->j", I12, np.linalg.solve(I11, I12))
     V = np.where(V < V_MIN, np.nan, V)
     g = grad[add]

@@ -70,35 +70,55 @@ class SEMResult:
     # (modification indices, score tests, residuals); not serialised
     context: tuple | None = field(default=None, repr=False, compare=False)
 
-    def _diagnostics_context(self):
+    def _diagnostics_context(self, residuals=False):
+        """(spec, data) for the diagnostics; what lavaan computes differently from them is refused."""
         if self.context is None:
             raise SurveySemError("this result carries no model and data (diagnostics need a result of fit_model)")
-        if self.estimator != "ML" or any(len(gd.patterns) > 1 for gd in self.context[1]):
-            raise SurveySemError("not supported: modification indices, score tests and residuals of MLR or FIML fits; "
+        spec, gdata = self.context
+        fiml = any(len(gd.patterns) > 1 for gd in gdata)
+        if residuals and (self.estimator != "ML" or fiml):
+            raise SurveySemError("not supported: residuals of MLR or FIML fits; "
                                  "fit with estimator ML on complete data (listwise) for them")
+        if self.estimator not in ("ML", "MLR"):
+            raise SurveySemError(f"not supported: modification indices and score tests of {self.estimator} fits; "
+                                 "fit with estimator ML or MLR for them")
+        if fiml and spec.ov_x:
+            raise SurveySemError("not supported: modification indices and score tests of FIML fits with fixed-x "
+                                 "covariates; fit on complete data (listwise) for them")
         return self.context
 
     def modindices(self, na_remove=True):
-        """:func:`surveysem.sem.modindices.modindices` of this fit (R: ``modindices(fit)``)."""
+        """:func:`surveysem.sem.modindices.modindices` of this fit (R: ``modindices(fit)``; ML, FIML
+        and MLR, whose indices are those of ML as in lavaan)."""
         from surveysem.sem.modindices import modindices
 
         spec, gdata = self._diagnostics_context()
         _refuse_general_constraints(spec, "modification indices")
         return modindices(spec, gdata, self.free_params, na_remove=na_remove)
 
-    def score_test(self):
-        """:func:`surveysem.sem.score_tests.score_test` of this fit (R: ``lavTestScore(fit)``)."""
+    def score_test(self, release=None):
+        """:func:`surveysem.sem.score_tests.score_test` of this fit (R: ``lavTestScore(fit)``; ML,
+        FIML and MLR, the ordinary test as lavaan's)."""
         from surveysem.sem.score_tests import score_test
 
         spec, gdata = self._diagnostics_context()
         _refuse_general_constraints(spec, "score tests")
-        return score_test(spec, gdata, self.free_params)
+        return score_test(spec, gdata, self.free_params, release=release)
+
+    def released_score_tests(self, sets):
+        """:func:`surveysem.sem.score_tests.released_tests`: per set of constraint indices, the score
+        test of releasing them together (R: ``lavTestScore(fit, release = set)$test``)."""
+        from surveysem.sem.score_tests import released_tests
+
+        spec, gdata = self._diagnostics_context()
+        _refuse_general_constraints(spec, "score tests")
+        return released_tests(spec, gdata, self.free_params, sets)
 
     def residuals(self, type="raw"):
         """:func:`surveysem.sem.residuals.residuals` of this fit (R: ``resid(fit, type)``)."""
         from surveysem.sem.residuals import residuals
 
-        spec, gdata = self._diagnostics_context()
+        spec, gdata = self._diagnostics_context(residuals=True)
         return residuals(spec, gdata, self.free_params, type=type)
 
     def to_json(self) -> dict:

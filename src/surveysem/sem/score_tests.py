@@ -1,11 +1,14 @@
 """Score (Lagrange multiplier) tests of the equality constraints of a fitted model, as lavaan's
-``lavTestScore(fit)`` (ML; ``lav_test_score.R``).
+``lavTestScore(fit)`` (ML, FIML, MLR; ``lav_test_score.R``).
 
 surveysem ties constrained rows to one parameter (:mod:`surveysem.sem.partable`); lavaan keeps
 one parameter per row and a constraint matrix ``R`` (``con.jac``). The test works in lavaan's
 form: the *released* model has one parameter per free row, evaluated at the constrained
 estimates, with gradient ``g`` of ``f = -logl / N`` and expected information ``I`` per
-observation. The constraints are
+observation (lavaan's default ``information = "expected"``; for FIML the structured expected
+information, pattern by pattern, :func:`surveysem.sem.modindices.expected_information`). An
+MLR fit gets the same, ordinary test: lavaan 0.6-14 has no robust score test and warns
+"se is not `standard'; ... falling back to ordinary score test". The constraints are
 
 * the user's ``a == b`` (between the first rows carrying the labels), named by the labels;
 * each remaining tie (a shared label, ``group_equal``): the first row of the tie equal to each
@@ -25,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from surveysem.sem.modindices import expected_information, x_mask
 from surveysem.sem.objective import Engine
 from surveysem.sem.partable import ModelSpec, _Ties
 
@@ -69,6 +73,11 @@ def constraints(spec: ModelSpec):
     return out
 
 
+def _pvalue(df, x2):
+    """``1 - pchisq(x2, df)``; a statistic at zero less rounding (X2 = -1e-12) has p = 1, as in R."""
+    return float(special.chdtrc(df, max(x2, 0.0)))
+
+
 def _ginv(M):
     return np.linalg.pinv(M, rcond=GINV_TOL, hermitian=True)
 
@@ -82,15 +91,8 @@ def _released_stat(N, g, info, R):
     return float(N * g @ _ginv(Z)[:q, :q] @ g)
 
 
-def score_test(spec: ModelSpec, gdata, theta):
-    """(total test, univariate tests) of lavaan's ``lavTestScore(fit)``: a dict ``X2, df,
-    p_value`` and a DataFrame ``lhs, op, rhs, X2, df, p_value`` (one row per constraint, with
-    the rows it ties: ``lhs_row``, ``rhs_row``, indices into ``spec.rows``).
-
-    Example (``res = fit_model("visual =~ x1 + a*x2 + b*x3 ... a == b", hs)``)::
-
-        total, uni = res.score_test()       # R: lavTestScore(fit)
-    """
+def _score_parts(spec: ModelSpec, gdata, theta):
+    """(constraints, N, gradient g and expected information of the released model, R)."""
     cons = constraints(spec)
     if not cons:
         raise ValueError("the model has no equality constraints")
@@ -98,16 +100,46 @@ def score_test(spec: ModelSpec, gdata, theta):
     eng = Engine(rel)
     eng.set_data(gdata)
     theta_rel = np.array([theta[r.par] for r in spec.rows if r.free])
-    _, g, info = eng.evaluate(theta_rel, level=2)
+    g = eng.evaluate(theta_rel, level=1)[1]
+    # lavaan's information = "expected" (FIML: structured, pattern by pattern)
+    info = expected_information(eng, theta_rel, *x_mask(rel))
     R = np.zeros((len(cons), rel.npar))
     for n, (_, _, k1, k2) in enumerate(cons):
         R[n, index[k1]], R[n, index[k2]] = 1.0, -1.0
-    N = eng.ntotal
-    x2 = _released_stat(N, g, info, np.zeros((0, rel.npar)))
-    total = dict(X2=x2, df=len(cons), p_value=float(special.chdtrc(len(cons), x2)))
+    return cons, eng.ntotal, g, info, R
+
+
+def score_test(spec: ModelSpec, gdata, theta, release=None):
+    """(total test, univariate tests) of lavaan's ``lavTestScore(fit)``: a dict ``X2, df,
+    p_value`` and a DataFrame ``lhs, op, rhs, X2, df, p_value`` (one row per constraint, with
+    the rows it ties: ``lhs_row``, ``rhs_row``, indices into ``spec.rows``).
+
+    ``release`` (indices of constraints, lavaan's ``lavTestScore(fit, release = )``): the total
+    test releases those only (df = their number) and the univariate tests are theirs.
+
+    Example (``res = fit_model("visual =~ x1 + a*x2 + b*x3 ... a == b", hs)``)::
+
+        total, uni = res.score_test()       # R: lavTestScore(fit)
+    """
+    cons, N, g, info, R = _score_parts(spec, gdata, theta)
+    idx = list(range(len(cons))) if release is None else [int(r) for r in release]
+    x2 = _released_stat(N, g, info, np.delete(R, idx, axis=0))
+    total = dict(X2=x2, df=len(idx), p_value=_pvalue(len(idx), x2))
     recs = []
-    for n, (lhs, rhs, k1, k2) in enumerate(cons):
+    for n in idx:
+        lhs, rhs, k1, k2 = cons[n]
         x2r = _released_stat(N, g, info, np.delete(R, n, axis=0))
-        recs.append(dict(lhs=lhs, op="==", rhs=rhs, X2=x2r, df=1, p_value=float(special.chdtrc(1, x2r)),
+        recs.append(dict(lhs=lhs, op="==", rhs=rhs, X2=x2r, df=1, p_value=_pvalue(1, x2r),
                          lhs_row=k1, rhs_row=k2))
     return total, pd.DataFrame.from_records(recs)
+
+
+def released_tests(spec: ModelSpec, gdata, theta, sets):
+    """[(X2, df, p_value)]: per set of constraint indices (into :func:`constraints`), the score
+    test of releasing that set together (lavaan's ``lavTestScore(fit, release = set)$test``)."""
+    _, N, g, info, R = _score_parts(spec, gdata, theta)
+    out = []
+    for idx in sets:
+        x2 = _released_stat(N, g, info, np.delete(R, list(idx), axis=0))
+        out.append((x2, len(idx), _pvalue(len(idx), x2)))
+    return out

@@ -43,7 +43,7 @@ CONFIG_READS: dict[str, tuple[str, ...]] = {
                         "measurement.factor_scores", "measurement.cmv", "data.missing"),
     "measurement_htmt": ("scales[of:*]", "measurement.htmt_bootstrap_B", "measurement.seed", "data.missing"),
     "measurement_invariance": ("scales[of:*]", "measurement.invariance_group", "measurement.invariance_scope",
-                               "measurement.estimator", "data.missing"),
+                               "measurement.partial_invariance", "measurement.estimator", "data.missing"),
     "measurement_dropped": ("scales[of:*]", "measurement.estimator", "measurement.max_iter", "data.missing"),
     "measurement_verdicts": ("scales[of:*]", "measurement.thresholds"),
     "propositions_regression": ("hypotheses[{hyp}]", "scales[of:{hyp}]", "measurement.min_item_share",

@@ -127,7 +127,8 @@ MODINDEX_RULE = (
     "is a trivial misspecification that the sample size makes visible; a large MI with a large SEPC points at a "
     "cross-loading or a shared residual worth a look (Saris, Satorra & van der Veld 2009). Freeing parameters one by "
     "one to improve fit capitalises on chance: free one only for a reason given before looking (e.g. two items with "
-    "the same wording), and report it.")
+    "the same wording), and report it. Under FIML the indices use the expected information summed over the "
+    "missing-data patterns, under MLR the ordinary (not robust) information, as lavaan's modindices().")
 
 
 @REFINEMENT_SECTIONS.add("modification-indices", "Modification indices of the CFA")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from surveysem.report.figures import figure, heatmap
-from surveysem.report.html import NOT_COMPUTED, Safe, not_computed, paragraph
+from surveysem.report.html import NOT_COMPUTED, Safe, bullet_list, not_computed, paragraph
 from surveysem.report.pages.context import Context
 from surveysem.report.pages.sections import (
     Content, PageTables, Sections, as_float, in_construct_order, missing, p_phrase, synthetic_note, warnings_block
@@ -282,4 +282,79 @@ def _invariance_section(ctx: Context, t: PageTables) -> Content:
         parts.append(not_computed("Invariance tests", "the stage could not fit them; see the warnings"))
     if has_info:
         parts.append(warnings_block(ctx.field("invariance_json", "warnings")))
+    return parts
+
+
+# ------------------------------------------------------------------ partial invariance
+
+PARTIAL_FIELDS = ("scope", "level", "step", "freed", "construct", "item", "score_chisq", "score_df", "score_p",
+                  "alpha_step", "chisq", "df", "cfi", "rmsea", "delta_cfi", "delta_rmsea", "fails", "stop")
+PARTIAL_COLUMNS = ["Scale", "Level", "Step", "Parameter freed", "Score test χ² (df)", "p", "α", "χ² (df) after",
+                   "CFI", "RMSEA", "ΔCFI", "ΔRMSEA", "Fails", "Stop"]
+LEVEL_PARAMETER = {"metric": "loading", "scalar": "intercept"}
+
+
+def partial_rule_text(rule: dict) -> str:
+    """The search's failing and stopping rules in words, from invariance.json's settings."""
+    if rule.get("criterion") == "chisq":
+        fail = f"the χ² difference test with the reference model has p < {rule.get('alpha')}"
+    else:
+        fail = f"ΔCFI < {rule.get('delta_cfi')} or ΔRMSEA > {rule.get('delta_rmsea')} against the reference model"
+    alpha = f"α = {rule.get('alpha')}" + (" divided by the number of eligible parameters (Bonferroni)"
+                                          if rule.get("adjust") == "bonferroni" else "")
+    return (f"A level fails when {fail} (configural for metric, the accepted metric model for scalar). Where it "
+            "fails, the search frees one parameter at a time (loadings for metric, intercepts for scalar) — the one "
+            "with the largest score test of its equality across the groups (lavaan lavTestScore; with more than "
+            "two groups its constraints are released together, df = groups − 1) — and refits. It stops when the "
+            f"partial model no longer fails, when the largest score test is not significant at {alpha}, or when no "
+            f"parameter may be freed: at most {rule.get('max_free_share')} of the level's constrained parameters, and "
+            f"every factor keeps at least {rule.get('min_invariant_items')} invariant indicators (the marker counts "
+            "for loadings). The scalar search runs only where metric invariance holds, fully or partially. The "
+            "freed parameters' items are the non-invariant ones; the marker's loading cannot be tested.")
+
+
+def _partial_row(r: dict) -> list:
+    freed = r["freed"] or "— (all constraints)"
+    score = f"{fmt_num(r['score_chisq'])} ({fmt_int(r['score_df'])})" if r["score_chisq"] is not None else DASH
+    return [r["scope"], r["level"], fmt_int(r["step"]), freed, score, fmt_p(r["score_p"]),
+            fmt_bounded(r["alpha_step"], 4) if r["alpha_step"] is not None else DASH,
+            f"{fmt_num(r['chisq'])} ({fmt_int(r['df'])})", fmt_bounded(r["cfi"], 3), fmt_bounded(r["rmsea"], 3),
+            fmt_num(r["delta_cfi"], 3), fmt_num(r["delta_rmsea"], 3), "yes" if r["fails"] else "no", r["stop"] or ""]
+
+
+def _partial_outcomes(records: list[dict]) -> list[str]:
+    """One line per scale and level searched: the non-invariant items and whether the level holds."""
+    lines = []
+    for key in dict.fromkeys((r["scope"], r["level"]) for r in records):
+        rows = [r for r in records if (r["scope"], r["level"]) == key]
+        if not rows[0]["fails"]:
+            continue
+        items = [f"{r['item']} ({LEVEL_PARAMETER[r['level']]})" for r in rows[1:]]
+        holds = "holds partially" if not rows[-1]["fails"] else "does not hold"
+        lines.append(f"{key[0]}, {key[1]}: {holds}; non-invariant: {', '.join(items) if items else 'none identified'}"
+                     f" ({rows[-1]['stop']})")
+    return lines
+
+
+@VALIDITY_SECTIONS.add("partial-invariance", "Partial invariance")
+def _partial_invariance_section(ctx: Context, t: PageTables) -> Content:
+    records = ctx.records("partial_invariance", *PARTIAL_FIELDS)
+    if records is None:
+        return missing(ctx, "Partial-invariance search", "partial_invariance")
+    rule = ctx.field("invariance_json", "partial_invariance") or {}
+    parts = [paragraph(partial_rule_text(rule))] if rule else []
+    if rule and not rule.get("enabled", True):
+        return [paragraph("Partial-invariance search not run: measurement.partial_invariance.enabled is false.")]
+    if not records:
+        return parts + [paragraph("No search: full metric and scalar invariance hold wherever they were tested "
+                                  "(or invariance was not tested; see above).")]
+    lines = _partial_outcomes(records)
+    parts.append(paragraph("Where full invariance fails:"))
+    parts.append(bullet_list(lines))
+    note = synthetic_note(ctx) + ("One line per model fitted: step 0 is the level's model with every constraint, "
+                                  "each later step frees the parameter named (its score test computed in the model "
+                                  "of the step before), with the fit after freeing it; Δ against the reference model.")
+    table = Table("Partial-invariance search", PARTIAL_COLUMNS, [_partial_row(r) for r in records], note=note,
+                  text_columns={0, 1, 3, 12, 13})
+    parts.append(t.add(table, "partial-invariance"))
     return parts
