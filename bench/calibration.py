@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 import sys
 import time
 from multiprocessing import Pool
@@ -43,12 +44,16 @@ ESTIMATORS = ("sam", "sem", "composite_glm")
 _STATE: dict = {}
 
 
-def _setup(config_path: str, scales: str):
+def _setup(config_path: str, scales: str, method_factor: str | None = None):
     from surveysem.config import load_config
     from surveysem.instrument.scales import load_instrument
     from surveysem.propositions.hypotheses import parse_hypotheses
 
     config = load_config(config_path)
+    if method_factor is not None:  # --method-factor: the same for every P1-P3 style hypothesis
+        for entry in config["hypotheses"]:
+            if entry["outcome"] != "growth":
+                entry["method_factor"] = method_factor
     inst = load_instrument(Path(scales))
     hyps = [h for h in parse_hypotheses(config["hypotheses"], list(inst.constructs)) if not h.is_sem]
     items = {c: [i.id for i in k.items] for c, k in inst.constructs.items()}
@@ -67,11 +72,21 @@ def _study(n: int, seed: int):
     return sim, clean, out
 
 
-def _frame(hyp, clean, out):
+def _method(hyp):
+    """The method factor the pipeline gives ``hyp`` (``method_factor`` and ``measurement.cmv.marker``)."""
+    from surveysem.propositions.latent import method_factor_of
+
+    items = [i for c in hyp.constructs for i in _STATE["items"][c]]
+    return method_factor_of(hyp, _STATE["inst"], _STATE["config"]["measurement"]["cmv"]["marker"], items)
+
+
+def _frame(hyp, clean, out, method=None):
     from surveysem.propositions.latent import latent_frame
 
     p4 = _STATE["config"]["p4"]
     items = {c: _STATE["items"][c] for c in hyp.constructs}
+    if method is not None:
+        items[method.marker] = method.marker_items
     return latent_frame(clean, out, hyp, items, trials=int(p4["regions"]),
                         correction=float(p4["diversification_correction"]), clip=float(p4["intensity_clip"]))
 
@@ -99,7 +114,7 @@ def one_draw(task) -> list[dict]:
     _, clean, out = _study(n, seed)
     rows = []
     for h in _STATE["hyps"]:
-        d, ctrl, _ = _frame(h, clean, out)
+        d, ctrl, _ = _frame(h, clean, out, _method(h))
         for est in estimators:
             t0 = time.perf_counter()
             if est == "composite_glm":
@@ -109,8 +124,10 @@ def one_draw(task) -> list[dict]:
                                          adjust=rule["adjust"], alpha=float(rule["alpha"]))
                 subs = [s for s in res["subhypotheses"] if s["primary"]]
             else:
-                res = analyse_latent(d, ctrl, h, _STATE["items"], estimator=est, adjust=rule["adjust"],
-                                     alpha=float(rule["alpha"]))
+                hyp = replace(h, estimator=est)
+                method = _method(hyp)  # the SAM method factor (none for sem)
+                res = analyse_latent(d, ctrl, hyp, _STATE["items"], estimator=est, adjust=rule["adjust"],
+                                     alpha=float(rule["alpha"]), method=method)
                 subs = res["subhypotheses"]
             dt = time.perf_counter() - t0
             for j, s in enumerate(subs):
@@ -151,13 +168,15 @@ def main(argv=None) -> int:
     ap.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
     ap.add_argument("--scales", default=str(ROOT / "scales"))
     ap.add_argument("--out", default=None, help="also write every draw's rows to this CSV")
+    ap.add_argument("--method-factor", default=None, choices=["auto", "marker", "none"],
+                    help="method_factor of every hypothesis (default: as in the config)")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
-    _setup(a.config, a.scales)
+    _setup(a.config, a.scales, a.method_factor)
     truth = population_values(a.truth_n, a.seed)
     tasks = [(n, d, a.seed + 1 + 100_000 * i + d, tuple(a.estimators))
              for i, n in enumerate(a.sizes) for d in range(a.draws)]
-    with Pool(a.processes, initializer=_setup, initargs=(a.config, a.scales)) as pool:
+    with Pool(a.processes, initializer=_setup, initargs=(a.config, a.scales, a.method_factor)) as pool:
         rows = [r for chunk in pool.imap(one_draw, tasks, chunksize=4) for r in chunk]
     draws = pd.DataFrame(rows)
     if a.out:
@@ -166,6 +185,7 @@ def main(argv=None) -> int:
     pd.set_option("display.width", 200, "display.max_rows", 500, "display.max_columns", 30)
     print(f"# calibration: {a.draws} draws per N, sizes {a.sizes}, truth from {a.truth_n} firms, seed {a.seed}; "
           f"alpha {_STATE['config']['verdict_rule']['alpha']} one-sided, {_STATE['config']['verdict_rule']['adjust']}; "
+          f"method factor {a.method_factor or 'as configured'}; "
           f"{time.perf_counter() - t0:.0f} s on {a.processes} processes")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     secs = draws.groupby(["n", "estimator"]).seconds.sum() / draws.groupby(["n", "estimator"]).draw.nunique()

@@ -121,7 +121,7 @@ def regression(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
 def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     """The latent-capability models of one P1-P3 style hypothesis (rule ``propositions_latent``):
     the estimator its verdict uses unless ``estimator: composite_glm``."""
-    from surveysem.propositions.latent import analyse_latent, latent_frame
+    from surveysem.propositions.latent import analyse_latent, latent_frame, method_factor_of
     from surveysem.propositions.p4 import items_by_construct
 
     inst = _analysed(inputs, config)
@@ -133,12 +133,14 @@ def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     if h.is_sem or h.estimator == "composite_glm":
         raise SurveySemError(f"hypotheses: {hyp} has no latent estimator (estimator: {h.estimator})")
     items = items_by_construct(analysis.columns, list(h.constructs) + h.control_constructs, inst)
+    method = method_factor_of(h, inst, config["measurement"]["cmv"]["marker"], [i for v in items.values() for i in v])
+    frame_items = items if method is None else {**items, method.marker: method.marker_items}
     rule, p4c = config["verdict_rule"], config["p4"]
-    data, controls, warn = latent_frame(analysis, outcomes, h, items, trials=int(p4c["regions"]),
+    data, controls, warn = latent_frame(analysis, outcomes, h, frame_items, trials=int(p4c["regions"]),
                                         correction=float(p4c["diversification_correction"]),
                                         clip=float(p4c["intensity_clip"]))
     res = analyse_latent(data, controls, h, items, estimator=h.estimator, level=float(p4c["level"]),
-                         adjust=rule["adjust"], alpha=float(rule["alpha"]))
+                         adjust=rule["adjust"], alpha=float(rule["alpha"]), method=method)
     if h.is_paths:
         res["model"] = h.model
     res["warnings"] = warn + res["warnings"]
