@@ -26,6 +26,7 @@ results do not depend on the split).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from dataclasses import replace
 import sys
@@ -44,18 +45,15 @@ ESTIMATORS = ("sam", "sem", "composite_glm")
 _STATE: dict = {}
 
 
-def _setup(config_path: str, scales: str, method_factor: str | None = None):
+def _setup(config_path: str, scales: str, only: tuple = ()):
     from surveysem.config import load_config
     from surveysem.instrument.scales import load_instrument
     from surveysem.propositions.hypotheses import parse_hypotheses
 
     config = load_config(config_path)
-    if method_factor is not None:  # --method-factor: the same for every P1-P3 style hypothesis
-        for entry in config["hypotheses"]:
-            if entry["outcome"] != "growth":
-                entry["method_factor"] = method_factor
     inst = load_instrument(Path(scales))
-    hyps = [h for h in parse_hypotheses(config["hypotheses"], list(inst.constructs)) if not h.is_sem]
+    hyps = [h for h in parse_hypotheses(config["hypotheses"], list(inst.constructs))
+            if not h.is_sem and (not only or h.id in only)]
     items = {c: [i.id for i in k.items] for c, k in inst.constructs.items()}
     _STATE.update(config=config, inst=inst, hyps=hyps, items=items)
 
@@ -80,13 +78,14 @@ def _method(hyp):
     return method_factor_of(hyp, _STATE["inst"], _STATE["config"]["measurement"]["cmv"]["marker"], items)
 
 
-def _frame(hyp, clean, out, method=None):
+def _frame(hyp, clean, out, with_marker: bool = False):
     from surveysem.propositions.latent import latent_frame
 
     p4 = _STATE["config"]["p4"]
     items = {c: _STATE["items"][c] for c in hyp.constructs}
-    if method is not None:
-        items[method.marker] = method.marker_items
+    marker = _STATE["config"]["measurement"]["cmv"]["marker"]
+    if with_marker and marker in _STATE["items"]:  # the marker items, for the method factor
+        items[marker] = _STATE["items"][marker]
     return latent_frame(clean, out, hyp, items, trials=int(p4["regions"]),
                         correction=float(p4["diversification_correction"]), clip=float(p4["intensity_clip"]))
 
@@ -108,14 +107,16 @@ def one_draw(task) -> list[dict]:
     from surveysem.propositions.latent import analyse_latent
     from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 
-    n, draw, seed, estimators = task
+    n, draw, seed, estimators, method_factors = task
     cfg = _STATE["config"]
     rule, p4 = cfg["verdict_rule"], cfg["p4"]
     _, clean, out = _study(n, seed)
     rows = []
+    runs = [(e, mf) for e in estimators for mf in (method_factors if e == "sam" else (None,))]
     for h in _STATE["hyps"]:
-        d, ctrl, _ = _frame(h, clean, out, _method(h))
-        for est in estimators:
+        d, ctrl, _ = _frame(h, clean, out, with_marker=True)
+        for est, mf in runs:
+            label = est if mf is None else f"{est}[{mf}]"
             t0 = time.perf_counter()
             if est == "composite_glm":
                 scores = pd.DataFrame({"respondent_id": clean.respondent_id,
@@ -124,14 +125,14 @@ def one_draw(task) -> list[dict]:
                                          adjust=rule["adjust"], alpha=float(rule["alpha"]))
                 subs = [s for s in res["subhypotheses"] if s["primary"]]
             else:
-                hyp = replace(h, estimator=est)
+                hyp = replace(h, estimator=est, method_factor=mf or h.method_factor)
                 method = _method(hyp)  # the SAM method factor (none for sem)
                 res = analyse_latent(d, ctrl, hyp, _STATE["items"], estimator=est, adjust=rule["adjust"],
                                      alpha=float(rule["alpha"]), method=method)
                 subs = res["subhypotheses"]
             dt = time.perf_counter() - t0
             for j, s in enumerate(subs):
-                rows.append({"n": n, "draw": draw, "estimator": est, "id": s["id"], "est": s["est"], "se": s["se"],
+                rows.append({"n": n, "draw": draw, "estimator": label, "id": s["id"], "est": s["est"], "se": s["se"],
                              "ci_lower": s["ci_lower"], "ci_upper": s["ci_upper"],
                              "supported": bool(s["supported"]), "failed": s["verdict"] == "not estimable",
                              "seconds": dt if j == 0 else 0.0})
@@ -168,24 +169,31 @@ def main(argv=None) -> int:
     ap.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
     ap.add_argument("--scales", default=str(ROOT / "scales"))
     ap.add_argument("--out", default=None, help="also write every draw's rows to this CSV")
-    ap.add_argument("--method-factor", default=None, choices=["auto", "marker", "none"],
-                    help="method_factor of every hypothesis (default: as in the config)")
+    ap.add_argument("--method-factors", nargs="+", default=None, choices=["auto", "marker", "none"],
+                    help="sam with each of these method_factor values on the same draws, rows labelled sam[<value>] "
+                         "(default: each hypothesis' own)")
+    ap.add_argument("--hypotheses", nargs="+", default=(), help="only these hypothesis ids (default: every P1-P3)")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
-    _setup(a.config, a.scales, a.method_factor)
+    only = tuple(a.hypotheses)
+    _setup(a.config, a.scales, only)
     truth = population_values(a.truth_n, a.seed)
-    tasks = [(n, d, a.seed + 1 + 100_000 * i + d, tuple(a.estimators))
+    if a.out:  # the truth first, then every draw's rows as it finishes (a long run can be read early)
+        Path(a.out + ".truth.json").write_text(json.dumps(truth, indent=1))
+    tasks = [(n, d, a.seed + 1 + 100_000 * i + d, tuple(a.estimators), tuple(a.method_factors or (None,)))
              for i, n in enumerate(a.sizes) for d in range(a.draws)]
-    with Pool(a.processes, initializer=_setup, initargs=(a.config, a.scales, a.method_factor)) as pool:
-        rows = [r for chunk in pool.imap(one_draw, tasks, chunksize=4) for r in chunk]
+    rows = []
+    with Pool(a.processes, initializer=_setup, initargs=(a.config, a.scales, only)) as pool:
+        for chunk in pool.imap(one_draw, tasks, chunksize=1 if a.out else 4):
+            rows.extend(chunk)
+            if a.out:
+                pd.DataFrame(chunk).to_csv(a.out, mode="a", index=False, header=len(rows) == len(chunk))
     draws = pd.DataFrame(rows)
-    if a.out:
-        draws.to_csv(a.out, index=False)
     table = summarise(draws, truth)
     pd.set_option("display.width", 200, "display.max_rows", 500, "display.max_columns", 30)
     print(f"# calibration: {a.draws} draws per N, sizes {a.sizes}, truth from {a.truth_n} firms, seed {a.seed}; "
           f"alpha {_STATE['config']['verdict_rule']['alpha']} one-sided, {_STATE['config']['verdict_rule']['adjust']}; "
-          f"method factor {a.method_factor or 'as configured'}; "
+          f"method factor {' / '.join(a.method_factors) if a.method_factors else 'as configured'}; "
           f"{time.perf_counter() - t0:.0f} s on {a.processes} processes")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     secs = draws.groupby(["n", "estimator"]).seconds.sum() / draws.groupby(["n", "estimator"]).draw.nunique()

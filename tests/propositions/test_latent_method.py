@@ -25,10 +25,22 @@ import pytest
 
 from surveysem.errors import SurveySemError
 from surveysem.propositions.latent import analyse_latent, method_factor_of
-from surveysem.propositions.latent_method import (JOINT, JointMeasurement, MethodFactor, fit_joint_measurement,
-                                                  hermite_product, joint_scores, keying_signs, method_syntax,
-                                                  partial_pairings)
-from surveysem.propositions.latent_sam import corrected_rows, latent_regression, make_design
+from surveysem.propositions.latent_method import (
+    JOINT,
+    JointMeasurement,
+    MethodFactor,
+    fit_joint_measurement,
+    hermite_product,
+    joint_scores,
+    keying_signs,
+    method_syntax,
+    partial_pairings,
+)
+from surveysem.propositions.latent_sam import (
+    corrected_rows,
+    latent_regression,
+    make_design,
+)
 
 R_DIR = Path(__file__).resolve().parents[1] / "r"
 CONSTRUCTS = {c: [f"{c}{k}" for k in range(1, 6)] for c in ("PDC", "SOE", "ECP", "CUS")}

@@ -14,6 +14,12 @@ Estimators (``hypotheses[*].estimator``):
 ``sem``  full-information SEM (:mod:`surveysem.propositions.latent_sem`): ML/MLR with FIML,
          interactions by double-mean-centred product indicators.
 
+Common-method variance (``hypotheses[*].method_factor``, :func:`method_factor_of`): with ``sam``
+and predictors, ``auto`` (the default) and ``marker`` measure the constructs in one joint model
+with the marker scale (``measurement.cmv.marker``) and an acquiescence factor on every item
+(:mod:`surveysem.propositions.latent_method`); ``none``, ``sem`` and model hypotheses use no
+method factor.
+
 As with the composite models, main effects come from the model without interactions and each
 interaction from the model that adds the interactions. A sub-hypothesis is tested one-sided in
 its expected direction (z test), adjusted within the proposition (Holm by default).
@@ -56,11 +62,12 @@ def latent_frame(analysis: pd.DataFrame, outcomes: pd.DataFrame, hyp, items: dic
     return out.sort_values("respondent_id", kind="stable").reset_index(drop=True), names, warn
 
 
-def method_factor_of(hyp, inst, marker: str | None, columns) -> "MethodFactor | None":
+def method_factor_of(hyp, inst, marker: str | None, columns):
     """The method factor of ``hyp``'s SAM measurement model (:mod:`surveysem.propositions.latent_method`):
     with ``method_factor: marker`` the construct ``marker`` (``measurement.cmv.marker``) must be an
     analysed scale of ``inst``; ``auto`` uses it when it is one and goes without otherwise; ``none``
-    and the other estimators go without. ``columns``: the hypothesis' indicator columns."""
+    and the other estimators go without. ``columns``: the hypothesis' indicator columns. Returns a
+    :class:`~surveysem.propositions.latent_method.MethodFactor` or None."""
     from surveysem.propositions.latent_method import MethodFactor, keying_signs
 
     if hyp.method_factor == "none" or hyp.estimator != "sam" or hyp.is_paths:
@@ -176,11 +183,22 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
                      "n": r.nobs, "n_dropped": r.n_dropped, "k": len(r.terms), "r2_latent": r.r2,
                      "converged": r.converged, "admissible": r.admissible,
                      "reliability": {c: round(v, 6) for c, v in _reliabilities(r.blocks).items()},
-                     "fit_indices": model_fit_indices(estimator, r)})
+                     "fit_indices": model_fit_indices(estimator, r), "method_factor": method_factor_text(r.blocks)})
     subs = _subhypotheses(hyp, results, estimator, z, adjust, alpha)
     return {"coefficients": coefs, "fits": fits, "subhypotheses": subs, "warnings": warn,
             "estimator": estimator, "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome],
             "method_factor": _method_record(method, results)}
+
+
+def method_factor_text(blocks: dict) -> str:
+    """The measurement model's method factor in words, for latent_fits.csv: ``marker <id>`` with the
+    estimated method variance, or ``none``."""
+    from surveysem.propositions.latent_method import JOINT
+
+    if JOINT not in blocks:
+        return "none"
+    mm = blocks[JOINT]
+    return f"marker {mm.marker} (method variance {mm.method_variance:.4g})"
 
 
 def _reliabilities(blocks: dict) -> dict:
@@ -315,7 +333,7 @@ def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust,
                                   "outcome": hyp.outcome, "n": r["nobs"], "n_dropped": n_dropped,
                                   "k": len(rows), "r2_latent": np.nan, "converged": r["converged"],
                                   "admissible": r["admissible"], "reliability": {},
-                                  "fit_indices": paths_fit_indices(estimator, r)}]
+                                  "fit_indices": paths_fit_indices(estimator, r), "method_factor": "none"}]
     warn.extend(f"{hyp.id} {estimator} model: {w}" for w in (r["warnings"] if r else []))
     return {"coefficients": coefs, "fits": fits, "subhypotheses": rows, "warnings": warn, "estimator": estimator,
             "estimator_label": ESTIMATORS[estimator], "outcome_scale": OUTCOME_SCALE[hyp.outcome]}

@@ -42,7 +42,7 @@ one-factor blocks, no method factor) it is the familiar ``f^2 -> f^2 - omega``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -56,7 +56,7 @@ IDENTIFIED_RCOND = 1e-10  # smallest eigenvalue ratio of a firm's information ma
 
 
 # --------------------------------------------------------------------------- corrected products
-@lru_cache(maxsize=None)
+@cache
 def partial_pairings(m: int) -> tuple[tuple[tuple[tuple[int, int], ...], tuple[int, ...]], ...]:
     """Every partial pairing of positions ``0..m-1``: (pairs, unpaired positions)."""
     def rec(pos):
@@ -147,7 +147,7 @@ class JointMeasurement:
     def params(self) -> np.ndarray:
         return np.concatenate([self.loadings, self.theta, self.nu])
 
-    def with_params(self, p: np.ndarray) -> "JointMeasurement":
+    def with_params(self, p: np.ndarray) -> JointMeasurement:
         k = len(self.columns)
         return JointMeasurement(self.constructs, self.items, self.marker, self.keying, p[:k], p[k:2 * k], p[2 * k:],
                                 self.method_variance, self.vcov, self.converged)

@@ -19,6 +19,12 @@ regression (Nakamura 1990), which extends it to latent interactions:
    an interaction ``f_a f_b``) or an observed control. In the cross-product of two regressors a
    score appears once or twice; ``E[f] = xi`` and ``E[f^2] = xi^2 + omega``, so replacing each
    ``f^2`` by ``f^2 - omega`` makes every firm's cross-product unbiased for the latent one.
+   With the marker-based method factor (``method_factor: marker``,
+   :mod:`surveysem.propositions.latent_method`) step 1 is one joint CFA of the constructs, the
+   marker and a common-method factor; the scores' errors are then correlated across constructs
+   (``Omega_i`` a full matrix) and every product of scores is corrected by the multivariate
+   Hermite polynomial (each pair of factors in a product contributes ``-Omega_ab``), of which
+   ``f^2 - omega`` is the independent-blocks case.
    With complete data and no interaction this is exactly lavaan's local SAM:
    ``mean(f f') - mean(omega) = M S M' - M Theta M' = VETA``, and the regression on VETA is
    lavaan's structural step (a saturated regression); the fixture
@@ -154,7 +160,10 @@ def corrected_rows(design: Design, F: np.ndarray, Om: np.ndarray, Z: np.ndarray)
     observed columns (n x controls), in design order. Every latent product is replaced by its
     unbiased estimator (:func:`~surveysem.propositions.latent_method.hermite_product`); with
     independent blocks that is ``f^2 -> f^2 - omega`` for a construct appearing twice."""
-    from surveysem.propositions.latent_method import diagonal_covariances, hermite_product
+    from surveysem.propositions.latent_method import (
+        diagonal_covariances,
+        hermite_product,
+    )
 
     n = F.shape[0]
     Om = diagonal_covariances(Om) if Om.ndim == 2 else Om
@@ -213,7 +222,11 @@ class LatentRegression:
 def _scores(blocks: dict, data: pd.DataFrame, constructs: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(scores n x K, error covariances n x K x K): from the joint model when ``blocks`` holds it
     (:mod:`~surveysem.propositions.latent_method`), else from independent one-factor blocks."""
-    from surveysem.propositions.latent_method import JOINT, diagonal_covariances, joint_scores
+    from surveysem.propositions.latent_method import (
+        JOINT,
+        diagonal_covariances,
+        joint_scores,
+    )
 
     if JOINT in blocks:
         F, Om, _ = joint_scores(blocks[JOINT], data)

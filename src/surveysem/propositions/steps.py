@@ -540,7 +540,7 @@ SUB_COLUMNS = ["ci_lower", "ci_upper", "est", "expected", "family", "family_used
 LATENT_COEF_COLUMNS = ["proposition", "model", "estimator", "outcome", "term", "role", "est", "se", "z", "p_two_sided",
                        "ci_lower", "ci_upper", "std_all", "n"]
 LATENT_FIT_COLUMNS = ["proposition", "model", "estimator", "outcome", "n", "n_dropped", "k", "r2_latent", "converged",
-                      "admissible", "reliability", "fit_indices", "fit_gate", "fit_note"]
+                      "admissible", "reliability", "fit_indices", "fit_gate", "fit_note", "method_factor"]
 
 
 def _latent_fit_row(fit: dict, gate: dict) -> dict:
