@@ -6,9 +6,10 @@ References:
   of one simulated study, 207 complete cases, P1's constructs and the four marker items; see
   tests/r/README.md): the joint CFA with the method factor by FIML and on complete cases
   (loadings, residual variances, intercepts, method variance), and on complete cases the latent
-  regression from lavaan's own Bartlett scores (``lavPredict``) and ``Omega = (L' T^-1 L)^-1``;
+  regression from the capabilities' GLS scores computed in R from lavaan's estimates (marker trait
+  and method factor in the error; checked there against the mixed-model form);
 * the Hermite correction by hand (the Isserlis expansion) and by Monte Carlo;
-* the joint Bartlett scores by hand (the generalised least squares formula, factor by factor).
+* the joint scores by hand (GLS with ``Sigma_e = Theta + v m m' + l_M l_M'``, firm by firm).
 
 Tolerances: 1e-3 against lavaan (convergence tolerances of the two optimisers); the hand checks
 1e-12 (the same arithmetic); Monte Carlo at n = 400 000: 0.03 for moments up to the fourth
@@ -40,6 +41,7 @@ from surveysem.propositions.latent_sam import (
     corrected_rows,
     latent_regression,
     make_design,
+    usable_rows,
 )
 
 R_DIR = Path(__file__).resolve().parents[1] / "r"
@@ -110,8 +112,8 @@ def test_method_syntax_has_keyed_equal_loadings(ref, method):
     assert {ln for ln in syntax.splitlines() if ln} == lines
 
 
-def test_latent_regression_with_method_factor_equals_lavaan_bartlett_regression(ref, data, method):
-    """Complete cases: the corrected-score regression is the regression on lavaan's Bartlett VETA."""
+def test_latent_regression_with_method_factor_equals_the_r_gls_regression(ref, data, method):
+    """Complete cases: the corrected-score regression is the regression on the VETA of the GLS scores."""
     complete = data.dropna().reset_index(drop=True)
     r = latent_regression(complete, "y", CONSTRUCTS, [], CONTROLS, method=method)
     want = ref["regression_complete"]
@@ -126,7 +128,7 @@ def test_latent_regression_with_method_factor_equals_lavaan_bartlett_regression(
     for i, a in enumerate(CONSTRUCTS):
         for j, b in enumerate(CONSTRUCTS):
             assert Om[0, i, j] == pytest.approx(R[a][b], abs=TOL), (a, b)
-        for k, row in enumerate(want["scores_head"]):  # lavPredict(method = "Bartlett"), first five firms
+        for k, row in enumerate(want["scores_head"]):  # the GLS scores of the first five firms
             assert F[k, i] == pytest.approx(row[a], abs=TOL), (k, a)
 
 
@@ -200,7 +202,7 @@ def _toy() -> tuple[JointMeasurement, pd.DataFrame]:
     items = {"A": ["a1", "a2", "a3"], "B": ["b1", "b2"], "MK": ["m1", "m2"]}
     mm = JointMeasurement(["A", "B"], items, "MK", np.array([1, -1, 1, 1, 1, 1, 1.0]),
                           np.array([0.8, 0.7, 0.6, 0.9, 0.5, 0.7, 0.6]), np.array([0.5, 0.6, 0.4, 0.3, 0.5, 0.6, 0.7]),
-                          np.arange(7.0), 0.04, np.eye(21), True)
+                          np.arange(7.0), 0.04, np.eye(22), True)
     x = pd.DataFrame(np.random.default_rng(0).normal(size=(4, 7)) + np.arange(7), columns=mm.columns)
     x.iloc[1, [5, 6]] = np.nan  # no marker item: the marker trait has no indicator
     x.iloc[2, [1, 2, 4, 5, 6]] = np.nan  # a1 and b1 only: 2 items for A, B and METHOD
@@ -209,28 +211,47 @@ def _toy() -> tuple[JointMeasurement, pd.DataFrame]:
 
 
 def test_joint_scores_by_hand():
+    """GLS of the capabilities with the marker trait and the method factor in the error covariance."""
     mm, x = _toy()
     F, Om, ok = joint_scores(mm, x)
-    assert ok.tolist() == [True, True, False, True]
-    assert np.isnan(F[2]).all() and np.isnan(Om[2]).all()
+    assert ok.all()  # one answered item per capability is enough: the nuisance factors have priors
     L = mm.matrix()
-    for i in (0, 1, 3):
+    for i in range(len(x)):
         o = ~np.isnan(x.iloc[i].to_numpy())
-        Lo = L[o][:, np.abs(L[o]).sum(axis=0) > 0]
-        T = np.diag(1 / mm.theta[o])
-        info = Lo.T @ T @ Lo
-        f = np.linalg.solve(info, Lo.T @ T @ (x.iloc[i].to_numpy()[o] - mm.nu[o]))
-        np.testing.assert_allclose(F[i], f[:2], atol=1e-12)
-        np.testing.assert_allclose(Om[i], np.linalg.inv(info)[:2, :2], atol=1e-12)
+        Sigma = np.diag(mm.theta) + mm.method_variance * np.outer(L[:, -1], L[:, -1]) + np.outer(L[:, -2], L[:, -2])
+        Si = np.linalg.inv(Sigma[np.ix_(o, o)])
+        Lx = L[o][:, :2]
+        Omega = np.linalg.inv(Lx.T @ Si @ Lx)
+        f = Omega @ Lx.T @ Si @ (x.iloc[i].to_numpy()[o] - mm.nu[o])
+        np.testing.assert_allclose(F[i], f, atol=1e-12)
+        np.testing.assert_allclose(Om[i], Omega, atol=1e-12)
 
 
-def test_firms_that_do_not_identify_the_method_factor_are_dropped_and_counted(data, method):
+def test_a_capability_without_an_answered_item_is_not_identified():
+    mm, x = _toy()
+    x.iloc[0, [3, 4]] = np.nan  # firm 1 answers no B item
+    F, Om, ok = joint_scores(mm, x)
+    assert ok.tolist() == [False, True, True, True] and np.isnan(F[0]).all() and np.isnan(Om[0]).all()
+
+
+def test_joint_scores_without_method_variance_leave_the_method_factor_out():
+    mm, x = _toy()
+    mm.method_variance = 0.0
+    F, Om, _ = joint_scores(mm, x)
+    L = mm.matrix()
+    o = ~np.isnan(x.iloc[0].to_numpy())
+    Si = np.linalg.inv(np.diag(mm.theta[o]) + np.outer(L[o, -2], L[o, -2]))
+    Omega = np.linalg.inv(L[o][:, :2].T @ Si @ L[o][:, :2])
+    np.testing.assert_allclose(Om[0], Omega, atol=1e-12)
+
+
+def test_firms_with_one_item_per_capability_and_no_marker_item_are_kept(data, method):
     d = data.copy()
     d.loc[:4, [c for c in d.columns if c.endswith(("2", "3", "4", "5")) and not c.startswith(("MARKER", "tech"))]] = np.nan
     d.loc[:4, MARKER] = np.nan
+    usable, n_dropped = usable_rows(d, "y", CONSTRUCTS, CONTROLS)
     r = latent_regression(d, "y", CONSTRUCTS, [], CONTROLS, method=method)
-    assert r.nobs == len(d) - 5 and r.n_dropped == 5
-    assert any("do not separate the method factor" in w for w in r.warnings)
+    assert r.nobs == len(usable) >= len(d) - 1 and r.n_dropped == n_dropped and r.admissible
 
 
 # --------------------------------------------------------------------------- configuration

@@ -10,10 +10,10 @@
 ## free; METHOD orthogonal to every factor, MARKER orthogonal to the capabilities.
 ## * `cfa_fiml`: cfa(missing = "ml") on all 522 firms; `cfa_complete`: cfa() on the complete cases.
 ## * `regression_complete`: the latent regression y ~ PDC + SOE + ECP + CUS + controls on the complete
-##   cases from lavaan's own Bartlett scores (lavPredict(method = "Bartlett")) by hand:
-##   VETA = cov(F, y, controls) (N divisor) - Omega, Omega = (L' Theta^-1 L)^-1 of the capabilities
-##   (lavInspect "est" lambda/theta), then the regression of y on VETA. This is local SAM's step 2
-##   and 3 for one joint block with a saturated structural model.
+##   cases by hand from lavaan's estimates (lavInspect "est"): the capabilities' GLS scores with the
+##   marker trait and METHOD in the error (Sigma_e = Theta + v m m' + l_M l_M'), checked against the
+##   mixed-model (Henderson) form, VETA = cov(F, y, controls) (N divisor) - Omega,
+##   Omega = (L' Sigma_e^-1 L)^-1, then the regression of y on VETA (a saturated structural step).
 ## * `sam_one_block`: sam() with the same measurement model as one block (mm.list) and y ~ the four
 ##   capabilities + controls, recorded for comparison. lavaan 0.6-14 then fits the structural model
 ##   to its VETA with METHOD and MARKER in it and their covariances with the capabilities fixed at
@@ -41,17 +41,30 @@ fit_fiml <- cfa(measurement, data = d[, all_items], std.lv = TRUE, missing = "ml
 dc <- na.omit(d)
 fit_cc <- cfa(measurement, data = dc[, all_items], std.lv = TRUE)
 
-## ---- the regression on Bartlett scores of the complete cases, by hand
-F <- lavPredict(fit_cc, method = "Bartlett")
+## ---- the regression on the capabilities' GLS scores of the complete cases, by hand from lavaan's estimates
+## The marker trait and METHOD are nuisance factors in the error: Sigma_e = Theta + v m m' + l_M l_M',
+## f = (L' Sigma_e^-1 L)^-1 L' Sigma_e^-1 (x - mean), Omega = (L' Sigma_e^-1 L)^-1 (L: capability loadings),
+## checked against Henderson's form (all factors, prior precisions 1 and 1/v added to the information).
 est <- lavInspect(fit_cc, "est")
-L <- est$lambda[all_items, ]
+Lall <- est$lambda[all_items, ]
 Th <- est$theta[all_items, all_items]
-Omega <- solve(t(L) %*% solve(Th) %*% L)
-X <- cbind(F[, CONSTRUCTS], as.matrix(dc[, c("y", CONTROLS)]))
+v <- est$psi["METHOD", "METHOD"]
+L <- Lall[, CONSTRUCTS]
+Sigma_e <- Th + v * tcrossprod(Lall[, "METHOD"]) + tcrossprod(Lall[, "MARKER"])
+Si <- solve(Sigma_e)
+Omega <- solve(t(L) %*% Si %*% L)
+Xi <- sweep(as.matrix(dc[, all_items]), 2, colMeans(dc[, all_items]))
+F <- Xi %*% Si %*% L %*% Omega
+prior <- diag(c(rep(0, length(CONSTRUCTS)), 1, 1 / v))
+colnames(prior) <- rownames(prior) <- colnames(Lall)
+info <- t(Lall) %*% solve(Th) %*% Lall + prior[colnames(Lall), colnames(Lall)]
+F_h <- (Xi %*% solve(Th) %*% Lall %*% solve(info))[, CONSTRUCTS]
+stopifnot(max(abs(F_h - F)) < 1e-10, max(abs(solve(info)[CONSTRUCTS, CONSTRUCTS] - Omega)) < 1e-10)
+X <- cbind(F, as.matrix(dc[, c("y", CONTROLS)]))
 n <- nrow(X)
 S <- cov(X) * (n - 1) / n
 VETA <- S
-VETA[CONSTRUCTS, CONSTRUCTS] <- S[CONSTRUCTS, CONSTRUCTS] - Omega[CONSTRUCTS, CONSTRUCTS]
+VETA[CONSTRUCTS, CONSTRUCTS] <- S[CONSTRUCTS, CONSTRUCTS] - Omega
 pred <- c(CONSTRUCTS, CONTROLS)
 beta <- solve(VETA[pred, pred], VETA[pred, "y"])
 latent_sd <- sqrt(diag(VETA)[CONSTRUCTS])

@@ -282,8 +282,8 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     d, n_unidentified = _identified_rows(blocks, d)
     if n_unidentified:
         n_dropped += n_unidentified
-        warnings.append(f"{n_unidentified} firm(s) dropped: their answered items do not separate the method factor "
-                        "from the capabilities")
+        warnings.append(f"{n_unidentified} firm(s) dropped: their answered items do not identify every capability "
+                        "in the joint measurement model")
     if len(d) <= len(design.terms) + 1:
         raise SurveySemError(f"{len(d)} complete firms for {len(design.terms)} coefficients")
     for bl in blocks.values():
