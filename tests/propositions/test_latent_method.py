@@ -237,7 +237,7 @@ def test_a_capability_without_an_answered_item_is_not_identified():
 def test_joint_scores_without_method_variance_leave_the_method_factor_out():
     mm, x = _toy()
     mm.method_variance = 0.0
-    F, Om, _ = joint_scores(mm, x)
+    _, Om, _ = joint_scores(mm, x)
     L = mm.matrix()
     o = ~np.isnan(x.iloc[0].to_numpy())
     Si = np.linalg.inv(np.diag(mm.theta[o]) + np.outer(L[o, -2], L[o, -2]))
