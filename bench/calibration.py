@@ -3,17 +3,16 @@
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/calibration.py [--draws 500] [--sizes 300 1000]
         [--processes 2] [--truth-n 100000] [--seed 20261201] [--out bench/calibration_draws.csv]
 
-Each draw is one study of N firms after screening from the ``simulate:`` section of
-``config/config.yaml`` (the instrument of ``scales/``), drawn as the power study draws them
-(:mod:`surveysem.power.replicate`: the first N respondents kept by their truth flags, screening
-is not under test). On every draw the
+Each draw is one study of N firms from the ``simulate:`` section of ``config/config.yaml`` (the
+instrument of ``scales/``), the clean respondents kept by their truth flags (screening is not
+under test: :func:`surveysem.simulate.known_truth.clean_respondents`). On every draw the
 pipeline's own code estimates and judges P1-P3 (:func:`surveysem.propositions.latent.analyse_latent`
 for the latent estimators, :func:`surveysem.propositions.regression.analyse_hypothesis` for the
 composite GLMs) with the config's verdict rule (alpha, Holm).
 
 Population values (``truth``) are on the latent estimators' scale: the least-squares
 coefficients of the transformed outcome on the true unit-variance capabilities and the
-controls in one draw of ``--truth-n`` firms (:func:`surveysem.power.summarise.population_values`;
+controls in one draw of ``--truth-n`` firms (:func:`surveysem.simulate.known_truth.latent_estimands`;
 its own sampling error is about 0.3/sqrt(truth-n)). The composite GLMs estimate other
 quantities (per SD of an item mean, on a log or logit link), so their bias and coverage are
 shown only for the true null, whose value is 0 on every scale.
@@ -27,7 +26,9 @@ results do not depend on the split).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+from dataclasses import replace
 import sys
 import time
 from multiprocessing import Pool
@@ -44,41 +45,61 @@ ESTIMATORS = ("sam", "sem", "composite_glm")
 _STATE: dict = {}
 
 
-def _setup(config_path: str, scales: str):
-    """The power study's set-up (:func:`surveysem.power.replicate.power_study`), P1-P3 only."""
+def _setup(config_path: str, scales: str, only: tuple = ()):
     from surveysem.config import load_config
-    from surveysem.power.replicate import power_study
+    from surveysem.instrument.scales import load_instrument
+    from surveysem.propositions.hypotheses import parse_hypotheses
 
     config = load_config(config_path)
-    config["instrument"]["scales_dir"] = scales
-    study = power_study(config)
-    study.hyps = [h for h in study.hyps if not h.is_sem]
-    _STATE.update(config=config, study=study)
+    inst = load_instrument(Path(scales))
+    hyps = [h for h in parse_hypotheses(config["hypotheses"], list(inst.constructs))
+            if not h.is_sem and (not only or h.id in only)]
+    items = {c: [i.id for i in k.items] for c, k in inst.constructs.items()}
+    _STATE.update(config=config, inst=inst, hyps=hyps, items=items)
 
 
 def _study(n: int, seed: int):
-    """(clean respondents, firm outcomes) of ``n`` firms after screening, as the power study draws them."""
-    from surveysem.power.replicate import draw_study
+    from surveysem.outcomes.firms import firm_outcomes
+    from surveysem.simulate import simulate
+    from surveysem.simulate.known_truth import clean_respondents
 
-    return draw_study(_STATE["study"], n, seed)
+    cfg, inst = _STATE["config"], _STATE["inst"]
+    sim = simulate(cfg, n=n, seed=seed, inst=inst)
+    clean = clean_respondents(sim, inst)
+    out = firm_outcomes(clean, inst, cfg["study"]["survey_year"], cfg["outcomes"]["home_country"])
+    return sim, clean, out
 
 
-def _frame(hyp, clean, out):
-    from surveysem.power.replicate import construct_items
+def _method(hyp):
+    """The method factor the pipeline gives ``hyp`` (``method_factor`` and ``measurement.cmv.marker``)."""
+    from surveysem.propositions.latent import method_factor_of
+
+    items = [i for c in hyp.constructs for i in _STATE["items"][c]]
+    return method_factor_of(hyp, _STATE["inst"], _STATE["config"]["measurement"]["cmv"]["marker"], items)
+
+
+def _frame(hyp, clean, out, with_marker: bool = False):
     from surveysem.propositions.latent import latent_frame
 
     p4 = _STATE["config"]["p4"]
-    items = construct_items(_STATE["study"], clean, hyp.constructs)
+    items = {c: _STATE["items"][c] for c in hyp.constructs}
+    marker = _STATE["config"]["measurement"]["cmv"]["marker"]
+    if with_marker and marker in _STATE["items"]:  # the marker items, for the method factor
+        items[marker] = _STATE["items"][marker]
     return latent_frame(clean, out, hyp, items, trials=int(p4["regions"]),
                         correction=float(p4["diversification_correction"]), clip=float(p4["intensity_clip"]))
 
 
 def population_values(truth_n: int, seed: int) -> dict[str, float]:
-    """The power study's population values (:func:`surveysem.power.summarise.population_values`)."""
-    from surveysem.power.summarise import population_values as values
+    from surveysem.simulate.known_truth import latent_estimands, true_scores
 
-    _STATE["config"]["power"]["truth_n"] = truth_n
-    return values(_STATE["study"], seed)
+    sim, clean, out = _study(truth_n, seed)
+    eta = true_scores(sim, clean)
+    truth = {}
+    for h in _STATE["hyps"]:
+        d, ctrl, _ = _frame(h, clean, out)
+        truth.update(latent_estimands(d, eta, h, ctrl))
+    return truth
 
 
 def one_draw(task) -> list[dict]:
@@ -86,29 +107,32 @@ def one_draw(task) -> list[dict]:
     from surveysem.propositions.latent import analyse_latent
     from surveysem.propositions.regression import analyse_hypothesis, analysis_frame
 
-    n, draw, seed, estimators = task
+    n, draw, seed, estimators, method_factors = task
     cfg = _STATE["config"]
     rule, p4 = cfg["verdict_rule"], cfg["p4"]
-    clean, out = _study(n, seed)
-    items = {c: [i.id for i in k.items] for c, k in _STATE["study"].inst.constructs.items()}
+    _, clean, out = _study(n, seed)
     rows = []
-    for h in _STATE["study"].hyps:
-        d, ctrl, _ = _frame(h, clean, out)
-        for est in estimators:
+    runs = [(e, mf) for e in estimators for mf in (method_factors if e == "sam" else (None,))]
+    for h in _STATE["hyps"]:
+        d, ctrl, _ = _frame(h, clean, out, with_marker=True)
+        for est, mf in runs:
+            label = est if mf is None else f"{est}[{mf}]"
             t0 = time.perf_counter()
             if est == "composite_glm":
                 scores = pd.DataFrame({"respondent_id": clean.respondent_id,
-                                       **{c: clean[items[c]].mean(axis=1) for c in h.constructs}})
+                                       **{c: clean[_STATE["items"][c]].mean(axis=1) for c in h.constructs}})
                 res = analyse_hypothesis(analysis_frame(scores, out), h, trials=int(p4["regions"]),
                                          adjust=rule["adjust"], alpha=float(rule["alpha"]))
                 subs = [s for s in res["subhypotheses"] if s["primary"]]
             else:
-                res = analyse_latent(d, ctrl, h, items, estimator=est, adjust=rule["adjust"],
-                                     alpha=float(rule["alpha"]))
+                hyp = replace(h, estimator=est, method_factor=mf or h.method_factor)
+                method = _method(hyp)  # the SAM method factor (none for sem)
+                res = analyse_latent(d, ctrl, hyp, _STATE["items"], estimator=est, adjust=rule["adjust"],
+                                     alpha=float(rule["alpha"]), method=method)
                 subs = res["subhypotheses"]
             dt = time.perf_counter() - t0
             for j, s in enumerate(subs):
-                rows.append({"n": n, "draw": draw, "estimator": est, "id": s["id"], "est": s["est"], "se": s["se"],
+                rows.append({"n": n, "draw": draw, "estimator": label, "id": s["id"], "est": s["est"], "se": s["se"],
                              "ci_lower": s["ci_lower"], "ci_upper": s["ci_upper"],
                              "supported": bool(s["supported"]), "failed": s["verdict"] == "not estimable",
                              "seconds": dt if j == 0 else 0.0})
@@ -145,21 +169,31 @@ def main(argv=None) -> int:
     ap.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
     ap.add_argument("--scales", default=str(ROOT / "scales"))
     ap.add_argument("--out", default=None, help="also write every draw's rows to this CSV")
+    ap.add_argument("--method-factors", nargs="+", default=None, choices=["auto", "marker", "none"],
+                    help="sam with each of these method_factor values on the same draws, rows labelled sam[<value>] "
+                         "(default: each hypothesis' own)")
+    ap.add_argument("--hypotheses", nargs="+", default=(), help="only these hypothesis ids (default: every P1-P3)")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
-    _setup(a.config, a.scales)
+    only = tuple(a.hypotheses)
+    _setup(a.config, a.scales, only)
     truth = population_values(a.truth_n, a.seed)
-    tasks = [(n, d, a.seed + 1 + 100_000 * i + d, tuple(a.estimators))
+    if a.out:  # the truth first, then every draw's rows as it finishes (a long run can be read early)
+        Path(a.out + ".truth.json").write_text(json.dumps(truth, indent=1))
+    tasks = [(n, d, a.seed + 1 + 100_000 * i + d, tuple(a.estimators), tuple(a.method_factors or (None,)))
              for i, n in enumerate(a.sizes) for d in range(a.draws)]
-    with Pool(a.processes, initializer=_setup, initargs=(a.config, a.scales)) as pool:
-        rows = [r for chunk in pool.imap(one_draw, tasks, chunksize=4) for r in chunk]
+    rows = []
+    with Pool(a.processes, initializer=_setup, initargs=(a.config, a.scales, only)) as pool:
+        for chunk in pool.imap(one_draw, tasks, chunksize=1 if a.out else 4):
+            rows.extend(chunk)
+            if a.out:
+                pd.DataFrame(chunk).to_csv(a.out, mode="a", index=False, header=len(rows) == len(chunk))
     draws = pd.DataFrame(rows)
-    if a.out:
-        draws.to_csv(a.out, index=False)
     table = summarise(draws, truth)
     pd.set_option("display.width", 200, "display.max_rows", 500, "display.max_columns", 30)
     print(f"# calibration: {a.draws} draws per N, sizes {a.sizes}, truth from {a.truth_n} firms, seed {a.seed}; "
           f"alpha {_STATE['config']['verdict_rule']['alpha']} one-sided, {_STATE['config']['verdict_rule']['adjust']}; "
+          f"method factor {' / '.join(a.method_factors) if a.method_factors else 'as configured'}; "
           f"{time.perf_counter() - t0:.0f} s on {a.processes} processes")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     secs = draws.groupby(["n", "estimator"]).seconds.sum() / draws.groupby(["n", "estimator"]).draw.nunique()

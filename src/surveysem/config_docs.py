@@ -34,6 +34,8 @@ SELECTOR_NOTES = {
                             "reason edit reruns only the codebook and the report")),
     "of:{hyp}": ("its constructs", ("one job per hypothesis, reading the entries of that hypothesis' constructs "
                                     "(item lists, not reasons): a PDC edit reruns the hypotheses on PDC only")),
+    "of:marker": ("the marker", ("the entry of the marker scale (measurement.cmv.marker; item lists, not reasons): "
+                                 "the method factor of the latent models measures it")),
 }
 _SELECTOR = re.compile(r"(\w+)\[([^\]]+)\]")
 

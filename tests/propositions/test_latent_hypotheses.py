@@ -242,25 +242,33 @@ def test_step_with_the_sem_estimator_and_dummy_controls(study):
     sem, _ = _run_latent(study, hyps, "P1")
     assert all(s["verdict"] != "not estimable" for s in sem["subhypotheses"]), sem["warnings"]
     assert {"tech_intensity[2]", "tech_intensity[3]"} <= {c["term"] for c in sem["coefficients"]}
-    hyps[0]["estimator"] = "sam"
+    hyps[0].update(estimator="sam", method_factor="none")  # the measurement model of the SEM
     sam, _ = _run_latent(study, hyps, "P1")
     for a, b in zip(sem["subhypotheses"], sam["subhypotheses"]):
         assert abs(a["est"] - b["est"]) < 0.5 * b["se"]
 
 
-@pytest.mark.parametrize("estimator, basis", [("sam", "sam_blocks"), ("sem", "sem")])
-def test_latent_fits_carry_the_fit_the_gate_reads(study, estimator, basis):
-    """Local SAM: one one-factor block per construct (5 items: df = 5), its structural regression
-    saturated; the latent SEM: its own CFI, TLI, RMSEA, SRMR. The verdicts step gates on them."""
+@pytest.mark.parametrize("estimator, method_factor, basis",
+                         [("sam", "none", "sam_blocks"), ("sam", "auto", "sam_joint"), ("sem", "auto", "sem")])
+def test_latent_fits_carry_the_fit_the_gate_reads(study, estimator, method_factor, basis):
+    """Local SAM without the method factor: one one-factor block per construct (5 items: df = 5);
+    with it (auto: the instrument has the marker), the joint measurement model's fit; the structural
+    regression saturated; the latent SEM: its own CFI, TLI, RMSEA, SRMR. The verdicts step gates on them."""
     from surveysem.propositions.fit_gate import FAIL, PASS, latent_gate
 
-    hyps = [{"id": "P1", "outcome": "spread", "predictors": ["PDC", "SOE"], "estimator": estimator}]
+    hyps = [{"id": "P1", "outcome": "spread", "predictors": ["PDC", "SOE"], "estimator": estimator,
+             "method_factor": method_factor}]
     out, cfg = _run_latent(study, hyps, "P1")
     (fit,) = out["fits"]
     indices = fit["fit_indices"]
     assert indices["basis"] == basis
-    if estimator == "sam":
+    if basis == "sam_blocks":
         assert set(indices["fits"]) == {"PDC", "SOE"} and {f["df"] for f in indices["fits"].values()} == {5}
+        assert out["method_factor"] is None
+    elif basis == "sam_joint":
+        assert set(indices["fits"]) == {"measurement"} and {"cfi", "tli", "rmsea", "srmr"} <= set(
+            indices["fits"]["measurement"])
+        assert out["method_factor"]["marker"] == "MARKER" and out["method_factor"]["method_variance"] > 0
     else:
         assert {"cfi", "tli", "rmsea", "srmr"} <= set(indices["fits"]["model"])
     assert latent_gate(indices, cfg["verdict_rule"]["fit_gate"])[0] in (PASS, FAIL)

@@ -36,15 +36,16 @@ CONSTRUCTS = ("PDC", "SOE", "ECP", "CUS")
 OUT = ROOT / "tests" / "r" / "data" / "latent_p1.csv"
 
 
-def latent_p1_frame(seed: int = SEED, n: int = N) -> pd.DataFrame:
-    """Items, outcome and controls of one clean simulated study (see the module docstring)."""
+def latent_p1_frame(seed: int = SEED, n: int = N, extra_items=()) -> pd.DataFrame:
+    """Items, outcome and controls of one clean simulated study (see the module docstring);
+    ``extra_items``: further item columns after the constructs' (the marker's, make_latent_method.py)."""
     config = kit.test_config()
     inst = load_instrument(ROOT / ".test" / "scales")
     sim = simulate(config, n=n, seed=seed, inst=inst)
     f = clean_respondents(sim, inst)
     out = firm_outcomes(f, inst, config["study"]["survey_year"], config["outcomes"]["home_country"])
     f = f.merge(out, on="respondent_id", how="inner", validate="one_to_one")
-    items = [i.id for c in CONSTRUCTS for i in inst.constructs[c].items]
+    items = [i.id for c in CONSTRUCTS for i in inst.constructs[c].items] + list(extra_items)
     d = f[items].astype(float)
     d["y"] = np.log(f["spread"].astype(float))
     d["log_age"] = np.log(f["age"].astype(float))

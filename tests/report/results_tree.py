@@ -209,7 +209,7 @@ def make_results(root: Path, synthetic: bool = True, skip: tuple[str, ...] = ())
                                      "n_dropped": [2], "k": [4], "r2_latent": [0.41234], "converged": [True], "admissible": [False],
                                      "reliability": [json.dumps({"PDC": 0.8512, "SOE": 0.7934})],
                                      "fit_indices": [json.dumps({"basis": "sam_blocks", "fits": SAM_BLOCK_FITS})],
-                                     "fit_gate": ["pass"], "fit_note": [SAM_FIT_NOTE]}),
+                                     "fit_gate": ["pass"], "fit_note": [SAM_FIT_NOTE], "method_factor": ["none"]}),
         "vif": pd.DataFrame({"proposition": ["P1", "P1", "P1"], "family": ["gamma_log"] * 3, "term": ["Intercept", "PDC", "SOE"], "vif": [1.0, 1.234, 2.5]}),
         "verdicts": pd.DataFrame({"proposition": ["P1", "P1", "P1", "P2", "P2", "P4", "P4"], "level": ["proposition", "sub-hypothesis", "sub-hypothesis", "proposition", "sub-hypothesis", "proposition", "sub-hypothesis"],
                                   "id": ["P1", "P1a", "P1b", "P2", "P2a", "P4", "P4a"], "term": ["PDC SOE", "PDC", "SOE", "CCA", "CCA", "sensing seizing", "sensing"],

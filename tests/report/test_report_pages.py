@@ -252,12 +252,26 @@ def test_latent_full_model_and_composite_checks(pages):
                      r"Intercept intercept 1\.20\*\*\* — 0\.15 \[0\.91, 1\.49\] &lt; \.001 PDC capability 0\.40\*\*\* 0\.31 0\.10 "
                      r"\[0\.21, 0\.60\] &lt; \.001 SOE capability 0\.21 0\.18 0\.30 \[\u22120\.38, 0\.80\] \.484 "
                      r"log_age control \u22120\.64\*\*\* — 0\.06 \[\u22120\.75, \u22120\.52\] &lt; \.001", p1)
-    assert ("N = 38 (2 dropped); latent R² = .412; converged: yes; admissible solution: NO (a Heywood case or a "
+    assert ("N = 38 (2 dropped); measurement model without a method factor; latent R² = .412; converged: yes; "
+            "admissible solution: NO (a Heywood case or a "
             "non-positive-definite latent covariance matrix); score reliabilities: PDC .85, SOE .79; model fit (verdict_rule.fit_gate): local SAM") in p1
     assert "P1: composite-score GLM (check): full model of spread (gamma_log)" in p1
     assert "A check on the latent model: composite (scale) scores" in p1
     p2 = _section_text(pages["propositions.html"], "p2")
     assert "P2: composite-score GLM: full model of diversification (binomial)" in p2 and "latent" not in p2.lower()
+
+
+def test_latent_model_states_the_marker_method_factor(tmp_path):
+    """A SAM model with the method factor says so beside its table (latent_fits.csv's method_factor)."""
+    kw = make_results(tmp_path)
+    fits_path = tmp_path / stage_path("latent_fits")
+    fits = pd.read_csv(fits_path)
+    fits["method_factor"] = "marker MARKER (method variance 0.0357)"
+    fits.to_csv(fits_path, index=False)
+    build_report(Context(**kw), tmp_path / "reports")
+    p1 = _section_text((tmp_path / "reports" / "propositions.html").read_text(encoding="utf-8"), "p1")
+    assert ("N = 38 (2 dropped); measurement model: one joint CFA with a common-method (acquiescence) factor on every "
+            "item, equal loadings signed by keying, anchored by the marker MARKER (method variance 0.0357); latent R²") in p1
 
 
 def test_report_estimator_labels_match_the_estimators():

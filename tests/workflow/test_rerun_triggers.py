@@ -49,7 +49,7 @@ NOT_DEFAULT = {"preregistration_document": "snakemake preregistration", "power_c
 # Rules that only name the files of a target (no step, no reads).
 TARGET_RULES = {"preregistration", "power"}
 # Config keys that name input files or folders: a change changes the set of input files.
-INPUT_KEYS = {"instrument.scales_dir": (set(INSTRUMENT_READS) - NOT_DEFAULT) | {"outcomes_table1_audit"}}
+INPUT_KEYS = {"instrument.scales_dir": (set(INSTRUMENT_READS) - set(NOT_DEFAULT)) | {"outcomes_table1_audit"}}
 
 
 def _load(path: Path) -> dict:

@@ -143,6 +143,9 @@ def latent_gate(fit_indices: dict | None, gate: dict) -> tuple[str, str]:
         return sam_gate(fits, gate, "the structural model's fit is not tested")
     if basis == "sam_blocks":
         return sam_gate(fits, gate)
+    if basis == "sam_joint":
+        return sem_gate(fits.get("measurement"), gate, "SAM joint measurement model with the method factor "
+                                                      "(the structural model is saturated)")
     return NO_INDICES, "no fit indices recorded for this model"
 
 

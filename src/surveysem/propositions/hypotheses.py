@@ -94,6 +94,8 @@ class Hypothesis:
     item_scores: str = "linearised"  # linearised | raw: how latent estimators read ordinal answers
     model: str = ""  # a structural model in lavaan syntax over the constructs (latent_paths)
     model_constructs: list[str] = field(default_factory=list)
+    # common-method factor of the latent measurement model: auto | marker | none (latent_method)
+    method_factor: str = "none"
 
     @property
     def observed_controls(self) -> list[Control]:
@@ -220,8 +222,22 @@ def _parse_hypothesis(entry: dict, at: _Path, known: set, ids: set, sub_seen: se
         predictors=list(predictors), subs=subs, controls=controls, typology_group=entry.get("typology_group"),
         se=entry["se"], overdispersion=float(entry["overdispersion"]), processes=processes,
         estimator="sem" if family == "sem" else entry["estimator"], item_scores=entry["item_scores"], model=model,
-        model_constructs=model_constructs,
+        model_constructs=model_constructs, method_factor=_method_factor(entry, at, family, model),
     )
+
+
+def _method_factor(entry: dict, at: _Path, family: str, model: str) -> str:
+    """``method_factor`` of the entry: the marker-based method factor exists for the SAM
+    regressions only (not the full SEM, model hypotheses or composites), so ``auto`` is ``none``
+    there and an explicit ``marker`` is an error."""
+    value = entry.get("method_factor", "auto")
+    supported = family != "sem" and not model and entry.get("estimator", "sam") == "sam"
+    if supported or value == "none":
+        return value
+    if value == "marker":
+        at.fail("method_factor", "marker is available for estimator sam with predictors (not sem, composite_glm "
+                                 "or a model hypothesis); use none or auto")
+    return "none"
 
 
 def _paths_model(entry: dict, at: _Path, known: set, outcome: str) -> tuple[str, list[str], list[str]]:

@@ -14,6 +14,12 @@ Estimators (``hypotheses[*].estimator``):
 ``sem``  full-information SEM (:mod:`surveysem.propositions.latent_sem`): ML/MLR with FIML,
          interactions by double-mean-centred product indicators.
 
+Common-method variance (``hypotheses[*].method_factor``, :func:`method_factor_of`): with ``sam``
+and predictors, ``auto`` (the default) and ``marker`` measure the constructs in one joint model
+with the marker scale (``measurement.cmv.marker``) and an acquiescence factor on every item
+(:mod:`surveysem.propositions.latent_method`); ``none``, ``sem`` and model hypotheses use no
+method factor.
+
 As with the composite models, main effects come from the model without interactions and each
 interaction from the model that adds the interactions. A sub-hypothesis is tested one-sided in
 its expected direction (z test), adjusted within the proposition (Holm by default).
@@ -56,12 +62,34 @@ def latent_frame(analysis: pd.DataFrame, outcomes: pd.DataFrame, hyp, items: dic
     return out.sort_values("respondent_id", kind="stable").reset_index(drop=True), names, warn
 
 
+def method_factor_of(hyp, inst, marker: str | None, columns):
+    """The method factor of ``hyp``'s SAM measurement model (:mod:`surveysem.propositions.latent_method`):
+    with ``method_factor: marker`` the construct ``marker`` (``measurement.cmv.marker``) must be an
+    analysed scale of ``inst``; ``auto`` uses it when it is one and goes without otherwise; ``none``
+    and the other estimators go without. ``columns``: the hypothesis' indicator columns. Returns a
+    :class:`~surveysem.propositions.latent_method.MethodFactor` or None."""
+    from surveysem.propositions.latent_method import MethodFactor, keying_signs
+
+    if hyp.method_factor == "none" or hyp.estimator != "sam" or hyp.is_paths:
+        return None
+    present = bool(marker) and marker in inst.constructs and marker not in hyp.constructs + hyp.control_constructs
+    if not present:
+        if hyp.method_factor == "marker":
+            raise SurveySemError(f"hypotheses: {hyp.id} has method_factor: marker, but the marker construct "
+                                 f"{marker!r} (measurement.cmv.marker) is not an analysed scale of the instrument "
+                                 f"outside the hypothesis; set method_factor: none or auto")
+        return None
+    marker_items = [it.id for it in inst.constructs[marker].items]
+    return MethodFactor(marker, marker_items, keying_signs(inst, list(columns) + marker_items))
+
+
 def fit_latent(data: pd.DataFrame, estimator: str, constructs: dict[str, list[str]], interactions: list[str],
-               controls: list[str], max_iter: int = 500):
+               controls: list[str], max_iter: int = 500, method=None, blocks=None):
     if estimator == "sam":
         from surveysem.propositions.latent_sam import latent_regression
 
-        return latent_regression(data, "y", constructs, interactions, controls, max_iter=max_iter)
+        return latent_regression(data, "y", constructs, interactions, controls, max_iter=max_iter, method=method,
+                                 blocks=blocks)
     if estimator == "sem":
         from surveysem.propositions.latent_paths import safe_name
         from surveysem.propositions.latent_sem import fit_latent_sem
@@ -85,6 +113,10 @@ def model_fit_indices(estimator: str, r) -> dict:
     if estimator == "sem":
         fit = r.blocks["sem"].fit
         return {"basis": "sem", "fits": {"model": {k: fit[k] for k in SEM_FIT_KEYS if k in fit}}}
+    from surveysem.propositions.latent_method import JOINT
+
+    if JOINT in r.blocks:  # one joint measurement model with the method factor
+        return {"basis": "sam_joint", "fits": {JOINT: dict(r.blocks[JOINT].fit)}}
     return {"basis": "sam_blocks", "fits": {c: dict(b.fit) for c, b in r.blocks.items()}}
 
 
@@ -136,8 +168,10 @@ def scored_items(data: pd.DataFrame, constructs: dict[str, list[str]], controls:
 
 def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str, list[str]], *, estimator: str,
                    level: float = 0.95, adjust: str = "holm", alpha: float = 0.05, max_iter: int = 500,
-                   not_estimable: str | None = None) -> dict:
+                   not_estimable: str | None = None, method=None) -> dict:
     """The latent main-effects and interaction models of ``hyp`` and its sub-hypothesis tests.
+    ``method``: the SAM measurement model's method factor (:func:`method_factor_of`), or None;
+    both models share one measurement model (the same firms enter both).
 
     Returns ``coefficients`` (every term of both models), ``fits`` (one row per model),
     ``subhypotheses`` and ``warnings``. A model that cannot be estimated, or whose solution is
@@ -147,7 +181,9 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
     controls = _constant_controls(data, controls, hyp.id, warn)
     constructs = {c: items[c] for c in list(hyp.constructs) + list(hyp.control_constructs)}
     if not not_estimable:
-        data, score_error = scored_items(data, constructs, controls, hyp.item_scores)
+        # the marker's items share the metric of the others: the method factor loads equally on all
+        scored = constructs if method is None else {**constructs, method.marker: list(method.marker_items)}
+        data, score_error = scored_items(data, scored, controls, hyp.item_scores)
         not_estimable = score_error or None
     if hyp.is_paths:
         return _analyse_paths(data, controls, hyp, constructs, estimator=estimator, level=level, adjust=adjust,
@@ -156,13 +192,14 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
     if hyp.interactions:
         models["interaction"] = list(hyp.interactions)
     z = float(special.ndtri(0.5 + level / 2))
-    fits, coefs, results = [], [], {}
+    fits, coefs, results, blocks = [], [], {}, None
     for name, inter in models.items():
         model_id = f"{hyp.id}:{estimator}:{name}"
         try:
             if not_estimable:
                 raise SurveySemError(not_estimable)
-            r = fit_latent(data, estimator, constructs, inter, controls, max_iter)
+            r = fit_latent(data, estimator, constructs, inter, controls, max_iter, method=method, blocks=blocks)
+            blocks = r.blocks if estimator == "sam" else None
         except (SurveySemError, np.linalg.LinAlgError) as err:
             warn.append(f"{hyp.id} {estimator} {name}: not estimable: {_failure(err)}")
             results[name] = None
@@ -177,14 +214,47 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
         fits.append({"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome,
                      "item_scores": hyp.item_scores, "n": r.nobs, "n_dropped": r.n_dropped, "k": len(r.terms), "r2_latent": r.r2,
                      "converged": r.converged, "admissible": r.admissible,
-                     "reliability": {c: round(b.reliability, 6) for c, b in r.blocks.items()
-                                     if hasattr(b, "reliability")},
-                     "fit_indices": model_fit_indices(estimator, r)})
+                     "reliability": {c: round(v, 6) for c, v in _reliabilities(r.blocks).items()},
+                     "fit_indices": model_fit_indices(estimator, r), "method_factor": method_factor_text(r.blocks)})
     subs = _subhypotheses(hyp, results, estimator, z, adjust, alpha)
     for r in subs if not_estimable else []:
         r["problem"] = f"not estimable: {not_estimable}"
     return {"coefficients": coefs, "fits": fits, "subhypotheses": subs, "warnings": warn,
-            "estimator": estimator, "estimator_label": estimator_label(estimator, hyp.item_scores), "outcome_scale": OUTCOME_SCALE[hyp.outcome]}
+            "estimator": estimator, "estimator_label": estimator_label(estimator, hyp.item_scores), "outcome_scale": OUTCOME_SCALE[hyp.outcome],
+            "method_factor": _method_record(method, results)}
+
+
+def method_factor_text(blocks: dict) -> str:
+    """The measurement model's method factor in words, for latent_fits.csv: ``marker <id>`` with the
+    estimated method variance, or ``none``."""
+    from surveysem.propositions.latent_method import JOINT
+
+    if JOINT not in blocks:
+        return "none"
+    mm = blocks[JOINT]
+    return f"marker {mm.marker} (method variance {mm.method_variance:.4g})"
+
+
+def _reliabilities(blocks: dict) -> dict:
+    """Construct -> reliability of its score with every item answered (SAM blocks or joint model)."""
+    out = {}
+    for c, b in blocks.items():
+        if hasattr(b, "reliabilities"):
+            out.update(b.reliabilities())
+        elif hasattr(b, "reliability"):
+            out[c] = b.reliability
+    return out
+
+
+def _method_record(method, results: dict) -> dict | None:
+    """What the report says of the method factor: the marker, its items and the estimated method variance."""
+    from surveysem.propositions.latent_method import JOINT
+
+    if method is None:
+        return None
+    fitted = [r.blocks[JOINT] for r in results.values() if r is not None and JOINT in r.blocks]
+    return {"marker": method.marker, "marker_items": list(method.marker_items),
+            "method_variance": float(fitted[0].method_variance) if fitted else None}
 
 
 def one_sided_bound(est: float, se: float, expected: str, alpha: float) -> float:
@@ -302,7 +372,7 @@ def _analyse_paths(data, controls, hyp, constructs, *, estimator, level, adjust,
                                   "n_dropped": n_dropped,
                                   "k": len(rows), "r2_latent": np.nan, "converged": r["converged"],
                                   "admissible": r["admissible"], "reliability": {},
-                                  "fit_indices": paths_fit_indices(estimator, r)}]
+                                  "fit_indices": paths_fit_indices(estimator, r), "method_factor": "none"}]
     warn.extend(f"{hyp.id} {estimator} model: {w}" for w in (r["warnings"] if r else []))
     return {"coefficients": coefs, "fits": fits, "subhypotheses": rows, "warnings": warn, "estimator": estimator,
             "estimator_label": estimator_label(estimator, hyp.item_scores), "outcome_scale": OUTCOME_SCALE[hyp.outcome]}

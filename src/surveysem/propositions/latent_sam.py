@@ -19,6 +19,12 @@ regression (Nakamura 1990), which extends it to latent interactions:
    an interaction ``f_a f_b``) or an observed control. In the cross-product of two regressors a
    score appears once or twice; ``E[f] = xi`` and ``E[f^2] = xi^2 + omega``, so replacing each
    ``f^2`` by ``f^2 - omega`` makes every firm's cross-product unbiased for the latent one.
+   With the marker-based method factor (``method_factor: marker``,
+   :mod:`surveysem.propositions.latent_method`) step 1 is one joint CFA of the constructs, the
+   marker and a common-method factor; the scores' errors are then correlated across constructs
+   (``Omega_i`` a full matrix) and every product of scores is corrected by the multivariate
+   Hermite polynomial (each pair of factors in a product contributes ``-Omega_ab``), of which
+   ``f^2 - omega`` is the independent-blocks case.
    With complete data and no interaction this is exactly lavaan's local SAM:
    ``mean(f f') - mean(omega) = M S M' - M Theta M' = VETA``, and the regression on VETA is
    lavaan's structural step (a saturated regression); the fixture
@@ -148,35 +154,37 @@ def make_design(constructs: list[str], interactions: list[str], controls: list[s
 
 
 def corrected_rows(design: Design, F: np.ndarray, Om: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(W, A_i): regressors per firm and the corrected cross-products per firm (n x k x k).
+    """(W, A_i): corrected regressors per firm and the corrected cross-products per firm (n x k x k).
 
-    ``F``/``Om``: centred scores and error variances (n x constructs); ``Z``: intercept-free
-    observed columns (n x controls), in design order."""
+    ``F``: centred scores (n x constructs); ``Om``: their error variances (n x constructs,
+    independent blocks) or covariances (n x constructs x constructs); ``Z``: intercept-free
+    observed columns (n x controls), in design order. Every latent product is replaced by its
+    unbiased estimator (:func:`~surveysem.propositions.latent_method.hermite_product`); with
+    independent blocks that is ``f^2 -> f^2 - omega`` for a construct appearing twice."""
+    from surveysem.propositions.latent_method import (
+        diagonal_covariances,
+        hermite_product,
+    )
+
     n = F.shape[0]
+    Om = diagonal_covariances(Om) if Om.ndim == 2 else Om
     col = {c: j for j, c in enumerate(design.constructs)}
-    cols, n_obs = [], 0
-    for m in design.monomials:
-        if m:
-            cols.append(np.prod([F[:, col[c]] for c in m], axis=0))
-        elif not cols:
-            cols.append(np.ones(n))
+    idx = [tuple(col[c] for c in m) for m in design.monomials]
+    observed, n_obs = [], 0
+    for j, m in enumerate(design.monomials):
+        if m or j == 0:
+            observed.append(np.ones(n))
         else:
-            cols.append(Z[:, n_obs])
+            observed.append(Z[:, n_obs])
             n_obs += 1
-    W = np.column_stack(cols)
+    W = np.column_stack([observed[a] * hermite_product(F, Om, idx[a]) if idx[a] else observed[a]
+                         for a in range(len(idx))])
     A = W[:, :, None] * W[:, None, :]
-    for a, ma in enumerate(design.monomials):
-        for b in range(a, len(design.monomials)):
-            mb = design.monomials[b]
-            twice = set(ma) & set(mb)
-            if not twice:
-                continue
-            # replace f^2 by f^2 - omega for every construct appearing in both terms
-            prod = np.ones(n)
-            for c in set(ma) | set(mb):
-                j = col[c]
-                prod = prod * ((F[:, j] ** 2 - Om[:, j]) if c in twice else F[:, j])
-            A[:, a, b] = A[:, b, a] = prod
+    for a in range(len(idx)):
+        for b in range(a, len(idx)):
+            if not idx[a] or not idx[b]:
+                continue  # a product with an observed column (or the intercept) needs no correction
+            A[:, a, b] = A[:, b, a] = observed[a] * observed[b] * hermite_product(F, Om, idx[a] + idx[b])
     return W, A
 
 
@@ -212,16 +220,28 @@ class LatentRegression:
         return np.array(out)
 
 
-def _scores(blocks: dict, items: dict[str, np.ndarray], constructs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _scores(blocks: dict, items, constructs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(scores n x K, error covariances n x K x K): from the joint model when ``blocks`` holds it
+    (:mod:`~surveysem.propositions.latent_method`; ``items`` the data frame), else from independent
+    one-factor blocks (``items``: construct -> its item columns as an array)."""
+    from surveysem.propositions.latent_method import (
+        JOINT,
+        diagonal_covariances,
+        joint_scores,
+    )
+
+    if JOINT in blocks:
+        F, Om, _ = joint_scores(blocks[JOINT], items)
+        return F, Om
     F, Om = [], []
     for c in constructs:
         f, om = bartlett_scores(blocks[c], items[c])
         F.append(f)
         Om.append(om)
-    return np.column_stack(F), np.column_stack(Om)
+    return np.column_stack(F), diagonal_covariances(np.column_stack(Om))
 
 
-def _solve(design: Design, blocks: dict, items: dict[str, np.ndarray], y: np.ndarray, Z: np.ndarray):
+def _solve(design: Design, blocks: dict, items, y: np.ndarray, Z: np.ndarray):
     F, Om = _scores(blocks, items, design.constructs)
     F = F - F.mean(axis=0)
     W, Ai = corrected_rows(design, F, Om, Z)
@@ -240,10 +260,13 @@ def usable_rows(data: pd.DataFrame, y: str, constructs: dict[str, list[str]], co
 
 
 def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str]], interactions: list[str],
-                      controls: list[str], *, max_iter: int = 500, blocks: dict | None = None) -> LatentRegression:
+                      controls: list[str], *, max_iter: int = 500, blocks: dict | None = None,
+                      method=None) -> LatentRegression:
     """Regress observed ``y`` on latent ``constructs`` (construct -> item columns), their
     ``interactions`` ("A:B") and observed ``controls`` (columns of ``data``). Rows missing ``y``
-    or a control, or every item of a construct, are dropped (counted in ``n_dropped``)."""
+    or a control, or every item of a construct, are dropped (counted in ``n_dropped``).
+    ``method``: a :class:`~surveysem.propositions.latent_method.MethodFactor` for one joint
+    measurement model with the marker-based method factor; None for independent blocks."""
     for c, its in constructs.items():
         if len(its) < MIN_ITEMS:
             raise SurveySemError(f"construct {c!r} has {len(its)} item column(s); a latent factor needs >= {MIN_ITEMS}")
@@ -253,11 +276,18 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     names = list(constructs)
     d, n_dropped = usable_rows(data, y, constructs, controls)
     design = make_design(names, interactions, controls)
+    warnings: list[str] = []
     if len(d) <= len(design.terms) + 1:
         raise SurveySemError(f"{len(d)} complete firms for {len(design.terms)} coefficients")
-    warnings: list[str] = []
     if blocks is None:
-        blocks = {c: fit_block(c, d, its, max_iter) for c, its in constructs.items()}
+        blocks = _measurement(d, constructs, method, max_iter)
+    d, n_unidentified = _identified_rows(blocks, d)
+    if n_unidentified:
+        n_dropped += n_unidentified
+        warnings.append(f"{n_unidentified} firm(s) dropped: their answered items do not identify every capability "
+                        "in the joint measurement model")
+    if len(d) <= len(design.terms) + 1:
+        raise SurveySemError(f"{len(d)} complete firms for {len(design.terms)} coefficients")
     for bl in blocks.values():
         warnings.extend(bl.warnings)
         if not bl.converged:
@@ -266,7 +296,9 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     Z = d[list(controls)].to_numpy(dtype=float) if controls else np.zeros((len(d), 0))
     # each block's item columns as an array once: the Jacobian of measurement_vcov re-scores
     # hundreds of times (the power study's replications spent half their time selecting columns)
-    items = {c: d[blocks[c].items].to_numpy(dtype=float) for c in design.constructs}
+    from surveysem.propositions.latent_method import JOINT
+
+    items = d if JOINT in blocks else {c: d[blocks[c].items].to_numpy(dtype=float) for c in design.constructs}
     beta, W, Ai, A, F, Om = _solve(design, blocks, items, yv, Z)
     n, k = W.shape
     # latent covariance (corrected) must be positive definite for an admissible solution
@@ -280,7 +312,7 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     Ainv = np.linalg.inv(A)
     V_struct = Ainv @ (psi.T @ psi) @ Ainv * n / (n - k)
     V_meas = measurement_vcov(lambda bl: _solve(design, bl, items, yv, Z)[0], blocks)
-    latent_sd = {c: float(np.sqrt(max(np.mean(F[:, j] ** 2 - Om[:, j]), 0.0))) for j, c in enumerate(names)}
+    latent_sd = {c: float(np.sqrt(max(np.mean(F[:, j] ** 2 - Om[:, j, j]), 0.0))) for j, c in enumerate(names)}
     resid = yv - W @ beta
     r2 = 1.0 - float(np.mean(resid ** 2) - _error_part(design, beta, Om)) / float(np.var(yv))
     return LatentRegression(
@@ -290,11 +322,31 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     )
 
 
+def _measurement(d: pd.DataFrame, constructs: dict, method, max_iter: int) -> dict:
+    """Step 1: independent one-factor blocks, or the joint model with the method factor."""
+    if method is None:
+        return {c: fit_block(c, d, its, max_iter) for c, its in constructs.items()}
+    from surveysem.propositions.latent_method import JOINT, fit_joint_measurement
+
+    return {JOINT: fit_joint_measurement(d, constructs, method, max_iter)}
+
+
+def _identified_rows(blocks: dict, d: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """(rows whose answered items identify every factor of the joint model, rows dropped)."""
+    from surveysem.propositions.latent_method import JOINT, joint_scores
+
+    if JOINT not in blocks:
+        return d, 0
+    ok = joint_scores(blocks[JOINT], d)[2]
+    return d.loc[ok].reset_index(drop=True), int((~ok).sum())
+
+
 def _error_part(design: Design, beta: np.ndarray, Om: np.ndarray) -> float:
-    """Share of the residual mean square that is measurement error of the main-effect scores
-    (for a latent R2; interactions are left out, a small understatement)."""
+    """Share of the residual mean square that is measurement error of the main-effect scores,
+    ``beta' mean(Omega) beta`` (for a latent R2; interactions are left out, a small understatement)."""
     col = {c: j for j, c in enumerate(design.constructs)}
-    return float(sum(beta[t] ** 2 * np.mean(Om[:, col[m[0]]]) for t, m in enumerate(design.monomials) if len(m) == 1))
+    main = [(t, col[m[0]]) for t, m in enumerate(design.monomials) if len(m) == 1]
+    return float(sum(beta[s] * beta[t] * np.mean(Om[:, a, b]) for s, a in main for t, b in main))
 
 
 def measurement_vcov(estimate, blocks: dict) -> np.ndarray:

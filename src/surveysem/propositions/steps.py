@@ -136,7 +136,7 @@ def regression(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
 def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     """The latent-capability models of one P1-P3 style hypothesis (rule ``propositions_latent``):
     the estimator its verdict uses unless ``estimator: composite_glm``."""
-    from surveysem.propositions.latent import analyse_latent, latent_frame
+    from surveysem.propositions.latent import analyse_latent, latent_frame, method_factor_of
     from surveysem.propositions.p4 import items_by_construct
 
     inst = _analysed(inputs, config)
@@ -150,14 +150,16 @@ def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     used = list(h.constructs) + h.control_constructs
     pc = _precheck(analysis, inst, "latent model")
     items = {c: pc.scales.get(c, its) for c, its in items_by_construct(analysis.columns, used, inst).items()}
+    method = method_factor_of(h, inst, config["measurement"]["cmv"]["marker"], [i for v in items.values() for i in v])
+    frame_items = items if method is None else {**items, method.marker: method.marker_items}
     rule, p4c = config["verdict_rule"], config["p4"]
-    data, controls, warn = latent_frame(analysis, outcomes, h, items, trials=int(p4c["regions"]),
+    data, controls, warn = latent_frame(analysis, outcomes, h, frame_items, trials=int(p4c["regions"]),
                                         correction=float(p4c["diversification_correction"]),
                                         clip=float(p4c["intensity_clip"]))
     warn = [w for w in pc.warnings if any(c in w for c in used)] + warn
     problem = model_problem(pc, used, len(data), "latent model")
     res = analyse_latent(data, controls, h, items, estimator=h.estimator, level=float(p4c["level"]),
-                         adjust=rule["adjust"], alpha=float(rule["alpha"]), not_estimable=problem)
+                         adjust=rule["adjust"], alpha=float(rule["alpha"]), not_estimable=problem, method=method)
     if h.is_paths:
         res["model"] = h.model
     res["warnings"] = warn + res["warnings"]
@@ -473,7 +475,7 @@ SUB_COLUMNS = ["ci_lower", "ci_upper", "est", "expected", "family", "family_used
 LATENT_COEF_COLUMNS = ["proposition", "model", "estimator", "outcome", "term", "role", "est", "se", "z", "p_two_sided",
                        "ci_lower", "ci_upper", "std_all", "n"]
 LATENT_FIT_COLUMNS = ["proposition", "model", "estimator", "outcome", "item_scores", "n", "n_dropped", "k", "r2_latent",
-                      "converged", "admissible", "reliability", "fit_indices", "fit_gate", "fit_note"]
+                      "converged", "admissible", "reliability", "fit_indices", "fit_gate", "fit_note", "method_factor"]
 
 
 def _latent_fit_row(fit: dict, gate: dict) -> dict:

@@ -48,8 +48,10 @@ CONFIG_READS: dict[str, tuple[str, ...]] = {
     "measurement_verdicts": ("scales[of:*]", "measurement.thresholds"),
     "propositions_regression": ("hypotheses[{hyp}]", "scales[of:{hyp}]", "measurement.min_item_share",
                                 "verdict_rule.alpha", "verdict_rule.adjust", "p4.regions", "p4.level"),
-    "propositions_latent": ("hypotheses[{hyp}]", "scales[of:{hyp}]", "verdict_rule.alpha", "verdict_rule.adjust",
-                            "p4.regions", "p4.level", "p4.diversification_correction", "p4.intensity_clip"),
+    # the marker scale and its id: the method factor of the SAM measurement model (method_factor)
+    "propositions_latent": ("hypotheses[{hyp}]", "scales[of:{hyp}]", "scales[of:marker]", "measurement.cmv.marker",
+                            "verdict_rule.alpha", "verdict_rule.adjust", "p4.regions", "p4.level",
+                            "p4.diversification_correction", "p4.intensity_clip"),
     "propositions_typology": ("hypotheses[*]", "scales[of:*]", "measurement.min_item_share", "p4.regions", "p4.level",
                               "p4.typology_min_group_n"),
     "propositions_p4_fit": ("hypotheses[{sem}]", "scales[of:*]", *P4_DATA, "p4.models", "p4.level",
@@ -133,13 +135,16 @@ def _select(config: dict, path: str):
 
 
 def _scales_read(config: dict, hyp: str) -> list[tuple[str, object]]:
-    """The ``scales:`` entries the statistics of hypothesis ``hyp`` (``*``: all) use, reasons left out."""
+    """The ``scales:`` entries the statistics of hypothesis ``hyp`` (``*``: all; ``marker``: the
+    marker scale of ``measurement.cmv.marker``) use, reasons left out."""
     from surveysem.instrument.analysed import REASON_GIVEN
     from surveysem.propositions.hypotheses import entry_constructs
 
     scales = config.get("scales") or {}
     wanted = None
-    if hyp != "*":
+    if hyp == "marker":
+        wanted = {config["measurement"]["cmv"]["marker"]}
+    elif hyp != "*":
         entry = next(h for h in config["hypotheses"] if h.get("id") == hyp)
         wanted = entry_constructs(entry)
     out = []

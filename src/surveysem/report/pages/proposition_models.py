@@ -19,7 +19,8 @@ COEFFICIENT_COLUMNS = ("proposition", "model", "term", "role", "est", "se", "ci_
                        "se_type", "outcome")
 LATENT_COEFFICIENT_COLUMNS = ("proposition", "model", "estimator", "outcome", "term", "role", "est", "se", "ci_lower", "ci_upper",
                               "p_two_sided", "std_all")
-LATENT_FIT_COLUMNS = ("model", "n", "n_dropped", "r2_latent", "converged", "admissible", "reliability", "fit_note")
+LATENT_FIT_COLUMNS = ("model", "n", "n_dropped", "r2_latent", "converged", "admissible", "reliability", "fit_note",
+                      "method_factor")
 FIT_COLUMNS = ("model", "n", "r2", "r2_kind", "r2_mcfadden", "wald_terms", "wald_chi2", "wald_df", "wald_p", "f2_capabilities",
                "dispersion", "aic", "converged")
 LATENT_SCALE_FALLBACK = "the outcome's transformed scale"
@@ -69,6 +70,15 @@ def _reliability_text(cell) -> str:
     return "score reliabilities: " + ", ".join(f"{k} {fmt_r2(v)}" for k, v in values.items())
 
 
+def _method_factor_text(cell) -> str:
+    """How the measurement model treats common-method variance, from latent_fits.csv's method_factor."""
+    text = fmt_text_blank(cell)
+    if not text or text == "none":
+        return "measurement model without a method factor"
+    return (f"measurement model: one joint CFA with a common-method (acquiescence) factor on every item, equal loadings "
+            f"signed by keying, anchored by the {text}")
+
+
 def _yes_no(flag) -> str:
     return "yes" if is_true(flag) else "NO"
 
@@ -83,7 +93,8 @@ def _latent_fit_sentence(ctx: Context, model: str) -> str:
         return f"Fit not computed: {ctx.shown_path('latent_fits')} has no row for this model. "
     admissible = _yes_no(r["admissible"]) + ("" if is_true(r["admissible"]) else
                                              " (a Heywood case or a non-positive-definite latent covariance matrix)")
-    bits = [f"N = {fmt_int(r['n'])} ({fmt_int(r['n_dropped'])} dropped)", f"latent R² = {fmt_r2(r['r2_latent'], 3)}",
+    bits = [f"N = {fmt_int(r['n'])} ({fmt_int(r['n_dropped'])} dropped)", _method_factor_text(r["method_factor"]),
+            f"latent R² = {fmt_r2(r['r2_latent'], 3)}",
             f"converged: {_yes_no(r['converged'])}", f"admissible solution: {admissible}", _reliability_text(r["reliability"]),
             f"model fit (verdict_rule.fit_gate): {r['fit_note']}" if r["fit_note"] else ""]
     return "; ".join(b for b in bits if b) + ". "
