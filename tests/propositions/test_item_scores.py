@@ -93,7 +93,7 @@ def test_linearised_scores_recover_a_latent_interaction_the_codes_attenuate():
                                     for it, lam in zip(its, loadings)}})
     truth = np.linalg.lstsq(np.column_stack([np.ones(n), eta, prod]), y, rcond=None)[0][3]
     codes = latent_regression(data, "y", items, ["E:S"], [])
-    scored, _ = S.rescore_items(data, items)
+    scored = S.rescore_items(data, items)
     linear = latent_regression(scored, "y", items, ["E:S"], [])
     j = codes.terms.index("E:S")
     # the codes lose about a seventh of the interaction; the linearised scores keep it (ratios 0.86 and 1.03 here, SE about 0.011)

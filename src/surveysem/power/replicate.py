@@ -128,14 +128,15 @@ def judge_regression_style(study: PowerStudy, hyp, analysis: pd.DataFrame, outco
             r["se"] = by_id[r["id"]]["se"]
             r["problem"] = "not estimable" if r["verdict"] == "not estimable" else ""
         return rows
-    from surveysem.propositions.latent import analyse_latent, latent_frame
+    from surveysem.propositions.latent import analyse_latent, latent_frame, latent_items
 
     items = construct_items(study, analysis, list(hyp.constructs) + hyp.control_constructs)
-    data, controls, _ = latent_frame(analysis, outcomes, hyp, items, trials=int(p4c["regions"]),
+    frame_items, method = latent_items(hyp, study.inst, cfg["measurement"]["cmv"]["marker"], items)
+    data, controls, _ = latent_frame(analysis, outcomes, hyp, frame_items, trials=int(p4c["regions"]),
                                      correction=float(p4c["diversification_correction"]),
                                      clip=float(p4c["intensity_clip"]))
     res = analyse_latent(data, controls, hyp, items, estimator=hyp.estimator, level=float(p4c["level"]),
-                         adjust=rule["adjust"], alpha=float(rule["alpha"]))
+                         adjust=rule["adjust"], alpha=float(rule["alpha"]), method=method)
     rows = regression_verdict_rows(hyp, rule, [], res)
     by_id = {s["id"]: s for s in res["subhypotheses"]}
     for r in rows:

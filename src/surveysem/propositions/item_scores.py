@@ -173,15 +173,13 @@ def linearised_scores(item: GradedItem, degree: int = 3) -> np.ndarray:
 
 
 def rescore_items(data: pd.DataFrame, constructs: dict[str, list[str]], fit_on: pd.DataFrame | None = None
-                  ) -> tuple[pd.DataFrame, dict]:
+                  ) -> pd.DataFrame:
     """``data`` with every item of ``constructs`` replaced by its linearised category score (the
-    graded models fitted on ``fit_on``, by default ``data``), and per item the map category ->
-    score (for the record). A category of ``data`` absent from ``fit_on`` becomes missing."""
-    out, record = data.copy(), {}
-    for construct, items in constructs.items():
+    graded models fitted on ``fit_on``, by default ``data``). A category of ``data`` absent from
+    ``fit_on`` becomes missing."""
+    out = data.copy()
+    for items in constructs.values():
         for gi in fit_graded_block(data if fit_on is None else fit_on, items):
-            scores = linearised_scores(gi)
-            mapping = dict(zip(gi.categories.tolist(), scores.tolist()))
+            mapping = dict(zip(gi.categories.tolist(), linearised_scores(gi).tolist()))
             out[gi.item] = pd.to_numeric(data[gi.item], errors="coerce").map(mapping)
-            record[gi.item] = mapping
-    return out, record
+    return out

@@ -83,6 +83,15 @@ def method_factor_of(hyp, inst, marker: str | None, columns):
     return MethodFactor(marker, marker_items, keying_signs(inst, list(columns) + marker_items))
 
 
+
+def latent_items(hyp, inst, marker: str | None, items: dict[str, list[str]]):
+    """(the item columns the latent frame must carry, the method factor or None): ``items`` plus,
+    when ``hyp``'s SAM model has a method factor (:func:`method_factor_of`), the marker's items.
+    The pipeline's step and the power study's replications both take them from here."""
+    method = method_factor_of(hyp, inst, marker, [i for v in items.values() for i in v])
+    return (items if method is None else {**items, method.marker: method.marker_items}), method
+
+
 def fit_latent(data: pd.DataFrame, estimator: str, constructs: dict[str, list[str]], interactions: list[str],
                controls: list[str], max_iter: int = 500, method=None, blocks=None):
     if estimator == "sam":
@@ -161,7 +170,7 @@ def scored_items(data: pd.DataFrame, constructs: dict[str, list[str]], controls:
     from surveysem.propositions.latent_sam import usable_rows
 
     try:
-        return rescore_items(data, constructs, fit_on=usable_rows(data, "y", constructs, controls)[0])[0], ""
+        return rescore_items(data, constructs, fit_on=usable_rows(data, "y", constructs, controls)[0]), ""
     except SurveySemError as err:
         return data, f"items could not be rescored: {err}"
 
@@ -212,7 +221,8 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
                     else "capability" if t in hyp.constructs else "control")
             coefs.append(_coefficient_row(hyp, model_id, estimator, t, role, r.params[j], r.se[j], z, std[j], r.nobs))
         fits.append({"proposition": hyp.id, "model": model_id, "estimator": estimator, "outcome": hyp.outcome,
-                     "item_scores": hyp.item_scores, "n": r.nobs, "n_dropped": r.n_dropped, "k": len(r.terms), "r2_latent": r.r2,
+                     "item_scores": hyp.item_scores, "n": r.nobs, "n_dropped": r.n_dropped, "k": len(r.terms),
+                     "r2_latent": r.r2,
                      "converged": r.converged, "admissible": r.admissible,
                      "reliability": {c: round(v, 6) for c, v in _reliabilities(r.blocks).items()},
                      "fit_indices": model_fit_indices(estimator, r), "method_factor": method_factor_text(r.blocks)})
@@ -220,8 +230,8 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
     for r in subs if not_estimable else []:
         r["problem"] = f"not estimable: {not_estimable}"
     return {"coefficients": coefs, "fits": fits, "subhypotheses": subs, "warnings": warn,
-            "estimator": estimator, "estimator_label": estimator_label(estimator, hyp.item_scores), "outcome_scale": OUTCOME_SCALE[hyp.outcome],
-            "method_factor": _method_record(method, results)}
+            "estimator": estimator, "estimator_label": estimator_label(estimator, hyp.item_scores),
+            "outcome_scale": OUTCOME_SCALE[hyp.outcome], "method_factor": _method_record(method, results)}
 
 
 def method_factor_text(blocks: dict) -> str:

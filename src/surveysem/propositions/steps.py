@@ -136,7 +136,7 @@ def regression(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
 def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     """The latent-capability models of one P1-P3 style hypothesis (rule ``propositions_latent``):
     the estimator its verdict uses unless ``estimator: composite_glm``."""
-    from surveysem.propositions.latent import analyse_latent, latent_frame, method_factor_of
+    from surveysem.propositions.latent import analyse_latent, latent_frame, latent_items
     from surveysem.propositions.p4 import items_by_construct
 
     inst = _analysed(inputs, config)
@@ -150,8 +150,7 @@ def latent(inputs: dict, outputs: dict, config: dict, hyp: str) -> dict:
     used = list(h.constructs) + h.control_constructs
     pc = _precheck(analysis, inst, "latent model")
     items = {c: pc.scales.get(c, its) for c, its in items_by_construct(analysis.columns, used, inst).items()}
-    method = method_factor_of(h, inst, config["measurement"]["cmv"]["marker"], [i for v in items.values() for i in v])
-    frame_items = items if method is None else {**items, method.marker: method.marker_items}
+    frame_items, method = latent_items(h, inst, config["measurement"]["cmv"]["marker"], items)
     rule, p4c = config["verdict_rule"], config["p4"]
     data, controls, warn = latent_frame(analysis, outcomes, h, frame_items, trials=int(p4c["regions"]),
                                         correction=float(p4c["diversification_correction"]),

@@ -29,7 +29,7 @@ ANALYSIS_SECTIONS = ("study", "instrument", "data", "screening", "outcomes", "me
 P4_DATA = ("p4.estimator", "p4.missing", "p4.diversification_correction", "p4.intensity_clip", "p4.regions")
 POWER_STUDY = ("power.seed", "power.replications", "power.chunks", "power.propositions", "power.p4_bootstrap", "simulate",
                "study.survey_year", "outcomes.home_country", "hypotheses[*]", "scales[of:*]", "verdict_rule", "p4",
-               "measurement.min_item_share", "data.missing", "bootstrap")
+               "measurement.min_item_share", "measurement.cmv.marker", "data.missing", "bootstrap")
 CONFIG_READS: dict[str, tuple[str, ...]] = {
     "instrument_codebook": ("study.title", "scales"),
     "data_ingest": ("data", "study.survey_year", "screening.speeders.enabled", "screening.speeders.duration_column",
