@@ -147,6 +147,7 @@ class JointMeasurement:
     warnings: list = field(default_factory=list)
     fit: dict = field(default_factory=dict)
     construct: str = JOINT
+    influence: np.ndarray | None = None  # n x params: each fitted row's influence on params
 
     @property
     def columns(self) -> list[str]:
@@ -194,7 +195,7 @@ def method_syntax(items: dict, marker: str, keying: dict, method: str = METHOD) 
 def fit_joint_measurement(data: pd.DataFrame, constructs: dict, method: MethodFactor,
                           max_iter: int = 500) -> JointMeasurement:
     """Fit the joint CFA of ``constructs`` (construct -> columns) and the marker (module docstring)."""
-    from surveysem.propositions.latent_sam import _block_vcov
+    from surveysem.propositions.latent_sam import _block_vcov, block_influence, mean_influence
     from surveysem.sem.api import fit_model
 
     if method.marker in constructs:
@@ -220,6 +221,7 @@ def fit_joint_measurement(data: pd.DataFrame, constructs: dict, method: MethodFa
     if missing == "fiml":
         nu = np.array([e.loc[(i, "~1", ""), "est"] for i in cols], dtype=float)
         V = _block_vcov(res, lam_rows + th_rows + [(i, "~1", "") for i in cols] + v_row)
+        IF = block_influence(res, lam_rows + th_rows + [(i, "~1", "") for i in cols] + v_row)
     else:  # the intercepts are the sample means: Var = S / N, independent of the rest
         nu = x.mean().to_numpy(dtype=float)
         k = len(cols)
@@ -228,6 +230,8 @@ def fit_joint_measurement(data: pd.DataFrame, constructs: dict, method: MethodFa
         V = np.zeros((3 * k + 1, 3 * k + 1))
         V[np.ix_(order, order)] = Vlt
         V[2 * k:3 * k, 2 * k:3 * k] = np.cov(x.to_numpy(dtype=float), rowvar=False, bias=True) / len(x)
+        lt = block_influence(res, lam_rows + th_rows + v_row)
+        IF = None if lt is None else np.column_stack([lt[:, :2 * k], mean_influence(x), lt[:, 2 * k:]])
     v = float(e.loc[(METHOD, "~~", METHOD), "est"])
     warns = list(res.warnings)
     if np.any(th <= 0):
@@ -237,7 +241,7 @@ def fit_joint_measurement(data: pd.DataFrame, constructs: dict, method: MethodFa
     fit = {k: res.fit[k] for k in FIT_KEYS if k in res.fit}
     return JointMeasurement(list(constructs), items, method.marker,
                             np.array([method.keying[i] for i in cols], dtype=float), lam, th, nu, v, V,
-                            bool(res.converged), warns, fit)
+                            bool(res.converged), warns, fit, influence=IF)
 
 
 def joint_scores(mm: JointMeasurement, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

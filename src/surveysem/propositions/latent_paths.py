@@ -24,11 +24,13 @@ Estimators:
 ``sam``  local SAM: the latent moment matrix ``VETA`` from corrected scores
          (:mod:`surveysem.propositions.latent_sam`: ``mean(d d') - mean(Omega)``), then the
          structural model fitted to it by ML (lavaan's step 3). Standard errors by the delta
-         method, ``J (Gamma / n + H Sigma_meas H') J'``: ``J = d theta / d vech(VETA)``
-         (refits), ``Gamma`` the covariance of the firms' contributions to ``VETA``
-         (distribution-free, so heteroskedasticity and non-normal outcomes are allowed),
-         ``H = d vech(VETA) / d (block estimates)`` and ``Sigma_meas`` the blocks' covariance
-         (two-step logic, as ``se = "twostep"``). Defined parameters by the delta method.
+         method, ``J Var(vech VETA) J'``: ``J = d theta / d vech(VETA)`` (refits) and
+         ``Var(vech VETA) = sum_i d_i d_i'`` with ``d_i`` firm i's contribution to ``VETA``
+         (distribution-free, so heteroskedasticity and non-normal outcomes are allowed) plus
+         ``H IF_i``, ``H = d vech(VETA) / d (block estimates)`` and ``IF_i`` its influence on
+         the block estimates: both steps' errors with their covariance (lavaan's two-step
+         ``Gamma / n + H Sigma_meas H'`` leaves that out; latent_sam, step 5). Defined
+         parameters by the delta method.
 """
 
 from __future__ import annotations
@@ -166,7 +168,12 @@ class _Structural:
 def fit_paths_sam(data: pd.DataFrame, structure: str, outcome: str, items: dict[str, list[str]], controls: list[str],
                   expected: dict[str, str], max_iter: int = 500) -> dict:
     """Local SAM of a structural hypothesis (module docstring): tested estimates and delta-method SEs."""
-    from surveysem.propositions.latent_sam import fit_block, measurement_vcov
+    from surveysem.propositions.latent_sam import (
+        fit_block,
+        influence_vcov,
+        measurement_jacobians,
+        measurement_vcov,
+    )
     from surveysem.sem.parameters import defined_vcov, label_values, row_values
 
     d = data.rename(columns={"y": outcome, **{c: safe_name(c) for c in controls}})
@@ -190,9 +197,14 @@ def fit_paths_sam(data: pd.DataFrame, structure: str, outcome: str, items: dict[
         warnings.append("inadmissible solution: VETA not positive definite or a residual variance <= 0")
     J = _jacobian(lambda v: sm.fit(v, theta)[0], V)
     iu = np.triu_indices(V.shape[0])
-    Gamma = np.cov(C, rowvar=False, bias=True) / n
-    H_meas = measurement_vcov(lambda bl: _veta(bl, d, constructs, observed)[0][iu], blocks)
-    vcov = J @ (Gamma + H_meas) @ J.T
+    G = measurement_jacobians(lambda bl: _veta(bl, d, constructs, observed)[0][iu], blocks)
+    # VETA's variance from both steps' influences (latent_sam's module docstring, step 5)
+    Gamma = influence_vcov((C - C.mean(axis=0)) / n, G, blocks)
+    if Gamma is None:
+        Gamma = np.cov(C, rowvar=False, bias=True) / n + measurement_vcov(G, blocks)
+        warnings.append("SEs by the two-step formula (without the covariance of the two steps): "
+                        "a measurement model has no case influences")
+    vcov = J @ Gamma @ J.T
     spec = sm.spec
     values = row_values(spec, theta)
     labels = label_values(spec, values)

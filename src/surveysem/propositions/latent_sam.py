@@ -37,7 +37,13 @@ regression (Nakamura 1990), which extends it to latent interactions:
    uncertainty of the measurement estimates carried through by the delta method,
    ``G Sigma_meas G'`` with ``G = d beta / d (lambda, theta, nu)`` (central differences) and
    ``Sigma_meas`` the block-diagonal covariance of the block estimates (lavaan's two-step
-   logic, ``se = "twostep"``).
+   logic, ``se = "twostep"``), kept as ``vcov_twostep``. That sum leaves out the covariance
+   between the two steps' errors (the same items drive the scores and the block estimates),
+   which made the SEs up to 14 % too large or too small in the calibration (bench/README.md).
+   ``vcov`` is therefore the variance of the summed first-order influences,
+   ``sum_i d_i d_i'`` with ``d_i = -A^-1 psi_i + sum_c G_c IF_ci`` and ``IF_ci`` firm i's
+   influence on block c's estimates (:mod:`surveysem.sem.influence`): the stacked
+   estimating-equations sandwich of both steps.
 
 An inadmissible solution (a block Heywood case, a corrected moment matrix that is not
 positive definite) is reported in ``warnings`` and ``admissible``; it is never replaced.
@@ -69,6 +75,7 @@ class Block:
     converged: bool
     warnings: list = field(default_factory=list)
     fit: dict = field(default_factory=dict)  # chisq, df, CFI, TLI, RMSEA, SRMR of the block (the SAM fit gate)
+    influence: np.ndarray | None = None  # n x params: each fitted row's influence on (loadings, theta, nu)
 
     @property
     def params(self) -> np.ndarray:
@@ -110,7 +117,30 @@ def fit_block(construct: str, data: pd.DataFrame, items: list[str], max_iter: in
     if np.any(th <= 0):
         warns.append(f"{construct}: Heywood case (a residual variance <= 0) in its measurement model")
     fit = {k: res.fit[k] for k in BLOCK_FIT_KEYS if k in res.fit}
-    return Block(construct, list(items), lam, th, nu, V, bool(res.converged), warns, fit)
+    if missing == "fiml":
+        IF = block_influence(res, rows + [(i, "~1", "") for i in items])
+    else:
+        IF = block_influence(res, rows)
+        IF = None if IF is None else np.column_stack([IF, mean_influence(x)])
+    return Block(construct, list(items), lam, th, nu, V, bool(res.converged), warns, fit, IF)
+
+
+def block_influence(res, rows) -> np.ndarray | None:
+    """(n x len(rows)) each fitted row's influence on the listed free parameters of ``res``, or
+    None when the fit has no finite covariance matrix."""
+    from surveysem.sem.influence import case_influence
+
+    if res.vcov is None or not np.all(np.isfinite(res.vcov)):
+        return None
+    e = res.estimates
+    par = {(a, o, b): int(p) for a, o, b, p in zip(e.lhs, e.op, e.rhs, e.par)}
+    return case_influence(res)[:, [par[r] for r in rows]]
+
+
+def mean_influence(x: pd.DataFrame) -> np.ndarray:
+    """Each row's influence on the sample means (intercepts that are not model parameters)."""
+    a = x.to_numpy(dtype=float)
+    return (a - a.mean(axis=0)) / len(a)
 
 
 def _block_vcov(res, rows) -> np.ndarray:
@@ -196,6 +226,7 @@ class LatentRegression:
     params: np.ndarray
     vcov: np.ndarray
     vcov_structural: np.ndarray  # the sandwich alone (measurement estimates taken as known)
+    vcov_twostep: np.ndarray  # vcov_structural + G Sigma_meas G' (lavaan's se = "twostep" logic)
     nobs: int
     n_dropped: int
     outcome_sd: float
@@ -281,7 +312,8 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
         raise SurveySemError(f"{len(d)} complete firms for {len(design.terms)} coefficients")
     if blocks is None:
         blocks = _measurement(d, constructs, method, max_iter)
-    d, n_unidentified = _identified_rows(blocks, d)
+    d, kept = _identified_rows(blocks, d)
+    n_unidentified = int((~kept).sum())
     if n_unidentified:
         n_dropped += n_unidentified
         warnings.append(f"{n_unidentified} firm(s) dropped: their answered items do not identify every capability "
@@ -311,12 +343,21 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     psi = np.einsum("ijk,k->ij", Ai, beta) - W * yv[:, None]
     Ainv = np.linalg.inv(A)
     V_struct = Ainv @ (psi.T @ psi) @ Ainv * n / (n - k)
-    V_meas = measurement_vcov(lambda bl: _solve(design, bl, items, yv, Z)[0], blocks)
+    G = measurement_jacobians(lambda bl: _solve(design, bl, items, yv, Z)[0], blocks)
+    V_twostep = V_struct + measurement_vcov(G, blocks)
+    # the structural step's influences (HC1-scaled, as V_struct), at the firms' rows of the blocks' fit
+    d_struct = np.zeros((len(kept), k))
+    d_struct[kept] = -psi @ Ainv.T * np.sqrt(n / (n - k))
+    V = influence_vcov(d_struct, G, blocks)
+    if V is None:
+        V = V_twostep
+        warnings.append("SEs by the two-step formula (without the covariance of the two steps): "
+                        "a measurement model has no case influences")
     latent_sd = {c: float(np.sqrt(max(np.mean(F[:, j] ** 2 - Om[:, j, j]), 0.0))) for j, c in enumerate(names)}
     resid = yv - W @ beta
     r2 = 1.0 - float(np.mean(resid ** 2) - _error_part(design, beta, Om)) / float(np.var(yv))
     return LatentRegression(
-        terms=design.terms, params=beta, vcov=V_struct + V_meas, vcov_structural=V_struct, nobs=n,
+        terms=design.terms, params=beta, vcov=V, vcov_structural=V_struct, vcov_twostep=V_twostep, nobs=n,
         n_dropped=n_dropped, outcome_sd=float(np.std(yv)), latent_sd=latent_sd, r2=r2, admissible=admissible,
         converged=all(bl.converged for bl in blocks.values()), blocks=blocks, warnings=warnings,
     )
@@ -331,14 +372,14 @@ def _measurement(d: pd.DataFrame, constructs: dict, method, max_iter: int) -> di
     return {JOINT: fit_joint_measurement(d, constructs, method, max_iter)}
 
 
-def _identified_rows(blocks: dict, d: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """(rows whose answered items identify every factor of the joint model, rows dropped)."""
+def _identified_rows(blocks: dict, d: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """(rows whose answered items identify every factor of the joint model, which rows those are)."""
     from surveysem.propositions.latent_method import JOINT, joint_scores
 
     if JOINT not in blocks:
-        return d, 0
+        return d, np.ones(len(d), dtype=bool)
     ok = joint_scores(blocks[JOINT], d)[2]
-    return d.loc[ok].reset_index(drop=True), int((~ok).sum())
+    return d.loc[ok].reset_index(drop=True), ok
 
 
 def _error_part(design: Design, beta: np.ndarray, Om: np.ndarray) -> float:
@@ -349,17 +390,32 @@ def _error_part(design: Design, beta: np.ndarray, Om: np.ndarray) -> float:
     return float(sum(beta[s] * beta[t] * np.mean(Om[:, a, b]) for s, a in main for t, b in main))
 
 
-def measurement_vcov(estimate, blocks: dict) -> np.ndarray:
-    """``sum_c G_c Sigma_c G_c'``: the uncertainty of every block's estimates carried into
-    ``estimate(blocks)`` (a vector), ``G_c`` its central-difference Jacobian in block ``c``'s
-    parameters. Blocks without a finite covariance contribute nothing."""
+def measurement_jacobians(estimate, blocks: dict) -> dict:
+    """``{c: G_c}``: the central-difference Jacobian of ``estimate(blocks)`` (a vector) in block
+    ``c``'s parameters, for the blocks with a finite covariance matrix."""
     from surveysem.sem.numdiff import central_jacobian
 
     k = len(estimate(blocks))
-    V = np.zeros((k, k))
-    for c, bl in blocks.items():
-        if not np.all(np.isfinite(bl.vcov)):
-            continue
-        G = central_jacobian(lambda p, c=c, bl=bl: estimate({**blocks, c: bl.with_params(p)}), bl.params, nrow=k)
-        V += G @ bl.vcov @ G.T
+    return {c: central_jacobian(lambda p, c=c, bl=bl: estimate({**blocks, c: bl.with_params(p)}), bl.params, nrow=k)
+            for c, bl in blocks.items() if np.all(np.isfinite(bl.vcov))}
+
+
+def measurement_vcov(jacobians: dict, blocks: dict) -> np.ndarray:
+    """``sum_c G_c Sigma_c G_c'``: the uncertainty of every block's estimates carried into the
+    second step with the two-step formula (``jacobians``: :func:`measurement_jacobians`)."""
+    V = 0.0  # no block with a finite covariance: nothing to add
+    for c, G in jacobians.items():
+        V = V + G @ blocks[c].vcov @ G.T
     return V
+
+
+def influence_vcov(d_struct: np.ndarray, jacobians: dict, blocks: dict) -> np.ndarray | None:
+    """``sum_i d_i d_i'`` with ``d_i = d_struct_i + sum_c G_c IF_ci``: the second step's own
+    influences (``d_struct``, n x k, rows those of the blocks' fit) plus each block's carried
+    through its Jacobian. None when a block lacks case influences for those rows."""
+    D = d_struct.copy()
+    for c, bl in blocks.items():
+        if bl.influence is None or bl.influence.shape[0] != D.shape[0] or c not in jacobians:
+            return None
+        D += bl.influence @ jacobians[c].T
+    return D.T @ D

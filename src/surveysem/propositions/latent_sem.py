@@ -222,7 +222,7 @@ def fit_latent_sem(data: pd.DataFrame, y: str, constructs: dict[str, list[str]],
     yv = d[y].to_numpy(dtype=float)
     nobs = len(d) - int(getattr(res, "n_dropped", 0) or 0)
     return LatentRegression(
-        terms=design.terms, params=params, vcov=V, vcov_structural=V.copy(), nobs=nobs,
+        terms=design.terms, params=params, vcov=V, vcov_structural=V.copy(), vcov_twostep=V.copy(), nobs=nobs,
         n_dropped=int((~keep).sum()) + int(getattr(res, "n_dropped", 0) or 0), outcome_sd=float(np.std(yv)),
         latent_sd={c: 1.0 for c in constructs}, r2=float(res.r_squared.get(y, np.nan)) if res.r_squared else np.nan,
         admissible=not why, converged=bool(res.converged), blocks={"sem": res, "syntax": syntax},

@@ -29,6 +29,7 @@ class Pattern:
     cov: np.ndarray  # n divisor
     X: np.ndarray | None = None  # raw rows (n x p_o), for casewise scores
     complete: bool = True
+    rows: np.ndarray | None = None  # positions of X's rows among the group's rows (case influence)
 
 
 @dataclass
@@ -134,7 +135,7 @@ def missing_patterns(Xg, miss):
         Xo = Xg[np.ix_(idx, o)]
         mean = Xo.mean(axis=0)
         E = Xo - mean
-        pats.append(Pattern(o, len(idx), mean, E.T @ E / len(idx), Xo, len(o) == p))
+        pats.append(Pattern(o, len(idx), mean, E.T @ E / len(idx), Xo, len(o) == p, idx))
     return pats
 
 
@@ -148,7 +149,7 @@ def group_data(Xg, em=True):
         mean = Xg.mean(axis=0)
         E = Xg - mean
         cov = E.T @ E / len(Xg)
-        pat = Pattern(np.arange(p), len(Xg), mean, cov, Xg, True)
+        pat = Pattern(np.arange(p), len(Xg), mean, cov, Xg, True, np.arange(len(Xg)))
         return GroupData([pat], len(Xg), mean, cov)
     pats = missing_patterns(Xg, miss)
     if not em:
