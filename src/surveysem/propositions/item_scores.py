@@ -92,9 +92,15 @@ def _unpack(theta: np.ndarray, ncat: list[int]) -> tuple[np.ndarray, list[np.nda
     return slopes, taus
 
 
-def _loglik_and_grad(theta, codes, ncat, nodes, logw):
+def _one_hot(codes: np.ndarray, ncat: list[int]) -> list[np.ndarray]:
+    """Per item an (n x categories) indicator matrix of the answers (a missing answer: a zero row),
+    so that sums over firms by category are matrix products (``np.add.at`` is slow)."""
+    return [(codes[:, j][:, None] == np.arange(m)[None, :]).astype(float) for j, m in enumerate(ncat)]
+
+
+def _loglik_and_grad(theta, onehot, ncat, nodes, logw):
     slopes, taus = _unpack(theta, ncat)
-    n, q = codes.shape[0], len(nodes)
+    n, q = onehot[0].shape[0], len(nodes)
     ll = np.zeros((n, q))
     tables = []
     for j, (a, tau) in enumerate(zip(slopes, taus)):
@@ -103,8 +109,7 @@ def _loglik_and_grad(theta, codes, ncat, nodes, logw):
         dens[:, [0, -1]] = 0.0
         p = np.maximum(np.diff(cum, axis=1), 1e-300)  # nodes x categories
         tables.append((p, dens))
-        ok = codes[:, j] >= 0
-        ll[ok] += np.log(p[:, codes[ok, j]]).T
+        ll += onehot[j] @ np.log(p).T
     a_max = (ll + logw).max(axis=1, keepdims=True)
     post = np.exp(ll + logw - a_max)
     lik = post.sum(axis=1, keepdims=True)
@@ -113,9 +118,7 @@ def _loglik_and_grad(theta, codes, ncat, nodes, logw):
     grad = np.zeros_like(theta)
     pos = len(ncat)
     for j, (m, (p, dens)) in enumerate(zip(ncat, tables)):
-        ok = codes[:, j] >= 0
-        counts = np.zeros((m, len(nodes)))
-        np.add.at(counts, codes[ok, j], post[ok])  # categories x nodes: posterior mass
+        counts = onehot[j].T @ post  # categories x nodes: posterior mass
         hi, lo = dens[:, 1:].T / p.T, dens[:, :-1].T / p.T  # d log P_c / d tau_c and / d tau_{c-1}
         grad[j] = np.sum(counts * (lo - hi) * nodes[None, :])
         d_tau = np.array([np.sum(counts[c] * hi[c]) - np.sum(counts[c + 1] * lo[c + 1]) for c in range(m - 1)])
@@ -142,7 +145,8 @@ def fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int = 500,
         tau = np.sqrt(1 + 1.2 ** 2) * special.ndtri(np.clip(cum, 1e-4, 1 - 1e-4))
         tau = np.maximum.accumulate(tau + np.arange(m - 1) * 1e-3)
         theta0.append(np.r_[tau[0], np.log(np.maximum(np.diff(tau), 1e-3))])
-    res = optimize.minimize(_loglik_and_grad, np.concatenate(theta0), args=(codes, ncat, nodes, np.log(w)),
+    args = (_one_hot(codes, ncat), ncat, nodes, np.log(w))
+    res = optimize.minimize(_loglik_and_grad, np.concatenate(theta0), args=args,
                             jac=True, method="L-BFGS-B", options={"maxiter": max_iter, "gtol": 1e-6})
     if not np.all(np.isfinite(res.x)) or (not res.success and np.max(np.abs(res.jac)) > 1e-4 * len(codes)):
         raise SurveySemError(f"graded-response model of {', '.join(items)} did not converge: {res.message}")

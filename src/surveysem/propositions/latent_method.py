@@ -244,13 +244,15 @@ def fit_joint_measurement(data: pd.DataFrame, constructs: dict, method: MethodFa
                             bool(res.converged), warns, fit, influence=IF)
 
 
-def joint_scores(mm: JointMeasurement, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def joint_scores(mm: JointMeasurement, data: pd.DataFrame | np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(F, Omega, identified): scores of the capabilities (n x K), their error covariances
     (n x K x K) from each firm's answered items, and whether the firm's items identify every
     capability (NaN scores where not). The marker trait and the method factor are random nuisance
     factors (module docstring): their prior precisions (1 and 1 / v) enter the information matrix,
-    which is GLS for the capabilities with their variance in the error (Henderson's equations)."""
-    x = data[mm.columns].to_numpy(dtype=float)
+    which is GLS for the capabilities with their variance in the error (Henderson's equations).
+    ``data``: a frame with ``mm.columns``, or those columns as an array already."""
+    x = data if isinstance(data, np.ndarray) else data[mm.columns].to_numpy(dtype=float)
     obs = ~np.isnan(x)
     L = mm.matrix()
     prior = np.zeros(L.shape[1])
@@ -261,11 +263,16 @@ def joint_scores(mm: JointMeasurement, data: pd.DataFrame) -> tuple[np.ndarray, 
         L[:, -1] = 0.0
         prior[-1] = 1.0
     w = obs / mm.theta  # n x p: answered items' precisions
-    info = np.einsum("ij,jk,jl->ikl", w, L, L) + np.diag(prior)
+    # the information depends on the firm's answered items only: once per missing-data pattern
+    packed = np.ascontiguousarray(np.packbits(obs, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()  # one bytes key per firm: a fast 1-d unique
+    _, first, firm_pattern = np.unique(keys, return_index=True, return_inverse=True)
+    info = np.einsum("ij,jk,jl->ikl", obs[first] / mm.theta, L, L) + np.diag(prior)
     eig = np.linalg.eigvalsh(info)
-    identified = eig[:, 0] > IDENTIFIED_RCOND * eig[:, -1]
-    info[~identified] = np.eye(L.shape[1])
-    Om = np.linalg.inv(info)
+    ok = eig[:, 0] > IDENTIFIED_RCOND * eig[:, -1]
+    info[~ok] = np.eye(L.shape[1])
+    Om = np.linalg.inv(info)[firm_pattern.ravel()]
+    identified = ok[firm_pattern.ravel()]
     r = np.einsum("ij,jk->ik", np.where(obs, x - mm.nu, 0.0) * w, L)
     F = np.einsum("ikl,il->ik", Om, r)
     K = len(mm.constructs)

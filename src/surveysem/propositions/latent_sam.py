@@ -253,7 +253,7 @@ class LatentRegression:
 
 def _scores(blocks: dict, items, constructs: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(scores n x K, error covariances n x K x K): from the joint model when ``blocks`` holds it
-    (:mod:`~surveysem.propositions.latent_method`; ``items`` the data frame), else from independent
+    (:mod:`~surveysem.propositions.latent_method`; ``items`` its columns as an array), else from independent
     one-factor blocks (``items``: construct -> its item columns as an array)."""
     from surveysem.propositions.latent_method import (
         JOINT,
@@ -330,7 +330,8 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     # hundreds of times (the power study's replications spent half their time selecting columns)
     from surveysem.propositions.latent_method import JOINT
 
-    items = d if JOINT in blocks else {c: d[blocks[c].items].to_numpy(dtype=float) for c in design.constructs}
+    items = (d[blocks[JOINT].columns].to_numpy(dtype=float) if JOINT in blocks
+             else {c: d[blocks[c].items].to_numpy(dtype=float) for c in design.constructs})
     beta, W, Ai, A, F, Om = _solve(design, blocks, items, yv, Z)
     n, k = W.shape
     # latent covariance (corrected) must be positive definite for an admissible solution
