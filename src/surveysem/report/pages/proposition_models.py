@@ -110,7 +110,7 @@ def _latent_model_table(ctx: Context, t: PageTables, pid: str, model: str, coeff
     note = synthetic_note(ctx) + _latent_fit_sentence(ctx, model) + (
         f"b: capabilities and interactions as in the sub-hypothesis table ({latent_scale(ctx, pid)}), controls per unit of "
         "the control; β = b per SD of the capability and of the outcome (capabilities and interactions only); robust "
-        "two-step standard errors; p two-sided (normal). " + SIG_NOTE)
+        "standard errors (SAM: of both steps, the measurement error included; SEM: MLR); p two-sided (normal). " + SIG_NOTE)
     title = (f"{pid}: {label}: {'interaction' if kind == 'interaction' else 'full'} model of "
              f"{fmt_text_blank(first['outcome']) or 'the outcome'}")
     table = Table(title, ["Term", "Role", "b", "β", "SE", "95% CI", "p"], rows, note=note, text_columns={0, 1})

@@ -229,7 +229,8 @@ def _sub_note(ctx: Context, pid: str, records: list[dict]) -> str:
     if latent is not None:
         label = estimator_label(latent["estimator"])
         note += (f"{label[:1].upper() + label[1:]} rows (the verdict's test): b = {latent_scale(ctx, pid)}; "
-                 "β = b per SD of the capability and of the outcome; robust two-step standard errors; p = one-sided z test "
+                 "β = b per SD of the capability and of the outcome; robust standard errors (SAM: of both steps, the "
+                 "measurement error included; SEM: MLR); p = one-sided z test "
                  f"in the predicted direction, with its matching one-sided bound; p (adj.) = {_adjustment(ctx)} within the proposition. A test whose model did "
                  "not converge or has an inadmissible solution is not estimable (the reason is beside its verdict) and "
                  "enters the adjustment with p = 1. ")
