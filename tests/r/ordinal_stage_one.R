@@ -1,0 +1,98 @@
+## Stage one of WLSMV (Muthén 1984) as lavaan 0.6-14 computes it: thresholds, polychoric
+## correlations, their asymptotic covariance (Gamma, NACOV) and the DWLS weights (wls.v).
+## Output: tests/r/results/ordinal_stage_one.json
+## Data:   tests/r/data/hs_ordinal3.csv, hs_ordinal5.csv (HS x1-x9 cut, cut points below),
+##         tests/r/data/ordinal_zero_cell.csv (binary items with one empty 2x2 cell),
+##         tests/r/data/bfi.csv (written by reliability_bfi.R)
+source("tests/r/common.R")
+
+HS <- read.csv(file.path(DATA_DIR, "hs.csv"))
+items <- paste0("x", 1:9)
+
+## Cut points: the sample quantiles of each item at fixed probabilities (type 7, R's default);
+## category k = 1 + number of cut points below the value.
+cut_items <- function(d, probs) {
+  for (v in items) {
+    cuts <- unname(quantile(d[[v]], probs = probs))
+    d[[v]] <- findInterval(d[[v]], cuts, left.open = TRUE) + 1L
+  }
+  d
+}
+probs3 <- c(1 / 3, 2 / 3)
+probs5 <- c(0.1, 0.3, 0.6, 0.85)
+write_data(cut_items(HS[, c("id", "school", items)], probs3), "hs_ordinal3.csv")
+write_data(cut_items(HS[, c("id", "school", items)], probs5), "hs_ordinal5.csv")
+
+## binary items: y1, y2 with one empty cell (y1 = 2, y2 = 2), y3 a plain median split
+zc <- data.frame(id = HS$id,
+                 y1 = as.integer(HS$x1 > quantile(HS$x1, 0.7)) + 1L,
+                 y2 = as.integer(HS$x2 > quantile(HS$x2, 0.7)) + 1L,
+                 y3 = as.integer(HS$x3 > median(HS$x3)) + 1L)
+zc$y2[zc$y1 == 2L & zc$y2 == 2L] <- 1L
+write_data(zc, "ordinal_zero_cell.csv")
+
+HS3 <- read.csv(file.path(DATA_DIR, "hs_ordinal3.csv"))
+HS5 <- read.csv(file.path(DATA_DIR, "hs_ordinal5.csv"))
+ZC <- read.csv(file.path(DATA_DIR, "ordinal_zero_cell.csv"))
+B <- read.csv(file.path(DATA_DIR, "bfi.csv"))
+bfi_items <- c(paste0("A", 1:5), paste0("C", 1:5), paste0("E", 1:5), paste0("N", 1:5),
+               paste0("O", 1:5))
+
+hs_model <- "visual =~ x1 + x2 + x3\n textual =~ x4 + x5 + x6\n speed =~ x7 + x8 + x9"
+bfi_model <- paste(sapply(c("A", "C", "E", "N", "O"), function(s)
+  paste0(s, "f =~ ", paste0(s, 1:5, collapse = " + "))), collapse = "\n")
+
+mat_list <- function(M) lapply(seq_len(nrow(M)), function(i) unname(as.numeric(M[i, ])))
+
+lavcor_block <- function(d, ov, missing) {
+  t0 <- proc.time()[["elapsed"]]
+  th <- lavCor(d[, ov], ordered = ov, output = "th", missing = missing)
+  cr <- lavCor(d[, ov], ordered = ov, output = "cor", missing = missing)
+  list(th = num_list(th), th_names = names(th), cor = mat_list(cr),
+       seconds_two_calls = proc.time()[["elapsed"]] - t0)
+}
+
+group_block <- function(fit, g) {
+  pick <- function(x) if (lavInspect(fit, "ngroups") > 1) x[[g]] else x
+  ss <- pick(lavInspect(fit, "sampstat"))
+  wobs <- pick(lavInspect(fit, "wls.obs"))
+  gam <- pick(lavInspect(fit, "gamma"))
+  wv <- pick(lavInspect(fit, "wls.v"))
+  off <- wv[row(wv) != col(wv)]
+  list(nobs = lavInspect(fit, "nobs")[[g]],
+       th = num_list(ss$th), th_names = names(ss$th), cov = mat_list(ss$cov),
+       ov_names = colnames(ss$cov),
+       wls_obs = unname(as.numeric(wobs)),
+       gamma = mat_list(gam),
+       wls_v_diag = unname(diag(wv)),
+       wls_v_offdiag_max_abs = if (length(off)) max(abs(off)) else 0)
+}
+
+fit_case <- function(d, ov, model, missing, group = NULL, lavcor = TRUE) {
+  fit <- cfa(model, data = d, ordered = ov, estimator = "WLSMV", missing = missing,
+             group = group)
+  o <- lavInspect(fit, "options")
+  out <- list(ordered = ov, missing = missing, group = if (is.null(group)) NA else group,
+              group_labels = if (is.null(group)) NA else I(lavInspect(fit, "group.label")),
+              zero_add = o$zero.add, zero_keep_margins = o$zero.keep.margins,
+              gamma_n_minus_one = o$gamma.n.minus.one,
+              groups = lapply(seq_len(lavInspect(fit, "ngroups")), function(g) group_block(fit, g)))
+  if (lavcor) out$lavcor <- lavcor_block(d, ov, missing)
+  out
+}
+
+res <- list(
+  meta = meta_info(list(
+    cut_probs_3 = probs3, cut_probs_5 = probs5,
+    note = paste("gamma = lavInspect(fit, 'gamma') (NACOV = muthen1984 WLS.W * nobs);",
+                 "wls_v_diag = diag(lavInspect(fit, 'wls.v')) = 1 / diag(gamma);",
+                 "wls_obs = thresholds then vech(cor, diagonal = FALSE) (column-wise lower triangle)"))),
+  hs3 = fit_case(HS3, items, hs_model, "listwise"),
+  hs5 = fit_case(HS5, items, hs_model, "listwise"),
+  bfi = fit_case(B, bfi_items, bfi_model, "pairwise"),
+  hs3_school = fit_case(HS3, items, hs_model, "listwise", group = "school", lavcor = FALSE),
+  zero_cell = list(ordered = c("y1", "y2", "y3"),
+                   table_y1_y2 = mat_list(table(ZC$y1, ZC$y2)),
+                   lavcor = lavcor_block(ZC, c("y1", "y2", "y3"), "listwise"))
+)
+write_fixture(res, "ordinal_stage_one.json")
