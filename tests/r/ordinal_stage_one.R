@@ -2,6 +2,7 @@
 ## correlations, their asymptotic covariance (Gamma, NACOV) and the DWLS weights (wls.v).
 ## Output: tests/r/results/ordinal_stage_one.json
 ## Data:   tests/r/data/hs_ordinal3.csv, hs_ordinal5.csv (HS x1-x9 cut, cut points below),
+##         tests/r/data/hs_mixed.csv (x1-x6 cut in 3, x7-x9 continuous, holes in x2, x5),
 ##         tests/r/data/ordinal_zero_cell.csv (binary items with one empty 2x2 cell),
 ##         tests/r/data/bfi.csv (written by reliability_bfi.R)
 source("tests/r/common.R")
@@ -23,15 +24,26 @@ probs5 <- c(0.1, 0.3, 0.6, 0.85)
 write_data(cut_items(HS[, c("id", "school", items)], probs3), "hs_ordinal3.csv")
 write_data(cut_items(HS[, c("id", "school", items)], probs5), "hs_ordinal5.csv")
 
-## binary items: y1, y2 with one empty cell (y1 = 2, y2 = 2), y3 a plain median split
+## binary items: y1, y2 with one empty cell (y1 = 2, y2 = 2), y3 a plain median split and
+## y4 = y3 (two empty cells: lavaan sets rho = 1)
 zc <- data.frame(id = HS$id,
                  y1 = as.integer(HS$x1 > quantile(HS$x1, 0.7)) + 1L,
                  y2 = as.integer(HS$x2 > quantile(HS$x2, 0.7)) + 1L,
                  y3 = as.integer(HS$x3 > median(HS$x3)) + 1L)
 zc$y2[zc$y1 == 2L & zc$y2 == 2L] <- 1L
+zc$y4 <- zc$y3
 write_data(zc, "ordinal_zero_cell.csv")
 
+## mixed: x1-x6 from hs_ordinal3.csv (3 categories), x7-x9 continuous as in hs.csv; 15 holes
+## (seed 14) in x2 and x5 each (ordered; the continuous pairs stay complete)
+h3 <- cut_items(HS[, c("id", "school", items)], probs3)
+mixed <- cbind(h3[, c("id", "school", paste0("x", 1:6))], HS[, paste0("x", 7:9)])
+set.seed(14)
+for (v in c("x2", "x5")) mixed[[v]][sample(nrow(mixed), 15)] <- NA
+write_data(mixed, "hs_mixed.csv")
+
 HS3 <- read.csv(file.path(DATA_DIR, "hs_ordinal3.csv"))
+MX <- read.csv(file.path(DATA_DIR, "hs_mixed.csv"))
 HS5 <- read.csv(file.path(DATA_DIR, "hs_ordinal5.csv"))
 ZC <- read.csv(file.path(DATA_DIR, "ordinal_zero_cell.csv"))
 B <- read.csv(file.path(DATA_DIR, "bfi.csv"))
@@ -44,10 +56,10 @@ bfi_model <- paste(sapply(c("A", "C", "E", "N", "O"), function(s)
 
 mat_list <- function(M) lapply(seq_len(nrow(M)), function(i) unname(as.numeric(M[i, ])))
 
-lavcor_block <- function(d, ov, missing) {
+lavcor_block <- function(d, ov, missing, ordered_items = ov) {
   t0 <- proc.time()[["elapsed"]]
-  th <- lavCor(d[, ov], ordered = ov, output = "th", missing = missing)
-  cr <- lavCor(d[, ov], ordered = ov, output = "cor", missing = missing)
+  th <- lavCor(d[, ov], ordered = ordered_items, output = "th", missing = missing)
+  cr <- lavCor(d[, ov], ordered = ordered_items, output = "cor", missing = missing)
   list(th = num_list(th), th_names = names(th), cor = mat_list(cr),
        seconds_two_calls = proc.time()[["elapsed"]] - t0)
 }
@@ -61,6 +73,7 @@ group_block <- function(fit, g) {
   off <- wv[row(wv) != col(wv)]
   list(nobs = lavInspect(fit, "nobs")[[g]],
        th = num_list(ss$th), th_names = names(ss$th), cov = mat_list(ss$cov),
+       mean = if (is.null(ss$mean)) NA else num_list(ss$mean),
        ov_names = colnames(ss$cov),
        wls_obs = unname(as.numeric(wobs)),
        gamma = mat_list(gam),
@@ -68,16 +81,16 @@ group_block <- function(fit, g) {
        wls_v_offdiag_max_abs = if (length(off)) max(abs(off)) else 0)
 }
 
-fit_case <- function(d, ov, model, missing, group = NULL, lavcor = TRUE) {
-  fit <- cfa(model, data = d, ordered = ov, estimator = "WLSMV", missing = missing,
+fit_case <- function(d, ov, model, missing, group = NULL, lavcor = TRUE, ordered_items = ov) {
+  fit <- cfa(model, data = d, ordered = ordered_items, estimator = "WLSMV", missing = missing,
              group = group)
   o <- lavInspect(fit, "options")
-  out <- list(ordered = ov, missing = missing, group = if (is.null(group)) NA else group,
+  out <- list(ordered = ordered_items, variables = ov, missing = missing, group = if (is.null(group)) NA else group,
               group_labels = if (is.null(group)) NA else I(lavInspect(fit, "group.label")),
               zero_add = o$zero.add, zero_keep_margins = o$zero.keep.margins,
               gamma_n_minus_one = o$gamma.n.minus.one,
               groups = lapply(seq_len(lavInspect(fit, "ngroups")), function(g) group_block(fit, g)))
-  if (lavcor) out$lavcor <- lavcor_block(d, ov, missing)
+  if (lavcor) out$lavcor <- lavcor_block(d, ov, missing, ordered_items)
   out
 }
 
@@ -90,9 +103,12 @@ res <- list(
   hs3 = fit_case(HS3, items, hs_model, "listwise"),
   hs5 = fit_case(HS5, items, hs_model, "listwise"),
   bfi = fit_case(B, bfi_items, bfi_model, "pairwise"),
+  hs_mixed = fit_case(MX, items, hs_model, "pairwise", ordered_items = paste0("x", 1:6)),
+  hs_mixed_school = fit_case(MX, items, hs_model, "pairwise", group = "school",
+                             ordered_items = paste0("x", 1:6), lavcor = FALSE),
   hs3_school = fit_case(HS3, items, hs_model, "listwise", group = "school", lavcor = FALSE),
-  zero_cell = list(ordered = c("y1", "y2", "y3"),
-                   table_y1_y2 = mat_list(table(ZC$y1, ZC$y2)),
-                   lavcor = lavcor_block(ZC, c("y1", "y2", "y3"), "listwise"))
+  zero_cell = c(list(table_y1_y2 = mat_list(table(ZC$y1, ZC$y2)),
+                     table_y3_y4 = mat_list(table(ZC$y3, ZC$y4))),
+                fit_case(ZC, paste0("y", 1:4), "f =~ y1 + y2 + y3 + y4", "listwise"))
 )
 write_fixture(res, "ordinal_stage_one.json")

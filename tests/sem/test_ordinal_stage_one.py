@@ -28,11 +28,16 @@ from surveysem.sem.muthen1984 import ordinal_sample_statistics
 R_DIR = Path(__file__).resolve().parents[1] / "r"
 HS_ITEMS = [f"x{i}" for i in range(1, 10)]
 BFI_ITEMS = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
-CASES = {  # case: (data file, items, group, missing)
-    "hs3": ("hs_ordinal3.csv", HS_ITEMS, None, "listwise"),
-    "hs5": ("hs_ordinal5.csv", HS_ITEMS, None, "listwise"),
-    "bfi": ("bfi.csv", BFI_ITEMS, None, "pairwise"),
-    "hs3_school": ("hs_ordinal3.csv", HS_ITEMS, "school", "listwise"),
+CASES = {  # case: (data file, ordered items, group, missing, all variables)
+    "hs3": ("hs_ordinal3.csv", HS_ITEMS, None, "listwise", None),
+    "hs5": ("hs_ordinal5.csv", HS_ITEMS, None, "listwise", None),
+    "bfi": ("bfi.csv", BFI_ITEMS, None, "pairwise", None),
+    "hs3_school": ("hs_ordinal3.csv", HS_ITEMS, "school", "listwise", None),
+    # x7-x9 continuous: polyserial and Pearson correlations; holes in x2 and x5
+    "hs_mixed": ("hs_mixed.csv", HS_ITEMS[:6], None, "pairwise", HS_ITEMS),
+    "hs_mixed_school": ("hs_mixed.csv", HS_ITEMS[:6], "school", "pairwise", HS_ITEMS),
+    # binary y1 x y2 with one empty cell (0.5 added), y3 x y4 with two (rho = 1)
+    "zero_cell": ("ordinal_zero_cell.csv", ["y1", "y2", "y3", "y4"], None, "listwise", None),
 }
 TOL = 1e-6
 
@@ -44,9 +49,9 @@ def reference() -> dict:
 
 @cache
 def stats(case: str):
-    path, items, group, missing = CASES[case]
+    path, items, group, missing, variables = CASES[case]
     data = pd.read_csv(R_DIR / "data" / path)
-    return ordinal_sample_statistics(data, items, group=group, missing=missing)
+    return ordinal_sample_statistics(data, items, group=group, missing=missing, variables=variables)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -61,7 +66,9 @@ def test_wls_obs_gamma_and_weights_match_lavaan(case):
         assert g.th_names == rg["th_names"]
         np.testing.assert_allclose(g.th, rg["th"] if isinstance(rg["th"], list) else list(rg["th"].values()),
                                    atol=TOL)
-        np.testing.assert_allclose(g.cor, np.array(rg["cov"]), atol=TOL)
+        np.testing.assert_allclose(g.cov, np.array(rg["cov"]), atol=TOL)
+        if rg["mean"] is not None:
+            np.testing.assert_allclose(g.mean, list(rg["mean"].values()), atol=TOL)
         np.testing.assert_allclose(g.wls_obs, rg["wls_obs"], atol=TOL)
         gamma = np.array(rg["gamma"])
         np.testing.assert_allclose(g.gamma, gamma, atol=TOL * np.abs(gamma).max())
@@ -71,7 +78,7 @@ def test_wls_obs_gamma_and_weights_match_lavaan(case):
         assert np.count_nonzero(g.wls_v - np.diag(np.diag(g.wls_v))) == 0
 
 
-@pytest.mark.parametrize("case", ["hs3", "hs5", "bfi"])
+@pytest.mark.parametrize("case", ["hs3", "hs5", "bfi", "hs_mixed", "zero_cell"])
 def test_thresholds_and_correlations_match_lavcor(case):
     ref = reference()[case]["lavcor"]
     g = stats(case).groups[0]
@@ -85,18 +92,31 @@ def test_wls_order_is_thresholds_then_lower_triangle_by_column():
     assert g.th_names[:3] == ["x1|t1", "x1|t2", "x2|t1"]
     assert g.cor_names[:9] == [f"x1~~x{i}" for i in range(2, 10)] + ["x2~~x3"]
     assert len(g.wls_obs) == g.gamma.shape[0] == 18 + 36
+    m = stats("hs_mixed").groups[0]
+    assert m.wls_names[11:19] == ["x6|t2", "x7", "x8", "x9", "x7~~x7", "x8~~x8", "x9~~x9", "x1~~x2"]
+    np.testing.assert_allclose(m.wls_obs[12], -m.mean[6])      # lavaan's "threshold" = -mean
 
 
-def test_two_by_two_table_with_an_empty_cell_as_lavaan():
+def test_polyserial_divides_by_the_standard_deviation():
+    """Rescaling a continuous variable leaves its polyserial correlations unchanged
+    (semopy divides by the variance, which would not)."""
+    data = pd.read_csv(R_DIR / "data" / "hs_mixed.csv")
+    scaled = data.assign(x7=data["x7"] * 10 + 3)
+    a = ordinal_sample_statistics(data, HS_ITEMS[:6], variables=HS_ITEMS).groups[0]
+    b = ordinal_sample_statistics(scaled, HS_ITEMS[:6], variables=HS_ITEMS).groups[0]
+    np.testing.assert_allclose(a.cor, b.cor, atol=1e-8)
+
+
+def test_two_by_two_tables_with_empty_cells_as_lavaan():
     ref = reference()["zero_cell"]
-    data = pd.read_csv(R_DIR / "data" / "ordinal_zero_cell.csv")
-    assert ref["table_y1_y2"][1][1] == 0
-    st = ordinal_sample_statistics(data, ref["ordered"])
+    assert ref["table_y1_y2"][1][1] == 0 and ref["table_y3_y4"][0][1] == ref["table_y3_y4"][1][0] == 0
+    st = stats("zero_cell")
     g = st.groups[0]
     np.testing.assert_allclose(g.cor, np.array(ref["lavcor"]["cor"]), atol=TOL)
-    np.testing.assert_allclose(g.th, list(ref["lavcor"]["th"].values()), atol=TOL)
-    assert g.zero_cell_pairs == [("y1", "y2")]
-    assert any("y1 x y2" in w and "empty cells" in w for w in st.warnings)
+    assert g.cor[2, 3] == 1.0
+    assert g.zero_cell_pairs == [("y1", "y2"), ("y3", "y4")]
+    assert any("y1 x y2, y3 x y4" in w and "empty cells" in w for w in st.warnings)
+    assert any("y3 and y4 is (nearly) 1.0" in w for w in st.warnings)
 
 
 def test_bivariate_normal_cdf_against_scipy():
@@ -165,6 +185,20 @@ def test_missing_column_and_missing_method():
         ordinal_sample_statistics(d, ["a", "zz"])
     with pytest.raises(SurveySemError, match="FIML is not available"):
         ordinal_sample_statistics(d, ["a", "b"], missing="ml")
+
+
+def test_continuous_variable_problems_are_one_line_errors():
+    d = _ordinal_frame().astype(float)
+    d["y"] = np.linspace(0, 1, len(d))
+    d["w"] = np.cos(np.arange(len(d)))
+    with pytest.raises(SurveySemError, match="continuous variable y has values that are not numbers"):
+        ordinal_sample_statistics(d.assign(y=["a"] * len(d)), ["a"], variables=["a", "y"])
+    with pytest.raises(SurveySemError, match="continuous variable y has no variance"):
+        ordinal_sample_statistics(d.assign(y=1.0), ["a"], variables=["a", "y"])
+    d.loc[3, "w"] = np.nan
+    with pytest.raises(SurveySemError, match="continuous variables y and w have missing values"):
+        ordinal_sample_statistics(d, ["a"], variables=["a", "y", "w"])
+    assert ordinal_sample_statistics(d, ["a"], variables=["a", "y", "w"], missing="listwise").groups[0].n == 199
 
 
 def test_pairwise_drops_only_rows_without_any_answer():

@@ -19,9 +19,17 @@ _TWO_PI = 2.0 * np.pi
 HIGH_RHO = 0.925
 
 
+DENSITY_RHO_LIMIT = 0.9999
+
+
 def bvn_density(h, k, rho):
-    """phi_2(h, k; rho), the standard bivariate normal density; 0 where h or k is infinite."""
+    """phi_2(h, k; rho), the standard bivariate normal density; 0 where h or k is infinite.
+
+    |rho| above 0.9999 is taken as 0.9999, as lavaan's ``dbinorm`` does (rho = +-1 is set by
+    the zero-cell rule for 2 x 2 tables with two empty cells).
+    """
     h, k, rho = np.broadcast_arrays(np.asarray(h, float), np.asarray(k, float), np.asarray(rho, float))
+    rho = np.clip(rho, -DENSITY_RHO_LIMIT, DENSITY_RHO_LIMIT)
     one = 1.0 - rho * rho
     with np.errstate(invalid="ignore", over="ignore"):
         q = (h * h - 2.0 * rho * h * k + k * k) / one
@@ -76,9 +84,13 @@ def bvn_cdf(h, k, rho):
     h, k, rho = h.ravel(), k.ravel(), rho.ravel()
     out = np.empty(h.shape)
     low = np.abs(rho) < HIGH_RHO
+    one = np.abs(rho) >= 1.0     # degenerate: Genz's limits, Phi(min) or (Phi(h) + Phi(k) - 1)+
+    out[one] = np.where(rho[one] > 0, ndtr(np.minimum(h[one], k[one])),
+                        np.maximum(0.0, ndtr(h[one]) + ndtr(k[one]) - 1.0))
     # P(X < h, Y < k) = P(-X > h, -Y > k): Genz's upper-orthant routine at (-h, -k)
     if low.any():
         out[low] = _upper_low_rho(-h[low], -k[low], rho[low])
-    if (~low).any():
-        out[~low] = _upper_high_rho(-h[~low], -k[~low], rho[~low])
+    high = ~low & ~one
+    if high.any():
+        out[high] = _upper_high_rho(-h[high], -k[high], rho[high])
     return np.clip(out, 0.0, 1.0).reshape(shape)

@@ -99,7 +99,7 @@ def cell_derivatives(th1, th2, rho) -> tuple[np.ndarray, np.ndarray]:
     r = rho[:, None, None]
     dens = bvn_density(h, k, r)
     one = 1.0 - r * r
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):   # rho = +-1 (zero-cell rule) in the scores
         slope = r / one + (h * k * (1 + r * r) - r * (h * h + k * k)) / (one * one)
         ddens = np.where(dens > 0, dens * slope, 0.0)
     return _cell_differences(dens), _cell_differences(ddens)
@@ -191,9 +191,13 @@ def rho_scores(tables: PairTables, rho: np.ndarray):
     u1, l1 = b1[:, 1:, None], b1[:, :-1, None]
     u2, l2 = b2[:, None, 1:], b2[:, None, :-1]
 
+    degenerate = big_r == 0                    # rho = +-1: lavaan takes half the density
+    safe_r = np.where(degenerate, 1.0, big_r)
+
     def z(at, hi, lo):
-        return np.exp(-0.5 * at * at) / np.sqrt(2 * np.pi) * (ndtr((hi - r * at) / big_r)
-                                                             - ndtr((lo - r * at) / big_r))
+        dens = np.exp(-0.5 * at * at) / np.sqrt(2 * np.pi)
+        return np.where(degenerate, 0.5 * dens,
+                        dens * (ndtr((hi - r * at) / safe_r) - ndtr((lo - r * at) / safe_r)))
     return (dpi * inv, z(u1, u2, l2) * inv, z(l1, u2, l2) * inv,
             z(u2, u1, l1) * inv, z(l2, u1, l1) * inv)
 
