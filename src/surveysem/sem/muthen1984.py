@@ -74,7 +74,7 @@ class OrdinalGroupStats:
     gamma: np.ndarray
     wls_v: np.ndarray
     zero_cell_pairs: list[tuple[str, str]]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)     # this group's (also in OrdinalStats)
 
 
 @dataclass
@@ -389,5 +389,8 @@ def ordinal_sample_statistics(data: pd.DataFrame, ordered: list[str], group: str
     for label in labels:
         rows = keep if gcol is None else keep & (gcol == label)
         sub = [(is_ord, x[rows], k) for is_ord, x, k in cols]
-        groups.append(_one_group(sub, variables, label, warnings))
+        group_warnings: list[str] = []
+        groups.append(_one_group(sub, variables, label, group_warnings))
+        groups[-1].warnings = group_warnings
+        warnings.extend(group_warnings)
     return OrdinalStats(groups=groups, warnings=warnings)
