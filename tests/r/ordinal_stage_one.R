@@ -4,7 +4,7 @@
 ## Data:   tests/r/data/hs_ordinal3.csv, hs_ordinal5.csv (HS x1-x9 cut, cut points below),
 ##         tests/r/data/hs_mixed.csv (x1-x6 cut in 3, x7-x9 continuous, holes in x2, x5),
 ##         tests/r/data/ordinal_zero_cell.csv (binary items with one empty 2x2 cell),
-##         tests/r/data/bfi.csv (written by reliability_bfi.R)
+##         tests/r/data/bfi.csv (written by reliability_bfi.R), cfa_small_n_bundled.csv (Python)
 source("tests/r/common.R")
 
 HS <- read.csv(file.path(DATA_DIR, "hs.csv"))
@@ -109,4 +109,19 @@ res <- list(
                      table_y3_y4 = mat_list(table(ZC$y3, ZC$y4))),
                 fit_case(ZC, paste0("y", 1:4), "f =~ y1 + y2 + y3 + y4", "listwise"))
 )
+## the bundled run's 79 items (7 categories, 262 firms, missing answers; every one of the 3,081
+## bivariate tables has empty cells): stage one only (do.fit = FALSE, the statistics do not depend
+## on the model), with parts of Gamma to keep the fixture small
+BU <- read.csv(file.path(DATA_DIR, "cfa_small_n_bundled.csv"))
+bu_fit <- suppressWarnings(cfa(paste0("f =~ ", paste(names(BU), collapse = " + ")), data = BU,
+                               ordered = names(BU), estimator = "WLSMV", missing = "pairwise",
+                               do.fit = FALSE))
+bu_gamma <- lavInspect(bu_fit, "gamma")
+res$bundled <- list(
+  ordered = names(BU), missing = "pairwise", nobs = lavInspect(bu_fit, "nobs"),
+  wls_obs = unname(as.numeric(lavInspect(bu_fit, "wls.obs"))),
+  gamma_diag = unname(diag(bu_gamma)),
+  wls_v_diag = unname(diag(lavInspect(bu_fit, "wls.v"))),
+  gamma_rows_1_120_cols_1_120 = mat_list(bu_gamma[1:120, 1:120]),
+  gamma_rows_3000_3060_cols_1_40_and_3400_3440 = mat_list(bu_gamma[3000:3060, c(1:40, 3400:3440)]))
 write_fixture(res, "ordinal_stage_one.json")

@@ -87,6 +87,23 @@ def test_thresholds_and_correlations_match_lavcor(case):
     np.testing.assert_allclose(g.cor, np.array(ref["cor"]), atol=TOL)
 
 
+def test_bundled_items_match_lavaan():
+    """The bundled run's 79 seven-point items (262 firms, missing answers, every bivariate table
+    with empty cells): wls.obs, the diagonal of Gamma and W, and two blocks of Gamma."""
+    ref = reference()["bundled"]
+    data = pd.read_csv(R_DIR / "data" / "cfa_small_n_bundled.csv")
+    g = ordinal_sample_statistics(data, ref["ordered"], missing=ref["missing"]).groups[0]
+    assert g.n == ref["nobs"] and len(g.zero_cell_pairs) == 79 * 78 // 2
+    np.testing.assert_allclose(g.wls_obs, ref["wls_obs"], atol=TOL)
+    scale = np.max(ref["gamma_diag"])
+    np.testing.assert_allclose(np.diag(g.gamma), ref["gamma_diag"], atol=TOL * scale)
+    np.testing.assert_allclose(np.diag(g.wls_v), ref["wls_v_diag"], rtol=TOL)
+    np.testing.assert_allclose(g.gamma[:120, :120], ref["gamma_rows_1_120_cols_1_120"], atol=TOL * scale)
+    cols = list(range(40)) + list(range(3399, 3440))
+    np.testing.assert_allclose(g.gamma[2999:3060][:, cols], ref["gamma_rows_3000_3060_cols_1_40_and_3400_3440"],
+                               atol=TOL * scale)
+
+
 def test_wls_order_is_thresholds_then_lower_triangle_by_column():
     g = stats("hs3").groups[0]
     assert g.th_names[:3] == ["x1|t1", "x1|t2", "x2|t1"]

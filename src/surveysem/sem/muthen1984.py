@@ -100,7 +100,7 @@ def _columns(data: pd.DataFrame, variables, ordered, levels, warnings):
         values = pd.to_numeric(data[c], errors="coerce")
         if (data[c].notna() & values.isna()).any():
             raise SurveySemError(f"continuous variable {c} has values that are not numbers "
-                                 "(declare it ordered if it is categorical)", column=c)
+                                 "(declare it ordered if it is categorical)")
         out.append((False, values.to_numpy(float), 0))
     return out
 
@@ -134,8 +134,7 @@ class _Univariate:
 def _check_continuous(x, name, label):
     where = "" if label is None else f" in group {label}"
     if np.isfinite(x).sum() < 2 or np.nanvar(x) == 0:
-        raise SurveySemError(f"continuous variable {name} has no variance{where}: leave it out of the model",
-                             column=name)
+        raise SurveySemError(f"continuous variable {name} has no variance{where}: leave it out of the model")
 
 
 def _univariate(cols) -> _Univariate:
@@ -381,7 +380,7 @@ def ordinal_sample_statistics(data: pd.DataFrame, ordered: list[str], group: str
         labels, gcol = [None], None
     else:
         if group not in data.columns:
-            raise SurveySemError(f"group column {group!r} not in the data", column=group)
+            raise SurveySemError(f"group column {group!r} not in the data")
         gcol = data[group].to_numpy()
         keep &= pd.notna(data[group]).to_numpy()
         labels = list(group_order) if group_order is not None else pd.unique(gcol[keep]).tolist()

@@ -59,19 +59,17 @@ def ordered_item(column: pd.Series, name: str, declared=None, warnings: list | N
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise SurveySemError(f"ordered item {name}: value {column.iloc[row]!r} in row {row + 1} "
-                                 "is not a number (declare a pandas ordered categorical instead)",
-                                 column=name)
+                                 "is not a number (declare a pandas ordered categorical instead)")
         observed = sorted(numeric.dropna().unique().tolist())
         codes = np.searchsorted(np.asarray(observed, float), numeric.fillna(np.nan).to_numpy(float)) + 1
         codes = np.where(numeric.isna().to_numpy(), 0, codes).astype(int)
     if len(observed) < 2:
         raise SurveySemError(f"ordered item {name} has {len(observed)} observed categor"
                              f"{'y' if len(observed) == 1 else 'ies'}: it needs at least 2 "
-                             "(leave it out of the model)", column=name)
+                             "(leave it out of the model)")
     if len(observed) > MAX_CATEGORIES:
         raise SurveySemError(f"ordered item {name} has {len(observed)} categories (more than "
-                             f"{MAX_CATEGORIES}): probably continuous, do not declare it ordered",
-                             column=name)
+                             f"{MAX_CATEGORIES}): probably continuous, do not declare it ordered")
     declared_levels = _declared_levels(column, declared)
     if declared_levels is not None and warnings is not None:
         unused = [v for v in declared_levels if v not in set(observed)]
