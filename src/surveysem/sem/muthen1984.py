@@ -54,8 +54,8 @@ class OrdinalGroupStats:
     ..). ``cov`` is the polychoric / polyserial correlation matrix with the continuous variables
     rescaled to covariances (lavInspect "sampstat" ``cov``); ``cor`` the correlations. ``th`` and
     ``th_names`` are lavaan's thresholds of the ordered items only (sampstat ``th``), ``mean`` the
-    means (0 for ordered items). ``gamma`` and ``wls_v`` are in the order of ``wls_obs``
-    (``wls_names``).
+    means (0 for ordered items). ``gamma``, ``wls_v`` and ``wls_v_diag`` are in the order of
+    ``wls_obs`` (``wls_names``).
     """
 
     label: object
@@ -72,9 +72,15 @@ class OrdinalGroupStats:
     wls_obs: np.ndarray
     wls_names: list[str]
     gamma: np.ndarray
-    wls_v: np.ndarray
+    wls_v_diag: np.ndarray
     zero_cell_pairs: list[tuple[str, str]]
     warnings: list[str] = field(default_factory=list)     # this group's (also in OrdinalStats)
+
+    @property
+    def wls_v(self) -> np.ndarray:
+        """lavInspect "wls.v": the DWLS weight matrix diag(1 / diag(gamma)), built on demand
+        (for 3,813 statistics the dense matrix is 116 MB; ``wls_v_diag`` holds its diagonal)."""
+        return np.diag(self.wls_v_diag)
 
 
 @dataclass
@@ -340,7 +346,7 @@ def _one_group(cols, names, label, warnings) -> OrdinalGroupStats:
         cor=cor, cov=cov, cor_names=cor_names,
         wls_obs=np.concatenate([th_all, uni.var[num], cov[pairs.second, pairs.first]]),
         wls_names=th_names_all + [f"{names[i]}~~{names[i]}" for i in num] + cor_names,
-        gamma=gamma, wls_v=np.diag(1.0 / np.diag(gamma)),
+        gamma=gamma, wls_v_diag=1.0 / np.diag(gamma),
         zero_cell_pairs=[(names[pairs.first[q]], names[pairs.second[q]]) for q in np.flatnonzero(pairs.empty)])
 
 
