@@ -1,0 +1,216 @@
+"""The model of ordered indicators in lavaan's delta parameterization (``parameterization =
+"delta"``, the default of ``estimator = "WLSMV"``): its parameter table and its implied thresholds
+and polychoric correlations with their derivatives (lavaan's ``lav_model_implied`` and
+``computeDelta`` for categorical data).
+
+Each ordered item ``x`` has a latent response ``x*`` whose model is the continuous one: ``Sigma* =
+F B S B' F'`` over the RAM matrices (:mod:`surveysem.sem.matrices`). In the delta parameterization
+the scaling factors (``x ~*~ x``) are fixed at 1, the intercepts of the items and the means of the
+latent variables at 0, so the implied thresholds are the threshold parameters and ``diag(Sigma*) =
+1``: the residual variance of an item is not free but ``1 - `` its explained variance, reported as
+a fixed row as lavaan does. The items may not be predictors of other variables (no path starts at
+an ordered item), so its residual variance touches only the diagonal of ``Sigma*`` and the implied
+correlations are the off-diagonal entries computed with those variances at 0.
+
+Parameter vector: the structural parameters (renumbered without the items' residual variances),
+then the thresholds (per group; a label shared across groups ties them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from surveysem.errors import SurveySemError
+from surveysem.sem.matrices import GroupMatrices
+from surveysem.sem.partable import ModelSpec, ParRow, build_partable
+from surveysem.sem.samplestats import GroupData
+from surveysem.sem.start import start_values
+from surveysem.sem.syntax import ParsedModel
+
+
+@dataclass
+class GroupLayout:
+    """Where a group's stage-one statistics sit in the model: the correlations' model-variable
+    indices, the thresholds' parameter indices (-1: fixed) and fixed values."""
+
+    rows: np.ndarray  # model index of the first variable of each correlation
+    cols: np.ndarray
+    th_par: np.ndarray
+    th_fixed: np.ndarray
+
+
+@dataclass
+class OrdinalModel:
+    spec: ModelSpec  # structural rows only (residual variances of the items fixed)
+    thresholds: list  # ParRow with op "|" (group order, then items in the moments' order)
+    npar: int  # structural + threshold parameters
+    layouts: list  # GroupLayout per group
+    groups: list = field(default_factory=list)  # GroupMatrices per group
+    theta0: np.ndarray | None = None  # start values
+
+    def implied(self, theta, g):
+        """(implied WLS vector, Sigma* explained part, full covariance C, B) of group ``g`` (0-based)."""
+        gm, lay = self.groups[g], self.layouts[g]
+        A, S, m, B, C, nu = gm.implied(theta)
+        tau = np.where(lay.th_par >= 0, theta[np.maximum(lay.th_par, 0)], lay.th_fixed)
+        sigma = np.concatenate([tau, C[lay.rows, lay.cols]])
+        return sigma, C, B, nu
+
+    def jacobian(self, theta, g):
+        """d sigma / d theta of group ``g``: (thresholds + correlations) x npar."""
+        gm, lay = self.groups[g], self.layouts[g]
+        A, S, m, B, C, nu = gm.implied(theta)
+        Am, Bm, _ = gm.derivs(B, C, nu)
+        dcor = Am[lay.rows] * Bm[lay.cols] + Bm[lay.rows] * Am[lay.cols]
+        out = np.zeros((len(lay.th_par) + len(lay.rows), self.npar))
+        out[len(lay.th_par):] = gm.columns_to_parameters(dcor)
+        free = np.flatnonzero(lay.th_par >= 0)
+        out[free, lay.th_par[free]] = 1.0
+        return out
+
+    def residual_variances(self, C):
+        """1 - explained variance of each observed variable (its latent response's residual variance)."""
+        p = len(self.spec.ov_names)
+        return 1.0 - np.diag(C)[:p]
+
+
+def _check_structure(spec: ModelSpec):
+    if spec.ov_x:
+        raise SurveySemError(f"not supported: exogenous observed covariates ({', '.join(spec.ov_x)}) with ordered "
+                             "indicators; model them as single-indicator latent variables or leave them out")
+    if spec.general_constraints or spec.definitions:
+        raise SurveySemError("not supported: ':=' definitions and constraints between expressions with ordered "
+                             "indicators; tie labels (a == b) instead")
+    p = len(spec.ov_names)
+    for r in spec.rows:
+        if r.mat == "A" and r.j < p:
+            raise SurveySemError(f"not supported: an ordered item as a predictor ({r.lhs} ~ {r.rhs}) in the delta "
+                                 "parameterization; regress on latent variables only", value=r.rhs)
+        if r.op == "~1":
+            raise SurveySemError(f"not supported: intercepts and means ('{r.lhs} ~ 1') with ordered indicators "
+                                 "(delta parameterization: item intercepts and latent means are 0)", value=r.lhs)
+
+
+def _fix_residual_variances(spec: ModelSpec) -> dict:
+    """Fix the items' residual variances (placeholders 0; reported as 1 - explained) and renumber
+    the other free parameters; returns old -> new parameter index."""
+    p = len(spec.ov_names)
+    for r in spec.rows:
+        if r.op == "~~" and r.lhs == r.rhs and r.mat == "S" and r.i < p:
+            r.free, r.value, r.par, r.label = False, 0.0, -1, ""
+    old = sorted({r.par for r in spec.rows if r.free})
+    new = {o: k for k, o in enumerate(old)}
+    for r in spec.rows:
+        if r.free:
+            r.par = new[r.par]
+    spec.labels = {lab: new[par] for lab, par in spec.labels.items() if par in new}
+    spec.npar = len(old)
+    return new
+
+
+def _threshold_rows(th_terms, moments, ngroups, first_par):
+    """One ``|`` row per group, item and threshold (the moments' order); the user's ``|`` terms
+    fix, label or tie them (the same label in several groups or items = one parameter)."""
+    user = {(t.lhs, t.rhs): t for t in th_terms}
+    for t in th_terms:
+        if t.lhs not in moments[0].thresholds or t.rhs not in moments[0].thresholds[t.lhs]:
+            have = moments[0].thresholds.get(t.lhs)
+            raise SurveySemError(f"model syntax, line {t.line}: {t.lhs} | {t.rhs}: "
+                                 + (f"{t.lhs} has thresholds {', '.join(have)}" if have else
+                                    f"{t.lhs} is not an ordered item of the data"), value=t.lhs)
+    rows, by_label, k = [], {}, first_par
+    for g in range(1, ngroups + 1):
+        mom = moments[g - 1]
+        for v in mom.variables:
+            for tk in mom.thresholds[v]:
+                r = ParRow(v, "|", tk, g, (v, tk) in user, True, None, mat="t")
+                t = user.get((v, tk))
+                if t is not None:
+                    _apply_threshold_modifier(r, t.mod, g, ngroups)
+                if r.free:
+                    if r.label and r.label in by_label:
+                        r.par = by_label[r.label]
+                    else:
+                        r.par, k = k, k + 1
+                        if r.label:
+                            by_label[r.label] = r.par
+                rows.append(r)
+    return rows, k
+
+
+def _apply_threshold_modifier(r: ParRow, mod, g, ngroups):
+    def pick(vals):
+        return vals[0] if len(vals) == 1 else vals[g - 1] if len(vals) == ngroups else None
+
+    if mod.fixed:
+        val = pick(mod.fixed)
+        if val is not None:
+            r.free, r.value = False, float(val)
+    if mod.label:
+        r.label = pick(mod.label) or ""
+
+
+def _layout(spec, mom, thresholds, g):
+    index = {v: k for k, v in enumerate(spec.ov_names)}
+    pairs = mom.correlation_pairs()
+    rows = np.array([index[mom.variables[i]] for i, j in pairs], int)
+    cols = np.array([index[mom.variables[j]] for i, j in pairs], int)
+    th = [r for r in thresholds if r.group == g]
+    return GroupLayout(rows, cols, np.array([r.par if r.free else -1 for r in th], int),
+                       np.array([r.value if not r.free else 0.0 for r in th], float))
+
+
+def build_ordinal_model(parsed: ParsedModel, moments: list, *, std_lv=False, group_equal=()) -> OrdinalModel:
+    """The delta-parameterization model of ``parsed`` for the stage-one ``moments`` (one
+    :class:`~surveysem.sem.ordinal_moments.OrdinalMoments` per group, already restricted to the
+    model's items in one order)."""
+    if group_equal:
+        raise SurveySemError(f"not supported: group_equal {list(group_equal)} with ordered indicators (invariance of "
+                             "thresholds); fit the configural model or tie parameters by labels")
+    th_terms = [t for t in parsed.terms if t.op == "|"]
+    rest = ParsedModel([t for t in parsed.terms if t.op != "|"], parsed.definitions, parsed.constraints)
+    ngroups = len(moments)
+    spec = build_partable(rest, ngroups=ngroups, meanstructure=False, std_lv=std_lv,
+                          available=moments[0].variables)
+    _check_structure(spec)
+    # the engine's continuous start values on the polychoric matrices, before renumbering
+    cont = start_values(spec, [GroupData.from_moments(np.zeros(len(spec.ov_names)), _model_order(spec, m), m.nobs)
+                               for m in moments])
+    start_map = _fix_residual_variances(spec)
+    thresholds, npar = _threshold_rows(th_terms, moments, ngroups, spec.npar)
+    layouts = [_layout(spec, moments[g], thresholds, g + 1) for g in range(ngroups)]
+    model = OrdinalModel(spec, thresholds, npar, layouts, theta0=_start_vector(cont, start_map, thresholds,
+                                                                              moments, npar))
+    nvar = len(spec.var_names)
+    p = len(spec.ov_names)
+    model.groups = [GroupMatrices(spec, g, nvar, p, npar) for g in range(1, ngroups + 1)]
+    return model
+
+
+def _model_order(spec, mom):
+    """The polychoric matrix in the model's variable order."""
+    pos = [mom.variables.index(v) for v in spec.ov_names]
+    return mom.correlation_matrix()[np.ix_(pos, pos)]
+
+
+def _start_vector(cont, start_map, thresholds, moments, npar):
+    """Start values: the continuous ones of the structural parameters, the sample thresholds."""
+    theta = np.zeros(npar)
+    for old, new in start_map.items():
+        theta[new] = cont[old] if np.isfinite(cont[old]) else 0.0
+    for r in thresholds:
+        if r.free:
+            m = moments[r.group - 1]
+            theta[r.par] = m.wls_obs[m.threshold_names().index(f"{r.lhs}|{r.rhs}")]
+    return theta
+
+
+def display_rows(model: OrdinalModel, g: int) -> list:
+    """lavaan's fixed rows of the delta parameterization in group ``g``: ``x ~*~ x`` (1), ``x ~ 1``
+    (0) of every item and ``f ~ 1`` (0) of every latent variable."""
+    spec = model.spec
+    rows = [ParRow(v, "~*~", v, g, False, False, 1.0, mat="") for v in spec.ov_names]
+    rows += [ParRow(v, "~1", "", g, False, False, 0.0, mat="") for v in spec.ov_names + spec.lv_names]
+    return rows

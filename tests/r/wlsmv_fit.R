@@ -1,0 +1,124 @@
+## WLSMV (DWLS, delta parameterization) fits of ordered data with lavaan 0.6-14: the stage-one
+## inputs of stage two (wls.obs, gamma, wls.v, nobs, threshold names) and lavaan's results.
+## Output: tests/r/results/wlsmv_fit.json
+## Data:   tests/r/data/hs_ordered3.csv, hs_ordered5.csv (HS x1-x9 cut by the quantiles below),
+##         tests/r/data/bfi.csv (written by reliability_bfi.R; read only)
+source("tests/r/common.R")
+
+HS <- lavaan::HolzingerSwineford1939
+items_hs <- paste0("x", 1:9)
+## cut points: empirical quantiles of each item (3 categories: terciles; 5: skewed 10/30/60/85 %)
+cut_items <- function(d, probs) {
+  for (v in items_hs) {
+    d[[v]] <- cut(d[[v]], quantile(d[[v]], probs), include.lowest = TRUE, labels = FALSE)
+  }
+  d
+}
+hs3 <- cut_items(HS[, c("id", "school", items_hs)], c(0, 1/3, 2/3, 1))
+hs5 <- cut_items(HS[, c("id", "school", items_hs)], c(0, .10, .30, .60, .85, 1))
+write_data(hs3, "hs_ordered3.csv")
+write_data(hs5, "hs_ordered5.csv")
+hs3 <- read.csv(file.path(DATA_DIR, "hs_ordered3.csv"))
+hs5 <- read.csv(file.path(DATA_DIR, "hs_ordered5.csv"))
+bfi <- read.csv(file.path(DATA_DIR, "bfi.csv"))
+
+model_hs <- "visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9"
+model_bfi <- "A =~ A1 + A2 + A3 + A4 + A5
+C =~ C1 + C2 + C3 + C4 + C5
+E =~ E1 + E2 + E3 + E4 + E5
+N =~ N1 + N2 + N3 + N4 + N5
+O =~ O1 + O2 + O3 + O4 + O5"
+
+FIT_WLSMV <- c("npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled",
+               "chisq.scaling.factor", "baseline.chisq", "baseline.df", "baseline.pvalue",
+               "baseline.chisq.scaled", "baseline.df.scaled", "baseline.pvalue.scaled",
+               "baseline.chisq.scaling.factor", "cfi", "tli", "rmsea", "cfi.scaled",
+               "tli.scaled", "rmsea.scaled", "srmr", "srmr_bentler", "srmr_bentler_nomean",
+               "crmr", "crmr_nomean", "ntotal", "fmin")
+
+as_list_groups <- function(x, G) if (G == 1L) list(x) else x
+
+## the per-group stage-one inputs; gamma as its upper triangle (row-wise, diagonal included)
+stage_one_block <- function(fit) {
+  G <- lavInspect(fit, "ngroups")
+  obs <- as_list_groups(lavInspect(fit, "wls.obs"), G)
+  gam <- as_list_groups(lavInspect(fit, "gamma"), G)
+  wv <- as_list_groups(lavInspect(fit, "wls.v"), G)
+  th <- as_list_groups(lavInspect(fit, "th"), G)
+  nobs <- lavInspect(fit, "nobs")
+  lapply(seq_len(G), function(g) {
+    W <- as.matrix(wv[[g]])
+    stopifnot(max(abs(W - diag(diag(W)))) == 0)   # DWLS: diagonal weights
+    Gm <- as.matrix(gam[[g]])
+    list(nobs = as.integer(nobs[g]),
+         names = names(obs[[g]]),
+         wls_obs = unname(as.numeric(obs[[g]])),
+         wls_v_diag = unname(diag(W)),
+         gamma_upper = Gm[upper.tri(Gm, diag = TRUE) |> t() |> t()][order(
+           row(Gm)[upper.tri(Gm, diag = TRUE)], col(Gm)[upper.tri(Gm, diag = TRUE)])],
+         gamma_dim = nrow(Gm),
+         th_names = names(th[[g]]))
+  })
+}
+
+estimates_rows <- function(fit) {
+  pe <- parameterEstimates(fit, ci = FALSE, rsquare = FALSE)
+  ss <- standardizedSolution(fit, type = "std.all")
+  multi <- lavInspect(fit, "ngroups") > 1
+  key <- function(d) paste(d$lhs, d$op, d$rhs, if (multi) d$group else 1L, sep = "\r")
+  m <- match(key(pe), key(ss))
+  lapply(seq_len(nrow(pe)), function(i) {
+    r <- list(lhs = pe$lhs[i], op = pe$op[i], rhs = pe$rhs[i])
+    if (multi) r$group <- as.integer(pe$group[i])
+    r$label <- if (is.null(pe$label)) "" else pe$label[i]
+    r$est <- pe$est[i]; r$se <- pe$se[i]; r$z <- pe$z[i]; r$pvalue <- pe$pvalue[i]
+    r$std_all <- if (is.na(m[i])) NA else ss$est.std[m[i]]
+    lapply(r, function(z) if (is.numeric(z) && (is.na(z) || !is.finite(z))) NA else z)
+  })
+}
+
+test_block <- function(fit) {
+  lapply(fit@test, function(t) num_list(unlist(t[intersect(names(t),
+    c("stat", "df", "pvalue", "scaling.factor", "shift.parameter", "trace.UGamma",
+      "trace.UGamma2"))])))
+}
+
+record <- function(fit, syntax, call) {
+  list(syntax = syntax, call = call,
+       options = options_block(fit),
+       converged = lavInspect(fit, "converged"),
+       ngroups = lavInspect(fit, "ngroups"),
+       group_labels = I(lavInspect(fit, "group.label")),
+       stage_one = stage_one_block(fit),
+       fit = num_list(fitMeasures(fit, FIT_WLSMV)),
+       fit_all = fit_all_block(fit),
+       test = test_block(fit),
+       estimates = estimates_rows(fit))
+}
+
+fits <- list()
+f <- cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV")
+fits$hs3 <- record(f, model_hs, 'cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV")')
+f <- cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMVS")
+fits$hs3_wlsmvs <- record(f, model_hs, 'cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMVS")')
+f <- cfa(model_hs, data = hs5, ordered = items_hs, estimator = "WLSMV")
+fits$hs5 <- record(f, model_hs, 'cfa(model_hs, data = hs5, ordered = items_hs, estimator = "WLSMV")')
+items_bfi <- unlist(lapply(c("A", "C", "E", "N", "O"), function(s) paste0(s, 1:5)))
+f <- cfa(model_bfi, data = bfi[, items_bfi], ordered = items_bfi, estimator = "WLSMV",
+         missing = "pairwise")
+fits$bfi <- record(f, model_bfi, 'cfa(model_bfi, data = bfi[, items_bfi], ordered = items_bfi, estimator = "WLSMV", missing = "pairwise")')
+f <- cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV", group = "school")
+fits$hs3_school <- record(f, model_hs, 'cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV", group = "school")')
+
+fiml <- tryCatch(cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV", missing = "ml"),
+                 error = function(e) conditionMessage(e), warning = function(w) conditionMessage(w))
+
+out <- list(meta = meta_info(list(
+  script = "tests/r/wlsmv_fit.R",
+  data = c("tests/r/data/hs_ordered3.csv", "tests/r/data/hs_ordered5.csv", "tests/r/data/bfi.csv"),
+  note = "stage_one: per group wls.obs (names), diag of wls.v, gamma as its upper triangle row by row, th names; fmin is lavaan's (chisq = 2 N fmin)")),
+  fits = fits,
+  fiml_ordered = if (is.character(fiml)) fiml else "fitted")
+write_fixture(out, "wlsmv_fit.json")
