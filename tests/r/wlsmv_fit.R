@@ -56,8 +56,7 @@ stage_one_block <- function(fit) {
          names = names(obs[[g]]),
          wls_obs = unname(as.numeric(obs[[g]])),
          wls_v_diag = unname(diag(W)),
-         gamma_upper = Gm[upper.tri(Gm, diag = TRUE) |> t() |> t()][order(
-           row(Gm)[upper.tri(Gm, diag = TRUE)], col(Gm)[upper.tri(Gm, diag = TRUE)])],
+         gamma_upper = t(Gm)[lower.tri(Gm, diag = TRUE)],   # upper triangle of Gm, row by row
          gamma_dim = nrow(Gm),
          th_names = names(th[[g]]))
   })

@@ -53,7 +53,7 @@ class OrdinalModel:
     def implied(self, theta, g):
         """(implied WLS vector, Sigma* explained part, full covariance C, B) of group ``g`` (0-based)."""
         gm, lay = self.groups[g], self.layouts[g]
-        A, S, m, B, C, nu = gm.implied(theta)
+        _, _, _, B, C, nu = gm.implied(theta)
         tau = np.where(lay.th_par >= 0, theta[np.maximum(lay.th_par, 0)], lay.th_fixed)
         sigma = np.concatenate([tau, C[lay.rows, lay.cols]])
         return sigma, C, B, nu
@@ -61,7 +61,7 @@ class OrdinalModel:
     def jacobian(self, theta, g):
         """d sigma / d theta of group ``g``: (thresholds + correlations) x npar."""
         gm, lay = self.groups[g], self.layouts[g]
-        A, S, m, B, C, nu = gm.implied(theta)
+        _, _, _, B, C, nu = gm.implied(theta)
         Am, Bm, _ = gm.derivs(B, C, nu)
         dcor = Am[lay.rows] * Bm[lay.cols] + Bm[lay.rows] * Am[lay.cols]
         out = np.zeros((len(lay.th_par) + len(lay.rows), self.npar))

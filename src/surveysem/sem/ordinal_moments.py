@@ -134,8 +134,9 @@ class OrdinalMoments:
         return cls(list(thresholds), thresholds, wls_obs, gamma, wls_v, nobs)
 
 
-def stage_one_moments(data, ordered, group=None) -> list:
-    """One :class:`OrdinalMoments` per group from the data, by stage one's
+def stage_one_moments(data, ordered, group=None):
+    """One :class:`OrdinalMoments` per group from the data (a list in group order, or a dict by
+    group label when stage one returns one), by stage one's
     ``ordinal_sample_statistics(data, ordered, group=None)``; it returns per group a mapping (or
     object) with ``wls_obs``, ``gamma``, ``wls_v``, ``th_names`` (lavaan's ``x1|t1`` names, or item
     -> threshold names) and ``nobs``, and ``variables`` (the ordered items in correlation order)."""
@@ -148,7 +149,12 @@ def stage_one_moments(data, ordered, group=None) -> list:
         raise SurveySemError(f"WLSMV from data needs stage one ({STAGE_ONE_MODULE}.{STAGE_ONE_FUNCTION}: thresholds, "
                              f"polychoric correlations, gamma), which is not available ({exc}); fit from stage-one "
                              "results with surveysem.sem.fit_ordinal_moments") from None
-    return [_as_moments(g, ordered) for g in stage_one(data, ordered, group=group)]
+    out = stage_one(data, ordered, group=group)
+    if isinstance(out, dict) and not {"wls_obs", "gamma"} <= set(out):  # {group label: statistics}
+        return {k: _as_moments(g, ordered) for k, g in out.items()}
+    if isinstance(out, (dict, OrdinalMoments)) or not isinstance(out, (list, tuple)):  # one group
+        out = [out]
+    return [_as_moments(g, ordered) for g in out]
 
 
 def _field(obj, name):

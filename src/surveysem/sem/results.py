@@ -135,6 +135,9 @@ class SEMResult:
                 "rmsea_ci_lower_robust",
                 "rmsea_ci_upper_robust",
             ]
+        if self.estimator in ("WLSMV", "WLSMVS"):
+            keys += ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor", "shift_parameter", "cfi_scaled",
+                     "tli_scaled", "rmsea_scaled"]
         fit = {k: _jsonable(self.fit.get(k)) for k in keys}
         est = []
         for r in self.estimates.itertuples(index=False):

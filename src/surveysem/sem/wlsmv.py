@@ -30,7 +30,7 @@ from scipy import special
 
 from surveysem.errors import SurveySemError
 from surveysem.sem.fit_indices import cfi, pvalue, rmsea, rmsea_ci, tli
-from surveysem.sem.ordinal_model import OrdinalModel, build_ordinal_model, display_rows
+from surveysem.sem.ordinal_model import build_ordinal_model, display_rows
 from surveysem.sem.ordinal_moments import OrdinalMoments
 from surveysem.sem.partable import variable_names
 from surveysem.sem.syntax import parse_syntax
@@ -165,8 +165,8 @@ def fit_indices(fit, N, G, test):
     x, df, xb, dfb = fit["chisq"], fit["df"], fit["baseline_chisq"], fit["baseline_df"]
     xs, dfs = fit["chisq_scaled"], fit["df_scaled"]
     xbs, dfbs = fit["baseline_chisq_scaled"], fit["baseline_df_scaled"]
-    out = dict(cfi=cfi(x, df, xb, dfb), tli=tli(x, df, xb, dfb), rmsea=rmsea(x, df, n, G),
-               cfi_scaled=cfi(xs, dfs, xbs, dfbs), tli_scaled=tli(xs, dfs, xbs, dfbs))
+    out = {"cfi": cfi(x, df, xb, dfb), "tli": tli(x, df, xb, dfb), "rmsea": rmsea(x, df, n, G),
+           "cfi_scaled": cfi(xs, dfs, xbs, dfbs), "tli_scaled": tli(xs, dfs, xbs, dfbs)}
     out["rmsea_ci_lower"], out["rmsea_ci_upper"] = rmsea_ci(x, df, n, G)
     x2, df2 = (xs, df) if test == "scaled.shifted" else (x, fit["trace_ugamma"])
     out["rmsea_scaled"] = rmsea(x2, df2, n, G) if math.isfinite(df2) else float("nan")
@@ -203,7 +203,7 @@ def _group_records(model, theta, g, se_par):
     """parameterEstimates() rows of group ``g`` (1-based): the user's rows, thresholds, the other
     rows, then the fixed ``~*~`` and ``~1`` rows of the delta parameterization."""
     spec = model.spec
-    sigma, C, B, nu = model.implied(theta, g - 1)
+    C = model.implied(theta, g - 1)[1]
     resid = model.residual_variances(C)
     p = len(spec.ov_names)
     full = C.copy()
@@ -224,8 +224,9 @@ def _group_records(model, theta, g, se_par):
             val = resid[r.i] if is_delta else (0.0 if r.value is None else r.value)
             se, z, pv = 0.0, np.nan, np.nan
         std = _std_all(r, val, sd, index) if r.op in ("=~", "~", "~~", "|") else (val if r.op == "~*~" else 0.0)
-        recs.append(dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=g, label=r.label, est=float(val), se=float(se), z=z,
-                         pvalue=pv, std_all=float(std), free=bool(r.free), par=int(r.par)))
+        recs.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": g, "label": r.label, "est": float(val),
+                     "se": float(se), "z": z, "pvalue": pv, "std_all": float(std), "free": bool(r.free),
+                     "par": int(r.par)})
     return recs, {v: float(1.0 - resid[k]) for k, v in enumerate(spec.ov_names)}
 
 
@@ -247,7 +248,7 @@ def _fit_block(model, moments, theta, E_inv, D, fg, test):
     fmin = objective(model, moments, theta, fg)
     df = sum(len(m.wls_v) for m in moments) - model.npar
     tr1, tr2 = ugamma_traces(E_inv, D, moments, fg)
-    fit = dict(npar=model.npar, nobs=N, ntotal=N, fmin=fmin)
+    fit = {"npar": model.npar, "nobs": N, "ntotal": N, "fmin": fmin}
     # lavaan's chisq: 2 n_g fx_g summed over the groups = sum (n_g - 1) r_g' W_g r_g
     stat = sum((m.nobs - 1) * float(np.sum(m.wls_v * r * r)) for m, r in zip(moments, _residuals(model, moments, theta)))
     fit.update(_test_block(stat, df, tr1, tr2, test))
