@@ -93,25 +93,45 @@ def estimate(model, moments, theta0, max_iter=500, tol=1e-10):
 
 
 # ---------------------------------------------------------------- steps 2-3: SEs and tests
-def robust_vcov(E_inv, D, moments, fg):
-    """``E^-1 (sum_g f_g D_g' W_g Gamma_g W_g D_g) E^-1 / (N - G)`` (lavaan's robust.sem; lavaan's
+def _gamma_product(gamma, VD):
+    """``gamma @ VD`` where the unit-vector columns of ``VD`` (free thresholds) are a column
+    gather, so that the dense product is over the structural columns only."""
+    nz = VD != 0
+    unit = np.flatnonzero(nz.sum(axis=0) == 1)
+    dense = np.setdiff1d(np.arange(VD.shape[1]), unit)
+    out = np.zeros((gamma.shape[0], VD.shape[1]))
+    if len(unit):
+        rows = np.argmax(nz[:, unit], axis=0)
+        out[:, unit] = gamma[:, rows] * VD[rows, unit]
+    if len(dense):
+        out[:, dense] = gamma @ VD[:, dense]
+    return out
+
+
+def sandwich_parts(E_inv, D, moments, fg):
+    """(H = sum_g f_g D_g' W_g Gamma_g W_g D_g, tr(U Gamma), tr((U Gamma)^2)) with lavaan's ``U = V -
+    V D E^-1 D' V``, ``V = bdiag(f_g W_g)``, ``Gamma = bdiag(Gamma_g / f_g)``
+    (``lav_test_satorra_bentler_trace_original``), without forming U: ``tr(U Gamma) = tr(V Gamma) -
+    tr(E^-1 H)``, ``tr((U Gamma)^2) = tr((V Gamma)^2) - 2 tr(E^-1 D'V Gamma V Gamma V D) + tr((E^-1 H)^2)``."""
+    q = E_inv.shape[0]
+    H, K = np.zeros((q, q)), np.zeros((q, q))
+    tvg = tvg2 = 0.0
+    for f, m, Dg in zip(fg, moments, D):
+        V = f * m.wls_v
+        VD = V[:, None] * Dg
+        P = _gamma_product(m.gamma, VD) / f  # (Gamma_g / f_g) V D, without copying gamma
+        H += VD.T @ P
+        K += P.T @ (V[:, None] * P)
+        tvg += float(V @ np.diag(m.gamma)) / f
+        tvg2 += float(np.einsum("i,ij,ij,j->", V, m.gamma, m.gamma, V, optimize=True)) / (f * f)
+    EH = E_inv @ H
+    return H, tvg - float(np.trace(EH)), tvg2 - 2.0 * float(np.sum(E_inv * K)) + float(np.sum(EH * EH.T))
+
+
+def robust_vcov(E_inv, H, moments):
+    """``E^-1 H E^-1 / (N - G)``, H = sum_g f_g D_g' W_g Gamma_g W_g D_g (lavaan's robust.sem; lavaan's
     ``lav_model_vcov`` divides by ntotal - ngroups for estimators other than ML)."""
-    mid = sum(f * (m.wls_v[:, None] * Dg).T @ m.gamma @ (m.wls_v[:, None] * Dg) for f, m, Dg in zip(fg, moments, D))
-    return E_inv @ mid @ E_inv / (sum(m.nobs for m in moments) - len(moments))
-
-
-def ugamma_traces(E_inv, D, moments, fg):
-    """(tr(U Gamma), tr((U Gamma)^2)) of lavaan's ``lav_test_satorra_bentler_trace_original``."""
-    V = np.concatenate([f * m.wls_v for f, m in zip(fg, moments)])
-    Dall = np.vstack(D)
-    VD = V[:, None] * Dall
-    U = np.diag(V) - VD @ E_inv @ VD.T
-    sizes = np.cumsum([0] + [len(m.wls_v) for m in moments])
-    Gam = np.zeros_like(U)
-    for k, (f, m) in enumerate(zip(fg, moments)):
-        Gam[sizes[k]:sizes[k + 1], sizes[k]:sizes[k + 1]] = m.gamma / f
-    UG = U @ Gam
-    return float(np.sum(U * Gam)), float(np.sum(UG * UG.T))
+    return E_inv @ H @ E_inv / (sum(m.nobs for m in moments) - len(moments))
 
 
 def adjusted_test(stat, df, tr1, tr2, test):
@@ -151,7 +171,7 @@ def baseline_test(moments, fg, test):
         D.append(Dg)
         offset += k
     E = sum(f * Dg.T @ (m.wls_v[:, None] * Dg) for f, m, Dg in zip(fg, moments, D))
-    tr1, tr2 = ugamma_traces(np.linalg.inv(E), D, moments, fg)
+    _, tr1, tr2 = sandwich_parts(np.linalg.inv(E), D, moments, fg)
     df = sum(len(m.wls_v) for m in moments) - q
     return _test_block(stat, df, tr1, tr2, test, prefix="baseline_")
 
@@ -243,11 +263,10 @@ def _estimates(model, theta, vcov):
     return pd.DataFrame.from_records(recs, columns=ESTIMATE_COLUMNS), rsq
 
 
-def _fit_block(model, moments, theta, E_inv, D, fg, test):
+def _fit_block(model, moments, theta, tr1, tr2, fg, test):
     N, G = sum(m.nobs for m in moments), len(moments)
     fmin = objective(model, moments, theta, fg)
     df = sum(len(m.wls_v) for m in moments) - model.npar
-    tr1, tr2 = ugamma_traces(E_inv, D, moments, fg)
     fit = {"npar": model.npar, "nobs": N, "ntotal": N, "fmin": fmin}
     # lavaan's chisq: 2 n_g fx_g summed over the groups = sum (n_g - 1) r_g' W_g r_g
     stat = sum((m.nobs - 1) * float(np.sum(m.wls_v * r * r)) for m, r in zip(moments, _residuals(model, moments, theta)))
@@ -288,14 +307,14 @@ def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, gro
         fg = [m.nobs / N for m in moments]
         E, _, D = _normal_equations(model, moments, theta, fg)
         try:
-            E_inv = np.linalg.inv(E)
-            vcov = robust_vcov(E_inv, D, moments, fg)
+            H, tr1, tr2 = sandwich_parts(np.linalg.inv(E), D, moments, fg)
+            vcov = robust_vcov(np.linalg.inv(E), H, moments)
         except np.linalg.LinAlgError:
             warnings.append("information matrix is singular: standard errors not available (model may not be "
                             "identified)")
-            E_inv = vcov = np.full((model.npar, model.npar), np.nan)
+            vcov, tr1, tr2 = np.full((model.npar, model.npar), np.nan), float("nan"), float("nan")
         est, rsq = _estimates(model, theta, vcov)
-        fit = _fit_block(model, moments, theta, E_inv, D, fg, test)
+        fit = _fit_block(model, moments, theta, tr1, tr2, fg, test)
     warnings += [f"Heywood case: negative residual variance of the latent response of {r.lhs} ({r.est:.3g})"
                  for r in est.itertuples() if r.op == "~~" and r.lhs == r.rhs and not r.free and r.est < 0]
     return SEMResult(converged=bool(converged), warnings=warnings, fit=fit, estimates=est, r_squared=rsq,
