@@ -111,6 +111,29 @@ fits$bfi <- record(f, model_bfi, 'cfa(model_bfi, data = bfi[, items_bfi], ordere
 f <- cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV", group = "school")
 fits$hs3_school <- record(f, model_hs, 'cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV", group = "school")')
 
+## model features on hs3: std.lv, a latent regression, equal loadings by labels, a second-order
+## factor, thresholds in the syntax with one fixed, and WLSMVS with two groups
+more <- list(
+  hs3_std_lv = list(model_hs, list(std.lv = TRUE)),
+  hs3_regression = list(paste(model_hs, "textual ~ visual", "speed ~ textual", sep = "\n"), list()),
+  hs3_equal_loadings = list("visual =~ x1 + a*x2 + a*x3\ntextual =~ x4 + b*x5 + b*x6\nspeed =~ x7 + x8 + x9", list()),
+  hs5_second_order = list(paste(model_hs, "g =~ visual + textual + speed", sep = "\n"), list(data = "hs5")),
+  hs3_fixed_threshold = list(paste(model_hs, "x1 | -0.4*t1 + t2", "x9 | t1 + t2", sep = "\n"), list()),
+  hs3_school_wlsmvs = list(model_hs, list(group = "school", estimator = "WLSMVS"))
+)
+for (nm in names(more)) {
+  syn <- more[[nm]][[1]]; opt <- more[[nm]][[2]]
+  d <- if (identical(opt$data, "hs5")) hs5 else hs3
+  opt$data <- NULL
+  args <- c(list(model = syn, data = d, ordered = items_hs, estimator = "WLSMV"), opt)
+  args$estimator <- if (is.null(opt$estimator)) "WLSMV" else opt$estimator
+  f <- do.call("cfa", args)
+  call <- paste0("cfa(model, data = ", if (identical(more[[nm]][[2]]$data, "hs5")) "hs5" else "hs3",
+                 ", ordered = items_hs, estimator = \"", args$estimator, "\"",
+                 paste0(sapply(setdiff(names(opt), "estimator"), function(k) paste0(", ", k, " = ", deparse(opt[[k]]))), collapse = ""), ")")
+  fits[[nm]] <- record(f, syn, call)
+}
+
 fiml <- tryCatch(cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV", missing = "ml"),
                  error = function(e) conditionMessage(e), warning = function(w) conditionMessage(w))
 

@@ -42,7 +42,10 @@ FIT_KEYS = {
 }
 FIT_ALL_KEYS = {"rmsea.ci.lower": "rmsea_ci_lower", "rmsea.ci.upper": "rmsea_ci_upper",
                 "rmsea.ci.lower.scaled": "rmsea_ci_lower_scaled", "rmsea.ci.upper.scaled": "rmsea_ci_upper_scaled"}
-CASES = {"hs3": "WLSMV", "hs3_wlsmvs": "WLSMVS", "hs5": "WLSMV", "bfi": "WLSMV", "hs3_school": "WLSMV"}
+CASES = {"hs3": "WLSMV", "hs3_wlsmvs": "WLSMVS", "hs5": "WLSMV", "bfi": "WLSMV", "hs3_school": "WLSMV",
+         "hs3_std_lv": "WLSMV", "hs3_regression": "WLSMV", "hs3_equal_loadings": "WLSMV", "hs5_second_order": "WLSMV",
+         "hs3_fixed_threshold": "WLSMV", "hs3_school_wlsmvs": "WLSMVS"}
+OPTIONS = {"hs3_std_lv": {"std_lv": True}}
 
 
 def moments_of(record) -> list:
@@ -60,7 +63,7 @@ def moments_of(record) -> list:
 @pytest.fixture(scope="module")
 def fits():
     return {name: fit_ordinal_moments(FIXTURE["fits"][name]["syntax"], moments_of(FIXTURE["fits"][name]),
-                                      estimator=est) for name, est in CASES.items()}
+                                      estimator=est, **OPTIONS.get(name, {})) for name, est in CASES.items()}
 
 
 def _key(lhs, op, rhs, group):
