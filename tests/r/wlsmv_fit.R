@@ -119,7 +119,9 @@ more <- list(
   hs3_equal_loadings = list("visual =~ x1 + a*x2 + a*x3\ntextual =~ x4 + b*x5 + b*x6\nspeed =~ x7 + x8 + x9", list()),
   hs5_second_order = list(paste(model_hs, "g =~ visual + textual + speed", sep = "\n"), list(data = "hs5")),
   hs3_fixed_threshold = list(paste(model_hs, "x1 | -0.4*t1 + t2", "x9 | t1 + t2", sep = "\n"), list()),
-  hs3_school_wlsmvs = list(model_hs, list(group = "school", estimator = "WLSMVS"))
+  hs3_school_wlsmvs = list(model_hs, list(group = "school", estimator = "WLSMVS")),
+  hs3_theta = list(paste(model_hs, "textual ~ visual", sep = "\n"), list(parameterization = "theta")),
+  hs5_school_theta = list(model_hs, list(data = "hs5", group = "school", parameterization = "theta"))
 )
 for (nm in names(more)) {
   syn <- more[[nm]][[1]]; opt <- more[[nm]][[2]]

@@ -44,8 +44,10 @@ FIT_ALL_KEYS = {"rmsea.ci.lower": "rmsea_ci_lower", "rmsea.ci.upper": "rmsea_ci_
                 "rmsea.ci.lower.scaled": "rmsea_ci_lower_scaled", "rmsea.ci.upper.scaled": "rmsea_ci_upper_scaled"}
 CASES = {"hs3": "WLSMV", "hs3_wlsmvs": "WLSMVS", "hs5": "WLSMV", "bfi": "WLSMV", "hs3_school": "WLSMV",
          "hs3_std_lv": "WLSMV", "hs3_regression": "WLSMV", "hs3_equal_loadings": "WLSMV", "hs5_second_order": "WLSMV",
-         "hs3_fixed_threshold": "WLSMV", "hs3_school_wlsmvs": "WLSMVS"}
-OPTIONS = {"hs3_std_lv": {"std_lv": True}}
+         "hs3_fixed_threshold": "WLSMV", "hs3_school_wlsmvs": "WLSMVS", "hs3_theta": "WLSMV",
+         "hs5_school_theta": "WLSMV"}
+OPTIONS = {"hs3_std_lv": {"std_lv": True}, "hs3_theta": {"parameterization": "theta"},
+           "hs5_school_theta": {"parameterization": "theta"}}
 
 
 def moments_of(record) -> list:
@@ -171,6 +173,16 @@ def test_fit_model_misuse_is_one_line(syntax, kwargs, message, monkeypatch):
     assert "\n" not in str(err.value)
 
 
+def test_fit_model_theta_parameterization(monkeypatch):
+    monkeypatch.setitem(sys.modules, "surveysem_fake_stage_one", _fake_stage_one())
+    monkeypatch.setattr(om, "STAGE_ONE_MODULE", "surveysem_fake_stage_one")
+    ref = FIXTURE["fits"]["hs3_theta"]
+    res = fit_model(ref["syntax"], HS3, ordered=True, parameterization="theta")
+    assert res.fit["chisq_scaled"] == pytest.approx(ref["fit"]["chisq.scaled"], abs=TOL)
+    with pytest.raises(SurveySemError, match=r"^unknown parameterization 'thet'; use delta or theta"):
+        fit_model(ref["syntax"], HS3, ordered="all", parameterization="thet")
+
+
 def test_fit_model_without_stage_one_names_the_missing_module(monkeypatch):
     monkeypatch.setattr(om, "STAGE_ONE_MODULE", "surveysem.sem.no_such_stage_one")
     with pytest.raises(SurveySemError, match=r"^WLSMV from data needs stage one \(surveysem\.sem\.no_such_stage_one"):
@@ -193,15 +205,16 @@ def _fake_stage_one():
     return module
 
 
-@pytest.mark.parametrize("name,group", [("hs3", None), ("hs3_school", "school")])
-def test_fit_model_hook_passes_stage_one_to_stage_two(name, group, monkeypatch):
+@pytest.mark.parametrize("name,group,options", [("hs3", None, {}), ("hs3_school", "school", {}),
+                                                ("hs3_school_wlsmvs", "school", {"estimator": "WLSMVS"})])
+def test_fit_model_hook_passes_stage_one_to_stage_two(name, group, options, monkeypatch):
     fake = _fake_stage_one()
     monkeypatch.setitem(sys.modules, "surveysem_fake_stage_one", fake)
     monkeypatch.setattr(om, "STAGE_ONE_MODULE", "surveysem_fake_stage_one")
-    res = fit_model(HS_MODEL, HS3, ordered=HS_ITEMS, group=group)
+    res = fit_model(HS_MODEL, HS3, ordered=HS_ITEMS, group=group, **options)
     ref = FIXTURE["fits"][name]
     assert fake.calls == [(301, HS_ITEMS, group)]
-    assert res.estimator == "WLSMV" and res.ngroups == ref["ngroups"]
+    assert res.estimator == options.get("estimator", "WLSMV") and res.ngroups == ref["ngroups"]
     assert res.fit["chisq_scaled"] == pytest.approx(ref["fit"]["chisq.scaled"], abs=TOL)
     if group:
         assert res.group_labels == ref["group_labels"]

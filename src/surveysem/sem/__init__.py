@@ -53,7 +53,7 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
   (perturbed) start values are refused with one line naming the parameters involved; a singular
   information matrix at the solution gives ``identified=False``, a warning and NaN SEs.
 * Ordered indicators, WLSMV / WLSMVS (:mod:`surveysem.sem.wlsmv`, stage two): DWLS in the delta
-  parameterization from stage one's thresholds, polychoric correlations, gamma and weights
+  (default) or theta parameterization from stage one's thresholds, polychoric correlations, gamma and weights
   (:class:`OrdinalMoments`, lavaan's ``wls.obs``, ``gamma``, ``wls.v``), thresholds as ``|`` rows
   (``x1 | t1 + t2`` in the syntax), robust.sem SEs, the scaled-shifted (mean-and-variance
   adjusted) chi-square with scaling factor and shift, the baseline model of ordered data, standard

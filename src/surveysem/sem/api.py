@@ -256,7 +256,8 @@ def fit_model(
     ``auto_fix_first``) and any of the above in lavaan's dotted or snake_case spelling, e.g.
     ``**{"std.lv": True, "group.equal": ["loadings"]}`` (:mod:`surveysem.sem.options`).
     ``ordered``: the ordered items (a list, or ``True`` / ``"all"`` for all the model's observed
-    variables) with ``estimator="WLSMV"`` (the default then) or ``"WLSMVS"``: stage one
+    variables) with ``estimator="WLSMV"`` (the default then) or ``"WLSMVS"``, and lavaan's
+    ``parameterization`` (``"delta"``, the default, or ``"theta"``): stage one
     (thresholds, polychoric correlations, gamma) from the data, then
     :func:`surveysem.sem.wlsmv.fit_ordinal_moments` (:func:`_fit_ordinal`)."""
     if ordered is not None and ordered is not False:
@@ -328,10 +329,12 @@ def _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, 
     if missing not in ("listwise", "pairwise"):
         raise SurveySemError(f"unknown missing-data method {missing!r} for ordered indicators; use pairwise or "
                              "listwise", value=missing)
+    other = dict(other)
+    parameterization = str(other.pop("parameterization", "delta")).lower()
     options = normalise_options(other)
     if options:
         raise SurveySemError(f"not supported: option(s) {', '.join(sorted(options))} with ordered indicators; "
-                             "WLSMV takes group, std_lv and missing", value=min(options))
+                             "WLSMV takes group, std_lv, missing and parameterization", value=min(options))
     if not isinstance(data, pd.DataFrame):
         raise SurveySemError("data must be a pandas DataFrame")
     items = _ordered_items(syntax, ordered, data.columns)
@@ -348,4 +351,4 @@ def _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, 
     if isinstance(moments, dict):
         moments = [moments[k] for k in levels]
     return fit_ordinal_moments(syntax, moments, estimator=estimator, std_lv=std_lv, group_equal=group_equal,
-                               group_labels=levels, max_iter=max_iter)
+                               group_labels=levels, parameterization=parameterization, max_iter=max_iter)

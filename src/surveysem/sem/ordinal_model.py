@@ -1,5 +1,5 @@
 """The model of ordered indicators in lavaan's delta parameterization (``parameterization =
-"delta"``, the default of ``estimator = "WLSMV"``): its parameter table and its implied thresholds
+"delta"``, the default of ``estimator = "WLSMV"``) or its theta parameterization: its parameter table and its implied thresholds
 and polychoric correlations with their derivatives (lavaan's ``lav_model_implied`` and
 ``computeDelta`` for categorical data).
 
@@ -11,6 +11,10 @@ latent variables at 0, so the implied thresholds are the threshold parameters an
 a fixed row as lavaan does. The items may not be predictors of other variables (no path starts at
 an ordered item), so its residual variance touches only the diagonal of ``Sigma*`` and the implied
 correlations are the off-diagonal entries computed with those variances at 0.
+
+In the theta parameterization (``parameterization = "theta"``) the residual variances of the
+latent responses are fixed at 1 instead, and the implied thresholds and correlations are scaled by
+lavaan's computed scaling factors ``1 / sqrt(diag Sigma*)`` (reported as the ``~*~`` rows).
 
 Parameter vector: the structural parameters (renumbered without the items' residual variances),
 then the thresholds (per group; a label shared across groups ties them).
@@ -33,10 +37,11 @@ from surveysem.sem.syntax import ParsedModel
 @dataclass
 class GroupLayout:
     """Where a group's stage-one statistics sit in the model: the correlations' model-variable
-    indices, the thresholds' parameter indices (-1: fixed) and fixed values."""
+    indices, the thresholds' items (model indices), parameter indices (-1: fixed) and fixed values."""
 
     rows: np.ndarray  # model index of the first variable of each correlation
     cols: np.ndarray
+    th_item: np.ndarray
     th_par: np.ndarray
     th_fixed: np.ndarray
 
@@ -49,31 +54,57 @@ class OrdinalModel:
     layouts: list  # GroupLayout per group
     groups: list = field(default_factory=list)  # GroupMatrices per group
     theta0: np.ndarray | None = None  # start values
+    parameterization: str = "delta"
+
+    def _tau(self, theta, lay):
+        return np.where(lay.th_par >= 0, theta[np.maximum(lay.th_par, 0)], lay.th_fixed)
 
     def implied(self, theta, g):
-        """(implied WLS vector, Sigma* explained part, full covariance C, B) of group ``g`` (0-based)."""
+        """(implied WLS vector, covariance C of all variables (delta: without the items' residual
+        variances), B, nu) of group ``g`` (0-based). Theta parameterization: thresholds and
+        covariances of the latent responses scaled by ``1 / sqrt(diag Sigma*)`` (lavaan's ~*~)."""
         gm, lay = self.groups[g], self.layouts[g]
         _, _, _, B, C, nu = gm.implied(theta)
-        tau = np.where(lay.th_par >= 0, theta[np.maximum(lay.th_par, 0)], lay.th_fixed)
-        sigma = np.concatenate([tau, C[lay.rows, lay.cols]])
-        return sigma, C, B, nu
+        tau = self._tau(theta, lay)
+        cor = C[lay.rows, lay.cols]
+        if self.parameterization == "theta":
+            d = self.scaling(C)
+            tau, cor = tau * d[lay.th_item], cor * d[lay.rows] * d[lay.cols]
+        return np.concatenate([tau, cor]), C, B, nu
+
+    def scaling(self, C):
+        """lavaan's scaling factors ``x ~*~ x``: 1 / sd of the latent responses (delta: 1)."""
+        p = len(self.spec.ov_names)
+        return 1.0 / np.sqrt(np.diag(C)[:p]) if self.parameterization == "theta" else np.ones(p)
 
     def jacobian(self, theta, g):
         """d sigma / d theta of group ``g``: (thresholds + correlations) x npar."""
         gm, lay = self.groups[g], self.layouts[g]
         _, _, _, B, C, nu = gm.implied(theta)
         Am, Bm, _ = gm.derivs(B, C, nu)
-        dcor = Am[lay.rows] * Bm[lay.cols] + Bm[lay.rows] * Am[lay.cols]
-        out = np.zeros((len(lay.th_par) + len(lay.rows), self.npar))
-        out[len(lay.th_par):] = gm.columns_to_parameters(dcor)
+        dcov = Am[lay.rows] * Bm[lay.cols] + Bm[lay.rows] * Am[lay.cols]
+        nt = len(lay.th_par)
+        out = np.zeros((nt + len(lay.rows), self.npar))
         free = np.flatnonzero(lay.th_par >= 0)
+        if self.parameterization == "theta":
+            d = self.scaling(C)
+            p = len(d)
+            dd = -0.5 * d[:, None] ** 3 * (2.0 * Am[:p] * Bm[:p])  # d(1 / sqrt(Sigma_ii))
+            cov = C[lay.rows, lay.cols]
+            dcor = (dcov * (d[lay.rows] * d[lay.cols])[:, None]
+                    + cov[:, None] * (dd[lay.rows] * d[lay.cols][:, None] + d[lay.rows][:, None] * dd[lay.cols]))
+            out[nt:] = gm.columns_to_parameters(dcor)
+            out[:nt] = gm.columns_to_parameters(self._tau(theta, lay)[:, None] * dd[lay.th_item])
+            out[free, lay.th_par[free]] += d[lay.th_item[free]]
+            return out
+        out[nt:] = gm.columns_to_parameters(dcov)
         out[free, lay.th_par[free]] = 1.0
         return out
 
     def residual_variances(self, C):
-        """1 - explained variance of each observed variable (its latent response's residual variance)."""
+        """The residual variances of the latent responses: delta, 1 - explained variance; theta, 1."""
         p = len(self.spec.ov_names)
-        return 1.0 - np.diag(C)[:p]
+        return 1.0 - np.diag(C)[:p] if self.parameterization == "delta" else np.ones(p)
 
 
 def _check_structure(spec: ModelSpec):
@@ -93,13 +124,14 @@ def _check_structure(spec: ModelSpec):
                                  "(delta parameterization: item intercepts and latent means are 0)", value=r.lhs)
 
 
-def _fix_residual_variances(spec: ModelSpec) -> dict:
-    """Fix the items' residual variances (placeholders 0; reported as 1 - explained) and renumber
-    the other free parameters; returns old -> new parameter index."""
+def _fix_residual_variances(spec: ModelSpec, parameterization) -> dict:
+    """Fix the items' residual variances (delta: placeholders 0, reported as 1 - explained; theta:
+    1) and renumber the other free parameters; returns old -> new parameter index."""
     p = len(spec.ov_names)
+    value = 0.0 if parameterization == "delta" else 1.0
     for r in spec.rows:
         if r.op == "~~" and r.lhs == r.rhs and r.mat == "S" and r.i < p:
-            r.free, r.value, r.par, r.label = False, 0.0, -1, ""
+            r.free, r.value, r.par, r.label = False, value, -1, ""
     old = sorted({r.par for r in spec.rows if r.free})
     new = {o: k for k, o in enumerate(old)}
     for r in spec.rows:
@@ -158,14 +190,19 @@ def _layout(spec, mom, thresholds, g):
     rows = np.array([index[mom.variables[i]] for i, j in pairs], int)
     cols = np.array([index[mom.variables[j]] for i, j in pairs], int)
     th = [r for r in thresholds if r.group == g]
-    return GroupLayout(rows, cols, np.array([r.par if r.free else -1 for r in th], int),
+    return GroupLayout(rows, cols, np.array([index[r.lhs] for r in th], int),
+                       np.array([r.par if r.free else -1 for r in th], int),
                        np.array([r.value if not r.free else 0.0 for r in th], float))
 
 
-def build_ordinal_model(parsed: ParsedModel, moments: list, *, std_lv=False, group_equal=()) -> OrdinalModel:
-    """The delta-parameterization model of ``parsed`` for the stage-one ``moments`` (one
+def build_ordinal_model(parsed: ParsedModel, moments: list, *, std_lv=False, group_equal=(),
+                        parameterization="delta") -> OrdinalModel:
+    """The model of ``parsed`` for the stage-one ``moments`` (one
     :class:`~surveysem.sem.ordinal_moments.OrdinalMoments` per group, already restricted to the
-    model's items in one order)."""
+    model's items in one order), in lavaan's ``"delta"`` or ``"theta"`` parameterization."""
+    if parameterization not in ("delta", "theta"):
+        raise SurveySemError(f"unknown parameterization {parameterization!r}; use delta or theta",
+                             value=parameterization)
     if group_equal:
         raise SurveySemError(f"not supported: group_equal {list(group_equal)} with ordered indicators (invariance of "
                              "thresholds); fit the configural model or tie parameters by labels")
@@ -178,11 +215,11 @@ def build_ordinal_model(parsed: ParsedModel, moments: list, *, std_lv=False, gro
     # the engine's continuous start values on the polychoric matrices, before renumbering
     cont = start_values(spec, [GroupData.from_moments(np.zeros(len(spec.ov_names)), _model_order(spec, m), m.nobs)
                                for m in moments])
-    start_map = _fix_residual_variances(spec)
+    start_map = _fix_residual_variances(spec, parameterization)
     thresholds, npar = _threshold_rows(th_terms, moments, ngroups, spec.npar)
     layouts = [_layout(spec, moments[g], thresholds, g + 1) for g in range(ngroups)]
-    model = OrdinalModel(spec, thresholds, npar, layouts, theta0=_start_vector(cont, start_map, thresholds,
-                                                                              moments, npar))
+    model = OrdinalModel(spec, thresholds, npar, layouts, parameterization=parameterization,
+                         theta0=_start_vector(cont, start_map, thresholds, moments, npar))
     nvar = len(spec.var_names)
     p = len(spec.ov_names)
     model.groups = [GroupMatrices(spec, g, nvar, p, npar) for g in range(1, ngroups + 1)]
@@ -208,8 +245,8 @@ def _start_vector(cont, start_map, thresholds, moments, npar):
 
 
 def display_rows(model: OrdinalModel, g: int) -> list:
-    """lavaan's fixed rows of the delta parameterization in group ``g``: ``x ~*~ x`` (1), ``x ~ 1``
-    (0) of every item and ``f ~ 1`` (0) of every latent variable."""
+    """lavaan's fixed rows in group ``g``: ``x ~*~ x`` (delta: 1; theta: the computed scaling,
+    filled in by the table), ``x ~ 1`` (0) of every item and ``f ~ 1`` (0) of every latent variable."""
     spec = model.spec
     rows = [ParRow(v, "~*~", v, g, False, False, 1.0, mat="") for v in spec.ov_names]
     rows += [ParRow(v, "~1", "", g, False, False, 0.0, mat="") for v in spec.ov_names + spec.lv_names]

@@ -216,19 +216,24 @@ def _std_all(r, val, sd, index):
         return val / (sd[index[r.lhs]] * sd[index[r.rhs]])
     if r.op == "|":
         return val / sd[index[r.lhs]]
-    return val
+    if r.op == "~*~":
+        return val * sd[index[r.lhs]]
+    return 0.0  # the fixed ~1 rows
 
 
 def _group_records(model, theta, g, se_par):
     """parameterEstimates() rows of group ``g`` (1-based): the user's rows, thresholds, the other
-    rows, then the fixed ``~*~`` and ``~1`` rows of the delta parameterization."""
+    rows, then the fixed ``~*~`` (theta: computed) and ``~1`` rows."""
     spec = model.spec
     C = model.implied(theta, g - 1)[1]
+    delta = model.parameterization == "delta"
     resid = model.residual_variances(C)
     p = len(spec.ov_names)
     full = C.copy()
-    full[np.arange(p), np.arange(p)] += resid
+    if delta:  # the latent responses' residual variances are not in C
+        full[np.arange(p), np.arange(p)] += resid
     sd = np.sqrt(np.diag(full))
+    scaling = model.scaling(C)
     index = {v: k for k, v in enumerate(spec.var_names)}
     rows = [r for r in spec.rows if r.group == g]
     ordered = ([r for r in rows if r.user] + [r for r in model.thresholds if r.group == g]
@@ -240,14 +245,16 @@ def _group_records(model, theta, g, se_par):
             z = val / se if se > 0 else np.nan
             pv = 2 * special.ndtr(-abs(z)) if np.isfinite(z) else np.nan
         else:
-            is_delta = r.op == "~~" and r.lhs == r.rhs and r.mat == "S" and r.i < p
+            is_delta = delta and r.op == "~~" and r.lhs == r.rhs and r.mat == "S" and r.i < p
             val = resid[r.i] if is_delta else (0.0 if r.value is None else r.value)
+            if r.op == "~*~":
+                val = scaling[index[r.lhs]]
             se, z, pv = 0.0, np.nan, np.nan
-        std = _std_all(r, val, sd, index) if r.op in ("=~", "~", "~~", "|") else (val if r.op == "~*~" else 0.0)
+        std = _std_all(r, val, sd, index)
         recs.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": g, "label": r.label, "est": float(val),
                      "se": float(se), "z": z, "pvalue": pv, "std_all": float(std), "free": bool(r.free),
                      "par": int(r.par)})
-    return recs, {v: float(1.0 - resid[k]) for k, v in enumerate(spec.ov_names)}
+    return recs, {v: float(1.0 - resid[k] / full[k, k]) for k, v in enumerate(spec.ov_names)}
 
 
 def _estimates(model, theta, vcov):
@@ -279,13 +286,15 @@ def _fit_block(model, moments, theta, tr1, tr2, fg, test):
 
 
 def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, group_equal=(), group_labels=None,
-                        max_iter=500):
+                        parameterization="delta", max_iter=500):
     """Fit ``syntax`` by DWLS (delta parameterization) to stage-one ``moments`` (one
     :class:`OrdinalMoments` per group, or one for a single group) and return the engine's
     :class:`~surveysem.sem.results.SEMResult` with lavaan's WLSMV (or WLSMVS) statistics: robust
     SEs, the scaled-shifted (mean-and-variance adjusted) test, the baseline model, the standard and
     scaled CFI / TLI / RMSEA and SRMR (fit keys as lavaan's ``fitMeasures()`` with "_" for ".";
-    ``scaling_factor`` is ``chisq.scaling.factor``, ``shift_parameter`` ``chisq.shift.parameters``)."""
+    ``scaling_factor`` is ``chisq.scaling.factor``, ``shift_parameter`` ``chisq.shift.parameters``).
+    ``parameterization``: lavaan's ``"delta"`` (the default) or ``"theta"`` (residual variances of
+    the latent responses fixed at 1, scaling factors computed)."""
     from surveysem.sem.results import SEMResult
 
     estimator = str(estimator).upper()
@@ -297,7 +306,8 @@ def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, gro
     parsed = parse_syntax(syntax)
     ov = variable_names([t for t in parsed.terms if t.op != "|"]).ov
     moments = [m.subset(ov) for m in moments]
-    model = build_ordinal_model(parsed, moments, std_lv=std_lv, group_equal=group_equal)
+    model = build_ordinal_model(parsed, moments, std_lv=std_lv, group_equal=group_equal,
+                                parameterization=parameterization)
     warnings = []
     with np.errstate(all="ignore"):
         theta, converged, iters = estimate(model, moments, model.theta0, max_iter=max_iter)
