@@ -121,7 +121,15 @@ more <- list(
   hs3_fixed_threshold = list(paste(model_hs, "x1 | -0.4*t1 + t2", "x9 | t1 + t2", sep = "\n"), list()),
   hs3_school_wlsmvs = list(model_hs, list(group = "school", estimator = "WLSMVS")),
   hs3_theta = list(paste(model_hs, "textual ~ visual", sep = "\n"), list(parameterization = "theta")),
-  hs5_school_theta = list(model_hs, list(data = "hs5", group = "school", parameterization = "theta"))
+  hs5_school_theta = list(model_hs, list(data = "hs5", group = "school", parameterization = "theta")),
+  ## invariance (delta): lavaan 0.6-14 frees the scaling factors (~*~) and latent means in group 2
+  ## when the thresholds are equal
+  hs3_school_loadings = list(model_hs, list(group = "school", group.equal = "loadings")),
+  hs3_school_thresholds = list(model_hs, list(group = "school", group.equal = "thresholds")),
+  hs5_school_scalar = list(model_hs, list(data = "hs5", group = "school",
+                                          group.equal = c("thresholds", "loadings"))),
+  hs3_school_scalar_wlsmvs = list(model_hs, list(group = "school", estimator = "WLSMVS",
+                                                 group.equal = c("thresholds", "loadings", "intercepts")))
 )
 for (nm in names(more)) {
   syn <- more[[nm]][[1]]; opt <- more[[nm]][[2]]

@@ -47,7 +47,12 @@ CASES = {"hs3": "WLSMV", "hs3_wlsmvs": "WLSMVS", "hs5": "WLSMV", "bfi": "WLSMV",
          "hs3_fixed_threshold": "WLSMV", "hs3_school_wlsmvs": "WLSMVS", "hs3_theta": "WLSMV",
          "hs5_school_theta": "WLSMV"}
 OPTIONS = {"hs3_std_lv": {"std_lv": True}, "hs3_theta": {"parameterization": "theta"},
-           "hs5_school_theta": {"parameterization": "theta"}}
+           "hs5_school_theta": {"parameterization": "theta"}, "hs3_school_loadings": {"group_equal": ("loadings",)},
+           "hs3_school_thresholds": {"group_equal": ("thresholds",)},
+           "hs5_school_scalar": {"group_equal": ("thresholds", "loadings")},
+           "hs3_school_scalar_wlsmvs": {"group_equal": ("thresholds", "loadings", "intercepts")}}
+CASES.update({"hs3_school_loadings": "WLSMV", "hs3_school_thresholds": "WLSMV", "hs5_school_scalar": "WLSMV",
+              "hs3_school_scalar_wlsmvs": "WLSMVS"})
 
 
 def moments_of(record) -> list:
@@ -161,8 +166,10 @@ HS_MODEL = FIXTURE["fits"]["hs3"]["syntax"]
         (HS_MODEL, {"ordered": HS_ITEMS, "estimator": "MLR"}, r"^not supported: estimator MLR with ordered indicators"),
         (HS_MODEL, {"ordered": HS_ITEMS[:8]}, r"^not supported: continuous variables \(x9\) beside ordered ones"),
         (HS_MODEL, {"ordered": HS_ITEMS, "group_partial": ("visual=~x2",)}, r"^not supported: option\(s\) group_partial"),
-        (HS_MODEL, {"ordered": HS_ITEMS, "group": "school", "group_equal": ("loadings",)},
-         r"^not supported: group_equal \['loadings'\] with ordered indicators"),
+        (HS_MODEL, {"ordered": HS_ITEMS, "group": "school", "group_equal": ("loadings", "residuals")},
+         r"^not supported: group_equal 'residuals' with ordered indicators; use loadings, thresholds, intercepts"),
+        (HS_MODEL, {"ordered": HS_ITEMS, "group": "school", "group_equal": ("thresholds",),
+                    "parameterization": "theta"}, r"^not supported: group_equal 'thresholds' in the theta"),
     ],
 )
 def test_fit_model_misuse_is_one_line(syntax, kwargs, message, monkeypatch):

@@ -60,7 +60,9 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
   and scaled CFI / TLI / RMSEA, SRMR: ``fit_ordinal_moments(syntax, moments, estimator="WLSMV")``;
   ``fit_model(syntax, data, ordered=[...])`` computes stage one first (its module is imported
   lazily, :func:`surveysem.sem.ordinal_moments.stage_one_moments`). FIML is refused (pairwise).
-  Single and multi-group (configural); no group_equal, covariates or ordered predictors yet.
+  Single and multi-group: configural, ``group_equal`` "loadings", "thresholds" (latent means and
+  scaling factors free in groups 2+, as lavaan), "intercepts" (no effect); not yet: group_partial,
+  continuous variables beside ordered ones, ordered items as predictors.
 * :func:`fit_sam` (``surveysem.sem.sam``): local SAM as lavaan's ``sam(sam.method = "local")``
   with its defaults, single group, complete data (listwise): structural estimates with two-step
   SEs, z, p, 95% CI and std.all, and step 1's latent covariance matrix ``veta``.

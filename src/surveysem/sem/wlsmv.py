@@ -218,24 +218,23 @@ def _std_all(r, val, sd, index):
         return val / sd[index[r.lhs]]
     if r.op == "~*~":
         return val * sd[index[r.lhs]]
-    return 0.0  # the fixed ~1 rows
+    return val / sd[index[r.lhs]]  # ~1: latent means (free in groups 2+ with equal thresholds)
 
 
 def _group_records(model, theta, g, se_par):
     """parameterEstimates() rows of group ``g`` (1-based): the user's rows, thresholds, the other
     rows, then the fixed ``~*~`` (theta: computed) and ``~1`` rows."""
     spec = model.spec
-    C = model.implied(theta, g - 1)[1]
+    C, _, scaling, _, _ = model.state(theta, g - 1)
     delta = model.parameterization == "delta"
-    resid = model.residual_variances(C)
+    resid = model.residual_variances(C, scaling)
     p = len(spec.ov_names)
     full = C.copy()
     if delta:  # the latent responses' residual variances are not in C
         full[np.arange(p), np.arange(p)] += resid
     sd = np.sqrt(np.diag(full))
-    scaling = model.scaling(C)
     index = {v: k for k, v in enumerate(spec.var_names)}
-    rows = [r for r in spec.rows if r.group == g]
+    rows = [r for r in spec.rows if r.group == g and r.op != "~1"]
     ordered = ([r for r in rows if r.user] + [r for r in model.thresholds if r.group == g]
                + [r for r in rows if not r.user] + display_rows(model, g))
     recs = []
@@ -247,7 +246,7 @@ def _group_records(model, theta, g, se_par):
         else:
             is_delta = delta and r.op == "~~" and r.lhs == r.rhs and r.mat == "S" and r.i < p
             val = resid[r.i] if is_delta else (0.0 if r.value is None else r.value)
-            if r.op == "~*~":
+            if r.op == "~*~":  # theta: computed
                 val = scaling[index[r.lhs]]
             se, z, pv = 0.0, np.nan, np.nan
         std = _std_all(r, val, sd, index)
