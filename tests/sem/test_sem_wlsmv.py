@@ -247,3 +247,44 @@ def test_moments_of_the_wrong_size_are_one_line():
 
 def test_lavaan_refuses_fiml_with_ordered_items_too():
     assert "not available in the categorical setting" in FIXTURE["fiml_ordered"]
+
+
+@pytest.fixture
+def fake_stage_one(monkeypatch):
+    fake = _fake_stage_one()
+    monkeypatch.setitem(sys.modules, "surveysem_fake_stage_one", fake)
+    monkeypatch.setattr(om, "STAGE_ONE_MODULE", "surveysem_fake_stage_one")
+    return fake
+
+
+def test_cli_fit_ordered_json(tmp_path, capsys, fake_stage_one):
+    from surveysem.cli import main
+
+    model = tmp_path / "hs.lav"
+    model.write_text(HS_MODEL)
+    assert main(["fit", str(model), str(DATA / "hs_ordered3.csv"), "--ordered", "all", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = FIXTURE["fits"]["hs3"]["fit"]
+    assert out["fit"]["chisq_scaled"] == pytest.approx(ref["chisq.scaled"], abs=TOL)
+    assert out["fit"]["shift_parameter"] == pytest.approx(FIXTURE["fits"]["hs3"]["test"]["scaled.shifted"]
+                                                          ["shift.parameter"], abs=TOL)
+
+
+def test_cli_fit_ordered_scalar_invariance_text(tmp_path, capsys, fake_stage_one):
+    from surveysem.cli import main
+
+    model = tmp_path / "hs.lav"
+    model.write_text(HS_MODEL)
+    items = ",".join(HS_ITEMS)
+    assert main(["fit", str(model), str(DATA / "hs_ordered3.csv"), "--ordered", items, "--estimator", "WLSMVS",
+                 "--group", "school", "--invariance", "scalar"]) == 0
+    text = capsys.readouterr().out
+    ref = FIXTURE["fits"]["hs3_school_scalar_wlsmvs"]["fit"]
+    assert f"scaled chi-square = {ref['chisq.scaled']:.3f}, df = {ref['df.scaled']:.3f}" in text
+    assert f"scaled: CFI = {ref['cfi.scaled']:.3f}" in text and " ~*~ x1 " in text and " |   t1 " in text
+
+
+def test_wlsmv_result_refuses_diagnostics(fits):
+    with pytest.raises(SurveySemError, match=r"^not supported: modification indices, score tests and residuals of "
+                                             r"WLSMV fits"):
+        fits["hs3"].modindices()

@@ -72,6 +72,9 @@ class SEMResult:
 
     def _diagnostics_context(self, residuals=False):
         """(spec, data) for the diagnostics; what lavaan computes differently from them is refused."""
+        if self.estimator in ("WLSMV", "WLSMVS"):
+            raise SurveySemError(f"not supported: modification indices, score tests and residuals of {self.estimator} "
+                                 "fits; fit the items as continuous (ML or MLR) for them")
         if self.context is None:
             raise SurveySemError("this result carries no model and data (diagnostics need a result of fit_model)")
         spec, gdata = self.context
