@@ -120,6 +120,7 @@ more <- list(
   hs5_second_order = list(paste(model_hs, "g =~ visual + textual + speed", sep = "\n"), list(data = "hs5")),
   hs3_fixed_threshold = list(paste(model_hs, "x1 | -0.4*t1 + t2", "x9 | t1 + t2", sep = "\n"), list()),
   hs3_school_wlsmvs = list(model_hs, list(group = "school", estimator = "WLSMVS")),
+  hs3_residual_covariance = list(paste(model_hs, "x4 ~~ x7", "x1 ~~ x9", sep = "\n"), list()),
   hs3_theta = list(paste(model_hs, "textual ~ visual", sep = "\n"), list(parameterization = "theta")),
   hs5_school_theta = list(model_hs, list(data = "hs5", group = "school", parameterization = "theta")),
   ## invariance (delta): lavaan 0.6-14 frees the scaling factors (~*~) and latent means in group 2

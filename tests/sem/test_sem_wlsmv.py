@@ -51,7 +51,7 @@ OPTIONS = {"hs3_std_lv": {"std_lv": True}, "hs3_theta": {"parameterization": "th
            "hs3_school_thresholds": {"group_equal": ("thresholds",)},
            "hs5_school_scalar": {"group_equal": ("thresholds", "loadings")},
            "hs3_school_scalar_wlsmvs": {"group_equal": ("thresholds", "loadings", "intercepts")}}
-CASES.update({"hs3_school_loadings": "WLSMV", "hs3_school_thresholds": "WLSMV", "hs5_school_scalar": "WLSMV",
+CASES.update({"hs3_residual_covariance": "WLSMV", "hs3_school_loadings": "WLSMV", "hs3_school_thresholds": "WLSMV", "hs5_school_scalar": "WLSMV",
               "hs3_school_scalar_wlsmvs": "WLSMVS"})
 
 
@@ -145,6 +145,7 @@ def test_threshold_syntax_parses_into_bar_terms():
         ("f =~ x1 + x2 + x3\nx1 | t3", r"^model syntax, line 2: x1 \| t3: x1 has thresholds t1, t2 "),
         ("f =~ x1 + x2 + x3\nf ~ 1", r"^not supported: intercepts and means"),
         ("f =~ x1 + x2 + x3\nx1 ~ x2", r"^not supported: an ordered item as a predictor"),
+        ("f =~ x1 + x2 + x3\nx1 ~~ 0.5*x1", r"^not supported: 'x1 ~~ x1' with ordered indicators: the residual"),
     ],
 )
 def test_ordinal_model_misuse_is_one_line(syntax, message):

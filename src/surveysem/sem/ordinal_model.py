@@ -154,6 +154,10 @@ def _fix_residual_variances(spec: ModelSpec, parameterization) -> dict:
     value = 0.0 if parameterization == "delta" else 1.0
     for r in spec.rows:
         if r.op == "~~" and r.lhs == r.rhs and r.mat == "S" and r.i < p:
+            if r.user:
+                raise SurveySemError(f"not supported: '{r.lhs} ~~ {r.lhs}' with ordered indicators: the residual "
+                                     "variance of an item's latent response is not a parameter (delta: 1 - explained "
+                                     "variance; theta: 1); leave it out of the syntax", value=r.lhs)
             r.free, r.value, r.par, r.label = False, value, -1, ""
     old = sorted({r.par for r in spec.rows if r.free})
     new = {o: k for k, o in enumerate(old)}

@@ -206,14 +206,19 @@ def srmr(model, moments, theta, fg):
 
 
 # ---------------------------------------------------------------- step 6: table and result
-def _std_all(r, val, sd, index):
-    """std.all of one row from the standard deviations of all variables (latent responses: 1)."""
+def _std_all(r, val, sd, index, res_sd):
+    """std.all of one row from the standard deviations of all variables; a covariance of two
+    endogenous variables (residual covariance) by their residual standard deviations ``res_sd``
+    (NaN for exogenous variables), as lavaan."""
     if r.op == "=~":
         return val * sd[index[r.lhs]] / sd[index[r.rhs]]
     if r.op == "~":
         return val * sd[index[r.rhs]] / sd[index[r.lhs]]
     if r.op == "~~":
-        return val / (sd[index[r.lhs]] * sd[index[r.rhs]])
+        i, j = index[r.lhs], index[r.rhs]
+        if i != j and np.isfinite(res_sd[i]) and np.isfinite(res_sd[j]):
+            return val / (res_sd[i] * res_sd[j])
+        return val / (sd[i] * sd[j])
     if r.op == "|":
         return val / sd[index[r.lhs]]
     if r.op == "~*~":
@@ -234,6 +239,12 @@ def _group_records(model, theta, g, se_par):
         full[np.arange(p), np.arange(p)] += resid
     sd = np.sqrt(np.diag(full))
     index = {v: k for k, v in enumerate(spec.var_names)}
+    A, S, _ = model.groups[g - 1].matrices(theta)
+    res_var = np.diag(S).copy()
+    res_var[:p] = resid if delta else res_var[:p]
+    endogenous = np.any(A != 0, axis=1)
+    endogenous[:p] = True  # every item is an indicator
+    res_sd = np.where(endogenous, np.sqrt(np.abs(res_var)), np.nan)
     rows = [r for r in spec.rows if r.group == g and r.op != "~1"]
     ordered = ([r for r in rows if r.user] + [r for r in model.thresholds if r.group == g]
                + [r for r in rows if not r.user] + display_rows(model, g))
@@ -249,7 +260,7 @@ def _group_records(model, theta, g, se_par):
             if r.op == "~*~":  # theta: computed
                 val = scaling[index[r.lhs]]
             se, z, pv = 0.0, np.nan, np.nan
-        std = _std_all(r, val, sd, index)
+        std = _std_all(r, val, sd, index, res_sd)
         recs.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": g, "label": r.label, "est": float(val),
                      "se": float(se), "z": z, "pvalue": pv, "std_all": float(std), "free": bool(r.free),
                      "par": int(r.par)})
