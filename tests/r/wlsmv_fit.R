@@ -99,6 +99,7 @@ record <- function(fit, syntax, call) {
 
 fits <- list()
 f <- cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV")
+fits_hs3 <- f
 fits$hs3 <- record(f, model_hs, 'cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV")')
 f <- cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMVS")
 fits$hs3_wlsmvs <- record(f, model_hs, 'cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMVS")')
@@ -109,6 +110,7 @@ f <- cfa(model_bfi, data = bfi[, items_bfi], ordered = items_bfi, estimator = "W
          missing = "pairwise")
 fits$bfi <- record(f, model_bfi, 'cfa(model_bfi, data = bfi[, items_bfi], ordered = items_bfi, estimator = "WLSMV", missing = "pairwise")')
 f <- cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV", group = "school")
+objects <- list(hs3 = fits_hs3, hs3_school = f)
 fits$hs3_school <- record(f, model_hs, 'cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV", group = "school")')
 
 ## model features on hs3: std.lv, a latent regression, equal loadings by labels, a second-order
@@ -129,6 +131,7 @@ more <- list(
   hs3_school_thresholds = list(model_hs, list(group = "school", group.equal = "thresholds")),
   hs5_school_scalar = list(model_hs, list(data = "hs5", group = "school",
                                           group.equal = c("thresholds", "loadings"))),
+  hs3_school_scalar = list(model_hs, list(group = "school", group.equal = c("thresholds", "loadings"))),
   hs3_school_scalar_wlsmvs = list(model_hs, list(group = "school", estimator = "WLSMVS",
                                                  group.equal = c("thresholds", "loadings", "intercepts")))
 )
@@ -143,7 +146,27 @@ for (nm in names(more)) {
                  ", ordered = items_hs, estimator = \"", args$estimator, "\"",
                  paste0(sapply(setdiff(names(opt), "estimator"), function(k) paste0(", ", k, " = ", deparse(opt[[k]]))), collapse = ""), ")")
   fits[[nm]] <- record(f, syn, call)
+  objects[[nm]] <- f
 }
+
+## scaled difference tests of nested fits: lavTestLRT (method "satorra.2000", A.method "delta",
+## scaled.shifted = TRUE: lavaan 0.6-14's default for WLSMV and WLSMVS) and its ingredients
+lrt <- function(m1, m0) {
+  t <- lavTestLRT(objects[[m1]], objects[[m0]])
+  d <- lavaan:::lav_test_diff_Satorra2000(objects[[m1]], objects[[m0]], H1 = TRUE, Satterthwaite = TRUE,
+                                           scaled.shifted = TRUE, A.method = "delta")
+  list(h1 = m1, h0 = m0, chisq_diff = t[["Chisq diff"]][2], df_diff = t[["Df diff"]][2],
+       pvalue = t[["Pr(>Chisq)"]][2], a = d$a, b = d$b, trace_ugamma = d$trace.UGamma,
+       trace_ugamma2 = d$trace.UGamma2)
+}
+differences <- list(
+  configural_metric = lrt("hs3_school", "hs3_school_loadings"),
+  configural_thresholds = lrt("hs3_school", "hs3_school_thresholds"),
+  metric_scalar = lrt("hs3_school_loadings", "hs3_school_scalar"),
+  configural_scalar = lrt("hs3_school", "hs3_school_scalar"),
+  configural_scalar_wlsmvs = lrt("hs3_school_wlsmvs", "hs3_school_scalar_wlsmvs"),
+  cfa_regression = lrt("hs3", "hs3_regression")
+)
 
 fiml <- tryCatch(cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSMV", missing = "ml"),
                  error = function(e) conditionMessage(e), warning = function(w) conditionMessage(w))
@@ -153,5 +176,6 @@ out <- list(meta = meta_info(list(
   data = c("tests/r/data/hs_ordered3.csv", "tests/r/data/hs_ordered5.csv", "tests/r/data/bfi.csv"),
   note = "stage_one: per group wls.obs (names), diag of wls.v, gamma as its upper triangle row by row, th names; fmin is lavaan's (chisq = 2 N fmin)")),
   fits = fits,
+  differences = differences,
   fiml_ordered = if (is.character(fiml)) fiml else "fitted")
 write_fixture(out, "wlsmv_fit.json")

@@ -50,9 +50,10 @@ OPTIONS = {"hs3_std_lv": {"std_lv": True}, "hs3_theta": {"parameterization": "th
            "hs5_school_theta": {"parameterization": "theta"}, "hs3_school_loadings": {"group_equal": ("loadings",)},
            "hs3_school_thresholds": {"group_equal": ("thresholds",)},
            "hs5_school_scalar": {"group_equal": ("thresholds", "loadings")},
+           "hs3_school_scalar": {"group_equal": ("thresholds", "loadings")},
            "hs3_school_scalar_wlsmvs": {"group_equal": ("thresholds", "loadings", "intercepts")}}
 CASES.update({"hs3_residual_covariance": "WLSMV", "hs3_school_loadings": "WLSMV", "hs3_school_thresholds": "WLSMV", "hs5_school_scalar": "WLSMV",
-              "hs3_school_scalar_wlsmvs": "WLSMVS"})
+              "hs3_school_scalar": "WLSMV", "hs3_school_scalar_wlsmvs": "WLSMVS"})
 
 
 def moments_of(record) -> list:
@@ -289,3 +290,23 @@ def test_wlsmv_result_refuses_diagnostics(fits):
     with pytest.raises(SurveySemError, match=r"^not supported: modification indices, score tests and residuals of "
                                              r"WLSMV fits"):
         fits["hs3"].modindices()
+
+
+@pytest.mark.parametrize("name", list(FIXTURE["differences"]))
+def test_scaled_difference_test_matches_lavtestlrt(fits, name):
+    from surveysem.sem.wlsmv_difference import scaled_difference_test
+
+    ref = FIXTURE["differences"][name]
+    out = scaled_difference_test(fits[ref["h1"]], fits[ref["h0"]])
+    assert out["df_diff"] == ref["df_diff"]
+    for key in ("chisq_diff", "pvalue", "a", "b", "trace_ugamma", "trace_ugamma2"):
+        assert out[key] == pytest.approx(ref[key], abs=TOL), key
+    # lavTestLRT orders the models by their df
+    assert scaled_difference_test(fits[ref["h0"]], fits[ref["h1"]])["chisq_diff"] == pytest.approx(out["chisq_diff"])
+
+
+def test_scaled_difference_test_needs_the_same_statistics(fits):
+    from surveysem.sem.wlsmv_difference import scaled_difference_test
+
+    with pytest.raises(SurveySemError, match=r"^the scaled difference test needs two fits of the same stage-one"):
+        scaled_difference_test(fits["hs3"], fits["hs5_second_order"])

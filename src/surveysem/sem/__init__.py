@@ -61,7 +61,9 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
   ``fit_model(syntax, data, ordered=[...])`` computes stage one first (its module is imported
   lazily, :func:`surveysem.sem.ordinal_moments.stage_one_moments`). FIML is refused (pairwise).
   Single and multi-group: configural, ``group_equal`` "loadings", "thresholds" (latent means and
-  scaling factors free in groups 2+, as lavaan), "intercepts" (no effect); not yet: group_partial,
+  scaling factors free in groups 2+, as lavaan), "intercepts" (no effect), and the scaled
+  difference test of nested fits as ``lavTestLRT`` (:func:`scaled_difference_test`, Satorra 2000
+  scaled-shifted); not yet: group_partial,
   continuous variables beside ordered ones, ordered items as predictors.
 * :func:`fit_sam` (``surveysem.sem.sam``): local SAM as lavaan's ``sam(sam.method = "local")``
   with its defaults, single group, complete data (listwise): structural estimates with two-step
@@ -175,6 +177,7 @@ __all__ = [
     "SAMResult",
     "fit_ordinal_moments",
     "OrdinalMoments",
+    "scaled_difference_test",
     "em_moments",
     "near_singular",
     "em_saturated",
@@ -209,6 +212,7 @@ _LAZY = {
     "SAMResult": "surveysem.sem.sam",
     "fit_ordinal_moments": "surveysem.sem.wlsmv",
     "OrdinalMoments": "surveysem.sem.ordinal_moments",
+    "scaled_difference_test": "surveysem.sem.wlsmv_difference",
 }
 
 

@@ -69,6 +69,9 @@ class SEMResult:
     # (model spec, data per group) of the fit, for the diagnostics that re-evaluate the model
     # (modification indices, score tests, residuals); not serialised
     context: tuple | None = field(default=None, repr=False, compare=False)
+    # WLSMV / WLSMVS: (ordinal model, stage-one moments) for the scaled difference test
+    # (surveysem.sem.wlsmv_difference); not serialised
+    ordinal_context: tuple | None = field(default=None, repr=False, compare=False)
 
     def _diagnostics_context(self, residuals=False):
         """(spec, data) for the diagnostics; what lavaan computes differently from them is refused."""

@@ -339,4 +339,5 @@ def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, gro
                  for r in est.itertuples() if r.op == "~~" and r.lhs == r.rhs and not r.free and r.est < 0]
     return SEMResult(converged=bool(converged), warnings=warnings, fit=fit, estimates=est, r_squared=rsq,
                      free_params=np.array(theta), estimator=estimator, ngroups=len(moments),
-                     group_labels=list(group_labels or []), vcov=vcov, iterations=iters)
+                     group_labels=list(group_labels or []), vcov=vcov, iterations=iters,
+                     ordinal_context=(model, moments))
