@@ -310,3 +310,18 @@ def test_scaled_difference_test_needs_the_same_statistics(fits):
 
     with pytest.raises(SurveySemError, match=r"^the scaled difference test needs two fits of the same stage-one"):
         scaled_difference_test(fits["hs3"], fits["hs5_second_order"])
+
+
+def test_ordinal_invariance_sequence_matches_lavaan():
+    from surveysem.sem.wlsmv_difference import ordinal_invariance_sequence
+
+    table = ordinal_invariance_sequence(HS_MODEL, moments_of(FIXTURE["fits"]["hs3_school"]))
+    assert list(table.model) == ["configural", "metric", "scalar"] and table.converged.all()
+    for row, name in zip(table.itertuples(), ("hs3_school", "hs3_school_loadings", "hs3_school_scalar")):
+        ref = FIXTURE["fits"][name]["fit"]
+        assert row.chisq_scaled == pytest.approx(ref["chisq.scaled"], abs=TOL)
+        assert row.cfi_scaled == pytest.approx(ref["cfi.scaled"], abs=TOL)
+    for row, name in zip(table.iloc[1:].itertuples(), ("configural_metric", "metric_scalar")):
+        ref = FIXTURE["differences"][name]
+        assert row.delta_chisq == pytest.approx(ref["chisq_diff"], abs=TOL) and row.delta_df == ref["df_diff"]
+        assert row.delta_p == pytest.approx(ref["pvalue"], abs=TOL)

@@ -9,6 +9,9 @@ TRUE``; ``lav_test_diff_Satorra2000``, ``lav_test_diff_A``):
 - ``tr(U Gamma) = tr(M Q)``, ``tr((U Gamma)^2) = tr(M Q M Q)``;
 - ``a = sqrt(m / tr((U Gamma)^2))``, ``b = m - a tr(U Gamma)`` and the statistic ``(T0 - T1) a + b``
   on ``m = df0 - df1`` degrees of freedom, ``T`` the unscaled chi-squares.
+
+:func:`ordinal_invariance_sequence`: the configural / metric / scalar sequence of ordered indicators
+(scalar = equal thresholds and loadings) with these tests.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from scipy import special
 
 from surveysem.errors import SurveySemError
@@ -76,3 +80,39 @@ def scaled_difference_test(res1, res0) -> dict:
     stat = diff * a + b
     return {"chisq_diff": stat, "df_diff": m, "pvalue": float(special.chdtrc(m, stat)), "a": a, "b": b,
             "trace_ugamma": tr1, "trace_ugamma2": tr2}
+
+
+# ordered indicators: scalar invariance equates thresholds and loadings (lavaan's group.equal)
+ORDINAL_LEVELS = {"configural": (), "metric": ("loadings",), "scalar": ("thresholds", "loadings")}
+ORDINAL_FIT_KEYS = ("chisq", "df", "pvalue", "chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor",
+                    "shift_parameter", "cfi", "tli", "rmsea", "cfi_scaled", "tli_scaled", "rmsea_scaled", "srmr",
+                    "npar")
+
+
+def ordinal_invariance_sequence(syntax, moments, *, estimator="WLSMV", std_lv=False,
+                                levels=("configural", "metric", "scalar"), parameterization="delta"):
+    """The configural, metric and scalar WLSMV fits of ``syntax`` to the stage-one ``moments`` (one
+    :class:`~surveysem.sem.ordinal_moments.OrdinalMoments` per group) with the scaled difference
+    test of each model against the previous one (lavTestLRT's) and the differences of the scaled
+    CFI / RMSEA and of SRMR: a table as :func:`surveysem.sem.invariance.invariance_sequence`'s."""
+    from surveysem.sem.wlsmv import fit_ordinal_moments
+
+    rows, prev = [], None
+    for name in levels:
+        res = fit_ordinal_moments(syntax, moments, estimator=estimator, std_lv=std_lv, group_equal=ORDINAL_LEVELS[name],
+                                  parameterization=parameterization)
+        row = {"model": name, **{k: res.fit[k] for k in ORDINAL_FIT_KEYS}}
+        if prev is None:
+            row.update(delta_chisq=math.nan, delta_df=math.nan, delta_p=math.nan, delta_cfi=math.nan,
+                       delta_rmsea=math.nan, delta_srmr=math.nan)
+        else:
+            test = scaled_difference_test(prev, res)
+            row.update(delta_chisq=test["chisq_diff"], delta_df=test["df_diff"], delta_p=test["pvalue"],
+                       delta_cfi=res.fit["cfi_scaled"] - prev.fit["cfi_scaled"],
+                       delta_rmsea=res.fit["rmsea_scaled"] - prev.fit["rmsea_scaled"],
+                       delta_srmr=res.fit["srmr"] - prev.fit["srmr"])
+        row["converged"] = res.converged
+        row["warnings"] = "; ".join(res.warnings)
+        rows.append(row)
+        prev = res
+    return pd.DataFrame(rows)
