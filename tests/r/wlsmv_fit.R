@@ -129,6 +129,7 @@ more <- list(
   ## when the thresholds are equal
   hs3_school_loadings = list(model_hs, list(group = "school", group.equal = "loadings")),
   hs3_school_thresholds = list(model_hs, list(group = "school", group.equal = "thresholds")),
+  hs3_school_loadings_std_lv = list(model_hs, list(group = "school", group.equal = "loadings", std.lv = TRUE)),
   hs5_school_scalar = list(model_hs, list(data = "hs5", group = "school",
                                           group.equal = c("thresholds", "loadings"))),
   hs3_school_scalar = list(model_hs, list(group = "school", group.equal = c("thresholds", "loadings"))),

@@ -51,9 +51,10 @@ OPTIONS = {"hs3_std_lv": {"std_lv": True}, "hs3_theta": {"parameterization": "th
            "hs3_school_thresholds": {"group_equal": ("thresholds",)},
            "hs5_school_scalar": {"group_equal": ("thresholds", "loadings")},
            "hs3_school_scalar": {"group_equal": ("thresholds", "loadings")},
+           "hs3_school_loadings_std_lv": {"group_equal": ("loadings",), "std_lv": True},
            "hs3_school_scalar_wlsmvs": {"group_equal": ("thresholds", "loadings", "intercepts")}}
 CASES.update({"hs3_residual_covariance": "WLSMV", "hs3_school_loadings": "WLSMV", "hs3_school_thresholds": "WLSMV", "hs5_school_scalar": "WLSMV",
-              "hs3_school_scalar": "WLSMV", "hs3_school_scalar_wlsmvs": "WLSMVS"})
+              "hs3_school_scalar": "WLSMV", "hs3_school_scalar_wlsmvs": "WLSMVS", "hs3_school_loadings_std_lv": "WLSMV"})
 
 
 def moments_of(record) -> list:
@@ -245,6 +246,18 @@ def test_moments_of_the_wrong_size_are_one_line():
     m = moments_of(FIXTURE["fits"]["hs3"])[0]
     with pytest.raises(SurveySemError, match=r"^ordinal moments: wls_obs has 53 values, .* are 54 "):
         OrdinalMoments(m.variables, m.thresholds, m.wls_obs[:-1], m.gamma, m.wls_v, m.nobs)
+
+
+def test_moments_with_missing_statistics_are_one_line():
+    m = moments_of(FIXTURE["fits"]["hs3"])[0]
+    obs = m.wls_obs.copy()
+    obs[20] = np.nan
+    with pytest.raises(SurveySemError, match=r"^ordinal moments: wls_obs is not finite for x1~~x4 "):
+        OrdinalMoments(m.variables, m.thresholds, obs, m.gamma, m.wls_v, m.nobs)
+    w = m.wls_v.copy()
+    w[0] = 0.0
+    with pytest.raises(SurveySemError, match=r"^ordinal moments: wls_v is not finite and positive for x1\|t1 "):
+        OrdinalMoments(m.variables, m.thresholds, m.wls_obs, m.gamma, w, m.nobs)
 
 
 def test_lavaan_refuses_fiml_with_ordered_items_too():

@@ -75,6 +75,14 @@ class OrdinalMoments:
             raise SurveySemError(f"ordinal moments: gamma is {self.gamma.shape}, expected ({k}, {k})", value="gamma")
         if self.nobs < 2:
             raise SurveySemError(f"ordinal moments: nobs = {self.nobs}", value=self.nobs)
+        names = self.names()
+        for what, values in (("wls_obs", self.wls_obs), ("wls_v", self.wls_v), ("gamma", np.diag(self.gamma))):
+            bad = np.flatnonzero(~np.isfinite(values) | ((values <= 0) if what != "wls_obs" else False))
+            if bad.size:
+                raise SurveySemError(f"ordinal moments: {what} is not finite{'' if what == 'wls_obs' else ' and positive'} "
+                                     f"for {', '.join(names[k] for k in bad[:5])}", value=names[bad[0]])
+        if not np.all(np.isfinite(self.gamma)):
+            raise SurveySemError("ordinal moments: gamma has non-finite entries", value="gamma")
 
     @property
     def n_thresholds(self) -> int:
