@@ -57,7 +57,7 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
   (:class:`OrdinalMoments`, lavaan's ``wls.obs``, ``gamma``, ``wls.v``), thresholds as ``|`` rows
   (``x1 | t1 + t2`` in the syntax), robust.sem SEs, the scaled-shifted (mean-and-variance
   adjusted) chi-square with scaling factor and shift, the baseline model of ordered data, standard
-  and scaled CFI / TLI / RMSEA, SRMR: ``fit_ordinal_moments(syntax, moments, estimator="WLSMV")``;
+  and scaled CFI / TLI / RMSEA, the robust ones (Savalei's catML, lavaan's ``cfi.robust``), SRMR: ``fit_ordinal_moments(syntax, moments, estimator="WLSMV")``;
   ``fit_model(syntax, data, ordered=[...])`` computes stage one first (its module is imported
   lazily, :func:`surveysem.sem.ordinal_moments.stage_one_moments`). FIML is refused (pairwise).
   Single and multi-group: configural, ``group_equal`` "loadings", "thresholds" (latent means and

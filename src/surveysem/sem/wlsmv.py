@@ -15,7 +15,8 @@ from the stage-one statistics (:mod:`surveysem.sem.ordinal_moments`), in numbere
    free, correlations 0) with the same test;
 5. fit indices: CFI, TLI, RMSEA (N = ntotal - ngroups, lavaan's ``lav_utils_get_ntotal`` for DWLS)
    from the standard and the scaled test (``lav_fit_cfi_lavobject``, ``lav_fit_rmsea_lavobject``),
-   SRMR on the correlation residuals (lavaan's ``srmr`` of categorical data = ``srmr_bentler_nomean``);
+   the robust ones of WLSMV (:mod:`surveysem.sem.wlsmv_robust`), SRMR on the correlation residuals
+   (lavaan's ``srmr`` of categorical data = ``srmr_bentler_nomean``);
 6. the parameter table (lavaan's ``parameterEstimates()`` rows of the delta parameterization) and
    the :class:`~surveysem.sem.results.SEMResult`.
 """
@@ -34,6 +35,8 @@ from surveysem.sem.ordinal_model import build_ordinal_model, display_rows
 from surveysem.sem.ordinal_moments import OrdinalMoments
 from surveysem.sem.partable import variable_names
 from surveysem.sem.syntax import parse_syntax
+from surveysem.sem.wlsmv_robust import KEYS as ROBUST_KEYS
+from surveysem.sem.wlsmv_robust import robust_indices
 
 ORDINAL_ESTIMATORS = {"WLSMV": "scaled.shifted", "WLSMVS": "mean.var.adjusted"}
 
@@ -327,14 +330,20 @@ def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, gro
         fg = [m.nobs / N for m in moments]
         E, _, D = _normal_equations(model, moments, theta, fg)
         try:
-            H, tr1, tr2 = sandwich_parts(np.linalg.inv(E), D, moments, fg)
-            vcov = robust_vcov(np.linalg.inv(E), H, moments)
+            E_inv = np.linalg.inv(E)
+            H, tr1, tr2 = sandwich_parts(E_inv, D, moments, fg)
+            vcov = robust_vcov(E_inv, H, moments)
         except np.linalg.LinAlgError:
             warnings.append("information matrix is singular: standard errors not available (model may not be "
                             "identified)")
-            vcov, tr1, tr2 = np.full((model.npar, model.npar), np.nan), float("nan"), float("nan")
+            E_inv = vcov = np.full((model.npar, model.npar), np.nan)
+            tr1 = tr2 = float("nan")
         est, rsq = _estimates(model, theta, vcov)
         fit = _fit_block(model, moments, theta, tr1, tr2, fg, test)
+        if test == "scaled.shifted":  # lavaan's robust indices need the scaled-shifted test
+            fit.update(robust_indices(model, moments, theta, E_inv, D, fit["df"], fit["baseline_df"]))
+        else:
+            fit.update(dict.fromkeys(ROBUST_KEYS, float("nan")))
     warnings += [f"Heywood case: negative residual variance of the latent response of {r.lhs} ({r.est:.3g})"
                  for r in est.itertuples() if r.op == "~~" and r.lhs == r.rhs and not r.free and r.est < 0]
     return SEMResult(converged=bool(converged), warnings=warnings, fit=fit, estimates=est, r_squared=rsq,
