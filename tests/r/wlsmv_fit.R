@@ -133,6 +133,8 @@ more <- list(
   hs5_school_scalar = list(model_hs, list(data = "hs5", group = "school",
                                           group.equal = c("thresholds", "loadings"))),
   hs3_school_scalar = list(model_hs, list(group = "school", group.equal = c("thresholds", "loadings"))),
+  hs3_school_partial = list(model_hs, list(group = "school", group.equal = c("thresholds", "loadings"),
+                                           group.partial = c("x4|t1", "x4|t2", "visual=~x3"))),
   hs3_school_scalar_wlsmvs = list(model_hs, list(group = "school", estimator = "WLSMVS",
                                                  group.equal = c("thresholds", "loadings", "intercepts")))
 )
@@ -165,6 +167,7 @@ differences <- list(
   configural_thresholds = lrt("hs3_school", "hs3_school_thresholds"),
   metric_scalar = lrt("hs3_school_loadings", "hs3_school_scalar"),
   configural_scalar = lrt("hs3_school", "hs3_school_scalar"),
+  partial_scalar = lrt("hs3_school_partial", "hs3_school_scalar"),
   configural_scalar_wlsmvs = lrt("hs3_school_wlsmvs", "hs3_school_scalar_wlsmvs"),
   cfa_regression = lrt("hs3", "hs3_regression")
 )

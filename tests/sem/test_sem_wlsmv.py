@@ -53,9 +53,12 @@ OPTIONS = {"hs3_std_lv": {"std_lv": True}, "hs3_theta": {"parameterization": "th
            "hs5_school_scalar": {"group_equal": ("thresholds", "loadings")},
            "hs3_school_scalar": {"group_equal": ("thresholds", "loadings")},
            "hs3_school_loadings_std_lv": {"group_equal": ("loadings",), "std_lv": True},
+           "hs3_school_partial": {"group_equal": ("thresholds", "loadings"),
+                                  "group_partial": ("x4|t1", "x4 | t2", "visual=~x3")},
            "hs3_school_scalar_wlsmvs": {"group_equal": ("thresholds", "loadings", "intercepts")}}
 CASES.update({"hs3_residual_covariance": "WLSMV", "hs3_school_loadings": "WLSMV", "hs3_school_thresholds": "WLSMV", "hs5_school_scalar": "WLSMV",
-              "hs3_school_scalar": "WLSMV", "hs3_school_scalar_wlsmvs": "WLSMVS", "hs3_school_loadings_std_lv": "WLSMV"})
+              "hs3_school_scalar": "WLSMV", "hs3_school_scalar_wlsmvs": "WLSMVS", "hs3_school_loadings_std_lv": "WLSMV",
+              "hs3_school_partial": "WLSMV"})
 
 
 def moments_of(record) -> list:
@@ -184,7 +187,9 @@ HS_MODEL = FIXTURE["fits"]["hs3"]["syntax"]
         (HS_MODEL, {"ordered": HS_ITEMS, "missing": "fiml"}, r"^FIML is not available for ordinal indicators; .*pairwise"),
         (HS_MODEL, {"ordered": HS_ITEMS, "estimator": "MLR"}, r"^not supported: estimator MLR with ordered indicators"),
         (HS_MODEL, {"ordered": HS_ITEMS[:8]}, r"^not supported: continuous variables \(x9\) beside ordered ones"),
-        (HS_MODEL, {"ordered": HS_ITEMS, "group_partial": ("visual=~x2",)}, r"^not supported: option\(s\) group_partial"),
+        (HS_MODEL, {"ordered": HS_ITEMS, "orthogonal": True}, r"^not supported: option\(s\) orthogonal"),
+        (HS_MODEL, {"ordered": HS_ITEMS, "group": "school", "group_equal": ("thresholds",), "group_partial": ("x1|t3",)},
+         r"^group_partial: 'x1\|t3' is not a threshold of the model"),
         (HS_MODEL, {"ordered": HS_ITEMS, "group": "school", "group_equal": ("loadings", "residuals")},
          r"^not supported: group_equal 'residuals' with ordered indicators; use loadings, thresholds, intercepts"),
         (HS_MODEL, {"ordered": HS_ITEMS, "group": "school", "group_equal": ("thresholds",),
@@ -297,6 +302,7 @@ def test_cli_fit_ordered_json(tmp_path, capsys, fake_stage_one):
     out = json.loads(capsys.readouterr().out)
     ref = FIXTURE["fits"]["hs3"]["fit"]
     assert out["fit"]["chisq_scaled"] == pytest.approx(ref["chisq.scaled"], abs=TOL)
+    assert out["fit"]["cfi_robust"] == pytest.approx(FIXTURE["fits"]["hs3"]["fit_all"]["cfi.robust"], abs=TOL)
     assert out["fit"]["shift_parameter"] == pytest.approx(FIXTURE["fits"]["hs3"]["test"]["scaled.shifted"]
                                                           ["shift.parameter"], abs=TOL)
 

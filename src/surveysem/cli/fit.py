@@ -172,7 +172,7 @@ def format_summary(res) -> str:
         f"  CFI = {_fmt(f['cfi'])}, TLI = {_fmt(f['tli'])}, RMSEA = {_fmt(f['rmsea'])}"
         f" [{_fmt(f['rmsea_ci_lower'])}, {_fmt(f['rmsea_ci_upper'])}], SRMR = {_fmt(f['srmr'])}"
     )
-    if res.estimator in ("MLR", "MLM"):
+    if res.estimator in ("MLR", "MLM", "WLSMV"):
         lines.append(
             f"  robust: CFI = {_fmt(f['cfi_robust'])}, TLI = {_fmt(f['tli_robust'])},"
             f" RMSEA = {_fmt(f['rmsea_robust'])}"

@@ -63,7 +63,7 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
   Single and multi-group: configural, ``group_equal`` "loadings", "thresholds" (latent means and
   scaling factors free in groups 2+, as lavaan), "intercepts" (no effect), and the scaled
   difference test of nested fits as ``lavTestLRT`` (:func:`scaled_difference_test`, Satorra 2000
-  scaled-shifted); not yet: group_partial,
+  scaled-shifted), ``group_partial`` (thresholds as ``x1|t1``); not yet:
   continuous variables beside ordered ones, ordered items as predictors.
 * :func:`fit_sam` (``surveysem.sem.sam``): local SAM as lavaan's ``sam(sam.method = "local")``
   with its defaults, single group, complete data (listwise): structural estimates with two-step

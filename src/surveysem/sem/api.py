@@ -262,7 +262,7 @@ def fit_model(
     :func:`surveysem.sem.wlsmv.fit_ordinal_moments` (:func:`_fit_ordinal`)."""
     if ordered is not None and ordered is not False:
         return _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, std_lv, max_iter,
-                            {**lavaan_options, **({"group_partial": group_partial} if group_partial else {})})
+                            {**lavaan_options, "group_partial": group_partial})
     named = {"estimator": estimator, "missing": missing, "group": group, "group_equal": group_equal,
              "group_partial": group_partial, "std_lv": std_lv}
     for key, value in normalise_options(lavaan_options).items():
@@ -332,9 +332,12 @@ def _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, 
     other = dict(other)
     parameterization = str(other.pop("parameterization", "delta")).lower()
     options = normalise_options(other)
+    group_partial = options.pop("group_partial", ())
+    group_equal = options.pop("group_equal", group_equal)
     if options:
         raise SurveySemError(f"not supported: option(s) {', '.join(sorted(options))} with ordered indicators; "
-                             "WLSMV takes group, std_lv, missing and parameterization", value=min(options))
+                             "WLSMV takes group, group_equal, group_partial, std_lv, missing and parameterization",
+                             value=min(options))
     if not isinstance(data, pd.DataFrame):
         raise SurveySemError("data must be a pandas DataFrame")
     items = _ordered_items(syntax, ordered, data.columns)
@@ -351,4 +354,5 @@ def _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, 
     if isinstance(moments, dict):
         moments = [moments[k] for k in levels]
     return fit_ordinal_moments(syntax, moments, estimator=estimator, std_lv=std_lv, group_equal=group_equal,
-                               group_labels=levels, parameterization=parameterization, max_iter=max_iter)
+                               group_partial=group_partial, group_labels=levels, parameterization=parameterization,
+                               max_iter=max_iter)

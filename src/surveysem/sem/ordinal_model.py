@@ -169,10 +169,11 @@ def _fix_residual_variances(spec: ModelSpec, parameterization) -> dict:
     return new
 
 
-def _threshold_rows(th_terms, moments, ngroups, first_par, equal=False):
+def _threshold_rows(th_terms, moments, ngroups, first_par, equal=False, partial=frozenset()):
     """One ``|`` row per group, item and threshold (the moments' order); the user's ``|`` terms
     fix, label or tie them (the same label in several groups or items = one parameter);
-    ``equal``: group_equal "thresholds", one parameter per item and threshold in all groups."""
+    ``equal``: group_equal "thresholds", one parameter per item and threshold in all groups, but
+    for the (item, threshold) pairs in ``partial`` (group_partial ``x1|t1``)."""
     user = {(t.lhs, t.rhs): t for t in th_terms}
     for t in th_terms:
         if t.lhs not in moments[0].thresholds or t.rhs not in moments[0].thresholds[t.lhs]:
@@ -190,7 +191,7 @@ def _threshold_rows(th_terms, moments, ngroups, first_par, equal=False):
                 if t is not None:
                     _apply_threshold_modifier(r, t.mod, g, ngroups)
                 # the same label ties; group_equal "thresholds" ties an item's threshold across groups
-                tie = r.label or ((v, tk) if equal else None)
+                tie = r.label or ((v, tk) if equal and (v, tk) not in partial else None)
                 if r.free:
                     if tie and tie in by_label:
                         r.par = by_label[tie]
@@ -257,28 +258,47 @@ def _free_in_later_groups(spec, ngroups, first_par):
     return scale, k
 
 
-def build_ordinal_model(parsed: ParsedModel, moments: list, *, std_lv=False, group_equal=(),
+def _threshold_partial(group_partial, moments):
+    """The (item, threshold) pairs of lavaan's group.partial names ``x1|t1``; the other names."""
+    pairs, rest = set(), []
+    for name in group_partial:
+        text = "".join(str(name).split())
+        if "|" not in text:
+            rest.append(name)
+            continue
+        item, t = text.split("|", 1)
+        if t not in moments[0].thresholds.get(item, ()):
+            raise SurveySemError(f"group_partial: {name!r} is not a threshold of the model (write it as x1|t1)",
+                                 value=name)
+        pairs.add((item, t))
+    return frozenset(pairs), tuple(rest)
+
+
+def build_ordinal_model(parsed: ParsedModel, moments: list, *, std_lv=False, group_equal=(), group_partial=(),
                         parameterization="delta") -> OrdinalModel:
     """The model of ``parsed`` for the stage-one ``moments`` (one
     :class:`~surveysem.sem.ordinal_moments.OrdinalMoments` per group, already restricted to the
     model's items in one order), in lavaan's ``"delta"`` or ``"theta"`` parameterization;
     ``group_equal``: "loadings", "thresholds" (then, as lavaan, the latent means and scaling
-    factors are free in groups 2+), "intercepts" (no effect: the items' intercepts are 0)."""
+    factors are free in groups 2+), "intercepts" (no effect: the items' intercepts are 0);
+    ``group_partial``: lavaan's group.partial, thresholds as ``x1|t1``, loadings as ``f=~x1``."""
     ngroups = len(moments)
     group_equal = tuple(group_equal)
     _check_options(parameterization, group_equal, ngroups)
     th_terms = [t for t in parsed.terms if t.op == "|"]
     rest = ParsedModel([t for t in parsed.terms if t.op != "|"], parsed.definitions, parsed.constraints)
+    th_partial, other_partial = _threshold_partial(group_partial, moments)
     spec = build_partable(rest, ngroups=ngroups, meanstructure=False, std_lv=std_lv,
                           available=moments[0].variables, group_equal=tuple(ge for ge in group_equal
-                                                                            if ge == "loadings"))
+                                                                            if ge == "loadings"),
+                          group_partial=other_partial)
     _check_structure(spec)
     # the engine's continuous start values on the polychoric matrices, before renumbering
     cont = start_values(spec, [GroupData.from_moments(np.zeros(len(spec.ov_names)), _model_order(spec, m), m.nobs)
                                for m in moments])
     start_map = _fix_residual_variances(spec, parameterization)
     equal_th = "thresholds" in group_equal and ngroups > 1
-    thresholds, npar = _threshold_rows(th_terms, moments, ngroups, spec.npar, equal=equal_th)
+    thresholds, npar = _threshold_rows(th_terms, moments, ngroups, spec.npar, equal=equal_th, partial=th_partial)
     scale = [np.full(len(spec.ov_names), -1, int)] * ngroups
     if equal_th:
         scale, npar = _free_in_later_groups(spec, ngroups, npar)

@@ -143,7 +143,7 @@ class SEMResult:
             ]
         if self.estimator in ("WLSMV", "WLSMVS"):
             keys += ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor", "shift_parameter", "cfi_scaled",
-                     "tli_scaled", "rmsea_scaled"]
+                     "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust", "rmsea_robust"]
         fit = {k: _jsonable(self.fit.get(k)) for k in keys}
         est = []
         for r in self.estimates.itertuples(index=False):

@@ -298,8 +298,8 @@ def _fit_block(model, moments, theta, tr1, tr2, fg, test):
     return fit
 
 
-def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, group_equal=(), group_labels=None,
-                        parameterization="delta", max_iter=500):
+def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, group_equal=(), group_partial=(),
+                        group_labels=None, parameterization="delta", max_iter=500):
     """Fit ``syntax`` by DWLS (delta parameterization) to stage-one ``moments`` (one
     :class:`OrdinalMoments` per group, or one for a single group) and return the engine's
     :class:`~surveysem.sem.results.SEMResult` with lavaan's WLSMV (or WLSMVS) statistics: robust
@@ -319,7 +319,8 @@ def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, gro
     parsed = parse_syntax(syntax)
     ov = variable_names([t for t in parsed.terms if t.op != "|"]).ov
     moments = [m.subset(ov) for m in moments]
-    model = build_ordinal_model(parsed, moments, std_lv=std_lv, group_equal=group_equal,
+    group_partial = (group_partial,) if isinstance(group_partial, str) else tuple(group_partial)
+    model = build_ordinal_model(parsed, moments, std_lv=std_lv, group_equal=group_equal, group_partial=group_partial,
                                 parameterization=parameterization)
     warnings = []
     with np.errstate(all="ignore"):
