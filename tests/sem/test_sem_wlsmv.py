@@ -360,3 +360,13 @@ def test_ordinal_invariance_sequence_matches_lavaan():
         ref = FIXTURE["differences"][name]
         assert row.delta_chisq == pytest.approx(ref["chisq_diff"], abs=TOL) and row.delta_df == ref["df_diff"]
         assert row.delta_p == pytest.approx(ref["pvalue"], abs=TOL)
+
+
+def test_ordinal_invariance_sequence_with_group_partial():
+    from surveysem.sem.wlsmv_difference import ordinal_invariance_sequence
+
+    partial = ("x4|t1", "x4|t2", "visual=~x3")
+    table = ordinal_invariance_sequence(HS_MODEL, moments_of(FIXTURE["fits"]["hs3_school"]), levels=("scalar",),
+                                        group_partial=partial)
+    assert table.chisq_scaled.iloc[0] == pytest.approx(FIXTURE["fits"]["hs3_school_partial"]["fit"]["chisq.scaled"],
+                                                       abs=TOL)

@@ -90,17 +90,18 @@ ORDINAL_FIT_KEYS = ("chisq", "df", "pvalue", "chisq_scaled", "df_scaled", "pvalu
 
 
 def ordinal_invariance_sequence(syntax, moments, *, estimator="WLSMV", std_lv=False,
-                                levels=("configural", "metric", "scalar"), parameterization="delta"):
+                                levels=("configural", "metric", "scalar"), parameterization="delta", group_partial=()):
     """The configural, metric and scalar WLSMV fits of ``syntax`` to the stage-one ``moments`` (one
     :class:`~surveysem.sem.ordinal_moments.OrdinalMoments` per group) with the scaled difference
     test of each model against the previous one (lavTestLRT's) and the differences of the scaled
-    CFI / RMSEA and of SRMR: a table as :func:`surveysem.sem.invariance.invariance_sequence`'s."""
+    CFI / RMSEA and of SRMR: a table as :func:`surveysem.sem.invariance.invariance_sequence`'s;
+    ``group_partial`` (``x1|t1``, ``f=~x1``) frees those parameters in every model."""
     from surveysem.sem.wlsmv import fit_ordinal_moments
 
     rows, prev = [], None
     for name in levels:
         res = fit_ordinal_moments(syntax, moments, estimator=estimator, std_lv=std_lv, group_equal=ORDINAL_LEVELS[name],
-                                  parameterization=parameterization)
+                                  group_partial=group_partial, parameterization=parameterization)
         row = {"model": name, **{k: res.fit[k] for k in ORDINAL_FIT_KEYS}}
         if prev is None:
             row.update(delta_chisq=math.nan, delta_df=math.nan, delta_p=math.nan, delta_cfi=math.nan,
