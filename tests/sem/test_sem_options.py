@@ -88,6 +88,12 @@ def test_option_refusals(options, message):
         prepare_model(HS_MODEL, list(HS.columns), **options)
 
 
+def test_prepared_models_refuse_ordered_items():
+    # fit_model takes ordered=[...] (WLSMV, tests/sem/test_sem_wlsmv.py); a prepared model is continuous
+    with pytest.raises(SurveySemError, match=r"^not supported: lavaan option ordered .*fit_model\(\.\.\., ordered="):
+        prepare_model(HS_MODEL, list(HS.columns), ordered=["x1"])
+
+
 def test_options_at_the_value_used_are_accepted():
     res = fit_model(HS_MODEL, HS, **{"fixed.x": True, "likelihood": "normal", "int.ov.free": "TRUE"})
     assert res.converged
