@@ -350,9 +350,16 @@ def _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, 
         levels = list(pd.unique(frame[group].astype(str)))
     if missing == "listwise":
         frame = frame.dropna(subset=items)
-    moments = stage_one_moments(frame, items, group=group)
-    if isinstance(moments, dict):
-        moments = [moments[k] for k in levels]
-    return fit_ordinal_moments(syntax, moments, estimator=estimator, std_lv=std_lv, group_equal=group_equal,
-                               group_partial=group_partial, group_labels=levels, parameterization=parameterization,
-                               max_iter=max_iter)
+    stage = stage_one_moments(frame, items, group=group)
+    moments = stage.moments
+    if levels is not None and all(lab is not None for lab in stage.labels):
+        by_label = {str(lab): m for lab, m in zip(stage.labels, moments)}
+        if set(by_label) != set(levels):
+            raise SurveySemError(f"stage one's groups {sorted(by_label)} are not the data's {sorted(levels)}",
+                                 column=group)
+        moments = [by_label[k] for k in levels]
+    res = fit_ordinal_moments(syntax, moments, estimator=estimator, std_lv=std_lv, group_equal=group_equal,
+                              group_partial=group_partial, group_labels=levels, parameterization=parameterization,
+                              max_iter=max_iter)
+    res.warnings[:0] = [f"stage one: {w}" for w in stage.warnings]
+    return res

@@ -7,7 +7,7 @@ of that vector) and ``wls_v`` the diagonal of the DWLS weight matrix (``lavInspe
 1 / diag(gamma)).
 
 :func:`stage_one_moments` is the hook to stage one (thresholds, polychoric correlations and gamma
-from the data, ``surveysem.sem.polychoric.ordinal_sample_statistics(data, ordered, group=None)``),
+from the data, ``surveysem.sem.muthen1984.ordinal_sample_statistics(data, ordered, group=None)``),
 imported only when a WLSMV fit starts from data.
 """
 
@@ -19,9 +19,19 @@ import numpy as np
 
 from surveysem.errors import SurveySemError
 
-# the stage-one module and function the hook imports (built on a separate branch)
-STAGE_ONE_MODULE = "surveysem.sem.polychoric"
+# the stage-one module and function the hook imports (built on a separate branch, i14-polychoric)
+STAGE_ONE_MODULE = "surveysem.sem.muthen1984"
 STAGE_ONE_FUNCTION = "ordinal_sample_statistics"
+
+
+@dataclass
+class StageOne:
+    """What the hook hands to stage two: one :class:`OrdinalMoments` per group (stage one's group
+    order), the groups' labels (None where stage one gives none) and stage one's warnings."""
+
+    moments: list
+    labels: list
+    warnings: list
 
 
 @dataclass
@@ -142,12 +152,12 @@ class OrdinalMoments:
         return cls(list(thresholds), thresholds, wls_obs, gamma, wls_v, nobs)
 
 
-def stage_one_moments(data, ordered, group=None):
-    """One :class:`OrdinalMoments` per group from the data (a list in group order, or a dict by
-    group label when stage one returns one), by stage one's
-    ``ordinal_sample_statistics(data, ordered, group=None)``; it returns per group a mapping (or
-    object) with ``wls_obs``, ``gamma``, ``wls_v``, ``th_names`` (lavaan's ``x1|t1`` names, or item
-    -> threshold names) and ``nobs``, and ``variables`` (the ordered items in correlation order)."""
+def stage_one_moments(data, ordered, group=None) -> StageOne:
+    """Stage one's statistics of the data by ``ordinal_sample_statistics(data, ordered, group=None)``
+    as :class:`StageOne`. Stage one returns an object with ``groups`` (each with ``wls_obs``,
+    ``gamma``, ``wls_v``, ``th_names`` = lavaan's ``x1|t1`` names, ``n`` or ``nobs``, ``items`` or
+    ``variables``, ``label``) and ``warnings``; a list of such groups or a mapping label -> group
+    is taken too."""
     import importlib
 
     try:
@@ -158,15 +168,23 @@ def stage_one_moments(data, ordered, group=None):
                              f"polychoric correlations, gamma), which is not available ({exc}); fit from stage-one "
                              "results with surveysem.sem.fit_ordinal_moments") from None
     out = stage_one(data, ordered, group=group)
+    warnings = list(getattr(out, "warnings", None) or [])
+    if hasattr(out, "groups"):
+        out = out.groups
     if isinstance(out, dict) and not {"wls_obs", "gamma"} <= set(out):  # {group label: statistics}
-        return {k: _as_moments(g, ordered) for k, g in out.items()}
-    if isinstance(out, (dict, OrdinalMoments)) or not isinstance(out, (list, tuple)):  # one group
-        out = [out]
-    return [_as_moments(g, ordered) for g in out]
+        labels, groups = list(out), list(out.values())
+    else:
+        groups = out if isinstance(out, (list, tuple)) else [out]
+        labels = [_field(g, "label", None) for g in groups]
+    return StageOne([_as_moments(g, ordered) for g in groups], labels, warnings)
 
 
-def _field(obj, name):
-    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
+def _field(obj, name, default=KeyError):
+    """A field of a mapping or an object; ``default`` when absent (an error unless given)."""
+    value = obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
+    if value is KeyError:
+        raise SurveySemError(f"stage one's statistics have no {name!r}", value=name)
+    return value
 
 
 def _as_moments(g, ordered) -> OrdinalMoments:
@@ -181,9 +199,7 @@ def _as_moments(g, ordered) -> OrdinalMoments:
         for nm in th:
             item, t = str(nm).split("|", 1)
             thresholds.setdefault(item, []).append(t)
-    try:
-        variables = list(_field(g, "variables"))
-    except (KeyError, AttributeError):
-        variables = [v for v in ordered if v in thresholds]
-    return OrdinalMoments(variables, thresholds, _field(g, "wls_obs"), _field(g, "gamma"), _field(g, "wls_v"),
-                          _field(g, "nobs"))
+    variables = _field(g, "variables", None) or _field(g, "items", None) or [v for v in ordered if v in thresholds]
+    nobs = _field(g, "nobs", None)
+    return OrdinalMoments(list(variables), thresholds, _field(g, "wls_obs"), _field(g, "gamma"), _field(g, "wls_v"),
+                          _field(g, "n") if nobs is None else nobs)
