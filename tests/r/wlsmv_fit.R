@@ -1,7 +1,7 @@
 ## WLSMV (DWLS, delta parameterization) fits of ordered data with lavaan 0.6-14: the stage-one
 ## inputs of stage two (wls.obs, gamma, wls.v, nobs, threshold names) and lavaan's results.
 ## Output: tests/r/results/wlsmv_fit.json
-## Data:   tests/r/data/hs_ordered3.csv, hs_ordered5.csv (HS x1-x9 cut by the quantiles below),
+## Data:   tests/r/data/hs_ordinal3.csv, hs_ordinal5.csv (HS x1-x9 cut by the quantiles below; the same cut as ordinal_stage_one.R, which writes identical files),
 ##         tests/r/data/bfi.csv (written by reliability_bfi.R; read only)
 source("tests/r/common.R")
 
@@ -16,10 +16,10 @@ cut_items <- function(d, probs) {
 }
 hs3 <- cut_items(HS[, c("id", "school", items_hs)], c(0, 1/3, 2/3, 1))
 hs5 <- cut_items(HS[, c("id", "school", items_hs)], c(0, .10, .30, .60, .85, 1))
-write_data(hs3, "hs_ordered3.csv")
-write_data(hs5, "hs_ordered5.csv")
-hs3 <- read.csv(file.path(DATA_DIR, "hs_ordered3.csv"))
-hs5 <- read.csv(file.path(DATA_DIR, "hs_ordered5.csv"))
+write_data(hs3, "hs_ordinal3.csv")
+write_data(hs5, "hs_ordinal5.csv")
+hs3 <- read.csv(file.path(DATA_DIR, "hs_ordinal3.csv"))
+hs5 <- read.csv(file.path(DATA_DIR, "hs_ordinal5.csv"))
 bfi <- read.csv(file.path(DATA_DIR, "bfi.csv"))
 
 model_hs <- "visual =~ x1 + x2 + x3
@@ -187,7 +187,7 @@ fiml <- tryCatch(cfa(model_hs, data = hs3, ordered = items_hs, estimator = "WLSM
 
 out <- list(meta = meta_info(list(
   script = "tests/r/wlsmv_fit.R",
-  data = c("tests/r/data/hs_ordered3.csv", "tests/r/data/hs_ordered5.csv", "tests/r/data/bfi.csv"),
+  data = c("tests/r/data/hs_ordinal3.csv", "tests/r/data/hs_ordinal5.csv", "tests/r/data/bfi.csv"),
   note = "stage_one: per group wls.obs (names), diag of wls.v, gamma as its upper triangle row by row, th names; fmin is lavaan's (chisq = 2 N fmin)")),
   fits = fits,
   differences = differences,

@@ -177,7 +177,7 @@ def test_ordinal_model_misuse_is_one_line(syntax, message):
     assert "\n" not in str(err.value)
 
 
-HS3 = pd.read_csv(DATA / "hs_ordered3.csv")
+HS3 = pd.read_csv(DATA / "hs_ordinal3.csv")
 HS_MODEL = FIXTURE["fits"]["hs3"]["syntax"]
 
 
@@ -300,7 +300,7 @@ def test_cli_fit_ordered_json(tmp_path, capsys, fake_stage_one):
 
     model = tmp_path / "hs.lav"
     model.write_text(HS_MODEL)
-    assert main(["fit", str(model), str(DATA / "hs_ordered3.csv"), "--ordered", "all", "--json"]) == 0
+    assert main(["fit", str(model), str(DATA / "hs_ordinal3.csv"), "--ordered", "all", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     ref = FIXTURE["fits"]["hs3"]["fit"]
     assert out["fit"]["chisq_scaled"] == pytest.approx(ref["chisq.scaled"], abs=TOL)
@@ -315,7 +315,7 @@ def test_cli_fit_ordered_scalar_invariance_text(tmp_path, capsys, fake_stage_one
     model = tmp_path / "hs.lav"
     model.write_text(HS_MODEL)
     items = ",".join(HS_ITEMS)
-    assert main(["fit", str(model), str(DATA / "hs_ordered3.csv"), "--ordered", items, "--estimator", "WLSMVS",
+    assert main(["fit", str(model), str(DATA / "hs_ordinal3.csv"), "--ordered", items, "--estimator", "WLSMVS",
                  "--group", "school", "--invariance", "scalar"]) == 0
     text = capsys.readouterr().out
     ref = FIXTURE["fits"]["hs3_school_scalar_wlsmvs"]["fit"]
@@ -376,9 +376,9 @@ def test_ordinal_invariance_sequence_with_group_partial():
 
 # ---------------------------------------------------------------- stages one and two from the data
 END_TO_END = [
-    ("hs3", "hs_ordered3.csv", {"ordered": HS_ITEMS}),
-    ("hs3_school", "hs_ordered3.csv", {"ordered": HS_ITEMS, "group": "school"}),
-    ("hs5_school_scalar", "hs_ordered5.csv", {"ordered": True, "group": "school",
+    ("hs3", "hs_ordinal3.csv", {"ordered": HS_ITEMS}),
+    ("hs3_school", "hs_ordinal3.csv", {"ordered": HS_ITEMS, "group": "school"}),
+    ("hs5_school_scalar", "hs_ordinal5.csv", {"ordered": True, "group": "school",
                                               "group_equal": ("thresholds", "loadings")}),
     ("bfi", "bfi.csv", {"ordered": [f"{s}{k}" for s in "ACENO" for k in range(1, 6)], "missing": "pairwise"}),
 ]
