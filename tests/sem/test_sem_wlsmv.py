@@ -188,7 +188,6 @@ HS_MODEL = FIXTURE["fits"]["hs3"]["syntax"]
         (HS_MODEL, {"estimator": "WLSMV"}, r"^estimator WLSMV is for ordered indicators: give ordered="),
         (HS_MODEL, {"ordered": HS_ITEMS, "missing": "fiml"}, r"^FIML is not available for ordinal indicators; .*pairwise"),
         (HS_MODEL, {"ordered": HS_ITEMS, "estimator": "MLR"}, r"^not supported: estimator MLR with ordered indicators"),
-        (HS_MODEL, {"ordered": HS_ITEMS[:8]}, r"^not supported: continuous variables \(x9\) beside ordered ones"),
         (HS_MODEL, {"ordered": HS_ITEMS, "orthogonal": True}, r"^not supported: option\(s\) orthogonal"),
         (HS_MODEL, {"ordered": HS_ITEMS, "group": "school", "group_equal": ("thresholds",), "group_partial": ("x1|t3",)},
          r"^group_partial: 'x1\|t3' is not a threshold of the model"),

@@ -63,8 +63,12 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
   Single and multi-group: configural, ``group_equal`` "loadings", "thresholds" (latent means and
   scaling factors free in groups 2+, as lavaan), "intercepts" (no effect), and the scaled
   difference test of nested fits as ``lavTestLRT`` (:func:`scaled_difference_test`, Satorra 2000
-  scaled-shifted), ``group_partial`` (thresholds as ``x1|t1``); not yet:
-  continuous variables beside ordered ones, ordered items as predictors.
+  scaled-shifted), ``group_partial`` (thresholds as ``x1|t1``). Continuous observed variables
+  beside the ordered ones (single group; lavaan's mixed case: negated means as their "thresholds",
+  free intercepts and residual variances, polyserial covariances), as indicators, outcomes
+  (``y ~ f1 + f2``) or, with ``conditional_x=False``, exogenous covariates (means and variances
+  free; lavaan's default conditional.x = TRUE is refused); not yet: ordered items as predictors,
+  continuous variables with several groups.
 * :func:`fit_sam` (``surveysem.sem.sam``): local SAM as lavaan's ``sam(sam.method = "local")``
   with its defaults, single group, complete data (listwise): structural estimates with two-step
   SEs, z, p, 95% CI and std.all, and step 1's latent covariance matrix ``veta``.

@@ -259,7 +259,9 @@ def fit_model(
     variables) with ``estimator="WLSMV"`` (the default then) or ``"WLSMVS"``, and lavaan's
     ``parameterization`` (``"delta"``, the default, or ``"theta"``): stage one
     (thresholds, polychoric correlations, gamma) from the data, then
-    :func:`surveysem.sem.wlsmv.fit_ordinal_moments` (:func:`_fit_ordinal`)."""
+    :func:`surveysem.sem.wlsmv.fit_ordinal_moments` (:func:`_fit_ordinal`). The model's observed
+    variables not in ``ordered`` are continuous (polyserial correlations, free intercepts and
+    variances, one group); exogenous covariates need ``conditional_x=False``."""
     if ordered is not None and ordered is not False:
         return _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, std_lv, max_iter,
                             {**lavaan_options, "group_partial": group_partial})
@@ -292,7 +294,8 @@ def _fit_model(syntax, data, options, max_iter, fiml_robust_indices, standard_er
 
 # ---------------------------------------------------------------- ordered indicators (WLSMV)
 def _ordered_items(syntax, ordered, columns):
-    """The model's observed variables, all of them ordered (mixed models are not supported)."""
+    """(the model's observed variables, those of them declared ordered); the others are
+    continuous (modelled beside the ordered ones, as lavaan)."""
     from surveysem.sem.partable import variable_names
 
     ov = variable_names([t for t in parse_syntax(syntax).terms if t.op != "|"]).ov
@@ -300,16 +303,16 @@ def _ordered_items(syntax, ordered, columns):
     if absent:
         raise SurveySemError(f"variable {absent[0]!r} is not a column of the data", column=absent[0])
     if ordered is True or (isinstance(ordered, str) and ordered.lower() == "all"):
-        return ov
+        return ov, ov
     ordered = [ordered] if isinstance(ordered, str) else list(ordered)
     unknown = [v for v in ordered if v not in columns]
     if unknown:
         raise SurveySemError(f"ordered item {unknown[0]!r} is not a column of the data", column=unknown[0])
-    continuous = [v for v in ov if v not in ordered]
-    if continuous:
-        raise SurveySemError(f"not supported: continuous variables ({', '.join(continuous)}) beside ordered ones in a "
-                             "WLSMV model; declare every observed variable of the model ordered", value=continuous[0])
-    return ov
+    items = [v for v in ov if v in ordered]
+    if not items:
+        raise SurveySemError("none of the model's observed variables is declared ordered; fit without ordered "
+                             "(continuous estimators) or name the ordered items", value=",".join(ordered))
+    return ov, items
 
 
 def _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, std_lv, max_iter, other):
@@ -331,26 +334,28 @@ def _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, 
                              "listwise", value=missing)
     other = dict(other)
     parameterization = str(other.pop("parameterization", "delta")).lower()
+    conditional_x = other.pop("conditional_x", other.pop("conditional.x", None))
     options = normalise_options(other)
     group_partial = options.pop("group_partial", ())
     group_equal = options.pop("group_equal", group_equal)
     if options:
         raise SurveySemError(f"not supported: option(s) {', '.join(sorted(options))} with ordered indicators; "
-                             "WLSMV takes group, group_equal, group_partial, std_lv, missing and parameterization",
+                             "WLSMV takes group, group_equal, group_partial, std_lv, missing, parameterization and "
+                             "conditional_x",
                              value=min(options))
     if not isinstance(data, pd.DataFrame):
         raise SurveySemError("data must be a pandas DataFrame")
-    items = _ordered_items(syntax, ordered, data.columns)
+    variables, items = _ordered_items(syntax, ordered, data.columns)
     levels = None
-    frame = data[items + ([group] if group else [])]
+    frame = data[variables + ([group] if group else [])]
     if group is not None:
         if group not in data.columns:
             raise SurveySemError(f"group column {group!r} is not a column of the data", column=group)
         frame = frame[frame[group].notna()]
         levels = list(pd.unique(frame[group].astype(str)))
     if missing == "listwise":
-        frame = frame.dropna(subset=items)
-    stage = stage_one_moments(frame, items, group=group)
+        frame = frame.dropna(subset=variables)
+    stage = stage_one_moments(frame, items, group=group, variables=None if variables == items else variables)
     moments = stage.moments
     if levels is not None and all(lab is not None for lab in stage.labels):
         by_label = {str(lab): m for lab, m in zip(stage.labels, moments)}
@@ -360,6 +365,6 @@ def _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, 
         moments = [by_label[k] for k in levels]
     res = fit_ordinal_moments(syntax, moments, estimator=estimator, std_lv=std_lv, group_equal=group_equal,
                               group_partial=group_partial, group_labels=levels, parameterization=parameterization,
-                              max_iter=max_iter)
+                              max_iter=max_iter, conditional_x=conditional_x)
     res.warnings[:0] = [f"stage one: {w}" for w in stage.warnings]
     return res

@@ -21,9 +21,16 @@ factors ``d`` and the latent means ``alpha`` in groups 2+: the implied threshold
 lambda_i' alpha)``, the correlations ``d_i d_j Sigma*_ij`` and the residual variances ``1 / d_i^2 -``
 explained.
 
+Continuous observed variables beside the items (one group; lavaan's mixed case with
+``conditional.x = FALSE``): their scaling is 1 in both parameterizations, their residual variances
+and intercepts (``x7 ~ 1``, appended after the thresholds) are free parameters, their implied
+"thresholds" are the negated means ``-mu_i`` and their implied variances ``Sigma*_ii`` follow the
+thresholds; exogenous covariates (``y ~ f + x``) get free variances and covariances (no fixed.x).
+
 Parameter vector: the structural parameters (renumbered without the items' residual variances),
-then the thresholds (per group; a label shared across groups ties them), then the latent means and
-scaling factors of groups 2+ when thresholds are equal.
+then the thresholds (per group; a label shared across groups ties them), then the continuous
+variables' intercepts, then the latent means and scaling factors of groups 2+ when thresholds are
+equal.
 """
 
 from __future__ import annotations
@@ -52,6 +59,10 @@ class GroupLayout:
     th_par: np.ndarray
     th_fixed: np.ndarray
     scale_par: np.ndarray
+    th_pos: np.ndarray  # position of each threshold in the first block of the WLS vector
+    mean_pos: np.ndarray  # position of each continuous variable's negated mean in that block
+    cont_item: np.ndarray  # model index of each continuous variable (means, then variances)
+    n_first: int  # thresholds + continuous means
 
 
 @dataclass
@@ -63,6 +74,7 @@ class OrdinalModel:
     groups: list = field(default_factory=list)  # GroupMatrices per group
     theta0: np.ndarray | None = None  # start values
     parameterization: str = "delta"
+    ordered: np.ndarray | None = None  # per observed variable of the model: ordered (else continuous)
 
     def _tau(self, theta, lay):
         return np.where(lay.th_par >= 0, theta[np.maximum(lay.th_par, 0)], lay.th_fixed)
@@ -74,20 +86,23 @@ class OrdinalModel:
         gm, lay = self.groups[g], self.layouts[g]
         _, _, _, B, C, nu = gm.implied(theta)
         p = len(self.spec.ov_names)
-        if self.parameterization == "theta":
-            d = 1.0 / np.sqrt(np.diag(C)[:p])
+        if self.parameterization == "theta":  # continuous variables are not rescaled
+            d = np.where(self.ordered, 1.0 / np.sqrt(np.diag(C)[:p]), 1.0)
         else:
             d = np.where(lay.scale_par >= 0, theta[np.maximum(lay.scale_par, 0)], 1.0)
         return C, nu, d, self._tau(theta, lay), B
 
     def implied(self, theta, g):
-        """(implied WLS vector, C, B, nu) of group ``g``: thresholds ``d_i (tau_k - mu_i)`` and
-        correlations ``d_i d_j Sigma*_ij``."""
+        """(implied WLS vector, C, B, nu) of group ``g``: thresholds ``d_i (tau_k - mu_i)``, the
+        continuous variables' negated means ``-mu_i`` and variances, and correlations (covariances)
+        ``d_i d_j Sigma*_ij`` (d = 1 for continuous variables)."""
         lay = self.layouts[g]
         C, nu, d, tau, B = self.state(theta, g)
-        tau = d[lay.th_item] * (tau - nu[lay.th_item])
+        first = np.zeros(lay.n_first)
+        first[lay.th_pos] = d[lay.th_item] * (tau - nu[lay.th_item])
+        first[lay.mean_pos] = -nu[lay.cont_item]
         cor = C[lay.rows, lay.cols] * d[lay.rows] * d[lay.cols]
-        return np.concatenate([tau, cor]), C, B, nu
+        return np.concatenate([first, C[lay.cont_item, lay.cont_item], cor]), C, B, nu
 
     def scaling(self, theta, g):
         return self.state(theta, g)[2]
@@ -100,60 +115,93 @@ class OrdinalModel:
         p = len(d)
         r, c, it = lay.rows, lay.cols, lay.th_item
         cov = C[r, c]
-        if self.parameterization == "theta":
-            Dd = -0.5 * d[:, None] ** 3 * (2.0 * Am[:p] * Bm[:p])  # d(1 / sqrt(Sigma_ii))
+        if self.parameterization == "theta":  # d(1 / sqrt(Sigma_ii)) of the ordered items
+            Dd = -0.5 * d[:, None] ** 3 * (2.0 * Am[:p] * Bm[:p]) * self.ordered[:, None]
         else:
             Dd = np.zeros((p, Am.shape[1]))
         dcov = Am[r] * Bm[c] + Bm[r] * Am[c]
         dcor = dcov * (d[r] * d[c])[:, None] + cov[:, None] * (Dd[r] * d[c][:, None] + d[r][:, None] * Dd[c])
         centred = tau - nu[it]
         dtau = centred[:, None] * Dd[it] - d[it][:, None] * Mm[it]
-        nt = len(it)
-        out = np.zeros((nt + len(r), self.npar))
-        out[:nt] = gm.columns_to_parameters(dtau)
-        out[nt:] = gm.columns_to_parameters(dcor)
+        ci = lay.cont_item
+        nf, nc = lay.n_first, len(ci)
+        out = np.zeros((nf + nc + len(r), self.npar))
+        out[lay.th_pos] = gm.columns_to_parameters(dtau)
+        out[lay.mean_pos] = -gm.columns_to_parameters(Mm[ci])
+        out[nf:nf + nc] = gm.columns_to_parameters(2.0 * Am[ci] * Bm[ci])
+        out[nf + nc:] = gm.columns_to_parameters(dcor)
         free = np.flatnonzero(lay.th_par >= 0)
-        out[free, lay.th_par[free]] += d[it[free]]
+        out[lay.th_pos[free], lay.th_par[free]] += d[it[free]]
         sp = lay.scale_par
         for k in np.flatnonzero(sp[it] >= 0):
-            out[k, sp[it[k]]] += centred[k]
+            out[lay.th_pos[k], sp[it[k]]] += centred[k]
         for k in np.flatnonzero(sp[r] >= 0):
-            out[nt + k, sp[r[k]]] += d[c[k]] * cov[k]
+            out[nf + nc + k, sp[r[k]]] += d[c[k]] * cov[k]
         for k in np.flatnonzero(sp[c] >= 0):
-            out[nt + k, sp[c[k]]] += d[r[k]] * cov[k]
+            out[nf + nc + k, sp[c[k]]] += d[r[k]] * cov[k]
         return out
 
     def residual_variances(self, C, d):
-        """The residual variances of the latent responses: delta, 1 / d^2 - explained variance
-        (1 - explained when the scaling is 1); theta, 1."""
+        """The residual variances of the ordered items' latent responses: delta, 1 / d^2 - explained
+        variance (1 - explained when the scaling is 1); theta, 1; NaN for continuous variables
+        (their residual variances are parameters)."""
         p = len(self.spec.ov_names)
-        return 1.0 / d**2 - np.diag(C)[:p] if self.parameterization == "delta" else np.ones(p)
+        out = 1.0 / d**2 - np.diag(C)[:p] if self.parameterization == "delta" else np.ones(p)
+        return np.where(self.ordered, out, np.nan)
 
 
-def _check_structure(spec: ModelSpec):
-    if spec.ov_x:
+def _check_structure(spec: ModelSpec, ordered, conditional_x):
+    """Refuse what stage two does not fit: exogenous covariates unless ``conditional_x`` is False,
+    definitions, ordered items as predictors, user intercepts."""
+    if spec.ov_x and conditional_x is not False:
         raise SurveySemError(f"not supported: exogenous observed covariates ({', '.join(spec.ov_x)}) with ordered "
-                             "indicators; model them as single-indicator latent variables or leave them out")
+                             "indicators under lavaan's default conditional.x = TRUE; pass conditional_x=False (their "
+                             "means and variances are then free parameters, as lavaan's conditional.x = FALSE)",
+                             value=spec.ov_x[0])
     if spec.general_constraints or spec.definitions:
         raise SurveySemError("not supported: ':=' definitions and constraints between expressions with ordered "
                              "indicators; tie labels (a == b) instead")
     p = len(spec.ov_names)
     for r in spec.rows:
-        if r.mat == "A" and r.j < p:
+        if r.mat == "A" and r.j < p and ordered[r.j]:
             raise SurveySemError(f"not supported: an ordered item as a predictor ({r.lhs} ~ {r.rhs}) in the delta "
-                                 "parameterization; regress on latent variables only", value=r.rhs)
+                                 "parameterization; regress on latent or continuous variables only", value=r.rhs)
         if r.op == "~1":
             raise SurveySemError(f"not supported: intercepts and means ('{r.lhs} ~ 1') with ordered indicators "
-                                 "(delta parameterization: item intercepts and latent means are 0)", value=r.lhs)
+                                 "(delta parameterization: item intercepts and latent means are 0; the intercepts of "
+                                 "continuous variables are free without it)", value=r.lhs)
 
 
-def _fix_residual_variances(spec: ModelSpec, parameterization) -> dict:
-    """Fix the items' residual variances (delta: placeholders 0, reported as 1 - explained; theta:
-    1) and renumber the other free parameters; returns old -> new parameter index."""
+def _free_covariates(spec: ModelSpec):
+    """lavaan's conditional.x = FALSE with ordered data: the variances and covariances of the
+    exogenous covariates are free parameters (fixed.x does not apply)."""
+    for r in spec.rows:
+        if r.exo and r.op == "~~":
+            r.free, r.exo, r.value, r.par = True, False, None, spec.npar
+            spec.npar += 1
+    spec.ov_x = []
+
+
+def _continuous_means(spec: ModelSpec, ordered, ngroups, first_par):
+    """The free intercepts of the continuous variables (``x7 ~ 1``, lavaan's meanstructure of
+    categorical data), one per group; returns the next parameter index."""
+    index = {v: k for k, v in enumerate(spec.var_names)}
+    k = first_par
+    for g in range(1, ngroups + 1):
+        for v, is_ordered in zip(spec.ov_names, ordered):
+            if not is_ordered:
+                spec.rows.append(ParRow(v, "~1", "", g, False, True, None, mat="m", i=index[v], j=0, par=k))
+                k += 1
+    return k
+
+
+def _fix_residual_variances(spec: ModelSpec, parameterization, ordered) -> dict:
+    """Fix the ordered items' residual variances (delta: placeholders 0, reported as 1 - explained;
+    theta: 1) and renumber the other free parameters; returns old -> new parameter index."""
     p = len(spec.ov_names)
     value = 0.0 if parameterization == "delta" else 1.0
     for r in spec.rows:
-        if r.op == "~~" and r.lhs == r.rhs and r.mat == "S" and r.i < p:
+        if r.op == "~~" and r.lhs == r.rhs and r.mat == "S" and r.i < p and ordered[r.i]:
             if r.user:
                 raise SurveySemError(f"not supported: '{r.lhs} ~~ {r.lhs}' with ordered indicators: the residual "
                                      "variance of an item's latent response is not a parameter (delta: 1 - explained "
@@ -185,7 +233,7 @@ def _threshold_rows(th_terms, moments, ngroups, first_par, equal=False, partial=
     for g in range(1, ngroups + 1):
         mom = moments[g - 1]
         for v in mom.variables:
-            for tk in mom.thresholds[v]:
+            for tk in mom.thresholds.get(v, ()):
                 r = ParRow(v, "|", tk, g, (v, tk) in user, True, None, mat="t")
                 t = user.get((v, tk))
                 if t is not None:
@@ -221,15 +269,19 @@ def _layout(spec, mom, thresholds, g, scale_par):
     rows = np.array([index[mom.variables[i]] for i, j in pairs], int)
     cols = np.array([index[mom.variables[j]] for i, j in pairs], int)
     th = [r for r in thresholds if r.group == g]
+    first = {nm: k for k, nm in enumerate(mom.first_names())}
     return GroupLayout(rows, cols, np.array([index[r.lhs] for r in th], int),
                        np.array([r.par if r.free else -1 for r in th], int),
-                       np.array([r.value if not r.free else 0.0 for r in th], float), scale_par)
+                       np.array([r.value if not r.free else 0.0 for r in th], float), scale_par,
+                       th_pos=np.array([first[f"{r.lhs}|{r.rhs}"] for r in th], int),
+                       mean_pos=np.array([first[f"{v}~1"] for v in mom.continuous], int),
+                       cont_item=np.array([index[v] for v in mom.continuous], int), n_first=len(first))
 
 
 ORDINAL_GROUP_EQUAL = ("loadings", "thresholds", "intercepts")
 
 
-def _check_options(parameterization, group_equal, ngroups):
+def _check_options(parameterization, group_equal, ngroups, continuous):
     if parameterization not in ("delta", "theta"):
         raise SurveySemError(f"unknown parameterization {parameterization!r}; use delta or theta",
                              value=parameterization)
@@ -237,6 +289,10 @@ def _check_options(parameterization, group_equal, ngroups):
     if bad:
         raise SurveySemError(f"not supported: group_equal {bad[0]!r} with ordered indicators; use "
                              f"{', '.join(ORDINAL_GROUP_EQUAL)}", value=bad[0])
+    if continuous and ngroups > 1:
+        raise SurveySemError(f"not supported: continuous variables ({', '.join(continuous)}) beside ordered ones in a "
+                             "WLSMV model of several groups; fit the groups one by one or declare them ordered",
+                             value=continuous[0])
     if "thresholds" in group_equal and parameterization == "theta" and ngroups > 1:
         raise SurveySemError("not supported: group_equal 'thresholds' in the theta parameterization; use the "
                              "delta parameterization (the default)")
@@ -275,16 +331,19 @@ def _threshold_partial(group_partial, moments):
 
 
 def build_ordinal_model(parsed: ParsedModel, moments: list, *, std_lv=False, group_equal=(), group_partial=(),
-                        parameterization="delta") -> OrdinalModel:
+                        parameterization="delta", conditional_x=None) -> OrdinalModel:
     """The model of ``parsed`` for the stage-one ``moments`` (one
     :class:`~surveysem.sem.ordinal_moments.OrdinalMoments` per group, already restricted to the
     model's items in one order), in lavaan's ``"delta"`` or ``"theta"`` parameterization;
     ``group_equal``: "loadings", "thresholds" (then, as lavaan, the latent means and scaling
     factors are free in groups 2+), "intercepts" (no effect: the items' intercepts are 0);
-    ``group_partial``: lavaan's group.partial, thresholds as ``x1|t1``, loadings as ``f=~x1``."""
+    ``group_partial``: lavaan's group.partial, thresholds as ``x1|t1``, loadings as ``f=~x1``.
+    The moments' continuous variables (one group only) get free intercepts and residual
+    variances; exogenous covariates need ``conditional_x=False`` (lavaan's conditional.x = FALSE:
+    their means, variances and covariances free)."""
     ngroups = len(moments)
     group_equal = tuple(group_equal)
-    _check_options(parameterization, group_equal, ngroups)
+    _check_options(parameterization, group_equal, ngroups, moments[0].continuous)
     th_terms = [t for t in parsed.terms if t.op == "|"]
     rest = ParsedModel([t for t in parsed.terms if t.op != "|"], parsed.definitions, parsed.constraints)
     th_partial, other_partial = _threshold_partial(group_partial, moments)
@@ -292,13 +351,16 @@ def build_ordinal_model(parsed: ParsedModel, moments: list, *, std_lv=False, gro
                           available=moments[0].variables, group_equal=tuple(ge for ge in group_equal
                                                                             if ge == "loadings"),
                           group_partial=other_partial)
-    _check_structure(spec)
+    ordered = np.array([v not in moments[0].continuous for v in spec.ov_names])
+    _check_structure(spec, ordered, conditional_x)
+    _free_covariates(spec)
     # the engine's continuous start values on the polychoric matrices, before renumbering
     cont = start_values(spec, [GroupData.from_moments(np.zeros(len(spec.ov_names)), _model_order(spec, m), m.nobs)
                                for m in moments])
-    start_map = _fix_residual_variances(spec, parameterization)
+    start_map = _fix_residual_variances(spec, parameterization, ordered)
     equal_th = "thresholds" in group_equal and ngroups > 1
     thresholds, npar = _threshold_rows(th_terms, moments, ngroups, spec.npar, equal=equal_th, partial=th_partial)
+    npar = _continuous_means(spec, ordered, ngroups, npar)
     scale = [np.full(len(spec.ov_names), -1, int)] * ngroups
     if equal_th:
         scale, npar = _free_in_later_groups(spec, ngroups, npar)
@@ -306,7 +368,12 @@ def build_ordinal_model(parsed: ParsedModel, moments: list, *, std_lv=False, gro
     theta0 = _start_vector(cont, start_map, thresholds, moments, npar)
     for sp in scale:
         theta0[sp[sp >= 0]] = 1.0
-    model = OrdinalModel(spec, thresholds, npar, layouts, parameterization=parameterization, theta0=theta0)
+    for r in spec.rows:
+        m = moments[r.group - 1]
+        if r.op == "~1" and r.lhs in m.continuous:  # continuous intercepts: the sample means
+            theta0[r.par] = m.means()[m.variables.index(r.lhs)]
+    model = OrdinalModel(spec, thresholds, npar, layouts, parameterization=parameterization, theta0=theta0,
+                         ordered=ordered)
     nvar = len(spec.var_names)
     p = len(spec.ov_names)
     model.groups = [GroupMatrices(spec, g, nvar, p, npar) for g in range(1, ngroups + 1)]
@@ -327,19 +394,19 @@ def _start_vector(cont, start_map, thresholds, moments, npar):
     for r in thresholds:
         if r.free:
             m = moments[r.group - 1]
-            theta[r.par] = m.wls_obs[m.threshold_names().index(f"{r.lhs}|{r.rhs}")]
+            theta[r.par] = m.wls_obs[m.first_names().index(f"{r.lhs}|{r.rhs}")]
     return theta
 
 
 def display_rows(model: OrdinalModel, g: int) -> list:
     """lavaan's fixed rows in group ``g``: ``x ~*~ x`` (delta: 1; theta: the computed scaling,
-    filled in by the table), ``x ~ 1`` (0) of every item and ``f ~ 1`` (0) of every latent variable."""
+    filled in by the table) of every ordered item, ``x ~ 1`` (0) of every item and ``f ~ 1`` (0)
+    of every latent variable; the free intercepts of continuous variables (and latent means of
+    groups 2+) in their place."""
     spec = model.spec
     scale = model.layouts[g - 1].scale_par
     rows = [ParRow(v, "~*~", v, g, False, scale[k] >= 0, 1.0, mat="", par=int(scale[k]))
-            for k, v in enumerate(spec.ov_names)]
-    rows += [ParRow(v, "~1", "", g, False, False, 0.0, mat="") for v in spec.ov_names]
-    means = [r for r in spec.rows if r.group == g and r.op == "~1"]
-    have = {r.lhs for r in means}
-    return rows + [ParRow(v, "~1", "", g, False, False, 0.0, mat="") if v not in have else
-                   next(r for r in means if r.lhs == v) for v in spec.lv_names]
+            for k, v in enumerate(spec.ov_names) if model.ordered[k]]
+    have = {r.lhs: r for r in spec.rows if r.group == g and r.op == "~1"}
+    return rows + [have.get(v) or ParRow(v, "~1", "", g, False, False, 0.0, mat="")
+                   for v in spec.ov_names + spec.lv_names]

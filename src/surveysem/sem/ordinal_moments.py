@@ -13,7 +13,7 @@ imported only when a WLSMV fit starts from data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -52,6 +52,8 @@ class OrdinalMoments:
         The diagonal of the DWLS weight matrix (a vector).
     nobs : int
         The group's number of observations (lavaan's ``nobs``).
+    continuous : list of str
+        The variables of ``variables`` that are continuous (no thresholds; module docstring).
     """
 
     variables: list
@@ -60,9 +62,11 @@ class OrdinalMoments:
     gamma: np.ndarray
     wls_v: np.ndarray
     nobs: int
+    continuous: list = field(default_factory=list)
 
     def __post_init__(self):
         self.variables = [str(v) for v in self.variables]
+        self.continuous = [v for v in self.variables if v in {str(c) for c in self.continuous}]
         self.thresholds = {str(k): [str(t) for t in v] for k, v in self.thresholds.items()}
         self.wls_obs = np.asarray(self.wls_obs, float)
         self.gamma = np.asarray(self.gamma, float)
@@ -73,7 +77,7 @@ class OrdinalMoments:
         self._check()
 
     def _check(self):
-        missing = [v for v in self.variables if v not in self.thresholds]
+        missing = [v for v in self.variables if v not in self.thresholds and v not in self.continuous]
         if missing:
             raise SurveySemError(f"ordinal moments: no thresholds for {', '.join(missing)}", value=missing[0])
         k = len(self.names())
@@ -96,11 +100,21 @@ class OrdinalMoments:
 
     @property
     def n_thresholds(self) -> int:
-        return sum(len(self.thresholds[v]) for v in self.variables)
+        """The number of thresholds of the ordered items."""
+        return sum(len(self.thresholds[v]) for v in self.variables if v not in self.continuous)
+
+    @property
+    def n_univariate(self) -> int:
+        """Where the correlations start: thresholds, negated means and variances of the continuous variables."""
+        return self.n_thresholds + 2 * len(self.continuous)
+
+    def first_names(self) -> list:
+        """The first block of ``wls_obs``: ``item|tk`` of the ordered items, ``x~1`` (negated mean) of the continuous."""
+        return _first_names(self.variables, self.thresholds, self.continuous)
 
     def threshold_names(self) -> list:
         """``item|tk`` of every threshold, in ``wls_obs`` order."""
-        return [f"{v}|{t}" for v in self.variables for t in self.thresholds[v]]
+        return [nm for nm in self.first_names() if "|" in nm]
 
     def correlation_pairs(self) -> list:
         """(row, column) indices into ``variables`` of the correlations, in ``wls_obs`` order."""
@@ -108,16 +122,23 @@ class OrdinalMoments:
         return [(i, j) for j in range(p) for i in range(j + 1, p)]
 
     def names(self) -> list:
-        """lavaan's names of ``wls_obs``: ``x1|t1`` ..., then ``x1~~x2`` ..."""
-        v = self.variables
-        return self.threshold_names() + [f"{v[j]}~~{v[i]}" for i, j in self.correlation_pairs()]
+        """lavaan's names of ``wls_obs``: ``x1|t1`` (``x7~1``) ..., ``x7~~x7`` ..., then ``x1~~x2`` ..."""
+        return _wls_names(self.variables, self.thresholds, self.continuous)
+
+    def means(self) -> np.ndarray:
+        """The sample means (0 for the ordered items' latent responses)."""
+        first = dict(zip(self.first_names(), self.wls_obs))
+        return np.array([-first[f"{v}~1"] if v in self.continuous else 0.0 for v in self.variables])
 
     def correlation_matrix(self) -> np.ndarray:
-        """The polychoric correlation matrix (unit diagonal)."""
+        """The polychoric correlation matrix (unit diagonal); with continuous variables their
+        covariances and variances (lavaan's sample ``cov``)."""
         p = len(self.variables)
         R = np.eye(p)
-        r = self.wls_obs[self.n_thresholds:]
-        for (i, j), v in zip(self.correlation_pairs(), r):
+        k = self.n_univariate
+        for c, v in zip(self.continuous, self.wls_obs[k - len(self.continuous):k]):
+            R[self.variables.index(c), self.variables.index(c)] = v
+        for (i, j), v in zip(self.correlation_pairs(), self.wls_obs[k:]):
             R[i, j] = R[j, i] = v
         return R
 
@@ -130,29 +151,46 @@ class OrdinalMoments:
         keep = [v for v in self.variables if v in set(items)]
         if keep == self.variables:
             return self
-        pos = {v: k for k, v in enumerate(self.variables)}
-        offsets = np.cumsum([0] + [len(self.thresholds[v]) for v in self.variables])
-        idx = [offsets[pos[v]] + t for v in keep for t in range(len(self.thresholds[v]))]
-        pair_index = {pair: k for k, pair in enumerate(self.correlation_pairs())}
-        kp = [pos[v] for v in keep]
-        idx += [self.n_thresholds + pair_index[(kp[i], kp[j])] for j in range(len(kp)) for i in range(j + 1, len(kp))]
-        idx = np.array(idx, int)
-        return OrdinalMoments(keep, {v: self.thresholds[v] for v in keep}, self.wls_obs[idx],
-                              self.gamma[np.ix_(idx, idx)], self.wls_v[idx], self.nobs)
+        thresholds = {v: self.thresholds[v] for v in keep if v in self.thresholds}
+        continuous = [v for v in self.continuous if v in keep]
+        pos = {nm: k for k, nm in enumerate(self.names())}
+        idx = np.array([pos[nm] for nm in _wls_names(keep, thresholds, continuous)], int)
+        return OrdinalMoments(keep, thresholds, self.wls_obs[idx], self.gamma[np.ix_(idx, idx)], self.wls_v[idx],
+                              self.nobs, continuous=continuous)
 
     @classmethod
     def from_lavaan(cls, names, wls_obs, gamma, wls_v, nobs):
         """From lavaan's named ``wls.obs`` (``x1|t1``, ..., ``x1~~x2``, ...): the items and their
         thresholds are read from the names."""
         thresholds: dict = {}
+        variables, continuous = [], []
         for nm in names:
             if "|" in nm:
                 item, t = nm.split("|", 1)
+                if item not in thresholds:
+                    variables.append(item)
                 thresholds.setdefault(item, []).append(t)
-        return cls(list(thresholds), thresholds, wls_obs, gamma, wls_v, nobs)
+            elif "~~" not in nm:  # a continuous variable's negated mean: lavaan's x7~1 (stage one: x7)
+                name = nm.removesuffix("~1")
+                variables.append(name)
+                continuous.append(name)
+        return cls(variables, thresholds, wls_obs, gamma, wls_v, nobs, continuous=continuous)
 
 
-def stage_one_moments(data, ordered, group=None) -> StageOne:
+def _first_names(variables, thresholds, continuous) -> list:
+    cont = set(continuous)
+    return [nm for v in variables for nm in ([f"{v}~1"] if v in cont else [f"{v}|{t}" for t in thresholds[v]])]
+
+
+def _wls_names(variables, thresholds, continuous) -> list:
+    """lavaan's names of the WLS vector of ``variables`` (:meth:`OrdinalMoments.names`)."""
+    cont = [v for v in variables if v in set(continuous)]
+    p = len(variables)
+    return (_first_names(variables, thresholds, cont) + [f"{c}~~{c}" for c in cont]
+            + [f"{variables[j]}~~{variables[i]}" for j in range(p) for i in range(j + 1, p)])
+
+
+def stage_one_moments(data, ordered, group=None, variables=None) -> StageOne:
     """Stage one's statistics of the data by ``ordinal_sample_statistics(data, ordered, group=None)``
     as :class:`StageOne`. Stage one returns an object with ``groups`` (each with ``wls_obs``,
     ``gamma``, ``wls_v``, ``th_names`` = lavaan's ``x1|t1`` names, ``n`` or ``nobs``, ``items`` or
@@ -167,7 +205,8 @@ def stage_one_moments(data, ordered, group=None) -> StageOne:
         raise SurveySemError(f"WLSMV from data needs stage one ({STAGE_ONE_MODULE}.{STAGE_ONE_FUNCTION}: thresholds, "
                              f"polychoric correlations, gamma), which is not available ({exc}); fit from stage-one "
                              "results with surveysem.sem.fit_ordinal_moments") from None
-    out = stage_one(data, ordered, group=group)
+    out = stage_one(data, ordered, group=group) if variables is None else stage_one(data, ordered, group=group,
+                                                                                      variables=variables)
     warnings = list(getattr(out, "warnings", None) or [])
     if hasattr(out, "groups"):
         out = out.groups
@@ -191,6 +230,13 @@ def _as_moments(g, ordered) -> OrdinalMoments:
     """One group's stage-one result as :class:`OrdinalMoments`."""
     if isinstance(g, OrdinalMoments):
         return g
+    names = _field(g, "wls_names", None)
+    if names is not None:  # stage one's full names (continuous variables: x7~1, x7~~x7)
+        nobs = _field(g, "nobs", None)
+        wls_v = _field(g, "wls_v_diag", None)
+        return OrdinalMoments.from_lavaan(list(names), _field(g, "wls_obs"), _field(g, "gamma"),
+                                          _field(g, "wls_v") if wls_v is None else wls_v,
+                                          _field(g, "n") if nobs is None else nobs)
     th = _field(g, "th_names")
     if isinstance(th, dict):
         thresholds = th

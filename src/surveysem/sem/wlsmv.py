@@ -162,10 +162,11 @@ def _test_block(stat, df, tr1, tr2, test, prefix=""):
 
 # ---------------------------------------------------------------- step 4: baseline
 def baseline_test(moments, fg, test):
-    """The independence model of ordered data: thresholds free (fitted exactly by DWLS),
-    correlations 0; its statistic, df and scaled test."""
-    stat = sum((m.nobs - 1) * float(np.sum(m.wls_v[m.n_thresholds:] * m.wls_obs[m.n_thresholds:] ** 2)) for m in moments)
-    nth = [m.n_thresholds for m in moments]
+    """The independence model of ordered data: thresholds (and the continuous variables' means
+    and variances) free, fitted exactly by DWLS, correlations 0; its statistic, df and scaled test."""
+    stat = sum((m.nobs - 1) * float(np.sum(m.wls_v[m.n_univariate:] * m.wls_obs[m.n_univariate:] ** 2))
+               for m in moments)
+    nth = [m.n_univariate for m in moments]
     q = sum(nth)
     D, offset = [], 0
     for m, k in zip(moments, nth):
@@ -199,12 +200,19 @@ def fit_indices(fit, N, G, test):
 
 def srmr(model, moments, theta, fg):
     """lavaan's SRMR of ordered data: the root mean square of the correlation residuals over the
-    lower triangle with its (zero) diagonal, weighted by the group sizes."""
+    lower triangle with its diagonal (zero for ordered items), weighted by the group sizes; with
+    continuous variables the (co)variance residuals are divided by the sample SDs (Bentler's)."""
     total = 0.0
     for g, (f, m) in enumerate(zip(fg, moments)):
-        r = (m.wls_obs - model.implied(theta, g)[0])[m.n_thresholds:]
+        nc = len(m.continuous)
+        k = m.n_univariate
+        r = (m.wls_obs - model.implied(theta, g)[0])[k - nc:]
+        sd = np.sqrt(np.diag(m.correlation_matrix()))
+        pairs = m.correlation_pairs()
+        cont = [m.variables.index(c) for c in m.continuous]
+        scale = np.concatenate([sd[cont] ** 2, [sd[i] * sd[j] for i, j in pairs]])
         p = len(m.variables)
-        total += f * math.sqrt(float(np.sum(r * r)) / (p * (p + 1) / 2))
+        total += f * math.sqrt(float(np.sum((r / scale) ** 2)) / (p * (p + 1) / 2))
     return total
 
 
@@ -237,14 +245,16 @@ def _group_records(model, theta, g, se_par):
     delta = model.parameterization == "delta"
     resid = model.residual_variances(C, scaling)
     p = len(spec.ov_names)
+    items = np.flatnonzero(model.ordered)
     full = C.copy()
     if delta:  # the latent responses' residual variances are not in C
-        full[np.arange(p), np.arange(p)] += resid
+        full[items, items] += resid[items]
     sd = np.sqrt(np.diag(full))
     index = {v: k for k, v in enumerate(spec.var_names)}
     A, S, _ = model.groups[g - 1].matrices(theta)
     res_var = np.diag(S).copy()
-    res_var[:p] = resid if delta else res_var[:p]
+    if delta:
+        res_var[items] = resid[items]
     endogenous = np.any(A != 0, axis=1)
     endogenous[:p] = True  # every item is an indicator
     res_sd = np.where(endogenous, np.sqrt(np.abs(res_var)), np.nan)
@@ -258,7 +268,7 @@ def _group_records(model, theta, g, se_par):
             z = val / se if se > 0 else np.nan
             pv = 2 * special.ndtr(-abs(z)) if np.isfinite(z) else np.nan
         else:
-            is_delta = delta and r.op == "~~" and r.lhs == r.rhs and r.mat == "S" and r.i < p
+            is_delta = delta and r.op == "~~" and r.lhs == r.rhs and r.mat == "S" and r.i < p and model.ordered[r.i]
             val = resid[r.i] if is_delta else (0.0 if r.value is None else r.value)
             if r.op == "~*~":  # theta: computed
                 val = scaling[index[r.lhs]]
@@ -267,7 +277,7 @@ def _group_records(model, theta, g, se_par):
         recs.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": g, "label": r.label, "est": float(val),
                      "se": float(se), "z": z, "pvalue": pv, "std_all": float(std), "free": bool(r.free),
                      "par": int(r.par)})
-    return recs, {v: float(1.0 - resid[k] / full[k, k]) for k, v in enumerate(spec.ov_names)}
+    return recs, {v: float(1.0 - res_var[k] / full[k, k]) for k, v in enumerate(spec.ov_names)}
 
 
 def _estimates(model, theta, vcov):
@@ -299,7 +309,7 @@ def _fit_block(model, moments, theta, tr1, tr2, fg, test):
 
 
 def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, group_equal=(), group_partial=(),
-                        group_labels=None, parameterization="delta", max_iter=500):
+                        group_labels=None, parameterization="delta", max_iter=500, conditional_x=None):
     """Fit ``syntax`` by DWLS (delta parameterization) to stage-one ``moments`` (one
     :class:`OrdinalMoments` per group, or one for a single group) and return the engine's
     :class:`~surveysem.sem.results.SEMResult` with lavaan's WLSMV (or WLSMVS) statistics: robust
@@ -307,7 +317,10 @@ def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, gro
     scaled CFI / TLI / RMSEA and SRMR (fit keys as lavaan's ``fitMeasures()`` with "_" for ".";
     ``scaling_factor`` is ``chisq.scaling.factor``, ``shift_parameter`` ``chisq.shift.parameters``).
     ``parameterization``: lavaan's ``"delta"`` (the default) or ``"theta"`` (residual variances of
-    the latent responses fixed at 1, scaling factors computed)."""
+    the latent responses fixed at 1, scaling factors computed). Continuous variables in the
+    moments (one group) are modelled beside the items as lavaan does; exogenous covariates need
+    ``conditional_x=False`` (lavaan's default for them, conditional.x = TRUE, is not built). The
+    robust CFI / TLI / RMSEA are NaN with continuous variables (lavaan gives none)."""
     from surveysem.sem.results import SEMResult
 
     estimator = str(estimator).upper()
@@ -321,7 +334,7 @@ def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, gro
     moments = [m.subset(ov) for m in moments]
     group_partial = (group_partial,) if isinstance(group_partial, str) else tuple(group_partial)
     model = build_ordinal_model(parsed, moments, std_lv=std_lv, group_equal=group_equal, group_partial=group_partial,
-                                parameterization=parameterization)
+                                parameterization=parameterization, conditional_x=conditional_x)
     warnings = []
     with np.errstate(all="ignore"):
         theta, converged, iters = estimate(model, moments, model.theta0, max_iter=max_iter)
@@ -341,7 +354,8 @@ def fit_ordinal_moments(syntax, moments, *, estimator="WLSMV", std_lv=False, gro
             tr1 = tr2 = float("nan")
         est, rsq = _estimates(model, theta, vcov)
         fit = _fit_block(model, moments, theta, tr1, tr2, fg, test)
-        if test == "scaled.shifted":  # lavaan's robust indices need the scaled-shifted test
+        if test == "scaled.shifted" and not any(m.continuous for m in moments):
+            # lavaan's robust indices need the scaled-shifted test and ordered items only
             fit.update(robust_indices(model, moments, theta, E_inv, D, fit["df"], fit["baseline_df"]))
         else:
             fit.update(dict.fromkeys(ROBUST_KEYS, float("nan")))
