@@ -53,13 +53,19 @@ models <- list(
   outcome_covariate = list("sem", "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nx7 ~ visual + textual + ageyr",
                            list(conditional.x = FALSE)),
   outcome_theta = list("sem", "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nx7 ~ visual + textual",
-                       list(parameterization = "theta"))
+                       list(parameterization = "theta")),
+  outcome_wlsmvs = list("sem", "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nx7 ~ visual + textual",
+                        list(estimator = "WLSMVS")),
+  ## a continuous outcome that predicts another (x8 ~ x7)
+  chain = list("sem", "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nx7 ~ visual + textual\nx8 ~ x7 + textual",
+               list())
 )
 fits <- list()
 for (nm in names(models)) {
   fn <- models[[nm]][[1]]; syn <- models[[nm]][[2]]; opt <- models[[nm]][[3]]
-  f <- do.call(fn, c(list(model = syn, data = d, ordered = ordered_items, estimator = "WLSMV"), opt))
-  call <- paste0(fn, "(model, data = d, ordered = paste0(\"x\", 1:6), estimator = \"WLSMV\"",
+  if (is.null(opt$estimator)) opt <- c(list(estimator = "WLSMV"), opt)
+  f <- do.call(fn, c(list(model = syn, data = d, ordered = ordered_items), opt))
+  call <- paste0(fn, "(model, data = d, ordered = paste0(\"x\", 1:6)",
                  paste0(sapply(names(opt), function(k) paste0(", ", k, " = ", deparse(opt[[k]]))), collapse = ""), ")")
   fits[[nm]] <- record(f, syn, call)
 }
