@@ -35,9 +35,9 @@ POWER_CONFIG = ".test/config_power/config.yaml"
 # (target(s), config file, id). The power study replaced the P4 bootstrap chunks on
 # .test/config_small (["results/propositions/p4_bootstrap.csv"], 6 jobs in 4 levels), which it
 # covers (chunk jobs and the job that merges them). At a load average of 5-7 on 2 cores
-# (2026-12-01) that case took 77-80 s; this one 190 s with the local run after the SLURM run, 152 s
-# with both at once, 138 s with the summary and page as one group job (most of it job start-ups
-# and status-check intervals: restricting it to P1 and P4 saved nothing).
+# (2026-12-01, the two run alternately) that case took 77-121 s, this one 138-177 s; 190 s with
+# the local run after the SLURM run and 152 s with the summary and page as two jobs. Most of it is
+# job start-ups and status-check intervals: restricting it to P1 and P4 saved nothing.
 # The whole small workflow (["all"], .test/config_small) passes too (all 25 jobs byte-identical,
 # checked 2026-12-01) but its chain of 7 jobs took 10.5 min against 2.4 min locally.
 CASES = [
