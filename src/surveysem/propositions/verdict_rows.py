@@ -14,6 +14,7 @@ import pandas as pd
 
 from surveysem import resampling
 from surveysem.propositions.hypotheses import Hypothesis
+from surveysem.propositions.p4 import tested_parameter
 
 
 def _failed_warning(B: int, n_ok: int, rule: dict) -> str:
@@ -57,10 +58,7 @@ def p4_verdict_rows(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | 
     rows = []
     for s in hyp.subs:
         proc = s.term
-        if model == "b" and rule["p4_effects"] == "total":
-            name = f"total_{proc}"
-        else:
-            name = f"growth~{proc}"
+        name = tested_parameter(rule, proc)
         est = lo = hi = np.nan
         source = ""
         too_few = False
