@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 import survey_kit as kit
+
 from surveysem.errors import SurveySemError
 from surveysem.instrument.scales import load_instrument
 from surveysem.outcomes.firms import firm_outcomes
-from surveysem.propositions.p4 import growth_indicators, model_status, p4_syntax
+from surveysem.propositions.p4 import growth_indicators, p4_syntax
+from surveysem.propositions.p4_ordinal import model_status
 from surveysem.propositions.steps import p4_fit, p4_ordinal
 from surveysem.report.pages import Context
 from surveysem.report.pages.p4 import p4_page
@@ -92,6 +93,7 @@ def test_paths_and_fit_equal_a_direct_wlsmv_fit(study):
     assert dict(zip(tested.tested, tested.lhs)) == {"P4a": "total_sensing", "P4b": "total_seizing",
                                                     "P4c": "total_reconfiguring"}
     assert (table[table.model != "b"].tested.fillna("") == "").all()
+    assert list(pd.read_csv(tmp / "p4_ordinal.csv", nrows=0).columns) == columns("p4_ordinal")
     assert table.n_firms.iloc[0] == len(data) and 150 < len(data) < 200
 
 

@@ -136,7 +136,8 @@ def p4_data(analysis: pd.DataFrame, outcomes: pd.DataFrame, items: dict[str, lis
 def heywood_warnings(res, model: str) -> list[str]:
     e = res.estimates
     out = []
-    var = e[(e.op == "~~") & (e.lhs == e.rhs) & e.free.astype(bool)]  # fixed: WLSMV's latent responses (engine warns)
+    free = e["free"].astype(bool) if "free" in e.columns else True  # fixed: WLSMV's latent responses (engine warns)
+    var = e[(e.op == "~~") & (e.lhs == e.rhs) & free]
     for _, r in var.iterrows():
         if np.isfinite(r.est) and r.est < 0:
             out.append(f"model ({model}): Heywood case: negative variance of {r.lhs} ({r.est:.3g})")
@@ -256,53 +257,6 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
     cols = ["model", "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]
     return {"models": out_models, "comparisons": comps, "paths": pd.DataFrame(paths, columns=cols), "warnings": warn,
             "results": results}
-
-
-def tested_parameter(rule: dict, process: str) -> str:
-    """The parameter a P4 sub-hypothesis on ``process`` is judged on (``verdict_rule``): the
-    total effect ``total_<process>`` of model (b) with ``p4_effects: total``, else ``growth~<process>``."""
-    return f"total_{process}" if rule["p4_model"] == "b" and rule["p4_effects"] == "total" else f"{GROWTH}~{process}"
-
-
-# --------------------------------------------------------------------------- the ordinal sensitivity model
-ORDINAL_FIT = ("chisq_scaled", "df", "pvalue_scaled", "scaling_factor", "shift_parameter", "cfi_scaled", "tli_scaled",
-               "rmsea_scaled", "srmr")
-ORDINAL_COLUMNS = ["model", "status", "lhs", "op", "rhs", "label", "tested", "est", "se", "z", "pvalue", "std_all",
-                   *ORDINAL_FIT, "n_firms"]
-
-
-def model_status(m: dict) -> str:
-    """How one of :func:`fit_p4`'s models came out: ``estimated``, ``did not converge``,
-    ``inadmissible: <Heywood cases>`` or ``not estimable: <why>``."""
-    if not m.get("fit"):
-        return "not estimable: " + "; ".join(m["warnings"])
-    if not m["converged"]:
-        return "did not converge"
-    prefix = f"model ({m['model']}): "
-    bad = [w.removeprefix(prefix) for w in m["warnings"] if "Heywood case" in w or "singular" in w]
-    return "inadmissible: " + "; ".join(bad) if bad else "estimated"
-
-
-def ordinal_table(res: dict, rule: dict, sub_ids: dict[str, str], n_firms: int) -> pd.DataFrame:
-    """The rows of ``p4_ordinal.csv`` from :func:`fit_p4` run with ordered items: every path of
-    every model with its model's status and fit (a model without paths: one row with its status);
-    ``tested`` is the sub-hypothesis (``sub_ids``: process -> id) judged on the row's parameter
-    in the verdict model ``verdict_rule.p4_model``."""
-    tested = {tested_parameter(rule, proc): sid for proc, sid in sub_ids.items()}
-    paths = res["paths"]
-    rows = []
-    for name, m in res["models"].items():
-        head = {"model": name, "status": model_status(m), **{k: m["fit"].get(k, np.nan) for k in ORDINAL_FIT},
-                "n_firms": n_firms}
-        mine = paths[paths.model == name]
-        if mine.empty:
-            rows.append(head)
-        for r in mine.itertuples():
-            key = r.lhs if r.op == ":=" else f"{r.lhs}{r.op}{r.rhs}"
-            rows.append({**head, "lhs": r.lhs, "op": r.op, "rhs": r.rhs, "label": r.label,
-                         "tested": tested.get(key, "") if name == rule["p4_model"] else "", "est": r.est,
-                         "se": r.se, "z": r.z, "pvalue": r.pvalue, "std_all": r.std_all})
-    return pd.DataFrame(rows, columns=ORDINAL_COLUMNS)
 
 
 def chisq_difference(r0, r1, name0: str, name1: str) -> dict:

@@ -299,7 +299,8 @@ def p4_ordinal(inputs: dict, outputs: dict, config: dict) -> pd.DataFrame:
     beside the ML/MLR fit (rule ``propositions_p4_ordinal``, ``p4.ordinal_check: true``). Growth's
     indicators (and parcels) stay continuous; P4 has no observed controls (an exogenous observed
     covariate would enter with ``conditional_x=False``)."""
-    from surveysem.propositions.p4 import fit_p4, ordinal_table
+    from surveysem.propositions.p4 import fit_p4
+    from surveysem.propositions.p4_ordinal import ordinal_table
 
     if not config["p4"]["ordinal_check"]:
         raise SurveySemError("p4.ordinal_check is false: set it to true to fit the P4 sensitivity model (WLSMV)")

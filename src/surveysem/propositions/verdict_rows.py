@@ -14,7 +14,6 @@ import pandas as pd
 
 from surveysem import resampling
 from surveysem.propositions.hypotheses import Hypothesis
-from surveysem.propositions.p4 import tested_parameter
 
 
 def _failed_warning(B: int, n_ok: int, rule: dict) -> str:
@@ -49,6 +48,12 @@ def _p4_final_verdict(verdict: str, outcome: str, assessable: bool, action: str)
     if not assessable and verdict in ("supported", "not supported"):
         return NOT_ASSESSABLE_CHOICE
     return gated_verdict(verdict, outcome, action)
+
+
+def tested_parameter(rule: dict, process: str) -> str:
+    """The parameter a P4 sub-hypothesis on ``process`` is judged on (``verdict_rule``): the
+    total effect ``total_<process>`` of model (b) with ``p4_effects: total``, else ``growth~<process>``."""
+    return f"total_{process}" if rule["p4_model"] == "b" and rule["p4_effects"] == "total" else f"growth~{process}"
 
 
 def p4_verdict_rows(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | None, paths: pd.DataFrame | None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from surveysem.propositions.p4_ordinal import ORDINAL_FIT
 from surveysem.report.figures import figure
 from surveysem.report.html import Safe, not_computed, paragraph, slug, verdict_badge
 from surveysem.report.pages.context import Context, UnreadableResult
@@ -25,8 +26,6 @@ PATH_COLUMNS = ("model", "lhs", "op", "rhs", "label", "est", "se", "pvalue", "ci
 BOOTSTRAP_COLUMNS = ("model", "parameter", "kind", "est", "boot_se", "ci_lower", "ci_upper", "level", "B", "n_ok",
                      "n_not_converged", "n_failed")
 ORDINAL_COLUMNS = ("model", "status", "lhs", "op", "rhs", "tested", "est", "se", "z", "pvalue", "std_all")
-ORDINAL_FIT = ("chisq_scaled", "df", "pvalue_scaled", "scaling_factor", "shift_parameter", "cfi_scaled", "tli_scaled",
-               "rmsea_scaled", "srmr")
 VERDICT_COLUMNS = ("proposition", "level", "id", "term", "expected", "parameter", "est", "ci_lower", "ci_upper", "evidence",
                    "fit_gate", "verdict")
 
