@@ -46,6 +46,8 @@ GROWTH_INDICATORS = ("g_spread", "g_div", "g_int")
 MODELS = {"a": "correlated processes -> growth", "b": "process chain sensing -> seizing -> reconfiguring -> growth",
           "c": "first-order capabilities -> growth"}
 NESTED = (("b", "a"), ("a", "c"))  # (restricted, general)
+# the scaled-shifted test of WLSMV and the indices from it (fit keys of the ordinal models only)
+WLSMV_FIT = ("pvalue_scaled", "shift_parameter", "cfi_scaled", "tli_scaled", "rmsea_scaled")
 
 
 def _z(s: pd.Series) -> pd.Series:
@@ -236,8 +238,7 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
         fit = {k: res.fit.get(k) for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
                                            "rmsea_ci_upper", "srmr", "aic", "bic", "logl", "npar", "nobs",
                                            "chisq_scaled", "scaling_factor", "chisq_scaling_factor", "cfi_robust",
-                                           "tli_robust", "rmsea_robust", "shift_parameter", "cfi_scaled",
-                                           "tli_scaled", "rmsea_scaled")
+                                           "tli_robust", "rmsea_robust", *(WLSMV_FIT if ordered else ()))
                if k in res.fit}
         out_models[m] = {"model": m, "description": MODELS[m], "syntax": syntax, "converged": bool(res.converged),
                          "warnings": w, "fit": fit, "r2_growth": res.r_squared.get(GROWTH),
