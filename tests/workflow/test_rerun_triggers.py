@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, SMALL_CONFIG, SNAKEMAKE, run, scheduled_rules
+from conftest import ROOT, SMALL_CONFIG, SNAKEMAKE, run, scheduled_rules, workflow_copy
 
 from surveysem.config import DEFAULT_SCHEMA, validate_config
 from surveysem.errors import SurveySemError
@@ -45,7 +45,10 @@ NOT_ALONE = {
 }
 # Rules outside the default pipeline (a dry run of it never schedules them), with their target.
 NOT_DEFAULT = {"preregistration_document": "snakemake preregistration", "power_chunk": "snakemake power",
-               "power_summary": "snakemake power", "report_power": "snakemake power"}
+               "power_summary": "snakemake power", "report_power": "snakemake power",
+               "propositions_p4_ordinal": "p4.ordinal_check: true"}
+# Switches that, turned on, add rules of NOT_DEFAULT to the default target (the report then reads their files).
+SWITCHES = {"p4.ordinal_check": {"propositions_p4_ordinal"}}
 # Rules that only name the files of a target (no step, no reads).
 TARGET_RULES = {"preregistration", "power"}
 # Config keys that name input files or folders: a change changes the set of input files.
@@ -177,7 +180,7 @@ def _downstream(rules: set[str]) -> set[str]:
 def _expected(key: str, base: dict, changed: dict) -> set[str]:
     old, new = _reads(base), _reads(changed)
     direct = {name.split("[")[0] for name in set(old) | set(new) if old.get(name) != new.get(name)}
-    return _downstream(direct | INPUT_KEYS.get(key, set())) - set(NOT_DEFAULT)
+    return (_downstream(direct | INPUT_KEYS.get(key, set())) - set(NOT_DEFAULT)) | SWITCHES.get(key, set())
 
 
 def _scheduled(work: Path, configfile: Path) -> set[str]:
@@ -209,6 +212,21 @@ def test_every_config_key_reruns_exactly_its_readers(small_workflow):
     threshold = dict(zip([k for k, _ in mutations], scheduled))["screening.straightlining.threshold"]
     assert {"data_screen", "measurement_cfa", "propositions_p4_fit", "report_pages"} <= threshold
     assert not threshold & {"data_ingest", "instrument_codebook", "outcomes_table1_audit"}
+
+
+def test_the_p4_ordinal_switch_alone_adds_the_sensitivity_model(tmp_path):
+    """p4.ordinal_check: off (the default), neither the default target nor the report asks for the
+    WLSMV sensitivity model; on, both do (dry runs from scratch)."""
+    work = workflow_copy(tmp_path)
+    off = scheduled_rules(work, SMALL_CONFIG)
+    assert "propositions_p4_ordinal" not in off and {"propositions_p4_fit", "report_pages"} <= off
+    assert "propositions_p4_ordinal" not in scheduled_rules(work, SMALL_CONFIG, "reports/p4.html")
+    cfg = _load(work / SMALL_CONFIG)
+    cfg["p4"]["ordinal_check"] = True
+    on = work / "ordinal_on.yaml"
+    on.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    assert scheduled_rules(work, on) == off | {"propositions_p4_ordinal"}
+    assert "propositions_p4_ordinal" in scheduled_rules(work, on, "reports/p4.html")
 
 
 def test_unread_sections_rerun_nothing(small_workflow):

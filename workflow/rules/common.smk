@@ -49,6 +49,11 @@ def rule_params(rule, wildcard=None, values=(), **fixed):
     return params
 
 
+# Files of a sensitivity model that only its config switch builds: with the switch off the
+# report neither asks for them nor reads a copy left from an earlier run.
+SWITCHED_FILES = {"p4_ordinal": config["p4"]["ordinal_check"]}
+
+
 def produced_or_existing(path):
     """Whether some rule of this workflow writes ``path`` or it exists already."""
     produced = {str(f) for r in workflow.rules for f in r.output}
@@ -61,7 +66,11 @@ def report_inputs(wildcards):
     Not the config file: the pages state the config the pipeline ran with (params), and a comment
     or a simulate: edit changes no result.
     """
-    inputs = {key: F(key) for key in REPORT_FILES if produced_or_existing(F(key))}
+    inputs = {
+        key: F(key)
+        for key in REPORT_FILES
+        if produced_or_existing(F(key)) and SWITCHED_FILES.get(key, True)
+    }
     if produced_or_existing(config["data"]["survey"]):
         inputs["survey"] = config["data"]["survey"]
     inputs["scales"] = SCALE_FILES

@@ -105,6 +105,28 @@ rule propositions_p4_fit:
         "../scripts/propositions_p4_fit.py"
 
 
+rule propositions_p4_ordinal:
+    # Sensitivity model (p4.ordinal_check: true): the P4 models again with the capability items
+    # ordered, WLSMV. Requested only with the switch on (DEFAULT_TARGETS, report_inputs).
+    input:
+        **PROP_INPUT,
+    output:
+        csv=report(
+            F("p4_ordinal"),
+            category="Propositions",
+            subcategory="P4",
+            caption="../report/results_p4.rst",
+        ),
+    params:
+        **rule_params("propositions_p4_ordinal", sem=PROP_SEM),
+    log:
+        "logs/propositions/p4_ordinal.log",
+    conda:
+        "../envs/surveysem.yaml"
+    script:
+        "../scripts/propositions_p4_ordinal.py"
+
+
 rule propositions_bootstrap_chunk:
     # Resamples chunk*B/chunks .. (chunk+1)*B/chunks - 1; each resample has its own seed.
     # Started before the shorter jobs, which then fill the other cores around them.
@@ -205,3 +227,5 @@ DEFAULT_TARGETS.extend(rules.propositions_typology.output)
 if PROP_SEM:
     DEFAULT_TARGETS.extend(rules.propositions_p4_fit.output)
     DEFAULT_TARGETS.append(F("p4_bootstrap"))
+    if config["p4"]["ordinal_check"]:
+        DEFAULT_TARGETS.extend(rules.propositions_p4_ordinal.output)

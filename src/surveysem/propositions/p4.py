@@ -46,6 +46,8 @@ GROWTH_INDICATORS = ("g_spread", "g_div", "g_int")
 MODELS = {"a": "correlated processes -> growth", "b": "process chain sensing -> seizing -> reconfiguring -> growth",
           "c": "first-order capabilities -> growth"}
 NESTED = (("b", "a"), ("a", "c"))  # (restricted, general)
+# the scaled-shifted test of WLSMV and the indices from it (fit keys of the ordinal models only)
+WLSMV_FIT = ("pvalue_scaled", "shift_parameter", "cfi_scaled", "tli_scaled", "rmsea_scaled")
 
 
 def _z(s: pd.Series) -> pd.Series:
@@ -136,7 +138,8 @@ def p4_data(analysis: pd.DataFrame, outcomes: pd.DataFrame, items: dict[str, lis
 def heywood_warnings(res, model: str) -> list[str]:
     e = res.estimates
     out = []
-    var = e[(e.op == "~~") & (e.lhs == e.rhs)]
+    free = e["free"].astype(bool) if "free" in e.columns else True  # fixed: WLSMV's latent responses (engine warns)
+    var = e[(e.op == "~~") & (e.lhs == e.rhs) & free]
     for _, r in var.iterrows():
         if np.isfinite(r.est) and r.est < 0:
             out.append(f"model ({model}): Heywood case: negative variance of {r.lhs} ({r.est:.3g})")
@@ -179,13 +182,16 @@ def resolve_missing(cfg: dict, data_missing: str | None, has_missing: bool = Tru
 
 def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str, list[str]], *,
            models=("a", "b", "c"), estimator: str = "ML", missing: str = "listwise", level: float = 0.95,
-           not_estimable: str | None = None, prepared: dict | None = None) -> dict:
+           not_estimable: str | None = None, prepared: dict | None = None, ordered: list[str] | None = None) -> dict:
     """Fit the P4 models; returns dict(models=..., comparisons=..., paths=DataFrame, warnings=[...]).
 
     ``not_estimable``: why no model can be fitted (the pre-check of degenerate data): every model is
     then reported not estimable with it. ``prepared``: a dict in which the parsed models are kept and
     found again (the power study fits the same models to thousands of draws; set-up is a large share
-    of one fit)."""
+    of one fit). ``ordered``: the items declared ordered, with ``estimator`` WLSMV (or WLSMVS) and
+    ``missing`` pairwise or listwise; the other observed variables (growth's indicators, parcels)
+    are continuous, an exogenous one would be a covariate with lavaan's ``conditional.x = FALSE``.
+    No nested comparisons then (lavaan's DIFFTEST is not built)."""
     from surveysem.sem import fit_model, prepare_model
 
     results, out_models, paths, warn = {}, {}, [], []
@@ -208,7 +214,10 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
         try:
             if not_estimable:
                 raise SurveySemError(not_estimable)
-            if prepared is None:
+            if ordered:
+                res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing, ordered=ordered,
+                                conditional_x=False)
+            elif prepared is None:
                 res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing)
             else:
                 key = (syntax, tuple(model_data.columns), estimator, engine_missing)
@@ -229,7 +238,7 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
         fit = {k: res.fit.get(k) for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
                                            "rmsea_ci_upper", "srmr", "aic", "bic", "logl", "npar", "nobs",
                                            "chisq_scaled", "scaling_factor", "chisq_scaling_factor", "cfi_robust",
-                                           "tli_robust", "rmsea_robust")
+                                           "tli_robust", "rmsea_robust", *(WLSMV_FIT if ordered else ()))
                if k in res.fit}
         out_models[m] = {"model": m, "description": MODELS[m], "syntax": syntax, "converged": bool(res.converged),
                          "warnings": w, "fit": fit, "r2_growth": res.r_squared.get(GROWTH),
@@ -243,7 +252,7 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
                           "se": r.se, "z": r.z, "pvalue": r.pvalue, "ci_lower": r.est - q * r.se,
                           "ci_upper": r.est + q * r.se, "std_all": r.std_all})
     comps = []
-    for small, big in NESTED:
+    for small, big in NESTED if not ordered else ():
         if small in results and big in results:
             comps.append(chisq_difference(results[small], results[big], small, big))
     cols = ["model", "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]

@@ -6,6 +6,7 @@ Outputs under ``results/propositions/``:
 ``typology.json`` / ``.csv``   capability x group interaction tests
 ``p4_models.json``             P4 models (a), (b), (c): fit, R2 of growth, warnings, nested comparisons, multi-group check
 ``p4_paths.csv``               structural paths, second-order loadings and := effects of each P4 model
+``p4_ordinal.csv``             the sensitivity model (``p4.ordinal_check``): the P4 models with the items ordered, WLSMV
 ``bootstrap/chunk_<k>.csv``    bootstrap resamples of one chunk; ``p4_bootstrap.csv`` the percentile CIs
 ``coefficients.csv``           every coefficient of every regression model
 ``fits.csv``                   fit table of every regression model (R2, pseudo-R2, f2, Wald test, dispersion)
@@ -290,6 +291,38 @@ def p4_fit(inputs: dict, outputs: dict, config: dict) -> dict:
     write_json(outputs["json"], out)
     write_csv(outputs["paths"], res["paths"])
     return out
+
+
+def p4_ordinal(inputs: dict, outputs: dict, config: dict) -> pd.DataFrame:
+    """P4's models fitted a second time with the capability items declared ordered (WLSMV,
+    pairwise-present data: FIML is not available for ordinal indicators), the sensitivity model
+    beside the ML/MLR fit (rule ``propositions_p4_ordinal``, ``p4.ordinal_check: true``). Growth's
+    indicators (and parcels) stay continuous; P4 has no observed controls (an exogenous observed
+    covariate would enter with ``conditional_x=False``)."""
+    from surveysem.propositions.p4 import fit_p4
+    from surveysem.propositions.p4_ordinal import ordinal_table
+
+    if not config["p4"]["ordinal_check"]:
+        raise SurveySemError("p4.ordinal_check is false: set it to true to fit the P4 sensitivity model (WLSMV)")
+    data, hyp, processes, items, _, _, cfg, _, _, pre = _p4_setup(inputs, config)
+    parcels = _analysed(inputs, config).parcels
+    ordered = [i for its in items.values() for i in its if i not in parcels]
+    # stage one's pairwise ML has no correlation of two continuous variables with missing values:
+    # firms without every continuous one (growth's indicators, parcels) are left out
+    continuous = [c for c in data.columns if c != "respondent_id" and c not in ordered]
+    complete = data[continuous].notna().all(axis=1)
+    if not complete.all():
+        log.warning("P4 ordinal check: %d firm(s) without every continuous variable (%s) left out", int((~complete).sum()),
+                    ", ".join(continuous))
+        data = data[complete].reset_index(drop=True)
+    log.info("P4 ordinal check: %d firms, %d ordered items, WLSMV, pairwise", len(data), len(ordered))
+    res = fit_p4(data, processes, items, models=tuple(cfg["models"]), estimator="WLSMV", missing="pairwise",
+                 level=float(cfg["level"]), not_estimable=pre["not_estimable"], ordered=ordered)
+    for w in pre["warnings"] + res["warnings"]:
+        log.warning(w)
+    table = ordinal_table(res, config["verdict_rule"], {s.term: s.id for s in hyp.subs}, len(data))
+    write_csv(outputs["csv"], table)
+    return table
 
 
 def _boot_model(inputs: dict, config: dict):

@@ -50,6 +50,12 @@ def _p4_final_verdict(verdict: str, outcome: str, assessable: bool, action: str)
     return gated_verdict(verdict, outcome, action)
 
 
+def tested_parameter(rule: dict, process: str) -> str:
+    """The parameter a P4 sub-hypothesis on ``process`` is judged on (``verdict_rule``): the
+    total effect ``total_<process>`` of model (b) with ``p4_effects: total``, else ``growth~<process>``."""
+    return f"total_{process}" if rule["p4_model"] == "b" and rule["p4_effects"] == "total" else f"growth~{process}"
+
+
 def p4_verdict_rows(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | None, paths: pd.DataFrame | None,
                  level: float) -> list[dict]:
     model = rule["p4_model"]
@@ -57,10 +63,7 @@ def p4_verdict_rows(hyp: Hypothesis, rule: dict, p4: dict, boot: pd.DataFrame | 
     rows = []
     for s in hyp.subs:
         proc = s.term
-        if model == "b" and rule["p4_effects"] == "total":
-            name = f"total_{proc}"
-        else:
-            name = f"growth~{proc}"
+        name = tested_parameter(rule, proc)
         est = lo = hi = np.nan
         source = ""
         too_few = False

@@ -152,15 +152,16 @@ class OrdinalModel:
 
 def _check_structure(spec: ModelSpec, ordered, conditional_x):
     """Refuse what stage two does not fit: exogenous covariates unless ``conditional_x`` is False,
-    definitions, ordered items as predictors, user intercepts."""
+    constraints between expressions, ordered items as predictors, user intercepts (``:=``
+    definitions are computed after the fit, :func:`surveysem.sem.wlsmv.defined_records`)."""
     if spec.ov_x and conditional_x is not False:
         raise SurveySemError(f"not supported: exogenous observed covariates ({', '.join(spec.ov_x)}) with ordered "
                              "indicators under lavaan's default conditional.x = TRUE; pass conditional_x=False (their "
                              "means and variances are then free parameters, as lavaan's conditional.x = FALSE)",
                              value=spec.ov_x[0])
-    if spec.general_constraints or spec.definitions:
-        raise SurveySemError("not supported: ':=' definitions and constraints between expressions with ordered "
-                             "indicators; tie labels (a == b) instead")
+    if spec.general_constraints:
+        raise SurveySemError("not supported: constraints between expressions with ordered indicators; tie labels "
+                             "(a == b) instead")
     p = len(spec.ov_names)
     for r in spec.rows:
         if r.mat == "A" and r.j < p and ordered[r.j]:

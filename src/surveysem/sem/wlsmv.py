@@ -17,8 +17,9 @@ from the stage-one statistics (:mod:`surveysem.sem.ordinal_moments`), in numbere
    from the standard and the scaled test (``lav_fit_cfi_lavobject``, ``lav_fit_rmsea_lavobject``),
    the robust ones of WLSMV (:mod:`surveysem.sem.wlsmv_robust`), SRMR on the correlation residuals
    (lavaan's ``srmr`` of categorical data = ``srmr_bentler_nomean``);
-6. the parameter table (lavaan's ``parameterEstimates()`` rows of the delta parameterization) and
-   the :class:`~surveysem.sem.results.SEMResult`.
+6. the parameter table (lavaan's ``parameterEstimates()`` rows of the delta parameterization), the
+   ``:=`` rows with delta-method SEs (``lav_model_vcov_se``) and std.all from the definitions at the
+   standardized values (``standardizedSolution``), and the :class:`~surveysem.sem.results.SEMResult`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from surveysem.errors import SurveySemError
 from surveysem.sem.fit_indices import cfi, pvalue, rmsea, rmsea_ci, tli
 from surveysem.sem.ordinal_model import build_ordinal_model, display_rows
 from surveysem.sem.ordinal_moments import OrdinalMoments
+from surveysem.sem.parameters import defined_vcov, evaluate_definitions
 from surveysem.sem.partable import variable_names
 from surveysem.sem.syntax import parse_syntax
 from surveysem.sem.wlsmv_robust import KEYS as ROBUST_KEYS
@@ -290,7 +292,32 @@ def _estimates(model, theta, vcov):
         rg, r2 = _group_records(model, theta, g, se_par)
         recs += rg
         rsq.update(r2 if G == 1 else {(v, g): val for v, val in r2.items()})
+    recs += defined_records(model.spec, theta, vcov, recs)
     return pd.DataFrame.from_records(recs, columns=ESTIMATE_COLUMNS), rsq
+
+
+def defined_records(spec, theta, vcov, recs):
+    """The ``:=`` rows: values and delta-method SEs, z and p (lavaan's ``lav_model_vcov_se``), and
+    std.all as lavaan's ``standardizedSolution``: the definitions evaluated at the labelled rows'
+    std.all (``recs``, the parameter rows before them)."""
+    from surveysem.sem.results import _r_expr, _z_and_p
+
+    if not spec.definitions:
+        return []
+    dv, dcov = defined_vcov(spec, theta, vcov)
+    std_env = {}
+    for r in recs:
+        if r["label"] and r["label"] not in std_env:
+            std_env[r["label"]] = r["std_all"]
+    dstd = evaluate_definitions(spec, std_env)
+    out = []
+    for n, d in enumerate(spec.definitions):
+        se = math.sqrt(dcov[n, n]) if dcov[n, n] >= 0 else np.nan
+        z, pv = _z_and_p(dv[n], se)
+        out.append({"lhs": d.name, "op": ":=", "rhs": _r_expr(d.expr), "group": 0 if spec.ngroups > 1 else 1,
+                    "label": d.name, "est": float(dv[n]), "se": float(se), "z": z, "pvalue": pv,
+                    "std_all": float(dstd[n]), "free": False, "par": -1})
+    return out
 
 
 def _fit_block(model, moments, theta, tr1, tr2, fg, test):

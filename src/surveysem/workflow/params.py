@@ -56,6 +56,10 @@ CONFIG_READS: dict[str, tuple[str, ...]] = {
                               "p4.typology_min_group_n"),
     "propositions_p4_fit": ("hypotheses[{sem}]", "scales[of:*]", *P4_DATA, "p4.models", "p4.level",
                             "p4.multigroup_min_n"),
+    # the sensitivity model (p4.ordinal_check): the P4 models with the items ordered, WLSMV; the
+    # verdict rule names the tested parameters
+    "propositions_p4_ordinal": ("hypotheses[{sem}]", "scales[of:*]", *P4_DATA, "p4.models", "p4.level",
+                                "p4.ordinal_check", "verdict_rule.p4_model", "verdict_rule.p4_effects"),
     "propositions_bootstrap_chunk": ("hypotheses[{sem}]", "scales[of:*]", *P4_DATA, "bootstrap.B", "bootstrap.chunks",
                                      "bootstrap.seed", "bootstrap.model", "bootstrap.max_iter", "bootstrap.em_tol",
                                      "bootstrap.tol"),
@@ -91,6 +95,7 @@ INSTRUMENT_READS: dict[str, tuple[str, ...]] = {
     "propositions_latent": ("items",),
     "propositions_typology": ("items",),
     "propositions_p4_fit": ("items",),
+    "propositions_p4_ordinal": ("items",),
     "propositions_bootstrap_chunk": ("items",),
     "propositions_bootstrap_merge": ("items",),
     "report_pages": ("text",),

@@ -1,12 +1,14 @@
 """The P4 page (p4.html): the proposition's statement, verdict and sub-hypotheses; the fit of
 the structural models (a) correlated processes, (b) process chain and (c) first-order
 capabilities with their nested comparisons; a path diagram and the structural paths of each
-model; and the bootstrap confidence intervals of its indirect and total effects."""
+model; the sensitivity model with the capability items ordered (WLSMV, ``p4.ordinal_check``) beside
+them; and the bootstrap confidence intervals of its indirect and total effects."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from surveysem.propositions.p4_ordinal import ORDINAL_FIT
 from surveysem.report.figures import figure
 from surveysem.report.html import Safe, not_computed, paragraph, slug, verdict_badge
 from surveysem.report.pages.context import Context, UnreadableResult
@@ -23,6 +25,7 @@ P4_LABELS = {"g_spread": "spread", "g_div": "diversification", "g_int": "intensi
 PATH_COLUMNS = ("model", "lhs", "op", "rhs", "label", "est", "se", "pvalue", "ci_lower", "ci_upper", "std_all")
 BOOTSTRAP_COLUMNS = ("model", "parameter", "kind", "est", "boot_se", "ci_lower", "ci_upper", "level", "B", "n_ok",
                      "n_not_converged", "n_failed")
+ORDINAL_COLUMNS = ("model", "status", "lhs", "op", "rhs", "tested", "est", "se", "z", "pvalue", "std_all")
 VERDICT_COLUMNS = ("proposition", "level", "id", "term", "expected", "parameter", "est", "ci_lower", "ci_upper", "evidence",
                    "fit_gate", "verdict")
 
@@ -178,6 +181,73 @@ def _path_diagram_section(ctx: Context, t: PageTables) -> Content:
     figures = [_path_figure(pid, name, g, models.get(name, {}), latent) for name, g in groups]
     tables = [_paths_table(ctx, t, name, g) for name, g in groups]
     return [*figures, *tables]
+
+
+# ------------------------------------------------------------------ ordinal sensitivity model
+
+ORDINAL_NOTE = ("The capability items declared ordered (thresholds and polychoric correlations; growth's indicators "
+                "continuous, polyserial), estimator WLSMV (DWLS, robust SEs, scaled-shifted χ²); missing values "
+                "pairwise-present, not FIML (FIML is not available for ordinal indicators); firms without all three growth "
+                "indicators are left out. P4 has no observed controls (a covariate would enter with conditional.x = "
+                "FALSE). ")
+
+
+def _ml_estimates(ctx: Context) -> dict[tuple, tuple]:
+    """(model, lhs, op, rhs) -> (b, β) of the ML/MLR fit, for the columns beside the WLSMV ones."""
+    paths = ctx.columns("p4_paths", *PATH_COLUMNS)
+    if paths is None:
+        return {}
+    return {(str(r["model"]), r["lhs"], r["op"], r["rhs"]): (r["est"], r["std_all"]) for r in paths.to_dict(orient="records")}
+
+
+def _ordinal_paths_table(ctx: Context, t: PageTables, rows: list[dict]) -> Safe:
+    ml = _ml_estimates(ctx)
+    ml_name = ctx.field("p4_models", "estimator", "ML") if ctx.json("p4_models") is not None else "ML"
+    body = []
+    for r in rows:
+        if r["op"] not in ("~", ":="):
+            continue
+        b_ml, beta_ml = ml.get((str(r["model"]), r["lhs"], r["op"], r["rhs"]), (None, None))
+        path = f"{r['lhs']} ← {r['rhs']}" if r["op"] == "~" else f"{r['lhs']} = {r['rhs']}"
+        body.append([fmt_text_blank(r["model"]), path, fmt_text_blank(r["tested"]), fmt_num(b_ml), fmt_num(beta_ml),
+                     fmt_num(r["est"]), fmt_num(r["se"]), fmt_num(r["z"]), fmt_p(r["pvalue"]),
+                     fmt_num(r["std_all"]) + stars(r["pvalue"])])
+    if not body:
+        return Safe("")
+    note = (synthetic_note(ctx) + ORDINAL_NOTE + f"b and β (ML) from the {ml_name} fit above; Tested: the sub-hypothesis "
+            "judged on the parameter (the verdict stands on the ML fit). p two-sided (Wald). " + SIG_NOTE)
+    table = Table("P4 sensitivity: ordinal items (WLSMV)", ["Model", "Path", "Tested", f"b ({ml_name})", f"β ({ml_name})",
+                                                          "b (WLSMV)", "Robust SE", "z", "p", "β (WLSMV)"],
+                  body, note=note, text_columns={0, 1, 2})
+    return t.add(table, "ordinal-sensitivity")
+
+
+def _ordinal_fit_table(ctx: Context, t: PageTables, table: pd.DataFrame) -> Safe:
+    rows = []
+    for name, g in table.groupby("model", sort=False):
+        r = g.iloc[0]
+        rows.append([f"({name})", fmt_text_blank(r["status"]), *(fit_value(k, r[k]) for k in ORDINAL_FIT)])
+    note = (synthetic_note(ctx) + f"N = {fmt_int(table['n_firms'].iloc[0])} firms. χ² scaled-shifted (mean- and variance-adjusted, WLSMV) with its scaling factor and "
+            "shift; CFI, TLI and RMSEA from the scaled test; SRMR on the correlation residuals. Inadmissible: a Heywood "
+            "case (a negative residual variance of a latent response or a standardized loading above 1).")
+    fit = Table("P4 sensitivity: fit of the ordinal models (WLSMV)", ["Model", "Status", "χ²", "df", "p", "Scaling", "Shift",
+                                                                     "CFI", "TLI", "RMSEA", "SRMR"],
+                rows, note=note, text_columns={0, 1})
+    return t.add(fit, "ordinal-sensitivity-fit")
+
+
+@SECTIONS.add("ordinal-sensitivity", "Sensitivity: ordinal items (WLSMV)")
+def _ordinal_section(ctx: Context, t: PageTables) -> Content:
+    # the switch, not the file alone: a file left from a run with the switch on is not shown
+    if not (ctx.config.get("p4") or {}).get("ordinal_check"):
+        return paragraph("Not fitted: the P4 models with the capability items ordered (WLSMV) are fitted when "
+                         "p4.ordinal_check is true.")
+    table = ctx.columns("p4_ordinal", *ORDINAL_COLUMNS, *ORDINAL_FIT, "n_firms")
+    if table is None:
+        return missing(ctx, "P4 sensitivity model", "p4_ordinal")
+    if table.empty:
+        return not_computed("P4 sensitivity model", f"{ctx.shown_path('p4_ordinal')} has no rows")
+    return [_ordinal_fit_table(ctx, t, table), _ordinal_paths_table(ctx, t, table.to_dict(orient="records"))]
 
 
 # ------------------------------------------------------------------ bootstrap
