@@ -72,7 +72,6 @@ def test_dotted_and_snake_case_spellings_agree():
         ({"std.lv": False, "std_lv": True}, "given twice"),
         ({"fixed.x": False}, r"^not supported: lavaan option fixed\.x = False; state the covariates"),
         ({"se": "bootstrap"}, r"^not supported: lavaan option se = 'bootstrap'; use estimator MLR or MLM"),
-        ({"ordered": ["x1"]}, r"^not supported: lavaan option ordered .*MLR"),
         ({"bounds": "standard"}, r"^not supported: lavaan option bounds .*inequality constraints"),
         ({"sampling.weights": "w"}, r"^not supported: lavaan option sampling\.weights"),
         ({"cluster": "school"}, r"^not supported: lavaan option cluster .*single-level"),
@@ -89,6 +88,12 @@ def test_option_refusals(options, message):
         prepare_model(HS_MODEL, list(HS.columns), **options)
 
 
+def test_prepared_models_refuse_ordered_items():
+    # fit_model takes ordered=[...] (WLSMV, tests/sem/test_sem_wlsmv.py); a prepared model is continuous
+    with pytest.raises(SurveySemError, match=r"^not supported: lavaan option ordered .*fit_model\(\.\.\., ordered="):
+        prepare_model(HS_MODEL, list(HS.columns), ordered=["x1"])
+
+
 def test_options_at_the_value_used_are_accepted():
     res = fit_model(HS_MODEL, HS, **{"fixed.x": True, "likelihood": "normal", "int.ov.free": "TRUE"})
     assert res.converged
@@ -97,7 +102,7 @@ def test_options_at_the_value_used_are_accepted():
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        ({"estimator": "WLSMV"}, r"^not supported: estimator WLSMV; use ML, MLR .* or MLM"),
+        ({"estimator": "WLSMV"}, r"^estimator WLSMV is for ordered indicators: give ordered="),
         ({"estimator": "ULS"}, r"^not supported: estimator ULS"),
         ({"missing": "pairwise"}, r"^not supported: missing = pairwise; use fiml"),
         ({"missing": "two.stage"}, r"^not supported: missing = two\.stage"),
@@ -114,7 +119,6 @@ def test_estimator_and_missing_refusals(kwargs, message):
     "syntax,message",
     [
         ("f <~ x1 + x2 + x3", r"^not supported: formative indicators \('<~'.*reflective indicators"),
-        ("f =~ x1 + x2 + x3\nx1 | t1 + t2", r"^not supported: thresholds .*continuous with MLR"),
         ("f =~ x1 + x2 + x3\nx1 ~*~ x1", r"^not supported: scaling factors"),
         ("level: 1\nf =~ x1 + x2 + x3", r"^not supported: block statements"),
         ("x1 ~ x2 + x2:x3", r"^not supported: block statements .*interaction terms.*product as a column"),
@@ -167,9 +171,9 @@ def test_cli_options_match_lavaan(tmp_path, capsys):
 
 def test_cli_option_refused_in_one_line(tmp_path, capsys):
     model_file = _model_file(tmp_path)
-    assert main(["fit", str(model_file), str(DATA / "hs.csv"), "--option", "ordered=x1"]) == 1
+    assert main(["fit", str(model_file), str(DATA / "hs.csv"), "--option", "cluster=school"]) == 1
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "error: not supported: lavaan option ordered" in err
+    assert "\n" not in err and "error: not supported: lavaan option cluster" in err
 
 
 def test_several_left_hand_sides_in_lavaans_order():

@@ -11,14 +11,20 @@ import pandas as pd
 from surveysem.errors import SurveySemError
 
 INVARIANCE = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "intercepts")}
+# ordered indicators: scalar invariance equates the thresholds (lavaan's group.equal for WLSMV)
+INVARIANCE_ORDERED = {"configural": (), "metric": ("loadings",), "scalar": ("thresholds", "loadings")}
 
 
 def configure_parser(parser):
     parser.add_argument("model", help="model file in lavaan syntax")
     parser.add_argument("data", help="CSV file with one column per observed variable")
-    parser.add_argument("--estimator", choices=["ML", "MLR", "MLM"], default="ML", type=str.upper,
-                        help="ML; MLR (Huber-White SEs, Yuan-Bentler scaled test); MLM (Satorra-Bentler, complete data)")
-    parser.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
+    parser.add_argument("--estimator", choices=["ML", "MLR", "MLM", "WLSMV", "WLSMVS"], default=None, type=str.upper,
+                        help="ML (default); MLR (Huber-White SEs, Yuan-Bentler scaled test); MLM (Satorra-Bentler, "
+                             "complete data); WLSMV / WLSMVS for --ordered items (the default with --ordered)")
+    parser.add_argument("--ordered", default=None, metavar="ITEMS",
+                        help="the ordered items, comma-separated, or 'all': WLSMV (polychoric correlations, DWLS)")
+    parser.add_argument("--missing", choices=["listwise", "fiml", "pairwise"], default="listwise",
+                        help="listwise; fiml (continuous items); pairwise (ordered items)")
     parser.add_argument("--group", default=None, help="grouping column for a multi-group fit")
     parser.add_argument(
         "--invariance",
@@ -59,9 +65,21 @@ def _options(args) -> dict:
 
     if args.invariance and not args.group:
         raise SurveySemError("--invariance needs --group")
-    options = {"estimator": args.estimator, "missing": args.missing, "group": args.group,
-               "group_equal": INVARIANCE[args.invariance] if args.invariance else (), "std_lv": args.std_lv}
-    options.update(normalise_options(parse_option_strings(args.option)))
+    ordered = getattr(args, "ordered", None)
+    levels = INVARIANCE_ORDERED if ordered else INVARIANCE
+    estimator = args.estimator or ("WLSMV" if ordered else "ML")
+    options = {"estimator": estimator, "missing": args.missing, "group": args.group,
+               "group_equal": levels[args.invariance] if args.invariance else (), "std_lv": args.std_lv}
+    extra = parse_option_strings(args.option)
+    parameterization = extra.pop("parameterization", None)
+    options.update(normalise_options(extra))
+    if ordered:
+        options["ordered"] = True if ordered.strip().lower() == "all" else [v.strip() for v in ordered.split(",")
+                                                                            if v.strip()]
+        if parameterization is not None:
+            options["parameterization"] = parameterization
+    elif parameterization is not None:
+        raise SurveySemError("--option parameterization needs --ordered (ordered indicators)")
     return options
 
 
@@ -144,16 +162,26 @@ def format_summary(res) -> str:
             f"  scaled chi-square = {_fmt(f['chisq_scaled'])} (scaling factor {_fmt(f['scaling_factor'])}),"
             f" p = {_fmt(f['pvalue_scaled'])}"
         )
+    if res.estimator in ("WLSMV", "WLSMVS"):
+        shift = f", shift {_fmt(f['shift_parameter'])}" if res.estimator == "WLSMV" else ""
+        lines.append(
+            f"  scaled chi-square = {_fmt(f['chisq_scaled'])}, df = {_fmt(f['df_scaled'])} (scaling factor "
+            f"{_fmt(f['scaling_factor'])}{shift}), p = {_fmt(f['pvalue_scaled'])}"
+        )
     lines.append(
         f"  CFI = {_fmt(f['cfi'])}, TLI = {_fmt(f['tli'])}, RMSEA = {_fmt(f['rmsea'])}"
         f" [{_fmt(f['rmsea_ci_lower'])}, {_fmt(f['rmsea_ci_upper'])}], SRMR = {_fmt(f['srmr'])}"
     )
-    if res.estimator in ("MLR", "MLM"):
+    if res.estimator in ("MLR", "MLM", "WLSMV"):
         lines.append(
             f"  robust: CFI = {_fmt(f['cfi_robust'])}, TLI = {_fmt(f['tli_robust'])},"
             f" RMSEA = {_fmt(f['rmsea_robust'])}"
         )
-    lines.append(f"  AIC = {_fmt(f['aic'], 2)}, BIC = {_fmt(f['bic'], 2)}, logL = {_fmt(f['logl'], 2)}")
+    if res.estimator in ("WLSMV", "WLSMVS"):
+        lines.append(f"  scaled: CFI = {_fmt(f['cfi_scaled'])}, TLI = {_fmt(f['tli_scaled'])},"
+                     f" RMSEA = {_fmt(f['rmsea_scaled'])}")
+    else:
+        lines.append(f"  AIC = {_fmt(f['aic'], 2)}, BIC = {_fmt(f['bic'], 2)}, logL = {_fmt(f['logl'], 2)}")
     lines += _constraint_lines(res)
     for w in res.warnings:
         lines.append(f"  warning: {w}")

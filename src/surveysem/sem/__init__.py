@@ -36,8 +36,8 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
   information); lavaan's npar and df (one less per equality, none per inequality).
 * Options (:mod:`surveysem.sem.options`): ``orthogonal``, ``meanstructure``, ``std.lv``,
   ``auto.fix.first``, ``group.equal``, ``group.partial`` in lavaan 0.6's dotted or 0.7's
-  snake_case spelling. What lavaan accepts and surveysem does not (formative ``<~``, thresholds,
-  ``lower()``, ordered, sampling weights, other estimators, ...) is refused with one line
+  snake_case spelling. What lavaan accepts and surveysem does not (formative ``<~``,
+  ``lower()``, sampling weights, other estimators, ...) is refused with one line
   "not supported: ..." that names the alternative.
 * FIML (``missing="fiml"``, lavaan ``missing="ml"``): casewise likelihood by pattern,
   EM saturated model, SEs from the observed information; cases with every model
@@ -52,6 +52,19 @@ What matches lavaan 0.6-14 (``sem()``/``cfa()`` defaults; tests/sem/test_sem_*.p
   ``lav_model_vcov``): ``df < 0`` and a rank-deficient Jacobian of the implied moments at the
   (perturbed) start values are refused with one line naming the parameters involved; a singular
   information matrix at the solution gives ``identified=False``, a warning and NaN SEs.
+* Ordered indicators, WLSMV / WLSMVS (:mod:`surveysem.sem.wlsmv`, stage two): DWLS in the delta
+  (default) or theta parameterization from stage one's thresholds, polychoric correlations, gamma and weights
+  (:class:`OrdinalMoments`, lavaan's ``wls.obs``, ``gamma``, ``wls.v``), thresholds as ``|`` rows
+  (``x1 | t1 + t2`` in the syntax), robust.sem SEs, the scaled-shifted (mean-and-variance
+  adjusted) chi-square with scaling factor and shift, the baseline model of ordered data, standard
+  and scaled CFI / TLI / RMSEA, the robust ones (Savalei's catML, lavaan's ``cfi.robust``), SRMR: ``fit_ordinal_moments(syntax, moments, estimator="WLSMV")``;
+  ``fit_model(syntax, data, ordered=[...])`` computes stage one first (its module is imported
+  lazily, :func:`surveysem.sem.ordinal_moments.stage_one_moments`). FIML is refused (pairwise).
+  Single and multi-group: configural, ``group_equal`` "loadings", "thresholds" (latent means and
+  scaling factors free in groups 2+, as lavaan), "intercepts" (no effect), and the scaled
+  difference test of nested fits as ``lavTestLRT`` (:func:`scaled_difference_test`, Satorra 2000
+  scaled-shifted), ``group_partial`` (thresholds as ``x1|t1``); not yet:
+  continuous variables beside ordered ones, ordered items as predictors.
 * :func:`fit_sam` (``surveysem.sem.sam``): local SAM as lavaan's ``sam(sam.method = "local")``
   with its defaults, single group, complete data (listwise): structural estimates with two-step
   SEs, z, p, 95% CI and std.all, and step 1's latent covariance matrix ``veta``.
@@ -162,6 +175,9 @@ __all__ = [
     "invariance_sequence",
     "fit_sam",
     "SAMResult",
+    "fit_ordinal_moments",
+    "OrdinalMoments",
+    "scaled_difference_test",
     "em_moments",
     "near_singular",
     "em_saturated",
@@ -194,6 +210,9 @@ _LAZY = {
     "invariance_sequence": "surveysem.sem.invariance",
     "fit_sam": "surveysem.sem.sam",
     "SAMResult": "surveysem.sem.sam",
+    "fit_ordinal_moments": "surveysem.sem.wlsmv",
+    "OrdinalMoments": "surveysem.sem.ordinal_moments",
+    "scaled_difference_test": "surveysem.sem.wlsmv_difference",
 }
 
 

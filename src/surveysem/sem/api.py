@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from surveysem.sem.results import SEMResult
 
 ESTIMATORS = ("ML", "MLR", "MLM")
+# estimators of ordered indicators (surveysem.sem.wlsmv: DWLS from stage-one statistics)
+ORDINAL_ESTIMATORS = ("WLSMV", "WLSMVS")
 MISSING = ("listwise", "fiml")
 # lavaan estimators and missing-data methods the engine does not have (refused as "not supported")
-LAVAAN_ESTIMATORS = ("MLMV", "MLMVS", "MLF", "GLS", "WLS", "DWLS", "ULS", "WLSM", "WLSMV", "WLSMVS", "ULSM",
+LAVAAN_ESTIMATORS = ("MLMV", "MLMVS", "MLF", "GLS", "WLS", "DWLS", "ULS", "WLSM", "ULSM",
                      "ULSMV", "ULSMVS", "PML", "FML", "REML", "MML", "BAYES", "DLS", "NTRLS", "IV", "MOM", "FABIN",
                      "BENTLER1982", "GUTTMAN1952", "DEFAULT")
 LAVAAN_MISSING = ("ml.x", "two.stage", "robust.two.stage", "pairwise", "available.cases", "doubly.robust",
@@ -38,6 +40,9 @@ def checked_methods(estimator, missing):
     """(estimator, missing-data method) in the engine's spelling; lavaan's others refused with one
     "not supported:" line naming the alternative."""
     estimator = str(estimator).upper()
+    if estimator in ORDINAL_ESTIMATORS:
+        raise SurveySemError(f"estimator {estimator} is for ordered indicators: give ordered=[...] (fit_model) or "
+                             "--ordered (surveysem fit)", value=estimator)
     if estimator in LAVAAN_ESTIMATORS:
         raise SurveySemError(f"not supported: estimator {estimator}; use ML, MLR (robust, also with fiml) "
                              "or MLM (Satorra-Bentler, complete data)", value=estimator)
@@ -235,6 +240,7 @@ def fit_model(
     group_equal: tuple = (),
     group_partial: tuple = (),
     std_lv: bool = False,
+    ordered=None,
     max_iter: int = 500,
     fiml_robust_indices: bool = True,
     standard_errors: bool = True,
@@ -248,7 +254,15 @@ def fit_model(
     freed from the equality constraints, and user labels are respected inside them.
     ``lavaan_options``: further lavaan options (``orthogonal``, ``meanstructure``,
     ``auto_fix_first``) and any of the above in lavaan's dotted or snake_case spelling, e.g.
-    ``**{"std.lv": True, "group.equal": ["loadings"]}`` (:mod:`surveysem.sem.options`)."""
+    ``**{"std.lv": True, "group.equal": ["loadings"]}`` (:mod:`surveysem.sem.options`).
+    ``ordered``: the ordered items (a list, or ``True`` / ``"all"`` for all the model's observed
+    variables) with ``estimator="WLSMV"`` (the default then) or ``"WLSMVS"``, and lavaan's
+    ``parameterization`` (``"delta"``, the default, or ``"theta"``): stage one
+    (thresholds, polychoric correlations, gamma) from the data, then
+    :func:`surveysem.sem.wlsmv.fit_ordinal_moments` (:func:`_fit_ordinal`)."""
+    if ordered is not None and ordered is not False:
+        return _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, std_lv, max_iter,
+                            {**lavaan_options, "group_partial": group_partial})
     named = {"estimator": estimator, "missing": missing, "group": group, "group_equal": group_equal,
              "group_partial": group_partial, "std_lv": std_lv}
     for key, value in normalise_options(lavaan_options).items():
@@ -274,3 +288,78 @@ def _fit_model(syntax, data, options, max_iter, fiml_robust_indices, standard_er
     pm.fiml_robust_indices = fiml_robust_indices
     pm.standard_errors = standard_errors
     return pm.fit(data)
+
+
+# ---------------------------------------------------------------- ordered indicators (WLSMV)
+def _ordered_items(syntax, ordered, columns):
+    """The model's observed variables, all of them ordered (mixed models are not supported)."""
+    from surveysem.sem.partable import variable_names
+
+    ov = variable_names([t for t in parse_syntax(syntax).terms if t.op != "|"]).ov
+    absent = [v for v in ov if v not in columns]
+    if absent:
+        raise SurveySemError(f"variable {absent[0]!r} is not a column of the data", column=absent[0])
+    if ordered is True or (isinstance(ordered, str) and ordered.lower() == "all"):
+        return ov
+    ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+    unknown = [v for v in ordered if v not in columns]
+    if unknown:
+        raise SurveySemError(f"ordered item {unknown[0]!r} is not a column of the data", column=unknown[0])
+    continuous = [v for v in ov if v not in ordered]
+    if continuous:
+        raise SurveySemError(f"not supported: continuous variables ({', '.join(continuous)}) beside ordered ones in a "
+                             "WLSMV model; declare every observed variable of the model ordered", value=continuous[0])
+    return ov
+
+
+def _fit_ordinal(syntax, data, ordered, estimator, missing, group, group_equal, std_lv, max_iter, other):
+    """``fit_model(..., ordered=...)``: the hook between stage one (imported lazily by
+    :func:`surveysem.sem.ordinal_moments.stage_one_moments`) and stage two
+    (:func:`surveysem.sem.wlsmv.fit_ordinal_moments`)."""
+    from surveysem.sem.ordinal_moments import stage_one_moments
+    from surveysem.sem.wlsmv import fit_ordinal_moments
+
+    estimator = "WLSMV" if str(estimator).upper() == "ML" else str(estimator).upper()
+    if estimator not in ORDINAL_ESTIMATORS:
+        raise SurveySemError(f"not supported: estimator {estimator} with ordered indicators; use WLSMV or WLSMVS "
+                             "(or leave ordered out to treat the items as continuous)", value=estimator)
+    if str(missing).lower() in ("ml", "fiml", "ml.x"):
+        raise SurveySemError("FIML is not available for ordinal indicators; use missing = 'pairwise' (pairwise-present "
+                             "data, as lavaan) or 'listwise'", value=missing)
+    if missing not in ("listwise", "pairwise"):
+        raise SurveySemError(f"unknown missing-data method {missing!r} for ordered indicators; use pairwise or "
+                             "listwise", value=missing)
+    other = dict(other)
+    parameterization = str(other.pop("parameterization", "delta")).lower()
+    options = normalise_options(other)
+    group_partial = options.pop("group_partial", ())
+    group_equal = options.pop("group_equal", group_equal)
+    if options:
+        raise SurveySemError(f"not supported: option(s) {', '.join(sorted(options))} with ordered indicators; "
+                             "WLSMV takes group, group_equal, group_partial, std_lv, missing and parameterization",
+                             value=min(options))
+    if not isinstance(data, pd.DataFrame):
+        raise SurveySemError("data must be a pandas DataFrame")
+    items = _ordered_items(syntax, ordered, data.columns)
+    levels = None
+    frame = data[items + ([group] if group else [])]
+    if group is not None:
+        if group not in data.columns:
+            raise SurveySemError(f"group column {group!r} is not a column of the data", column=group)
+        frame = frame[frame[group].notna()]
+        levels = list(pd.unique(frame[group].astype(str)))
+    if missing == "listwise":
+        frame = frame.dropna(subset=items)
+    stage = stage_one_moments(frame, items, group=group)
+    moments = stage.moments
+    if levels is not None and all(lab is not None for lab in stage.labels):
+        by_label = {str(lab): m for lab, m in zip(stage.labels, moments)}
+        if set(by_label) != set(levels):
+            raise SurveySemError(f"stage one's groups {sorted(by_label)} are not the data's {sorted(levels)}",
+                                 column=group)
+        moments = [by_label[k] for k in levels]
+    res = fit_ordinal_moments(syntax, moments, estimator=estimator, std_lv=std_lv, group_equal=group_equal,
+                              group_partial=group_partial, group_labels=levels, parameterization=parameterization,
+                              max_iter=max_iter)
+    res.warnings[:0] = [f"stage one: {w}" for w in stage.warnings]
+    return res

@@ -63,7 +63,9 @@ UNSUPPORTED = {
     "orthogonal_x": "use orthogonal, or fix the covariances in the syntax (f1 ~~ 0*f2)",
     "orthogonal_y": "use orthogonal, or fix the covariances in the syntax (f1 ~~ 0*f2)",
     "effect_coding": "use constraints on the loadings in the syntax (f =~ a*x1 + b*x2 + c*x3; a + b + c == 3)",
-    "ordered": "treat the indicators as continuous with estimator MLR",
+    "ordered": "give the ordered items as fit_model(..., ordered=[...]) or surveysem fit --ordered (WLSMV)",
+    "parameterization": "give it to fit_model with ordered items (parameterization='theta'), or with "
+                        "surveysem fit --ordered",
     "estimator_args": "use estimator ML, MLR or MLM",
     "se": "use estimator MLR or MLM for robust standard errors (bootstrap: the propositions stage's bootstrap)",
     "test": "use estimator MLR (Yuan-Bentler) or MLM (Satorra-Bentler) for a scaled test",

@@ -524,6 +524,10 @@ def build_partable(
     to 1 unless ``std_lv``). ``group_equal`` / ``group_partial``: lavaan's ``group.equal`` /
     ``group.partial`` arguments of ``lavaan()`` (see :func:`_tie_group_equal`)."""
     terms = parsed.terms
+    for t in terms:
+        if t.op == "|":
+            raise SurveySemError(f"model syntax, line {t.line}: thresholds ('{t.lhs} | {t.rhs}') need ordered indicators; "
+                                 "fit with estimator='WLSMV' and ordered=[...]", value=t.lhs)
     for ge in group_equal:
         if ge in ("thresholds", "composite.loadings", "composite.weights"):
             raise SurveySemError(f"not supported: group_equal {ge!r} (ordered indicators, composites); use "

@@ -69,9 +69,15 @@ class SEMResult:
     # (model spec, data per group) of the fit, for the diagnostics that re-evaluate the model
     # (modification indices, score tests, residuals); not serialised
     context: tuple | None = field(default=None, repr=False, compare=False)
+    # WLSMV / WLSMVS: (ordinal model, stage-one moments) for the scaled difference test
+    # (surveysem.sem.wlsmv_difference); not serialised
+    ordinal_context: tuple | None = field(default=None, repr=False, compare=False)
 
     def _diagnostics_context(self, residuals=False):
         """(spec, data) for the diagnostics; what lavaan computes differently from them is refused."""
+        if self.estimator in ("WLSMV", "WLSMVS"):
+            raise SurveySemError(f"not supported: modification indices, score tests and residuals of {self.estimator} "
+                                 "fits; fit the items as continuous (ML or MLR) for them")
         if self.context is None:
             raise SurveySemError("this result carries no model and data (diagnostics need a result of fit_model)")
         spec, gdata = self.context
@@ -135,6 +141,9 @@ class SEMResult:
                 "rmsea_ci_lower_robust",
                 "rmsea_ci_upper_robust",
             ]
+        if self.estimator in ("WLSMV", "WLSMVS"):
+            keys += ["chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor", "shift_parameter", "cfi_scaled",
+                     "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust", "rmsea_robust"]
         fit = {k: _jsonable(self.fit.get(k)) for k in keys}
         est = []
         for r in self.estimates.itertuples(index=False):

@@ -1,7 +1,8 @@
 """Parser for the lavaan model syntax (the subset used by surveysem).
 
 Supported: ``=~`` (measurement), ``~`` (regression), ``~~`` (variance/covariance),
-``~ 1`` (intercept), ``:=`` (defined parameter), ``==`` (equality constraint between
+``~ 1`` (intercept), ``|`` (thresholds of an ordered item, ``x1 | t1 + t2``: fitted only with
+ordered indicators, :mod:`surveysem.sem.wlsmv`), ``:=`` (defined parameter), ``==`` (equality constraint between
 expressions of labels and defined parameters), ``<`` and ``>`` (inequality constraints); several
 left-hand sides or right-hand terms joined with ``+``; modifiers
 ``label*x``, ``1*x`` / ``0*x`` (fixed), ``NA*x`` (free), ``start(0.5)*x``,
@@ -13,7 +14,7 @@ the previous statement) or separated by ``;``.
 left-hand side / right-hand term pair, in syntax order) and a list of
 :class:`Definition`.  Problems raise :class:`~surveysem.errors.SurveySemError` naming the
 line and the offending token; what lavaan accepts and surveysem does not (formative ``<~``,
-thresholds ``|``, scaling factors ``~*~``, ...) is refused with one line starting
+scaling factors ``~*~``, ...) is refused with one line starting
 "not supported:" that names the alternative (:data:`UNSUPPORTED_OPERATORS`).
 """
 
@@ -26,15 +27,15 @@ from dataclasses import dataclass, field
 from surveysem.errors import SurveySemError
 
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+_THRESHOLD = re.compile(r"^t[1-9][0-9]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 # operators, longest first
-_OPERATORS = (":=", "=~", "~~", "==", "~", "<", ">")
+_OPERATORS = (":=", "=~", "~~", "==", "~", "<", ">", "|")
 # lavaan operators the engine does not fit: operator -> "not supported: ..." message
 UNSUPPORTED_OPERATORS = {
     "<~": "formative indicators ('<~', composites); define the composite as a latent variable with "
           "reflective indicators ('=~'), or use the mean score of the indicators as an observed variable",
     "~*~": "scaling factors ('~*~', categorical indicators); treat the indicators as continuous (ML/MLR)",
-    "|": "thresholds ('|', ordered categorical indicators); treat the indicators as continuous with MLR",
     "%": "free group weights ('group % w', lavaan's group.w.free); fit the groups with their sample sizes",
     ":": "block statements ('level: 1', 'group: A') and 'x1:x2' interaction terms; fit a single-level model "
          "with c(...) modifiers for group-specific values, and compute a product as a column of the data",
@@ -61,7 +62,7 @@ class Modifier:
 @dataclass
 class Term:
     lhs: str
-    op: str  # "=~", "~", "~~", "~1"
+    op: str  # "=~", "~", "~~", "~1", "|" (a threshold: lhs the item, rhs "t1", "t2", ...)
     rhs: str  # "" for "~1"
     mod: Modifier
     line: int
@@ -151,7 +152,7 @@ def _split_statements(syntax: str):
             if dangling or (op is None and part.startswith("+") and pieces):
                 pieces[-1] = (pieces[-1][0] + " " + part, pieces[-1][1])
             elif op is None:
-                _err("statement has no operator (=~, ~, ~~, :=, ==, <, >)", lineno, part)
+                _err("statement has no operator (=~, ~, ~~, |, :=, ==, <, >)", lineno, part)
             else:
                 pieces.append((part, lineno))
     return pieces
@@ -314,6 +315,8 @@ def parse_syntax(syntax: str) -> ParsedModel:
                 else:
                     if op == "=~" and name == lhs:
                         _err("a latent variable cannot be its own indicator", line, name)
+                    if op == "|" and not _THRESHOLD.match(name):
+                        _err("a threshold is named t1, t2, ... ('x1 | t1 + t2')", line, name)
                     terms.append(Term(lhs, op, name, mod, line))
     if not terms:
         raise SurveySemError("model syntax contains no model statements")
