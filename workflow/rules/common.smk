@@ -21,6 +21,9 @@ for _thread_var in (
 
 # Every rule file appends the final outputs of its stage; `rule all` builds them.
 DEFAULT_TARGETS = []
+# Result files of rules a config switch turns off (e.g. measurement.ordinal_check): the report
+# does not ask for them, so that it does not start their rules.
+SWITCHED_OFF = set()
 
 SCALES_DIR = config["instrument"]["scales_dir"]
 # The instrument's files are inputs of each job that reads it, marked ancient: their dates
@@ -56,12 +59,17 @@ def produced_or_existing(path):
 
 
 def report_inputs(wildcards):
-    """Every result file the pages read that some rule produces (or that exists), the survey
+    """Every result file the pages read that some rule produces (or that exists) and no config
+    switch turns off (SWITCHED_OFF), the survey
     (hashed on the provenance page), the instrument and the pre-registration lock when it exists.
     Not the config file: the pages state the config the pipeline ran with (params), and a comment
     or a simulate: edit changes no result.
     """
-    inputs = {key: F(key) for key in REPORT_FILES if produced_or_existing(F(key))}
+    inputs = {
+        key: F(key)
+        for key in REPORT_FILES
+        if key not in SWITCHED_OFF and produced_or_existing(F(key))
+    }
     if produced_or_existing(config["data"]["survey"]):
         inputs["survey"] = config["data"]["survey"]
     inputs["scales"] = SCALE_FILES

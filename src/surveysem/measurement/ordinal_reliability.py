@@ -110,7 +110,7 @@ def ordinal_omega(loadings, latent_variance: float, residual_cov, thresholds: Se
     return omega_categorical(true_cov, total_cov, thresholds, scales)
 
 
-def ordinal_omegas(estimates: pd.DataFrame, group: int = 1) -> dict[str, float]:
+def ordinal_omegas(estimates: pd.DataFrame, group: int = 1, total_cov: pd.DataFrame | None = None) -> dict[str, float]:
     """The ordinal omega of every factor of a WLSMV fit's parameter table (one group).
 
     Parameters
@@ -120,6 +120,10 @@ def ordinal_omegas(estimates: pd.DataFrame, group: int = 1) -> dict[str, float]:
         ``group``, ``est``, with ``=~``, ``|``, ``~~`` and (optionally) ``~*~`` rows.
     group : int
         The group (1-based).
+    total_cov : DataFrame, optional
+        The items' total covariances (rows and columns named by item) for every factor's
+        denominator, e.g. the sample polychoric correlations (``compRelSEM(fit)``); the model's
+        if omitted (``reliability(fit)``).
 
     Returns
     -------
@@ -140,9 +144,10 @@ def ordinal_omegas(estimates: pd.DataFrame, group: int = 1) -> dict[str, float]:
         if len(items) < 2 or not all(i in thresholds for i in items):
             continue
         theta = np.array([[_covariance(value, a, b) for b in items] for a in items])
+        total = None if total_cov is None else total_cov.loc[items, items].to_numpy(float)
         out[factor] = ordinal_omega(rows["est"].to_numpy(), value[(factor, "~~", factor)], theta,
                                     [thresholds[i] for i in items],
-                                    [value.get((i, "~*~", i), 1.0) for i in items])
+                                    [value.get((i, "~*~", i), 1.0) for i in items], total_cov=total)
     return out
 
 

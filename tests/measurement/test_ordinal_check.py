@@ -1,0 +1,137 @@
+"""The ordinal check (measurement.ordinal_check, rule measurement_ordinal): the CFA of all scales by
+WLSMV beside the stage's ML CFA, with the real estimator (surveysem.sem WLSMV, checked against
+lavaan in tests/sem/test_sem_wlsmv.py) and ordinal omega (against semTools in
+test_ordinal_reliability.py)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import survey_kit as kit
+from surveysem.instrument.scales import instrument_files, load_instrument
+from surveysem.measurement import steps as M
+from surveysem.measurement import tables as T
+from surveysem.measurement.ordinal_check import ordinal_scales
+from surveysem.measurement.ordinal_reliability import ordinal_omegas
+from surveysem.stage_files import FILES
+
+ROOT = Path(__file__).resolve().parents[2]
+KEEP = {"PDC", "CCA", "SOE", "MARKER", "ATTN"}
+
+
+@pytest.fixture(scope="module")
+def scales_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("inst") / "scales"
+    shutil.copytree(ROOT / ".test" / "scales", d)
+    for f in d.rglob("*.yaml"):
+        if f.parent != d and f.stem not in KEEP:
+            f.unlink()
+    return d
+
+
+def simulate(scales: dict, n=220, seed=5, miss=0.03):
+    """Skewed 7-point answers of correlated factors (the bundled survey leans toward agreement)."""
+    rng = np.random.default_rng(seed)
+    k = len(scales)
+    phi = np.full((k, k), 0.3) + 0.7 * np.eye(k)
+    F = rng.multivariate_normal(np.zeros(k), phi, size=n)
+    cols = {}
+    for j, items in enumerate(scales.values()):
+        for i, it in enumerate(items):
+            lam = 0.8 - 0.1 * (i % 3)
+            x = lam * F[:, j] + np.sqrt(1 - lam ** 2) * rng.standard_normal(n)
+            v = np.digitize(x, [-1.8, -1.2, -0.7, -0.1, 0.5, 1.2]) + 1.0
+            v[rng.random(n) < miss] = np.nan
+            cols[it] = v
+    d = pd.DataFrame(cols)
+    d.insert(0, "respondent_id", [f"R{i:04d}" for i in range(n)])
+    return d
+
+
+def run_check(tmp: Path, scales_dir: Path, data: pd.DataFrame, config: dict) -> tuple[dict, dict]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    data.to_csv(tmp / "analysis.csv", index=False)
+    (tmp / "ingest.json").write_text(json.dumps({"synthetic": True}))
+    paths = {"cfa_fit": tmp / "cfa_fit.json", "loadings": tmp / "loadings.csv", "validity": tmp / "validity.csv",
+             "fornell_larcker": tmp / "fl.csv", "cmv": tmp / "cmv.json", "scale_scores": tmp / "scores.csv",
+             "cfa_modindices": tmp / "mi.csv", "ordinal_check": tmp / "ordinal_check.json"}
+    inputs = {"analysis": tmp / "analysis.csv", "ingest": tmp / "ingest.json", "scales": instrument_files(scales_dir)}
+    M.cfa(inputs, paths, config)
+    M.ordinal({**inputs, **paths}, {"ordinal_check": paths["ordinal_check"]}, config)
+    return json.loads(paths["ordinal_check"].read_text()), paths
+
+
+@pytest.fixture(scope="module")
+def scales(scales_dir):
+    return T.construct_scales(load_instrument(scales_dir))
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory, scales_dir, scales):
+    data = simulate(scales)
+    config = kit.measurement_config(ordinal_check=True, cmv={"clf_loadings": "free"})
+    record, paths = run_check(tmp_path_factory.mktemp("ordinal"), scales_dir, data, config)
+    return record, paths, data
+
+
+def test_the_file_has_its_registered_keys(checked, scales):
+    record, _, _ = checked
+    assert set(record) == set(FILES["ordinal_check"].columns)
+    assert record["synthetic"] is True and record["converged"] is True
+    assert [r["construct"] for r in record["scales"]] == list(scales)
+    assert record["missing"] == "pairwise" and "FIML is not available" in record["missing_note"]
+
+
+def test_the_record_is_the_wlsmv_fit_of_the_data(checked, scales):
+    """The same numbers as fit_model(..., estimator="WLSMV", ordered=True) and ordinal_omegas."""
+    from surveysem.sem import fit_model
+    from surveysem.sem.muthen1984 import ordinal_sample_statistics
+
+    record, _, data = checked
+    items = [i for its in scales.values() for i in its]
+    res = fit_model(T.cfa_syntax(scales), data[items], estimator="WLSMV", ordered=True, missing="pairwise")
+    assert record["syntax"] == T.cfa_syntax(scales)
+    for key in ("chisq_scaled", "df", "cfi_scaled", "tli_scaled", "rmsea_scaled", "srmr"):
+        assert record["fit_wlsmv"][key] == pytest.approx(res.fit[key], rel=1e-9), key
+    g = ordinal_sample_statistics(data[items], items, missing="pairwise").groups[0]
+    observed = ordinal_omegas(res.estimates, total_cov=pd.DataFrame(g.cor, index=g.items, columns=g.items))
+    model = ordinal_omegas(res.estimates)
+    for row in record["scales"]:
+        assert row["omega_ordinal"] == pytest.approx(observed[row["construct"]], rel=1e-9)
+        assert row["omega_ordinal_model"] == pytest.approx(model[row["construct"]], rel=1e-9)
+        assert 0 < row["omega_ordinal"] < 1
+    std = res.estimates[res.estimates["op"] == "=~"].set_index(["lhs", "rhs"])["std_all"]
+    for r in record["loadings"]:
+        assert r["std_wlsmv"] == pytest.approx(std[(r["construct"], r["item"])], rel=1e-9)
+
+
+def test_ml_columns_come_from_the_stage_cfa(checked):
+    record, paths, _ = checked
+    validity = pd.read_csv(paths["validity"]).set_index("construct")["cr"]
+    loadings = pd.read_csv(paths["loadings"]).set_index(["construct", "item"])["std_all"]
+    assert {r["construct"]: r["omega_ml"] for r in record["scales"]} == pytest.approx(validity.to_dict())
+    for r in record["loadings"]:
+        assert r["std_ml"] == pytest.approx(loadings[(r["construct"], r["item"])])
+    assert record["fit_ml"] == json.loads(paths["cfa_fit"].read_text())["fit"]
+    assert record["estimator_ml"] == "ML"
+
+
+def test_listwise_data_stay_listwise(tmp_path, scales_dir, scales):
+    config = kit.measurement_config(missing="listwise", ordinal_check=True, cmv={"clf_loadings": "free"})
+    record, _ = run_check(tmp_path, scales_dir, simulate(scales, seed=8), config)
+    assert record["missing"] == "listwise"
+    assert record["fit_wlsmv"]["nobs"] < 220
+
+
+def test_parcels_and_degenerate_items_leave_their_scale_out(scales):
+    X = simulate(scales).drop(columns="respondent_id")
+    first = list(scales)
+    X[scales[first[1]][0]] = 4.0  # a constant item
+    usable, left_out = ordinal_scales(X, scales, parcels={scales[first[0]][0]: object()})
+    assert set(left_out) == {first[0], first[1]}
+    assert "parcels" in left_out[first[0]] and "degenerate" in left_out[first[1]]
+    assert list(usable) == first[2:]
