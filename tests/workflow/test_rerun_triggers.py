@@ -46,6 +46,8 @@ NOT_ALONE = {
 # Rules outside the default pipeline (a dry run of it never schedules them), with their target.
 NOT_DEFAULT = {"preregistration_document": "snakemake preregistration", "power_chunk": "snakemake power",
                "power_summary": "snakemake power", "report_power": "snakemake power"}
+# Rules in the default pipeline only when a config switch is on (workflow/rules/*.smk).
+SWITCHED = {"measurement_ordinal": "measurement.ordinal_check"}
 # Rules that only name the files of a target (no step, no reads).
 TARGET_RULES = {"preregistration", "power"}
 # Config keys that name input files or folders: a change changes the set of input files.
@@ -148,7 +150,7 @@ def _reads(cfg: dict) -> dict[str, dict]:
     sem = next((h.id for h in hyps if h.is_sem), None)
     out = {}
     for rule, paths in CONFIG_READS.items():
-        if rule in NOT_DEFAULT:
+        if rule in NOT_DEFAULT or (rule in SWITCHED and not _switch_on(cfg, SWITCHED[rule])):
             continue
         if rule == "propositions_regression":
             for h in hyps:
@@ -161,6 +163,13 @@ def _reads(cfg: dict) -> dict[str, dict]:
         else:
             out[rule] = config_leaves(cfg, paths, sem=sem)
     return out
+
+
+def _switch_on(cfg: dict, key: str) -> bool:
+    node = cfg
+    for part in key.split("."):
+        node = node[part]
+    return node is True
 
 
 def _downstream(rules: set[str]) -> set[str]:
