@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 import survey_kit as kit
+
 from surveysem.instrument.scales import instrument_files, load_instrument
 from surveysem.measurement import steps as M
 from surveysem.measurement import tables as T

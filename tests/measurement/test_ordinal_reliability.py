@@ -7,7 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveysem.measurement.ordinal_reliability import omega_categorical, ordinal_omega, ordinal_omegas
+from surveysem.measurement.ordinal_reliability import (
+    omega_categorical,
+    ordinal_omega,
+    ordinal_omegas,
+)
 
 FIXTURE = json.loads((Path(__file__).parents[1] / "r" / "results" / "ordinal_omega.json").read_text())
 CASES = FIXTURE["cases"]
@@ -28,9 +32,9 @@ def _factor_inputs(block, factor):
     items = list(lam.index[lam != 0])
     tau = _series(block["tau"])
     thresholds = [tau[[n for n in tau.index if n.startswith(f"{i}|")]].to_numpy() for i in items]
-    return dict(loadings=lam[items].to_numpy(), latent_variance=_frame(block["psi"]).loc[factor, factor],
-                residual_cov=_frame(block["theta"]).loc[items, items].to_numpy(), thresholds=thresholds,
-                scales=_series(block["scales"])[items].to_numpy()), items
+    return {"loadings": lam[items].to_numpy(), "latent_variance": _frame(block["psi"]).loc[factor, factor],
+            "residual_cov": _frame(block["theta"]).loc[items, items].to_numpy(), "thresholds": thresholds,
+            "scales": _series(block["scales"])[items].to_numpy()}, items
 
 
 BLOCKS = [(name, g) for name, case in CASES.items() for g in range(case["ngroups"])]

@@ -38,7 +38,7 @@ def _section(root, on: bool, record: dict | None = RECORD) -> str:
         path.write_text(json.dumps(record), encoding="utf-8")
     build_report(Context(**kw), root / "reports", root / "results" / "tables")
     html = (root / "reports" / "measurement.html").read_text(encoding="utf-8")
-    return re.search(r'<section id="ordinal-check">.*?</section>', html, re.S).group(0)
+    return re.search(r'<section id="ordinal-check">.*?</section>', html, re.DOTALL).group(0)
 
 
 def test_record_keys_are_the_registered_ones():

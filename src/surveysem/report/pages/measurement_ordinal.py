@@ -7,9 +7,23 @@ from __future__ import annotations
 from surveysem.report.html import join, not_computed, paragraph, tag
 from surveysem.report.pages.context import Context
 from surveysem.report.pages.sections import (
-    FIT_CRITERIA, Content, PageTables, Sections, fit_value, missing, synthetic_note, warnings_block
+    FIT_CRITERIA,
+    Content,
+    PageTables,
+    Sections,
+    fit_value,
+    missing,
+    synthetic_note,
+    warnings_block,
 )
-from surveysem.report.tables import DASH, Table, fmt_bounded, fmt_int, fmt_num, fmt_standardized
+from surveysem.report.tables import (
+    DASH,
+    Table,
+    fmt_bounded,
+    fmt_int,
+    fmt_num,
+    fmt_standardized,
+)
 
 ORDINAL_SECTIONS = Sections()
 TITLE = "Ordinal check: WLSMV beside ML"
