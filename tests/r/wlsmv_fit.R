@@ -84,13 +84,19 @@ test_block <- function(fit) {
       "trace.UGamma2"))])))
 }
 
-record <- function(fit, syntax, call) {
+## same_as: the fit whose stage-one statistics are these (same data and groups), to keep the file small
+record <- function(fit, syntax, call, same_as = NULL) {
+  if (!is.null(same_as)) {
+    so <- stage_one_block(fit)
+    stopifnot(isTRUE(all.equal(so, fits[[same_as]]$stage_one, tolerance = 0)))
+  }
   list(syntax = syntax, call = call,
        options = options_block(fit),
        converged = lavInspect(fit, "converged"),
        ngroups = lavInspect(fit, "ngroups"),
        group_labels = I(lavInspect(fit, "group.label")),
-       stage_one = stage_one_block(fit),
+       stage_one = if (is.null(same_as)) stage_one_block(fit) else list(),
+       stage_one_of = if (is.null(same_as)) "" else same_as,
        fit = num_list(fitMeasures(fit, FIT_WLSMV)),
        fit_all = fit_all_block(fit),
        test = test_block(fit),
@@ -148,7 +154,11 @@ for (nm in names(more)) {
   call <- paste0("cfa(model, data = ", if (identical(more[[nm]][[2]]$data, "hs5")) "hs5" else "hs3",
                  ", ordered = items_hs, estimator = \"", args$estimator, "\"",
                  paste0(sapply(setdiff(names(opt), "estimator"), function(k) paste0(", ", k, " = ", deparse(opt[[k]]))), collapse = ""), ")")
-  fits[[nm]] <- record(f, syn, call)
+  is_hs5 <- identical(more[[nm]][[2]]$data, "hs5")
+  grouped <- !is.null(opt$group)
+  # the base fit with the same statistics (none for two groups of hs5: recorded in full)
+  same <- if (is_hs5) (if (grouped) NULL else "hs5") else (if (grouped) "hs3_school" else "hs3")
+  fits[[nm]] <- record(f, syn, call, same)
   objects[[nm]] <- f
 }
 

@@ -64,6 +64,8 @@ CASES.update({"hs3_residual_covariance": "WLSMV", "hs3_school_loadings": "WLSMV"
 def moments_of(record) -> list:
     """The fixture's stage-one statistics as OrdinalMoments (gamma from its upper triangle)."""
     out = []
+    if record.get("stage_one_of"):  # the same data and groups as another fit
+        record = FIXTURE["fits"][record["stage_one_of"]]
     for s in record["stage_one"]:
         k = s["gamma_dim"]
         G = np.zeros((k, k))
