@@ -4,7 +4,6 @@ lavaan in tests/sem/test_sem_wlsmv.py) and ordinal omega (against semTools in
 test_ordinal_reliability.py)."""
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +18,12 @@ from surveysem.measurement.ordinal_check import ordinal_scales
 from surveysem.measurement.ordinal_reliability import ordinal_omegas
 from surveysem.stage_files import FILES
 
-ROOT = Path(__file__).resolve().parents[2]
 KEEP = {"PDC", "CCA", "SOE", "MARKER", "ATTN"}
 
 
 @pytest.fixture(scope="module")
 def scales_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("inst") / "scales"
-    shutil.copytree(ROOT / ".test" / "scales", d)
-    for f in d.rglob("*.yaml"):
-        if f.parent != d and f.stem not in KEEP:
-            f.unlink()
-    return d
+    return kit.instrument_subset(tmp_path_factory.mktemp("inst") / "scales", KEEP)
 
 
 def simulate(scales: dict, n=220, seed=5, miss=0.03):
