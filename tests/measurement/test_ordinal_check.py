@@ -121,11 +121,12 @@ def test_listwise_data_stay_listwise(tmp_path, scales_dir, scales):
     assert record["fit_wlsmv"]["nobs"] < 220
 
 
-def test_parcels_and_degenerate_items_leave_their_scale_out(scales):
+def test_parcels_leave_their_scale_out_and_degenerate_items_themselves(scales):
     X = simulate(scales).drop(columns="respondent_id")
     first = list(scales)
-    X[scales[first[1]][0]] = 4.0  # a constant item
-    usable, left_out = ordinal_scales(X, scales, parcels={scales[first[0]][0]: object()})
-    assert set(left_out) == {first[0], first[1]}
-    assert "parcels" in left_out[first[0]] and "degenerate" in left_out[first[1]]
-    assert list(usable) == first[2:]
+    constant = scales[first[1]][0]
+    X[constant] = 4.0
+    usable, left_out, warnings = ordinal_scales(X, scales, parcels={scales[first[0]][0]: object()})
+    assert list(left_out) == [first[0]] and "parcels" in left_out[first[0]]
+    assert list(usable) == first[1:] and usable[first[1]] == scales[first[1]][1:]
+    assert any(constant in w for w in warnings)

@@ -9,9 +9,10 @@ with the model's (``reliability(fit)``). Fit: the scaled chi-square, CFI, TLI, R
 
 Missing answers: FIML is not available for ordinal indicators; with ``data.missing: fiml`` the
 WLSMV fit uses pairwise-present data (lavaan ``missing = "pairwise"``), with ``listwise`` the same
-complete cases as the ML fit. A scale with a parcel (a mean of items, not an ordered answer) or
-with a degenerate item is left out of the WLSMV model with a note; a model that cannot be fitted is
-recorded with its reason, not raised: the check is a sensitivity analysis.
+complete cases as the ML fit. A scale with a parcel (a mean of items, not an ordered answer) is
+left out of the WLSMV model with a note, degenerate items as in the stage's CFA (the pre-check of
+:mod:`surveysem.measurement.degenerate`); a model that cannot be fitted is recorded with its
+reason, not raised: the check is a sensitivity analysis.
 """
 
 from __future__ import annotations
@@ -35,18 +36,14 @@ def wlsmv_missing(data_missing: str) -> str:
     return "listwise" if data_missing == "listwise" else "pairwise"
 
 
-def ordinal_scales(X: pd.DataFrame, scales: dict[str, list[str]], parcels) -> tuple[dict, dict[str, str]]:
-    """The scales the WLSMV model can take and, for each one left out, why."""
+def ordinal_scales(X: pd.DataFrame, scales: dict[str, list[str]], parcels) -> tuple[dict, dict[str, str], list[str]]:
+    """The scales the WLSMV model can take (degenerate items left out, as in the stage's CFA), the
+    scales left out with why, and the pre-check's warnings."""
     left_out = {c: f"indicator(s) {', '.join(p for p in its if p in parcels)} are parcels (means of items), not "
                    "ordered answers" for c, its in scales.items() if any(p in parcels for p in its)}
-    usable = {c: its for c, its in scales.items() if c not in left_out}
-    pc = degenerate.precheck(X, usable, analysis="CFA")
-    left_out.update({c: why for c, why in pc.not_estimable.items()})
-    for c, its in usable.items():
-        dropped = [i for i in its if i in pc.dropped]
-        if c not in left_out and dropped:
-            left_out[c] = "degenerate item(s) " + ", ".join(dropped) + " (see the CFA's pre-check)"
-    return {c: its for c, its in usable.items() if c not in left_out}, left_out
+    pc = degenerate.precheck(X, {c: its for c, its in scales.items() if c not in left_out}, analysis="CFA")
+    left_out.update(pc.not_estimable)
+    return {c: its for c, its in pc.scales.items() if c not in left_out}, left_out, list(pc.warnings)
 
 
 def fit_wlsmv(X: pd.DataFrame, syntax: str, missing: str, max_iter: int):
@@ -115,9 +112,9 @@ def ordinal_check_record(data: pd.DataFrame, scales: dict[str, list[str]], parce
     ``loadings`` and ``validity`` frames)."""
     missing = wlsmv_missing(cfg["missing"])
     X = items_numeric(data, scales)
-    usable, left_out = ordinal_scales(X, scales, parcels)
+    usable, left_out, precheck_warnings = ordinal_scales(X, scales, parcels)
     record = {"estimator_ml": ml["fit"].get("estimator"), "missing": missing, "missing_note": MISSING_NOTE[missing],
-              "fit_ml": ml["fit"].get("fit") or {}, "left_out": left_out, "warnings": [], "syntax": None,
+              "fit_ml": ml["fit"].get("fit") or {}, "left_out": left_out, "warnings": precheck_warnings, "syntax": None,
               "converged": None, "fit_wlsmv": None, "not_fitted": None}
     res, omegas = None, {}
     if len(usable) and sum(len(v) for v in usable.values()) >= 2:
@@ -127,7 +124,7 @@ def ordinal_check_record(data: pd.DataFrame, scales: dict[str, list[str]], parce
         record["not_fitted"] = "no scale can be fitted with ordered items"
     if res is not None:
         record["converged"] = bool(res.converged)
-        record["warnings"] = list(res.warnings) + ([] if res.converged else ["WLSMV CFA did not converge"])
+        record["warnings"] += list(res.warnings) + ([] if res.converged else ["WLSMV CFA did not converge"])
         record["fit_wlsmv"] = {k: _num(res.fit[k]) for k in WLSMV_FIT_KEYS if k in res.fit}
         items = [i for its in usable.values() for i in its]
         omegas = scale_omegas(res.estimates, sample_polychorics(X, items, missing))
