@@ -95,3 +95,32 @@ def test_omegas_of_the_second_group_use_its_scaling_factors():
     for g in (1, 2):
         want = CASES["hs3_school_scalar"]["groups"][g - 1]["reliability"]["omega"]
         assert ordinal_omegas(res.estimates, group=g) == pytest.approx(want, abs=1e-3)
+
+
+def test_items_with_different_numbers_of_thresholds_match_a_direct_sum():
+    """semTools' omegaCat loop written out with scipy's bivariate normal, for items with 1, 2 and 4
+    thresholds and scaling factors other than 1 (the vectorised sum pads the shorter items)."""
+    from scipy.stats import multivariate_normal, norm
+
+    lam, psi = np.array([0.9, -0.6, 0.75]), 1.2
+    scales = np.array([0.9, 1.1, 1.0])
+    theta = np.diag(1 / scales ** 2 - lam ** 2 * psi) + np.array([[0, 0.05, 0], [0.05, 0, 0], [0, 0, 0]])
+    taus = [np.array([0.2]), np.array([-0.5, 0.7]), np.array([-1.5, -0.4, 0.3, 1.2])]
+    true = np.outer(lam, lam) * psi
+    R = true * np.outer(scales, scales)
+    total = true + theta
+    D = total / np.sqrt(np.outer(np.diag(total), np.diag(total)))
+
+    def p2(a, b, r):
+        if abs(r) >= 1 - 1e-12:
+            return norm.cdf(min(a, b))
+        return multivariate_normal(mean=[0, 0], cov=[[1, r], [r, 1]]).cdf([a, b])
+
+    num = den = 0.0
+    for j in range(3):
+        for k in range(3):
+            t1, t2 = taus[j] * scales[j], taus[k] * scales[k]
+            both = norm.cdf(t1).sum() * norm.cdf(t2).sum()
+            num += sum(p2(a, b, R[j, k]) for a in t1 for b in t2) - both
+            den += sum(p2(a, b, D[j, k]) for a in t1 for b in t2) - both
+    assert ordinal_omega(lam, psi, theta, taus, scales) == pytest.approx(num / den, abs=1e-5)
