@@ -130,3 +130,26 @@ def test_parcels_leave_their_scale_out_and_degenerate_items_themselves(scales):
     assert list(left_out) == [first[0]] and "parcels" in left_out[first[0]]
     assert list(usable) == first[1:] and usable[first[1]] == scales[first[1]][1:]
     assert any(constant in w for w in warnings)
+
+
+def test_the_bundled_runs_check_matches_lavaan_and_semtools():
+    """The check's fit and omegas on the bundled run's 79 items (262 firms, pairwise) against lavaan's
+    cfa(..., ordered = TRUE, estimator = "WLSMV", missing = "pairwise") and semTools (ordinal_omega.R)."""
+    from surveysem.measurement.ordinal_check import (
+        fit_wlsmv,
+        sample_polychorics,
+        scale_omegas,
+    )
+
+    R = Path(__file__).parents[1] / "r"
+    case = json.loads((R / "results" / "ordinal_omega.json").read_text())["cases"]["bundled"]
+    data = pd.read_csv(R / "data" / "cfa_small_n_bundled.csv")
+    res, reason = fit_wlsmv(data, case["model"], "pairwise", 500)
+    assert reason is None and res.converged
+    for key in ("chisq", "chisq_scaled", "df_scaled", "cfi_scaled", "tli_scaled", "rmsea_scaled", "srmr"):
+        assert res.fit[key] == pytest.approx(case["fit"][key.replace("_", ".")], abs=1e-3), key
+    omegas = scale_omegas(res.estimates, sample_polychorics(data, list(data.columns), "pairwise"))
+    block = case["groups"][0]
+    assert {f: o["omega_ordinal"] for f, o in omegas.items()} == pytest.approx(block["compRelSEM"], abs=1e-3)
+    assert {f: o["omega_ordinal_model"] for f, o in omegas.items()} == pytest.approx(block["reliability"]["omega"],
+                                                                                    abs=1e-3)

@@ -2,7 +2,8 @@
 ## with the estimates it is computed from (so the Python test can feed lavaan's estimates in).
 ## Output: tests/r/results/ordinal_omega.json
 ## Data:   tests/r/data/hs_ordinal3.csv, hs_ordinal5.csv (written by ordinal_stage_one.R),
-##         tests/r/data/bfi.csv (written by reliability_bfi.R); all read only
+##         tests/r/data/bfi.csv (written by reliability_bfi.R), cfa_small_n_bundled.csv (the bundled run's
+##         79 items, 262 firms, written by Python); all read only. The bundled case takes minutes.
 source("tests/r/common.R")
 
 HS3 <- read.csv(file.path(DATA_DIR, "hs_ordinal3.csv"))
@@ -14,6 +15,13 @@ bfi_items <- c(paste0("A", 1:5), paste0("C", 1:5), paste0("E", 1:5), paste0("N",
 hs_model <- "visual =~ x1 + x2 + x3
 textual =~ x4 + x5 + x6
 speed =~ x7 + x8 + x9"
+BUNDLED <- read.csv(file.path(DATA_DIR, "cfa_small_n_bundled.csv"))
+bundled_items <- names(BUNDLED)
+bundled_factors <- unique(sub("[0-9]+$", "", bundled_items))
+## the measurement stage's joint CFA (its cfa_syntax): one factor per construct, items in file order
+bundled_model <- paste(sapply(bundled_factors, function(f)
+  paste0(f, " =~ ", paste(bundled_items[sub("[0-9]+$", "", bundled_items) == f], collapse = " + "))),
+  collapse = "\n")
 bfi_model <- paste(sapply(c("A", "C", "E", "N", "O"), function(s)
   paste0(s, " =~ ", paste0(s, 1:5, collapse = " + "))), collapse = "\n")
 
@@ -60,7 +68,10 @@ case <- function(model, data, ordered, ...) {
     block_record(est[[g]], ss[[g]]),
     list(reliability = rel_rows(rel[[g]]),
          compRelSEM = comprel(cr_obs, g), compRelSEM_fitted = comprel(cr_fit, g))))
-  list(call = paste0("cfa(model, data, ordered = items, estimator = \"WLSMV\"",
+  fm <- fitMeasures(fit)
+  list(fit = num_list(fm[c("chisq", "df", "chisq.scaled", "df.scaled", "cfi.scaled", "tli.scaled", "rmsea.scaled",
+                           "srmr", "ntotal")]),
+       call = paste0("cfa(model, data, ordered = items, estimator = \"WLSMV\"",
                      if (length(list(...))) paste0(", ", paste(names(list(...)), "=", sapply(list(...), deparse),
                                                               collapse = ", ")) else "", ")"),
        model = model, ngroups = ng, groups = groups)
@@ -78,7 +89,9 @@ out <- list(
     bfi = case(bfi_model, B, bfi_items, missing = "pairwise"),
     ## scaling factors free in group 2 (equal thresholds and loadings): omega with scales != 1
     hs3_school_scalar = case(hs_model, HS3, hs_items, group = "school",
-                             group.equal = c("thresholds", "loadings"))
+                             group.equal = c("thresholds", "loadings")),
+    ## the ordinal check of the bundled run (measurement.ordinal_check; data.missing fiml -> pairwise)
+    bundled = case(bundled_model, BUNDLED, bundled_items, missing = "pairwise")
   )
 )
 write_fixture(out, "ordinal_omega.json")

@@ -65,7 +65,9 @@ def _fit_table(ctx: Context) -> Table:
     estimator = ctx.field("ordinal_check", "estimator_ml") or "ML"
     note = (synthetic_note(ctx) + f"{estimator}: the stage's CFA (robust rows with MLR). WLSMV: χ² the DWLS "
             "statistic, χ² (scaled) the scaled-shifted one with its df and p; CFI, TLI and RMSEA from the scaled test "
-            "(lavaan's .scaled), the robust ones as lavaan 0.6-14 (Savalei 2021). Missing data of the WLSMV fit: "
+            "(lavaan's .scaled), the robust ones as lavaan 0.6-14 (Savalei 2021), who shows that the scaled ones "
+            "do not estimate the population values of the indices (they tend to suggest better fit). "
+            "Missing data of the WLSMV fit: "
             + str(ctx.field("ordinal_check", "missing_note") or ctx.field("ordinal_check", "missing") or DASH) + ".")
     return Table("Fit of the CFA by ML / MLR and by WLSMV (items as ordered)",
                  ["Index", estimator, "WLSMV", "Criterion"], rows, note=note)
