@@ -266,3 +266,14 @@ def files_under(*dirs: Path) -> list[Path]:
         if Path(d).exists():
             out.extend(p for p in Path(d).rglob("*") if p.is_file())
     return out
+
+
+def instrument_subset(directory: Path, keep: set[str]) -> Path:
+    """A copy of the test instrument (.test/scales) in ``directory`` with only the constructs ``keep``."""
+    import shutil
+
+    shutil.copytree(ROOT / ".test" / "scales", directory)
+    for f in Path(directory).rglob("*.yaml"):
+        if f.parent != Path(directory) and f.stem not in keep:
+            f.unlink()
+    return Path(directory)

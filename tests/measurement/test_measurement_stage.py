@@ -4,7 +4,6 @@ the three statistical problems that must be warnings, not crashes (zero-variance
 case, non-convergence)."""
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +26,7 @@ CONFIG = kit.measurement_config(**MEASUREMENT)
 
 @pytest.fixture(scope="module")
 def scales_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("inst") / "scales"
-    shutil.copytree(ROOT / ".test" / "scales", d)
-    for f in d.rglob("*.yaml"):
-        if f.parent != d and f.stem not in KEEP:
-            f.unlink()
-    return d
+    return kit.instrument_subset(tmp_path_factory.mktemp("inst") / "scales", KEEP)
 
 
 def simulate(scales: dict, n=240, seed=3, miss=0.02):

@@ -45,14 +45,15 @@ NOT_ALONE = {
 }
 # Rules outside the default pipeline (a dry run of it never schedules them), with their target.
 NOT_DEFAULT = {"preregistration_document": "snakemake preregistration", "power_chunk": "snakemake power",
-               "power_summary": "snakemake power", "report_power": "snakemake power",
-               "propositions_p4_ordinal": "p4.ordinal_check: true"}
-# Switches that, turned on, add rules of NOT_DEFAULT to the default target (the report then reads their files).
-SWITCHES = {"p4.ordinal_check": {"propositions_p4_ordinal"}}
+               "power_summary": "snakemake power", "report_power": "snakemake power"}
+# Rules in the default pipeline only when a config switch is on (workflow/rules/*.smk): turning
+# the switch on changes what they read from nothing to their keys, so they are expected to run.
+SWITCHED = {"measurement_ordinal": "measurement.ordinal_check", "propositions_p4_ordinal": "p4.ordinal_check"}
 # Rules that only name the files of a target (no step, no reads).
 TARGET_RULES = {"preregistration", "power"}
 # Config keys that name input files or folders: a change changes the set of input files.
-INPUT_KEYS = {"instrument.scales_dir": (set(INSTRUMENT_READS) - set(NOT_DEFAULT)) | {"outcomes_table1_audit"}}
+# (.test/config_small leaves the switched rules off: they are not scheduled.)
+INPUT_KEYS = {"instrument.scales_dir": (set(INSTRUMENT_READS) - set(NOT_DEFAULT) - set(SWITCHED)) | {"outcomes_table1_audit"}}
 
 
 def _load(path: Path) -> dict:
@@ -151,7 +152,7 @@ def _reads(cfg: dict) -> dict[str, dict]:
     sem = next((h.id for h in hyps if h.is_sem), None)
     out = {}
     for rule, paths in CONFIG_READS.items():
-        if rule in NOT_DEFAULT:
+        if rule in NOT_DEFAULT or (rule in SWITCHED and not _switch_on(cfg, SWITCHED[rule])):
             continue
         if rule == "propositions_regression":
             for h in hyps:
@@ -164,6 +165,13 @@ def _reads(cfg: dict) -> dict[str, dict]:
         else:
             out[rule] = config_leaves(cfg, paths, sem=sem)
     return out
+
+
+def _switch_on(cfg: dict, key: str) -> bool:
+    node = cfg
+    for part in key.split("."):
+        node = node[part]
+    return node is True
 
 
 def _downstream(rules: set[str]) -> set[str]:
@@ -180,7 +188,7 @@ def _downstream(rules: set[str]) -> set[str]:
 def _expected(key: str, base: dict, changed: dict) -> set[str]:
     old, new = _reads(base), _reads(changed)
     direct = {name.split("[")[0] for name in set(old) | set(new) if old.get(name) != new.get(name)}
-    return (_downstream(direct | INPUT_KEYS.get(key, set())) - set(NOT_DEFAULT)) | SWITCHES.get(key, set())
+    return _downstream(direct | INPUT_KEYS.get(key, set())) - set(NOT_DEFAULT)
 
 
 def _scheduled(work: Path, configfile: Path) -> set[str]:

@@ -50,8 +50,12 @@ def rule_params(rule, wildcard=None, values=(), **fixed):
 
 
 # Files of a sensitivity model that only its config switch builds: with the switch off the
-# report neither asks for them nor reads a copy left from an earlier run.
-SWITCHED_FILES = {"p4_ordinal": config["p4"]["ordinal_check"]}
+# report neither asks for them (which would start their rules) nor reads a copy left from an
+# earlier run.
+SWITCHED_FILES = {
+    "p4_ordinal": config["p4"]["ordinal_check"],
+    "ordinal_check": config["measurement"]["ordinal_check"],
+}
 
 
 def produced_or_existing(path):
@@ -61,7 +65,8 @@ def produced_or_existing(path):
 
 
 def report_inputs(wildcards):
-    """Every result file the pages read that some rule produces (or that exists), the survey
+    """Every result file the pages read that some rule produces (or that exists) and no config
+    switch turns off (SWITCHED_FILES), the survey
     (hashed on the provenance page), the instrument and the pre-registration lock when it exists.
     Not the config file: the pages state the config the pipeline ran with (params), and a comment
     or a simulate: edit changes no result.

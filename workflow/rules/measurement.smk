@@ -219,6 +219,37 @@ rule measurement_verdicts:
         "../scripts/measurement_verdicts.py"
 
 
+rule measurement_ordinal:
+    # measurement.ordinal_check: the CFA of all scales a second time by WLSMV with the items as
+    # ordered, beside the ML / MLR CFA's loadings, fit and CR (ordinal omega). A rule of its own,
+    # a target only when the switch is on: the default pipeline does not pay for it.
+    input:
+        analysis=F("analysis"),
+        ingest=F("ingest"),
+        scales=SCALE_FILES,
+        cfa_fit=F("cfa_fit"),
+        loadings=F("loadings"),
+        validity=F("validity"),
+    output:
+        ordinal_check=report(
+            F("ordinal_check"),
+            category="Measurement",
+            caption="../report/results_measurement.rst",
+        ),
+    params:
+        **rule_params("measurement_ordinal"),
+    log:
+        "logs/measurement/ordinal.log",
+    conda:
+        "../envs/surveysem.yaml"
+    script:
+        "../scripts/measurement_ordinal.py"
+
+
+if config["measurement"]["ordinal_check"]:
+    DEFAULT_TARGETS.extend(rules.measurement_ordinal.output)
+
+
 for _rule in (
     rules.measurement_reliability,
     rules.measurement_cfa,

@@ -14,6 +14,9 @@ One function per rule (``workflow/rules/measurement.smk``), each writing the fil
 4. :func:`invariance` (``measurement_invariance``) – configural / metric / scalar invariance.
 5. :func:`verdicts` (``measurement_verdicts``) – a verdict per scale, the refinement assistant's
    candidate items (:mod:`surveysem.measurement.refinement`) and every warning of the stage.
+6. :func:`ordinal` (``measurement_ordinal``, only with ``measurement.ordinal_check: true``) – the
+   CFA of all scales by WLSMV with the items as ordered, beside the ML / MLR CFA
+   (:mod:`surveysem.measurement.ordinal_check`).
 
 The statistics are in :mod:`surveysem.measurement.tables` and the modules it uses. Each step
 receives plain values: ``inputs`` and ``out`` (name -> path) and ``config``, the keys its rule
@@ -273,8 +276,6 @@ def verdicts(inputs: dict, out: dict, config: dict) -> None:
                                  "verdicts": dict(zip(table["construct"], table["verdict"]))})
 
 
-
-
 def dropped(inputs: dict, out: dict, config: dict) -> None:
     """Write dropped_items.csv: each item the config's ``scales:`` drops, with its loading and its
     construct's CR / AVE in a CFA of the scales as fielded (no CFA when nothing is dropped)."""
@@ -292,3 +293,19 @@ def dropped(inputs: dict, out: dict, config: dict) -> None:
         empty = pd.DataFrame(columns=["construct", "item", "std_all", "cr", "ave"])
         table = dropped_table(inst.dropped, analysed_homes(inst), t.get("loadings", empty), t.get("validity", empty))
     write_csv(out["dropped"], table)
+
+
+def ordinal(inputs: dict, out: dict, config: dict) -> None:
+    """Write ordinal_check.json: the CFA of all scales by WLSMV (items as ordered) beside the ML / MLR
+    CFA's loadings, fit and composite reliability (rule ``measurement_ordinal``, run only with
+    ``measurement.ordinal_check: true``)."""
+    from surveysem.measurement.ordinal_check import ordinal_check_record
+
+    inst = load_analysed(inputs["scales"], config.get("scales"))
+    with open(inputs["cfa_fit"], encoding="utf-8") as fh:
+        ml = {"fit": json.load(fh), "loadings": sio.read_csv(inputs["loadings"]),
+              "validity": sio.read_csv(inputs["validity"])}
+    record = ordinal_check_record(with_parcels(read_analysis(inputs["analysis"]), inst), construct_scales(inst),
+                                  inst.parcels, settings(config), ml)
+    record["synthetic"] = read_synthetic(inputs["ingest"])
+    write_json(out["ordinal_check"], record)

@@ -46,6 +46,8 @@ CONFIG_READS: dict[str, tuple[str, ...]] = {
                                "measurement.partial_invariance", "measurement.estimator", "data.missing"),
     "measurement_dropped": ("scales[of:*]", "measurement.estimator", "measurement.max_iter", "data.missing"),
     "measurement_verdicts": ("scales[of:*]", "measurement.thresholds"),
+    # only in the pipeline with measurement.ordinal_check: true (workflow/rules/measurement.smk)
+    "measurement_ordinal": ("scales[of:*]", "measurement.ordinal_check", "measurement.max_iter", "data.missing"),
     "propositions_regression": ("hypotheses[{hyp}]", "scales[of:{hyp}]", "measurement.min_item_share",
                                 "verdict_rule.alpha", "verdict_rule.adjust", "p4.regions", "p4.level"),
     # the marker scale and its id: the method factor of the SAM measurement model (method_factor)
@@ -91,6 +93,7 @@ INSTRUMENT_READS: dict[str, tuple[str, ...]] = {
     "measurement_invariance": ("items",),
     "measurement_dropped": ("items",),
     "measurement_verdicts": ("items",),
+    "measurement_ordinal": ("items",),
     "propositions_regression": ("items",),
     "propositions_latent": ("items",),
     "propositions_typology": ("items",),

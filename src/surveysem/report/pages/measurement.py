@@ -1,6 +1,7 @@
 """The measurement page (measurement.html): per scale its reliability, validity and verdict;
 item statistics; the exploratory factor analysis of the item pool; fit and loadings of the CFA;
 discriminant validity, common-method variance and invariance (:mod:`.measurement_validity`);
+the ordinal check, WLSMV beside ML (:mod:`.measurement_ordinal`);
 the stage's warnings; and the distribution of the answers to every item."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from surveysem.report.figures import figure, likert_bars, line_plot
 from surveysem.report.html import Safe, bullet_list, join, link, not_computed, paragraph, slug, tag, verdict_badge
 from surveysem.report.pages.context import Context
 from surveysem.report.pages.measurement_cascade import cascade_block, cascade_used, model_note, model_of_scale
+from surveysem.report.pages.measurement_ordinal import ORDINAL_SECTIONS
 from surveysem.report.pages.measurement_refinement import REFINEMENT_SECTIONS
 from surveysem.report.pages.measurement_validity import VALIDITY_SECTIONS
 from surveysem.report.pages.sections import (
@@ -41,7 +43,7 @@ RELIABILITY_SECTIONS, CLOSING_SECTIONS = Sections(), Sections()
 
 def measurement_page(ctx: Context) -> Page:
     return build_page(ctx, "measurement.html", "Measurement", RELIABILITY_SECTIONS + REFINEMENT_SECTIONS + VALIDITY_SECTIONS +
-                      CLOSING_SECTIONS)
+                      ORDINAL_SECTIONS + CLOSING_SECTIONS)
 
 
 # ------------------------------------------------------------------ scales
