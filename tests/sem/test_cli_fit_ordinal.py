@@ -44,12 +44,12 @@ def test_bfi_pairwise_text_summary(tmp_path, capsys):
     assert f"scaled chi-square = {ref['chisq.scaled']:.3f}" in text
 
 
-@pytest.mark.parametrize(("ordered", "message"), [
-    ("x1,x2,zz", "ordered item 'zz' is not a column of the data"),
-    ("x1,x2", "continuous variables (x3, x4, x5, x6, x7, x8, x9) beside ordered ones"),
+@pytest.mark.parametrize(("ordered", "extra", "message"), [
+    ("x1,x2,zz", [], "ordered item 'zz' is not a column of the data"),
+    ("all", ["--missing", "fiml"], "FIML is not available for ordinal indicators"),
 ])
-def test_bad_ordered_lists_are_one_line(model, capsys, ordered, message):
+def test_bad_ordered_lists_are_one_line(model, capsys, ordered, extra, message):
     assert main(["fit", str(model), str(R / "data" / "hs_ordinal3.csv"), "--estimator", "WLSMV",
-                 "--ordered", ordered]) == 1
+                 "--ordered", ordered, *extra]) == 1
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and message in err and "hs_ordinal3.csv" in err
