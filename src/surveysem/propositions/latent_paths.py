@@ -172,7 +172,6 @@ def fit_paths_sam(data: pd.DataFrame, structure: str, outcome: str, items: dict[
         fit_block,
         influence_vcov,
         measurement_jacobians,
-        measurement_vcov,
     )
     from surveysem.sem.parameters import defined_vcov, label_values, row_values
 
@@ -199,11 +198,8 @@ def fit_paths_sam(data: pd.DataFrame, structure: str, outcome: str, items: dict[
     iu = np.triu_indices(V.shape[0])
     G = measurement_jacobians(lambda bl: _veta(bl, d, constructs, observed)[0][iu], blocks)
     # VETA's variance from both steps' influences (latent_sam's module docstring, step 5)
-    Gamma = influence_vcov((C - C.mean(axis=0)) / n, G, blocks)
-    if Gamma is None:
-        Gamma = np.cov(C, rowvar=False, bias=True) / n + measurement_vcov(G, blocks)
-        warnings.append("SEs by the two-step formula (without the covariance of the two steps): "
-                        "a measurement model has no case influences")
+    Gamma, note = influence_vcov((C - C.mean(axis=0)) / n, G, blocks)
+    warnings.extend([note] if note else [])
     vcov = J @ Gamma @ J.T
     spec = sm.spec
     values = row_values(spec, theta)

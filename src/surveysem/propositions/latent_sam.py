@@ -132,9 +132,7 @@ def block_influence(res, rows) -> np.ndarray | None:
 
     if res.vcov is None or not np.all(np.isfinite(res.vcov)):
         return None
-    e = res.estimates
-    par = {(a, o, b): int(p) for a, o, b, p in zip(e.lhs, e.op, e.rhs, e.par)}
-    return case_influence(res)[:, [par[r] for r in rows]]
+    return case_influence(res)[:, _parameter_index(res, rows)]
 
 
 def mean_influence(x: pd.DataFrame) -> np.ndarray:
@@ -147,10 +145,15 @@ def _block_vcov(res, rows) -> np.ndarray:
     """Covariance of the listed free parameters of a fit (rows of ``res.estimates``)."""
     if res.vcov is None:
         return np.full((len(rows), len(rows)), np.nan)
+    idx = _parameter_index(res, rows)
+    return np.asarray(res.vcov)[np.ix_(idx, idx)]
+
+
+def _parameter_index(res, rows) -> list[int]:
+    """Positions of the listed rows (lhs, op, rhs) of ``res.estimates`` among the free parameters."""
     e = res.estimates
     par = {(a, o, b): int(p) for a, o, b, p in zip(e.lhs, e.op, e.rhs, e.par)}
-    idx = [par[r] for r in rows]
-    return np.asarray(res.vcov)[np.ix_(idx, idx)]
+    return [par[r] for r in rows]
 
 
 def bartlett_scores(block: Block, data: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -349,11 +352,8 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     # the structural step's influences (HC1-scaled, as V_struct), at the firms' rows of the blocks' fit
     d_struct = np.zeros((len(kept), k))
     d_struct[kept] = -psi @ Ainv.T * np.sqrt(n / (n - k))
-    V = influence_vcov(d_struct, G, blocks)
-    if V is None:
-        V = V_twostep
-        warnings.append("SEs by the two-step formula (without the covariance of the two steps): "
-                        "a measurement model has no case influences")
+    V, note = influence_vcov(d_struct, G, blocks)
+    warnings.extend([note] if note else [])
     latent_sd = {c: float(np.sqrt(max(np.mean(F[:, j] ** 2 - Om[:, j, j]), 0.0))) for j, c in enumerate(names)}
     resid = yv - W @ beta
     r2 = 1.0 - float(np.mean(resid ** 2) - _error_part(design, beta, Om)) / float(np.var(yv))
@@ -410,13 +410,16 @@ def measurement_vcov(jacobians: dict, blocks: dict) -> np.ndarray:
     return V
 
 
-def influence_vcov(d_struct: np.ndarray, jacobians: dict, blocks: dict) -> np.ndarray | None:
-    """``sum_i d_i d_i'`` with ``d_i = d_struct_i + sum_c G_c IF_ci``: the second step's own
-    influences (``d_struct``, n x k, rows those of the blocks' fit) plus each block's carried
-    through its Jacobian. None when a block lacks case influences for those rows."""
+def influence_vcov(d_struct: np.ndarray, jacobians: dict, blocks: dict) -> tuple[np.ndarray, str | None]:
+    """(``sum_i d_i d_i'`` with ``d_i = d_struct_i + sum_c G_c IF_ci``, None): the second step's
+    own influences (``d_struct``, n x k, rows those of the blocks' fit) plus each block's carried
+    through its Jacobian. When a block lacks case influences for those rows: the two-step sum
+    ``d_struct' d_struct + sum_c G_c Sigma_c G_c'`` and a note saying so."""
     D = d_struct.copy()
     for c, bl in blocks.items():
         if bl.influence is None or bl.influence.shape[0] != D.shape[0] or c not in jacobians:
-            return None
+            return d_struct.T @ d_struct + measurement_vcov(jacobians, blocks), (
+                "SEs by the two-step formula (without the covariance of the two steps): "
+                "a measurement model has no case influences")
         D += bl.influence @ jacobians[c].T
-    return D.T @ D
+    return D.T @ D, None
