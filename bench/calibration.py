@@ -1,7 +1,8 @@
 """Calibration of the P1-P3 verdicts: known truth by simulation from the config's population.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/calibration.py [--draws 500] [--sizes 300 1000]
-        [--processes 2] [--truth-n 100000] [--seed 20261201] [--out bench/calibration_draws.csv]
+        [--processes 2] [--truth-n 100000] [--truth-draws 1] [--seed 20261201] [--out draws.csv]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/calibration.py --summarise draws.csv --truth-draws 26
 
 Each draw is one study of N firms from the ``simulate:`` section of ``config/config.yaml`` (the
 instrument of ``scales/``), the clean respondents kept by their truth flags (screening is not
@@ -13,7 +14,10 @@ composite GLMs) with the config's verdict rule (alpha, Holm).
 Population values (``truth``) are on the latent estimators' scale: the least-squares
 coefficients of the transformed outcome on the true unit-variance capabilities and the
 controls in one draw of ``--truth-n`` firms (:func:`surveysem.simulate.known_truth.latent_estimands`;
-its own sampling error is about 0.3/sqrt(truth-n)). The composite GLMs estimate other
+its own sampling error is about 0.3/sqrt(truth-n)), or their mean over ``--truth-draws`` such
+draws (the first with ``--seed``; its Monte Carlo SE is printed and written to
+``<out>.truth.json``). ``--summarise`` prints the table of the draws an earlier ``--out`` wrote,
+against the truth computed now, without drawing studies again. The composite GLMs estimate other
 quantities (per SD of an item mean, on a log or logit link), so their bias and coverage are
 shown only for the true null, whose value is 0 on every scale.
 
@@ -102,6 +106,25 @@ def population_values(truth_n: int, seed: int) -> dict[str, float]:
     return truth
 
 
+def truth_seeds(seed: int, k: int) -> list[int]:
+    """Seeds of the ``k`` truth draws: the first is ``seed`` (as with one draw), then apart from
+    every study's seed (those are ``seed + 1 + 100000 i + d``)."""
+    return [seed] + [seed + 10_000_000 + j for j in range(1, k)]
+
+
+def _truth_task(task) -> dict[str, float]:
+    return population_values(*task)
+
+
+def pooled_truth(values: list[dict]) -> tuple[dict[str, float], dict[str, float]]:
+    """(mean over the truth draws, its Monte Carlo SE; NaN with one draw) per sub-hypothesis."""
+    keys = values[0].keys()
+    mean = {k: float(np.mean([v[k] for v in values])) for k in keys}
+    mcse = {k: float(np.std([v[k] for v in values], ddof=1) / np.sqrt(len(values))) if len(values) > 1 else np.nan
+            for k in keys}
+    return mean, mcse
+
+
 def one_draw(task) -> list[dict]:
     """Every estimator on one drawn study: one row per estimator and sub-hypothesis."""
     from surveysem.propositions.latent import analyse_latent
@@ -165,6 +188,10 @@ def main(argv=None) -> int:
     ap.add_argument("--estimators", nargs="+", default=["sam", "composite_glm"], choices=ESTIMATORS)
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--truth-n", type=int, default=100000)
+    ap.add_argument("--truth-draws", type=int, default=1,
+                    help="population values averaged over this many draws of --truth-n firms (their SE falls as 1/sqrt)")
+    ap.add_argument("--summarise", default=None, metavar="DRAWS_CSV",
+                    help="no new draws: the table of the draws an earlier --out wrote, against the truth computed now")
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
     ap.add_argument("--scales", default=str(ROOT / "scales"))
@@ -177,21 +204,28 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     only = tuple(a.hypotheses)
     _setup(a.config, a.scales, only)
-    truth = population_values(a.truth_n, a.seed)
-    if a.out:  # the truth first, then every draw's rows as it finishes (a long run can be read early)
-        Path(a.out + ".truth.json").write_text(json.dumps(truth, indent=1))
-    tasks = [(n, d, a.seed + 1 + 100_000 * i + d, tuple(a.estimators), tuple(a.method_factors or (None,)))
-             for i, n in enumerate(a.sizes) for d in range(a.draws)]
-    rows = []
     with Pool(a.processes, initializer=_setup, initargs=(a.config, a.scales, only)) as pool:
-        for chunk in pool.imap(one_draw, tasks, chunksize=1 if a.out else 4):
-            rows.extend(chunk)
-            if a.out:
-                pd.DataFrame(chunk).to_csv(a.out, mode="a", index=False, header=len(rows) == len(chunk))
-    draws = pd.DataFrame(rows)
+        values = pool.map(_truth_task, [(a.truth_n, s) for s in truth_seeds(a.seed, a.truth_draws)], chunksize=1)
+        truth, truth_mcse = pooled_truth(values)
+        if a.out:  # the truth first, then every draw's rows as it finishes (a long run can be read early)
+            Path(a.out + ".truth.json").write_text(json.dumps({**truth, "mcse": truth_mcse, "draws": values}, indent=1))
+        if a.summarise:
+            draws = pd.read_csv(a.summarise)
+        else:
+            tasks = [(n, d, a.seed + 1 + 100_000 * i + d, tuple(a.estimators), tuple(a.method_factors or (None,)))
+                     for i, n in enumerate(a.sizes) for d in range(a.draws)]
+            rows = []
+            for chunk in pool.imap(one_draw, tasks, chunksize=1 if a.out else 4):
+                rows.extend(chunk)
+                if a.out:
+                    pd.DataFrame(chunk).to_csv(a.out, mode="a", index=False, header=len(rows) == len(chunk))
+            draws = pd.DataFrame(rows)
     table = summarise(draws, truth)
     pd.set_option("display.width", 200, "display.max_rows", 500, "display.max_columns", 30)
-    print(f"# calibration: {a.draws} draws per N, sizes {a.sizes}, truth from {a.truth_n} firms, seed {a.seed}; "
+    per_n = draws.groupby("n").draw.nunique().to_dict()
+    print(f"# calibration: draws per N {per_n}{' (from ' + a.summarise + ')' if a.summarise else ''}, "
+          f"truth from {a.truth_draws} x {a.truth_n} firms (largest MCSE "
+          f"{np.nanmax(list(truth_mcse.values())) if a.truth_draws > 1 else float('nan'):.4f}), seed {a.seed}; "
           f"alpha {_STATE['config']['verdict_rule']['alpha']} one-sided, {_STATE['config']['verdict_rule']['adjust']}; "
           f"method factor {' / '.join(a.method_factors) if a.method_factors else 'as configured'}; "
           f"{time.perf_counter() - t0:.0f} s on {a.processes} processes")

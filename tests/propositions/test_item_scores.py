@@ -100,3 +100,33 @@ def test_linearised_scores_recover_a_latent_interaction_the_codes_attenuate():
     # the codes lose about a seventh of the interaction; the linearised scores keep it (ratios 0.86 and 1.03 here, SE about 0.011)
     assert codes.params[j] / truth < 0.9
     assert linear.params[j] == pytest.approx(truth, abs=2.5 * linear.se[j])
+
+
+def test_answer_slopes_by_hand():
+    raw = pd.DataFrame({"a": [1.0, 2, 3, 4, np.nan], "b": [1.0, 1, 2, 3, 5]})
+    scored = pd.DataFrame({"a": [0.5, 2.5, 4.5, 6.5, 9.0], "b": [-1.0, -1.0, 0.0, 2.0, np.nan]})
+    slopes = S.answer_slopes(raw, scored, ["a", "b"])
+    assert slopes["a"] == pytest.approx(2.0, abs=1e-12)  # a straight line: its slope; the missing answer left out
+    x, u = np.array([1.0, 1, 2, 3]), np.array([-1.0, -1, 0, 2])  # b: least squares over the rows with both
+    assert slopes["b"] == pytest.approx(np.polyfit(x, u, 1)[0], abs=1e-12)
+
+
+def test_answer_slopes_name_an_item_whose_answers_do_not_vary():
+    raw = pd.DataFrame({"a": [1.0, 2, 3], "b": [4.0, 4, 4]})
+    with pytest.raises(Exception, match="item b: its answers do not vary"):
+        S.answer_slopes(raw, raw, ["a", "b"])
+
+
+def test_answer_slopes_are_about_the_inverse_loading_in_latent_units():
+    # rescoring puts each item on its construct's latent scale, so an item that loads more is
+    # stretched less: the slope of score on answer falls with the loading
+    rng = np.random.default_rng(5)
+    xi = rng.standard_normal(20000)
+    loadings = (0.85, 0.7, 0.55)
+    raw = pd.DataFrame({f"x{k}": _ordinal(rng, xi, lam) for k, lam in enumerate(loadings)})
+    scored = S.rescore_items(raw, {"X": list(raw.columns)})
+    slopes = S.answer_slopes(raw, scored, list(raw.columns))
+    s = np.array([slopes[c] for c in raw.columns])
+    assert np.all(np.diff(s) > 0)
+    ratio = s * np.array(loadings)  # about constant when slope ~ 1 / loading
+    assert np.ptp(ratio) / ratio.mean() < 0.03  # 0.008 here

@@ -310,3 +310,55 @@ def test_analyse_latent_reports_the_method_factor(data, method):
     assert res["method_factor"]["marker"] == "MARKER" and res["method_factor"]["method_variance"] > 0
     fit = res["fits"][0]
     assert fit["fit_indices"]["basis"] == "sam_joint" and set(fit["reliability"]) == set(CONSTRUCTS)
+
+
+# --------------------------------------------------------------------------- linearised item scores
+THRESHOLDS = np.array([-2.1, -1.5, -0.9, -0.3, 0.35, 1.15])  # the synthetic survey's skewed cut points
+
+
+def _acquiescent_study(seed: int, n: int, method_loading: float):
+    """Two correlated capabilities, A with high and B with low loadings, a marker, and acquiescence
+    adding ``method_loading * M`` to every latent response (as the simulator does); y = 0.3 A + e."""
+    rng = np.random.default_rng(seed)
+    eta = rng.multivariate_normal([0, 0, 0], [[1, .5, 0], [.5, 1, 0], [0, 0, 1]], n)
+    acquiescence = rng.standard_normal(n)
+    spec = {"A": (0, (0.85, 0.85, 0.8, 0.8)), "B": (1, (0.55, 0.55, 0.5, 0.5)), "MK": (2, (0.7,) * 4)}
+    items, cols = {}, {}
+    for c, (k, loadings) in spec.items():
+        items[c] = [f"{c}{j}" for j in range(len(loadings))]
+        for it, lam in zip(items[c], loadings):
+            ystar = (lam * eta[:, k] + method_loading * acquiescence
+                     + np.sqrt(1 - lam ** 2 - method_loading ** 2) * rng.standard_normal(n))
+            cols[it] = 1.0 + np.searchsorted(THRESHOLDS, ystar)
+    y = 0.3 * eta[:, 0] + rng.standard_normal(n)
+    oracle = np.linalg.lstsq(np.column_stack([np.ones(n), eta[:, :2]]), y, rcond=None)[0][1:]
+    return pd.DataFrame({"respondent_id": np.arange(n), "y": y, **cols}), items, oracle
+
+
+def test_on_linearised_scores_the_method_factor_loads_by_each_items_slope(monkeypatch):
+    """Acquiescence is equal on the answers, so on the linearised scores the method factor loads
+    sign x slope (score on answer). With those loadings the joint CFA fits (chi-square near its df)
+    and B's null coefficient is recovered; equal loadings on the scores misfit and move method
+    variance between A (high loadings) and B (low), shifting both coefficients."""
+    import surveysem.propositions.latent as latent_module
+
+    data, items, oracle = _acquiescent_study(seed=1, n=12000, method_loading=0.35)
+    method = MethodFactor("MK", items["MK"], {i: 1.0 for its in items.values() for i in its})
+    hyp = SimpleNamespace(id="H", constructs=["A", "B"], control_constructs=[], is_paths=False, interactions=[],
+                          outcome="spread", item_scores="linearised",
+                          subs=[SimpleNamespace(id=f"H{c}", term=c, expected="+", is_interaction=False) for c in "AB"])
+    scaled = analyse_latent(data, [], hyp, items, estimator="sam", method=method)
+    monkeypatch.setattr(latent_module, "method_on_scores", lambda m, raw, scored: (m, None))
+    equal = analyse_latent(data, [], hyp, items, estimator="sam", method=method)
+
+    def chisq(res):
+        fit = res["fits"][0]["fit_indices"]["fits"][JOINT]
+        return fit["chisq"], fit["df"]
+
+    (c_scaled, df), (c_equal, _) = chisq(scaled), chisq(equal)
+    assert c_scaled < df + 3 * np.sqrt(2 * df) < c_equal  # 67.8 and 103.5 on 52 df here
+    est = {name: np.array([s["est"] for s in res["subhypotheses"]]) for name, res in (("scaled", scaled), ("equal", equal))}
+    se = np.array([s["se"] for s in scaled["subhypotheses"]])
+    assert np.all(np.abs(est["scaled"] - oracle) < 2 * se)  # the SEs include the outcome's own noise: a loose check
+    # equal loadings: A too large and B too small by about 0.015 (+0.017 and -0.016 here)
+    assert est["equal"][0] - est["scaled"][0] > 0.01 and est["equal"][1] - est["scaled"][1] < -0.01

@@ -271,7 +271,8 @@ def test_latent_model_states_the_marker_method_factor(tmp_path):
     build_report(Context(**kw), tmp_path / "reports")
     p1 = _section_text((tmp_path / "reports" / "propositions.html").read_text(encoding="utf-8"), "p1")
     assert ("N = 38 (2 dropped); measurement model: one joint CFA with a common-method (acquiescence) factor on every "
-            "item, equal loadings signed by keying, anchored by the marker MARKER (method variance 0.0357); latent R²") in p1
+            "item, loadings equal on the answers and signed by keying (on linearised scores, times the slope of score "
+            "on answer of each item), anchored by the marker MARKER (method variance 0.0357); latent R²") in p1
 
 
 def test_report_estimator_labels_match_the_estimators():

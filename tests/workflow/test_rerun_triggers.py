@@ -303,14 +303,13 @@ def test_adding_a_regression_hypothesis_leaves_p4_alone(small_workflow):
 @pytest.fixture
 def package_copy(tmp_path):
     """A copy of the installed package, to edit; and the step code hash of every rule in it."""
-    from surveysem.workflow.code_hash import _file_bytes, _file_imports, _step_code_hash, package_root
+    from surveysem.workflow.code_hash import clear_caches, package_root
 
     root = tmp_path / "surveysem"
     shutil.copytree(package_root(), root, ignore=shutil.ignore_patterns("__pycache__"))
 
     def hashes():
-        for cached in (_step_code_hash, _file_bytes, _file_imports):
-            cached.cache_clear()
+        clear_caches()
         return {rule: step_code_hash(rule, root) for rule in CONFIG_READS}
 
     return root, hashes
@@ -384,3 +383,19 @@ def test_instrument_facets_ignore_wording(tmp_path):
     pdc.write_text(pdc.read_text(encoding="utf-8").replace("closely track", "closely follow"), encoding="utf-8")
     after = instrument_digests(scales)
     assert {f for f in before if before[f] != after[f]} == {"text"}
+
+
+def test_source_segments_equal_the_standard_librarys():
+    """The step hash slices definitions from pre-split lines (ast.get_source_segment splits the
+    whole file per call); the slices are the same, with non-ASCII text, CR LF, CR and form feeds."""
+    import ast
+
+    from surveysem.workflow.code_hash import _source_lines, _source_segment
+
+    text = ("X = {'é': 1,\r\n     'b': 2}\n\n\ndef f(a):\r    return a  # ü\f still a comment\n\n"
+            "class C:\n    y = 'ß'\n\n\ndef g(): return X['é']\n")
+    tree = ast.parse(text)
+    lines = _source_lines(text)
+    assert "".join(lines) == text
+    for node in tree.body:
+        assert _source_segment(lines, node) == ast.get_source_segment(text, node)

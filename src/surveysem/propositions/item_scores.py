@@ -23,7 +23,7 @@ Steps, per construct (block of items):
    (one free value per category) make the least-squares problem ill-conditioned and the scores
    non-monotone.
 3. The items are replaced by their scores (:func:`rescore_items`); everything downstream is
-   unchanged.
+   unchanged, except the method factor's loadings (:func:`answer_slopes`).
 
 The rescoring is an approximation, not an exact ordinal model: bounded scores cannot be exactly
 linear in an unbounded latent variable, and its estimation error is not carried into the
@@ -186,4 +186,24 @@ def rescore_items(data: pd.DataFrame, constructs: dict[str, list[str]], fit_on: 
         for gi in fit_graded_block(data if fit_on is None else fit_on, items):
             mapping = dict(zip(gi.categories.tolist(), linearised_scores(gi).tolist()))
             out[gi.item] = pd.to_numeric(data[gi.item], errors="coerce").map(mapping)
+    return out
+
+
+def answer_slopes(raw: pd.DataFrame, scored: pd.DataFrame, columns) -> dict[str, float]:
+    """Least-squares slope of each column's linearised score on its raw answer, over the rows
+    with both. Why: acquiescence adds to the raw answer, equally on every item (the method
+    factor of :mod:`surveysem.propositions.latent_method`); rescoring stretches each item by its
+    own amount (about ``1 / lambda_j`` in latent units), so on the scores the method factor loads
+    ``slope_j`` times what it loads on the answers. Equal loadings on the scores put too much
+    method variance on the items with high loadings and too little on the others."""
+    out = {}
+    for c in columns:
+        x = pd.to_numeric(raw[c], errors="coerce").to_numpy(dtype=float)
+        u = pd.to_numeric(scored[c], errors="coerce").to_numpy(dtype=float)
+        ok = ~(np.isnan(x) | np.isnan(u))
+        dx = x[ok] - x[ok].mean()
+        if not ok.any() or not np.any(dx):
+            raise SurveySemError(f"item {c}: its answers do not vary; the method factor cannot be scaled to it",
+                                 column=c)
+        out[c] = float(dx @ (u[ok] - u[ok].mean()) / (dx @ dx))
     return out

@@ -29,6 +29,8 @@ transformed scale; ``std_all`` divides by the outcome's SD.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -175,6 +177,19 @@ def scored_items(data: pd.DataFrame, constructs: dict[str, list[str]], controls:
         return data, f"items could not be rescored: {err}"
 
 
+def method_on_scores(method, raw: pd.DataFrame, scored: pd.DataFrame):
+    """(``method`` with its loadings carried from the raw answers to the linearised scores, error
+    text or None): equal on the answers, they are ``sign_j * slope_j`` on the scores
+    (:func:`~surveysem.propositions.item_scores.answer_slopes`)."""
+    from surveysem.propositions.item_scores import answer_slopes
+
+    try:
+        slopes = answer_slopes(raw, scored, list(method.keying))
+    except SurveySemError as err:
+        return method, f"items could not be rescored: {err}"
+    return replace(method, keying={c: k * slopes[c] for c, k in method.keying.items()}), None
+
+
 def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str, list[str]], *, estimator: str,
                    level: float = 0.95, adjust: str = "holm", alpha: float = 0.05, max_iter: int = 500,
                    not_estimable: str | None = None, method=None) -> dict:
@@ -190,10 +205,12 @@ def analyse_latent(data: pd.DataFrame, controls: list[str], hyp, items: dict[str
     controls = _constant_controls(data, controls, hyp.id, warn)
     constructs = {c: items[c] for c in list(hyp.constructs) + list(hyp.control_constructs)}
     if not not_estimable:
-        # the marker's items share the metric of the others: the method factor loads equally on all
         scored = constructs if method is None else {**constructs, method.marker: list(method.marker_items)}
+        raw = data
         data, score_error = scored_items(data, scored, controls, hyp.item_scores)
         not_estimable = score_error or None
+        if method is not None and hyp.item_scores != "raw" and not not_estimable:
+            method, not_estimable = method_on_scores(method, raw, data)
     if hyp.is_paths:
         return _analyse_paths(data, controls, hyp, constructs, estimator=estimator, level=level, adjust=adjust,
                               alpha=alpha, max_iter=max_iter, warn=warn, not_estimable=not_estimable)

@@ -14,7 +14,9 @@ items, ``std.lv``)::
 
 The method loadings are equal on the raw item scale with the sign of the item's keying
 (acquiescence adds to the raw answer, so it subtracts from a reversed one; a parcel has the mean
-of its items' signs): the random-intercept model of Maydeu-Olivares & Coffman (2006), anchored by
+of its items' signs; on linearised item scores, times each item's slope of score on answer,
+:func:`surveysem.propositions.item_scores.answer_slopes`): the random-intercept model of
+Maydeu-Olivares & Coffman (2006), anchored by
 a marker that is theoretically unrelated to the capabilities (Williams, Hartman & Cavazotte
 2010). Why not the textbook CFA marker model (marker items on the method factor only, free
 method loadings): a real marker measures its own trait too, so that method factor becomes
@@ -107,7 +109,8 @@ def diagonal_covariances(Om: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- the joint measurement model
 @dataclass(frozen=True)
 class MethodFactor:
-    """The marker construct, its indicator columns and every indicator's keying sign (+1 / -1)."""
+    """The marker construct, its indicator columns and every indicator's method loading: its keying
+    sign (+1 / -1), times its score-on-answer slope when the items are linearised."""
 
     marker: str
     marker_items: list[str]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,15 +64,54 @@ def _file_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _step_closure(steps_file: Path, function: str, root: Path) -> tuple[list[str], set[Path]]:
-    """Source segments of ``function`` and the top-level code of ``steps.py`` it uses, and the
-    package modules that code imports."""
+def clear_caches() -> None:
+    """Forget every file read so far (for a caller that edits the package between two hashes)."""
+    for cached in (_step_code_hash, _file_bytes, _file_imports, _parsed_steps):
+        cached.cache_clear()
+
+
+@lru_cache(maxsize=None)
+def _parsed_steps(steps_file: Path, root: Path):
+    """(lines, top-level definitions, top-level imports) of a ``steps.py``: parsed once per run,
+    as every rule of the stage reads it."""
     text = steps_file.read_text(encoding="utf-8")
     tree = ast.parse(text)
     defs = {_def_name(node): node for node in tree.body if _def_name(node)}
+    return _source_lines(text), defs, _top_level_imports(tree, root)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _source_lines(text: str) -> list[str]:
+    """``text`` split after each line end (CR LF, CR or LF; not form feeds), as
+    :func:`ast.get_source_segment` splits it."""
+    lines, start = [], 0
+    for m in _LINE_END.finditer(text):
+        lines.append(text[start:m.end()])
+        start = m.end()
+    if start < len(text):
+        lines.append(text[start:])
+    return lines
+
+
+def _source_segment(lines: list[str], node: ast.AST) -> str:
+    """:func:`ast.get_source_segment` on pre-split lines (it splits the whole file on every call;
+    offsets are in UTF-8 bytes, as there)."""
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        return lines[first].encode()[node.col_offset:node.end_col_offset].decode()
+    head = lines[first].encode()[node.col_offset:].decode()
+    tail = lines[last].encode()[:node.end_col_offset].decode()
+    return "".join([head, *lines[first + 1:last], tail])
+
+
+def _step_closure(steps_file: Path, function: str, root: Path) -> tuple[list[str], set[Path]]:
+    """Source segments of ``function`` and the top-level code of ``steps.py`` it uses, and the
+    package modules that code imports."""
+    lines, defs, imported = _parsed_steps(steps_file, root)
     if function not in defs:
         raise KeyError(f"{steps_file}: no step function {function!r}")
-    imported = _top_level_imports(tree, root)
     seen, todo, modules = set(), [function], set()
     while todo:
         name = todo.pop()
@@ -83,7 +123,7 @@ def _step_closure(steps_file: Path, function: str, root: Path) -> tuple[list[str
         todo.extend(n for n in used if n in defs)
         modules.update(path for n in used if n in imported for path in imported[n])
         modules.update(_imports_in(node, root))
-    segments = [ast.get_source_segment(text, defs[name]) or "" for name in sorted(seen)]
+    segments = [_source_segment(lines, defs[name]) for name in sorted(seen)]
     modules.add(root / "__init__.py")
     return segments, modules
 
@@ -119,7 +159,7 @@ def _top_level_imports(tree: ast.Module, root: Path) -> dict[str, set[Path]]:
 def _imports_in(node: ast.AST, root: Path) -> set[Path]:
     """Package module files imported anywhere inside ``node``."""
     out: set[Path] = set()
-    for sub in ast.walk(node):
+    for sub in _statements(node):
         if isinstance(sub, ast.ImportFrom) and _is_package(sub.module):
             for alias in sub.names:
                 out |= _resolve_from(sub.module, alias.name, root)
@@ -128,6 +168,19 @@ def _imports_in(node: ast.AST, root: Path) -> set[Path]:
                 if _is_package(alias.name):
                     out |= _resolve_module(alias.name, root)
     return out
+
+
+def _statements(node: ast.AST):
+    """``node`` and every statement nested in it (imports are statements: expressions need not be
+    walked, which keeps hashing every rule's code at a fraction of a full :func:`ast.walk`)."""
+    todo = [node]
+    while todo:
+        here = todo.pop()
+        yield here
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(here, field, None)
+            if isinstance(children, list):
+                todo.extend(c for c in children if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case)))
 
 
 def _is_package(module: str | None) -> bool:

@@ -75,8 +75,9 @@ def _method_factor_text(cell) -> str:
     text = fmt_text_blank(cell)
     if not text or text == "none":
         return "measurement model without a method factor"
-    return (f"measurement model: one joint CFA with a common-method (acquiescence) factor on every item, equal loadings "
-            f"signed by keying, anchored by the {text}")
+    return (f"measurement model: one joint CFA with a common-method (acquiescence) factor on every item, loadings "
+            f"equal on the answers and signed by keying (on linearised scores, times the slope of score on answer of "
+            f"each item), anchored by the {text}")
 
 
 def _yes_no(flag) -> str:
