@@ -399,3 +399,35 @@ def test_source_segments_equal_the_standard_librarys():
     assert "".join(lines) == text
     for node in tree.body:
         assert _source_segment(lines, node) == ast.get_source_segment(text, node)
+
+
+def test_stored_code_hashes_are_keyed_by_the_package_contents(package_copy, tmp_path, monkeypatch):
+    """The workflow's cache of step code hashes (.snakemake/surveysem-code-hashes.json) gives the
+    computed hashes while no package file changes, is not used after an edit or with a damaged
+    file, and the hashes it gives are those computed without it."""
+    from surveysem.workflow import code_hash as C
+
+    root, hashes = package_copy
+    plain = hashes()
+    cache = tmp_path / "cache"
+    C.clear_caches()
+    stored = {rule: C.step_code_hash(rule, root, cache_dir=cache) for rule in plain}
+    assert stored == plain and (cache / C.CACHE_FILE).exists()
+
+    def no_parse(*args):
+        raise AssertionError("parsed the package although the stored hashes are of its contents")
+
+    C.clear_caches()
+    monkeypatch.setattr(C, "_step_code_hash", no_parse)
+    assert {rule: C.step_code_hash(rule, root, cache_dir=cache) for rule in plain} == plain
+    monkeypatch.undo()
+
+    page = root / "report" / "pages" / "propositions.py"
+    page.write_text(page.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    C.clear_caches()
+    after = {rule: C.step_code_hash(rule, root, cache_dir=cache) for rule in plain}
+    assert after == hashes() and "report_pages" in {rule for rule in plain if after[rule] != plain[rule]}
+
+    (cache / C.CACHE_FILE).write_text("{not json", encoding="utf-8")
+    C.clear_caches()
+    assert {rule: C.step_code_hash(rule, root, cache_dir=cache) for rule in plain} == after

@@ -39,7 +39,7 @@ PREREGISTRATION_LOCK = os.path.relpath(
 def rule_params(rule, wildcard=None, values=(), **fixed):
     """Params of ``rule``: the hash of the code its step runs, the digests of the instrument
     facets it uses and one param per config key it reads (surveysem.workflow.params)."""
-    params = {"code": ("surveysem code", step_code_hash(rule))}
+    params = {"code": ("surveysem code", step_code_hash(rule, cache_dir=".snakemake"))}
     for facet in INSTRUMENT_READS.get(rule, ()):
         params[f"instrument_{facet}"] = (
             f"instrument {facet}",

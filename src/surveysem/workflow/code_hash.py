@@ -17,7 +17,9 @@ imported, so the workflow parse stays light):
    ``__init__.py`` of every package on the way and the data files (``*.css``, ``*.yaml``) beside
    included modules, which they may read.
 
-The hash covers file paths (relative to the package) and contents, in sorted order.
+The hash covers file paths (relative to the package) and contents, in sorted order. The
+workflow keeps the hashes in ``.snakemake/`` under a digest of the whole package's contents, so
+a parse after no code change reads them instead of parsing the package (:func:`step_code_hash`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
+import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -39,10 +43,66 @@ def package_root() -> Path:
     return Path(spec.origin).parent
 
 
-def step_code_hash(rule_name: str, root: Path | None = None) -> str:
-    """SHA-256 of the code that rule ``<stage>_<step>`` runs: ``surveysem.<stage>.steps.<step>``."""
+def step_code_hash(rule_name: str, root: Path | None = None, cache_dir: Path | None = None) -> str:
+    """SHA-256 of the code that rule ``<stage>_<step>`` runs: ``surveysem.<stage>.steps.<step>``.
+
+    With ``cache_dir`` (the workflow passes ``.snakemake``) the hashes are kept in
+    ``cache_dir/surveysem-code-hashes.json`` under the digest of every file of the package that
+    a hash can read; while no such file changes, a workflow parse reads them from there instead of
+    parsing the package again (about 1 s of every ``snakemake`` start). Any edit, added or removed
+    file changes the digest and the hashes are computed afresh: the cache is keyed by content,
+    never by dates."""
     stage, _, function = rule_name.partition("_")
-    return _step_code_hash(stage, function, Path(root or package_root()))
+    root = Path(root or package_root())
+    if cache_dir is None:
+        return _step_code_hash(stage, function, root)
+    stored = _stored_hashes(root, Path(cache_dir))
+    if rule_name not in stored["hashes"]:
+        stored["hashes"][rule_name] = _step_code_hash(stage, function, root)
+        _write_atomically(Path(cache_dir) / CACHE_FILE, json.dumps(stored, sort_keys=True))
+    return stored["hashes"][rule_name]
+
+
+CACHE_FILE = "surveysem-code-hashes.json"
+
+
+@lru_cache(maxsize=None)
+def package_digest(root: Path) -> str:
+    """SHA-256 of the paths and contents of every ``.py`` and data file under ``root``: all a step
+    code hash can read."""
+    digest = hashlib.sha256()
+    files = sorted(f for f in root.rglob("*") if f.suffix in (".py", *DATA_SUFFIXES) and f.is_file()
+                   and "__pycache__" not in f.parts)
+    for f in files:
+        digest.update(str(f.relative_to(root)).encode() + b"\0")
+        digest.update(hashlib.sha256(_file_bytes(f)).digest())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def _stored_hashes(root: Path, cache_dir: Path) -> dict:
+    """The cache file's hashes when they are of this package's contents, else none (mutable: new
+    hashes are added as rules ask for them)."""
+    want = package_digest(root)
+    try:
+        stored = json.loads((cache_dir / CACHE_FILE).read_text(encoding="utf-8"))
+        if stored.get("package") == want and isinstance(stored.get("hashes"), dict):
+            return stored
+    except (OSError, ValueError):
+        pass
+    return {"package": want, "hashes": {}}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write via a file of this process and a rename: parallel dry runs in one folder (``--nolock``)
+    never read half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only folder: no cache, the hashes are computed each time
 
 
 @lru_cache(maxsize=None)
@@ -66,7 +126,7 @@ def _file_bytes(path: Path) -> bytes:
 
 def clear_caches() -> None:
     """Forget every file read so far (for a caller that edits the package between two hashes)."""
-    for cached in (_step_code_hash, _file_bytes, _file_imports, _parsed_steps):
+    for cached in (_step_code_hash, _file_bytes, _file_imports, _parsed_steps, package_digest, _stored_hashes):
         cached.cache_clear()
 
 
