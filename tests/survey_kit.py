@@ -277,3 +277,14 @@ def instrument_subset(directory: Path, keep: set[str]) -> Path:
         if f.parent != Path(directory) and f.stem not in keep:
             f.unlink()
     return Path(directory)
+
+
+# The synthetic survey's agreement-skewed cut points of a 7-point item's latent response (also in
+# tests/r/graded_mml.R).
+SKEWED_THRESHOLDS = np.array([-2.1, -1.5, -0.9, -0.3, 0.35, 1.15])
+
+
+def skewed_answers(ystar: np.ndarray) -> np.ndarray:
+    """7-point answers (1.0-7.0) of latent responses cut at :data:`SKEWED_THRESHOLDS`."""
+    return 1.0 + np.searchsorted(SKEWED_THRESHOLDS, ystar)
+

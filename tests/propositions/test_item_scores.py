@@ -19,17 +19,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import survey_kit as kit
 from scipy import optimize
 
 from surveysem.propositions import item_scores as S
 
 R_DIR = Path(__file__).resolve().parents[1] / "r"
-THRESHOLDS = np.array([-2.1, -1.5, -0.9, -0.3, 0.35, 1.15])  # the synthetic survey's skewed cut points
 
 
 def _ordinal(rng, latent, loading):
     ystar = loading * latent + np.sqrt(1 - loading ** 2) * rng.standard_normal(len(latent))
-    return 1.0 + np.searchsorted(THRESHOLDS, ystar)
+    return kit.skewed_answers(ystar)
 
 
 def test_graded_model_matches_lavaan_mml():

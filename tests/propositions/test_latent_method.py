@@ -23,6 +23,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import survey_kit as kit
 
 from surveysem.errors import SurveySemError
 from surveysem.propositions.latent import analyse_latent, method_factor_of
@@ -313,9 +314,6 @@ def test_analyse_latent_reports_the_method_factor(data, method):
 
 
 # --------------------------------------------------------------------------- linearised item scores
-THRESHOLDS = np.array([-2.1, -1.5, -0.9, -0.3, 0.35, 1.15])  # the synthetic survey's skewed cut points
-
-
 def _acquiescent_study(seed: int, n: int, method_loading: float):
     """Two correlated capabilities, A with high and B with low loadings, a marker, and acquiescence
     adding ``method_loading * M`` to every latent response (as the simulator does); y = 0.3 A + e."""
@@ -329,7 +327,7 @@ def _acquiescent_study(seed: int, n: int, method_loading: float):
         for it, lam in zip(items[c], loadings):
             ystar = (lam * eta[:, k] + method_loading * acquiescence
                      + np.sqrt(1 - lam ** 2 - method_loading ** 2) * rng.standard_normal(n))
-            cols[it] = 1.0 + np.searchsorted(THRESHOLDS, ystar)
+            cols[it] = kit.skewed_answers(ystar)
     y = 0.3 * eta[:, 0] + rng.standard_normal(n)
     oracle = np.linalg.lstsq(np.column_stack([np.ones(n), eta[:, :2]]), y, rcond=None)[0][1:]
     return pd.DataFrame({"respondent_id": np.arange(n), "y": y, **cols}), items, oracle
