@@ -50,7 +50,7 @@ def test_loglikelihood_gradient_is_exact_with_missing_answers():
     codes, ncat = np.column_stack(codes), [len(c) for c in cats]
     nodes, w = S._nodes(21)
     theta = np.r_[np.full(3, 1.1), rng.normal(0, 0.3, sum(m - 1 for m in ncat))]
-    args = (S._one_hot(codes, ncat), ncat, nodes, np.log(w))
+    args = (S._layout(codes, ncat), nodes, np.log(w))
     grad = S._loglik_and_grad(theta, *args)[1]
     numeric = optimize.approx_fprime(theta, lambda t: S._loglik_and_grad(t, *args)[0], 1e-6)
     np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-3)

@@ -133,6 +133,26 @@ def test_latent_regression_with_method_factor_equals_the_r_gls_regression(ref, d
             assert F[k, i] == pytest.approx(row[a], abs=TOL), (k, a)
 
 
+def test_measurement_jacobian_evaluated_together_equals_the_one_by_one_differences(data, method, monkeypatch):
+    """The joint model's Jacobian of SAM (the SEs' measurement part) with every shifted parameter
+    set scored in one batch (``latent_method.joint_scores_at``) is the parameter-by-parameter
+    central difference, here with missing answers (many patterns) and an interaction."""
+    from surveysem.propositions import latent_sam
+
+    real, seen = latent_sam.measurement_jacobians, {}
+
+    def both(estimate, blocks, at=None):
+        seen["together"], seen["one_by_one"] = real(estimate, blocks, at=at), real(estimate, blocks)
+        return seen["together"]
+
+    monkeypatch.setattr(latent_sam, "measurement_jacobians", both)
+    latent_regression(data, "y", CONSTRUCTS, ["ECP:SOE"], CONTROLS, method=method)
+    together, one_by_one = seen["together"][JOINT], seen["one_by_one"][JOINT]
+    assert together.shape == one_by_one.shape and len(together) == 1 + len(CONSTRUCTS) + 1 + len(CONTROLS)
+    assert np.abs(one_by_one).max() > 0.01
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-7, atol=1e-9)
+
+
 def test_sam_one_block_reference_is_recorded(ref):
     """lavaan's sam() accepts the joint block (mm.list); its structural model is not saturated
     (METHOD fixed orthogonal in VETA) and standardised, so it is recorded, not matched."""

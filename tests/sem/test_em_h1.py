@@ -67,3 +67,20 @@ def test_regular_data_never_give_up():
     b = em_moments(X, tol=1e-10, max_iter=10000, singular_below=SINGULAR_ABORT)
     assert a[2:] == b[2:] and a[3]
     np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_the_h1_moments_of_one_data_set_are_computed_once(monkeypatch):
+    import surveysem.sem.em as em
+
+    X = pd.read_csv(DATA / "hs_missing.csv")[[f"x{i}" for i in range(1, 10)]].to_numpy(float)
+    calls = []
+    real = em._em_h1_moments
+    monkeypatch.setattr(em, "_em_h1_moments", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(em, "_H1_CACHE", type(em._H1_CACHE)())
+    mu, sig, _ = em_h1_moments(_patterns(X), 9)
+    mu[:] = sig[:] = 0.0  # a caller changing its copy leaves the stored moments alone
+    again, sig_again, _ = em_h1_moments(_patterns(X.copy()), 9)
+    assert len(calls) == 1 and np.all(again != 0) and np.all(np.diag(sig_again) > 0)
+    X[0, 0] += 1.0  # other data: computed anew
+    em_h1_moments(_patterns(X), 9)
+    assert len(calls) == 2

@@ -4,7 +4,8 @@
   written here (conditional regression of the missing block on the observed one);
 - the FIML likelihood and gradient for all rows at once (E-step form, per-pattern factorisations;
   also without complete rows and with repeated rows) against a row-by-row likelihood written here
-  and its central-difference gradient; the pattern-wise FIML observed information of a path model
+  and its central-difference gradient; the same gradients for a batch of parameter vectors
+  (``fiml_batch``, the observed information's Jacobian) against the gradients one by one; the pattern-wise FIML observed information of a path model
   with fixed paths against second differences of the likelihood;
 - the complete-data gradients (dense RAM form and LISREL form) against central differences of
   the likelihood, and BFGS refits against full Fisher-scoring fits;
@@ -163,6 +164,81 @@ def test_fiml_rows_without_complete_rows_and_with_repeated_rows():
     g = np.zeros(eng.q)
     gs.add_vector(g, g_rows)
     np.testing.assert_allclose(g / eng.ntotal, _central_gradient(eng, theta), atol=1e-6)
+
+
+@pytest.mark.parametrize("syntax,kw,rows", [
+    (SECOND_ORDER, {}, "all"),
+    (WITH_RESIDUAL_COV, {}, "incomplete, repeated"),
+    (WITH_RESIDUAL_COV, {"group": "school"}, "all"),
+    ("x1 ~ x2 + x3\nx4 ~ x1\nx2 ~~ x2\nx3 ~~ x3\nx2 ~~ x3\n", {}, "all"),  # observed variables only
+    ("x1 ~~ x2\nx1 ~~ x3\nx2 ~~ x3\n", {}, "all"),  # a saturated covariance model: unit directions
+    ("visual =~ x1 + a*x2 + a*x3\ntextual =~ x4 + x5 + x6\n", {}, "all"),  # an equality constraint
+])
+def test_fiml_gradients_of_a_batch_equal_the_gradients_one_by_one(syntax, kw, rows, monkeypatch):
+    from surveysem.sem import fiml_batch
+
+    data = HS_MISSING if kw.get("group") else HS_MISSING[ITEMS]
+    if rows != "all":
+        X = data.to_numpy(float)
+        X = X[np.isnan(X).any(axis=1)]
+        data = pd.DataFrame(np.vstack([X, X[:40]]), columns=ITEMS)
+    if kw.get("group"):
+        kw = {**kw, "group_levels": list(pd.unique(HS_MISSING["school"].astype(str)))}
+    _pm, eng, theta = _engine_at(syntax, data, missing="fiml", **kw)
+    assert fiml_batch.batchable(eng)
+    rng = np.random.default_rng(5)
+    thetas = theta + 0.02 * rng.standard_normal((7, len(theta)))
+    one_by_one = np.array([eng.gradient(t) for t in thetas])
+    np.testing.assert_allclose(fiml_batch.gradients_at(eng, thetas), one_by_one, rtol=1e-9, atol=1e-12)
+    monkeypatch.setattr(fiml_batch, "BATCH_FLOATS", 1)  # batches of one vector: the same numbers
+    np.testing.assert_allclose(fiml_batch.gradients_at(eng, thetas), one_by_one, rtol=1e-9, atol=1e-12)
+    bad = thetas.copy()
+    bad[3] = -1e3  # every variance hugely negative: not positive definite
+    assert fiml_batch.gradients_at(eng, bad) is None
+
+
+def test_fiml_observed_information_from_batched_gradients_equals_the_one_by_one_jacobian(monkeypatch):
+    from surveysem.sem import fiml_batch
+    from surveysem.sem.numdiff import central_jacobian
+
+    _pm, eng, theta = _engine_at(SECOND_ORDER, HS_MISSING[ITEMS], missing="fiml")
+    H = central_jacobian(eng.gradient, theta)
+    np.testing.assert_allclose(eng.observed_information(theta), 0.5 * (H + H.T), rtol=1e-7, atol=1e-10)
+    monkeypatch.setattr(fiml_batch, "MAX_BATCHED_VARIABLES", 5)  # a model too large to batch: one by one
+    assert not fiml_batch.batchable(eng)
+    np.testing.assert_array_equal(eng.observed_information(theta), 0.5 * (H + H.T))
+
+
+def test_fiml_observed_information_at_the_boundary_takes_one_sided_differences():
+    # x1's residual variance set so that a step down leaves Sigma not positive definite (its
+    # conditional variance given the other items is then -h/2): the gradient does not exist there
+    from surveysem.sem.numdiff import NotEvaluable, central_jacobian
+
+    _pm, eng, theta = _engine_at(SECOND_ORDER, HS_MISSING[ITEMS], missing="fiml")
+    gs = eng.groups[0]
+    k = int(gs.sp[(gs.si == 0) & (gs.sj == 0)][0])
+    theta = theta.copy()
+    theta[k] = 0.0
+    Sigma = gs.implied(theta)[4][:9, :9]
+    schur = Sigma[0, 0] - Sigma[0, 1:] @ np.linalg.solve(Sigma[1:, 1:], Sigma[1:, 0])
+    h = 1e-5 * max(1.0, schur)
+    theta[k] = -schur + h / 2
+    down = theta.copy()
+    down[k] -= h
+    assert eng.gradient(theta) is not None and eng.gradient(down) is None
+    notes = []
+    H = eng.observed_information(theta, notes)
+    up = theta.copy()
+    up[k] += h
+    forward = (eng.gradient(up) - eng.gradient(theta)) / h
+    assert np.all(np.isfinite(H)) and len(notes) == 1 and "one-sided differences for 1 parameter" in notes[0]
+    cols = []
+    J = central_jacobian(eng.gradient, theta, one_sided=cols)
+    assert cols == [k]
+    np.testing.assert_allclose(J[:, k], forward, rtol=1e-12)
+    np.testing.assert_allclose(H, 0.5 * (J + J.T), rtol=1e-12)
+    with pytest.raises(NotEvaluable, match="either side of parameter 2"):
+        central_jacobian(lambda t: None if t[1] != 0.5 else t, np.array([0.1, 0.5]), one_sided=[])
 
 
 def test_fiml_observed_information_of_a_path_model_with_fixed_paths():

@@ -161,8 +161,10 @@ def judge_p4(study: PowerStudy, hyp, analysis: pd.DataFrame, outcomes: pd.DataFr
     data = p4_data(analysis, outcomes, items, p4c, trials=int(p4c["regions"]))
     has_missing = bool(data.drop(columns=["respondent_id"]).isna().any().any())
     missing = resolve_missing(p4c, cfg["data"]["missing"], has_missing, n=len(data), p=data.shape[1] - 1)
+    # the verdict reads the SEs of its own model only; the other enters the model choice by its chi-square
     res = fit_p4(data, hyp.processes, items, models=power_models(cfg), estimator=p4c["estimator"],
-                 missing=missing, level=float(p4c["level"]), prepared=study.prepared)
+                 missing=missing, level=float(p4c["level"]), prepared=study.prepared,
+                 standard_errors_of=(rule["p4_model"],))
     p4 = {"models": res["models"], "comparisons": res["comparisons"]}
     boot = None
     if rule["p4_ci"] == "bootstrap":

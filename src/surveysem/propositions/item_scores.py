@@ -33,6 +33,7 @@ standard errors. Its remaining bias is measured by ``bench/calibration.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -61,9 +62,12 @@ class GradedItem:
         return np.diff(cum, axis=1)
 
 
+@cache
 def _nodes(q: int = QUADRATURE_NODES) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.hermite_e.hermegauss(q)
-    return x, w / w.sum()
+    w = w / w.sum()
+    x.flags.writeable = w.flags.writeable = False  # shared by every caller
+    return x, w
 
 
 def _codes(x: pd.Series, item: str) -> tuple[np.ndarray, np.ndarray]:
@@ -92,42 +96,76 @@ def _unpack(theta: np.ndarray, ncat: list[int]) -> tuple[np.ndarray, list[np.nda
     return slopes, taus
 
 
-def _one_hot(codes: np.ndarray, ncat: list[int]) -> list[np.ndarray]:
-    """Per item an (n x categories) indicator matrix of the answers (a missing answer: a zero row),
-    so that sums over firms by category are matrix products (``np.add.at`` is slow)."""
-    return [(codes[:, j][:, None] == np.arange(m)[None, :]).astype(float) for j, m in enumerate(ncat)]
+@dataclass(frozen=True)
+class _Layout:
+    """A block's answers and parameters laid out once for the likelihood: every item's observed
+    categories side by side (``C`` in all), so that one evaluation is a few array operations
+    over all items instead of a loop over items and categories."""
+
+    onehot: np.ndarray  # n x C: the firm's answer (a missing answer: a zero row of that item)
+    item_of: np.ndarray  # C: the item of each category
+    upper: np.ndarray  # C: index of the category's upper threshold in the thresholds (-1: none)
+    lower: np.ndarray  # C: index of its lower threshold (-1: none)
+    first: np.ndarray  # thresholds: True for an item's first (a value, not a log gap)
+    start: np.ndarray  # thresholds: index of the item's first threshold
+    last: np.ndarray  # thresholds: index of the item's last threshold
+    below: np.ndarray  # thresholds: the category below each threshold
+    above: np.ndarray  # thresholds: the category above it
 
 
-def _loglik_and_grad(theta, onehot, ncat, nodes, logw):
-    slopes, taus = _unpack(theta, ncat)
-    n, q = onehot[0].shape[0], len(nodes)
-    ll = np.zeros((n, q))
-    tables = []
-    for j, (a, tau) in enumerate(zip(slopes, taus)):
-        z = np.column_stack([np.full(q, -np.inf), tau[None, :] - a * nodes[:, None], np.full(q, np.inf)])
-        cum, dens = special.ndtr(z), np.exp(-0.5 * np.where(np.isfinite(z), z, 0.0) ** 2) / np.sqrt(2 * np.pi)
-        dens[:, [0, -1]] = 0.0
-        p = np.maximum(np.diff(cum, axis=1), 1e-300)  # nodes x categories
-        tables.append((p, dens))
-        ll += onehot[j] @ np.log(p).T
-    a_max = (ll + logw).max(axis=1, keepdims=True)
-    post = np.exp(ll + logw - a_max)
+def _layout(codes: np.ndarray, ncat: list[int]) -> _Layout:
+    """The :class:`_Layout` of ``codes`` (n x items, -1 missing) with ``ncat`` categories each.
+    Why one matrix: sums over firms by category are matrix products (``np.add.at`` is slow)."""
+    onehot = np.column_stack([(codes[:, j][:, None] == np.arange(m)[None, :]).astype(float)
+                              for j, m in enumerate(ncat)])
+    item_of, upper, lower, first, start, last, below, above = [], [], [], [], [], [], [], []
+    cat0 = thr0 = 0
+    for j, m in enumerate(ncat):
+        item_of += [j] * m
+        upper += [thr0 + c if c < m - 1 else -1 for c in range(m)]
+        lower += [thr0 + c - 1 if c > 0 else -1 for c in range(m)]
+        first += [c == 0 for c in range(m - 1)]
+        start += [thr0] * (m - 1)
+        last += [thr0 + m - 2] * (m - 1)
+        below += [cat0 + c for c in range(m - 1)]
+        above += [cat0 + c + 1 for c in range(m - 1)]
+        cat0 += m
+        thr0 += m - 1
+    arr = np.asarray
+    return _Layout(onehot, arr(item_of), arr(upper), arr(lower), arr(first, dtype=bool), arr(start), arr(last),
+                   arr(below), arr(above))
+
+
+def _loglik_and_grad(theta, lay: _Layout, nodes, logw):
+    """Minus the marginal log-likelihood of the block and its gradient in ``theta`` (slopes, then
+    per item the first threshold and the log gaps)."""
+    k = int(lay.item_of.max()) + 1
+    slopes, t = theta[:k], theta[k:]
+    steps = np.where(lay.first, t, np.exp(t))
+    csum = np.cumsum(steps)
+    tau = csum - (csum[lay.start] - steps[lay.start])  # each item's thresholds: its steps summed
+    shift = slopes[lay.item_of][:, None] * nodes[None, :]  # C x q
+    has_up, has_lo = lay.upper >= 0, lay.lower >= 0
+    zu = np.where(has_up[:, None], tau[np.maximum(lay.upper, 0)][:, None] - shift, 0.0)
+    zl = np.where(has_lo[:, None], tau[np.maximum(lay.lower, 0)][:, None] - shift, 0.0)
+    cu = np.where(has_up[:, None], special.ndtr(zu), 1.0)
+    cl = np.where(has_lo[:, None], special.ndtr(zl), 0.0)
+    p = np.maximum(cu - cl, 1e-300)  # C x q
+    hi = np.where(has_up[:, None], np.exp(-0.5 * zu ** 2), 0.0) / (np.sqrt(2 * np.pi) * p)  # d log P_c / d tau_c
+    lo = np.where(has_lo[:, None], np.exp(-0.5 * zl ** 2), 0.0) / (np.sqrt(2 * np.pi) * p)  # and / d tau_{c-1}
+    ll = lay.onehot @ np.log(p) + logw  # n x q
+    a_max = ll.max(axis=1, keepdims=True)
+    post = np.exp(ll - a_max)
     lik = post.sum(axis=1, keepdims=True)
     post /= lik
     total = float(np.sum(np.log(lik) + a_max))
-    grad = np.zeros_like(theta)
-    pos = len(ncat)
-    for j, (m, (p, dens)) in enumerate(zip(ncat, tables)):
-        counts = onehot[j].T @ post  # categories x nodes: posterior mass
-        hi, lo = dens[:, 1:].T / p.T, dens[:, :-1].T / p.T  # d log P_c / d tau_c and / d tau_{c-1}
-        grad[j] = np.sum(counts * (lo - hi) * nodes[None, :])
-        d_tau = np.array([np.sum(counts[c] * hi[c]) - np.sum(counts[c + 1] * lo[c + 1]) for c in range(m - 1)])
-        t = theta[pos:pos + m - 1]
-        tail = np.cumsum(d_tau[::-1])[::-1]  # a log gap moves every threshold above it
-        grad[pos] = tail[0]
-        grad[pos + 1:pos + m - 1] = np.exp(t[1:]) * tail[1:]
-        pos += m - 1
-    return -total, -grad
+    counts = lay.onehot.T @ post  # C x q: posterior mass of each category at each node
+    g_slope = np.bincount(lay.item_of, weights=(counts * (lo - hi)) @ nodes, minlength=k)
+    d_tau = (counts * hi).sum(axis=1)[lay.below] - (counts * lo).sum(axis=1)[lay.above]
+    cs = np.cumsum(d_tau)
+    tail = cs[lay.last] - cs + d_tau  # a log gap moves every threshold above it in its item
+    g_thr = np.where(lay.first, tail, np.exp(t) * tail)
+    return -total, -np.r_[g_slope, g_thr]
 
 
 def fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int = 500,
@@ -145,7 +183,7 @@ def fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int = 500,
         tau = np.sqrt(1 + 1.2 ** 2) * special.ndtri(np.clip(cum, 1e-4, 1 - 1e-4))
         tau = np.maximum.accumulate(tau + np.arange(m - 1) * 1e-3)
         theta0.append(np.r_[tau[0], np.log(np.maximum(np.diff(tau), 1e-3))])
-    args = (_one_hot(codes, ncat), ncat, nodes, np.log(w))
+    args = (_layout(codes, ncat), nodes, np.log(w))
     res = optimize.minimize(_loglik_and_grad, np.concatenate(theta0), args=args,
                             jac=True, method="L-BFGS-B", options={"maxiter": max_iter, "gtol": 1e-6})
     if not np.all(np.isfinite(res.x)) or (not res.success and np.max(np.abs(res.jac)) > 1e-4 * len(codes)):

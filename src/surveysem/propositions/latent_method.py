@@ -85,24 +85,25 @@ def hermite_product(F: np.ndarray, Om: np.ndarray, idx) -> np.ndarray:
     """Per firm, the unbiased estimator of ``prod_k eta[idx_k]`` from scores ``F = eta + e`` with
     normal errors of covariance ``Om`` (n x K x K): the sum over partial pairings of ``idx``, a
     pair ``(a, b)`` contributing ``-Om[:, a, b]``, an unpaired position its score. ``idx``: score
-    columns, repeats allowed; empty gives ones."""
+    columns, repeats allowed; empty gives ones. Leading dimensions before ``n`` (a batch of
+    parameter sets) are kept."""
     idx = tuple(idx)
-    total = np.zeros(F.shape[0])
+    total = np.zeros(F.shape[:-1])
     for pairs, single in partial_pairings(len(idx)):
-        term = np.ones(F.shape[0])
+        term = np.ones(F.shape[:-1])
         for s in single:
-            term = term * F[:, idx[s]]
+            term = term * F[..., idx[s]]
         for a, b in pairs:
-            term = term * -Om[:, idx[a], idx[b]]
+            term = term * -Om[..., idx[a], idx[b]]
         total = total + term
     return total
 
 
 def diagonal_covariances(Om: np.ndarray) -> np.ndarray:
     """(n x K) error variances of independent scores as (n x K x K) covariances."""
-    out = np.zeros(Om.shape + (Om.shape[1],))
-    k = np.arange(Om.shape[1])
-    out[:, k, k] = Om
+    out = np.zeros(Om.shape + (Om.shape[-1],))
+    k = np.arange(Om.shape[-1])
+    out[..., k, k] = Om
     return out
 
 
@@ -256,30 +257,48 @@ def joint_scores(mm: JointMeasurement, data: pd.DataFrame | np.ndarray
     which is GLS for the capabilities with their variance in the error (Henderson's equations).
     ``data``: a frame with ``mm.columns``, or those columns as an array already."""
     x = data if isinstance(data, np.ndarray) else data[mm.columns].to_numpy(dtype=float)
+    F, Om, identified = joint_scores_at(mm, x, mm.params[None, :])
+    return F[0], Om[0], identified[0]
+
+
+def joint_scores_at(mm: JointMeasurement, x: np.ndarray, params: np.ndarray, check: bool = True
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`joint_scores` of ``x`` (n x columns) at every row of ``params`` (B x parameters, in
+    the order of ``mm.params``): arrays B x n x K, B x n x K x K and B x n. Why a batch: the
+    measurement Jacobian of SAM evaluates the scores at two parameter sets per parameter.
+    ``check=False``: every firm is known to be identified (at nearby parameters: the Jacobian's
+    shifts), so the eigenvalues are not computed."""
+    p = len(mm.columns)
+    lam, theta, nu, v = params[:, :p], params[:, p:2 * p], params[:, 2 * p:3 * p], params[:, 3 * p]
     obs = ~np.isnan(x)
-    L = mm.matrix()
-    prior = np.zeros(L.shape[1])
-    prior[-2] = 1.0  # the marker trait, latent variance 1 (std.lv)
-    if mm.method_variance > 0:
-        prior[-1] = 1.0 / mm.method_variance
-    else:  # no method variance estimated: the method factor is left out (the fit is flagged inadmissible)
-        L[:, -1] = 0.0
-        prior[-1] = 1.0
-    w = obs / mm.theta  # n x p: answered items' precisions
+    L = np.zeros((len(params), p, len(mm.items) + 1))
+    L[:, np.arange(p), np.repeat(np.arange(len(mm.items)), [len(i) for i in mm.items.values()])] = lam
+    L[:, :, -1] = mm.keying
+    prior = np.zeros(L.shape[::2])
+    prior[:, -2] = 1.0  # the marker trait, latent variance 1 (std.lv)
+    has_v = v > 0
+    prior[:, -1] = np.where(has_v, 1.0 / np.where(has_v, v, 1.0), 1.0)
+    L[~has_v, :, -1] = 0.0  # no method variance estimated: the factor is left out (the fit is flagged inadmissible)
     # the information depends on the firm's answered items only: once per missing-data pattern
     packed = np.ascontiguousarray(np.packbits(obs, axis=1))
     keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()  # one bytes key per firm: a fast 1-d unique
     _, first, firm_pattern = np.unique(keys, return_index=True, return_inverse=True)
-    info = np.einsum("ij,jk,jl->ikl", obs[first] / mm.theta, L, L) + np.diag(prior)
-    eig = np.linalg.eigvalsh(info)
-    ok = eig[:, 0] > IDENTIFIED_RCOND * eig[:, -1]
-    info[~ok] = np.eye(L.shape[1])
-    Om = np.linalg.inv(info)[firm_pattern.ravel()]
-    identified = ok[firm_pattern.ravel()]
-    r = np.einsum("ij,jk->ik", np.where(obs, x - mm.nu, 0.0) * w, L)
-    F = np.einsum("ikl,il->ik", Om, r)
+    firm_pattern = firm_pattern.ravel()
+    m = L.shape[2]
+    info = np.einsum("bij,bjk,bjl->bikl", obs[first][None, :, :] / theta[:, None, :], L, L)
+    info += prior[:, None, :, None] * np.eye(m)
+    if check:
+        eig = np.linalg.eigvalsh(info)
+        ok = eig[..., 0] > IDENTIFIED_RCOND * eig[..., -1]
+        info[~ok] = np.eye(m)
+    else:
+        ok = np.ones(info.shape[:2], dtype=bool)
+    Om = np.linalg.inv(info)[:, firm_pattern]
+    identified = ok[:, firm_pattern]
+    r = np.einsum("bij,bjk->bik", np.where(obs, x[None] - nu[:, None, :], 0.0) / theta[:, None, :], L)
+    F = np.einsum("bikl,bil->bik", Om, r)
     K = len(mm.constructs)
-    F, Om = F[:, :K], Om[:, :K, :K]
+    F, Om = F[..., :K], Om[..., :K, :K]
     F[~identified] = np.nan
     Om[~identified] = np.nan
     return F, Om, identified

@@ -199,25 +199,25 @@ def corrected_rows(design: Design, F: np.ndarray, Om: np.ndarray, Z: np.ndarray)
         hermite_product,
     )
 
-    n = F.shape[0]
-    Om = diagonal_covariances(Om) if Om.ndim == 2 else Om
+    rows = F.shape[:-1]  # (n,), or (B, n) for a batch of parameter sets
+    Om = diagonal_covariances(Om) if Om.ndim == F.ndim else Om
     col = {c: j for j, c in enumerate(design.constructs)}
     idx = [tuple(col[c] for c in m) for m in design.monomials]
     observed, n_obs = [], 0
     for j, m in enumerate(design.monomials):
         if m or j == 0:
-            observed.append(np.ones(n))
+            observed.append(np.ones(rows[-1]))
         else:
             observed.append(Z[:, n_obs])
             n_obs += 1
-    W = np.column_stack([observed[a] * hermite_product(F, Om, idx[a]) if idx[a] else observed[a]
-                         for a in range(len(idx))])
-    A = W[:, :, None] * W[:, None, :]
+    W = np.stack([observed[a] * hermite_product(F, Om, idx[a]) if idx[a] else np.broadcast_to(observed[a], rows)
+                  for a in range(len(idx))], axis=-1)
+    A = W[..., :, None] * W[..., None, :]
     for a in range(len(idx)):
         for b in range(a, len(idx)):
             if not idx[a] or not idx[b]:
                 continue  # a product with an observed column (or the intercept) needs no correction
-            A[:, a, b] = A[:, b, a] = observed[a] * observed[b] * hermite_product(F, Om, idx[a] + idx[b])
+            A[..., a, b] = A[..., b, a] = observed[a] * observed[b] * hermite_product(F, Om, idx[a] + idx[b])
     return W, A
 
 
@@ -273,6 +273,22 @@ def _scores(blocks: dict, items, constructs: list[str]) -> tuple[np.ndarray, np.
         F.append(f)
         Om.append(om)
     return np.column_stack(F), diagonal_covariances(np.column_stack(Om))
+
+
+def _solve_at(design: Design, mm, items: np.ndarray, y: np.ndarray, Z: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """The estimates (B x k) of :func:`_solve` with the joint model ``mm`` at each row of ``params``."""
+    from surveysem.propositions.latent_method import joint_scores_at
+
+    # a bounded batch: the corrected cross-products take B x n x k x k floats
+    size = max(1, int(4e6 // (len(y) * len(design.terms) ** 2)))
+    out = []
+    for lo in range(0, len(params), size):
+        F, Om, _ = joint_scores_at(mm, items, params[lo:lo + size], check=False)  # rows identified at the fit
+        F = F - F.mean(axis=-2, keepdims=True)
+        W, Ai = corrected_rows(design, F, Om, Z)
+        b = np.einsum("bik,i->bk", W, y)
+        out.append(np.linalg.solve(Ai.sum(axis=1), b[..., None])[..., 0])
+    return np.concatenate(out)
 
 
 def _solve(design: Design, blocks: dict, items, y: np.ndarray, Z: np.ndarray):
@@ -347,7 +363,8 @@ def latent_regression(data: pd.DataFrame, y: str, constructs: dict[str, list[str
     psi = np.einsum("ijk,k->ij", Ai, beta) - W * yv[:, None]
     Ainv = np.linalg.inv(A)
     V_struct = Ainv @ (psi.T @ psi) @ Ainv * n / (n - k)
-    G = measurement_jacobians(lambda bl: _solve(design, bl, items, yv, Z)[0], blocks)
+    G = measurement_jacobians(lambda bl: _solve(design, bl, items, yv, Z)[0], blocks,
+                              at=lambda mm, P: _solve_at(design, mm, items, yv, Z, P))
     V_twostep = V_struct + measurement_vcov(G, blocks)
     # the structural step's influences (HC1-scaled, as V_struct), at the firms' rows of the blocks' fit
     d_struct = np.zeros((len(kept), k))
@@ -391,14 +408,25 @@ def _error_part(design: Design, beta: np.ndarray, Om: np.ndarray) -> float:
     return float(sum(beta[s] * beta[t] * np.mean(Om[:, a, b]) for s, a in main for t, b in main))
 
 
-def measurement_jacobians(estimate, blocks: dict) -> dict:
+def measurement_jacobians(estimate, blocks: dict, at=None) -> dict:
     """``{c: G_c}``: the central-difference Jacobian of ``estimate(blocks)`` (a vector) in block
-    ``c``'s parameters, for the blocks with a finite covariance matrix."""
-    from surveysem.sem.numdiff import central_jacobian
+    ``c``'s parameters, for the blocks with a finite covariance matrix. ``at(block, P)``: the
+    estimates at every row of parameter sets ``P`` of the joint measurement model at once
+    (the same differences, evaluated together)."""
+    from surveysem.propositions.latent_method import JOINT
+    from surveysem.sem.numdiff import central_jacobian, central_jacobian_at
 
     k = len(estimate(blocks))
-    return {c: central_jacobian(lambda p, c=c, bl=bl: estimate({**blocks, c: bl.with_params(p)}), bl.params, nrow=k)
-            for c, bl in blocks.items() if np.all(np.isfinite(bl.vcov))}
+    out = {}
+    for c, bl in blocks.items():
+        if not np.all(np.isfinite(bl.vcov)):
+            continue
+        if at is not None and c == JOINT:
+            out[c] = central_jacobian_at(lambda P, bl=bl: at(bl, P), bl.params)
+        else:
+            out[c] = central_jacobian(lambda p, c=c, bl=bl: estimate({**blocks, c: bl.with_params(p)}), bl.params,
+                                      nrow=k)
+    return out
 
 
 def measurement_vcov(jacobians: dict, blocks: dict) -> np.ndarray:

@@ -182,7 +182,8 @@ def resolve_missing(cfg: dict, data_missing: str | None, has_missing: bool = Tru
 
 def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str, list[str]], *,
            models=("a", "b", "c"), estimator: str = "ML", missing: str = "listwise", level: float = 0.95,
-           not_estimable: str | None = None, prepared: dict | None = None, ordered: list[str] | None = None) -> dict:
+           not_estimable: str | None = None, prepared: dict | None = None, ordered: list[str] | None = None,
+           standard_errors_of=None) -> dict:
     """Fit the P4 models; returns dict(models=..., comparisons=..., paths=DataFrame, warnings=[...]).
 
     ``not_estimable``: why no model can be fitted (the pre-check of degenerate data): every model is
@@ -191,7 +192,9 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
     of one fit). ``ordered``: the items declared ordered, with ``estimator`` WLSMV (or WLSMVS) and
     ``missing`` pairwise or listwise; the other observed variables (growth's indicators, parcels)
     are continuous, an exogenous one would be a covariate with lavaan's ``conditional.x = FALSE``.
-    No nested comparisons then (lavaan's DIFFTEST is not built)."""
+    No nested comparisons then (lavaan's DIFFTEST is not built). ``standard_errors_of``: with
+    ``prepared`` and ML, the models whose standard errors are computed (None: all); the others'
+    SEs are NaN (the power study needs the less restricted model's chi-square only)."""
     from surveysem.sem import fit_model, prepare_model
 
     results, out_models, paths, warn = {}, {}, [], []
@@ -224,6 +227,8 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
                 if key not in prepared:
                     prepared[key] = prepare_model(syntax, list(model_data.columns), estimator=estimator,
                                                   missing=engine_missing)
+                prepared[key].standard_errors = (estimator != "ML" or standard_errors_of is None
+                                                 or m in standard_errors_of)
                 res = prepared[key].fit(model_data)
         except SurveySemError as err:
             warn.append(f"model ({m}): not estimable: {err.one_line()}")

@@ -27,6 +27,9 @@ Example
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+
 import numpy as np
 
 from surveysem.errors import SurveySemError
@@ -271,6 +274,23 @@ def em_h1_moments(patterns, p, max_iter=10000, tol=1e-10):
     to ``max_iter`` passes cost about 15 s for a result the ridged EM then replaces.
     """
     X = rows_of_patterns(patterns, p)
+    key = (hashlib.blake2b(X.tobytes(), digest_size=16).digest(), X.shape, max_iter, tol)
+    if key not in _H1_CACHE:
+        _H1_CACHE[key] = _em_h1_moments(X, p, max_iter, tol)
+        while len(_H1_CACHE) > H1_CACHE_SIZE:
+            _H1_CACHE.popitem(last=False)
+    mu, sig, note = _H1_CACHE[key]
+    return mu.copy(), sig.copy(), note
+
+
+# The saturated moments of the last few data sets, keyed by their contents: the models fitted to
+# one data set (P4's correlated-processes and chain models, a model and its comparisons) share
+# them, as lavaan's h1 slot is computed once per data set.
+H1_CACHE_SIZE = 8
+_H1_CACHE: OrderedDict = OrderedDict()
+
+
+def _em_h1_moments(X, p, max_iter, tol):
     try:
         with np.errstate(all="ignore"):
             mu, sig, _, _ = em_moments(X, tol=tol, max_iter=max_iter, singular_below=SINGULAR_ABORT)

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from surveysem.sem.numdiff import central_jacobian
+from surveysem.sem import fiml_batch
+from surveysem.sem.numdiff import central_jacobian, central_jacobian_at
 
 
 def _unit_T(P, W, Pd, ia, jb, hb, mi, meanstructure):
@@ -109,16 +110,29 @@ def _fixed_gamma_gradient(eng, fixed, th):
     return out / eng.ntotal
 
 
-def observed_information(eng, theta):
+def observed_information(eng, theta, notes=None):
     """Observed information (Hessian of f = -logl/N) per observation.
 
     With many missing-data patterns (FIML, more than ``eng.exact_info_max_patterns`` in a group)
     the pattern-wise first term costs a q x q block per pattern; there the whole Hessian is
     the central-difference Jacobian of the analytic gradient instead (lavaan's method for
-    FIML), whose rows are evaluated for all cases at once (``Engine._group_eval_rows``)."""
+    FIML), whose rows are evaluated for all cases at once (``Engine._group_eval_rows``). Estimates
+    at the boundary (a step to one side leaves the implied covariance matrix not positive
+    definite) get one-sided differences there, said in ``notes`` (a list of warnings);
+    :class:`~surveysem.sem.numdiff.NotEvaluable` when neither side can be evaluated."""
     q = eng.q
     if any(len(gd.patterns) > eng.exact_info_max_patterns for gd in eng.data):
-        H = central_jacobian(eng.gradient, theta)
+        H = None
+        if fiml_batch.batchable(eng):  # the same differences, the gradients evaluated together
+            H = central_jacobian_at(lambda T: fiml_batch.gradients_at(eng, T), theta, none_ok=True)
+        if H is None:
+            one_sided = []
+            H = central_jacobian(eng.gradient, theta, one_sided=one_sided)
+            if one_sided and notes is not None:
+                notes.append(f"observed information: one-sided differences for {len(one_sided)} parameter(s) "
+                             "whose step to one side leaves the implied covariance matrix not positive definite "
+                             "(estimates at the boundary of the parameter space); their standard errors are "
+                             "less precise")
         return 0.5 * (H + H.T)
     H = np.zeros((q, q))
     fixed = []

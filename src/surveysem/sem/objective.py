@@ -266,9 +266,9 @@ class Engine:
         """:func:`surveysem.sem.optimizer.quasi_newton` (BFGS) of this objective."""
         return optimizer.quasi_newton(self.evaluate, theta0, hessian, max_iter=max_iter, tol=tol)
 
-    def observed_information(self, theta):
+    def observed_information(self, theta, notes=None):
         """:func:`surveysem.sem.information.observed_information` (Hessian of f per observation)."""
-        return information.observed_information(self, theta)
+        return information.observed_information(self, theta, notes)
 
     def casewise_scores(self, theta):
         """:func:`surveysem.sem.information.casewise_scores`: per group, n_g x q scores."""

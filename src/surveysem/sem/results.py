@@ -33,6 +33,7 @@ from surveysem.errors import SurveySemError
 
 from surveysem.sem.fit_indices import fit_measures
 from surveysem.sem.identification import information_rank
+from surveysem.sem.numdiff import NotEvaluable
 from surveysem.sem.parameters import defined_vcov, row_values
 from surveysem.sem.robust import (
     FIML_ROBUST_MAX_P,
@@ -212,11 +213,15 @@ def _parameter_vcov(pm, gdata, theta, warnings, cache=None):
         elif reason is not None:
             vcov = np.full((q, q), np.nan)
         elif pm.missing == "fiml":
-            vcov = invert(eng.observed_information(theta)) / eng.ntotal
+            vcov = invert(eng.observed_information(theta, warnings)) / eng.ntotal
         else:
             vcov = invert(info) / eng.ntotal
     except np.linalg.LinAlgError:
         warnings.append("information matrix is singular: standard errors not available (model may not be identified)")
+        vcov = np.full((q, q), np.nan)
+    except NotEvaluable as err:
+        warnings.append(f"observed information not available: the likelihood is {err} (estimates at the boundary "
+                        "of the parameter space); standard errors are NaN")
         vcov = np.full((q, q), np.nan)
     if reason is not None:
         warnings.append(f"{reason}; standard errors are NaN")
