@@ -193,8 +193,8 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
     ``missing`` pairwise or listwise; the other observed variables (growth's indicators, parcels)
     are continuous, an exogenous one would be a covariate with lavaan's ``conditional.x = FALSE``.
     No nested comparisons then (lavaan's DIFFTEST is not built). ``standard_errors_of``: with
-    ``prepared`` and ML, the models whose standard errors are computed (None: all); the others'
-    SEs are NaN (the power study needs the less restricted model's chi-square only)."""
+    ML, the models whose standard errors are computed (None: all); the others' SEs are NaN (the
+    power study needs the less restricted model's chi-square only)."""
     from surveysem.sem import fit_model, prepare_model
 
     results, out_models, paths, warn = {}, {}, [], []
@@ -214,6 +214,7 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
     structural = set(PROCESS_ORDER) | {GROWTH}
     for m in models:
         syntax = p4_syntax(processes, items, m)
+        with_se = estimator != "ML" or standard_errors_of is None or m in standard_errors_of
         try:
             if not_estimable:
                 raise SurveySemError(not_estimable)
@@ -221,14 +222,14 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
                 res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing, ordered=ordered,
                                 conditional_x=False)
             elif prepared is None:
-                res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing)
+                res = fit_model(syntax, model_data, estimator=estimator, missing=engine_missing,
+                                standard_errors=with_se)
             else:
                 key = (syntax, tuple(model_data.columns), estimator, engine_missing)
                 if key not in prepared:
                     prepared[key] = prepare_model(syntax, list(model_data.columns), estimator=estimator,
                                                   missing=engine_missing)
-                prepared[key].standard_errors = (estimator != "ML" or standard_errors_of is None
-                                                 or m in standard_errors_of)
+                prepared[key].standard_errors = with_se
                 res = prepared[key].fit(model_data)
         except SurveySemError as err:
             warn.append(f"model ({m}): not estimable: {err.one_line()}")

@@ -7,9 +7,9 @@ gradient of :meth:`surveysem.sem.objective.Engine._group_eval_rows` is some fort
 operations; for a model of a few dozen observed variables their fixed cost, not the arithmetic,
 is most of its time (SAM's joint measurement model of P1-P3: 22 items, 134 gradients per fit).
 Here the same sums (the E-step at the model moments of :func:`surveysem.sem.fiml.e_step_sums`,
-then ``R = N P - P T P`` carried to the parameters by the derivative directions of
-:meth:`surveysem.sem.matrices.GroupMatrices.derivs`) are computed for a batch of parameter
-vectors, a leading dimension on every array. The numbers are those of the one-by-one gradients up
+then ``R = N P - P T P`` carried to the parameters by
+:meth:`surveysem.sem.matrices.GroupMatrices.entry_gradient`, which keeps a batch axis) are
+computed for a batch of parameter vectors, a leading dimension on every array. The numbers are those of the one-by-one gradients up
 to rounding (``tests/sem/test_fast_paths.py``). For large models the arithmetic dominates either
 way (P4's 58 variables: no gain), so :func:`batchable` keeps them one by one.
 
@@ -46,18 +46,6 @@ def implied_at(gs, thetas: np.ndarray):
     C = B @ S @ np.swapaxes(B, 1, 2)
     nu = np.einsum("bij,bj->bi", B, m)
     return B, C, nu
-
-
-def derivs_at(gs, B, C, nu):
-    """:meth:`GroupMatrices.derivs` with a leading batch axis."""
-    p = gs.p
-    FB, FC = B[:, :p], C[:, :p]
-    zeros = np.zeros(FB.shape[:2] + (len(gs.mi),))
-    Am = np.concatenate([FB[:, :, gs.ai], FB[:, :, gs.si], zeros], axis=2)
-    Bm = np.concatenate([FC[:, :, gs.aj], FB[:, :, gs.sj] * gs.sdiag_half, zeros], axis=2)
-    Mm = np.concatenate([FB[:, :, gs.ai] * nu[:, None, gs.aj], np.zeros(FB.shape[:2] + (len(gs.si),)),
-                         FB[:, :, gs.mi]], axis=2)
-    return Am, Bm, Mm
 
 
 def e_step_moments_at(lay: PatternRows, P: np.ndarray, mu: np.ndarray):
@@ -109,15 +97,10 @@ def _group_gradients(eng, gs, gd, thetas):
         return None
     s, T = sums
     R = gd.n * P - P @ T @ P
-    Ps = np.einsum("bij,bj->bi", P, s)
+    v = np.einsum("bij,bj->bi", P, s) if eng.meanstructure else None
     if gs.unit:
-        v = -Ps[:, gs.mi] if eng.meanstructure else np.zeros((len(thetas), len(gs.mi)))
-        return np.concatenate([R[:, gs.sj, gs.si] * gs.sdiag_half, v], axis=1)
-    Am, Bm, Mm = derivs_at(gs, B, C, nu)
-    ge = np.einsum("bik,bik->bk", Bm, R @ Am)
-    if eng.meanstructure:
-        ge -= np.einsum("bik,bi->bk", Mm, Ps)
-    return ge
+        return gs.unit_entry_gradient(R, v)
+    return gs.entry_gradient(R, v, gs.derivs(B, C, nu))
 
 
 def batchable(eng) -> bool:

@@ -102,11 +102,7 @@ def _fixed_gamma_gradient(eng, fixed, th):
         if not gs.K or gs.unit:
             continue
         A, S, m, B, C, nu = gs.implied(th)
-        Am, Bm, Mm = gs.derivs(B, C, nu)
-        ge = np.einsum("ik,ik->k", Bm, Rf @ Am)
-        if eng.meanstructure:
-            ge -= Mm.T @ vf
-        gs.add_vector(out, ge)
+        gs.add_vector(out, gs.entry_gradient(Rf, vf if eng.meanstructure else None, gs.derivs(B, C, nu)))
     return out / eng.ntotal
 
 
@@ -124,7 +120,7 @@ def observed_information(eng, theta, notes=None):
     if any(len(gd.patterns) > eng.exact_info_max_patterns for gd in eng.data):
         H = None
         if fiml_batch.batchable(eng):  # the same differences, the gradients evaluated together
-            H = central_jacobian_at(lambda T: fiml_batch.gradients_at(eng, T), theta, none_ok=True)
+            H = central_jacobian_at(lambda T: fiml_batch.gradients_at(eng, T), theta)
         if H is None:
             one_sided = []
             H = central_jacobian(eng.gradient, theta, one_sided=one_sided)

@@ -180,14 +180,32 @@ class GroupMatrices:
 
     def derivs(self, B, C, nu):
         """p x K derivative directions: dSigma_k = a_k b_k' + b_k a_k' (columns of Am, Bm) and
-        dmu_k (columns of Mm), for the free A, then S, then m entries."""
+        dmu_k (columns of Mm), for the free A, then S, then m entries. Leading dimensions of
+        ``B``, ``C``, ``nu`` (a batch of parameter vectors) are kept."""
         p = self.p
-        FB = B[:p]
-        FC = C[:p]
-        Am = np.concatenate([FB[:, self.ai], FB[:, self.si], np.zeros((p, len(self.mi)))], axis=1)
-        Bm = np.concatenate([FC[:, self.aj], FB[:, self.sj] * self.sdiag_half, np.zeros((p, len(self.mi)))], axis=1)
-        Mm = np.concatenate([FB[:, self.ai] * nu[self.aj], np.zeros((p, len(self.si))), FB[:, self.mi]], axis=1)
+        FB = B[..., :p, :]
+        FC = C[..., :p, :]
+        zeros = np.zeros(FB.shape[:-1] + (len(self.mi),))
+        Am = np.concatenate([FB[..., self.ai], FB[..., self.si], zeros], axis=-1)
+        Bm = np.concatenate([FC[..., self.aj], FB[..., self.sj] * self.sdiag_half, zeros], axis=-1)
+        Mm = np.concatenate([FB[..., self.ai] * nu[..., None, self.aj], np.zeros(FB.shape[:-1] + (len(self.si),)),
+                             FB[..., self.mi]], axis=-1)
         return Am, Bm, Mm
+
+    def entry_gradient(self, R, v, directions):
+        """Gradient of f in the K matrix-entry directions from the moment-level gradient:
+        ``R`` (p x p; d f = tr(R dSigma) / 2 - v' dmu) and ``v`` (p, or None without a mean
+        structure), ``directions`` those of :meth:`derivs`. Leading batch dimensions are kept."""
+        Am, Bm, Mm = directions
+        g = np.einsum("...ik,...ik->...k", Bm, R @ Am)
+        if v is not None:
+            g -= np.einsum("...ik,...i->...k", Mm, v)
+        return g
+
+    def unit_entry_gradient(self, R, v):
+        """:meth:`entry_gradient` of a saturated / independence model (``self.unit``): read off R and v."""
+        mean_part = -v[..., self.mi] if v is not None else np.zeros(R.shape[:-2] + (len(self.mi),))
+        return np.concatenate([R[..., self.sj, self.si] * self.sdiag_half, mean_part], axis=-1)
 
     def observed_moments(self, theta):
         """Sigma and mu of the observed variables and the derivative directions (Am, Bm, Mm)."""

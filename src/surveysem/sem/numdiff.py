@@ -40,15 +40,15 @@ def central_jacobian(fun, theta, step=1e-5, nrow=None, one_sided=None):
     return J
 
 
-def central_jacobian_at(fun_at, theta, step=1e-5, none_ok=False):
+def central_jacobian_at(fun_at, theta, step=1e-5):
     """:func:`central_jacobian` of a function evaluated at many points at once: ``fun_at(P)``
-    returns one row of values per row of ``P`` (the 2 x len(theta) shifted parameter sets).
-    ``none_ok``: ``fun_at`` may return None (it cannot evaluate them), and so does this."""
+    returns one row of values per row of ``P`` (the 2 x len(theta) shifted parameter sets), or
+    None when it cannot evaluate them; then so does this."""
     theta = np.asarray(theta, dtype=float)
     h = _steps(theta, step)
     shift = np.diag(h)
     values = fun_at(np.concatenate([theta + shift, theta - shift]))
-    if values is None and none_ok:
+    if values is None:
         return None
     q = len(theta)
     return ((values[:q] - values[q:]) / (2 * h)[:, None]).T

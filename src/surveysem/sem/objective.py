@@ -161,16 +161,14 @@ class Engine:
         if level == 0:
             return f, None, None
         Rfull = gd.n * P - P @ T @ P
+        v = P @ s if self.meanstructure else None
         if level == 1 and gs.unit:
             # saturated / independence model (B = I, unit directions): the same numbers as the
             # products below, read off R and P s (the numerical Hessians of the FIML-corrected
             # indices take 2 x 350 of these gradients for 25 items)
-            v = -(P @ s)[gs.mi] if self.meanstructure else np.zeros(len(gs.mi))
-            return f, np.concatenate([Rfull[gs.sj, gs.si] * gs.sdiag_half, v]), None
+            return f, gs.unit_entry_gradient(Rfull, v), None
         Am, Bm, Mm = gs.derivs(B, C, nu)
-        grad_e = np.einsum("ik,ik->k", Bm, Rfull @ Am)
-        if self.meanstructure:
-            grad_e -= Mm.T @ (P @ s)
+        grad_e = gs.entry_gradient(Rfull, v, (Am, Bm, Mm))
         info = gd.n * _expected_block(P, Am, Bm, Mm) if level >= 2 else None
         return f, grad_e, info
 
@@ -212,10 +210,7 @@ class Engine:
                     info += pat.n * _expected_block(P, Am[o], Bm[o], Mm[o])
         if level == 0:
             return f, None, None
-        grad_e = np.einsum("ik,ik->k", Bm, Rfull @ Am)
-        if self.meanstructure:
-            grad_e -= Mm.T @ vfull
-        return f, grad_e, info
+        return f, gs.entry_gradient(Rfull, vfull if self.meanstructure else None, (Am, Bm, Mm)), info
 
     def _group_eval(self, gs, gd, theta, level):
         """level 0: f only; 1: + gradient; 2: + expected information. Unscaled sums.
