@@ -285,7 +285,9 @@ def joint_scores_at(mm: JointMeasurement, x: np.ndarray, params: np.ndarray, che
     _, first, firm_pattern = np.unique(keys, return_index=True, return_inverse=True)
     firm_pattern = firm_pattern.ravel()
     m = L.shape[2]
-    info = np.einsum("bij,bjk,bjl->bikl", obs[first][None, :, :] / theta[:, None, :], L, L)
+    # sum_j w_ij L_jk L_jl as one product with the outer products of L's rows (BLAS, not einsum's loop)
+    outer = (L[:, :, :, None] * L[:, :, None, :]).reshape(len(params), p, m * m)
+    info = np.matmul(obs[first][None, :, :] / theta[:, None, :], outer).reshape(len(params), -1, m, m)
     info += prior[:, None, :, None] * np.eye(m)
     if check:
         eig = np.linalg.eigvalsh(info)
@@ -295,8 +297,8 @@ def joint_scores_at(mm: JointMeasurement, x: np.ndarray, params: np.ndarray, che
         ok = np.ones(info.shape[:2], dtype=bool)
     Om = np.linalg.inv(info)[:, firm_pattern]
     identified = ok[:, firm_pattern]
-    r = np.einsum("bij,bjk->bik", np.where(obs, x[None] - nu[:, None, :], 0.0) / theta[:, None, :], L)
-    F = np.einsum("bikl,bil->bik", Om, r)
+    r = np.matmul(np.where(obs, x[None] - nu[:, None, :], 0.0) / theta[:, None, :], L)
+    F = np.matmul(Om, r[..., None])[..., 0]
     K = len(mm.constructs)
     F, Om = F[..., :K], Om[..., :K, :K]
     F[~identified] = np.nan

@@ -48,7 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy import special
 
 from surveysem.errors import SurveySemError
 from surveysem.instrument.scales import load_instrument
@@ -275,12 +275,34 @@ class CountryFrame:
         self.weight = {c: float(w) for c, w in countries.items()}
         self.region = {c: inst.region_of(c) for c in self.countries}
         self.continent = {c: inst.continent_of(c) for c in self.countries}
+        # the sampling probabilities, built once: by continent (None: all) and of the continents
+        self._pools: dict = {}
+        self._continents = None
 
     def draw_continent(self, rng) -> str:
         """One continent, with probability proportional to the weight of its countries."""
-        continents = sorted({self.continent[c] for c in self.countries})
-        cw = np.array([sum(self.weight[c] for c in self.countries if self.continent[c] == co) for co in continents])
-        return continents[int(rng.choice(len(continents), p=cw / cw.sum()))]
+        if self._continents is None:
+            continents = sorted({self.continent[c] for c in self.countries})
+            cw = np.array([sum(self.weight[c] for c in self.countries if self.continent[c] == co)
+                           for co in continents])
+            self._continents = (continents, cw / cw.sum())
+        continents, p = self._continents
+        return continents[int(rng.choice(len(continents), p=p))]
+
+    def _frame_of(self, continent):
+        """(countries, regions, region probabilities, per region (countries, probabilities)) of the
+        whole frame or one continent; built once per frame (every firm draws from it)."""
+        if continent not in self._pools:
+            countries = [c for c in self.countries if continent is None or self.continent[c] == continent]
+            regions = sorted({self.region[c] for c in countries})
+            w = np.array([sum(self.weight[c] for c in countries if self.region[c] == r) for r in regions])
+            pools = {}
+            for r in regions:
+                pool = [c for c in countries if self.region[c] == r]
+                pw = np.array([self.weight[c] for c in pool])
+                pools[r] = (pool, pw / pw.sum())
+            self._pools[continent] = (countries, regions, w / w.sum(), pools)
+        return self._pools[continent]
 
     def draw(self, rng, n_regions: int, n_countries: int, continent: str | None = None) -> list[str]:
         """``n_regions`` regions by weight, one country in each, then more countries of those regions.
@@ -289,17 +311,14 @@ class CountryFrame:
         -----
         Both counts are capped by what the frame (or the continent) holds.
         """
-        countries = [c for c in self.countries if continent is None or self.continent[c] == continent]
-        regions = sorted({self.region[c] for c in countries})
+        countries, regions, w, pools = self._frame_of(continent)
         n_regions = max(1, min(n_regions, len(regions)))
-        w = np.array([sum(self.weight[c] for c in countries if self.region[c] == r) for r in regions])
-        picked = list(rng.choice(len(regions), size=n_regions, replace=False, p=w / w.sum()))
+        picked = list(rng.choice(len(regions), size=n_regions, replace=False, p=w))
         chosen_regions = [regions[i] for i in picked]
         chosen: list[str] = []
         for r in chosen_regions:
-            pool = [c for c in countries if self.region[c] == r]
-            pw = np.array([self.weight[c] for c in pool])
-            chosen.append(pool[int(rng.choice(len(pool), p=pw / pw.sum()))])
+            pool, pw = pools[r]
+            chosen.append(pool[int(rng.choice(len(pool), p=pw))])
         rest = [c for c in countries if self.region[c] in chosen_regions and c not in chosen]
         extra = max(0, min(n_countries - len(chosen), len(rest)))
         if extra:
@@ -536,7 +555,7 @@ def _foreign_share(rng, kind: str, z_intensity, heaping: float) -> int:
     """FSHARE in percent: 25 + 75 * Phi(z), heaped to multiples of 5 by some respondents."""
     if kind == "low_foreign_share":
         return int(rng.integers(5, 21))
-    share = 25 + 75 * norm.cdf(z_intensity)
+    share = 25 + 75 * special.ndtr(z_intensity)  # norm.cdf without its argument checks
     return int(5 * round(share / 5)) if rng.random() < heaping else int(round(share))
 
 
