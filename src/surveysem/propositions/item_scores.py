@@ -184,8 +184,11 @@ def fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int = 500,
         tau = np.maximum.accumulate(tau + np.arange(m - 1) * 1e-3)
         theta0.append(np.r_[tau[0], np.log(np.maximum(np.diff(tau), 1e-3))])
     args = (_layout(codes, ncat), nodes, np.log(w))
-    res = optimize.minimize(_loglik_and_grad, np.concatenate(theta0), args=args,
-                            jac=True, method="L-BFGS-B", options={"maxiter": max_iter, "gtol": 1e-6})
+    # ftol 1e-11 (scipy's default 2.2e-9 stops up to 3e-3 from the optimum on 300 firms: about 1e-4
+    # now) and 40 stored corrections (10 by default) for the block's 20-40 parameters: 20 % fewer
+    # likelihood evaluations for the tighter optimum (measured on the power study's blocks)
+    res = optimize.minimize(_loglik_and_grad, np.concatenate(theta0), args=args, jac=True, method="L-BFGS-B",
+                            options={"maxiter": max_iter, "gtol": 1e-6, "ftol": 1e-11, "maxcor": 40})
     if not np.all(np.isfinite(res.x)) or (not res.success and np.max(np.abs(res.jac)) > 1e-4 * len(codes)):
         raise SurveySemError(f"graded-response model of {', '.join(items)} did not converge: {res.message}")
     slopes, taus = _unpack(res.x, ncat)
