@@ -47,11 +47,8 @@ def test_loglikelihood_gradient_is_exact_with_missing_answers():
     xi = rng.standard_normal(300)
     data = pd.DataFrame({f"i{j}": _ordinal(rng, xi, lam) for j, lam in enumerate((0.8, 0.7, 0.6))})
     data = data.mask(rng.random(data.shape) < 0.1)
-    cats, codes = zip(*(S._codes(data[c], c) for c in data))
-    codes, ncat = np.column_stack(codes), [len(c) for c in cats]
-    nodes, w = S._nodes(21)
+    _, _, ncat, args = S.block_likelihood(data, list(data.columns), nodes=21)
     theta = np.r_[np.full(3, 1.1), rng.normal(0, 0.3, sum(m - 1 for m in ncat))]
-    args = (S._layout(codes, ncat), nodes, np.log(w))
     grad = S._loglik_and_grad(theta, *args)[1]
     numeric = optimize.approx_fprime(theta, lambda t: S._loglik_and_grad(t, *args)[0], 1e-6)
     np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-3)
@@ -64,10 +61,7 @@ def test_graded_fit_stops_close_to_the_optimum():
     xi = rng.standard_normal(300)
     data = pd.DataFrame({f"i{j}": _ordinal(rng, xi, lam) for j, lam in enumerate((0.8, 0.75, 0.7, 0.65, 0.6))})
     fit = S.fit_graded_block(data, list(data.columns))
-    cats, codes = zip(*(S._codes(data[c], c) for c in data))
-    codes, ncat = np.column_stack(codes), [len(c) for c in cats]
-    nodes, w = S._nodes()
-    args = (S._layout(codes, ncat), nodes, np.log(w))
+    _, _, ncat, args = S.block_likelihood(data, list(data.columns))
     start = np.r_[[gi.slope for gi in fit], np.concatenate([np.r_[gi.thresholds[0], np.log(np.diff(gi.thresholds))]
                                                              for gi in fit])]
     best = optimize.minimize(S._loglik_and_grad, start, args=args, jac=True, method="BFGS",

@@ -168,14 +168,22 @@ def _loglik_and_grad(theta, lay: _Layout, nodes, logw):
     return -total, -np.r_[g_slope, g_thr]
 
 
+def block_likelihood(data: pd.DataFrame, items: list[str], nodes: int = QUADRATURE_NODES):
+    """``(categories, codes, ncat, args)`` of a block: each item's observed categories, the answers
+    as their positions (n x items, -1 missing), the category counts, and the extra arguments of
+    :func:`_loglik_and_grad` with ``nodes`` Gauss-Hermite points."""
+    cats, codes = zip(*(_codes(data[i], i) for i in items))
+    codes = np.column_stack(codes)
+    ncat = [len(c) for c in cats]
+    x, w = _nodes(nodes)
+    return cats, codes, ncat, (_layout(codes, ncat), x, np.log(w))
+
+
 def fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int = 500,
                      nodes: int = QUADRATURE_NODES) -> list[GradedItem]:
     """Graded-response (normal-ogive) one-factor model of ``items`` by marginal ML, ``nodes``
     Gauss-Hermite points (lavaan's ``estimator = "MML"`` uses 21)."""
-    cats, codes = zip(*(_codes(data[i], i) for i in items))
-    codes = np.column_stack(codes)
-    ncat = [len(c) for c in cats]
-    nodes, w = _nodes(nodes)
+    cats, codes, ncat, args = block_likelihood(data, items, nodes)
     theta0 = [np.full(len(items), 1.2)]
     for j, m in enumerate(ncat):
         obs = codes[codes[:, j] >= 0, j]
@@ -183,7 +191,6 @@ def fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int = 500,
         tau = np.sqrt(1 + 1.2 ** 2) * special.ndtri(np.clip(cum, 1e-4, 1 - 1e-4))
         tau = np.maximum.accumulate(tau + np.arange(m - 1) * 1e-3)
         theta0.append(np.r_[tau[0], np.log(np.maximum(np.diff(tau), 1e-3))])
-    args = (_layout(codes, ncat), nodes, np.log(w))
     # ftol 1e-11 (scipy's default 2.2e-9 stops up to 3e-3 from the optimum on 300 firms: about 1e-4
     # now) and 40 stored corrections (10 by default) for the block's 20-40 parameters: 20 % fewer
     # likelihood evaluations for the tighter optimum (measured on the power study's blocks)

@@ -275,34 +275,30 @@ class CountryFrame:
         self.weight = {c: float(w) for c, w in countries.items()}
         self.region = {c: inst.region_of(c) for c in self.countries}
         self.continent = {c: inst.continent_of(c) for c in self.countries}
-        # the sampling probabilities, built once: by continent (None: all) and of the continents
-        self._pools: dict = {}
-        self._continents = None
+        # the sampling probabilities, once (every firm draws from them): of the continents, and
+        # by continent (None: the whole frame)
+        self.continents = sorted({self.continent[c] for c in self.countries})
+        cw = np.array([sum(self.weight[c] for c in self.countries if self.continent[c] == co)
+                       for co in self.continents])
+        self.continent_p = cw / cw.sum()
+        self._frames = {co: self._frame_of(co) for co in [None] + self.continents}
 
     def draw_continent(self, rng) -> str:
         """One continent, with probability proportional to the weight of its countries."""
-        if self._continents is None:
-            continents = sorted({self.continent[c] for c in self.countries})
-            cw = np.array([sum(self.weight[c] for c in self.countries if self.continent[c] == co)
-                           for co in continents])
-            self._continents = (continents, cw / cw.sum())
-        continents, p = self._continents
-        return continents[int(rng.choice(len(continents), p=p))]
+        return self.continents[int(rng.choice(len(self.continents), p=self.continent_p))]
 
     def _frame_of(self, continent):
         """(countries, regions, region probabilities, per region (countries, probabilities)) of the
-        whole frame or one continent; built once per frame (every firm draws from it)."""
-        if continent not in self._pools:
-            countries = [c for c in self.countries if continent is None or self.continent[c] == continent]
-            regions = sorted({self.region[c] for c in countries})
-            w = np.array([sum(self.weight[c] for c in countries if self.region[c] == r) for r in regions])
-            pools = {}
-            for r in regions:
-                pool = [c for c in countries if self.region[c] == r]
-                pw = np.array([self.weight[c] for c in pool])
-                pools[r] = (pool, pw / pw.sum())
-            self._pools[continent] = (countries, regions, w / w.sum(), pools)
-        return self._pools[continent]
+        whole frame or one continent."""
+        countries = [c for c in self.countries if continent is None or self.continent[c] == continent]
+        regions = sorted({self.region[c] for c in countries})
+        w = np.array([sum(self.weight[c] for c in countries if self.region[c] == r) for r in regions])
+        pools = {}
+        for r in regions:
+            pool = [c for c in countries if self.region[c] == r]
+            pw = np.array([self.weight[c] for c in pool])
+            pools[r] = (pool, pw / pw.sum())
+        return countries, regions, w / w.sum(), pools
 
     def draw(self, rng, n_regions: int, n_countries: int, continent: str | None = None) -> list[str]:
         """``n_regions`` regions by weight, one country in each, then more countries of those regions.
@@ -311,7 +307,7 @@ class CountryFrame:
         -----
         Both counts are capped by what the frame (or the continent) holds.
         """
-        countries, regions, w, pools = self._frame_of(continent)
+        countries, regions, w, pools = self._frames[continent]
         n_regions = max(1, min(n_regions, len(regions)))
         picked = list(rng.choice(len(regions), size=n_regions, replace=False, p=w))
         chosen_regions = [regions[i] for i in picked]
