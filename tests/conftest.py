@@ -9,9 +9,18 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-import pytest
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # One BLAS thread per pytest-xdist worker (a worker per core), as run.sh sets for every
+    # process: with plain `pytest`, two workers' OpenBLAS threads spinning on two cores made the
+    # in-process fits up to 10 x slower (measured).
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = "1"
+
+import pytest  # noqa: E402
+from dry_runs import dry_runs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -28,9 +37,20 @@ def run(args, cwd, timeout=900) -> subprocess.CompletedProcess:
 def scheduled_rules(work: Path, configfile, *args: str) -> set[str]:
     """The rules a dry run in ``work`` with ``configfile`` would run (``args``: targets or options
     before ``--configfile``), from Snakemake's job stats; the default target ``all`` left out."""
-    proc = run([SNAKEMAKE, *args, "-n", "--cores", "1", "--configfile", configfile], work, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    text = proc.stdout + proc.stderr
+    return scheduled_rules_of_each(work, [configfile], *args)[0]
+
+
+def scheduled_rules_of_each(work: Path, configfiles, *args: str) -> list[set[str]]:
+    """``scheduled_rules`` for each of ``configfiles``, two dry runs at a time (tests/dry_runs.py)."""
+    jobs = [(work, [*args, "--cores", "1", "--configfile", configfile]) for configfile in configfiles]
+    with tempfile.TemporaryDirectory(prefix="dry_runs_") as logs:
+        done = dry_runs(jobs, ENV, Path(logs))
+    for code, text in done:
+        assert code == 0, text[-5000:]
+    return [_job_stats_rules(text) for _, text in done]
+
+
+def _job_stats_rules(text: str) -> set[str]:
     if "Nothing to be done" in text:
         return set()
     stats = text.split("Job stats:")[1].split("Reasons:")[0]
@@ -84,3 +104,29 @@ def prereg_record(prereg_config):
     from prereg_kit import record
 
     return record(prereg_config)
+
+
+# Under pytest-xdist (addopts: --dist loadgroup), a group runs on one worker: each whole-workflow
+# run of the session fixtures above, and each module fixture, is made once. The groups start in
+# this order (a long group last would leave the other worker idle); within one, collection order.
+WORKFLOW_FIXTURES = ("small_workflow", "fiml_workflow")
+LONG_FIRST = ("tests/workflow/", "tests/power/", "tests/report/")
+
+
+def _xdist_group(item) -> str:
+    if any(name in item.fixturenames for name in WORKFLOW_FIXTURES):
+        return "workflow_runs"
+    return item.nodeid.split("::")[0]
+
+
+def _start_rank(group: str) -> int:
+    if group == "workflow_runs":
+        return 0
+    return next((n + 1 for n, folder in enumerate(LONG_FIRST) if group.startswith(folder)), len(LONG_FIRST) + 1)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+    items.sort(key=lambda item: _start_rank(_xdist_group(item)))

@@ -11,12 +11,11 @@ from __future__ import annotations
 import copy
 import re
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, SMALL_CONFIG, SNAKEMAKE, run, scheduled_rules, workflow_copy
+from conftest import ROOT, SMALL_CONFIG, SNAKEMAKE, run, scheduled_rules, scheduled_rules_of_each, workflow_copy
 
 from surveysem.config import DEFAULT_SCHEMA, validate_config
 from surveysem.errors import SurveySemError
@@ -208,8 +207,7 @@ def test_every_config_key_reruns_exactly_its_readers(small_workflow):
         path = edits / f"{n}.yaml"
         path.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
         jobs.append((key, changed, path))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        scheduled = list(pool.map(lambda job: _scheduled(work, job[2]), jobs))
+    scheduled = scheduled_rules_of_each(work, [path for _, _, path in jobs], "--nolock")
     wrong = {}
     for (key, changed, _), got in zip(jobs, scheduled):
         want = _expected(key, base, changed)
@@ -226,15 +224,16 @@ def test_the_p4_ordinal_switch_alone_adds_the_sensitivity_model(tmp_path):
     """p4.ordinal_check: off (the default), neither the default target nor the report asks for the
     WLSMV sensitivity model; on, both do (dry runs from scratch)."""
     work = workflow_copy(tmp_path)
-    off = scheduled_rules(work, SMALL_CONFIG)
-    assert "propositions_p4_ordinal" not in off and {"propositions_p4_fit", "report_pages"} <= off
-    assert "propositions_p4_ordinal" not in scheduled_rules(work, SMALL_CONFIG, "reports/p4.html")
     cfg = _load(work / SMALL_CONFIG)
     cfg["p4"]["ordinal_check"] = True
     on = work / "ordinal_on.yaml"
     on.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
-    assert scheduled_rules(work, on) == off | {"propositions_p4_ordinal"}
-    assert "propositions_p4_ordinal" in scheduled_rules(work, on, "reports/p4.html")
+    off_all, on_all = scheduled_rules_of_each(work, [SMALL_CONFIG, on])
+    off_p4, on_p4 = scheduled_rules_of_each(work, [SMALL_CONFIG, on], "reports/p4.html")
+    assert "propositions_p4_ordinal" not in off_all and {"propositions_p4_fit", "report_pages"} <= off_all
+    assert "propositions_p4_ordinal" not in off_p4
+    assert on_all == off_all | {"propositions_p4_ordinal"}
+    assert "propositions_p4_ordinal" in on_p4
 
 
 def test_unread_sections_rerun_nothing(small_workflow):
