@@ -19,21 +19,22 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
-def dry_runs(jobs: list[tuple[Path, list[str]]], env: dict, log_dir: Path, parallel: int = 2,
+def dry_runs(jobs: list[tuple[Path, list[str]]], env: dict, parallel: int = 2,
              timeout: float = 900) -> list[tuple[int, str]]:
     """(exit code, output) of ``snakemake -n <argv>`` run in ``cwd`` for each (cwd, argv) job."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    requests = [{"cwd": str(cwd), "argv": ["-n", *map(str, argv)], "log": str(log_dir / f"dry_run_{n}.log")}
-                for n, (cwd, argv) in enumerate(jobs)]
-    proc = subprocess.run([sys.executable, __file__, "--parallel", str(parallel)], input=json.dumps(requests),
-                          capture_output=True, text=True, timeout=timeout, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    codes = [int(line) for line in proc.stdout.split()]
-    assert len(codes) == len(requests), proc.stdout + proc.stderr[-3000:]
-    return [(code, Path(r["log"]).read_text(encoding="utf-8")) for code, r in zip(codes, requests)]
+    with tempfile.TemporaryDirectory(prefix="dry_runs_") as logs:
+        requests = [{"cwd": str(cwd), "argv": ["-n", *map(str, argv)], "log": str(Path(logs) / f"{n}.log")}
+                    for n, (cwd, argv) in enumerate(jobs)]
+        proc = subprocess.run([sys.executable, __file__, "--parallel", str(parallel)], input=json.dumps(requests),
+                              capture_output=True, text=True, timeout=timeout, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        codes = [int(line) for line in proc.stdout.split()]
+        assert len(codes) == len(requests), proc.stdout + proc.stderr[-3000:]
+        return [(code, Path(r["log"]).read_text(encoding="utf-8")) for code, r in zip(codes, requests)]
 
 
 def _warm_up() -> None:

@@ -190,8 +190,12 @@ def _expected(key: str, base: dict, changed: dict) -> set[str]:
     return _downstream(direct | INPUT_KEYS.get(key, set())) - set(NOT_DEFAULT)
 
 
+def _scheduled_each(work: Path, configfiles: list[Path]) -> list[set[str]]:
+    return scheduled_rules_of_each(work, configfiles, "--nolock")
+
+
 def _scheduled(work: Path, configfile: Path) -> set[str]:
-    return scheduled_rules(work, configfile, "--nolock")
+    return _scheduled_each(work, [configfile])[0]
 
 
 def test_every_config_key_reruns_exactly_its_readers(small_workflow):
@@ -207,7 +211,7 @@ def test_every_config_key_reruns_exactly_its_readers(small_workflow):
         path = edits / f"{n}.yaml"
         path.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
         jobs.append((key, changed, path))
-    scheduled = scheduled_rules_of_each(work, [path for _, _, path in jobs], "--nolock")
+    scheduled = _scheduled_each(work, [path for _, _, path in jobs])
     wrong = {}
     for (key, changed, _), got in zip(jobs, scheduled):
         want = _expected(key, base, changed)
