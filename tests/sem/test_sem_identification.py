@@ -134,3 +134,21 @@ def test_identified_fixture_model_is_identified(hs, estimator):
 def test_without_standard_errors_identification_is_not_judged(hs):
     res = fit_model(M, hs, standard_errors=False)
     assert res.identified
+
+
+def test_a_prepared_model_checks_local_identification_once(hs, monkeypatch):
+    """The rank check is a property of the model (full rank at one random point: almost
+    everywhere), so a prepared model refitted to many data sets (the power study, the bootstrap)
+    runs it at its first fit only; a model that fails it is refused at that first fit."""
+    import surveysem.sem.api as api
+
+    calls = []
+    monkeypatch.setattr(api, "check_local", lambda *a, **k: calls.append(1))
+    pm = prepare_model(M, list(hs.columns))
+    first, second = pm.fit(hs), pm.fit(hs.iloc[:200])
+    assert len(calls) == 1 and first.converged and second.converged
+    monkeypatch.undo()
+    bad = prepare_model("f =~ NA*x1 + x2 + x3 + x4", list(hs.columns))
+    for _ in range(2):  # refused again: a failed check is not remembered as passed
+        with pytest.raises(SurveySemError, match="model not identified"):
+            bad.fit(hs)

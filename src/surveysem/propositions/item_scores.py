@@ -32,6 +32,8 @@ standard errors. Its remaining bias is measured by ``bench/calibration.py``.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 
@@ -45,7 +47,7 @@ QUADRATURE_NODES = 61
 MAX_CATEGORIES = 20
 
 
-@dataclass
+@dataclass(frozen=True)
 class GradedItem:
     """One item of a fitted graded-response block: the observed categories, the slope and the
     thresholds between consecutive observed categories."""
@@ -62,10 +64,18 @@ class GradedItem:
         return np.diff(cum, axis=1)
 
 
+# Gauss-Hermite nodes whose normalised weight is below this are left out: their share of any
+# firm's likelihood is below double precision's resolution (the 61-point rule keeps 39 nodes;
+# the log-likelihood moves by about 1e-13), and the n x nodes arrays are most of an evaluation.
+MIN_NODE_WEIGHT = 1e-16
+
+
 @cache
 def _nodes(q: int = QUADRATURE_NODES) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.hermite_e.hermegauss(q)
     w = w / w.sum()
+    keep = w >= MIN_NODE_WEIGHT
+    x, w = x[keep], w[keep]
     x.flags.writeable = w.flags.writeable = False  # shared by every caller
     return x, w
 
@@ -100,12 +110,15 @@ def _unpack(theta: np.ndarray, ncat: list[int]) -> tuple[np.ndarray, list[np.nda
 class _Layout:
     """A block's answers and parameters laid out once for the likelihood: every item's observed
     categories side by side (``C`` in all), so that one evaluation is a few array operations
-    over all items instead of a loop over items and categories."""
+    over all items instead of a loop over items and categories. Thresholds are numbered 0 ..
+    T - 1 over all items; row T stands for "no threshold above" (Phi = 1), row T + 1 for "none
+    below" (Phi = 0)."""
 
     onehot: np.ndarray  # n x C: the firm's answer (a missing answer: a zero row of that item)
-    item_of: np.ndarray  # C: the item of each category
-    upper: np.ndarray  # C: index of the category's upper threshold in the thresholds (-1: none)
-    lower: np.ndarray  # C: index of its lower threshold (-1: none)
+    items: int  # number of items
+    upper: np.ndarray  # C: the category's upper threshold (T: none)
+    lower: np.ndarray  # C: its lower threshold (T + 1: none)
+    item_of: np.ndarray  # thresholds: the item of each threshold
     first: np.ndarray  # thresholds: True for an item's first (a value, not a log gap)
     start: np.ndarray  # thresholds: index of the item's first threshold
     last: np.ndarray  # thresholds: index of the item's last threshold
@@ -118,12 +131,13 @@ def _layout(codes: np.ndarray, ncat: list[int]) -> _Layout:
     Why one matrix: sums over firms by category are matrix products (``np.add.at`` is slow)."""
     onehot = np.column_stack([(codes[:, j][:, None] == np.arange(m)[None, :]).astype(float)
                               for j, m in enumerate(ncat)])
-    item_of, upper, lower, first, start, last, below, above = [], [], [], [], [], [], [], []
+    n_thr = sum(m - 1 for m in ncat)
+    upper, lower, item_of, first, start, last, below, above = [], [], [], [], [], [], [], []
     cat0 = thr0 = 0
     for j, m in enumerate(ncat):
-        item_of += [j] * m
-        upper += [thr0 + c if c < m - 1 else -1 for c in range(m)]
-        lower += [thr0 + c - 1 if c > 0 else -1 for c in range(m)]
+        upper += [thr0 + c if c < m - 1 else n_thr for c in range(m)]
+        lower += [thr0 + c - 1 if c > 0 else n_thr + 1 for c in range(m)]
+        item_of += [j] * (m - 1)
         first += [c == 0 for c in range(m - 1)]
         start += [thr0] * (m - 1)
         last += [thr0 + m - 2] * (m - 1)
@@ -132,36 +146,38 @@ def _layout(codes: np.ndarray, ncat: list[int]) -> _Layout:
         cat0 += m
         thr0 += m - 1
     arr = np.asarray
-    return _Layout(onehot, arr(item_of), arr(upper), arr(lower), arr(first, dtype=bool), arr(start), arr(last),
-                   arr(below), arr(above))
+    return _Layout(onehot, len(ncat), arr(upper), arr(lower), arr(item_of, dtype=int), arr(first, dtype=bool),
+                   arr(start, dtype=int), arr(last, dtype=int), arr(below, dtype=int), arr(above, dtype=int))
 
 
 def _loglik_and_grad(theta, lay: _Layout, nodes, logw):
     """Minus the marginal log-likelihood of the block and its gradient in ``theta`` (slopes, then
-    per item the first threshold and the log gaps)."""
-    k = int(lay.item_of.max()) + 1
+    per item the first threshold and the log gaps).
+
+    With ``Phi_t``, ``phi_t`` the normal cdf and density at threshold t minus the item's slope
+    times the node, ``P_c = Phi_upper(c) - Phi_lower(c)`` and ``A_c`` the posterior mass of
+    category c at a node divided by ``P_c``: d/d tau_t = sum over nodes of
+    ``(A_below(t) - A_above(t)) phi_t``, and the slope's derivative is minus the same with each
+    node's value as a weight."""
+    k, n_thr = lay.items, len(lay.first)
     slopes, t = theta[:k], theta[k:]
     steps = np.where(lay.first, t, np.exp(t))
     csum = np.cumsum(steps)
     tau = csum - (csum[lay.start] - steps[lay.start])  # each item's thresholds: its steps summed
-    shift = slopes[lay.item_of][:, None] * nodes[None, :]  # C x q
-    has_up, has_lo = lay.upper >= 0, lay.lower >= 0
-    zu = np.where(has_up[:, None], tau[np.maximum(lay.upper, 0)][:, None] - shift, 0.0)
-    zl = np.where(has_lo[:, None], tau[np.maximum(lay.lower, 0)][:, None] - shift, 0.0)
-    cu = np.where(has_up[:, None], special.ndtr(zu), 1.0)
-    cl = np.where(has_lo[:, None], special.ndtr(zl), 0.0)
-    p = np.maximum(cu - cl, 1e-300)  # C x q
-    hi = np.where(has_up[:, None], np.exp(-0.5 * zu ** 2), 0.0) / (np.sqrt(2 * np.pi) * p)  # d log P_c / d tau_c
-    lo = np.where(has_lo[:, None], np.exp(-0.5 * zl ** 2), 0.0) / (np.sqrt(2 * np.pi) * p)  # and / d tau_{c-1}
+    z = tau[:, None] - slopes[lay.item_of][:, None] * nodes[None, :]  # T x q
+    cdf = np.empty((n_thr + 2, len(nodes)))
+    cdf[:n_thr], cdf[n_thr], cdf[n_thr + 1] = special.ndtr(z), 1.0, 0.0
+    p = np.maximum(cdf[lay.upper] - cdf[lay.lower], 1e-300)  # C x q
     ll = lay.onehot @ np.log(p) + logw  # n x q
     a_max = ll.max(axis=1, keepdims=True)
     post = np.exp(ll - a_max)
     lik = post.sum(axis=1, keepdims=True)
     post /= lik
     total = float(np.sum(np.log(lik) + a_max))
-    counts = lay.onehot.T @ post  # C x q: posterior mass of each category at each node
-    g_slope = np.bincount(lay.item_of, weights=(counts * (lo - hi)) @ nodes, minlength=k)
-    d_tau = (counts * hi).sum(axis=1)[lay.below] - (counts * lo).sum(axis=1)[lay.above]
+    mass = (lay.onehot.T @ post) / p  # C x q
+    m = (mass[lay.below] - mass[lay.above]) * (np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi))  # T x q
+    d_tau = m.sum(axis=1)
+    g_slope = -np.bincount(lay.item_of, weights=m @ nodes, minlength=k)
     cs = np.cumsum(d_tau)
     tail = cs[lay.last] - cs + d_tau  # a log gap moves every threshold above it in its item
     g_thr = np.where(lay.first, tail, np.exp(t) * tail)
@@ -179,10 +195,26 @@ def block_likelihood(data: pd.DataFrame, items: list[str], nodes: int = QUADRATU
     return cats, codes, ncat, (_layout(codes, ncat), x, np.log(w))
 
 
+# The fits of the last few blocks, keyed by their answers: hypotheses that share a scale on the
+# same firms (the marker scale of P1-P3's method factor) fit it once.
+BLOCK_CACHE_SIZE = 16
+_BLOCK_CACHE: OrderedDict = OrderedDict()
+
+
 def fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int = 500,
                      nodes: int = QUADRATURE_NODES) -> list[GradedItem]:
     """Graded-response (normal-ogive) one-factor model of ``items`` by marginal ML, ``nodes``
     Gauss-Hermite points (lavaan's ``estimator = "MML"`` uses 21)."""
+    block = data[items].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    key = (tuple(items), hashlib.blake2b(block.tobytes(), digest_size=16).digest(), block.shape, max_iter, nodes)
+    if key not in _BLOCK_CACHE:
+        _BLOCK_CACHE[key] = _fit_graded_block(data, items, max_iter, nodes)
+        while len(_BLOCK_CACHE) > BLOCK_CACHE_SIZE:
+            _BLOCK_CACHE.popitem(last=False)
+    return list(_BLOCK_CACHE[key])
+
+
+def _fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int, nodes: int) -> list[GradedItem]:
     cats, codes, ncat, args = block_likelihood(data, items, nodes)
     theta0 = [np.full(len(items), 1.2)]
     for j, m in enumerate(ncat):
@@ -199,7 +231,10 @@ def fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int = 500,
     if not np.all(np.isfinite(res.x)) or (not res.success and np.max(np.abs(res.jac)) > 1e-4 * len(codes)):
         raise SurveySemError(f"graded-response model of {', '.join(items)} did not converge: {res.message}")
     slopes, taus = _unpack(res.x, ncat)
-    return [GradedItem(i, c, float(a), t) for i, c, a, t in zip(items, cats, slopes, taus)]
+    out = [GradedItem(i, c, float(a), t) for i, c, a, t in zip(items, cats, slopes, taus)]
+    for gi in out:  # kept in the block cache: read-only
+        gi.categories.flags.writeable = gi.thresholds.flags.writeable = False
+    return out
 
 
 def normal_scores(item: GradedItem) -> np.ndarray:

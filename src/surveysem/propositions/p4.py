@@ -137,16 +137,13 @@ def p4_data(analysis: pd.DataFrame, outcomes: pd.DataFrame, items: dict[str, lis
 
 def heywood_warnings(res, model: str) -> list[str]:
     e = res.estimates
-    out = []
     free = e["free"].astype(bool) if "free" in e.columns else True  # fixed: WLSMV's latent responses (engine warns)
-    var = e[(e.op == "~~") & (e.lhs == e.rhs) & free]
-    for _, r in var.iterrows():
-        if np.isfinite(r.est) and r.est < 0:
-            out.append(f"model ({model}): Heywood case: negative variance of {r.lhs} ({r.est:.3g})")
-    lo = e[e.op == "=~"]
-    for _, r in lo.iterrows():
-        if np.isfinite(r.std_all) and abs(r.std_all) > 1:
-            out.append(f"model ({model}): Heywood case: standardized loading {r.lhs} =~ {r.rhs} = {r.std_all:.3g} > 1")
+    var = e[(e.op == "~~") & (e.lhs == e.rhs) & free & np.isfinite(e.est) & (e.est < 0)]
+    out = [f"model ({model}): Heywood case: negative variance of {lhs} ({est:.3g})"
+           for lhs, est in zip(var.lhs, var.est)]
+    lo = e[(e.op == "=~") & np.isfinite(e.std_all) & (e.std_all.abs() > 1)]
+    out += [f"model ({model}): Heywood case: standardized loading {lhs} =~ {rhs} = {std:.3g} > 1"
+            for lhs, rhs, std in zip(lo.lhs, lo.rhs, lo.std_all)]
     return out
 
 
@@ -253,10 +250,9 @@ def fit_p4(data: pd.DataFrame, processes: dict[str, list[str]], items: dict[str,
         e = res.estimates
         sel = ((e.op.isin(["~", ":="])) | ((e.op == "=~") & e.lhs.isin(structural))
                | ((e.op == "~~") & e.lhs.isin(structural) & e.rhs.isin(structural) & (e.lhs != e.rhs)))
-        for _, r in e[sel].iterrows():
-            paths.append({"model": m, "lhs": r.lhs, "op": r.op, "rhs": r.rhs, "label": r.label, "est": r.est,
-                          "se": r.se, "z": r.z, "pvalue": r.pvalue, "ci_lower": r.est - q * r.se,
-                          "ci_upper": r.est + q * r.se, "std_all": r.std_all})
+        rows = e.loc[sel, ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all"]]
+        paths.extend({"model": m, **r, "ci_lower": r["est"] - q * r["se"], "ci_upper": r["est"] + q * r["se"]}
+                     for r in rows.to_dict("records"))
     comps = []
     for small, big in NESTED if not ordered else ():
         if small in results and big in results:

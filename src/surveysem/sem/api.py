@@ -117,6 +117,10 @@ class PreparedModel:
         self.engine = Engine(self.spec)
         # constraints other than ties (== between expressions, <, >): constrained optimisation
         self.constraints = Constraints(self.spec)
+        # local identification is a property of the model: full rank at one random point means
+        # full rank almost everywhere, so a prepared model refitted to many data sets checks it once
+        # (empirical under-identification is still checked at every solution: information_rank)
+        self.locally_identified = False
 
     # ---------------------------------------------------------------- data
     def _split_data(self, data: pd.DataFrame):
@@ -158,7 +162,9 @@ class PreparedModel:
         self.engine.set_data(gdata)
         warnings += data_warnings(self.spec, gdata, self.group_levels)
         theta0 = start_values(self.spec, gdata) if start is None else np.asarray(start, float)
-        check_local(self.spec, self.engine, theta0, self.group_levels, self.constraints)
+        if not self.locally_identified:
+            check_local(self.spec, self.engine, theta0, self.group_levels, self.constraints)
+            self.locally_identified = True
         degenerate = any(w.startswith(("zero variance", "sample covariance matrix is not")) for w in warnings)
         with np.errstate(all="ignore"):
             theta, converged, iters = self._estimate(gdata, theta0, start is None, degenerate, warnings)

@@ -9,6 +9,8 @@ A definition is a Python expression over labels (checked by the parser: arithmet
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from surveysem.sem.numdiff import central_jacobian
@@ -33,12 +35,17 @@ def evaluate_definitions(spec, env):
     for d in spec.definitions:
         try:
             with np.errstate(all="ignore"):
-                v = float(eval(compile(d.expr, "<def>", "eval"), {"__builtins__": {}, **FUNCTIONS}, env))
+                v = float(eval(_compiled(d.expr), {"__builtins__": {}, **FUNCTIONS}, env))
         except (ZeroDivisionError, ValueError, OverflowError):
             v = float("nan")
         env[d.name] = v
         out.append(v)
     return np.array(out, float)
+
+
+@lru_cache(maxsize=512)
+def _compiled(expr: str):
+    return compile(expr, "<def>", "eval")  # once: the delta method evaluates a definition 2q + 1 times
 
 
 def row_values(spec, theta, eng=None):
@@ -59,8 +66,23 @@ def defined_values(spec, theta):
     return evaluate_definitions(spec, label_values(spec, row_values(spec, theta)))
 
 
+def label_sources(spec) -> dict:
+    """label -> (index in theta or None, value when fixed) of the first row carrying it: the
+    labels of :func:`label_values` without building every row's value."""
+    out = {}
+    for r in spec.rows:
+        if r.label and r.label not in out:
+            out[r.label] = (r.par, None) if r.free else (None, r.value if r.value is not None else np.nan)
+    return out
+
+
 def defined_vcov(spec, theta, vcov):
     """(values, delta-method covariance matrix) of the defined parameters."""
     dv = defined_values(spec, theta)
-    J = central_jacobian(lambda t: defined_values(spec, t), theta, step=1e-6, nrow=len(dv))
+    sources = label_sources(spec)
+
+    def at(t):  # defined_values(spec, t), from the labels alone (2q + 1 evaluations)
+        return evaluate_definitions(spec, {lab: (t[i] if i is not None else v) for lab, (i, v) in sources.items()})
+
+    J = central_jacobian(at, theta, step=1e-6, nrow=len(dv))
     return dv, J @ vcov @ J.T

@@ -241,8 +241,17 @@ class Record(NamedTuple):
 # --------------------------------------------------------------------------- shared helpers
 
 
+def _pick(rng, p) -> int:
+    """``rng.choice(len(p), p=p)``: the same draw (one uniform against the normalised cumulative
+    probabilities, numpy's own algorithm) from the same random stream, without its argument
+    checks, about 9 x faster; the simulator makes thousands of such draws for every study."""
+    cdf = np.cumsum(p, dtype=float)
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
+
+
 def _choice(rng, keys, p):
-    return keys[int(rng.choice(len(keys), p=p))]
+    return keys[_pick(rng, p)]
 
 
 def _lognormal_duration(rng, median: float) -> float:
@@ -285,7 +294,7 @@ class CountryFrame:
 
     def draw_continent(self, rng) -> str:
         """One continent, with probability proportional to the weight of its countries."""
-        return self.continents[int(rng.choice(len(self.continents), p=self.continent_p))]
+        return self.continents[_pick(rng, self.continent_p)]
 
     def _frame_of(self, continent):
         """(countries, regions, region probabilities, per region (countries, probabilities)) of the
@@ -314,7 +323,7 @@ class CountryFrame:
         chosen: list[str] = []
         for r in chosen_regions:
             pool, pw = pools[r]
-            chosen.append(pool[int(rng.choice(len(pool), p=pw))])
+            chosen.append(pool[_pick(rng, pw)])
         rest = [c for c in countries if self.region[c] in chosen_regions and c not in chosen]
         extra = max(0, min(n_countries - len(chosen), len(rest)))
         if extra:

@@ -22,13 +22,20 @@ def clean_respondents(sim, inst) -> pd.DataFrame:
     keep = ((~fm.duplicate.astype(bool)) & (fm.ineligible.fillna("") == "") & (fm.careless.fillna("") == "")
             & (~fm.unfinished.astype(bool))).to_numpy()
     f = f.loc[keep].reset_index(drop=True).rename(columns={"ResponseId": "respondent_id"})
-    for it in inst.items:
-        x = pd.to_numeric(f[it.id], errors="coerce")
-        x = x.where((x >= 1) & (x <= 7))
-        f[it.id] = 8 - x if it.reverse else x
-    for col in PROFILE_NUMBERS:
-        f[col] = pd.to_numeric(f[col], errors="coerce")
-    return f
+    ids = [it.id for it in inst.items]
+    # all items as one array (column by column, the frame's updates were most of the draw's screening)
+    raw = f[ids].apply(pd.to_numeric, errors="coerce")
+    x = raw.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        x[~((x >= 1) & (x <= 7))] = np.nan
+    reverse = np.array([it.reverse for it in inst.items], dtype=bool)
+    x[:, reverse] = 8 - x[:, reverse]
+    items = pd.DataFrame(x, columns=ids)
+    # an integer column with no code out of range stays integer (as pandas' where kept it)
+    items = items.astype({c: raw[c].dtype for c in ids if raw[c].dtype.kind in "iu" and not items[c].isna().any()})
+    numbers = f[list(PROFILE_NUMBERS)].apply(pd.to_numeric, errors="coerce")
+    out = pd.concat([f.drop(columns=ids + list(PROFILE_NUMBERS)), items, numbers], axis=1)
+    return out[f.columns]
 
 
 def true_scores(sim, clean: pd.DataFrame) -> pd.DataFrame:
