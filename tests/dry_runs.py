@@ -6,7 +6,8 @@ Snakemake's start-up: importing it and collecting its plugins (the SLURM executo
 pandas). The rerun tests make some 140 dry runs. Here one server process imports Snakemake once
 and forks a child per dry run, which runs Snakemake's own command line, ``snakemake.cli.main``,
 with the given arguments in the given folder; so each run sees the workflow, the config and the
-package as a new process would (nothing of ours is imported before the fork), for about 0.7 s.
+package as a new process would (nothing of ours is imported before the fork, only Snakemake and
+the third-party modules it imports lazily: :data:`LAZY_IMPORTS`), for about 0.7 s.
 
     python tests/dry_runs.py < jobs.json     # [{"cwd": ..., "argv": [...], "log": ...}, ...]
 
@@ -37,8 +38,18 @@ def dry_runs(jobs: list[tuple[Path, list[str]]], env: dict, parallel: int = 2,
         return [(code, Path(r["log"]).read_text(encoding="utf-8")) for code, r in zip(codes, requests)]
 
 
+# Third-party modules a dry run of our workflow imports lazily (measured: the modules new in
+# sys.modules after ``snakemake.cli.main``; Snakemake's own source cache, notebook and profile
+# support, and the config schema validators): imported once here instead of in every child.
+LAZY_IMPORTS = ("requests", "nbformat", "smart_open", "jsonschema", "fastjsonschema", "referencing",
+                "platformdirs", "packaging.version", "charset_normalizer", "http.cookiejar", "snakemake.profiles",
+                "snakemake.storage")
+
+
 def _warm_up() -> None:
     """Import Snakemake's command line and collect its plugins, as every run would."""
+    import importlib
+
     import snakemake.cli  # noqa: F401
     from snakemake_interface_executor_plugins.registry import ExecutorPluginRegistry
     from snakemake_interface_logger_plugins.registry import LoggerPluginRegistry
@@ -47,6 +58,11 @@ def _warm_up() -> None:
 
     for registry in (ExecutorPluginRegistry, StoragePluginRegistry, ReportPluginRegistry, LoggerPluginRegistry):
         registry()
+    for name in LAZY_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # another Snakemake version may not use it: the child imports what it needs
+            pass
 
 
 def _child(request: dict) -> None:

@@ -31,20 +31,22 @@ def load_yaml(path, what: str = "file"):
         raise SurveySemError(f"{what} is missing", file=path) from None
     except UnicodeDecodeError as exc:
         raise SurveySemError(f"not UTF-8 text ({exc.reason})", file=path) from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        node = yaml.compose(text, Loader=loader)
+        node = loader.get_single_node()
         if node is None:
             return None
         _check_duplicate_keys(node, path)
         if _expanded_size(node, {}) > MAX_NODES:
             raise SurveySemError(f"the YAML expands to more than {MAX_NODES:,} values (nested aliases); "
                                  "write the values out instead", file=path)
-        return yaml.load(text, Loader=loader)
+        return loader.construct_document(node)  # from the nodes checked: the text is parsed once
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = None if mark is None else mark.line + 1
         raise SurveySemError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=path, row=row) from None
+    finally:
+        loader.dispose()
 
 
 def _expanded_size(node, memo: dict) -> int:
