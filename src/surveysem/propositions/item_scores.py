@@ -32,8 +32,6 @@ standard errors. Its remaining bias is measured by ``bench/calibration.py``.
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 
@@ -42,6 +40,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from surveysem.errors import SurveySemError
+from surveysem.recent_results import RecentResults
 
 QUADRATURE_NODES = 61
 MAX_CATEGORIES = 20
@@ -197,8 +196,7 @@ def block_likelihood(data: pd.DataFrame, items: list[str], nodes: int = QUADRATU
 
 # The fits of the last few blocks, keyed by their answers: hypotheses that share a scale on the
 # same firms (the marker scale of P1-P3's method factor) fit it once.
-BLOCK_CACHE_SIZE = 16
-_BLOCK_CACHE: OrderedDict = OrderedDict()
+_BLOCK_CACHE = RecentResults(16)
 
 
 def fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int = 500,
@@ -206,12 +204,8 @@ def fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int = 500,
     """Graded-response (normal-ogive) one-factor model of ``items`` by marginal ML, ``nodes``
     Gauss-Hermite points (lavaan's ``estimator = "MML"`` uses 21)."""
     block = data[items].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    key = (tuple(items), hashlib.blake2b(block.tobytes(), digest_size=16).digest(), block.shape, max_iter, nodes)
-    if key not in _BLOCK_CACHE:
-        _BLOCK_CACHE[key] = _fit_graded_block(data, items, max_iter, nodes)
-        while len(_BLOCK_CACHE) > BLOCK_CACHE_SIZE:
-            _BLOCK_CACHE.popitem(last=False)
-    return list(_BLOCK_CACHE[key])
+    return list(_BLOCK_CACHE.get(lambda: _fit_graded_block(data, items, max_iter, nodes), block, tuple(items),
+                                 max_iter, nodes))
 
 
 def _fit_graded_block(data: pd.DataFrame, items: list[str], max_iter: int, nodes: int) -> list[GradedItem]:

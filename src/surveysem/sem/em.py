@@ -27,12 +27,10 @@ Example
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
-
 import numpy as np
 
 from surveysem.errors import SurveySemError
+from surveysem.recent_results import RecentResults
 
 ANDERSON_MEMORY = 5
 # lavaan 0.6-14 h1 EM (lav_mvnorm_missing_h1_estimate_moments): em.h1.tol, em.h1.iter.max, evtol
@@ -274,20 +272,14 @@ def em_h1_moments(patterns, p, max_iter=10000, tol=1e-10):
     to ``max_iter`` passes cost about 15 s for a result the ridged EM then replaces.
     """
     X = rows_of_patterns(patterns, p)
-    key = (hashlib.blake2b(X.tobytes(), digest_size=16).digest(), X.shape, max_iter, tol)
-    if key not in _H1_CACHE:
-        _H1_CACHE[key] = _em_h1_moments(X, p, max_iter, tol)
-        while len(_H1_CACHE) > H1_CACHE_SIZE:
-            _H1_CACHE.popitem(last=False)
-    mu, sig, note = _H1_CACHE[key]
+    mu, sig, note = _H1_CACHE.get(lambda: _em_h1_moments(X, p, max_iter, tol), X, max_iter, tol)
     return mu.copy(), sig.copy(), note
 
 
 # The saturated moments of the last few data sets, keyed by their contents: the models fitted to
 # one data set (P4's correlated-processes and chain models, a model and its comparisons) share
 # them, as lavaan's h1 slot is computed once per data set.
-H1_CACHE_SIZE = 8
-_H1_CACHE: OrderedDict = OrderedDict()
+_H1_CACHE = RecentResults(8)
 
 
 def _em_h1_moments(X, p, max_iter, tol):

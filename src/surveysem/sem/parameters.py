@@ -45,7 +45,7 @@ def evaluate_definitions(spec, env):
 
 @lru_cache(maxsize=512)
 def _compiled(expr: str):
-    return compile(expr, "<def>", "eval")  # once: the delta method evaluates a definition 2q + 1 times
+    return compile(expr, "<def>", "eval")  # once: a definition is evaluated 2q + 1 times by the delta method
 
 
 def row_values(spec, theta, eng=None):
@@ -60,29 +60,29 @@ def row_values(spec, theta, eng=None):
     return out
 
 
+def label_sources(spec) -> dict:
+    """label -> (index in theta or None, value when fixed) of the first row carrying it: the
+    labels of :func:`label_values` without building every row's value; cached on the spec (the
+    delta method evaluates the definitions 2q + 1 times, a bootstrap once per resample)."""
+    out = getattr(spec, "_label_sources", None)
+    if out is None:
+        out = {}
+        for r in spec.rows:
+            if r.label and r.label not in out:
+                out[r.label] = (r.par, None) if r.free else (None, r.value if r.value is not None else np.nan)
+        spec._label_sources = out
+    return out
+
+
 def defined_values(spec, theta):
     if not spec.definitions:
         return np.zeros(0)
-    return evaluate_definitions(spec, label_values(spec, row_values(spec, theta)))
-
-
-def label_sources(spec) -> dict:
-    """label -> (index in theta or None, value when fixed) of the first row carrying it: the
-    labels of :func:`label_values` without building every row's value."""
-    out = {}
-    for r in spec.rows:
-        if r.label and r.label not in out:
-            out[r.label] = (r.par, None) if r.free else (None, r.value if r.value is not None else np.nan)
-    return out
+    env = {lab: (theta[i] if i is not None else v) for lab, (i, v) in label_sources(spec).items()}
+    return evaluate_definitions(spec, env)
 
 
 def defined_vcov(spec, theta, vcov):
     """(values, delta-method covariance matrix) of the defined parameters."""
     dv = defined_values(spec, theta)
-    sources = label_sources(spec)
-
-    def at(t):  # defined_values(spec, t), from the labels alone (2q + 1 evaluations)
-        return evaluate_definitions(spec, {lab: (t[i] if i is not None else v) for lab, (i, v) in sources.items()})
-
-    J = central_jacobian(at, theta, step=1e-6, nrow=len(dv))
+    J = central_jacobian(lambda t: defined_values(spec, t), theta, step=1e-6, nrow=len(dv))
     return dv, J @ vcov @ J.T
