@@ -95,5 +95,5 @@ def test_power_files_have_their_registered_columns(two_runs):
     POWER_WRITERS, registry_mismatches = checks.POWER_WRITERS, checks.registry_mismatches
 
     keys = [k for k, f in FILES.items() if f.writer in POWER_WRITERS]
-    assert len(keys) == 7
+    assert len(keys) == 8
     assert registry_mismatches(two_runs["one"][0], keys) == []

@@ -8,6 +8,7 @@ import pytest
 
 from surveysem.power.steps import chunk_replications
 from surveysem.power.summarise import (
+    interval_calibration,
     monte_carlo_table,
     n_required,
     power_table,
@@ -83,3 +84,39 @@ def test_chunks_split_the_replications_evenly_and_completely(chunks):
     parts = [list(chunk_replications(10, chunks, k)) for k in range(chunks)]
     assert sum(parts, []) == list(range(10))
     assert max(map(len, parts)) - min(map(len, parts)) <= 1
+
+
+def _binomial_quantiles(r: int, p: float, tail: float) -> tuple[int, int]:
+    """By hand: the smallest k with P(X <= k) >= tail and the smallest k with P(X > k) <= tail."""
+    pmf = [math.comb(r, k) * p ** k * (1 - p) ** (r - k) for k in range(r + 1)]
+    cdf = np.cumsum(pmf)
+    return int(np.argmax(cdf >= tail)), int(np.argmax(1 - cdf <= tail))
+
+
+def test_interval_calibration_flags_coverage_outside_the_monte_carlo_band():
+    """95 % intervals over 1000 replications: the 99 % band of a calibrated interval's coverage is
+    the 0.5 % and 99.5 % quantiles of Binomial(1000, .95) (by hand below: 931 and 967); coverages .88
+    (a P4 total effect in the power study), .95 and .99 are too narrow, calibrated and too wide.
+    Failed replications are not counted; at 20 replications the band is the exact binomial one."""
+    mc = pd.DataFrame([
+        {"target": "P4a", "parameter": "total_sensing", "n": 150, "coverage": 0.88, "replications": 1000,
+         "not_converged": 0, "inadmissible": 0, "sd_estimate": 0.125, "mean_se": 0.1},
+        {"target": "P1a", "parameter": "PDC", "n": 150, "coverage": 0.95, "replications": 1010,
+         "not_converged": 4, "inadmissible": 6, "sd_estimate": 0.1, "mean_se": 0.1},
+        {"target": "P1b", "parameter": "SOE", "n": 150, "coverage": 0.99, "replications": 1000,
+         "not_converged": 0, "inadmissible": 0, "sd_estimate": 0.08, "mean_se": 0.1},
+        {"target": "P1c", "parameter": "CUS", "n": 150, "coverage": np.nan, "replications": 1000,
+         "not_converged": 0, "inadmissible": 0, "sd_estimate": 0.1, "mean_se": 0.1},
+        {"target": "P1d", "parameter": "CUS", "n": 100, "coverage": 16 / 20, "replications": 20,
+         "not_converged": 0, "inadmissible": 0, "sd_estimate": 0.1, "mean_se": 0.1},
+    ])
+    cal = interval_calibration(mc, 0.95).set_index("target")
+    low, high = _binomial_quantiles(1000, 0.95, 0.005)
+    assert (low, high) == (931, 967)
+    assert cal.loc["P4a", "band_lower"] == pytest.approx(low / 1000) and cal.loc["P1a", "band_upper"] == high / 1000
+    low20, high20 = _binomial_quantiles(20, 0.95, 0.005)
+    assert (cal.loc["P1d", "band_lower"], cal.loc["P1d", "band_upper"]) == (low20 / 20, high20 / 20)
+    assert cal["assessment"].to_dict() == {"P4a": "too narrow", "P1a": "within Monte Carlo error",
+                                           "P1b": "too wide", "P1d": "within Monte Carlo error" if low20 <= 16
+                                           else "too narrow"}  # P1c, no population value: left out
+    assert cal.loc["P4a", "sd_over_se"] == pytest.approx(1.25)

@@ -7,11 +7,17 @@ import pandas as pd
 from results_tree import XSS, make_results
 
 from surveysem.power.rmsea_power import rmsea_power_table
-from surveysem.power.summarise import MONTE_CARLO_COLUMNS, power_table, sample_size_table, verdict_table
+from surveysem.power.summarise import (
+    MONTE_CARLO_COLUMNS,
+    interval_calibration,
+    power_table,
+    sample_size_table,
+    verdict_table,
+)
 from surveysem.report.pages import Context, build_report
 from surveysem.report.pages.power import power_page
 
-CONFIG = {"study": {"title": "Plan " + XSS}, "verdict_rule": {"alpha": 0.05},
+CONFIG = {"study": {"title": "Plan " + XSS}, "verdict_rule": {"alpha": 0.05}, "p4": {"level": 0.95},
           "power": {"sizes": [100, 200], "replications": 4, "seed": 7, "propositions": None, "p4_bootstrap": False}}
 
 
@@ -30,15 +36,25 @@ def _results():
                                                                       "parameter": "PDC", "n": 100, "replications": 4,
                                                                       "not_converged": 0, "inadmissible": 0,
                                                                       "mean_estimate": 0.123}])
+    # P1b's intervals at N = 200: 1 of 4 cover its population value, below the 99 % band
+    # of Binomial(4, .95) / 4, [50 %, 100 %]
+    mc.loc[1] = dict.fromkeys(MONTE_CARLO_COLUMNS, np.nan) | {
+        "target": "P1b", "proposition": "P1", "parameter": "SOE" + XSS, "n": 200, "replications": 4,
+        "not_converged": 0, "inadmissible": 0, "population_value": 0.0, "coverage": 0.25, "sd_estimate": 0.2,
+        "mean_se": 0.1}
     return {"power": power, "sample_size": sample_size_table(power), "monte_carlo": mc,
-            "rmsea_power": rmsea_power_table([100, 200], {"b": 40}), "verdicts": verdict_table(rows)}
+            "rmsea_power": rmsea_power_table([100, 200], {"b": 40}), "verdicts": verdict_table(rows),
+            "calibration": interval_calibration(mc, 0.95)}
 
 
 def test_power_page_tables_curves_and_escaping():
     html, tables = power_page(_results(), CONFIG)
     text = re.sub(r"<[^>]+>", " ", html)
     assert XSS not in html and "&lt;script&gt;" in html
-    assert [name for name, _ in tables] == ["power_by_n", "verdicts", "sample_size", "type_one", "monte_carlo", "rmsea"]
+    assert [name for name, _ in tables] == ["power_by_n", "calibration", "verdicts", "sample_size", "type_one",
+                                            "monte_carlo", "rmsea"]
+    assert "0 of 1 parameter and N combinations" in text
+    assert re.search(r"P1b\s+SOE&lt;script&gt;.*?\s+200\s+25\.0%\s+95\.0%\s+50\.0%\s+100\.0%\s+2\.00\s+too narrow", text)
     assert re.search(r"P1\s+not supported\s+100\.0%\s+100\.0%", text)
     assert re.search(r"P1a\s+sub-hypothesis\s+50\.0% \(25\.0%\)\s+100\.0% \(0\.0%\)", text)
     assert re.search(r"P1a\s+80%\s+160\s+interpolated between N = 100 and 200", text)

@@ -164,3 +164,22 @@ def test_cli_summary_names_the_constraints(fixture, tmp_path, capsys):
     model.write_text(LABELLED + "l3 < l2\nl2 > 0\nl5 + l6 == 2\n")
     assert main(["fit", str(model), str(DATA / "hs.csv")]) == 0
     assert "constraints: l3 < l2 (active); l2 > 0 (inactive); l5 + l6 == 2" in capsys.readouterr().out
+
+
+def test_defined_variance_at_rounding_is_zero_negative_stays_nan(hs):
+    """The delta-method variance of a definition pinned by an active constraint is 0 up to rounding
+    (-8e-24 on one machine, where the SE had come out NaN against lavaan's 0): it is 0; a variance
+    negative beyond rounding (an indefinite covariance matrix) still is."""
+    from surveysem.sem.parameters import defined_vcov
+
+    res = fit_model(LABELLED + "d := l5 - l6\n", hs)
+    spec = res.context[0]
+    theta = res.free_params
+    j5, j6 = (int(res.estimates.loc[(res.estimates.rhs == x) & (res.estimates.op == "=~"), "par"].iloc[0])
+              for x in ("x5", "x6"))
+    v = np.zeros((len(theta), len(theta)))
+    v[j5, j5] = v[j6, j6] = 0.01
+    v[j5, j6] = v[j6, j5] = 0.01 * (1 + 1e-15)  # var(l5 - l6) = -2e-17: rounding
+    assert defined_vcov(spec, theta, v)[1][0, 0] == 0.0
+    v[j5, j6] = v[j6, j5] = 0.0101  # var(l5 - l6) = -2e-4: not rounding
+    assert defined_vcov(spec, theta, v)[1][0, 0] == pytest.approx(-2e-4, rel=1e-6)

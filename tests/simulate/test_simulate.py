@@ -88,6 +88,48 @@ def test_same_seed_same_bytes_via_cli(tmp_path, capsys):
     assert "60 synthetic firms" in capsys.readouterr().out
 
 
+def test_fast_draws_are_numpys_draws():
+    """The simulator's own categorical draws consume the random stream exactly as the numpy calls
+    they replace (the seed's meaning, and so the bundled file, must not change): the same values,
+    and the generator left in the same state."""
+    from surveysem.simulate.draw import _cdf, _pick_cdf, _picks, _sample_without_replacement
+
+    gen = np.random.default_rng(3)
+    for t in range(3000):
+        k = int(gen.integers(1, 30))
+        w = gen.random(k) ** 3
+        if t % 3 == 0:
+            w[gen.random(k) < 0.3] = 0.0
+        if not w.any():
+            continue
+        p = w / w.sum()
+        size = int(gen.integers(1, np.count_nonzero(p) + 1))
+        seed = int(gen.integers(2 ** 31))
+        ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert _pick_cdf(ours, _cdf(p)) == theirs.choice(k, p=p)
+        np.testing.assert_array_equal(_sample_without_replacement(ours, p, size),
+                                      theirs.choice(k, size=size, replace=False, p=p))
+        keys = list(range(10, 10 + k))
+        np.testing.assert_array_equal(_picks(ours, keys, p, 7), [keys[theirs.choice(k, p=p)] for _ in range(7)])
+        assert ours.random() == theirs.random()
+
+
+def test_clean_respondents_reads_cells_as_pandas_does(small, inst):
+    """known_truth's one-pass decoding of the item cells gives pandas' column-by-column
+    ``to_numeric`` values and integer dtypes, and other texts fall back to pandas."""
+    from surveysem.simulate.known_truth import _decoded
+
+    frame = small.frame()
+    ids = [it.id for it in inst.items]
+    frame.loc[3, ids[0]] = "-99"
+    for f in (frame, frame.assign(**{ids[1]: "2.5"}), frame.assign(**{ids[2]: " 3"})):
+        x, integer = _decoded(f, ids)
+        raw = f[ids].apply(pd.to_numeric, errors="coerce")
+        np.testing.assert_array_equal(x, raw.to_numpy(dtype=float))
+        assert list(integer) == [raw[c].dtype.kind == "i" for c in ids]
+    assert not _decoded(frame, ids)[1].all() and _decoded(frame, ids)[1].any()
+
+
 def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert main(["simulate", "--config", str(CONFIG), "--out", str(tmp_path / "x.csv"), "--n", "3"]) == 1
     err = capsys.readouterr().err.strip()

@@ -40,6 +40,7 @@ rule power_summary:
         sample_size=F("power_sample_size"),
         rmsea_power=F("power_rmsea"),
         verdicts=F("power_verdicts"),
+        calibration=F("power_calibration"),
     params:
         **rule_params("power_summary"),
     log:
@@ -57,6 +58,7 @@ rule report_power:
         sample_size=F("power_sample_size"),
         rmsea_power=F("power_rmsea"),
         verdicts=F("power_verdicts"),
+        calibration=F("power_calibration"),
     output:
         html=F("power_html"),
     params:

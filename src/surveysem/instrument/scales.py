@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -214,7 +215,13 @@ class Instrument:
 
 
 def _country_key(name: str) -> str:
-    return " ".join(str(name).replace(".", "").split()).casefold()
+    return _key_of_text(str(name))
+
+
+@lru_cache(maxsize=8192)
+def _key_of_text(text: str) -> str:
+    # cached: a study's outcomes look up every market of every firm, a few hundred names in all
+    return " ".join(text.replace(".", "").split()).casefold()
 
 
 # --------------------------------------------------------------------------- helpers

@@ -86,7 +86,7 @@ def firm_outcomes(analysis_df: pd.DataFrame, inst, survey_year: int, home_countr
     lookup = measures.region_lookup(inst)
     aliases = measures.country_aliases(inst)
     rows = [_firm_row(rec, i + 2, lookup, aliases, survey_year, home_country, warn)  # row 1 of the file is the header
-            for i, rec in enumerate(analysis_df.to_dict(orient="records"))]
+            for i, rec in enumerate(analysis_df[["respondent_id", *PROFILE_COLUMNS]].to_dict(orient="records"))]
     out = pd.DataFrame(rows, columns=FIRM_OUTCOME_COLUMNS)
     for col in INTEGER_COLUMNS:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")

@@ -8,6 +8,7 @@ Outputs under ``results/power/``:
 ``sample_size.csv``       N needed for 80 % and 90 % power
 ``rmsea_power.csv``       analytic power of the P4 model's RMSEA tests of close and not-close fit
 ``verdicts.csv``          share of each verdict of every proposition by N
+``calibration.csv``       coverage of the CIs against their nominal level, within Monte Carlo error
 
 The study is ``power:`` of the config; its population is ``simulate:``. Each step receives plain
 values: ``inputs`` and ``outputs`` (name -> path), ``config`` (the keys its rule declares) and its
@@ -87,6 +88,7 @@ def summary(inputs: dict, outputs: dict, config: dict) -> dict:
     """The power study's tables from its chunks (rule ``power_summary``)."""
     from surveysem.power.replicate import replication_seed
     from surveysem.power.summarise import (
+        interval_calibration,
         monte_carlo_table,
         population_values,
         power_table,
@@ -102,11 +104,15 @@ def summary(inputs: dict, outputs: dict, config: dict) -> dict:
     log.info("power: population values from one draw of %d firms", config["power"]["truth_n"])
     nulls = true_nulls(study.config, study.hyps, study.fielded)
     power = power_table(rows, nulls)
-    tables = {"monte_carlo": monte_carlo_table(rows, truth), "power": power,
-              "sample_size": sample_size_table(power), "rmsea_power": rmsea_table(study, config),
-              "verdicts": verdict_table(rows)}
+    mc = monte_carlo_table(rows, truth)
+    tables = {"monte_carlo": mc, "power": power, "sample_size": sample_size_table(power),
+              "rmsea_power": rmsea_table(study, config), "verdicts": verdict_table(rows),
+              "calibration": interval_calibration(mc, float(config["p4"]["level"]))}
     for name, frame in tables.items():
         write_csv(outputs[name], frame)
+    for r in tables["calibration"].query("assessment != 'within Monte Carlo error'").itertuples():
+        log.info("power: %s (%s) at N = %d: CIs %s, coverage %.1f %% (nominal %.0f %%)", r.target, r.parameter, r.n,
+                 r.assessment, 100 * r.coverage, 100 * r.nominal)
     for r in power[power["kind"] == "true null"].itertuples():
         log.info("power: true null %s at N = %d: supported in %.1f %% of %d replications", r.target, r.n,
                  100 * r.share_supported, r.replications)

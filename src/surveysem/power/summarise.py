@@ -9,6 +9,9 @@
   sqrt(p (1 - p) / R). For a true null (population effect 0) that share is the type-I error.
 - Sample size: the N at which power reaches 80 % and 90 %, linearly interpolated between the
   grid points around the first crossing; outside the grid the note says so.
+- Interval calibration: per parameter and N, whether the CIs cover the population value at their
+  nominal level within Monte Carlo error. Intervals that cover too rarely make a test too liberal,
+  so the power (and a true null's type-I error) shown for it is overstated.
 
 Population values are the estimands of the verdicts' estimators on one draw of ``power.truth_n``
 firms: for latent P1-P3 estimators the least-squares coefficients on the true latent scores
@@ -28,6 +31,11 @@ MONTE_CARLO_COLUMNS = ["target", "proposition", "parameter", "n", "population_va
                        "inadmissible"]
 POWER_COLUMNS = ["target", "kind", "n", "replications", "converged", "share_supported", "mcse"]
 SAMPLE_SIZE_COLUMNS = ["target", "power_level", "n_required", "note"]
+CALIBRATION_COLUMNS = ["target", "parameter", "n", "coverage", "nominal", "band_lower", "band_upper", "sd_over_se",
+                       "assessment"]
+# each tail of the band of coverages a calibrated interval shows: with tens of parameter x N
+# cells, 95 % bands would flag one cell in twenty by chance alone
+CALIBRATION_TAIL = 0.005
 VERDICT_COLUMNS = ["target", "n", "verdict", "replications", "share"]
 POWER_LEVELS = (0.8, 0.9)
 FAILED = ("not converged", "not estimable")
@@ -108,6 +116,31 @@ def monte_carlo_table(rows: pd.DataFrame, truth: dict[str, float]) -> pd.DataFra
                     "not_converged": int(g["problem"].isin(FAILED).sum()),
                     "inadmissible": int((g["problem"] == "inadmissible solution").sum())})
     return pd.DataFrame(out, columns=MONTE_CARLO_COLUMNS)
+
+
+def interval_calibration(mc: pd.DataFrame, nominal: float) -> pd.DataFrame:
+    """Coverage of every parameter at every N against the ``nominal`` level: the band of coverages
+    a calibrated interval shows with 99 % probability over the R replications used (the 0.5 % and
+    99.5 % quantiles of Binomial(R, nominal) over R, exact at any R), and the verdict "too narrow"
+    (below it: the test is liberal, its power overstated), "too wide" (above: conservative) or
+    "within Monte Carlo error". ``sd_over_se``: the SD of the estimates over their mean SE (above 1:
+    the SEs are too small). Rows without a population value are left out."""
+    from scipy.stats import binom
+
+    out = []
+    for r in mc.itertuples():
+        used = int(r.replications - r.not_converged - r.inadmissible)
+        if not (np.isfinite(r.coverage) and used > 0):
+            continue
+        covered = round(r.coverage * used)
+        low, high = binom.ppf(CALIBRATION_TAIL, used, nominal), binom.isf(CALIBRATION_TAIL, used, nominal)
+        assessment = ("too narrow" if covered < low else "too wide" if covered > high
+                      else "within Monte Carlo error")
+        ratio = r.sd_estimate / r.mean_se if np.isfinite(r.sd_estimate) and r.mean_se > 0 else np.nan
+        out.append({"target": r.target, "parameter": r.parameter, "n": int(r.n), "coverage": float(r.coverage),
+                    "nominal": nominal, "band_lower": float(low / used), "band_upper": float(high / used),
+                    "sd_over_se": ratio, "assessment": assessment})
+    return pd.DataFrame(out, columns=CALIBRATION_COLUMNS)
 
 
 def power_table(rows: pd.DataFrame, nulls: set[str]) -> pd.DataFrame:

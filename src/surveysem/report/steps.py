@@ -42,7 +42,7 @@ def power(inputs: dict, outputs: dict, config: dict) -> None:
     from surveysem.report.pages.power import power_page
 
     results = {name: sio.read_csv(inputs[name]) for name in ("monte_carlo", "power", "sample_size", "rmsea_power",
-                                                                  "verdicts")}
+                                                                  "verdicts", "calibration")}
     html, tables = power_page(results, config)
     sio.write_text(outputs["html"], html)
     log.info("power page done: %d tables", len(tables))

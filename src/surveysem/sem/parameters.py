@@ -15,6 +15,8 @@ import numpy as np
 
 from surveysem.sem.numdiff import central_jacobian
 
+# a delta-method variance below 0 by less than this share of its |J| |vcov| |J|' bound is rounding
+ROUNDING_VARIANCE = 1e-8
 FUNCTIONS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs}
 
 
@@ -85,4 +87,12 @@ def defined_vcov(spec, theta, vcov):
     """(values, delta-method covariance matrix) of the defined parameters."""
     dv = defined_values(spec, theta)
     J = central_jacobian(lambda t: defined_values(spec, t), theta, step=1e-6, nrow=len(dv))
-    return dv, J @ vcov @ J.T
+    V = J @ vcov @ J.T
+    # a definition held fixed by an active constraint (d := l5 - l6 with d > 0.5 at its bound) has
+    # variance 0, which rounding may give as -1e-24: zero it (lavaan's SE is 0) while a negative
+    # variance beyond rounding (relative to |J| |vcov| |J|', the central differences' 1e-10 included)
+    # still gives a NaN SE
+    scale = np.einsum("ij,jk,ik->i", np.abs(J), np.abs(vcov), np.abs(J))
+    rounding = np.flatnonzero((np.diag(V) < 0) & (np.diag(V) > -ROUNDING_VARIANCE * scale))
+    V[rounding, rounding] = 0.0
+    return dv, V

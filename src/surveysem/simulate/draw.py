@@ -241,17 +241,48 @@ class Record(NamedTuple):
 # --------------------------------------------------------------------------- shared helpers
 
 
-def _pick(rng, p) -> int:
-    """``rng.choice(len(p), p=p)``: the same draw (one uniform against the normalised cumulative
-    probabilities, numpy's own algorithm) from the same random stream, without its argument
-    checks, about 9 x faster; the simulator makes thousands of such draws for every study."""
+def _cdf(p) -> np.ndarray:
+    """The normalised cumulative probabilities that ``rng.choice(len(p), p=p)`` searches."""
     cdf = np.cumsum(p, dtype=float)
     cdf /= cdf[-1]
+    return cdf
+
+
+def _pick_cdf(rng, cdf: np.ndarray) -> int:
+    """``rng.choice(len(p), p=p)`` with ``cdf = _cdf(p)``: the same draw (one uniform against the
+    normalised cumulative probabilities, numpy's own algorithm) from the same random stream,
+    without its argument checks, and the probabilities summed once; the simulator makes thousands
+    of such draws for every study."""
     return int(cdf.searchsorted(rng.random(), side="right"))
 
 
-def _choice(rng, keys, p):
-    return keys[_pick(rng, p)]
+def _picks(rng, keys, p, n: int) -> np.ndarray:
+    """``n`` draws of :func:`_pick_cdf` in one call, as ints of ``keys``: ``n`` uniforms drawn
+    together are the ``n`` drawn one by one."""
+    return np.array([int(k) for k in keys])[_cdf(p).searchsorted(rng.random(n), side="right")]
+
+
+def _sample_without_replacement(rng, p, size: int) -> np.ndarray:
+    """``rng.choice(len(p), size=size, replace=False, p=p)``: numpy's own algorithm (uniforms
+    against the cumulative probabilities, repeated for the indices already taken, each round's new
+    ones kept in drawing order), so the same indices from the same random stream, without the
+    argument checks that cost more than the draw (thousands per study)."""
+    p = np.array(p, dtype=float)
+    found = np.zeros(size, dtype=np.int64)
+    taken = 0
+    while taken < size:
+        x = rng.random(size - taken)
+        if taken:
+            p[found[:taken]] = 0
+        cdf = np.cumsum(p)
+        cdf /= cdf[-1]
+        new = cdf.searchsorted(x, side="right")
+        first = np.unique(new, return_index=True)[1]
+        first.sort()
+        new = new.take(first)
+        found[taken:taken + new.size] = new
+        taken += new.size
+    return found
 
 
 def _lognormal_duration(rng, median: float) -> float:
@@ -290,14 +321,16 @@ class CountryFrame:
         cw = np.array([sum(self.weight[c] for c in self.countries if self.continent[c] == co)
                        for co in self.continents])
         self.continent_p = cw / cw.sum()
+        self.continent_cdf = _cdf(self.continent_p)
+        self.position = {c: k for k, c in enumerate(self.countries)}
         self._frames = {co: self._frame_of(co) for co in [None] + self.continents}
 
     def draw_continent(self, rng) -> str:
         """One continent, with probability proportional to the weight of its countries."""
-        return self.continents[_pick(rng, self.continent_p)]
+        return self.continents[_pick_cdf(rng, self.continent_cdf)]
 
     def _frame_of(self, continent):
-        """(countries, regions, region probabilities, per region (countries, probabilities)) of the
+        """(countries, regions, region probabilities, per region (countries, cumulative probabilities)) of the
         whole frame or one continent."""
         countries = [c for c in self.countries if continent is None or self.continent[c] == continent]
         regions = sorted({self.region[c] for c in countries})
@@ -306,7 +339,7 @@ class CountryFrame:
         for r in regions:
             pool = [c for c in countries if self.region[c] == r]
             pw = np.array([self.weight[c] for c in pool])
-            pools[r] = (pool, pw / pw.sum())
+            pools[r] = (pool, _cdf(pw / pw.sum()))
         return countries, regions, w / w.sum(), pools
 
     def draw(self, rng, n_regions: int, n_countries: int, continent: str | None = None) -> list[str]:
@@ -318,17 +351,17 @@ class CountryFrame:
         """
         countries, regions, w, pools = self._frames[continent]
         n_regions = max(1, min(n_regions, len(regions)))
-        picked = list(rng.choice(len(regions), size=n_regions, replace=False, p=w))
-        chosen_regions = [regions[i] for i in picked]
+        chosen_regions = [regions[i] for i in _sample_without_replacement(rng, w, n_regions)]
         chosen: list[str] = []
         for r in chosen_regions:
-            pool, pw = pools[r]
-            chosen.append(pool[_pick(rng, pw)])
-        rest = [c for c in countries if self.region[c] in chosen_regions and c not in chosen]
+            pool, cdf = pools[r]
+            chosen.append(pool[_pick_cdf(rng, cdf)])
+        # the other countries of the chosen regions, in the frame's order
+        rest = sorted((c for r in chosen_regions for c in pools[r][0] if c not in chosen), key=self.position.get)
         extra = max(0, min(n_countries - len(chosen), len(rest)))
         if extra:
             rw = np.array([self.weight[c] for c in rest])
-            idx = rng.choice(len(rest), size=extra, replace=False, p=rw / rw.sum())
+            idx = _sample_without_replacement(rng, rw / rw.sum(), extra)
             chosen += [rest[i] for i in sorted(idx)]
         return chosen
 
@@ -361,16 +394,19 @@ def step01_firm_profile(rng, firms_cfg: dict, n: int) -> Profile:
     tech_keys, tech_p = probabilities(firms_cfg["tech"], "tech")
     size_keys, size_p = probabilities(firms_cfg["size"], "size")
     role_keys, role_p = probabilities(firms_cfg["role"], "role")
-    tech = np.array([int(_choice(rng, tech_keys, tech_p)) for _ in range(n)])
-    individual = np.array([rng.random() < firms_cfg["individual_customers"][t] for t in tech])
+    # one uniform per firm and variable, variable after variable (drawn n at a time)
+    tech = _picks(rng, tech_keys, tech_p, n)
+    individual = rng.random(n) < np.array([firms_cfg["individual_customers"][t] for t in tech.tolist()])
     customer = np.where(individual, 1, 2)
     group = np.where(tech == 1, 1, np.where(customer == 1, 2, 3))
-    size = np.array([int(_choice(rng, size_keys, size_p)) for _ in range(n)])
+    size = _picks(rng, size_keys, size_p, n)
     sector = np.empty(n, dtype=int)
-    for i, t in enumerate(tech):
+    u = rng.random(n)
+    for t in sorted(set(tech.tolist())):
         keys, p = probabilities(firms_cfg["sector_given_tech"][t], "sector_given_tech")
-        sector[i] = int(_choice(rng, keys, p))
-    role = np.array([int(_choice(rng, role_keys, role_p)) for _ in range(n)])
+        at = tech == t
+        sector[at] = np.array([int(k) for k in keys])[_cdf(p).searchsorted(u[at], side="right")]
+    role = _picks(rng, role_keys, role_p, n)
     return Profile(tech=tech, customer=customer, group=group, size=size, sector=sector, role=role)
 
 
@@ -484,8 +520,10 @@ def step04_eligibility_violations(rng, share: float, n: int) -> np.ndarray:
 
 
 def _first_sale_and_age(rng, firms_cfg: dict, nth_dist, kind: str) -> tuple[int, int]:
-    """``(N, age)``: the Nth year of the firm's first foreign sale and its age at the survey."""
-    nth = int(_choice(rng, *nth_dist))
+    """``(N, age)``: the Nth year of the firm's first foreign sale and its age at the survey
+    (``nth_dist``: the years and their cumulative probabilities)."""
+    years, cdf = nth_dist
+    nth = int(years[_pick_cdf(rng, cdf)])
     age = firms_cfg["age_min"] + int(math.floor(rng.exponential(firms_cfg["age_mean_extra"])))
     age = min(age, firms_cfg["age_max"])
     if kind == "late_first_sale":
@@ -505,7 +543,7 @@ def _market_counts(out_cfg: dict, years: int, z_spread, z_div) -> tuple[int, int
     count, not the country count raised to it, so that spread depends on the spread propensity
     alone (raising it would tie spread to the diversification capabilities and make CUS, the
     study's true null on spread, look related to spread through them)."""
-    r = int(np.clip(round(out_cfg["regions_mean"] + out_cfg["regions_scale"] * z_div), 2, out_cfg["regions_max"]))
+    r = int(min(max(round(out_cfg["regions_mean"] + out_cfg["regions_scale"] * z_div), 2), out_cfg["regions_max"]))
     k = int(round(math.exp(math.log(out_cfg["spread_base"]) + out_cfg["spread_years_power"] * math.log(years)
                            + out_cfg["spread_scale"] * z_spread)))
     k = max(min(k, int(math.floor(out_cfg["spread_max"] * years))), 2)
@@ -601,7 +639,8 @@ def step05_market_histories(rng, model: Model, inst, z: dict, ineligible: np.nda
         One per firm.
     """
     frame = CountryFrame(model.cfg["outcomes"]["countries"], inst)
-    nth_dist = probabilities(model.cfg["firms"]["first_entry_year_of_firm"], "first_entry_year_of_firm")
+    years, p = probabilities(model.cfg["firms"]["first_entry_year_of_firm"], "first_entry_year_of_firm")
+    nth_dist = (years, _cdf(p))
     return [_market_history(rng, model, frame, nth_dist, kind, {o: z[o][i] for o in OUTCOMES})
             for i, kind in enumerate(ineligible)]
 
@@ -1035,31 +1074,43 @@ def step16_export_columns(blocks: list) -> Layout:
 def _new_response_id(rng, taken: set[str]) -> str:
     """A Qualtrics-style ``R_`` + 15 characters id not in ``taken``."""
     while True:
-        rid = "R_" + "".join(rng.choice(_RESPONSE_ID_CHARS, size=15))
+        # rng.choice(_RESPONSE_ID_CHARS, size=15): the same integers, without choice's checks
+        rid = "R_" + "".join(_RESPONSE_ID_CHARS[rng.integers(0, len(_RESPONSE_ID_CHARS), size=15)])
         if rid not in taken:
             return rid
 
 
-def _answer_cell(answers: Answers, i: int, column: str, kind: str, block: int | None) -> str:
-    """Firm ``i``'s cell in a profile or item column ("" where it is missing)."""
-    stop_at = answers.unfinished.stop_at[i]
-    if kind == "profile":
-        if column == "COMMENTS" and stop_at >= 0:
-            return ""
-        if column in answers.missing.profile and answers.missing.profile[column][i]:
-            return ""
-        values = answers.profile.get(column)
-        return "" if values is None else str(values[i])
-    if stop_at >= 0 and block >= stop_at:
-        return ""
-    if answers.missing.items[column][i]:
-        return answers.missing_code if answers.missing.coded[column][i] else ""
-    return str(int(answers.responses[column][i]))
+def _answer_cells(answers: Answers, layout: Layout) -> list[list[str]]:
+    """Every firm's cells in the profile and item columns ("" where missing), built column by
+    column (a study has tens of thousands of cells; one Python call per cell was most of step 17)."""
+    stop_at = answers.unfinished.stop_at
+    n = len(stop_at)
+    columns = []
+    for column, kind, block in layout.cells:
+        if kind == "profile":
+            values = answers.profile.get(column)
+            cells = [""] * n if values is None else [str(v) for v in values]
+            blank = (stop_at >= 0) if column == "COMMENTS" else np.zeros(n, dtype=bool)
+            if column in answers.missing.profile:
+                blank = blank | np.asarray(answers.missing.profile[column], dtype=bool)
+        else:
+            with np.errstate(invalid="ignore"):  # a skipped cell's response is never shown
+                codes = np.asarray(answers.responses[column]).astype(np.int64)
+            cells = [str(v) for v in codes.tolist()]
+            coded = answers.missing.coded[column]
+            for i in np.flatnonzero(answers.missing.items[column]):
+                cells[i] = answers.missing_code if coded[i] else ""
+            blank = (stop_at >= 0) & (block >= stop_at)  # after the block where the response stopped
+        for i in np.flatnonzero(blank):
+            cells[i] = ""
+        columns.append(cells)
+    return [list(row) for row in zip(*columns)]
 
 
-def _export_row(answers: Answers, layout: Layout, i: int, when: dt.datetime, rid: str, duration: float,
+def _export_row(answers: Answers, cells: list[str], i: int, when: dt.datetime, rid: str, duration: float,
                 recorded_delay: int) -> list[str]:
-    """One exported row of firm ``i``, in the column order of ``METADATA_COLUMNS`` and ``layout``."""
+    """One exported row of firm ``i``, in the column order of ``METADATA_COLUMNS`` and the layout
+    (``cells``: the firm's profile and item cells, :func:`_answer_cells`)."""
     seconds = int(round(duration))
     end = when + dt.timedelta(seconds=seconds)
     recorded = end + dt.timedelta(seconds=recorded_delay)
@@ -1068,7 +1119,7 @@ def _export_row(answers: Answers, layout: Layout, i: int, when: dt.datetime, rid
     out = [when.strftime(_TIME_FORMAT), end.strftime(_TIME_FORMAT), "0", c["ip"], str(answers.unfinished.progress[i]),
            str(seconds), finished, recorded.strftime(_TIME_FORMAT), rid, c["last"], c["first"], c["email"],
            c["external"], c["lat"], c["lon"], c["channel"], c["lang"]]
-    return out + [_answer_cell(answers, i, column, kind, block) for column, kind, block in layout.cells]
+    return out + cells
 
 
 def step17_export_rows(rng, answers: Answers, layout: Layout, start: list, duplicates_of: list,
@@ -1095,11 +1146,12 @@ def step17_export_rows(rng, answers: Answers, layout: Layout, start: list, dupli
     """
     taken: set[str] = set()
     records: list[Record] = []
+    cells = _answer_cells(answers, layout)
 
     def add(i: int, when: dt.datetime, duration: float, duplicate: bool) -> None:
         rid = _new_response_id(rng, taken)
         taken.add(rid)
-        row = _export_row(answers, layout, i, when, rid, duration, int(rng.integers(0, 3)))
+        row = _export_row(answers, cells[i], i, when, rid, duration, int(rng.integers(0, 3)))
         records.append(Record(when=when, firm=i, duplicate=duplicate, response_id=rid, row=row))
 
     for i in range(len(start)):

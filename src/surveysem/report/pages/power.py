@@ -1,9 +1,10 @@
 """The power page (power.html): the Monte Carlo study of ``snakemake power`` in tables and curves.
 
-Power by N of every sub-hypothesis and proposition with its Monte Carlo SE, the N needed for
-80 % and 90 % power, the type-I error of every true null, power curves (one figure per
-proposition, one line per sub-hypothesis, the 80 % line drawn), the Monte Carlo table of the
-estimates and the analytic power of the P4 model's RMSEA tests. Every study on it is simulated.
+Power by N of every sub-hypothesis and proposition with its Monte Carlo SE, where the
+intervals behind it do not cover at their nominal level, the N needed for 80 % and 90 % power,
+the type-I error of every true null, power curves (one figure per proposition, one line per
+sub-hypothesis, the 80 % line drawn), the Monte Carlo table of the estimates and the analytic
+power of the P4 model's RMSEA tests. Every study on it is simulated.
 """
 
 from __future__ import annotations
@@ -45,9 +46,36 @@ def _power_section(power: pd.DataFrame, tables: list) -> list:
                     text_columns=list(frame.columns), number=len(tables) + 1,
                     note="A replication whose model failed counts as not supported. Sub-hypotheses are judged by "
                          "the verdict rule (one-sided tests, Holm within the proposition, fit gate); a proposition is "
-                         "supported when all its sub-hypotheses are.")
+                         "supported when all its sub-hypotheses are. Where the intervals cover too rarely "
+                         "(Calibration of the intervals, below), the power shown is overstated.")
     tables.append(("power_by_n", t))
     return [t.to_html()]
+
+
+def _calibration_section(cal: pd.DataFrame, tables: list, nominal: float) -> list:
+    """The parameters x N whose CIs do not cover at their nominal level within Monte Carlo error
+    (``cal``: results/power/calibration.csv)."""
+    off = cal[cal["assessment"] != "within Monte Carlo error"]
+    summary = paragraph(
+        f"{len(cal) - len(off)} of {len(cal)} parameter and N combinations with a population value have intervals "
+        f"that cover it at their nominal {_pct(nominal)} within Monte Carlo error (99 % band over the replications "
+        "used)" + ("." if not len(off) else "; the others are listed below. Intervals that cover too rarely make "
+                   "the test liberal: the power shown for that sub-hypothesis at that N is overstated (for a true "
+                   "null: its type-I error too); too wide intervals make it conservative."))
+    if not len(off):
+        return [summary]
+    t = frame_table(off, "Intervals that do not cover at their nominal level", number=len(tables) + 1,
+                    text_columns=["target", "parameter", "assessment"],
+                    formatters={"n": fmt_int, "coverage": _pct, "nominal": _pct, "band_lower": _pct,
+                                "band_upper": _pct, "sd_over_se": lambda v: fmt_num(v, 2)},
+                    columns={"target": "Sub-hypothesis", "parameter": "Parameter", "n": "N", "coverage": "Coverage",
+                             "nominal": "Nominal", "band_lower": "Band from", "band_upper": "Band to",
+                             "sd_over_se": "SD / mean SE", "assessment": "Intervals"},
+                    note="Band: the coverages a calibrated interval shows with 99 % probability over these "
+                         "replications. SD / mean SE above 1: the standard errors understate the variability of "
+                         "the estimates.")
+    tables.append(("calibration", t))
+    return [summary, t.to_html()]
 
 
 def _verdicts_section(verdicts: pd.DataFrame, tables: list) -> list:
@@ -138,7 +166,7 @@ def _rmsea_section(rmsea: pd.DataFrame, tables: list) -> list:
 
 def power_page(results: dict[str, pd.DataFrame], config: dict) -> tuple[str, list]:
     """(HTML of power.html, its tables) from the power stage's tables (``results``: monte_carlo,
-    power, sample_size, rmsea_power)."""
+    power, sample_size, rmsea_power, verdicts, calibration)."""
     power, tables = results["power"], []
     pw = config["power"]
     studied = ", ".join(pw["propositions"]) if pw["propositions"] else "all hypotheses"
@@ -154,6 +182,8 @@ def power_page(results: dict[str, pd.DataFrame], config: dict) -> tuple[str, lis
         banner,
         intro,
         section("power-by-n", "Power by N", *_power_section(power, tables)),
+        section("calibration", "Calibration of the intervals",
+                *_calibration_section(results["calibration"], tables, float(config["p4"]["level"]))),
         section("verdicts", "Verdicts of the propositions", *_verdicts_section(results["verdicts"], tables)),
         section("sample-size", "Sample size needed", *_sample_size_section(results["sample_size"], tables)),
         section("type-one", "Type-I error of true nulls", *_type_one_section(power, tables, alpha)),
