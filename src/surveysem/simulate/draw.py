@@ -259,7 +259,12 @@ def _pick_cdf(rng, cdf: np.ndarray) -> int:
 def _picks(rng, keys, p, n: int) -> np.ndarray:
     """``n`` draws of :func:`_pick_cdf` in one call, as ints of ``keys``: ``n`` uniforms drawn
     together are the ``n`` drawn one by one."""
-    return np.array([int(k) for k in keys])[_cdf(p).searchsorted(rng.random(n), side="right")]
+    return _keys_at(keys, p, rng.random(n))
+
+
+def _keys_at(keys, p, u: np.ndarray) -> np.ndarray:
+    """The ints of ``keys`` that uniforms ``u`` pick with probabilities ``p`` (the step of :func:`_pick_cdf`)."""
+    return np.array([int(k) for k in keys])[_cdf(p).searchsorted(u, side="right")]
 
 
 def _sample_without_replacement(rng, p, size: int) -> np.ndarray:
@@ -405,7 +410,7 @@ def step01_firm_profile(rng, firms_cfg: dict, n: int) -> Profile:
     for t in sorted(set(tech.tolist())):
         keys, p = probabilities(firms_cfg["sector_given_tech"][t], "sector_given_tech")
         at = tech == t
-        sector[at] = np.array([int(k) for k in keys])[_cdf(p).searchsorted(u[at], side="right")]
+        sector[at] = _keys_at(keys, p, u[at])
     role = _picks(rng, role_keys, role_p, n)
     return Profile(tech=tech, customer=customer, group=group, size=size, sector=sector, role=role)
 

@@ -73,7 +73,7 @@ CONFIG_READS: dict[str, tuple[str, ...]] = {
     # size reruns no finished chunk).
     "power_chunk": POWER_STUDY,
     "power_summary": (*POWER_STUDY, "power.sizes", "power.truth_n"),
-    "report_power": ("study.title", "power", "verdict_rule.alpha", "p4.level"),
+    "report_power": ("study.title", "power", "verdict_rule.alpha"),
     # The provenance page prints the config the pipeline ran with and the index page its deviations
     # from the pre-registered one: every analysis section.
     "report_pages": ANALYSIS_SECTIONS,

@@ -52,14 +52,17 @@ def _power_section(power: pd.DataFrame, tables: list) -> list:
     return [t.to_html()]
 
 
-def _calibration_section(cal: pd.DataFrame, tables: list, nominal: float) -> list:
+def _calibration_section(cal: pd.DataFrame, tables: list) -> list:
     """The parameters x N whose CIs do not cover at their nominal level within Monte Carlo error
-    (``cal``: results/power/calibration.csv)."""
+    (``cal``: results/power/calibration.csv, which states the level it was judged at)."""
+    if not len(cal):
+        return [paragraph("No studied parameter has a population value: the coverage of its intervals is not "
+                          "assessed.")]
     off = cal[cal["assessment"] != "within Monte Carlo error"]
     summary = paragraph(
         f"{len(cal) - len(off)} of {len(cal)} parameter and N combinations with a population value have intervals "
-        f"that cover it at their nominal {_pct(nominal)} within Monte Carlo error (99 % band over the replications "
-        "used)" + ("." if not len(off) else "; the others are listed below. Intervals that cover too rarely make "
+        f"that cover it at their nominal {_pct(cal['nominal'].iloc[0])} within Monte Carlo error (99 % band over the "
+        "replications used)" + ("." if not len(off) else "; the others are listed below. Intervals that cover too rarely make "
                    "the test liberal: the power shown for that sub-hypothesis at that N is overstated (for a true "
                    "null: its type-I error too); too wide intervals make it conservative."))
     if not len(off):
@@ -183,7 +186,7 @@ def power_page(results: dict[str, pd.DataFrame], config: dict) -> tuple[str, lis
         intro,
         section("power-by-n", "Power by N", *_power_section(power, tables)),
         section("calibration", "Calibration of the intervals",
-                *_calibration_section(results["calibration"], tables, float(config["p4"]["level"]))),
+                *_calibration_section(results["calibration"], tables)),
         section("verdicts", "Verdicts of the propositions", *_verdicts_section(results["verdicts"], tables)),
         section("sample-size", "Sample size needed", *_sample_size_section(results["sample_size"], tables)),
         section("type-one", "Type-I error of true nulls", *_type_one_section(power, tables, alpha)),
